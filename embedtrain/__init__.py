@@ -1,0 +1,28 @@
+"""embedtrain: train word embeddings (word2vec, GloVe, FastText) from raw text.
+
+    >>> import embedtrain
+    >>> model = embedtrain.train("corpus.txt", model="skipgram", dim=100)
+    >>> model.most_similar("king", topn=10)
+    >>> model.save("run/text8")          # run/text8.vec and run/text8.etm
+"""
+__version__ = "0.1.0"
+
+from .errors import EmbedtrainError  # noqa: E402
+
+
+def __getattr__(name):
+    # Import the heavy parts (numba) only when they are used.
+    if name == "train":
+        from .train import train
+        return train
+    if name == "load":
+        from .model import Model
+        return Model.load
+    if name in ("Model", "Vocab", "Vectors"):
+        module = {"Model": "model", "Vocab": "vocab", "Vectors": "vectors"}[name]
+        import importlib
+        return getattr(importlib.import_module(f"embedtrain.{module}"), name)
+    raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
+
+
+__all__ = ["train", "load", "Model", "Vocab", "Vectors", "EmbedtrainError", "__version__"]

@@ -1,0 +1,272 @@
+"""Training settings: one frozen dataclass per model.
+
+Every default lives here and only here. The CLI builds its options from these
+fields (help text included), TOML recipes use the same names, and the README
+points at this file rather than repeating the numbers.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from .errors import ConfigError
+
+# A line longer than this many tokens is cut into pieces of at most this length,
+# so one-line corpora such as text8 train on every token (word2vec.c uses 1000,
+# gensim's corpus_file mode silently truncates at 10000).
+MAX_LINE_TOKENS = 10_000
+
+
+def _opt(default: Any, help: str, **extra: Any) -> Any:
+    """A dataclass field that also carries its CLI help text."""
+    return field(default=default, metadata={"help": help, **extra})
+
+
+@dataclass(frozen=True)
+class CommonConfig:
+    """Settings shared by every model."""
+
+    dim: int = _opt(100, "Dimensionality of the vectors.")
+    window: int = _opt(5, "Context window: words on each side of the centre word.")
+    min_count: int = _opt(5, "Ignore words that occur fewer times than this.")
+    max_vocab: int | None = _opt(None, "Keep only the N most frequent words (after --min-count).")
+    epochs: int = _opt(5, "Passes over the corpus.")
+    lr: float = _opt(0.025, "Initial learning rate.")
+    threads: int = _opt(0, "Worker threads; 0 means every available core.")
+    seed: int = _opt(1, "Random seed. With --threads 1 the vectors are bit-identical run to run.")
+    lowercase: bool = _opt(False, "Lowercase the text before counting.", flag=True)
+    max_line_tokens: int = _opt(MAX_LINE_TOKENS, "Cut lines longer than this many tokens into pieces.")
+
+    model = "common"
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        _positive(self, "dim", "window", "epochs", "max_line_tokens")
+        _at_least(self, 1, "min_count")
+        if self.max_vocab is not None and self.max_vocab < 1:
+            raise ConfigError(f"--max-vocab must be at least 1 (got {self.max_vocab})")
+        if not self.lr > 0:
+            raise ConfigError(f"--lr must be positive (got {self.lr})")
+        if self.threads < 0:
+            raise ConfigError(f"--threads must be 0 (all cores) or more (got {self.threads})")
+
+    @property
+    def worker_threads(self) -> int:
+        """``threads`` resolved: 0 means every core this process may run on."""
+        if self.threads:
+            return self.threads
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved settings, with the model name, as plain JSON-able values."""
+        return {"model": self.model, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class SkipGramConfig(CommonConfig):
+    """word2vec skip-gram (Mikolov et al. 2013)."""
+
+    negative: int | None = _opt(
+        None, "Negative samples per positive example (default 5, or 0 with --hs)."
+    )
+    hs: bool = _opt(False, "Hierarchical softmax over a Huffman tree.", flag=True)
+    sample: float = _opt(1e-3, "Subsampling threshold for frequent words (0 disables).")
+    ns_exponent: float = _opt(0.75, "Exponent of the unigram noise distribution.")
+
+    model = "skipgram"
+
+    def __post_init__(self) -> None:
+        if self.negative is None:
+            # --hs alone means hierarchical softmax instead of negative sampling;
+            # word2vec.c and gensim would silently do both (pass --negative to ask for that).
+            object.__setattr__(self, "negative", 0 if self.hs else 5)
+        super().__post_init__()
+        _at_least(self, 0, "negative", "sample")
+        if not self.hs and self.negative == 0:
+            raise ConfigError("--negative 0 needs --hs (otherwise there is nothing to train)")
+
+
+@dataclass(frozen=True)
+class CBOWConfig(SkipGramConfig):
+    """word2vec continuous bag of words, mean of the context vectors."""
+
+    lr: float = _opt(0.05, "Initial learning rate.")
+
+    model = "cbow"
+
+
+@dataclass(frozen=True)
+class GloVeConfig(CommonConfig):
+    """GloVe (Pennington, Socher and Manning 2014)."""
+
+    window: int = _opt(15, "Context window: words on each side of the centre word.")
+    epochs: int = _opt(25, "Passes over the co-occurrence entries.")
+    lr: float = _opt(0.05, "Initial AdaGrad learning rate.")
+    x_max: float = _opt(100.0, "Weighting cut-off x_max in f(x) = min(1, (x/x_max)^alpha).")
+    alpha: float = _opt(0.75, "Weighting exponent alpha in f(x).")
+    distance_weighting: bool = _opt(
+        True, "Weight a pair at distance d by 1/d (--no-distance-weighting adds 1).", flag=True
+    )
+    memory: float = _opt(4.0, "Memory cap in GB for the co-occurrence counting tables.")
+    vectors: str = _opt(
+        "word+context", "Which vectors to write: the sum of word and context vectors, or word alone.",
+        choices=("word+context", "word"),
+    )
+
+    model = "glove"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.x_max > 0:
+            raise ConfigError(f"--x-max must be positive (got {self.x_max})")
+        if not self.alpha > 0:
+            raise ConfigError(f"--alpha must be positive (got {self.alpha})")
+        if not self.memory > 0:
+            raise ConfigError(f"--memory must be positive (got {self.memory})")
+        if self.vectors not in ("word+context", "word"):
+            raise ConfigError(f"--vectors must be 'word+context' or 'word' (got {self.vectors!r})")
+
+
+@dataclass(frozen=True)
+class FastTextConfig(CommonConfig):
+    """FastText (Bojanowski et al. 2017): word vector plus character n-gram vectors."""
+
+    arch: str = _opt("skipgram", "FastText architecture.", choices=("skipgram", "cbow"))
+    lr: float = _opt(0.05, "Initial learning rate.")
+    negative: int = _opt(5, "Negative samples per positive example.")
+    sample: float = _opt(1e-4, "Subsampling threshold for frequent words (0 disables).")
+    # fastText draws negatives from unigram counts ** 0.5 (Dictionary::getCounts and
+    # Model::initTableNegatives), not word2vec's 0.75.
+    ns_exponent: float = _opt(0.5, "Exponent of the unigram noise distribution.")
+    minn: int = _opt(3, "Shortest character n-gram.")
+    maxn: int = _opt(6, "Longest character n-gram; 0 means no subwords.")
+    bucket: int = _opt(2_000_000, "Rows of the hashed n-gram matrix (bucket x dim float32).")
+
+    model = "fasttext"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _at_least(self, 1, "negative")
+        _at_least(self, 0, "sample", "maxn", "bucket")
+        if self.arch not in ("skipgram", "cbow"):
+            raise ConfigError(f"--arch must be 'skipgram' or 'cbow' (got {self.arch!r})")
+        if self.maxn > 0:
+            if self.minn < 1:
+                raise ConfigError(f"--minn must be at least 1 (got {self.minn})")
+            if self.minn > self.maxn:
+                raise ConfigError(f"--minn ({self.minn}) must not exceed --maxn ({self.maxn})")
+            if self.bucket == 0:
+                raise ConfigError("--bucket 0 leaves no room for subwords; give --maxn 0 to turn them off")
+
+
+MODEL_CONFIGS: dict[str, type[CommonConfig]] = {
+    "skipgram": SkipGramConfig,
+    "cbow": CBOWConfig,
+    "glove": GloVeConfig,
+    "fasttext": FastTextConfig,
+}
+DEFAULT_MODEL = "skipgram"
+
+
+def option_fields(model: str | None = None) -> list[dataclasses.Field]:
+    """The settings a model takes, or every setting of every model (for the CLI)."""
+    classes = [MODEL_CONFIGS[model]] if model else list(MODEL_CONFIGS.values())
+    seen: dict[str, dataclasses.Field] = {}
+    for cls in classes:
+        for f in fields(cls):
+            seen.setdefault(f.name, f)
+    return list(seen.values())
+
+
+def make_config(model: str | None = None, config_file: str | os.PathLike | None = None,
+                **overrides: Any) -> CommonConfig:
+    """Build the settings for ``model``: defaults, then the TOML file, then ``overrides``.
+
+    ``overrides`` whose value is None are ignored, so CLI options that were not
+    given fall through to the file and then to the dataclass defaults.
+    """
+    from_file: dict[str, Any] = load_toml(config_file) if config_file else {}
+    chosen = model or from_file.pop("model", None) or DEFAULT_MODEL
+    from_file.pop("model", None)
+    if chosen not in MODEL_CONFIGS:
+        raise ConfigError(f"unknown model {chosen!r}; choose one of {', '.join(MODEL_CONFIGS)}")
+    cls = MODEL_CONFIGS[chosen]
+    valid = {f.name for f in fields(cls)}
+    values = dict(from_file)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(values) - valid)
+    if unknown:
+        names = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        raise ConfigError(f"{names} does not apply to --model {chosen}")
+    return cls(**values)
+
+
+def load_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a TOML recipe whose keys are option names (``min-count`` or ``min_count``)."""
+    p = Path(path)
+    try:
+        with p.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {p}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+    known = {f.name for f in option_fields()} | {"model"}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise ConfigError(f"config file {p}: unknown key {key!r}")
+        if isinstance(value, dict):
+            raise ConfigError(f"config file {p}: key {key!r} must be a value, not a table")
+        out[name] = value
+    return out
+
+
+def _check_types(config: CommonConfig) -> None:
+    hints = get_type_hints(type(config))
+    for f in fields(config):
+        value = getattr(config, f.name)
+        expected = hints[f.name]
+        option = "--" + f.name.replace("_", "-")
+        if value is None:
+            if "None" in str(expected):
+                continue
+            raise ConfigError(f"{option} needs a value")
+        if expected is bool or expected == bool:
+            ok = isinstance(value, bool)
+        elif int in getattr(expected, "__args__", (expected,)):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif expected is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if ok:
+                object.__setattr__(config, f.name, float(value))
+        elif expected is str:
+            ok = isinstance(value, str)
+        else:  # pragma: no cover - every field type is listed above
+            ok = True
+        if not ok:
+            raise ConfigError(f"{option} must be {getattr(expected, '__name__', expected)}, got {value!r}")
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise ConfigError(f"{option} must be one of {', '.join(choices)} (got {value!r})")
+
+
+def _positive(config: CommonConfig, *names: str) -> None:
+    _at_least(config, 1, *names)
+
+
+def _at_least(config: CommonConfig, low: float, *names: str) -> None:
+    for name in names:
+        value = getattr(config, name)
+        if value < low:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least {low:g} (got {value})")

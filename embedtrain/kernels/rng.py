@@ -1,0 +1,66 @@
+"""Per-worker random numbers inside kernels: SplitMix64 on an explicit uint64 state.
+
+Each worker thread owns a state; a kernel takes it as a one-element uint64 array,
+works on a local copy and writes it back. All arithmetic stays in uint64 (numba
+turns uint64 mixed with int64 into float64). SplitMix64 (Steele, Lea and Flood
+2014) has good high and low bits, so one draw yields both an index and a uniform
+fraction, where word2vec.c's LCG needs one draw for each.
+"""
+import numpy as np
+from numba import njit
+
+from .options import HELPER_OPTIONS
+
+GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX_2 = np.uint64(0x94D049BB133111EB)
+SHIFT_30 = np.uint64(30)
+SHIFT_27 = np.uint64(27)
+SHIFT_31 = np.uint64(31)
+SHIFT_32 = np.uint64(32)
+LOW_24_BITS = np.uint64(0xFFFFFF)
+INV_2_24 = np.float32(1.0 / (1 << 24))
+
+
+@njit(**HELPER_OPTIONS)
+def next_state(state):
+    """Advance the state; returns (new state, 64 random bits)."""
+    state = state + GOLDEN_GAMMA
+    z = state
+    z = (z ^ (z >> SHIFT_30)) * MIX_1
+    z = (z ^ (z >> SHIFT_27)) * MIX_2
+    return state, z ^ (z >> SHIFT_31)
+
+
+@njit(**HELPER_OPTIONS)
+def below(bits, n):
+    """An integer in [0, n) from the high 32 bits (Lemire's multiply-shift, no division)."""
+    return np.int64(((bits >> SHIFT_32) * np.uint64(n)) >> SHIFT_32)
+
+
+@njit(**HELPER_OPTIONS)
+def fraction(bits):
+    """A float32 in [0, 1) from the low 24 bits."""
+    return np.float32(bits & LOW_24_BITS) * INV_2_24
+
+
+MASK_64 = (1 << 64) - 1
+
+
+def next_state_py(state: int) -> tuple[int, int]:
+    """:func:`next_state` on Python ints (seeding, and the test reference)."""
+    state = (state + int(GOLDEN_GAMMA)) & MASK_64
+    z = state
+    z = ((z ^ (z >> 30)) * int(MIX_1)) & MASK_64
+    z = ((z ^ (z >> 27)) * int(MIX_2)) & MASK_64
+    return state, z ^ (z >> 31)
+
+
+def seed_states(seed: int, n: int) -> list[np.ndarray]:
+    """Independent starting states for ``n`` workers (SplitMix64 seeding)."""
+    out = []
+    state = seed & MASK_64
+    for _ in range(n):
+        state, bits = next_state_py(state)
+        out.append(np.array([bits], dtype=np.uint64))
+    return out

@@ -1,0 +1,181 @@
+"""Training drivers: the loop around the kernels (epochs, learning rate, threads, progress).
+
+:func:`train` is the library entry point; the CLI's ``train`` command is a thin
+layer over it. Each model has a trainer ``(config, corpus, options) -> Model``;
+the word2vec one is here, GloVe's and FastText's live beside their kernels.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from .config import CommonConfig, SkipGramConfig, make_config
+from .corpus import TokenStream, encode
+from .errors import EmbedtrainError
+from .model import Model
+from .parallel import run_jobs
+from .progress import TrainingProgress
+from .vocab import Vocab
+
+log = logging.getLogger("embedtrain")
+
+Corpus = str | os.PathLike | Iterable[str | os.PathLike]
+
+# Where each model's trainer lives ("module:function"); imported on first use.
+TRAINERS = {
+    "skipgram": "embedtrain.train:train_word2vec",
+    "cbow": "embedtrain.train:train_word2vec",
+    "glove": "embedtrain.glove:train_glove",
+    "fasttext": "embedtrain.fasttext:train_fasttext",
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run, as opposed to what to train (see config.py for that)."""
+
+    progress: bool = True
+    tmp_dir: str | None = None
+    read_vocab: str | None = None
+    save_vocab: str | None = None
+    save_cooccur: str | None = None   # GloVe
+    cooccur: str | None = None        # GloVe
+
+
+def train(corpus: Corpus | None, model: str | None = None, *, config_file: str | None = None,
+          progress: bool = True, tmp_dir: str | None = None, read_vocab: str | None = None,
+          save_vocab: str | None = None, save_cooccur: str | None = None,
+          cooccur: str | None = None, **settings: Any) -> Model:
+    """Train ``model`` ("skipgram", "cbow", "glove", "fasttext") on ``corpus``.
+
+    ``corpus``: a path, ``"-"`` for stdin, or a list of them (directories are read
+    file by file; .gz/.bz2/.xz are decompressed). ``settings`` are the option
+    names of config.py (``dim=100, window=5, ...``); unset ones take the model's
+    defaults, or the values in ``config_file`` (TOML). Returns the trained model;
+    nothing is written unless ``save_vocab`` is given (call ``model.save``).
+    """
+    config = make_config(model, config_file, **settings)
+    options = RunOptions(progress=progress, tmp_dir=tmp_dir, read_vocab=read_vocab,
+                         save_vocab=save_vocab, save_cooccur=save_cooccur, cooccur=cooccur)
+    module, name = TRAINERS[config.model].split(":")
+    trainer: Callable[[CommonConfig, Any, RunOptions], Model] = getattr(importlib.import_module(module), name)
+    return trainer(config, corpus, options)
+
+
+def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
+                   options: RunOptions) -> tuple[Vocab, TokenStream, dict[str, Any]]:
+    """Read the corpus once: the vocabulary and the training stream of ids.
+
+    Returns (vocab, stream, stats); the caller closes the stream.
+    """
+    if corpus is None:
+        raise EmbedtrainError("no corpus given")
+    paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
+    started = time.perf_counter()
+    raw = encode(paths, lowercase=config.lowercase, max_line_tokens=config.max_line_tokens,
+                 tmp_dir=options.tmp_dir)
+    try:
+        if raw.n_tokens == 0:
+            raise EmbedtrainError("the corpus is empty: no tokens were found")
+        if options.read_vocab:
+            vocab = Vocab.load(options.read_vocab).restricted(config.min_count, config.max_vocab)
+        else:
+            vocab = Vocab.build(raw.words, raw.counts, config.min_count, config.max_vocab)
+        stream = raw.to_stream(vocab.index, options.tmp_dir)
+    finally:
+        raw.close()
+    if stream.n_tokens == 0:
+        stream.close()
+        raise EmbedtrainError("no word of the vocabulary occurs in the corpus")
+    if options.save_vocab:
+        vocab.save(options.save_vocab)
+    stats = {"corpus_tokens": raw.n_tokens, "corpus_types": len(raw.words),
+             "vocab_tokens": stream.n_tokens, "read_seconds": round(time.perf_counter() - started, 3)}
+    log.info("read %s tokens (%s distinct); vocabulary: %s words covering %s tokens (%.1f s)",
+             f"{raw.n_tokens:,}", f"{len(raw.words):,}", f"{len(vocab):,}", f"{stream.n_tokens:,}",
+             stats["read_seconds"])
+    return vocab, stream, stats
+
+
+def summary_line(model: Model) -> str:
+    s = model.stats
+    return (f"{model.kind}: vocabulary {len(model.vocab):,} words, {s.get('words_trained', 0):,} words "
+            f"trained in {s.get('train_seconds', 0):.1f} s ({s.get('words_per_second', 0):,.0f} words/s)")
+
+
+def init_input_vectors(vocab_size: int, dim: int, seed: int) -> np.ndarray:
+    """Uniform in [-0.5/dim, 0.5/dim), as word2vec.c initialises syn0."""
+    rng = np.random.default_rng(seed)
+    return ((rng.random((vocab_size, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
+
+
+def check_finite(name: str, *arrays: np.ndarray) -> None:
+    for a in arrays:
+        if a.size and not np.isfinite(a).all():
+            raise EmbedtrainError(f"{name} training diverged (NaN or infinite weights); try a lower --lr")
+
+
+# --------------------------------------------------------------------------- word2vec
+
+def train_word2vec(config: SkipGramConfig, corpus: Corpus, options: RunOptions) -> Model:
+    """Skip-gram or CBOW with negative sampling and/or hierarchical softmax."""
+    from .kernels import word2vec as kernels
+
+    vocab, stream, stats = prepare_corpus(corpus, config, options)
+    with stream:
+        v, dim = len(vocab), config.dim
+        input_vectors = init_input_vectors(v, dim, config.seed)
+        output_vectors = np.zeros((v if config.negative else 0, dim), dtype=np.float32)
+        output_hs = np.zeros((max(v - 1, 0) if config.hs else 0, dim), dtype=np.float32)
+        keep_prob = vocab.keep_prob(config.sample)
+        noise = vocab.noise_sampler(config.ns_exponent)
+        if config.hs:
+            tree = vocab.huffman()
+        else:
+            tree = type("NoTree", (), {})()
+            tree.offsets = np.zeros(v + 1, np.int64)
+            tree.codes = np.zeros(0, np.uint8)
+            tree.points = np.zeros(0, np.int32)
+        sigmoid, log_sigmoid = kernels.sigmoid_tables()
+        kernel = kernels.skipgram if config.model == "skipgram" else kernels.cbow
+        from .kernels.rng import seed_states
+
+        threads = config.worker_threads
+        states = seed_states(config.seed, threads)
+        total_words = stream.n_tokens * config.epochs
+        jobs = [(epoch, c) for epoch in range(config.epochs) for c in range(stream.n_chunks)]
+        progress = TrainingProgress(total_words, config.epochs, enabled=options.progress)
+
+        def work(worker: int, job: tuple[int, int]):
+            epoch, c = job
+            words_done = epoch * stream.n_tokens + int(stream.chunk_words[c])
+            return kernel(stream.chunk(c), input_vectors, output_vectors, output_hs, keep_prob,
+                          noise.prob, noise.alias, tree.offsets, tree.codes, tree.points,
+                          config.window, config.negative, config.hs, config.lr, words_done,
+                          total_words, states[worker], sigmoid, log_sigmoid)
+
+        def done(job: tuple[int, int], result) -> None:
+            words, loss, examples = result
+            epoch, c = job
+            words_done = epoch * stream.n_tokens + int(stream.chunk_words[c])
+            lr = config.lr * max(1.0 - words_done / (total_words + 1.0), kernels.MIN_LR_FRACTION)
+            progress.update(int(words), epoch, lr, float(loss), int(examples))
+
+        try:
+            run_jobs(jobs, work, done, threads)
+        finally:
+            progress.close()
+        seconds = progress.elapsed
+    check_finite(config.model, input_vectors)
+    stats.update(words_trained=total_words, train_seconds=round(seconds, 3),
+                 words_per_second=round(total_words / max(seconds, 1e-9)), threads=threads)
+    model = Model(config, vocab, {"input_vectors": input_vectors, "output_vectors": output_vectors,
+                                  "output_hs": output_hs}, stats)
+    log.info(summary_line(model))
+    return model
