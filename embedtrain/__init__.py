@@ -13,7 +13,7 @@ from .errors import EmbedtrainError  # noqa: E402
 def __getattr__(name):
     # Import the heavy parts (numba) only when they are used.
     if name == "train":
-        from .train import train
+        from .training import train
         return train
     if name == "load":
         from .model import Model

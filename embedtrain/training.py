@@ -29,8 +29,8 @@ Corpus = str | os.PathLike | Iterable[str | os.PathLike]
 
 # Where each model's trainer lives ("module:function"); imported on first use.
 TRAINERS = {
-    "skipgram": "embedtrain.train:train_word2vec",
-    "cbow": "embedtrain.train:train_word2vec",
+    "skipgram": "embedtrain.training:train_word2vec",
+    "cbow": "embedtrain.training:train_word2vec",
     "glove": "embedtrain.glove:train_glove",
     "fasttext": "embedtrain.fasttext:train_fasttext",
 }
@@ -177,5 +177,5 @@ def train_word2vec(config: SkipGramConfig, corpus: Corpus, options: RunOptions) 
                  words_per_second=round(total_words / max(seconds, 1e-9)), threads=threads)
     model = Model(config, vocab, {"input_vectors": input_vectors, "output_vectors": output_vectors,
                                   "output_hs": output_hs}, stats)
-    log.info(summary_line(model))
+    log.debug(summary_line(model))
     return model

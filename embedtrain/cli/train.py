@@ -1,0 +1,127 @@
+"""``embedtrain train``: options are built from the config dataclasses, so every
+default and help text is written once, in config.py."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from ..config import MODEL_CONFIGS, option_fields
+from ..model import MODEL_SUFFIX, VECTORS_SUFFIX
+from . import handle_errors, log, main, quiet, verbosity_options
+
+_COMPRESSED = (".gz", ".bz2", ".xz")
+
+
+def _default_text(name: str) -> str:
+    """'5' or '5; glove: 15' — the default of a setting for each model that has it."""
+    per_model: dict[str, list[str]] = {}
+    for model, cls in MODEL_CONFIGS.items():
+        for f in dataclasses.fields(cls):
+            if f.name == name:
+                value = "negative sampling" if name == "negative" and f.default is None else f.default
+                per_model.setdefault(_show(value), []).append(model)
+    if len(per_model) == 1 and len(next(iter(per_model.values()))) == len(MODEL_CONFIGS):
+        return next(iter(per_model))
+    return "; ".join(f"{'/'.join(models)}: {value}" for value, models in per_model.items())
+
+
+def _show(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:,}" if isinstance(value, int) and value >= 10_000 else str(value)
+
+
+def config_options(func):
+    """One click option per setting of any model, defaulting to None (= not given)."""
+    for f in reversed(option_fields()):
+        dashed = f.name.replace("_", "-")
+        help_text = f"{f.metadata['help']} [default: {_default_text(f.name)}]"
+        if f.metadata.get("flag"):
+            decl = f"--{dashed}/--no-{dashed}"
+            func = click.option(decl, f.name, default=None, help=help_text)(func)
+            continue
+        annotation = str(f.type)
+        if f.metadata.get("choices"):
+            kind = click.Choice(f.metadata["choices"])
+        elif "float" in annotation:
+            kind = float
+        elif "int" in annotation:
+            kind = int
+        else:
+            kind = str
+        func = click.option(f"--{dashed}", f.name, type=kind, default=None, help=help_text)(func)
+    return func
+
+
+def default_prefix(corpus: tuple[str, ...], model: str) -> str:
+    """The first corpus file's name stem plus the model name, in the current directory."""
+    first = corpus[0] if corpus else "-"
+    if first == "-":
+        stem = "stdin"
+    else:
+        name = Path(first.rstrip("/")).name
+        for suffix in _COMPRESSED:
+            if name.endswith(suffix):
+                name = name[: -len(suffix)]
+        stem = Path(name).stem if Path(name).suffix in (".txt", ".text", ".tok") else name
+    return f"{stem or 'corpus'}-{model}"
+
+
+@main.command("train")
+@click.argument("corpus", nargs=-1, metavar="CORPUS...")
+@click.option("-m", "--model", type=click.Choice(list(MODEL_CONFIGS)), default=None,
+              help="Model to train. [default: skipgram]")
+@click.option("-o", "--output", "prefix", default=None, metavar="PREFIX",
+              help="Write PREFIX.vec and PREFIX.etm. [default: CORPUS stem + '-' + model]")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="TOML file of settings (keys are option names); options given here win.")
+@config_options
+@click.option("--save-vocab", type=click.Path(dir_okay=False), default=None,
+              help="Also write the vocabulary as 'word count' lines.")
+@click.option("--read-vocab", type=click.Path(dir_okay=False), default=None,
+              help="Use this 'word count' vocabulary instead of counting the corpus.")
+@click.option("--save-cooccur", type=click.Path(dir_okay=False), default=None,
+              help="GloVe: keep the co-occurrence matrix in this file.")
+@click.option("--cooccur", type=click.Path(dir_okay=False), default=None,
+              help="GloVe: train from a saved co-occurrence matrix (no corpus needed).")
+@click.option("--tmp-dir", type=click.Path(file_okay=False), default=None,
+              help="Directory for temporary files. [default: the system's]")
+@verbosity_options
+@handle_errors
+def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None,
+                  config_file: str | None, save_vocab: str | None, read_vocab: str | None,
+                  save_cooccur: str | None, cooccur: str | None, tmp_dir: str | None,
+                  **settings) -> None:
+    """Train word vectors on CORPUS (files, directories, or - for stdin; .gz/.bz2/.xz
+    are read directly) and write PREFIX.vec (word2vec text) and PREFIX.etm (the model)."""
+    from .._atomic import check_writable
+    from ..config import make_config
+    from ..errors import EmbedtrainError
+    from ..training import summary_line, train
+
+    config = make_config(model, config_file, **settings)  # bad settings fail here, first
+    if not corpus and not cooccur:
+        raise EmbedtrainError("no corpus given (usage: embedtrain train CORPUS... [options])")
+    if cooccur and config.model != "glove":
+        raise EmbedtrainError("--cooccur applies to --model glove only")
+    if save_cooccur and config.model != "glove":
+        raise EmbedtrainError("--save-cooccur applies to --model glove only")
+    if tmp_dir and not Path(tmp_dir).is_dir():
+        raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
+    prefix = prefix or default_prefix(corpus or (cooccur,), config.model)
+    outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab, save_cooccur]
+    for path in filter(None, outputs):
+        check_writable(path)
+
+    fitted = train(list(corpus) or None, config.model, config_file=config_file, progress=not quiet(),
+                   tmp_dir=tmp_dir, read_vocab=read_vocab, save_vocab=save_vocab,
+                   save_cooccur=save_cooccur, cooccur=cooccur,
+                   **{k: v for k, v in settings.items() if v is not None})
+    vec_path, model_path = fitted.save(prefix)
+    if not quiet():
+        click.echo(f"{summary_line(fitted)}; wrote {vec_path} and {model_path}", err=True)
+    log.debug("settings: %s", fitted.config.to_dict())
