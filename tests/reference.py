@@ -1,0 +1,110 @@
+"""Slow, plain-numpy reference implementations of the word2vec kernels.
+
+They follow the published algorithm (and word2vec.c's numerics) directly, one
+example at a time in float64, drawing random numbers in the same order as the
+kernels so that one step can be compared exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from embedtrain.kernels.rng import next_state_py
+
+MAX_EXP = 6.0
+
+
+class RefRng:
+    def __init__(self, state: int):
+        self.state = int(state)
+
+    def bits(self) -> int:
+        self.state, out = next_state_py(self.state)
+        return out
+
+    @staticmethod
+    def below(bits: int, n: int) -> int:
+        return ((bits >> 32) * n) >> 32
+
+    @staticmethod
+    def fraction(bits: int) -> float:
+        return (bits & 0xFFFFFF) / float(1 << 24)
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _draw_noise(rng: RefRng, prob: np.ndarray, alias: np.ndarray) -> int:
+    bits = rng.bits()
+    word = rng.below(bits, len(prob))
+    if rng.fraction(bits) >= prob[word]:
+        word = int(alias[word])
+    return word
+
+
+def _ns(h, out, target, negative, lr, prob, alias, rng):
+    grad = np.zeros_like(h)
+    for d in range(negative + 1):
+        if d == 0:
+            word, label = target, 1.0
+        else:
+            word = _draw_noise(rng, prob, alias)
+            if word == target:
+                continue
+            label = 0.0
+        f = float(h @ out[word])
+        sig = 1.0 if f >= MAX_EXP else 0.0 if f <= -MAX_EXP else sigmoid(f)
+        g = (label - sig) * lr
+        grad += g * out[word]
+        out[word] += g * h
+    return grad
+
+
+def _hs(h, out_hs, code, path, lr):
+    grad = np.zeros_like(h)
+    for bit, node in zip(code, path):
+        f = float(h @ out_hs[node])
+        if f <= -MAX_EXP or f >= MAX_EXP:
+            continue
+        g = (1.0 - bit - sigmoid(f)) * lr
+        grad += g * out_hs[node]
+        out_hs[node] += g * h
+    return grad
+
+
+def train_sentence(arch, sentence, inp, out, out_hs, keep_prob, noise_prob, noise_alias, tree,
+                   window, negative, use_hs, lr, rng_state):
+    """One sentence of skip-gram or CBOW, updating float64 copies in place.
+
+    Returns the new rng state.
+    """
+    rng = RefRng(rng_state)
+    kept = []
+    for w in sentence:
+        if keep_prob[w] < 1.0 and rng.fraction(rng.bits()) >= keep_prob[w]:
+            continue
+        kept.append(int(w))
+    for i, centre in enumerate(kept):
+        reach = window - rng.below(rng.bits(), window)
+        context = [kept[j] for j in range(max(0, i - reach), min(len(kept), i + reach + 1)) if j != i]
+        if arch == "skipgram":
+            for c in context:
+                h = inp[c].copy()
+                grad = np.zeros_like(h)
+                if use_hs:
+                    grad += _hs(h, out_hs, tree.code(centre), tree.path(centre), lr)
+                if negative:
+                    grad += _ns(h, out, centre, negative, lr, noise_prob, noise_alias, rng)
+                inp[c] += grad
+        else:
+            if not context:
+                continue
+            h = np.mean([inp[c] for c in context], axis=0)
+            grad = np.zeros_like(h)
+            if use_hs:
+                grad += _hs(h, out_hs, tree.code(centre), tree.path(centre), lr)
+            if negative:
+                grad += _ns(h, out, centre, negative, lr, noise_prob, noise_alias, rng)
+            for c in context:
+                inp[c] += grad
+    return rng.state
