@@ -1,0 +1,162 @@
+"""Reading corpora: tokenising, sentence cuts, encodings, compression, sources."""
+import bz2
+import gzip
+import io
+import logging
+import lzma
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from embedtrain import corpus as corpus_mod
+from embedtrain.corpus import SENTENCE_END, encode
+from embedtrain.errors import EmbedtrainError
+from embedtrain.vocab import Vocab
+
+
+def sentences_of(paths, min_count=1, **kw):
+    """Decode a corpus back to lists of words, through the real pipeline."""
+    raw = encode(paths if isinstance(paths, list) else [paths], **kw)
+    vocab = Vocab.build(raw.words, raw.counts, min_count=min_count)
+    with raw.to_stream(vocab.index) as stream:
+        out = [[vocab.words[i] for i in s] for s in stream.sentences()]
+        assert stream.n_tokens == sum(len(s) for s in out)
+    raw.close()
+    return out, raw
+
+
+def write(tmp_path, name, data: bytes):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+def test_lines_are_sentences_whitespace_separates_tokens(tmp_path):
+    p = write(tmp_path, "c.txt", b"a b\tc\n\n  d   e \r\nf\n\n\n")
+    sents, raw = sentences_of(p)
+    assert sents == [["a", "b", "c"], ["d", "e"], ["f"]]
+    assert raw.n_tokens == 6
+
+
+def test_no_trailing_newline(tmp_path):
+    sents, _ = sentences_of(write(tmp_path, "c.txt", b"x y\nz"))
+    assert sents == [["x", "y"], ["z"]]
+
+
+def test_long_line_cut_into_pieces(tmp_path):
+    words = [f"w{i % 7}" for i in range(25)]
+    sents, _ = sentences_of(write(tmp_path, "c.txt", (" ".join(words) + "\nlast line\n").encode()),
+                            max_line_tokens=10)
+    assert [len(s) for s in sents] == [10, 10, 5, 2]
+    assert sum(sents[:3], []) == words
+
+
+def test_one_line_corpus_across_read_blocks(tmp_path, monkeypatch):
+    """A one-line corpus larger than a read block keeps every token, cut every N tokens."""
+    monkeypatch.setattr(corpus_mod, "READ_BLOCK_BYTES", 64)
+    words = [f"tok{i % 13}" for i in range(1000)]
+    sents, raw = sentences_of(write(tmp_path, "c.txt", " ".join(words).encode()), max_line_tokens=300)
+    assert raw.n_tokens == 1000
+    assert [len(s) for s in sents] == [300, 300, 300, 100]
+    assert sum(sents, []) == words
+
+
+def test_lines_spanning_blocks_keep_their_boundaries(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "READ_BLOCK_BYTES", 16)
+    lines = [" ".join(f"l{n}w{i}" for i in range(n % 5 + 1)) for n in range(40)]
+    sents, _ = sentences_of(write(tmp_path, "c.txt", ("\n".join(lines) + "\n").encode()))
+    assert sents == [line.split() for line in lines]
+
+
+def test_non_ascii_and_cjk(tmp_path):
+    text = "Über straße naïve\n中文 維基 百科\nпривет мир\u3000окно\n"
+    sents, _ = sentences_of(write(tmp_path, "c.txt", text.encode("utf-8")))
+    assert sents == [["Über", "straße", "naïve"], ["中文", "維基", "百科"], ["привет", "мир", "окно"]]
+
+
+def test_lowercase(tmp_path):
+    sents, _ = sentences_of(write(tmp_path, "c.txt", "The the THE Straße\n".encode()), lowercase=True)
+    assert sents == [["the", "the", "the", "straße"]]
+
+
+def test_invalid_utf8_replaced_and_counted(tmp_path, caplog):
+    p = write(tmp_path, "c.txt", b"good \xff\xfe bad\xc3 word\n")
+    with caplog.at_level(logging.WARNING, logger="embedtrain"):
+        sents, raw = sentences_of(p)
+    assert raw.invalid_bytes == 3
+    assert sents == [["good", "\ufffd\ufffd", "bad\ufffd", "word"]]
+    assert "3 bytes" in caplog.text
+
+
+@pytest.mark.parametrize("opener,suffix", [(gzip.compress, ".gz"), (bz2.compress, ".bz2"),
+                                            (lzma.compress, ".xz"), (gzip.compress, ".data")])
+def test_compressed_inputs_detected_by_content(tmp_path, opener, suffix):
+    sents, _ = sentences_of(write(tmp_path, "c" + suffix, opener(b"one two\nthree\n")))
+    assert sents == [["one", "two"], ["three"]]
+
+
+def test_truncated_gzip_is_a_clear_error(tmp_path):
+    data = gzip.compress(b"one two three " * 1000)
+    p = write(tmp_path, "c.gz", data[: len(data) // 2])
+    with pytest.raises(EmbedtrainError, match="corrupt or truncated"):
+        encode([p])
+
+
+def test_directory_reads_every_file_sorted(tmp_path):
+    d = tmp_path / "docs"
+    (d / "sub").mkdir(parents=True)
+    (d / "b.txt").write_text("bravo\n")
+    (d / "a.txt").write_text("alpha\n")
+    (d / "sub" / "c.txt.gz").write_bytes(gzip.compress(b"charlie"))
+    (d / ".hidden").write_text("hidden\n")
+    sents, _ = sentences_of(d)
+    assert sents == [["alpha"], ["bravo"], ["charlie"]]
+
+
+def test_several_sources_do_not_join_lines(tmp_path):
+    a = write(tmp_path, "a.txt", b"x y")  # no final newline
+    b = write(tmp_path, "b.txt", b"z\n")
+    sents, _ = sentences_of([a, b])
+    assert sents == [["x", "y"], ["z"]]
+
+
+def test_missing_and_empty_sources(tmp_path):
+    with pytest.raises(EmbedtrainError, match="does not exist"):
+        encode([tmp_path / "nope.txt"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EmbedtrainError, match="contains no files"):
+        encode([tmp_path / "empty"])
+
+
+def test_binary_junk_does_not_crash(tmp_path):
+    junk = bytes(np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8))
+    raw = encode([write(tmp_path, "junk.bin", junk)])
+    assert raw.n_tokens > 0 and raw.invalid_bytes > 0
+    raw.close()
+
+
+def test_stdin(tmp_path):
+    code = ("import sys; from embedtrain.corpus import encode; r = encode(['-']); "
+            "print(r.n_tokens, sorted(r.words))")
+    out = subprocess.run([sys.executable, "-c", code], input=gzip.compress(b"b a\na\n"),
+                         capture_output=True, check=True).stdout.decode()
+    assert out.split(maxsplit=1) == ["3", "['a', 'b']\n"]
+
+
+def test_oov_tokens_removed_before_windows_and_chunks_end_at_sentences(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "JOB_TOKENS", 5)
+    text = "a rare b\n" * 10 + "a b c\n"
+    raw = encode([write(tmp_path, "c.txt", text.encode())])
+    vocab = Vocab.build(raw.words, raw.counts, min_count=2)
+    assert "rare" in vocab.words and "c" not in vocab.words
+    with raw.to_stream(vocab.index) as stream:
+        assert stream.n_tokens == 10 * 3 + 3 - 1
+        last = list(stream.sentences())[-1]
+        assert [vocab.words[i] for i in last] == ["a", "b"]
+        for i in range(stream.n_chunks):
+            chunk = stream.chunk(i)
+            assert chunk[-1] == SENTENCE_END
+            assert stream.chunk_words[i + 1] - stream.chunk_words[i] == np.count_nonzero(chunk != SENTENCE_END)
+        assert stream.n_chunks > 1
