@@ -9,6 +9,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 SAMPLE_CORPUS = DATA / "text8-sample.gz"          # 201,084 tokens of text8, one line
+QUALITY_CORPUS = DATA / "text8-1m.gz"           # 1,019,513 tokens of text8, one line
+WORDSIM = ROOT / "embedtrain" / "datasets" / "wordsim353.tsv"
 SHARED_DATA = ROOT.parent / "shared" / "data"     # present in CI; optional elsewhere
 
 
