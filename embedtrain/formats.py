@@ -1,20 +1,317 @@
 """Vector file formats: reading and writing what other tools use.
 
-word2vec text: a ``V dim`` header line, then ``word v1 ... vdim`` per line.
+Formats (the name is what ``--format`` takes):
+
+``model``
+    an embedtrain model file (``.etm``), see :mod:`embedtrain.model`.
+``word2vec-text`` (also ``fasttext-vec``: fastText's ``.vec`` is the same format)
+    a ``V dim`` header line, then ``word v1 ... vdim`` per line.
+``glove``
+    ``word v1 ... vdim`` per line, no header (Stanford GloVe's ``vectors.txt``).
+``word2vec-binary``
+    a ``V dim\\n`` header, then per word: the UTF-8 word, a space, ``dim`` little-endian
+    float32 values, and (word2vec.c) a newline, which gensim leaves out.
+``npy``
+    ``OUT.npy`` (float32 [V, dim]) beside ``OUT.vocab.txt`` (one word per line, same order).
+
+Readers detect the format from the content. Text is parsed a block of lines at a
+time by numpy's C parser, so no Python code runs per number; words are decoded
+as UTF-8 with replacement characters for invalid bytes.
 """
 from __future__ import annotations
 
+import io
+import mmap
 import os
+import warnings
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ._atomic import atomic_output
+from .errors import EmbedtrainError
+from .vectors import Vectors
 
 # Written values keep 6 significant digits, like word2vec.c's "%lf" keeps 6 decimals;
 # the model file (.etm) keeps the exact float32 weights.
 TEXT_FLOAT_FORMAT = "%.6g"
 WRITE_BATCH_ROWS = 4096
+# Text files are parsed in blocks of about this many bytes (bounds the extra memory).
+READ_BLOCK_BYTES = 32 << 20
+# Bytes looked at to tell the formats apart.
+SNIFF_BYTES = 1 << 16
+NPY_MAGIC = b"\x93NUMPY"
+NPY_VOCAB_SUFFIX = ".vocab.txt"
+BINARY_DTYPE = np.dtype("<f4")
+# A binary record's word must end (in a space) within this many bytes.
+MAX_WORD_BYTES = 1 << 16
+# Readers split on ASCII whitespace, so a written word must not contain any.
+_SEPARATORS = frozenset(" \t\n\r\x0b\x0c")
+
+READ_FORMATS = ("model", "word2vec-text", "fasttext-vec", "glove", "word2vec-binary", "npy")
+WRITE_FORMATS = ("word2vec-text", "word2vec-binary", "glove", "npy")
+
+
+# ---------------------------------------------------------------------- reading
+def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
+    """Read word vectors from any supported file; ``format=None`` detects it.
+
+    An embedtrain model file gives ``Model.load(path).vectors``, so a FastText
+    model's vectors still build vectors for unseen words.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise EmbedtrainError(f"vectors file {p} does not exist")
+    if p.is_dir():
+        raise EmbedtrainError(f"{p} is a directory, not a vectors file")
+    fmt = format or detect_format(p)
+    if fmt == "model":
+        from .model import Model
+
+        return Model.load(p).vectors
+    if fmt in ("word2vec-text", "fasttext-vec"):
+        return read_text(p, header=True)
+    if fmt == "glove":
+        return read_text(p, header=False)
+    if fmt == "word2vec-binary":
+        return read_word2vec_binary(p)
+    if fmt == "npy":
+        return read_npy(p)
+    raise EmbedtrainError(f"unknown vectors format {fmt!r} (choose from {', '.join(READ_FORMATS)})")
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """The format of a vectors file, told from its first bytes."""
+    from .model import is_model_file
+
+    p = Path(path)
+    with open(p, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+    if not head:
+        raise EmbedtrainError(f"{p} is empty")
+    if head.startswith(NPY_MAGIC):
+        return "npy"
+    if head.startswith(b"PK") and is_model_file(p):
+        return "model"
+    first, newline, rest = head.partition(b"\n")
+    header = _parse_header(first)
+    if header is None or not newline:
+        return "glove"
+    complete = len(head) < SNIFF_BYTES  # the whole file is in ``head``
+    line, line_end, more = rest.partition(b"\n")
+    if not line.strip() and not more.strip() and complete:
+        return "word2vec-text"  # a header and nothing else: read_text reports it
+    if _looks_like_text(line, whole=bool(line_end) or complete):
+        # word2vec text; unless every line is "integer number": one-dimensional GloVe.
+        rows = [ln for ln in head.split(b"\n")[:-1 if not complete else None] if ln.strip()]
+        if header[1] != 1 and all(len(ln.split()) == 2 for ln in rows) and len(rows) > 1:
+            return "glove"
+        return "word2vec-text"
+    return "word2vec-binary"
+
+
+def _parse_header(line: bytes) -> tuple[int, int] | None:
+    parts = line.split()
+    if len(parts) != 2 or not all(x.isdigit() for x in parts):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def _looks_like_text(line: bytes, whole: bool) -> bool:
+    """A word followed by numbers (the last one may be cut off unless ``whole``)."""
+    parts = line.split()
+    values = parts[1:] if whole else parts[1:-1]
+    if not values:
+        return False
+    try:
+        [float(x) for x in values]
+    except ValueError:
+        return False
+    return True
+
+
+def read_text(path: str | os.PathLike, header: bool) -> Vectors:
+    """word2vec / fastText text (``header=True``) or GloVe text (``header=False``)."""
+    p = Path(path)
+    words: list[str] = []
+    blocks: list[np.ndarray] = []  # without a header; with one, rows go straight to ``matrix``
+    matrix = None
+    n_words = dim = None
+    line_no = 0  # 1-based number of the last line read
+    with open(p, "rb") as f:
+        if header:
+            first = f.readline()
+            line_no = 1
+            parsed = _parse_header(first)
+            if parsed is None:
+                raise EmbedtrainError(f"{p}, line 1: expected a 'words dim' header, found "
+                                      f"{_show(first)}")
+            n_words, dim = parsed
+            if dim == 0:
+                raise EmbedtrainError(f"{p}, line 1: the header gives dimension 0")
+            _check_header_fits(p, n_words, dim, 2 * dim + 2)  # "w 0 ... 0\n"
+            matrix = np.empty((n_words, dim), dtype=np.float32)
+        while True:
+            lines = f.readlines(READ_BLOCK_BYTES)
+            if not lines:
+                break
+            block_words, rests, numbers = [], [], []
+            for offset, line in enumerate(lines, start=line_no + 1):
+                parts = line.split(None, 1)
+                if not parts:
+                    continue  # blank line
+                block_words.append(parts[0])
+                rests.append(parts[1] if len(parts) > 1 else b"")
+                numbers.append(offset)
+            line_no += len(lines)
+            if not rests:
+                continue
+            if dim is None:
+                dim = len(rests[0].split())
+                if dim == 0:
+                    raise EmbedtrainError(f"{p}, line {numbers[0]}: a word with no values")
+            if n_words is not None and len(words) + len(rests) > n_words:
+                raise EmbedtrainError(f"{p}, line {numbers[n_words - len(words)]}: the header "
+                                      f"says {n_words} words but the file has more lines")
+            block = _parse_block(p, rests, numbers, dim, header)
+            if matrix is not None:
+                matrix[len(words):len(words) + len(block)] = block
+            else:
+                blocks.append(block)
+            words.extend(w.decode("utf-8", errors="replace") for w in block_words)
+    if n_words is not None and len(words) != n_words:
+        raise EmbedtrainError(f"{p}: the header says {n_words} words but the file has {len(words)} "
+                              f"(truncated file?)")
+    if not words:
+        raise EmbedtrainError(f"{p} holds no vectors")
+    if matrix is None:
+        matrix = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    return Vectors(words, matrix)
+
+
+def _check_header_fits(p: Path, n_words: int, dim: int, min_row_bytes: int) -> None:
+    """Refuse a header that announces more data than the file can hold (before allocating)."""
+    size = p.stat().st_size
+    if n_words * min_row_bytes > size:
+        raise EmbedtrainError(f"{p}: the header says {n_words:,} words of dimension {dim} but the "
+                              f"file ends at byte offset {size:,} (truncated file or bad header?)")
+
+
+def _parse_block(path: Path, rests: list[bytes], numbers: list[int], dim: int,
+                 header: bool) -> np.ndarray:
+    """The numbers of a block of lines as float32 [len(rests), dim]; errors name the line."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data": reported below
+            matrix = np.loadtxt(io.BytesIO(b"\n".join(rests)), dtype=np.float32, comments=None,
+                                delimiter=None, ndmin=2)
+        if matrix.shape == (len(rests), dim):
+            return matrix
+    except ValueError:
+        pass
+    # Something is wrong: find the first bad line (slow, but only on the error path).
+    what = "the header's dimension" if header else "the first line's count"
+    for line_no, rest in zip(numbers, rests):
+        values = rest.split()
+        if len(values) != dim:
+            raise EmbedtrainError(f"{path}, line {line_no}: expected {dim} values ({what}), "
+                                  f"found {len(values)}")
+        for value in values:
+            try:
+                float(value)
+            except ValueError:
+                raise EmbedtrainError(f"{path}, line {line_no}: {_show(value)} is not a number") from None
+    raise EmbedtrainError(f"{path}, lines {numbers[0]}-{numbers[-1]}: could not parse the vectors")
+
+
+def _show(raw: bytes, limit: int = 40) -> str:
+    text = raw.decode("utf-8", errors="replace").strip()
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def read_word2vec_binary(path: str | os.PathLike) -> Vectors:
+    """word2vec.c's binary format; the newline after each vector is optional (gensim omits it)."""
+    p = Path(path)
+    with open(p, "rb") as f:
+        first = f.readline()
+        parsed = _parse_header(first)
+        if parsed is None:
+            raise EmbedtrainError(f"{p}, byte offset 0: expected a 'words dim' header, found "
+                                  f"{_show(first)}")
+        n_words, dim = parsed
+        if os.fstat(f.fileno()).st_size == len(first):
+            buf = first  # nothing after the header (mmap cannot map an empty range)
+        else:
+            buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        return _parse_binary(p, buf, len(first), n_words, dim)
+    finally:
+        if isinstance(buf, mmap.mmap):
+            buf.close()
+
+
+def _parse_binary(p: Path, buf, start: int, n_words: int, dim: int) -> Vectors:
+    size = len(buf)
+    record = dim * BINARY_DTYPE.itemsize
+    _check_header_fits(p, n_words, dim, record + 2)  # word, space, vector
+    matrix = np.empty((n_words, dim), dtype=np.float32)
+    words: list[str] = []
+    find = buf.find
+    pos = start
+    for i in range(n_words):
+        space = find(b" ", pos, pos + MAX_WORD_BYTES)
+        if space < 0 or space + 1 + record > size:
+            raise EmbedtrainError(f"{p}: truncated binary file: word {i + 1} of {n_words} at byte "
+                                  f"offset {pos} needs {record} bytes of vector, the file has "
+                                  f"{size} bytes")
+        word = buf[pos:space]
+        if word[:1] == b"\n":  # word2vec.c's newline after the previous vector
+            word = word.lstrip(b"\n")
+        words.append(word.decode("utf-8", errors="replace"))
+        matrix[i] = np.frombuffer(buf, dtype=BINARY_DTYPE, count=dim, offset=space + 1)
+        pos = space + 1 + record
+    if buf[pos:pos + 2].strip():
+        raise EmbedtrainError(f"{p}, byte offset {pos}: data after the {n_words} words the header "
+                              f"announces")
+    return Vectors(words, matrix)
+
+
+def npy_paths(path: str | os.PathLike) -> tuple[Path, Path]:
+    """``(OUT.npy, OUT.vocab.txt)`` for ``OUT`` or ``OUT.npy``."""
+    text = str(path)
+    stem = text[:-4] if text.endswith(".npy") else text
+    return Path(stem + ".npy"), Path(stem + NPY_VOCAB_SUFFIX)
+
+
+def read_npy(path: str | os.PathLike) -> Vectors:
+    matrix_path, vocab_path = npy_paths(path)
+    try:
+        matrix = np.load(matrix_path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise EmbedtrainError(f"{matrix_path}: not a readable .npy array ({exc})") from None
+    if matrix.ndim != 2 or matrix.dtype.kind != "f":
+        raise EmbedtrainError(f"{matrix_path}: expected a 2-D float array, found "
+                              f"{matrix.dtype} of shape {matrix.shape}")
+    if not vocab_path.exists():
+        raise EmbedtrainError(f"{matrix_path}: its word list {vocab_path} does not exist")
+    with open(vocab_path, "rb") as f:
+        words = [w.decode("utf-8", errors="replace") for w in f.read().split(b"\n")]
+    if words and words[-1] == "":
+        words.pop()
+    words = [w.rstrip("\r") for w in words]
+    if len(words) != matrix.shape[0]:
+        raise EmbedtrainError(f"{vocab_path} lists {len(words)} words but {matrix_path} has "
+                              f"{matrix.shape[0]} rows")
+    return Vectors(words, matrix)
+
+
+# ---------------------------------------------------------------------- writing
+def _check_words(words: Sequence[str]) -> None:
+    for w in words:
+        if not w or not _SEPARATORS.isdisjoint(w):
+            raise EmbedtrainError(f"cannot write the word {w!r}: words in vector files may not be "
+                                  f"empty or contain whitespace")
 
 
 def _text_rows(words: Sequence[str], vectors: np.ndarray):
@@ -29,8 +326,53 @@ def write_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: 
                         header: bool = True) -> None:
     """word2vec text format (``header=False`` gives GloVe's text format)."""
     vectors = np.asarray(vectors, dtype=np.float32)
+    _check_words(words)
     with atomic_output(path, "w", encoding="utf-8", newline="\n") as out:
         if header:
             out.write(f"{vectors.shape[0]} {vectors.shape[1]}\n")
         for chunk in _text_rows(words, vectors):
             out.write(chunk)
+
+
+def write_glove(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
+    write_word2vec_text(path, words, vectors, header=False)
+
+
+def write_word2vec_binary(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
+    """word2vec.c's binary layout, with its newline after each vector."""
+    vectors = np.ascontiguousarray(vectors, dtype=BINARY_DTYPE)
+    _check_words(words)
+    with atomic_output(path, "wb") as out:
+        out.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode("ascii"))
+        for start in range(0, len(words), WRITE_BATCH_ROWS):
+            rows = vectors[start:start + WRITE_BATCH_ROWS]
+            out.write(b"".join(w.encode("utf-8") + b" " + row.tobytes() + b"\n"
+                               for w, row in zip(words[start:start + WRITE_BATCH_ROWS], rows)))
+
+
+def write_npy(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> tuple[Path, Path]:
+    """``OUT.npy`` (float32 matrix) and ``OUT.vocab.txt`` (one word per line)."""
+    matrix_path, vocab_path = npy_paths(path)
+    for w in words:
+        if "\n" in w or "\r" in w:
+            raise EmbedtrainError(f"cannot write the word {w!r}: it contains a line break")
+    with atomic_output(vocab_path, "w", encoding="utf-8", newline="\n") as out:
+        out.write("".join(w + "\n" for w in words))
+    with atomic_output(matrix_path, "wb") as out:
+        np.save(out, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    return matrix_path, vocab_path
+
+
+def write_vectors(path: str | os.PathLike, vectors: Vectors, format: str) -> list[Path]:
+    """Write ``vectors`` in one of :data:`WRITE_FORMATS`; returns the files written."""
+    if format == "word2vec-text":
+        write_word2vec_text(path, vectors.words, vectors.vectors)
+    elif format == "glove":
+        write_glove(path, vectors.words, vectors.vectors)
+    elif format == "word2vec-binary":
+        write_word2vec_binary(path, vectors.words, vectors.vectors)
+    elif format == "npy":
+        return list(write_npy(path, vectors.words, vectors.vectors))
+    else:
+        raise EmbedtrainError(f"unknown output format {format!r} (choose from {', '.join(WRITE_FORMATS)})")
+    return [Path(path)]

@@ -106,16 +106,46 @@ class Vectors:
         scores = unit @ (np.asarray(query, dtype=np.float32) / (norm or 1.0))
         skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(unit)]
         scores[skip] = -np.inf
-        k = min(topn, len(scores) - len(skip))
+        return self._top(scores, topn, len(set(skip)))
+
+    def most_similar_cosmul(self, positive: str | Iterable[str], negative: Iterable[str] = (),
+                            topn: int = 10, restrict_vocab: int | None = None
+                            ) -> list[tuple[str, float]]:
+        """Words maximising the product of the ``positive`` cosines divided by the product of
+        the ``negative`` ones, each shifted to [0, 1] (3CosMul: Levy & Goldberg 2014, eq. 4
+        and footnote 7). Query words are excluded from the answers."""
+        if isinstance(positive, str):
+            positive = [positive]
+        positive, negative = list(positive), list(negative)
+        if not positive:
+            raise EmbedtrainError("most_similar_cosmul needs at least one positive word")
+        unit = self.unit_vectors[:restrict_vocab] if restrict_vocab else self.unit_vectors
+        pos = np.stack([self._unit_of(w) for w in positive])
+        neg = np.stack([self._unit_of(w) for w in negative]) if negative else None
+        scores = cosmul_scores(unit @ pos.T, None if neg is None else unit @ neg.T)
+        skip = [self.index[w] for w in positive + negative
+                if isinstance(w, str) and w in self.index and self.index[w] < len(unit)]
+        scores[skip] = -np.inf
+        return self._top(scores, topn, len(skip))
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 10, method: str = "3cosadd",
+                restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """Answers to a : b :: c : ? by 3CosAdd (b - a + c) or 3CosMul."""
+        if method == "3cosadd":
+            return self.most_similar(positive=[b, c], negative=[a], topn=topn,
+                                     restrict_vocab=restrict_vocab)
+        if method == "3cosmul":
+            return self.most_similar_cosmul(positive=[b, c], negative=[a], topn=topn,
+                                            restrict_vocab=restrict_vocab)
+        raise EmbedtrainError(f"unknown analogy method {method!r} (choose 3cosadd or 3cosmul)")
+
+    def _top(self, scores: np.ndarray, topn: int, n_skipped: int) -> list[tuple[str, float]]:
+        k = min(topn, len(scores) - n_skipped)
         if k <= 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.words[i], float(scores[i])) for i in top]
-
-    def analogy(self, a: str, b: str, c: str, topn: int = 10) -> list[tuple[str, float]]:
-        """Answers to a : b :: c : ? by 3CosAdd (b - a + c)."""
-        return self.most_similar(positive=[b, c], negative=[a], topn=topn)
 
     def _unit_of(self, word: str | np.ndarray) -> np.ndarray:
         if isinstance(word, np.ndarray):
@@ -126,3 +156,17 @@ class Vectors:
             vec = self.get_vector(word)
         norm = float(np.linalg.norm(vec))
         return vec / norm if norm else vec
+
+
+# Keeps 3CosMul finite when the negative term is 0; Levy & Goldberg use 0.001 (gensim's
+# most_similar_cosmul uses 1e-6: the ranking differs only when a cosine is near -1).
+COSMUL_EPSILON = 1e-3
+
+
+def cosmul_scores(pos_cos: np.ndarray, neg_cos: np.ndarray | None) -> np.ndarray:
+    """3CosMul from cosines: ``pos_cos`` [..., P] and ``neg_cos`` [..., N] (or None) give
+    prod((1 + pos) / 2) / (prod((1 + neg) / 2) + epsilon) over the last axis."""
+    score = np.prod((1.0 + pos_cos) * 0.5, axis=-1)
+    if neg_cos is not None and neg_cos.shape[-1]:
+        score = score / (np.prod((1.0 + neg_cos) * 0.5, axis=-1) + COSMUL_EPSILON)
+    return score.astype(np.float32, copy=False)
