@@ -36,7 +36,7 @@ from .vectors import Vectors
 # Written values keep 6 significant digits, like word2vec.c's "%lf" keeps 6 decimals;
 # the model file (.etm) keeps the exact float32 weights.
 TEXT_FLOAT_FORMAT = "%.6g"
-WRITE_BATCH_ROWS = 4096
+WRITE_BATCH_ROWS = 1024
 # Text files are parsed in blocks of about this many bytes (bounds the extra memory).
 READ_BLOCK_BYTES = 32 << 20
 # Bytes looked at to tell the formats apart.
@@ -271,7 +271,9 @@ def _parse_binary(p: Path, buf, start: int, n_words: int, dim: int) -> Vectors:
         words.append(word.decode("utf-8", errors="replace"))
         matrix[i] = np.frombuffer(buf, dtype=BINARY_DTYPE, count=dim, offset=space + 1)
         pos = space + 1 + record
-    if buf[pos:pos + 2].strip():
+    tail = buf[pos:pos + 64]
+    if tail.strip():
+        pos += len(tail) - len(tail.lstrip())
         raise EmbedtrainError(f"{p}, byte offset {pos}: data after the {n_words} words the header "
                               f"announces")
     return Vectors(words, matrix)
