@@ -32,7 +32,7 @@ from .errors import EmbedtrainError
 log = logging.getLogger(__name__)
 
 SENTENCE_END = -1            # separator id in token streams
-READ_BLOCK_BYTES = 4 << 20   # bytes read from a source at a time
+READ_BLOCK_BYTES = 1 << 20   # bytes read at a time: bounds the Python token lists
 JOB_TOKENS = 50_000          # tokens per training job (a chunk cut at a sentence end)
 STDIN = "-"
 
@@ -158,7 +158,7 @@ class RawCorpus:
     n_sentences: int
     invalid_bytes: int = 0
 
-    def blocks(self, block_entries: int = 1 << 22) -> Iterator[np.ndarray]:
+    def blocks(self, block_entries: int = 1 << 20) -> Iterator[np.ndarray]:
         for start in range(0, self.n_entries, block_entries):
             count = min(block_entries, self.n_entries - start)
             yield _pread_int32(self.ids_file, start, count)
