@@ -1,0 +1,59 @@
+"""Settings: defaults in one place, TOML recipes, precedence, validation."""
+from pathlib import Path
+
+import pytest
+
+from embedtrain.config import (CBOWConfig, FastTextConfig, GloVeConfig, SkipGramConfig, load_toml,
+                               make_config)
+from embedtrain.errors import ConfigError
+
+CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.toml"))
+
+
+def test_model_defaults():
+    assert SkipGramConfig().lr == 0.025 and CBOWConfig().lr == 0.05
+    assert SkipGramConfig().negative == 5 and SkipGramConfig(hs=True).negative == 0
+    assert SkipGramConfig(hs=True, negative=3).negative == 3
+    assert GloVeConfig().window == 15 and FastTextConfig().sample == 1e-4
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_shipped_recipes_load(path):
+    config = make_config(config_file=path)
+    assert config.model in path.name
+
+
+def test_precedence_defaults_then_file_then_arguments(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('model = "cbow"\ndim = 33\nmin_count = 2\n')
+    c = make_config(None, f, dim=44, window=None)
+    assert (c.model, c.dim, c.min_count, c.window) == ("cbow", 44, 2, 5)
+    assert make_config("skipgram", f).model == "skipgram"  # the argument wins over the file
+
+
+@pytest.mark.parametrize("text,message", [
+    ("dim = 'x'\n", "--dim must be int"),
+    ("hs = 1\n", "--hs must be bool"),
+    ("lr = -1.0\n", "--lr must be positive"),
+    ("sample = -0.1\n", "--sample"),
+    ("dim = {a = 1}\n", "must be a value"),
+    ("colour = 3\n", "unknown key"),
+    ("dim = \n", "not valid TOML"),
+])
+def test_bad_recipes(tmp_path, text, message):
+    f = tmp_path / "c.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        make_config(None, f)
+
+
+def test_settings_of_another_model_are_refused():
+    with pytest.raises(ConfigError, match="--minn does not apply to --model skipgram"):
+        make_config("skipgram", minn=2)
+    with pytest.raises(ConfigError, match="--negative 0 needs --hs"):
+        make_config("cbow", negative=0)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_toml(tmp_path / "none.toml")
