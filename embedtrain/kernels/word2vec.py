@@ -105,10 +105,10 @@ def ns_update(h, output_vectors, target, negative, lr, noise_prob, noise_alias,
             sig = sigmoid_table[i]
             loss -= log_sigmoid_table[i] if label > 0 else log_sigmoid_table[SIGMOID_TABLE_SIZE - i]
         g = (label - sig) * lr
-        for k in range(dim):
-            grad[k] += g * output_vectors[word, k]
-        for k in range(dim):
-            output_vectors[word, k] += g * h[k]
+        for k in range(dim):  # one pass: read the output row once
+            o = output_vectors[word, k]
+            grad[k] += g * o
+            output_vectors[word, k] = o + g * h[k]
     return loss, state
 
 
@@ -133,9 +133,9 @@ def hs_update(h, output_hs, target, lr, hs_offsets, hs_codes, hs_points, grad,
         g = (label - sigmoid_table[i]) * lr
         loss -= log_sigmoid_table[i] if label > 0 else log_sigmoid_table[SIGMOID_TABLE_SIZE - i]
         for k in range(dim):
-            grad[k] += g * output_hs[node, k]
-        for k in range(dim):
-            output_hs[node, k] += g * h[k]
+            o = output_hs[node, k]
+            grad[k] += g * o
+            output_hs[node, k] = o + g * h[k]
     return loss
 
 
