@@ -83,8 +83,13 @@ def test_lowercase(tmp_path):
 
 def test_invalid_utf8_replaced_and_counted(tmp_path, caplog):
     p = write(tmp_path, "c.txt", b"good \xff\xfe bad\xc3 word\n")
-    with caplog.at_level(logging.WARNING, logger="embedtrain"):
-        sents, raw = sentences_of(p)
+    logger = logging.getLogger("embedtrain.corpus")
+    logger.addHandler(caplog.handler)  # the CLI may have stopped propagation to the root
+    try:
+        with caplog.at_level(logging.WARNING, logger="embedtrain.corpus"):
+            sents, raw = sentences_of(p)
+    finally:
+        logger.removeHandler(caplog.handler)
     assert raw.invalid_bytes == 3
     assert sents == [["good", "\ufffd\ufffd", "bad\ufffd", "word"]]
     assert "3 bytes" in caplog.text
