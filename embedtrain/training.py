@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .config import CommonConfig, SkipGramConfig, make_config
+from .config import CommonConfig, SkipGramConfig, load_toml, make_config
 from .corpus import TokenStream, encode
 from .errors import EmbedtrainError
 from .model import Model
@@ -46,12 +46,14 @@ class RunOptions:
     save_vocab: str | None = None
     save_cooccur: str | None = None   # GloVe
     cooccur: str | None = None        # GloVe
+    resume: Model | None = None       # continue training this model (its vocabulary and weights)
 
 
 def train(corpus: Corpus | None, model: str | None = None, *, config_file: str | None = None,
           progress: bool = True, tmp_dir: str | None = None, read_vocab: str | None = None,
           save_vocab: str | None = None, save_cooccur: str | None = None,
-          cooccur: str | None = None, **settings: Any) -> Model:
+          cooccur: str | None = None, resume: str | os.PathLike | Model | None = None,
+          **settings: Any) -> Model:
     """Train ``model`` ("skipgram", "cbow", "glove", "fasttext") on ``corpus``.
 
     ``corpus``: a path, ``"-"`` for stdin, or a list of them (directories are read
@@ -59,13 +61,49 @@ def train(corpus: Corpus | None, model: str | None = None, *, config_file: str |
     names of config.py (``dim=100, window=5, ...``); unset ones take the model's
     defaults, or the values in ``config_file`` (TOML). Returns the trained model;
     nothing is written unless ``save_vocab`` is given (call ``model.save``).
+
+    ``resume``: a model (or its .etm file) to train further on ``corpus``: its
+    vocabulary, weights and settings are the starting point; ``settings`` may
+    change the schedule (epochs, lr, threads, seed, sample, window) but not the shape.
     """
-    config = make_config(model, config_file, **settings)
+    base = None
+    if resume is not None:
+        base = resume if isinstance(resume, Model) else Model.load(resume)
+        config = resumed_config(base, model, config_file, settings)
+    else:
+        config = make_config(model, config_file, **settings)
     options = RunOptions(progress=progress, tmp_dir=tmp_dir, read_vocab=read_vocab,
-                         save_vocab=save_vocab, save_cooccur=save_cooccur, cooccur=cooccur)
+                         save_vocab=save_vocab, save_cooccur=save_cooccur, cooccur=cooccur,
+                         resume=base)
     module, name = TRAINERS[config.model].split(":")
     trainer: Callable[[CommonConfig, Any, RunOptions], Model] = getattr(importlib.import_module(module), name)
     return trainer(config, corpus, options)
+
+
+# Settings that fix the shape of a model's weights: a resumed run cannot change them.
+SHAPE_SETTINGS = ("dim", "hs", "min_count", "max_vocab", "lowercase", "minn", "maxn", "bucket", "arch")
+
+
+def resumed_config(base: Model, model: str | None, config_file: str | None,
+                   settings: dict[str, Any]) -> CommonConfig:
+    """The saved model's settings, then the config file, then ``settings``."""
+    if model is not None and model != base.kind:
+        raise EmbedtrainError(f"cannot resume a {base.kind} model as --model {model}")
+    if base.kind not in ("skipgram", "cbow"):
+        raise EmbedtrainError(f"resuming is supported for skipgram and cbow models, not {base.kind}")
+    saved = {k: v for k, v in base.config.to_dict().items() if k != "model"}
+    requested = make_config(base.kind, config_file, **settings).to_dict() if (config_file or settings) else {}
+    explicit = dict(load_toml(config_file)) if config_file else {}
+    explicit.update({k: v for k, v in settings.items() if v is not None})
+    explicit.pop("model", None)
+    for name in SHAPE_SETTINGS:
+        if name in explicit and explicit[name] != saved.get(name):
+            raise EmbedtrainError(f"--{name.replace('_', '-')} cannot change when resuming "
+                                  f"(the model has {saved.get(name)})")
+    if "negative" in explicit and (requested["negative"] > 0) != (saved["negative"] > 0):
+        raise EmbedtrainError("negative sampling cannot be switched on or off when resuming")
+    saved.update(explicit)
+    return make_config(base.kind, None, **saved)
 
 
 def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
@@ -83,7 +121,9 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
     try:
         if raw.n_tokens == 0:
             raise EmbedtrainError("the corpus is empty: no tokens were found")
-        if options.read_vocab:
+        if options.resume is not None:
+            vocab = options.resume.vocab  # fixed: rows must keep their words
+        elif options.read_vocab:
             vocab = Vocab.load(options.read_vocab).restricted(config.min_count, config.max_vocab)
         else:
             vocab = Vocab.build(raw.words, raw.counts, config.min_count, config.max_vocab)
@@ -130,9 +170,15 @@ def train_word2vec(config: SkipGramConfig, corpus: Corpus, options: RunOptions) 
     vocab, stream, stats = prepare_corpus(corpus, config, options)
     with stream:
         v, dim = len(vocab), config.dim
-        input_vectors = init_input_vectors(v, dim, config.seed)
-        output_vectors = np.zeros((v if config.negative else 0, dim), dtype=np.float32)
-        output_hs = np.zeros((max(v - 1, 0) if config.hs else 0, dim), dtype=np.float32)
+        if options.resume is not None:
+            saved = options.resume.arrays
+            input_vectors = saved["input_vectors"].astype(np.float32, copy=True)
+            output_vectors = saved["output_vectors"].astype(np.float32, copy=True)
+            output_hs = saved["output_hs"].astype(np.float32, copy=True)
+        else:
+            input_vectors = init_input_vectors(v, dim, config.seed)
+            output_vectors = np.zeros((v if config.negative else 0, dim), dtype=np.float32)
+            output_hs = np.zeros((max(v - 1, 0) if config.hs else 0, dim), dtype=np.float32)
         keep_prob = vocab.keep_prob(config.sample)
         noise = vocab.noise_sampler(config.ns_exponent)
         if config.hs:
@@ -173,6 +219,9 @@ def train_word2vec(config: SkipGramConfig, corpus: Corpus, options: RunOptions) 
             progress.close()
         seconds = progress.elapsed
     check_finite(config.model, input_vectors)
+    if options.resume is not None:
+        stats["resumed_from_words"] = int(options.resume.stats.get("words_trained", 0)) + \
+            int(options.resume.stats.get("resumed_from_words", 0))
     stats.update(words_trained=total_words, train_seconds=round(seconds, 3),
                  words_per_second=round(total_words / max(seconds, 1e-9)), threads=threads)
     model = Model(config, vocab, {"input_vectors": input_vectors, "output_vectors": output_vectors,

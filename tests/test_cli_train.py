@@ -205,3 +205,30 @@ def test_stdin_corpus(tmp_path, small_corpus):
                           input=small_corpus.read_bytes(), capture_output=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "stdin-skipgram.vec").exists()
+
+
+def test_resume_continues_training_the_saved_model(tmp_path, small_corpus):
+    assert run("train", small_corpus, *FAST, "--model", "cbow", "-o", tmp_path / "a").exit_code == 0
+    result = run("train", small_corpus, "--resume", tmp_path / "a.etm", "--epochs", "2", "--lr", "0.01",
+                 "-o", tmp_path / "b")
+    assert result.exit_code == 0, result.output
+    a, b = Model.load(tmp_path / "a.etm"), Model.load(tmp_path / "b.etm")
+    assert b.kind == "cbow" and b.vocab.words == a.vocab.words
+    assert (b.config.dim, b.config.epochs, b.config.lr, b.config.min_count) == (16, 2, 0.01, 3)
+    before, after = a.arrays["input_vectors"], b.arrays["input_vectors"]
+    assert not np.array_equal(before, after)
+    # it started from the saved weights: closer to them than a fresh model is
+    fresh = embedtrain.train(small_corpus, model="cbow", dim=16, epochs=2, lr=0.01, min_count=3,
+                             progress=False, seed=9)
+    assert np.linalg.norm(after - before) < np.linalg.norm(fresh.arrays["input_vectors"] - before)
+    assert b.stats["resumed_from_words"] == a.stats["words_trained"]
+
+
+@pytest.mark.parametrize("args,message", [(["--dim", "32"], "cannot change"),
+                                          (["--model", "skipgram"], "cannot resume a cbow"),
+                                          (["--hs"], "cannot change")])
+def test_resume_refuses_shape_changes(tmp_path, small_corpus, args, message):
+    assert run("train", small_corpus, *FAST, "--model", "cbow", "-o", tmp_path / "a").exit_code == 0
+    result = run("train", small_corpus, "--resume", tmp_path / "a.etm", *args, "-o", tmp_path / "b")
+    assert result.exit_code == 1 and message in result.stderr
+    assert not (tmp_path / "b.vec").exists()

@@ -88,14 +88,17 @@ def default_prefix(corpus: tuple[str, ...], model: str) -> str:
               help="GloVe: keep the co-occurrence matrix in this file.")
 @click.option("--cooccur", type=click.Path(dir_okay=False), default=None,
               help="GloVe: train from a saved co-occurrence matrix (no corpus needed).")
+@click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="MODEL.etm",
+              help="Continue training this skipgram/cbow model on CORPUS (its vocabulary and "
+                   "settings; --epochs, --lr, --threads, --seed, --sample, --window may change).")
 @click.option("--tmp-dir", type=click.Path(file_okay=False), default=None,
               help="Directory for temporary files. [default: the system's]")
 @verbosity_options
 @handle_errors
 def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None,
                   config_file: str | None, save_vocab: str | None, read_vocab: str | None,
-                  save_cooccur: str | None, cooccur: str | None, tmp_dir: str | None,
-                  **settings) -> None:
+                  save_cooccur: str | None, cooccur: str | None, resume: str | None,
+                  tmp_dir: str | None, **settings) -> None:
     """Train word vectors on CORPUS (files, directories, or - for stdin; .gz/.bz2/.xz
     are read directly) and write PREFIX.vec (word2vec text) and PREFIX.etm (the model)."""
     from .._atomic import check_writable
@@ -103,7 +106,15 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
     from ..errors import EmbedtrainError
     from ..training import summary_line, train
 
-    config = make_config(model, config_file, **settings)  # bad settings fail here, first
+    base = None
+    if resume:
+        from ..model import Model
+        from ..training import resumed_config
+
+        base = Model.load(resume)
+        config = resumed_config(base, model, config_file, settings)  # bad settings fail here, first
+    else:
+        config = make_config(model, config_file, **settings)  # bad settings fail here, first
     if not corpus and not cooccur:
         raise EmbedtrainError("no corpus given (usage: embedtrain train CORPUS... [options])")
     if cooccur and config.model != "glove":
@@ -119,7 +130,7 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
 
     fitted = train(list(corpus) or None, config.model, config_file=config_file, progress=not quiet(),
                    tmp_dir=tmp_dir, read_vocab=read_vocab, save_vocab=save_vocab,
-                   save_cooccur=save_cooccur, cooccur=cooccur,
+                   save_cooccur=save_cooccur, cooccur=cooccur, resume=base,
                    **{k: v for k, v in settings.items() if v is not None})
     vec_path, model_path = fitted.save(prefix)
     if not quiet():
