@@ -1,0 +1,503 @@
+"""GloVe co-occurrence counting with bounded memory, and the saved matrix file.
+
+Counting reads the training stream (vocabulary ids, ``SENTENCE_END`` between
+sentences) chunk by chunk on worker threads; each worker adds the pairs of its
+chunks to its own hash table (kernels/glove.py), so no locks are needed. Only the
+upper triangle (row <= col) of the symmetric matrix is stored.
+
+Memory: ``--memory`` GB caps the counting tables, shared out between the
+workers. A table starts small and doubles while it may; when it may not, its
+entries are sorted and written to a temporary file (a *run*) and it starts
+again empty, as cooccur.c writes its overflow buffer. At the end the runs are
+merged, summing equal pairs: a k-way merge of at most ``MERGE_FANIN`` files at a
+time, in rounds, so the number of open files stays bounded however many runs
+there are. Temporary files live in a private directory under ``--tmp-dir`` that
+is removed afterwards, also after an error or Ctrl-C.
+
+Matrix file (``--save-cooccur``; ``--cooccur`` reads it): a zip archive (stored)
+that ``numpy.load`` also opens, with ``meta.json`` (``{"format":
+"embedtrain-cooccur", "format_version": 1, "vocab_size", "entries", "tokens",
+"settings": {window, distance_weighting, min_count, ...}}``), ``vocab.txt``
+(``word count`` lines; line i is id i) and ``rows.npy``/``cols.npy`` (int32) and
+``values.npy`` (float64): the upper triangle, row <= col, sorted by (row, col).
+X[i, j] = X[j, i]; a diagonal entry is stored once.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import itertools
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from . import __version__
+from ._atomic import atomic_output
+from .errors import EmbedtrainError
+from .kernels import glove as kernels
+from .parallel import run_jobs
+from .vocab import Vocab
+
+log = logging.getLogger("embedtrain")
+
+COOCCUR_FORMAT = "embedtrain-cooccur"
+COOCCUR_FORMAT_VERSION = 1
+# Settings that decide the counts; a saved matrix records them.
+COUNTING_SETTINGS = ("window", "distance_weighting", "min_count", "max_vocab", "lowercase",
+                     "max_line_tokens")
+
+GIGABYTE = 1 << 30
+# A table of S slots takes 16 S bytes (int64 key, float64 value); sorting its
+# entries for a spill takes 16 bytes more per entry, at most MAX_LOAD * S of them.
+SLOT_BYTES = 16
+MAX_LOAD = 0.7
+PEAK_BYTES_PER_SLOT = SLOT_BYTES * (1.0 + MAX_LOAD)
+INITIAL_SLOTS = 1 << 16
+MIN_SLOTS = 1 << 10
+# Merging: files open at once, and records read from each at a time.
+MERGE_FANIN = 64
+MIN_MERGE_BLOCK = 256
+MAX_MERGE_BLOCK = 1 << 20
+RECORD_BYTES = 16        # a run file is int64 (key, value bits) records
+WRITE_BLOCK = 1 << 18    # records written at a time
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+# --------------------------------------------------------------------------- the matrix
+
+@dataclass
+class CooccurrenceMatrix:
+    """A symmetric co-occurrence matrix over ``vocab``: its upper triangle."""
+
+    vocab: Vocab
+    rows: np.ndarray      # int32 [m], rows <= cols, sorted by (row, col)
+    cols: np.ndarray      # int32 [m]
+    values: np.ndarray    # float64 [m], > 0
+    settings: dict[str, Any] = field(default_factory=dict)
+    n_tokens: int = 0     # corpus tokens counted
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_stored(self) -> int:
+        return int(len(self.rows))
+
+    @property
+    def n_diagonal(self) -> int:
+        return int(np.count_nonzero(self.rows == self.cols))
+
+    @property
+    def nnz(self) -> int:
+        """Non-zero entries of the full matrix (both triangles)."""
+        return 2 * self.n_stored - self.n_diagonal
+
+    def dense(self) -> np.ndarray:
+        """float64 [V, V], the full matrix (small vocabularies only: tests, inspection)."""
+        out = np.zeros((len(self.vocab), len(self.vocab)))
+        out[self.rows, self.cols] = self.values
+        out[self.cols, self.rows] = self.values
+        return out
+
+    def save(self, path: str | os.PathLike) -> Path:
+        meta = {"format": COOCCUR_FORMAT, "format_version": COOCCUR_FORMAT_VERSION,
+                "embedtrain_version": __version__, "vocab_size": len(self.vocab),
+                "entries": self.n_stored, "nonzero": self.nnz, "tokens": int(self.n_tokens),
+                "settings": self.settings,
+                "storage": "upper triangle: rows <= cols, sorted; the matrix is symmetric"}
+        vocab_text = "".join(f"{w} {c}\n" for w, c in zip(self.vocab.words, self.vocab.counts.tolist()))
+        arrays = {"rows": self.rows, "cols": self.cols, "values": self.values}
+        with atomic_output(path, "wb") as handle:
+            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+                zf.writestr("meta.json", json.dumps(meta, indent=1))
+                zf.writestr("vocab.txt", vocab_text.encode("utf-8"))
+                for name, array in arrays.items():
+                    with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "CooccurrenceMatrix":
+        p = Path(path)
+        not_one = f"{p} is not an embedtrain co-occurrence file (write one with --save-cooccur)"
+        if p.is_dir():
+            raise EmbedtrainError(f"co-occurrence file {p} is a directory")
+        try:
+            zf = zipfile.ZipFile(p)
+        except FileNotFoundError:
+            raise EmbedtrainError(f"co-occurrence file {p} does not exist") from None
+        except (zipfile.BadZipFile, OSError):
+            raise EmbedtrainError(not_one) from None
+        with zf:
+            try:
+                meta = json.loads(zf.read("meta.json"))
+            except (KeyError, ValueError, zipfile.BadZipFile):
+                raise EmbedtrainError(not_one) from None
+            if not isinstance(meta, dict) or meta.get("format") != COOCCUR_FORMAT:
+                raise EmbedtrainError(not_one)
+            if meta.get("format_version", 0) > COOCCUR_FORMAT_VERSION:
+                raise EmbedtrainError(f"{p} has co-occurrence format version {meta['format_version']}; "
+                                      f"this embedtrain reads up to {COOCCUR_FORMAT_VERSION}: upgrade embedtrain")
+            try:
+                vocab = _parse_vocab(zf.read("vocab.txt").decode("utf-8", errors="replace"))
+                arrays = {}
+                for name in ("rows", "cols", "values"):
+                    with zf.open(f"{name}.npy") as member:
+                        arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
+            except KeyError as exc:
+                raise EmbedtrainError(f"{p}: damaged co-occurrence file (missing {exc})") from None
+            except (ValueError, zipfile.BadZipFile, EOFError, OSError) as exc:
+                raise EmbedtrainError(f"{p}: damaged co-occurrence file ({exc})") from None
+        rows, cols, values = arrays["rows"], arrays["cols"], arrays["values"]
+        problem = _check_arrays(rows, cols, values, len(vocab))
+        if problem:
+            raise EmbedtrainError(f"{p}: damaged co-occurrence file ({problem})")
+        return cls(vocab, rows, cols, values, dict(meta.get("settings") or {}),
+                   int(meta.get("tokens", 0)))
+
+
+def _check_arrays(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, vocab_size: int) -> str:
+    if rows.ndim != 1 or rows.shape != cols.shape or rows.shape != values.shape:
+        return "arrays of different shapes"
+    if rows.dtype != np.int32 or cols.dtype != np.int32 or values.dtype != np.float64:
+        return "unexpected array types"
+    if len(rows) == 0:
+        return "no entries"
+    if rows.min() < 0 or (rows > cols).any() or cols.max() >= vocab_size:
+        return f"word ids outside the upper triangle of a {vocab_size}-word vocabulary"
+    if not (np.isfinite(values).all() and (values > 0).all()):
+        return "values that are not positive numbers"
+    return ""
+
+
+def _parse_vocab(text: str) -> Vocab:
+    words, counts = [], []
+    for line in text.splitlines():
+        if line:
+            word, _, count = line.rpartition(" ")
+            words.append(word)
+            counts.append(int(count))
+    if not words:
+        raise ValueError("empty vocabulary")
+    return Vocab(words, np.asarray(counts, dtype=np.int64))
+
+
+# --------------------------------------------------------------------------- memory
+
+def table_slots(memory_gb: float, threads: int, window: int) -> int:
+    """The most slots each worker's table may grow to under ``memory_gb``.
+
+    Raises EmbedtrainError when even the smallest table does not fit.
+    """
+    per_thread = memory_gb * GIGABYTE / threads
+    slots = MIN_SLOTS
+    while slots * 2 * PEAK_BYTES_PER_SLOT <= per_thread:
+        slots *= 2
+    smallest = max(MIN_SLOTS, _pow2_at_least((window + 1) / MAX_LOAD))
+    if slots * PEAK_BYTES_PER_SLOT > per_thread or slots < smallest:
+        need = smallest * PEAK_BYTES_PER_SLOT * threads
+        raise EmbedtrainError(
+            f"--memory {memory_gb:g} GB is too small to hold even one partial co-occurrence table: "
+            f"{threads} thread{'s' if threads != 1 else ''} with --window {window} need at least "
+            f"{need / GIGABYTE:.6f} GB ({need / (1 << 20):.2f} MB)")
+    return slots
+
+
+def _pow2_at_least(x: float) -> int:
+    n = 1
+    while n < x:
+        n *= 2
+    return n
+
+
+class _Table:
+    """One worker's hash table (see kernels/glove.py), grown by doubling up to a cap."""
+
+    def __init__(self, max_slots: int):
+        self.max_slots = max_slots
+        slots = min(INITIAL_SLOTS, max_slots)
+        self.keys = np.full(slots, kernels.EMPTY_KEY, dtype=np.int64)
+        self.values = np.zeros(slots, dtype=np.float64)
+        self.fill = 0
+
+    @property
+    def max_fill(self) -> int:
+        return int(len(self.keys) * MAX_LOAD)
+
+    def grow(self) -> bool:
+        slots = 2 * len(self.keys)
+        if slots > self.max_slots:
+            return False
+        keys = np.full(slots, kernels.EMPTY_KEY, dtype=np.int64)
+        values = np.zeros(slots, dtype=np.float64)
+        self.fill = kernels.rehash(self.keys, self.values, keys, values)
+        self.keys, self.values = keys, values
+        return True
+
+    def clear(self) -> None:
+        self.keys.fill(kernels.EMPTY_KEY)
+        self.values.fill(0.0)
+        self.fill = 0
+
+
+# --------------------------------------------------------------------------- runs on disk
+
+def _write_bytes(handle, data) -> None:
+    """The one place run files are written (tests make it fail like a full disk)."""
+    handle.write(data)
+
+
+class _Runs:
+    """Sorted partial tables in files of a private temporary directory."""
+
+    def __init__(self, tmp_dir: str | None):
+        self.tmp_dir = tmp_dir
+        self.dir: str | None = None
+        self.paths: list[str] = []
+        self._names = itertools.count()
+        self._lock = threading.Lock()
+        self.written = 0    # runs written while counting (spills)
+
+    def _new_path(self) -> str:
+        with self._lock:
+            return self._new_path_locked()
+
+    def _new_path_locked(self) -> str:
+        if self.dir is None:
+            try:
+                self.dir = tempfile.mkdtemp(prefix="embedtrain-cooccur-", dir=self.tmp_dir)
+            except OSError as exc:
+                raise EmbedtrainError(f"cannot create a temporary directory in "
+                                      f"{self.tmp_dir or tempfile.gettempdir()}: {exc.strerror or exc}") from None
+        return os.path.join(self.dir, f"run-{next(self._names):06d}.bin")
+
+    def write(self, keys: np.ndarray, values: np.ndarray) -> str:
+        path = self._new_path()
+        try:
+            with open(path, "wb") as handle:
+                for start in range(0, len(keys), WRITE_BLOCK):
+                    stop = min(start + WRITE_BLOCK, len(keys))
+                    records = np.empty((stop - start, 2), dtype=np.int64)
+                    records[:, 0] = keys[start:stop]
+                    records[:, 1] = values[start:stop].view(np.int64)
+                    _write_bytes(handle, memoryview(records).cast("B"))
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            where = self.dir or self.tmp_dir
+            if exc.errno in _NO_SPACE:
+                raise EmbedtrainError(
+                    f"no space left on the device for temporary co-occurrence files in {where}: free some "
+                    f"space, give --tmp-dir on a larger disk, or a larger --memory (fewer files)") from None
+            raise EmbedtrainError(f"cannot write temporary co-occurrence file in {where}: "
+                                  f"{exc.strerror or exc}") from None
+        return path
+
+    def cleanup(self) -> None:
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+
+class _RunReader:
+    """Reads one run file block by block; ``keys``/``values`` hold the unread block."""
+
+    def __init__(self, path: str, block: int):
+        self.handle = open(path, "rb")
+        self.remaining = os.fstat(self.handle.fileno()).st_size // RECORD_BYTES
+        self.block = block
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.values = np.zeros(0, dtype=np.float64)
+        self._refill()
+
+    def _refill(self) -> None:
+        count = min(self.block, self.remaining)
+        data = self.handle.read(count * RECORD_BYTES)
+        if len(data) != count * RECORD_BYTES:
+            raise EmbedtrainError("a temporary co-occurrence file was truncated (disk full?)")
+        records = np.frombuffer(data, dtype=np.int64).reshape(count, 2)
+        self.keys = records[:, 0].copy()
+        self.values = records[:, 1].copy().view(np.float64)
+        self.remaining -= count
+
+    def take_upto(self, bound: int) -> tuple[np.ndarray, np.ndarray]:
+        cut = int(np.searchsorted(self.keys, bound, side="right"))
+        out = self.keys[:cut], self.values[:cut]
+        self.keys, self.values = self.keys[cut:], self.values[cut:]
+        if not len(self.keys) and self.remaining:
+            self._refill()
+        return out
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _tree_merge(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted runs pairwise, summing equal keys (a fixed order: deterministic)."""
+    runs = [r for r in runs if len(r[0])]
+    if not runs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    while len(runs) > 1:
+        merged = [kernels.merge_sum(*runs[i], *runs[i + 1]) for i in range(0, len(runs) - 1, 2)]
+        if len(runs) % 2:
+            merged.append(runs[-1])
+        runs = merged
+    return runs[0]
+
+
+def _merge_files(paths: list[str], block: int, sink: Callable[[np.ndarray, np.ndarray], None]) -> None:
+    """k-way merge of run files into ``sink``, summing equal keys.
+
+    Each step takes from every buffer the keys up to the smallest last key among
+    the buffers whose files still have data: no later record can be smaller, so
+    those keys are final. Every step empties at least one buffer.
+    """
+    readers: list[_RunReader] = []
+    try:
+        for path in paths:
+            readers.append(_RunReader(path, block))
+        while True:
+            live = [r for r in readers if len(r.keys)]
+            if not live:
+                break
+            bounds = [int(r.keys[-1]) for r in live if r.remaining]
+            bound = min(bounds) if bounds else np.iinfo(np.int64).max
+            sink(*_tree_merge([r.take_upto(bound) for r in live]))
+    finally:
+        for r in readers:
+            r.close()
+
+
+def merge_runs(runs: _Runs, memory_gb: float, fanin: int = MERGE_FANIN) -> tuple[np.ndarray, np.ndarray]:
+    """Merge every run file into one in-memory run, at most ``fanin`` files at a time."""
+    if fanin < 2:
+        raise ValueError("fanin must be at least 2")
+    budget = memory_gb * GIGABYTE
+    paths = list(runs.paths)
+    while len(paths) > fanin:  # rounds: groups of `fanin` files become one file each
+        block = _merge_block(budget, fanin)
+        next_paths = []
+        for g in range(0, len(paths), fanin):
+            group = paths[g:g + fanin]
+            out_path = runs._new_path()
+            try:
+                with open(out_path, "wb") as handle:
+                    def to_file(keys, values, handle=handle):
+                        _append_records(handle, keys, values, runs)
+                    _merge_files(group, block, to_file)
+            except OSError as exc:
+                raise _disk_error(exc, runs) from None
+            for path in group:
+                os.unlink(path)
+            next_paths.append(out_path)
+        paths = next_paths
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []
+    _merge_files(paths, _merge_block(budget, len(paths)), lambda k, v: pieces.append((k.copy(), v.copy())))
+    for path in paths:
+        os.unlink(path)
+    runs.paths = []
+    if not pieces:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    return (np.concatenate([k for k, _ in pieces]), np.concatenate([v for _, v in pieces]))
+
+
+def _append_records(handle, keys: np.ndarray, values: np.ndarray, runs: _Runs) -> None:
+    for start in range(0, len(keys), WRITE_BLOCK):
+        stop = min(start + WRITE_BLOCK, len(keys))
+        records = np.empty((stop - start, 2), dtype=np.int64)
+        records[:, 0] = keys[start:stop]
+        records[:, 1] = values[start:stop].view(np.int64)
+        _write_bytes(handle, memoryview(records).cast("B"))
+
+
+def _disk_error(exc: OSError, runs: _Runs) -> EmbedtrainError:
+    if exc.errno in _NO_SPACE:
+        return EmbedtrainError(f"no space left on the device for temporary co-occurrence files in "
+                               f"{runs.dir}: free some space, give --tmp-dir on a larger disk, or a "
+                               f"larger --memory (fewer files)")
+    return EmbedtrainError(f"cannot write temporary co-occurrence file in {runs.dir}: {exc.strerror or exc}")
+
+
+def _merge_block(budget: float, files: int) -> int:
+    # reader buffers, the pieces taken and the merge output each hold up to
+    # files * block records; allow four times that.
+    block = int(budget // (max(files, 1) * RECORD_BYTES * 4))
+    return max(MIN_MERGE_BLOCK, min(MAX_MERGE_BLOCK, block))
+
+
+# --------------------------------------------------------------------------- counting
+
+def count_cooccurrences(stream, vocab: Vocab, config, *, threads: int = 1, tmp_dir: str | None = None,
+                        progress: bool = True, merge_fanin: int = MERGE_FANIN) -> CooccurrenceMatrix:
+    """Count the co-occurrences of ``stream`` (a corpus.TokenStream over ``vocab``).
+
+    ``config`` supplies window, distance_weighting and memory (GB) and the
+    other COUNTING_SETTINGS recorded with the matrix.
+    """
+    vocab_size = len(vocab)
+    window = int(config.window)
+    max_slots = table_slots(config.memory, threads, window)
+    tables: list[_Table | None] = [None] * threads
+    runs = _Runs(tmp_dir)
+    started = time.perf_counter()
+    bar = tqdm(total=stream.n_tokens, unit="word", unit_scale=True, dynamic_ncols=True,
+               disable=not progress, leave=False, desc="counting co-occurrences")
+
+    def work(worker: int, chunk: int) -> int:
+        tokens = stream.chunk(chunk)
+        table = tables[worker]
+        if table is None:
+            table = tables[worker] = _Table(max_slots)
+        position = 0
+        while True:
+            before = position
+            position, table.fill = kernels.count_pairs(
+                tokens, position, window, bool(config.distance_weighting), vocab_size,
+                table.keys, table.values, table.fill, table.max_fill)
+            if position >= len(tokens):
+                break
+            if not table.grow():
+                if position == before and table.fill == 0:  # pragma: no cover - table_slots prevents it
+                    raise EmbedtrainError("--memory is too small for one partial co-occurrence table")
+                runs.paths.append(runs.write(*kernels.sorted_entries(table.keys, table.values)))
+                runs.written += 1
+                table.clear()
+        return int(stream.chunk_words[chunk + 1] - stream.chunk_words[chunk])
+
+    try:
+        run_jobs(list(range(stream.n_chunks)), work, lambda job, words: bar.update(words), threads)
+        bar.close()
+        finals = []
+        for t in range(threads):  # one table at a time, each dropped once sorted
+            if tables[t] is not None:
+                finals.append(kernels.sorted_entries(tables[t].keys, tables[t].values))
+                tables[t] = None
+                if runs.written:  # merge everything through files, memory stays bounded
+                    runs.paths.append(runs.write(*finals.pop()))
+        counted = time.perf_counter()
+        if runs.written:
+            log.info("merging %d partial co-occurrence tables written to %s", len(runs.paths), runs.dir)
+            keys, values = merge_runs(runs, config.memory, merge_fanin)
+        else:
+            keys, values = _tree_merge(finals)
+        finals = []
+    finally:
+        bar.close()
+        tables = []
+        runs.cleanup()
+    rows, cols = kernels.split_keys(keys, vocab_size)
+    del keys
+    done = time.perf_counter()
+    settings = {name: getattr(config, name) for name in COUNTING_SETTINGS}
+    stats = {"count_seconds": round(counted - started, 3), "merge_seconds": round(done - counted, 3),
+             "cooccur_spills": runs.written}
+    return CooccurrenceMatrix(vocab, rows, cols, values, settings, int(stream.n_tokens), stats)

@@ -1,0 +1,453 @@
+"""GloVe kernels (Pennington, Socher and Manning 2014): co-occurrence counting into
+hash tables, merging sorted partial tables, shuffling, and the AdaGrad training
+step over the non-zero entries.
+
+Co-occurrence keys: the matrix is symmetric (a symmetric window), so only the
+upper triangle is counted and stored, under the int64 key ``row * V + col`` with
+``row <= col``. Sorting keys therefore sorts entries by (row, col). A hash table
+is a pair of arrays, ``keys`` int64 [S] (``EMPTY_KEY`` in free slots, S a power of
+two, linear probing) and ``values`` float64 [S]; counts are summed in float64 as
+in Stanford GloVe's cooccur.c (its ``real`` is double).
+"""
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from .options import HELPER_OPTIONS, KERNEL_OPTIONS
+from .rng import below, next_state
+
+SENTENCE_END = -1
+EMPTY_KEY = -1
+# Fibonacci hashing: multiply by 2^64 / golden ratio and keep the high bits.
+HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+# Stanford glove.c (since v1.2) clips each component of a vector gradient to this.
+GRAD_CLIP = 100.0
+# Shuffling: entries are first scattered into buckets of about this many, each of
+# which is then shuffled while it sits in the cache.
+SHUFFLE_BUCKET_ENTRIES = 1 << 15
+# Growing a table: entries re-inserted in batches of this many, slots prefetched.
+REHASH_BATCH = 16
+# Sorting a table's entries: radix-sort digits of this many bits.
+RADIX_BITS = 10
+# Training touches four random rows per entry (word and context vectors and
+# their AdaGrad sums), which miss the cache; the rows of the entry this many
+# places ahead are prefetched, and that entry's own data further ahead still.
+PREFETCH_ROWS_AHEAD = 2
+PREFETCH_ENTRY_AHEAD = 12
+CACHE_LINE_FLOATS = 16
+
+
+@intrinsic
+def prefetch(typingctx, array, index):
+    """Hint the CPU to load the cache line holding ``array[index]`` (``index`` an
+    integer, or a tuple for 2-d arrays); no effect on results (llvm.prefetch)."""
+    if isinstance(index, types.Integer):
+        indices = (index,)
+    elif isinstance(index, types.BaseTuple) and all(isinstance(t, types.Integer) for t in index.types):
+        indices = tuple(index.types)
+    else:
+        return None
+    if not isinstance(array, types.Array) or array.ndim != len(indices):
+        return None
+    sig = types.void(array, index)
+
+    def codegen(context, builder, signature, args):
+        aryty, idxty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        if isinstance(idxty, types.Integer):
+            values = [args[1]]
+        else:
+            values = cgutils.unpack_tuple(builder, args[1], len(indices))
+        values = [context.cast(builder, v, t, types.intp) for v, t in zip(values, indices)]
+        pointer = cgutils.get_item_pointer(context, builder, aryty, ary, values, wraparound=False)
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]), "llvm.prefetch.p0")
+        # read access, high temporal locality, data cache
+        builder.call(fn, [builder.bitcast(pointer, byte_ptr), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+# --------------------------------------------------------------------------- hash tables
+
+@njit(**HELPER_OPTIONS)
+def _hash_shift(slots):
+    bits = 0
+    while (1 << bits) < slots:
+        bits += 1
+    return np.uint64(64 - bits)
+
+
+@njit(**HELPER_OPTIONS)
+def _slot(key, shift):
+    return np.int64((np.uint64(key) * HASH_MULTIPLIER) >> shift)
+
+
+@njit(**HELPER_OPTIONS)
+def _add(keys, values, key, amount, mask, shift):
+    """Add ``amount`` to ``key``'s value; returns 1 if the key was new, else 0."""
+    slot = _slot(key, shift)
+    while True:
+        k = keys[slot]
+        if k == key:
+            values[slot] += amount
+            return 0
+        if k == EMPTY_KEY:
+            keys[slot] = key
+            values[slot] = amount
+            return 1
+        slot = (slot + 1) & mask
+
+
+@njit(**KERNEL_OPTIONS)
+def count_pairs(tokens, start, window, distance_weighting, vocab_size, keys, values, fill, max_fill):
+    """Count co-occurrences in ``tokens[start:]`` into a hash table.
+
+    tokens      int32 [n]   vocabulary ids, SENTENCE_END (-1) between sentences;
+                            ``tokens[0]`` starts a sentence
+    start       int         first centre position (may be mid-sentence: resuming)
+    window      int         words on each side; a pair at distance d adds 1/d,
+                            or 1 when ``distance_weighting`` is False
+    keys        int64 [S]   hash table keys, updated in place
+    values      float64 [S] hash table values, updated in place
+    fill        int         occupied slots on entry; ``max_fill``: stop before exceeding it
+
+    As in cooccur.c, each centre word pairs with the ``window`` words before it
+    in its sentence, and the pair counts for both (centre, context) and
+    (context, centre): here one upper-triangle cell, which on the diagonal
+    (a word near itself) therefore receives twice the weight. Windows never
+    cross a sentence end.
+
+    Returns (position to resume from, occupied slots). The position is ``n`` when
+    the chunk is done, else the first centre not counted because the table could
+    have overflowed (each centre adds at most ``window`` keys).
+    """
+    n = tokens.shape[0]
+    mask = keys.shape[0] - 1
+    shift = _hash_shift(keys.shape[0])
+    pending_keys = np.empty(window, dtype=np.int64)
+    pending_amounts = np.empty(window, dtype=np.float64)
+    sentence_start = start
+    while sentence_start > 0 and tokens[sentence_start - 1] != SENTENCE_END:
+        sentence_start -= 1
+    for i in range(start, n):
+        centre = tokens[i]
+        if centre == SENTENCE_END:
+            sentence_start = i + 1
+            continue
+        if fill + window > max_fill:
+            return i, fill
+        # The keys of a centre's pairs first, their slots prefetched, then the
+        # updates: the table is far larger than the cache, so the misses overlap.
+        pending = 0
+        for k in range(i - 1, max(sentence_start, i - window) - 1, -1):
+            context = tokens[k]
+            amount = 1.0 / (i - k) if distance_weighting else 1.0
+            if context < centre:
+                key = np.int64(context) * vocab_size + centre
+            elif context > centre:
+                key = np.int64(centre) * vocab_size + context
+            else:
+                key = np.int64(centre) * vocab_size + centre
+                amount *= 2.0
+            pending_keys[pending] = key
+            pending_amounts[pending] = amount
+            slot = _slot(key, shift)
+            prefetch(keys, slot)
+            prefetch(values, slot)
+            pending += 1
+        for q in range(pending):
+            fill += _add(keys, values, pending_keys[q], pending_amounts[q], mask, shift)
+    return n, fill
+
+
+@njit(**KERNEL_OPTIONS)
+def rehash(old_keys, old_values, keys, values):
+    """Insert every entry of the old table into the (larger, empty) new one.
+
+    old_keys int64 [S0], old_values float64 [S0]: read only.
+    keys int64 [S], values float64 [S]: filled in place. Returns the entry count.
+    """
+    mask = keys.shape[0] - 1
+    shift = _hash_shift(keys.shape[0])
+    fill = 0
+    batch = np.empty(REHASH_BATCH, dtype=np.int64)
+    pending = 0
+    for s in range(old_keys.shape[0] + 1):
+        if s < old_keys.shape[0] and old_keys[s] != EMPTY_KEY:
+            batch[pending] = s
+            slot = _slot(old_keys[s], shift)
+            prefetch(keys, slot)
+            prefetch(values, slot)
+            pending += 1
+        if pending == REHASH_BATCH or (s == old_keys.shape[0] and pending):
+            for q in range(pending):
+                fill += _add(keys, values, old_keys[batch[q]], old_values[batch[q]], mask, shift)
+            pending = 0
+    return fill
+
+
+@njit(**KERNEL_OPTIONS)
+def sorted_entries(keys, values):
+    """The table's entries sorted by key: new arrays (keys int64 [m], values float64 [m]).
+
+    keys int64 [S], values float64 [S]: the table, used as scratch space and left
+    in no useful state (clear or drop it afterwards). An LSD radix sort of
+    RADIX_BITS-bit digits that moves keys and values together, ping-ponging
+    between the table's front and the output, so the only new memory is the
+    output itself.
+    """
+    m = 0
+    top = np.int64(0)
+    for s in range(keys.shape[0]):  # compact the entries to the front
+        k = keys[s]
+        if k != EMPTY_KEY:
+            keys[m] = k
+            values[m] = values[s]
+            m += 1
+            top = max(top, k)
+    out_keys = np.empty(m, dtype=np.int64)
+    out_values = np.empty(m, dtype=np.float64)
+    passes = 0
+    while passes == 0 or (top >> (RADIX_BITS * passes)) > 0:
+        passes += 1
+    src_k, src_v, dst_k, dst_v = keys, values, out_keys, out_values
+    if passes % 2 == 0:  # an even number of passes would end in the table
+        out_keys[:] = keys[:m]
+        out_values[:] = values[:m]
+        src_k, src_v, dst_k, dst_v = out_keys, out_values, keys, values
+    buckets = 1 << RADIX_BITS
+    for p in range(passes):
+        shift = RADIX_BITS * p
+        starts = np.zeros(buckets + 1, dtype=np.int64)
+        for i in range(m):
+            starts[((src_k[i] >> shift) & (buckets - 1)) + 1] += 1
+        for b in range(buckets):
+            starts[b + 1] += starts[b]
+        for i in range(m):
+            b = (src_k[i] >> shift) & (buckets - 1)
+            dst_k[starts[b]] = src_k[i]
+            dst_v[starts[b]] = src_v[i]
+            starts[b] += 1
+        src_k, src_v, dst_k, dst_v = dst_k, dst_v, src_k, src_v
+    return out_keys, out_values
+
+
+@njit(**KERNEL_OPTIONS)
+def merge_sum(keys_a, values_a, keys_b, values_b):
+    """Merge two runs sorted by key (each key at most once per run), summing the
+    values of a key found in both. Inputs are read only; returns new arrays
+    (keys int64 [m], values float64 [m]), m = number of distinct keys."""
+    na = keys_a.shape[0]
+    nb = keys_b.shape[0]
+    i = 0
+    j = 0
+    m = 0
+    while i < na and j < nb:  # first pass: the size of the result
+        ka = keys_a[i]
+        kb = keys_b[j]
+        i += ka <= kb
+        j += kb <= ka
+        m += 1
+    m += (na - i) + (nb - j)
+    out_keys = np.empty(m, dtype=np.int64)
+    out_values = np.empty(m, dtype=np.float64)
+    i = 0
+    j = 0
+    m = 0
+    while i < na and j < nb:
+        ka = keys_a[i]
+        kb = keys_b[j]
+        if ka < kb:
+            out_keys[m] = ka
+            out_values[m] = values_a[i]
+            i += 1
+        elif kb < ka:
+            out_keys[m] = kb
+            out_values[m] = values_b[j]
+            j += 1
+        else:
+            out_keys[m] = ka
+            out_values[m] = values_a[i] + values_b[j]
+            i += 1
+            j += 1
+        m += 1
+    while i < na:
+        out_keys[m] = keys_a[i]
+        out_values[m] = values_a[i]
+        i += 1
+        m += 1
+    while j < nb:
+        out_keys[m] = keys_b[j]
+        out_values[m] = values_b[j]
+        j += 1
+        m += 1
+    return out_keys, out_values
+
+
+@njit(**KERNEL_OPTIONS)
+def split_keys(keys, vocab_size):
+    """(rows int32 [m], cols int32 [m]) of keys int64 [m] = row * vocab_size + col."""
+    m = keys.shape[0]
+    rows = np.empty(m, dtype=np.int32)
+    cols = np.empty(m, dtype=np.int32)
+    for i in range(m):
+        rows[i] = keys[i] // vocab_size
+        cols[i] = keys[i] - np.int64(rows[i]) * vocab_size
+    return rows, cols
+
+
+# --------------------------------------------------------------------------- training
+
+@njit(**KERNEL_OPTIONS)
+def shuffle(order, rng_state):
+    """Fill ``order`` (int32 or int64 [n], overwritten) with a uniformly random
+    permutation of 0..n-1; ``rng_state`` uint64 [1] is advanced in place.
+
+    Two passes (Rao 1961, Sandelius 1962): every index goes to a uniformly drawn
+    bucket, then each bucket is Fisher-Yates shuffled while it sits in the cache.
+    A plain Fisher-Yates over tens of millions of entries is several times
+    slower, as almost every swap misses the cache.
+    """
+    n = order.shape[0]
+    buckets = max(1, n // SHUFFLE_BUCKET_ENTRIES)
+    starts = np.zeros(buckets + 1, dtype=np.int64)
+    state = rng_state[0]
+    first_state = state
+    for i in range(n):
+        state, bits = next_state(state)
+        starts[below(bits, buckets) + 1] += 1
+    for b in range(buckets):
+        starts[b + 1] += starts[b]
+    fill = starts[:buckets].copy()
+    state = first_state  # draw the same buckets again, now placing each index
+    for i in range(n):
+        state, bits = next_state(state)
+        b = below(bits, buckets)
+        order[fill[b]] = i
+        fill[b] += 1
+    for b in range(buckets):
+        lo = starts[b]
+        for i in range(starts[b + 1] - 1, lo, -1):
+            state, bits = next_state(state)
+            j = lo + below(bits, i - lo + 1)
+            t = order[i]
+            order[i] = order[j]
+            order[j] = t
+    rng_state[0] = state
+
+
+@njit(**KERNEL_OPTIONS)
+def glove_targets(values, x_max, alpha):
+    """float64 [m] counts -> (log_x float32 [m], weight float32 [m]) with the
+    weighting function f(x) = min(1, (x / x_max) ** alpha) (paper, eq. 9)."""
+    m = values.shape[0]
+    log_x = np.empty(m, dtype=np.float32)
+    weight = np.empty(m, dtype=np.float32)
+    for i in range(m):
+        x = values[i]
+        log_x[i] = np.log(x)
+        weight[i] = 1.0 if x >= x_max else (x / x_max) ** alpha
+    return log_x, weight
+
+
+@njit(**KERNEL_OPTIONS)
+def train_entries(order, start, end, rows, cols, log_x, weight, word_vectors, context_vectors,
+                  word_bias, context_bias, word_gradsq, context_gradsq, word_bias_gradsq,
+                  context_bias_gradsq, lr, grad_clip):
+    """One AdaGrad step on each entry ``order[start:end]`` (Pennington et al. 2014,
+    eq. 8, with the numerics of Stanford glove.c). Safe to run on several threads
+    at once over different ranges (Hogwild, Recht et al. 2011).
+
+    order          int32/int64 [2m] entry ids to visit; an id e < m is stored entry
+                                    e as (row, col); e >= m is stored entry e - m
+                                    mirrored, as (col, row), so a symmetric matrix
+                                    needs only its upper triangle in memory; the
+                                    mirror of a diagonal entry is skipped (the
+                                    full matrix holds it once)
+    rows, cols     int32 [m]        the stored entries
+    log_x          float32 [m]      log of each co-occurrence count
+    weight         float32 [m]      f(x) (see glove_targets)
+    word_vectors, context_vectors   float32 [V, dim], updated in place
+    word_bias, context_bias         float32 [V], updated in place
+    word_gradsq, context_gradsq     float32 [V, dim], AdaGrad sums of squared
+                                    steps (start at 1), updated in place
+    word_bias_gradsq, context_bias_gradsq  float32 [V], likewise
+    lr             float            AdaGrad learning rate (eta)
+    grad_clip      float            each vector-gradient component is clipped to
+                                    [-grad_clip, grad_clip], as in glove.c
+
+    Returns (summed weighted cost, entries trained). The cost is glove.c's: the
+    sum of 0.5 * f(x) * (w.c + b_w + b_c - log x)^2, each term taken before its
+    entry's update; NaN or infinite when training diverges.
+    """
+    m = rows.shape[0]
+    dim = word_vectors.shape[1]
+    eta = np.float32(lr)
+    clip = np.float32(grad_clip)
+    cost = 0.0
+    trained = 0
+    for p in range(start, end):
+        ahead = p + PREFETCH_ENTRY_AHEAD
+        if ahead < end:
+            e = order[ahead]
+            e = e if e < m else e - m
+            prefetch(rows, e)
+            prefetch(cols, e)
+            prefetch(log_x, e)
+            prefetch(weight, e)
+        ahead = p + PREFETCH_ROWS_AHEAD
+        if ahead < end:
+            e = order[ahead]
+            if e < m:
+                r = rows[e]
+                c = cols[e]
+            else:
+                r = cols[e - m]
+                c = rows[e - m]
+            for k in range(0, dim, CACHE_LINE_FLOATS):
+                prefetch(word_vectors, (r, k))
+                prefetch(context_vectors, (c, k))
+                prefetch(word_gradsq, (r, k))
+                prefetch(context_gradsq, (c, k))
+        e = order[p]
+        if e < m:
+            r = rows[e]
+            c = cols[e]
+        else:
+            e -= m
+            r = cols[e]
+            c = rows[e]
+            if r == c:
+                continue
+        w = word_vectors[r]
+        v = context_vectors[c]
+        wg = word_gradsq[r]
+        vg = context_gradsq[c]
+        dot = np.float32(0.0)
+        for k in range(dim):
+            dot += w[k] * v[k]
+        diff = dot + word_bias[r] + context_bias[c] - log_x[e]
+        fdiff = weight[e] * diff
+        cost += 0.5 * np.float64(fdiff) * np.float64(diff)
+        trained += 1
+        for k in range(dim):
+            gw = min(max(fdiff * v[k], -clip), clip) * eta
+            gv = min(max(fdiff * w[k], -clip), clip) * eta
+            w[k] -= gw / np.sqrt(wg[k])
+            v[k] -= gv / np.sqrt(vg[k])
+            wg[k] += gw * gw
+            vg[k] += gv * gv
+        # The bias step is fdiff / sqrt(gradsq) without eta, as glove.c does since
+        # v1.2: the maintainers found adding eta made the vectors worse
+        # (stanfordnlp/GloVe pull request 209), so we keep the reference numerics.
+        word_bias[r] -= fdiff / np.sqrt(word_bias_gradsq[r])
+        context_bias[c] -= fdiff / np.sqrt(context_bias_gradsq[c])
+        word_bias_gradsq[r] += fdiff * fdiff
+        context_bias_gradsq[c] += fdiff * fdiff
+    return cost, trained
