@@ -68,7 +68,7 @@ MIN_SLOTS = 1 << 10
 # Merging: files open at once, and records read from each at a time.
 MERGE_FANIN = 64
 MIN_MERGE_BLOCK = 256
-MAX_MERGE_BLOCK = 1 << 20
+MAX_MERGE_BLOCK = 1 << 16  # 1 MB per file: plenty for sequential reads
 RECORD_BYTES = 16        # a run file is int64 (key, value bits) records
 WRITE_BLOCK = 1 << 18    # records written at a time
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)

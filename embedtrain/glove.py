@@ -167,7 +167,7 @@ def _load_matrix(path: str, corpus, config: GloVeConfig,
     expected: Vocab | None = None
     source = ""
     if corpus is not None:
-        expected, stream, stats = prepare_corpus(corpus, config, options)
+        expected, stream, stats = prepare_corpus(corpus, config, dataclasses.replace(options, save_vocab=None))
         stream.close()
         stats["cooccur_file"] = str(path)
         source = "the corpus gives"
@@ -178,6 +178,8 @@ def _load_matrix(path: str, corpus, config: GloVeConfig,
         raise EmbedtrainError(
             f"the vocabulary of co-occurrence file {path} ({len(matrix.vocab):,} words) does not match "
             f"the one {source} ({len(expected):,} words{_first_difference(matrix.vocab, expected)})")
+    if options.save_vocab:
+        matrix.vocab.save(options.save_vocab)
     stats.update(count_seconds=0.0, merge_seconds=0.0, cooccur_spills=0)
     return matrix, config, stats
 

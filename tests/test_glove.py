@@ -207,8 +207,9 @@ def test_cli_trains_and_reuses_a_saved_matrix(saved_cooccur, tmp_path):
     # settings too (window 5, not glove's default 15); one thread, same seed:
     # the same vectors as counting afresh
     result = run("train", "--cooccur", saved_cooccur / "m.cooc", "--model", "glove", "--dim", "16",
-                 "--epochs", "3", "--threads", "1", "-o", tmp_path / "again")
+                 "--epochs", "3", "--threads", "1", "-o", tmp_path / "again", "--save-vocab", tmp_path / "v.txt")
     assert result.exit_code == 0, result.output
+    assert (tmp_path / "v.txt").read_text() == (saved_cooccur / "vocab.txt").read_text()
     again = Model.load(tmp_path / "again.etm")
     assert again.config.window == 5 and again.vocab.words == direct.vocab.words
     np.testing.assert_array_equal(again.word_matrix(), direct.word_matrix())
