@@ -65,6 +65,7 @@ MAX_LOAD = 0.7
 PEAK_BYTES_PER_SLOT = SLOT_BYTES * (1.0 + MAX_LOAD)
 INITIAL_SLOTS = 1 << 16
 MIN_SLOTS = 1 << 10
+MAX_SLOTS = 1 << 40
 # Merging: files open at once, and records read from each at a time.
 MERGE_FANIN = 64
 MIN_MERGE_BLOCK = 256
@@ -200,7 +201,7 @@ def table_slots(memory_gb: float, threads: int, window: int) -> int:
     """
     per_thread = memory_gb * GIGABYTE / threads
     slots = MIN_SLOTS
-    while slots * 2 * PEAK_BYTES_PER_SLOT <= per_thread:
+    while slots < MAX_SLOTS and slots * 2 * PEAK_BYTES_PER_SLOT <= per_thread:
         slots *= 2
     smallest = max(MIN_SLOTS, _pow2_at_least((window + 1) / MAX_LOAD))
     if slots * PEAK_BYTES_PER_SLOT > per_thread or slots < smallest:

@@ -65,6 +65,8 @@ def train_glove(config: GloVeConfig, corpus, options: RunOptions) -> GloVeModel:
                  matrix.stats["count_seconds"] + matrix.stats["merge_seconds"],
                  f", {matrix.stats['cooccur_spills']} partial tables written to disk"
                  if matrix.stats["cooccur_spills"] else "")
+    if matrix.n_stored == 0:
+        raise EmbedtrainError("no co-occurrences to train on: no line has two vocabulary words")
     stats.update(matrix.stats)
     if options.save_cooccur:
         saving = time.perf_counter()
@@ -89,7 +91,7 @@ def fit(matrix: CooccurrenceMatrix, config: GloVeConfig, threads: int,
     from .kernels.rng import seed_states
 
     if matrix.n_stored == 0:
-        raise EmbedtrainError("no co-occurrences to train on: no sentence has two vocabulary words")
+        raise EmbedtrainError("no co-occurrences to train on: no line has two vocabulary words")
     started = time.perf_counter()
     vocab_size, dim = len(matrix.vocab), config.dim
     # glove.c initialize_parameters: every weight, biases included, uniform in

@@ -257,6 +257,11 @@ def test_cli_bad_inputs_give_one_line(small_corpus, saved_cooccur, tmp_path):
     one_line_error(run("train", other_corpus, "--cooccur", matrix, *FAST, "-q", "-o", prefix),
                    "does not match", "the corpus")
     one_line_error(run("train", empty, *FAST, "-q", "-o", prefix), "empty")
+    single = tmp_path / "single.txt"
+    single.write_text("a\nb\n" * 10)
+    one_line_error(run("train", single, *FAST, "-q", "-o", prefix, "--save-cooccur", tmp_path / "s.cooc"),
+                   "no co-occurrences")
+    assert not (tmp_path / "s.cooc").exists()
     # errors found before any work print nothing else, even without -q
     one_line_error(run("train", small_corpus, *FAST, "--memory", "1e-7", "-o", prefix), "too small")
     one_line_error(run("train", "--cooccur", junk, *FAST, "-o", prefix), "not an embedtrain")
