@@ -24,7 +24,6 @@ X[i, j] = X[j, i]; a diagonal entry is stored once.
 """
 from __future__ import annotations
 
-import contextlib
 import errno
 import itertools
 import json
@@ -257,6 +256,16 @@ def _write_bytes(handle, data) -> None:
     handle.write(data)
 
 
+def _write_records(handle, keys: np.ndarray, values: np.ndarray) -> None:
+    """Append (key, value bits) int64 records, a block at a time."""
+    for start in range(0, len(keys), WRITE_BLOCK):
+        stop = min(start + WRITE_BLOCK, len(keys))
+        records = np.empty((stop - start, 2), dtype=np.int64)
+        records[:, 0] = keys[start:stop]
+        records[:, 1] = values[start:stop].view(np.int64)
+        _write_bytes(handle, memoryview(records).cast("B"))
+
+
 class _Runs:
     """Sorted partial tables in files of a private temporary directory."""
 
@@ -282,26 +291,22 @@ class _Runs:
         return os.path.join(self.dir, f"run-{next(self._names):06d}.bin")
 
     def write(self, keys: np.ndarray, values: np.ndarray) -> str:
+        """A new run file holding ``keys`` (sorted) and their ``values``."""
         path = self._new_path()
         try:
             with open(path, "wb") as handle:
-                for start in range(0, len(keys), WRITE_BLOCK):
-                    stop = min(start + WRITE_BLOCK, len(keys))
-                    records = np.empty((stop - start, 2), dtype=np.int64)
-                    records[:, 0] = keys[start:stop]
-                    records[:, 1] = values[start:stop].view(np.int64)
-                    _write_bytes(handle, memoryview(records).cast("B"))
+                _write_records(handle, keys, values)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-            where = self.dir or self.tmp_dir
-            if exc.errno in _NO_SPACE:
-                raise EmbedtrainError(
-                    f"no space left on the device for temporary co-occurrence files in {where}: free some "
-                    f"space, give --tmp-dir on a larger disk, or a larger --memory (fewer files)") from None
-            raise EmbedtrainError(f"cannot write temporary co-occurrence file in {where}: "
-                                  f"{exc.strerror or exc}") from None
+            raise self.disk_error(exc) from None
         return path
+
+    def disk_error(self, exc: OSError) -> EmbedtrainError:
+        where = self.dir or self.tmp_dir or tempfile.gettempdir()
+        if exc.errno in _NO_SPACE:
+            return EmbedtrainError(
+                f"no space left on the device for temporary co-occurrence files in {where}: free some "
+                f"space, give --tmp-dir on a larger disk, or a larger --memory (fewer files)")
+        return EmbedtrainError(f"cannot write temporary co-occurrence file in {where}: {exc.strerror or exc}")
 
     def cleanup(self) -> None:
         if self.dir is not None:
@@ -392,11 +397,9 @@ def merge_runs(runs: _Runs, memory_gb: float, fanin: int = MERGE_FANIN) -> tuple
             out_path = runs._new_path()
             try:
                 with open(out_path, "wb") as handle:
-                    def to_file(keys, values, handle=handle):
-                        _append_records(handle, keys, values, runs)
-                    _merge_files(group, block, to_file)
+                    _merge_files(group, block, lambda k, v, handle=handle: _write_records(handle, k, v))
             except OSError as exc:
-                raise _disk_error(exc, runs) from None
+                raise runs.disk_error(exc) from None
             for path in group:
                 os.unlink(path)
             next_paths.append(out_path)
@@ -409,23 +412,6 @@ def merge_runs(runs: _Runs, memory_gb: float, fanin: int = MERGE_FANIN) -> tuple
     if not pieces:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     return (np.concatenate([k for k, _ in pieces]), np.concatenate([v for _, v in pieces]))
-
-
-def _append_records(handle, keys: np.ndarray, values: np.ndarray, runs: _Runs) -> None:
-    for start in range(0, len(keys), WRITE_BLOCK):
-        stop = min(start + WRITE_BLOCK, len(keys))
-        records = np.empty((stop - start, 2), dtype=np.int64)
-        records[:, 0] = keys[start:stop]
-        records[:, 1] = values[start:stop].view(np.int64)
-        _write_bytes(handle, memoryview(records).cast("B"))
-
-
-def _disk_error(exc: OSError, runs: _Runs) -> EmbedtrainError:
-    if exc.errno in _NO_SPACE:
-        return EmbedtrainError(f"no space left on the device for temporary co-occurrence files in "
-                               f"{runs.dir}: free some space, give --tmp-dir on a larger disk, or a "
-                               f"larger --memory (fewer files)")
-    return EmbedtrainError(f"cannot write temporary co-occurrence file in {runs.dir}: {exc.strerror or exc}")
 
 
 def _merge_block(budget: float, files: int) -> int:
