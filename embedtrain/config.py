@@ -147,9 +147,12 @@ class FastTextConfig(CommonConfig):
     ns_exponent: float = _opt(0.5, "Exponent of the unigram noise distribution.")
     minn: int = _opt(3, "Shortest character n-gram.")
     maxn: int = _opt(6, "Longest character n-gram; 0 means no subwords.")
-    bucket: int = _opt(2_000_000, "Rows of the hashed n-gram matrix (bucket x dim float32).")
+    bucket: int = _opt(2_000_000, "Rows of the hashed n-gram matrix, held in memory as "
+                                  "bucket x dim float32.")
 
     model = "fasttext"
+    # Largest --bucket: input rows are int32 in fastText (and bucket is an int32 in its .bin).
+    MAX_BUCKET = 2**31 - 1
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -164,6 +167,8 @@ class FastTextConfig(CommonConfig):
                 raise ConfigError(f"--minn ({self.minn}) must not exceed --maxn ({self.maxn})")
             if self.bucket == 0:
                 raise ConfigError("--bucket 0 leaves no room for subwords; give --maxn 0 to turn them off")
+        if self.bucket > self.MAX_BUCKET:
+            raise ConfigError(f"--bucket must be at most {self.MAX_BUCKET:,} (got {self.bucket:,})")
 
 
 MODEL_CONFIGS: dict[str, type[CommonConfig]] = {

@@ -1,0 +1,322 @@
+"""FastText: kernels against the numpy reference, vectors for unseen words, model
+files, fastText .bin export (loaded by fasttext and gensim), the CLI, and quality."""
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import embedtrain
+from embedtrain.cli import main
+from embedtrain.config import FastTextConfig
+from embedtrain.errors import EmbedtrainError
+from embedtrain.fasttext import FastTextModel, check_memory
+from embedtrain.fasttext_bin import write_fasttext_bin
+from embedtrain.kernels import fasttext as k
+from embedtrain.kernels.word2vec import SENTENCE_END, sigmoid_tables
+from embedtrain.model import Model
+from embedtrain.subwords import char_ngrams, fnv1a_32
+from embedtrain.vectors import UnknownWordError
+from embedtrain.vocab import Vocab
+
+from conftest import QUALITY_CORPUS
+from reference_fasttext import cbow_reference, skipgram_reference
+from test_quality import wordsim_score
+
+SMALL = dict(dim=16, epochs=2, threads=2, bucket=20_000, progress=False, seed=11)
+UNSEEN = ["computerz", "unhappinessly", "café", "Москва", "中文字"]
+
+
+# ----------------------------------------------------------------------------- kernels
+
+COUNTS = np.array([40, 25, 12, 9, 5, 3, 2], dtype=np.int64)
+SENTENCES = [[0, 3, 1, 0, 5, 2, 6, 4, 1, 0], [2, 4, 6, 1, 3]]
+
+
+def _kernel_setup(seed, dim=8, bucket=11):
+    rng = np.random.default_rng(seed)
+    vocab = Vocab([f"w{i}" for i in range(len(COUNTS))], COUNTS)
+    v = len(vocab)
+    # each word: its own row and 0-4 distinct bucket rows, shared between words
+    lists = [[w] + sorted(v + rng.choice(bucket, size=rng.integers(0, 5), replace=False))
+             for w in range(v)]
+    offsets = np.zeros(v + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(x) for x in lists])
+    rows = np.concatenate(lists).astype(np.int32)
+    inp = rng.uniform(-0.5, 0.5, (v + bucket, dim)).astype(np.float32)
+    out = rng.uniform(-0.5, 0.5, (v, dim)).astype(np.float32)
+    tokens = np.array(SENTENCES[0] + [SENTENCE_END] + SENTENCES[1] + [SENTENCE_END], dtype=np.int32)
+    return vocab, offsets, rows, inp, out, tokens
+
+
+@pytest.mark.parametrize("arch", ["skipgram", "cbow"])
+@pytest.mark.parametrize("negative", [1, 3])
+def test_kernel_step_matches_reference(arch, negative):
+    vocab, offsets, rows, inp, out, tokens = _kernel_setup(seed=negative + len(arch))
+    noise = vocab.noise_sampler(0.5)
+    sig, logsig = sigmoid_tables()
+    keep = np.ones(len(vocab), dtype=np.float32)  # no subsampling draws
+    lr, window, state0, total = 0.5, 3, 987654321, 30  # lr drops between the two sentences
+
+    ref_in, ref_out = inp.copy(), out.copy()
+    reference = skipgram_reference if arch == "skipgram" else cbow_reference
+    ref_state = reference(tokens, ref_in, ref_out, offsets, rows, noise.prob, noise.alias, window,
+                          negative, lr, 0, total, state0, sig)
+
+    got_in, got_out = inp.copy(), out.copy()
+    rng_state = np.array([state0], dtype=np.uint64)
+    kernel = k.skipgram if arch == "skipgram" else k.cbow
+    words, loss, examples = kernel(tokens, got_in, got_out, offsets, rows, keep, noise.prob,
+                                   noise.alias, window, negative, lr, 0, total, rng_state, sig, logsig)
+    assert words == sum(map(len, SENTENCES))
+    assert examples > 0 and np.isfinite(loss) and loss > 0
+    assert int(rng_state[0]) == ref_state  # the same draws in the same order
+    for name, before, after, expected in (("input", inp, got_in, ref_in), ("output", out, got_out, ref_out)):
+        change, ref_change = after - before, expected - before
+        assert np.abs(ref_change).max() > 1e-2, f"reference made no {name} update"
+        np.testing.assert_allclose(change, ref_change, rtol=0, atol=1e-3 * np.abs(ref_change).max(),
+                                   err_msg=f"{arch} {name}")
+
+
+def test_word_vectors_kernel_is_mean_of_rows():
+    _, offsets, rows, inp, _, _ = _kernel_setup(seed=3)
+    out = np.empty((len(offsets) - 1, inp.shape[1]), dtype=np.float32)
+    k.word_vectors(inp, offsets, rows, out)
+    for w in range(len(out)):
+        np.testing.assert_allclose(out[w], inp[rows[offsets[w]:offsets[w + 1]]].mean(axis=0), rtol=1e-6)
+
+
+def test_input_matrix_init_does_not_depend_on_threads():
+    from embedtrain.fasttext import init_input_matrix
+
+    a = init_input_matrix(70_000, 10, seed=5, threads=1)
+    b = init_input_matrix(70_000, 10, seed=5, threads=2)
+    np.testing.assert_array_equal(a, b)
+    assert a.min() >= -0.1 and a.max() < 0.1 and abs(a.mean()) < 1e-3 and a.std() > 0.05
+    assert not np.array_equal(a, init_input_matrix(70_000, 10, seed=6, threads=2))
+
+
+# ----------------------------------------------------------------------------- model
+
+@pytest.fixture(scope="module")
+def ft_model(sample_corpus):
+    return embedtrain.train(sample_corpus, model="fasttext", **SMALL)
+
+
+@pytest.fixture(scope="module")
+def ft_files(ft_model, tmp_path_factory):
+    prefix = tmp_path_factory.mktemp("fasttext") / "sample"
+    vec, etm = ft_model.save(prefix)
+    return {"vec": vec, "etm": etm, "prefix": prefix}
+
+
+def _rows_by_hand(model, word):
+    """Input rows of ``word`` from the plain-Python n-grams and hash."""
+    c = model.config
+    grams = [len(model.vocab) + fnv1a_32(g.encode("utf-8")) % c.bucket for g in char_ngrams(word, c.minn, c.maxn)]
+    own = [model.vocab.index[word]] if word in model.vocab else []
+    return own + grams
+
+
+def test_model_layout(ft_model):
+    v = len(ft_model.vocab)
+    assert isinstance(ft_model, FastTextModel)
+    assert ft_model.input_vectors.shape == (v + SMALL["bucket"], SMALL["dim"])
+    assert ft_model.output_vectors.shape == (v, SMALL["dim"])
+    assert ft_model.input_vectors.dtype == np.float32
+
+
+@pytest.mark.parametrize("word", UNSEEN)
+def test_unseen_word_is_mean_of_its_ngram_rows(ft_model, word):
+    assert word not in ft_model.vocab
+    rows = _rows_by_hand(ft_model, word)
+    expected = ft_model.input_vectors[rows].mean(axis=0)
+    np.testing.assert_allclose(ft_model[word], expected, rtol=1e-5, atol=1e-7)
+    assert ft_model.vectors.has_vector(word)
+
+
+@pytest.mark.parametrize("word", ["the", "king", "computer", "anarchism"])
+def test_known_word_is_mean_of_word_and_ngram_rows(ft_model, word):
+    rows = _rows_by_hand(ft_model, word)
+    assert rows[0] == ft_model.vocab.index[word]
+    np.testing.assert_allclose(ft_model[word], ft_model.input_vectors[rows].mean(axis=0), rtol=1e-5, atol=1e-7)
+    # the word's own row matters: it differs from the mean of its n-grams alone
+    assert not np.allclose(ft_model[word], ft_model.input_vectors[rows[1:]].mean(axis=0), atol=1e-6)
+
+
+def test_queries_work_for_unseen_words(ft_model):
+    answers = ft_model.most_similar("computerz", topn=5)
+    assert len(answers) == 5 and all(w in ft_model.vocab for w, _ in answers)
+    assert -1 <= ft_model.similarity("computerz", "computer") <= 1
+    assert len(ft_model.analogy("king", "kingz", "queen", topn=3)) == 3
+
+
+def test_vec_file_holds_model_vectors(ft_model, ft_files):
+    lines = ft_files["vec"].read_text(encoding="utf-8").splitlines()
+    assert lines[0] == f"{len(ft_model.vocab)} {SMALL['dim']}"
+    for line in lines[1:200]:
+        word, *values = line.split(" ")
+        np.testing.assert_allclose(np.array(values, dtype=np.float32), ft_model[word], rtol=1e-5, atol=1e-6)
+
+
+def test_model_file_round_trip_keeps_ngrams(ft_model, ft_files):
+    loaded = Model.load(ft_files["etm"])
+    assert isinstance(loaded, FastTextModel)
+    assert loaded.config == ft_model.config
+    np.testing.assert_array_equal(loaded.input_vectors, ft_model.input_vectors)
+    for word in UNSEEN + ["king"]:
+        np.testing.assert_array_equal(loaded[word], ft_model[word])
+
+
+def test_no_subwords(sample_corpus):
+    model = embedtrain.train(sample_corpus, model="fasttext", **dict(SMALL, maxn=0, epochs=1))
+    assert model.input_vectors.shape[0] == len(model.vocab)  # no bucket rows at all
+    np.testing.assert_array_equal(model["king"], model.input_vectors[model.vocab.index["king"]])
+    with pytest.raises(UnknownWordError):
+        model["computerz"]
+    assert not model.vectors.has_vector("computerz")
+
+
+def test_cbow_trains(sample_corpus):
+    model = embedtrain.train(sample_corpus, model="fasttext", arch="cbow", **dict(SMALL, epochs=1))
+    assert np.isfinite(model.word_matrix()).all()
+    assert np.abs(model.output_vectors).max() > 0.01  # output rows start at zero
+
+
+# ----------------------------------------------------------------------------- .bin export
+
+def test_bin_loaded_by_fasttext(ft_model, ft_files, tmp_path):
+    fasttext = pytest.importorskip("fasttext")
+    path = tmp_path / "model.bin"
+    write_fasttext_bin(ft_model, path)
+    loaded = fasttext.load_model(str(path))
+    assert loaded.words == ft_model.vocab.words
+    assert loaded.get_dimension() == SMALL["dim"]
+    for word in ["the", "king", "anarchism"] + UNSEEN:
+        np.testing.assert_allclose(loaded.get_word_vector(word), ft_model[word], rtol=1e-5, atol=1e-6,
+                                   err_msg=word)
+    np.testing.assert_array_equal(loaded.get_input_matrix(), ft_model.input_vectors)
+    np.testing.assert_array_equal(loaded.get_output_matrix(), ft_model.output_vectors)
+
+
+def test_bin_loaded_by_gensim(ft_model, tmp_path):
+    gensim_fasttext = pytest.importorskip("gensim.models.fasttext")
+    path = tmp_path / "model.bin"
+    write_fasttext_bin(ft_model, path)
+    loaded = gensim_fasttext.load_facebook_model(str(path))
+    assert list(loaded.wv.index_to_key) == ft_model.vocab.words
+    assert loaded.sg == 1 and loaded.negative == SMALL.get("negative", 5)
+    for word in ["the", "king", "anarchism"] + UNSEEN:
+        np.testing.assert_allclose(loaded.wv[word], ft_model[word], rtol=1e-5, atol=1e-6, err_msg=word)
+
+
+def test_bin_rejects_other_models(skipgram_model, tmp_path):
+    with pytest.raises(EmbedtrainError, match="only FastText"):
+        write_fasttext_bin(skipgram_model, tmp_path / "x.bin")
+    assert not (tmp_path / "x.bin").exists()
+
+
+# ----------------------------------------------------------------------------- memory
+
+def test_memory_check(monkeypatch):
+    import embedtrain.fasttext as ft
+
+    monkeypatch.setattr(ft, "available_memory", lambda: 1_000_000_000)
+    check_memory(FastTextConfig(dim=100, bucket=2_000_000))  # 0.8 GB fits in 1 GB
+    with pytest.raises(EmbedtrainError, match="--bucket 2,000,000 needs 1.6 GB"):
+        check_memory(FastTextConfig(dim=200, bucket=2_000_000))
+    check_memory(FastTextConfig(dim=200, bucket=2_000_000, maxn=0))  # no bucket rows without subwords
+
+
+# ----------------------------------------------------------------------------- CLI
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory, sample_text):
+    path = tmp_path_factory.mktemp("ftcorpus") / "small.txt"
+    words = sample_text.split()[:30000]
+    path.write_text("\n".join(" ".join(words[i:i + 100]) for i in range(0, len(words), 100)) + "\n")
+    return path
+
+
+def test_cli_train_and_vectors(small_corpus, tmp_path):
+    prefix = tmp_path / "ft"
+    result = run("train", small_corpus, "--model", "fasttext", "--dim", "8", "--epochs", "1",
+                 "--bucket", "5000", "--min-count", "3", "-o", prefix, "-q")
+    assert result.exit_code == 0, result.output
+    model = Model.load(f"{prefix}.etm")
+    assert isinstance(model, FastTextModel) and model.config.bucket == 5000
+
+    result = run("vectors", f"{prefix}.etm", input="the computerz\nкошка\n\n")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [l.split(" ")[0] for l in lines] == ["the", "computerz", "кошка"]
+    for line in lines:
+        word, *values = line.split(" ")
+        assert len(values) == 8
+        np.testing.assert_allclose(np.array(values, dtype=np.float32), model[word], rtol=1e-5, atol=1e-6)
+    # words as arguments instead of stdin
+    assert run("vectors", f"{prefix}.etm", "the").stdout.split(" ")[0] == "the"
+
+
+def test_cli_vectors_without_subwords_prints_zeros_and_warns(skipgram_files):
+    # -v: an earlier -q in this process would otherwise still hold (cli/__init__.py keeps it)
+    result = run("vectors", skipgram_files["model"], "-v", input="king notawordzz\n")
+    assert result.exit_code == 0
+    king, unknown = result.stdout.splitlines()
+    assert set(unknown.split(" ")[1:]) == {"0"}
+    assert any(float(x) != 0 for x in king.split(" ")[1:])
+    assert "1 word had no vector" in result.stderr
+
+
+def test_cli_vectors_missing_model(tmp_path):
+    result = run("vectors", tmp_path / "nope.etm", input="a\n")
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--minn", "5", "--maxn", "3"], "--minn (5) must not exceed --maxn (3)"),
+    (["--minn", "0"], "--minn must be at least 1"),
+    (["--bucket", "0"], "--bucket 0 leaves no room for subwords"),
+    (["--bucket", "3000000000"], "--bucket must be at most"),
+    (["--bucket", "2000000000"], "of memory is available; use a smaller --bucket"),
+])
+def test_bad_input_is_one_line(small_corpus, tmp_path, args, message):
+    result = run("train", small_corpus, "--model", "fasttext", "-o", tmp_path / "out", *args)
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert lines[0].startswith("embedtrain: error: ")
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+# ----------------------------------------------------------------------------- quality
+
+# Calibrated on data/text8-1m.gz with dim 50, 3 epochs, bucket 200,000, 2 threads, seeds 1-3:
+# WordSim-353 Spearman 0.42-0.43 for skip-gram (the fasttext package: 0.41) and 0.23-0.25 for
+# CBOW (fasttext: 0.25-0.26). Unseen "unhappiness" had "happiness" among its 5 nearest words.
+QUALITY_FLOORS = {"skipgram": 0.36, "cbow": 0.17}
+
+
+@pytest.fixture(scope="module", params=["skipgram", "cbow"])
+def quality_model(request):
+    model = embedtrain.train(QUALITY_CORPUS, model="fasttext", arch=request.param, dim=50, epochs=3,
+                             threads=2, bucket=200_000, progress=False, seed=2)
+    return request.param, model
+
+
+def test_quality_floor(quality_model):
+    arch, model = quality_model
+    rho, found = wordsim_score(model.vectors)
+    assert found > 250
+    assert rho >= QUALITY_FLOORS[arch], f"{arch}: WordSim-353 Spearman {rho:.3f}"
+
+
+def test_unseen_words_land_near_their_stems(quality_model):
+    arch, model = quality_model
+    if arch != "skipgram":
+        pytest.skip("CBOW neighbours are noisier on 1 M tokens")
+    assert "unhappiness" not in model.vocab
+    assert "happiness" in [w for w, _ in model.most_similar("unhappiness", topn=5)]
+    assert "four" in [w for w, _ in model.most_similar("three", topn=5)]
