@@ -218,10 +218,15 @@ def uniform_fill(matrix, first_row, last_row, low, high, seed):
     """
     dim = matrix.shape[1]
     state = np.uint64(seed)
-    width = np.float32(high - low)
+    scale = np.float32((high - low) / (1 << 24))
     lowf = np.float32(low)
-    inv = np.float32(1.0 / (1 << 24))
+    mask = np.uint64(0xFFFFFF)
     for r in range(first_row, last_row):
-        for k in range(dim):
+        # two 24-bit uniforms from each 64-bit draw
+        for k in range(0, dim - 1, 2):
             state, bits = next_state(state)
-            matrix[r, k] = lowf + width * (np.float32(bits >> np.uint64(40)) * inv)
+            matrix[r, k] = lowf + scale * np.float32(bits >> np.uint64(40))
+            matrix[r, k + 1] = lowf + scale * np.float32((bits >> np.uint64(8)) & mask)
+        if dim % 2:
+            state, bits = next_state(state)
+            matrix[r, dim - 1] = lowf + scale * np.float32(bits >> np.uint64(40))
