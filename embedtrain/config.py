@@ -147,8 +147,7 @@ class FastTextConfig(CommonConfig):
     ns_exponent: float = _opt(0.5, "Exponent of the unigram noise distribution.")
     minn: int = _opt(3, "Shortest character n-gram.")
     maxn: int = _opt(6, "Longest character n-gram; 0 means no subwords.")
-    bucket: int = _opt(2_000_000, "Rows of the hashed n-gram matrix, held in memory as "
-                                  "bucket x dim float32.")
+    bucket: int = _opt(2_000_000, "Rows of the hashed n-gram matrix (bucket x dim float32).")
 
     model = "fasttext"
     # Largest --bucket: input rows are int32 in fastText (and bucket is an int32 in its .bin).
