@@ -30,7 +30,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .errors import EmbedtrainError
-from .vectors import Vectors, cosmul_scores
+from .vectors import COSMUL_EPSILON, Vectors
 
 log = logging.getLogger("embedtrain")
 
@@ -40,6 +40,9 @@ ANALOGY_METHODS = ("3cosadd", "3cosmul")
 ANALOGY_CANDIDATES = 5
 # Scores computed per batch of questions: about this many float32 values per matrix.
 BATCH_ELEMENTS = 1 << 23
+TABLE_BATCH_ELEMENTS = 1 << 19
+# Largest table of cosines between question words and candidates (float32 values: 256 MB).
+COSINE_TABLE_ELEMENTS = 1 << 26
 
 SIMILARITY, ANALOGY = "similarity", "analogy"
 
@@ -318,22 +321,44 @@ def answer_analogies(unit: np.ndarray, canon: np.ndarray, a: np.ndarray, b: np.n
     n_words = unit.shape[0]
     k = min(ANALOGY_CANDIDATES, n_words)
     out = np.empty(len(triples), dtype=np.int64)
-    batch = max(1, BATCH_ELEMENTS // max(n_words, 1))
+    cosines = _question_word_cosines(unit, triples)
+    # Gathered rows: small batches that stay in cache; matrix products: larger ones.
+    elements = TABLE_BATCH_ELEMENTS if cosines is not None else BATCH_ELEMENTS
+    batch = max(1, elements // max(n_words, 1))
     for start in range(0, len(triples), batch):
         qa, qb, qc = triples[start:start + batch].T
-        if method == "3cosadd":
-            # Ranking by cos(x, b - a + c) of unit vectors, as gensim's most_similar.
-            scores = (unit[qb] + unit[qc] - unit[qa]) @ unit.T
+        if cosines is not None:
+            # cos(x, a) etc. precomputed for the few distinct question words.
+            rows_of, table = cosines
+            ca, cb, cc = (table[rows_of[start:start + batch, j]] for j in range(3))
+        elif method == "3cosadd":
+            ca = None
         else:
-            cos = np.stack([unit[q] @ unit.T for q in (qb, qc, qa)], axis=-1)
-            scores = cosmul_scores(cos[..., :2], cos[..., 2:])
+            ca, cb, cc = (unit[q] @ unit.T for q in (qa, qb, qc))
+        if method == "3cosadd":
+            # x . (b + c - a) = cos(x, b) + cos(x, c) - cos(x, a) for unit vectors: the
+            # ranking of gensim's most_similar(positive=[b, c], negative=[a]).
+            if ca is None:
+                scores = (unit[qb] + unit[qc] - unit[qa]) @ unit.T
+            else:
+                scores = cb
+                scores += cc
+                scores -= ca
+        else:
+            # 3CosMul (see vectors.cosmul_scores), computed in place.
+            scores = cb
+            scores += 1.0
+            cc += 1.0
+            scores *= cc
+            scores *= 0.25
+            ca += 1.0
+            ca *= 0.5
+            ca += COSMUL_EPSILON
+            scores /= ca
         rows = np.arange(len(qa))
         for q in (qa, qb, qc):
             scores[rows, q] = -np.inf
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        top, top_scores = np.take_along_axis(top, order, 1), np.take_along_axis(top_scores, order, 1)
+        top, top_scores = _top_k(scores, k)
         valid = top_scores > -np.inf
         cand = np.where(valid, canon[top], -1)
         ok = valid & (cand != qa[:, None]) & (cand != qb[:, None]) & (cand != qc[:, None])
@@ -343,6 +368,36 @@ def answer_analogies(unit: np.ndarray, canon: np.ndarray, a: np.ndarray, b: np.n
         pick = np.where(ok.any(axis=1), first, last)
         out[start:start + len(qa)] = cand[rows, pick]
     return out[inverse.reshape(-1)]
+
+
+def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the k largest scores of each row, best first (ties: lowest
+    index first). ``scores`` float32 [B, R] is overwritten (the picks become -inf).
+
+    k passes of argmax beat argpartition here: k is 5 and argmax is vectorised.
+    """
+    rows = np.arange(scores.shape[0])
+    top = np.empty((scores.shape[0], k), dtype=np.int64)
+    values = np.empty((scores.shape[0], k), dtype=scores.dtype)
+    for j in range(k):
+        best = scores.argmax(axis=1)
+        top[:, j] = best
+        values[:, j] = scores[rows, best]
+        scores[rows, best] = -np.inf
+    return top, values
+
+
+def _question_word_cosines(unit: np.ndarray, triples: np.ndarray):
+    """``(rows_of, table)``: ``table[rows_of[q, j]]`` is the cosine of every candidate with
+    word j (a, b, c) of question q; None when that table would not save work or memory.
+
+    A benchmark asks about far fewer distinct words than it has questions (the Google set:
+    905 words in 19,544 questions), so one [words, R] matrix product replaces one per question.
+    """
+    needed, rows_of = np.unique(triples, return_inverse=True)
+    if len(needed) >= len(triples) or len(needed) * unit.shape[0] > COSINE_TABLE_ELEMENTS:
+        return None
+    return rows_of.reshape(triples.shape), unit[needed] @ unit.T
 
 
 # ---------------------------------------------------------------------- both

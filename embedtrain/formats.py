@@ -38,7 +38,7 @@ from .vectors import Vectors
 TEXT_FLOAT_FORMAT = "%.6g"
 WRITE_BATCH_ROWS = 1024
 # Text files are parsed in blocks of about this many bytes (bounds the extra memory).
-READ_BLOCK_BYTES = 32 << 20
+READ_BLOCK_BYTES = 1 << 20
 # Bytes looked at to tell the formats apart.
 SNIFF_BYTES = 1 << 16
 NPY_MAGIC = b"\x93NUMPY"
@@ -83,8 +83,6 @@ def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
 
 def detect_format(path: str | os.PathLike) -> str:
     """The format of a vectors file, told from its first bytes."""
-    from .model import is_model_file
-
     p = Path(path)
     with open(p, "rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -92,8 +90,11 @@ def detect_format(path: str | os.PathLike) -> str:
         raise EmbedtrainError(f"{p} is empty")
     if head.startswith(NPY_MAGIC):
         return "npy"
-    if head.startswith(b"PK") and is_model_file(p):
-        return "model"
+    if head.startswith(b"PK"):  # a zip archive; importing .model loads numba, so only now
+        from .model import is_model_file
+
+        if is_model_file(p):
+            return "model"
     first, newline, rest = head.partition(b"\n")
     header = _parse_header(first)
     if header is None or not newline:

@@ -76,7 +76,7 @@ class Vectors:
         if self._unit is None:
             norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
             norms[norms == 0] = 1.0
-            self._unit = (self.vectors / norms).astype(np.float32)
+            self._unit = (self.vectors / norms).astype(np.float32, copy=False)
         return self._unit
 
     # ------------------------------------------------------------------ queries

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from embedtrain.datasets import QUESTIONS_WORDS, WORDSIM353, dataset_path, default_datasets
+from embedtrain import evaluate as evaluate_module
 from embedtrain.errors import EmbedtrainError
 from embedtrain.evaluate import (evaluate, evaluate_analogies, evaluate_similarity,
                                  parse_analogies, parse_similarity, spearman)
@@ -185,8 +186,12 @@ def test_similarity_counts_pairs_with_built_vectors(tmp_path, cased):
 @pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
 @pytest.mark.parametrize("restrict", [None, 250])
 @pytest.mark.parametrize("case_sensitive", [False, True])
-def test_analogies_match_reference(tmp_path, cased, method, restrict, case_sensitive):
+@pytest.mark.parametrize("cosine_table", [True, False])
+def test_analogies_match_reference(tmp_path, cased, method, restrict, case_sensitive, cosine_table,
+                                   monkeypatch):
     vectors, questions = cased
+    if not cosine_table:  # one matrix product per batch of questions instead
+        monkeypatch.setattr(evaluate_module, "COSINE_TABLE_ELEMENTS", 0)
     path = write_questions(tmp_path / "q.txt", questions)
     result = evaluate_analogies(vectors, path, restrict_vocab=restrict, method=method,
                                 case_sensitive=case_sensitive)
