@@ -214,7 +214,7 @@ def sorted_entries(keys, values):
     out_keys = np.empty(m, dtype=np.int64)
     out_values = np.empty(m, dtype=np.float64)
     passes = 0
-    while passes == 0 or (top >> (RADIX_BITS * passes)) > 0:
+    while passes == 0 or (RADIX_BITS * passes < 63 and (top >> (RADIX_BITS * passes)) > 0):
         passes += 1
     src_k, src_v, dst_k, dst_v = keys, values, out_keys, out_values
     if passes % 2 == 0:  # an even number of passes would end in the table
