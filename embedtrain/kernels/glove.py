@@ -10,6 +10,7 @@ two, linear probing) and ``values`` float64 [S]; counts are summed in float64 as
 in Stanford GloVe's cooccur.c (its ``real`` is double).
 """
 import numpy as np
+from llvmlite import binding as llvm_binding
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
@@ -37,6 +38,9 @@ RADIX_BITS = 10
 PREFETCH_ROWS_AHEAD = 2
 PREFETCH_ENTRY_AHEAD = 12
 CACHE_LINE_FLOATS = 16
+# The prefetch intrinsic is named after its pointer type: opaque ``ptr`` since LLVM
+# 17, ``i8*`` before (llvmlite still writes typed pointers, which LLVM upgrades).
+_PREFETCH_INTRINSIC = "llvm.prefetch.p0" if llvm_binding.llvm_version_info >= (17,) else "llvm.prefetch.p0i8"
 
 
 @intrinsic
@@ -65,7 +69,7 @@ def prefetch(typingctx, array, index):
         byte_ptr = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]), "llvm.prefetch.p0")
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]), _PREFETCH_INTRINSIC)
         # read access, high temporal locality, data cache
         builder.call(fn, [builder.bitcast(pointer, byte_ptr), i32(0), i32(3), i32(1)])
         return context.get_dummy_value()
