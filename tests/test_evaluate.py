@@ -3,6 +3,7 @@ reference of gensim's semantics, against gensim itself, and on the shipped datas
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -327,11 +328,15 @@ def test_default_evaluation_uses_shipped_sets(skipgram_model):
 @pytest.mark.slow
 def test_datasets_are_in_a_plain_install(tmp_path):
     """A non-editable `pip install .` carries the datasets (package data, not the checkout)."""
+    # Build from a clean copy: a stale build/ directory in the checkout could hide a problem.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "*.egg-info", "__pycache__", "data", "tests", "run", "out"))
     target = tmp_path / "site"
     base = [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target)]
     # Offline first (needs `wheel`), then with build isolation (fetches setuptools).
     for extra in (["--no-build-isolation"], []):
-        proc = subprocess.run(base + extra + [str(ROOT)], capture_output=True, text=True)
+        proc = subprocess.run(base + extra + [str(source)], capture_output=True, text=True)
         if proc.returncode == 0:
             break
     else:
