@@ -150,6 +150,9 @@ def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) 
         bucket = effective_bucket(config)
         threads = config.worker_threads
         table = subword_table(vocab.words, config.minn, config.maxn, bucket)
+        log.info("input matrix: %s word rows + %s n-gram rows x %d (%.0f MB); %.1f rows per word",
+                 f"{v:,}", f"{bucket:,}", dim, (v + bucket) * dim * FLOAT_BYTES / 1e6,
+                 len(table.rows) / max(v, 1))
         input_vectors = init_input_matrix(v + bucket, dim, config.seed, threads)
         output_vectors = np.zeros((v, dim), dtype=np.float32)
         keep_prob = discard_keep_prob(vocab.counts, config.sample, stats["corpus_tokens"])

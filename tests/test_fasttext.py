@@ -166,6 +166,16 @@ def test_model_file_round_trip_keeps_ngrams(ft_model, ft_files):
         np.testing.assert_array_equal(loaded[word], ft_model[word])
 
 
+def test_one_thread_is_reproducible(sample_corpus):
+    settings = dict(SMALL, threads=1, epochs=1, bucket=5000)
+    a = embedtrain.train(sample_corpus, model="fasttext", **settings)
+    b = embedtrain.train(sample_corpus, model="fasttext", **settings)
+    np.testing.assert_array_equal(a.input_vectors, b.input_vectors)
+    np.testing.assert_array_equal(a.output_vectors, b.output_vectors)
+    c = embedtrain.train(sample_corpus, model="fasttext", **dict(settings, seed=12))
+    assert not np.array_equal(a.input_vectors, c.input_vectors)
+
+
 def test_no_subwords(sample_corpus):
     model = embedtrain.train(sample_corpus, model="fasttext", **dict(SMALL, maxn=0, epochs=1))
     assert model.input_vectors.shape[0] == len(model.vocab)  # no bucket rows at all
