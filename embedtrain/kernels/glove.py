@@ -10,12 +10,9 @@ two, linear probing) and ``values`` float64 [S]; counts are summed in float64 as
 in Stanford GloVe's cooccur.c (its ``real`` is double).
 """
 import numpy as np
-from llvmlite import binding as llvm_binding
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
+from .memory import CACHE_LINE_FLOATS, prefetch
 from .options import HELPER_OPTIONS, KERNEL_OPTIONS
 from .rng import below, next_state
 
@@ -37,46 +34,6 @@ RADIX_BITS = 10
 # places ahead are prefetched, and that entry's own data further ahead still.
 PREFETCH_ROWS_AHEAD = 2
 PREFETCH_ENTRY_AHEAD = 12
-CACHE_LINE_FLOATS = 16
-# The prefetch intrinsic is named after its pointer type: opaque ``ptr`` since LLVM
-# 17, ``i8*`` before (llvmlite still writes typed pointers, which LLVM upgrades).
-_PREFETCH_INTRINSIC = "llvm.prefetch.p0" if llvm_binding.llvm_version_info >= (17,) else "llvm.prefetch.p0i8"
-
-
-@intrinsic
-def prefetch(typingctx, array, index):
-    """Hint the CPU to load the cache line holding ``array[index]`` (``index`` an
-    integer, or a tuple for 2-d arrays); no effect on results (llvm.prefetch)."""
-    if isinstance(index, types.Integer):
-        indices = (index,)
-    elif isinstance(index, types.BaseTuple) and all(isinstance(t, types.Integer) for t in index.types):
-        indices = tuple(index.types)
-    else:
-        return None
-    if not isinstance(array, types.Array) or array.ndim != len(indices):
-        return None
-    sig = types.void(array, index)
-
-    def codegen(context, builder, signature, args):
-        aryty, idxty = signature.args
-        ary = context.make_array(aryty)(context, builder, args[0])
-        if isinstance(idxty, types.Integer):
-            values = [args[1]]
-        else:
-            values = cgutils.unpack_tuple(builder, args[1], len(indices))
-        values = [context.cast(builder, v, t, types.intp) for v, t in zip(values, indices)]
-        pointer = cgutils.get_item_pointer(context, builder, aryty, ary, values, wraparound=False)
-        byte_ptr = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]), _PREFETCH_INTRINSIC)
-        # read access, high temporal locality, data cache
-        builder.call(fn, [builder.bitcast(pointer, byte_ptr), i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
 # --------------------------------------------------------------------------- hash tables
 
 @njit(**HELPER_OPTIONS)
