@@ -9,6 +9,7 @@ different chunks at once.
 import numpy as np
 from numba import njit
 
+from .memory import CACHE_LINE_FLOATS, prefetch
 from .options import HELPER_OPTIONS, KERNEL_OPTIONS
 from .rng import below, fraction, next_state
 
@@ -70,24 +71,32 @@ def sentence_end(tokens, start):
 
 @njit(**HELPER_OPTIONS)
 def ns_update(h, output_vectors, target, negative, lr, noise_prob, noise_alias,
-              grad, sigmoid_table, log_sigmoid_table, state):
+              grad, sigmoid_table, log_sigmoid_table, state, words):
     """Negative sampling for one (input vector h, target word) example.
 
+    ``words`` (int64 [negative + 1]) is scratch space for the drawn noise words.
     Updates the output rows of the target and of ``negative`` noise words in
     place and adds the gradient for ``h`` into ``grad``. Returns (loss, state).
     """
     dim = h.shape[0]
     vocab_size = noise_prob.shape[0]
     loss = 0.0
+    # Draw the noise words first and prefetch their rows: they are scattered over
+    # a matrix larger than the cache, so the misses overlap instead of queueing.
+    words[0] = target
+    for d in range(1, negative + 1):
+        state, bits = next_state(state)
+        word = below(bits, vocab_size)
+        if fraction(bits) >= noise_prob[word]:
+            word = noise_alias[word]
+        words[d] = word
+        for k in range(0, dim, CACHE_LINE_FLOATS):
+            prefetch(output_vectors, (word, k))
     for d in range(negative + 1):
+        word = words[d]
         if d == 0:
-            word = target
             label = np.float32(1.0)
         else:
-            state, bits = next_state(state)
-            word = below(bits, vocab_size)
-            if fraction(bits) >= noise_prob[word]:
-                word = noise_alias[word]
             if word == target:
                 continue
             label = np.float32(0.0)
@@ -164,6 +173,7 @@ def skipgram(tokens, input_vectors, output_vectors, output_hs, keep_prob, noise_
     state = rng_state[0]
     sentence = np.empty(tokens.shape[0], dtype=np.int32)
     grad = np.zeros(dim, dtype=np.float32)
+    noise_words = np.empty(negative + 1, dtype=np.int64)
     words_seen = 0
     loss = 0.0
     examples = 0
@@ -191,7 +201,8 @@ def skipgram(tokens, input_vectors, output_vectors, output_hs, keep_prob, noise_
                                       grad, sigmoid_table, log_sigmoid_table)
                 if negative > 0:
                     part, state = ns_update(h, output_vectors, centre, negative, lr, noise_prob,
-                                            noise_alias, grad, sigmoid_table, log_sigmoid_table, state)
+                                            noise_alias, grad, sigmoid_table, log_sigmoid_table, state,
+                                            noise_words)
                     loss += part
                 for k in range(dim):
                     input_vectors[context, k] += grad[k]
@@ -216,6 +227,7 @@ def cbow(tokens, input_vectors, output_vectors, output_hs, keep_prob, noise_prob
     sentence = np.empty(tokens.shape[0], dtype=np.int32)
     grad = np.zeros(dim, dtype=np.float32)
     mean = np.zeros(dim, dtype=np.float32)
+    noise_words = np.empty(negative + 1, dtype=np.int64)
     words_seen = 0
     loss = 0.0
     examples = 0
@@ -249,7 +261,8 @@ def cbow(tokens, input_vectors, output_vectors, output_hs, keep_prob, noise_prob
                                   grad, sigmoid_table, log_sigmoid_table)
             if negative > 0:
                 part, state = ns_update(mean, output_vectors, centre, negative, lr, noise_prob,
-                                        noise_alias, grad, sigmoid_table, log_sigmoid_table, state)
+                                        noise_alias, grad, sigmoid_table, log_sigmoid_table, state,
+                                            noise_words)
                 loss += part
             for j in range(lo, hi):
                 if j != i:
