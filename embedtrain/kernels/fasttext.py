@@ -86,6 +86,7 @@ def skipgram(tokens, input_vectors, output_vectors, row_offsets, rows, keep_prob
     """
     dim = input_vectors.shape[1]
     state = rng_state[0]
+    noise_words = np.empty(negative + 1, dtype=np.int64)  # ns_update scratch
     sentence = np.empty(tokens.shape[0], dtype=np.int32)
     hidden = np.zeros(dim, dtype=np.float32)
     pair_grad = np.zeros(dim, dtype=np.float32)
@@ -118,7 +119,7 @@ def skipgram(tokens, input_vectors, output_vectors, row_offsets, rows, keep_prob
                 pair_grad[:] = 0.0
                 part, state = ns_update(hidden, output_vectors, sentence[j], negative, lr,
                                         noise_prob, noise_alias, pair_grad, sigmoid_table,
-                                        log_sigmoid_table, state)
+                                        log_sigmoid_table, state, noise_words)
                 loss += part
                 # fastText would now add pair_grad to every row and recompute the mean:
                 # the mean moves by exactly pair_grad.
@@ -144,6 +145,7 @@ def cbow(tokens, input_vectors, output_vectors, row_offsets, rows, keep_prob, no
     """
     dim = input_vectors.shape[1]
     state = rng_state[0]
+    noise_words = np.empty(negative + 1, dtype=np.int64)  # ns_update scratch
     sentence = np.empty(tokens.shape[0], dtype=np.int32)
     hidden = np.zeros(dim, dtype=np.float32)
     grad = np.zeros(dim, dtype=np.float32)
@@ -180,7 +182,8 @@ def cbow(tokens, input_vectors, output_vectors, row_offsets, rows, keep_prob, no
                 hidden[k] *= scale
             grad[:] = 0.0
             part, state = ns_update(hidden, output_vectors, sentence[i], negative, lr, noise_prob,
-                                    noise_alias, grad, sigmoid_table, log_sigmoid_table, state)
+                                    noise_alias, grad, sigmoid_table, log_sigmoid_table, state,
+                                    noise_words)
             loss += part
             for j in range(lo, hi):
                 if j != i:
