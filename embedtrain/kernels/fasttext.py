@@ -25,6 +25,7 @@ is skipped (fastText draws again). Vectors are updated without locks (Hogwild).
 import numpy as np
 from numba import njit
 
+from .memory import CACHE_LINE_FLOATS, prefetch
 from .options import HELPER_OPTIONS, KERNEL_OPTIONS
 from .rng import below, next_state
 from .word2vec import ns_update, sentence_end, subsample
@@ -51,6 +52,17 @@ def mean_of_rows(input_vectors, rows, r0, r1, out):
     scale = np.float32(1.0) / np.float32(r1 - r0)
     for k in range(dim):
         out[k] *= scale
+
+
+@njit(**HELPER_OPTIONS)
+def prefetch_rows(input_vectors, rows, r0, r1):
+    """Start loading input_vectors[rows[r0:r1]] into the cache (a hint; no effect on results)."""
+    dim = input_vectors.shape[1]
+    for r in range(r0, r1):
+        row = rows[r]
+        for k in range(0, dim, CACHE_LINE_FLOATS):
+            prefetch(input_vectors, (row, k))
+        prefetch(input_vectors, (row, dim - 1))  # a row need not start on a cache line
 
 
 @njit(**HELPER_OPTIONS)
@@ -108,6 +120,11 @@ def skipgram(tokens, input_vectors, output_vectors, row_offsets, rows, keep_prob
             hi = min(m, i + reach + 1)
             if hi - lo < 2:
                 continue
+            if i + 1 < m:
+                # the next centre word's ~20 rows lie scattered over the n-gram matrix:
+                # start loading them while this position trains
+                following = sentence[i + 1]
+                prefetch_rows(input_vectors, rows, row_offsets[following], row_offsets[following + 1])
             centre = sentence[i]
             r0 = row_offsets[centre]
             r1 = row_offsets[centre + 1]
