@@ -19,7 +19,6 @@ word2vec models hold ``input_vectors`` [V, dim] (the word vectors),
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import os
 import zipfile
@@ -150,8 +149,12 @@ class Model:
                         f"{p} has model format version {meta['format_version']}; this embedtrain "
                         f"reads up to {MODEL_FORMAT_VERSION}: upgrade embedtrain")
                 vocab = _parse_vocab(zf.read("vocab.txt").decode("utf-8", errors="replace"), p)
-                arrays = {name: np.load(io.BytesIO(zf.read(f"{name}.npy")), allow_pickle=False)
-                          for name in meta["arrays"]}
+                arrays = {}
+                for name in meta["arrays"]:
+                    # read_array fills the array straight from the member, chunk by chunk:
+                    # no second copy of an 800 MB n-gram matrix in a bytes buffer.
+                    with zf.open(f"{name}.npy") as member:
+                        arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
             except KeyError as exc:
                 raise EmbedtrainError(f"{p}: model file is missing {exc}") from None
             except (ValueError, zipfile.BadZipFile, EOFError) as exc:

@@ -232,3 +232,9 @@ def test_resume_refuses_shape_changes(tmp_path, small_corpus, args, message):
     result = run("train", small_corpus, "--resume", tmp_path / "a.etm", *args, "-o", tmp_path / "b")
     assert result.exit_code == 1 and message in result.stderr
     assert not (tmp_path / "b.vec").exists()
+
+
+def test_quiet_does_not_stick_to_later_commands(tmp_path, small_corpus):
+    assert run("train", small_corpus, *FAST, "-q", "-o", tmp_path / "a").stderr == ""
+    result = run("train", small_corpus, *FAST, "-o", tmp_path / "b")
+    assert "wrote" in result.stderr

@@ -111,6 +111,7 @@ class _Group(click.Group):
 def main(verbose: int, quiet: bool) -> None:
     """Train word embeddings (word2vec skip-gram/CBOW, GloVe, FastText) from raw text,
     evaluate them, and export them in the formats other tools read."""
+    _Verbosity.level = 0  # each invocation starts from normal verbosity
     set_verbosity(verbose, quiet)
 
 
