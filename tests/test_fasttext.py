@@ -217,6 +217,22 @@ def test_bin_loaded_by_gensim(ft_model, tmp_path):
         np.testing.assert_allclose(loaded.wv[word], ft_model[word], rtol=1e-5, atol=1e-6, err_msg=word)
 
 
+def test_export_command_writes_a_bin_fasttext_loads(ft_files, ft_model, tmp_path):
+    """`embedtrain export MODEL.etm --format fasttext-bin` end to end, through the CLI."""
+    fasttext = pytest.importorskip("fasttext")
+    from click.testing import CliRunner
+
+    from embedtrain.cli import main
+
+    out = tmp_path / "exported.bin"
+    result = CliRunner().invoke(main, ["export", str(ft_files["etm"]), "-o", str(out),
+                                       "--format", "fasttext-bin"])
+    assert result.exit_code == 0, result.output
+    loaded = fasttext.load_model(str(out))
+    for word in ["the", "anarchism"] + UNSEEN:
+        np.testing.assert_allclose(loaded.get_word_vector(word), ft_model[word], rtol=1e-5, atol=1e-6)
+
+
 def test_bin_rejects_other_models(skipgram_model, tmp_path):
     with pytest.raises(EmbedtrainError, match="only FastText"):
         write_fasttext_bin(skipgram_model, tmp_path / "x.bin")
