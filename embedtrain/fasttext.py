@@ -25,9 +25,8 @@ from .config import FastTextConfig
 from .errors import EmbedtrainError
 from .model import Model
 from .parallel import run_jobs
-from .progress import TrainingProgress
 from .subwords import SubwordTable, subword_table
-from .training import Corpus, RunOptions, check_finite, prepare_corpus, summary_line
+from .training import Corpus, RunOptions, check_finite, prepare_corpus, run_epochs, summary_line
 from .vectors import Vectors
 from .vocab import Vocab
 
@@ -140,7 +139,6 @@ def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) 
     """Train FastText skip-gram or CBOW with negative sampling."""
     from .kernels import fasttext as kernels
     from .kernels import word2vec as w2v
-    from .kernels.rng import seed_states
 
     check_memory(config)  # before reading anything
     vocab, stream, stats = prepare_corpus(corpus, config, options)
@@ -160,30 +158,13 @@ def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) 
         sigmoid, log_sigmoid = w2v.sigmoid_tables()
         kernel = kernels.skipgram if config.arch == "skipgram" else kernels.cbow
 
-        states = seed_states(config.seed, threads)
-        total_words = stream.n_tokens * config.epochs
-        jobs = [(epoch, c) for epoch in range(config.epochs) for c in range(stream.n_chunks)]
-        progress = TrainingProgress(total_words, config.epochs, enabled=options.progress)
-
-        def work(worker: int, job: tuple[int, int]):
-            epoch, c = job
-            words_done = epoch * stream.n_tokens + int(stream.chunk_words[c])
-            return kernel(stream.chunk(c), input_vectors, output_vectors, table.offsets, table.rows,
+        def call_kernel(tokens, words_done, total_words, rng_state):
+            return kernel(tokens, input_vectors, output_vectors, table.offsets, table.rows,
                           keep_prob, noise.prob, noise.alias, config.window, config.negative,
-                          config.lr, words_done, total_words, states[worker], sigmoid, log_sigmoid)
+                          config.lr, words_done, total_words, rng_state, sigmoid, log_sigmoid)
 
-        def done(job: tuple[int, int], result) -> None:
-            words, loss, examples = result
-            epoch, c = job
-            words_done = epoch * stream.n_tokens + int(stream.chunk_words[c])
-            lr = config.lr * max(1.0 - words_done / max(total_words, 1), 0.0)
-            progress.update(int(words), epoch, lr, float(loss), int(examples))
-
-        try:
-            run_jobs(jobs, work, done, threads)
-        finally:
-            progress.close()
-        seconds = progress.elapsed
+        seconds = run_epochs(stream, config, options, call_kernel)
+        total_words = stream.n_tokens * config.epochs
     check_finite("fasttext", output_vectors)
     stats.update(words_trained=total_words, train_seconds=round(seconds, 3),
                  words_per_second=round(total_words / max(seconds, 1e-9)), threads=threads,

@@ -21,7 +21,7 @@ from .errors import EmbedtrainError
 from .model import Model
 from .parallel import run_jobs
 from .progress import TrainingProgress
-from .vocab import Vocab
+from .vocab import HuffmanTree, Vocab
 
 log = logging.getLogger("embedtrain")
 
@@ -155,6 +155,43 @@ def init_input_vectors(vocab_size: int, dim: int, seed: int) -> np.ndarray:
     return ((rng.random((vocab_size, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
 
 
+def run_epochs(stream: TokenStream, config: CommonConfig, options: RunOptions,
+               call_kernel: Callable[[np.ndarray, int, int, np.ndarray], tuple],
+               min_lr_fraction: float = 0.0) -> float:
+    """Every chunk of every epoch through ``call_kernel`` on worker threads, with progress.
+
+    ``call_kernel(tokens, words_done, total_words, rng_state)`` trains on one chunk
+    and returns (words seen, summed loss, examples); ``words_done`` counts the words
+    of all epochs before the chunk, for the learning-rate schedule, so the schedule
+    does not depend on which thread finishes first. Returns the seconds taken.
+    """
+    from .kernels.rng import seed_states
+
+    threads = config.worker_threads
+    states = seed_states(config.seed, threads)
+    total_words = stream.n_tokens * config.epochs
+    jobs = [(epoch, c) for epoch in range(config.epochs) for c in range(stream.n_chunks)]
+    progress = TrainingProgress(total_words, config.epochs, enabled=options.progress)
+
+    def words_before(job: tuple[int, int]) -> int:
+        epoch, c = job
+        return epoch * stream.n_tokens + int(stream.chunk_words[c])
+
+    def work(worker: int, job: tuple[int, int]):
+        return call_kernel(stream.chunk(job[1]), words_before(job), total_words, states[worker])
+
+    def done(job: tuple[int, int], result) -> None:
+        words, loss, examples = result
+        lr = config.lr * max(1.0 - words_before(job) / (total_words + 1.0), min_lr_fraction)
+        progress.update(int(words), job[0], lr, float(loss), int(examples))
+
+    try:
+        run_jobs(jobs, work, done, threads)
+    finally:
+        progress.close()
+    return progress.elapsed
+
+
 def check_finite(name: str, *arrays: np.ndarray) -> None:
     for a in arrays:
         if a.size and not np.isfinite(a).all():
@@ -181,43 +218,19 @@ def train_word2vec(config: SkipGramConfig, corpus: Corpus, options: RunOptions) 
             output_hs = np.zeros((max(v - 1, 0) if config.hs else 0, dim), dtype=np.float32)
         keep_prob = vocab.keep_prob(config.sample)
         noise = vocab.noise_sampler(config.ns_exponent)
-        if config.hs:
-            tree = vocab.huffman()
-        else:
-            tree = type("NoTree", (), {})()
-            tree.offsets = np.zeros(v + 1, np.int64)
-            tree.codes = np.zeros(0, np.uint8)
-            tree.points = np.zeros(0, np.int32)
+        tree = vocab.huffman() if config.hs else HuffmanTree.empty(v)
         sigmoid, log_sigmoid = kernels.sigmoid_tables()
         kernel = kernels.skipgram if config.model == "skipgram" else kernels.cbow
-        from .kernels.rng import seed_states
 
-        threads = config.worker_threads
-        states = seed_states(config.seed, threads)
-        total_words = stream.n_tokens * config.epochs
-        jobs = [(epoch, c) for epoch in range(config.epochs) for c in range(stream.n_chunks)]
-        progress = TrainingProgress(total_words, config.epochs, enabled=options.progress)
-
-        def work(worker: int, job: tuple[int, int]):
-            epoch, c = job
-            words_done = epoch * stream.n_tokens + int(stream.chunk_words[c])
-            return kernel(stream.chunk(c), input_vectors, output_vectors, output_hs, keep_prob,
+        def call_kernel(tokens, words_done, total_words, rng_state):
+            return kernel(tokens, input_vectors, output_vectors, output_hs, keep_prob,
                           noise.prob, noise.alias, tree.offsets, tree.codes, tree.points,
                           config.window, config.negative, config.hs, config.lr, words_done,
-                          total_words, states[worker], sigmoid, log_sigmoid)
+                          total_words, rng_state, sigmoid, log_sigmoid)
 
-        def done(job: tuple[int, int], result) -> None:
-            words, loss, examples = result
-            epoch, c = job
-            words_done = epoch * stream.n_tokens + int(stream.chunk_words[c])
-            lr = config.lr * max(1.0 - words_done / (total_words + 1.0), kernels.MIN_LR_FRACTION)
-            progress.update(int(words), epoch, lr, float(loss), int(examples))
-
-        try:
-            run_jobs(jobs, work, done, threads)
-        finally:
-            progress.close()
-        seconds = progress.elapsed
+        seconds = run_epochs(stream, config, options, call_kernel, kernels.MIN_LR_FRACTION)
+        total_words = stream.n_tokens * config.epochs
+        threads = config.worker_threads
     check_finite(config.model, input_vectors)
     if options.resume is not None:
         stats["resumed_from_words"] = int(options.resume.stats.get("words_trained", 0)) + \

@@ -32,6 +32,12 @@ class HuffmanTree:
     codes: np.ndarray
     points: np.ndarray
 
+    @classmethod
+    def empty(cls, vocab_size: int) -> "HuffmanTree":
+        """No paths at all: what kernels get when hierarchical softmax is off."""
+        return cls(offsets=np.zeros(vocab_size + 1, np.int64), codes=np.zeros(0, np.uint8),
+                   points=np.zeros(0, np.int32))
+
     def code(self, word_id: int) -> np.ndarray:
         return self.codes[self.offsets[word_id]:self.offsets[word_id + 1]]
 
