@@ -27,8 +27,8 @@ from numba import njit
 
 from .memory import CACHE_LINE_FLOATS, prefetch
 from .options import HELPER_OPTIONS, KERNEL_OPTIONS
-from .rng import below, next_state
-from .word2vec import ns_update, sentence_end, subsample
+from .rng import next_state
+from .word2vec import ns_update, sentence_end, shrunk_window, subsample
 
 
 @njit(**HELPER_OPTIONS)
@@ -114,10 +114,7 @@ def skipgram(tokens, input_vectors, output_vectors, row_offsets, rows, keep_prob
         m, state = subsample(tokens, start, end, keep_prob, sentence, state)
         words_seen += end - start
         for i in range(m):
-            state, bits = next_state(state)
-            reach = window - below(bits, window)
-            lo = max(0, i - reach)
-            hi = min(m, i + reach + 1)
+            lo, hi, state = shrunk_window(i, m, window, state)
             if hi - lo < 2:
                 continue
             if i + 1 < m:
@@ -177,10 +174,7 @@ def cbow(tokens, input_vectors, output_vectors, row_offsets, rows, keep_prob, no
         m, state = subsample(tokens, start, end, keep_prob, sentence, state)
         words_seen += end - start
         for i in range(m):
-            state, bits = next_state(state)
-            reach = window - below(bits, window)
-            lo = max(0, i - reach)
-            hi = min(m, i + reach + 1)
+            lo, hi, state = shrunk_window(i, m, window, state)
             if hi - lo < 2:
                 continue
             hidden[:] = 0.0

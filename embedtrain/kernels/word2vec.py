@@ -61,6 +61,15 @@ def subsample(tokens, start, end, keep_prob, sentence, state):
 
 
 @njit(**HELPER_OPTIONS)
+def shrunk_window(i, m, window, state):
+    """word2vec's random window: positions [lo, hi) around i in a sentence of m words,
+    reaching 1..window words to each side, uniformly. Returns (lo, hi, state)."""
+    state, bits = next_state(state)
+    reach = window - below(bits, window)
+    return max(0, i - reach), min(m, i + reach + 1), state
+
+
+@njit(**HELPER_OPTIONS)
 def sentence_end(tokens, start):
     end = start
     n = tokens.shape[0]
@@ -185,11 +194,8 @@ def skipgram(tokens, input_vectors, output_vectors, output_hs, keep_prob, noise_
         m, state = subsample(tokens, start, end, keep_prob, sentence, state)
         words_seen += end - start
         for i in range(m):
-            state, bits = next_state(state)
-            reach = window - below(bits, window)
+            lo, hi, state = shrunk_window(i, m, window, state)
             centre = sentence[i]
-            lo = max(0, i - reach)
-            hi = min(m, i + reach + 1)
             for j in range(lo, hi):
                 if j == i:
                     continue
@@ -239,11 +245,8 @@ def cbow(tokens, input_vectors, output_vectors, output_hs, keep_prob, noise_prob
         m, state = subsample(tokens, start, end, keep_prob, sentence, state)
         words_seen += end - start
         for i in range(m):
-            state, bits = next_state(state)
-            reach = window - below(bits, window)
+            lo, hi, state = shrunk_window(i, m, window, state)
             centre = sentence[i]
-            lo = max(0, i - reach)
-            hi = min(m, i + reach + 1)
             if hi - lo < 2:
                 continue
             mean[:] = 0.0
