@@ -22,6 +22,7 @@ class TrainingProgress:
         self._loss = 0.0
         self._examples = 0
         self._last_refresh = 0.0
+        self._epoch = 0
         self.bar = tqdm(total=total, unit=unit, unit_scale=True, dynamic_ncols=True,
                         file=sys.stderr, disable=not enabled, leave=False,
                         bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
@@ -32,9 +33,11 @@ class TrainingProgress:
         self._loss += loss
         self._examples += examples
         now = time.perf_counter()
+        if epoch + 1 != self._epoch:  # tqdm redraws on its own clock: keep the epoch current
+            self._epoch = epoch + 1
+            self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
         if now - self._last_refresh > 0.25 or self.done >= self.total:
             self._last_refresh = now
-            self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
             postfix = f"lr={lr:.5f}"
             if self._examples:
                 postfix += f", loss={self._loss / self._examples:.4f}"
