@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,3 +41,40 @@ def skipgram_files(skipgram_model, tmp_path_factory) -> dict[str, Path]:
     prefix = tmp_path_factory.mktemp("skipgram") / "sample"
     vec, model = skipgram_model.save(prefix)
     return {"vec": vec, "model": model}
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory, sample_text) -> Path:
+    """The first 30,000 tokens of the sample, as lines of 100 tokens (fast CLI runs)."""
+    p = tmp_path_factory.mktemp("corpus") / "small.txt"
+    words = sample_text.split()[:30000]
+    p.write_text("\n".join(" ".join(words[i:i + 100]) for i in range(0, len(words), 100)) + "\n")
+    return p
+
+
+def spearman(x, y) -> float:
+    """Spearman's rho (ties share their mean rank), independent of embedtrain.evaluate."""
+    def ranks(a):
+        a = np.asarray(a, dtype=np.float64)
+        r = np.empty(len(a))
+        r[np.argsort(a, kind="stable")] = np.arange(len(a))
+        for value in np.unique(a):
+            tie = a == value
+            r[tie] = r[tie].mean()
+        return r
+    return float(np.corrcoef(ranks(x), ranks(y))[0, 1])
+
+
+def wordsim_score(vectors) -> tuple[float, int]:
+    """Spearman rho on WordSim-353 (lowercased) over the pairs both of whose words are
+    in ``vectors``, and the number of those pairs."""
+    pred, gold = [], []
+    for line in WORDSIM.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        a, b, score = line.split("\t")
+        a, b = a.lower(), b.lower()
+        if a in vectors and b in vectors:
+            pred.append(vectors.similarity(a, b))
+            gold.append(float(score))
+    return spearman(pred, gold), len(pred)

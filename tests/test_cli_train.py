@@ -29,14 +29,6 @@ def run(*args, cwd=None):
     return result
 
 
-@pytest.fixture(scope="module")
-def small_corpus(tmp_path_factory, sample_text):
-    p = tmp_path_factory.mktemp("corpus") / "small.txt"
-    words = sample_text.split()[:30000]
-    p.write_text("\n".join(" ".join(words[i:i + 100]) for i in range(0, len(words), 100)) + "\n")
-    return p
-
-
 def read_vec(path):
     lines = path.read_text(encoding="utf-8").splitlines()
     v, d = map(int, lines[0].split())

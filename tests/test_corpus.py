@@ -1,7 +1,6 @@
 """Reading corpora: tokenising, sentence cuts, encodings, compression, sources."""
 import bz2
 import gzip
-import io
 import logging
 import lzma
 import subprocess

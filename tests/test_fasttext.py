@@ -17,7 +17,7 @@ from embedtrain.subwords import char_ngrams, fnv1a_32
 from embedtrain.vectors import UnknownWordError
 from embedtrain.vocab import Vocab
 
-from conftest import QUALITY_CORPUS, WORDSIM
+from conftest import QUALITY_CORPUS, wordsim_score
 from reference_fasttext import cbow_reference, skipgram_reference
 
 SMALL = dict(dim=16, epochs=2, threads=2, bucket=20_000, progress=False, seed=11)
@@ -257,14 +257,6 @@ def run(*args, input=None):
     return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def small_corpus(tmp_path_factory, sample_text):
-    path = tmp_path_factory.mktemp("ftcorpus") / "small.txt"
-    words = sample_text.split()[:30000]
-    path.write_text("\n".join(" ".join(words[i:i + 100]) for i in range(0, len(words), 100)) + "\n")
-    return path
-
-
 def test_cli_train_and_vectors(small_corpus, tmp_path):
     prefix = tmp_path / "ft"
     result = run("train", small_corpus, "--model", "fasttext", "--dim", "8", "--epochs", "1",
@@ -322,29 +314,6 @@ def test_bad_input_is_one_line(small_corpus, tmp_path, args, message):
 # WordSim-353 Spearman 0.42-0.43 for skip-gram (the fasttext package: 0.41) and 0.23-0.25 for
 # CBOW (fasttext: 0.25-0.26). Unseen "unhappiness" had "happiness" among its 5 nearest words.
 QUALITY_FLOORS = {"skipgram": 0.36, "cbow": 0.17}
-
-
-def _ranks(values):
-    values = np.asarray(values, dtype=np.float64)
-    ranks = np.empty(len(values))
-    ranks[np.argsort(values, kind="stable")] = np.arange(len(values))
-    for value in np.unique(values):  # ties share their mean rank
-        ranks[values == value] = ranks[values == value].mean()
-    return ranks
-
-
-def wordsim_score(vectors):
-    """Spearman rho on WordSim-353 over the pairs of vocabulary words, and their number."""
-    predicted, gold = [], []
-    for line in WORDSIM.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            continue
-        a, b, score = line.split("\t")
-        a, b = a.lower(), b.lower()
-        if a in vectors and b in vectors:
-            predicted.append(vectors.similarity(a, b))
-            gold.append(float(score))
-    return float(np.corrcoef(_ranks(predicted), _ranks(gold))[0, 1]), len(gold)
 
 
 @pytest.fixture(scope="module", params=["skipgram", "cbow"])

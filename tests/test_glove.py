@@ -182,14 +182,6 @@ def run(*args):
 
 
 @pytest.fixture(scope="module")
-def small_corpus(tmp_path_factory, sample_text):
-    p = tmp_path_factory.mktemp("corpus") / "small.txt"
-    words = sample_text.split()[:30000]
-    p.write_text("\n".join(" ".join(words[i:i + 100]) for i in range(0, len(words), 100)) + "\n")
-    return p
-
-
-@pytest.fixture(scope="module")
 def saved_cooccur(small_corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("saved")
     result = run("train", small_corpus, *FAST, "-o", out / "direct", "--save-cooccur", out / "m.cooc",

@@ -5,37 +5,10 @@ Floors were calibrated on data/text8-1m.gz (1.0 M tokens of text8) with dim 50,
 skip-gram and CBOW with negative sampling, 0.49 (skip-gram) and 0.37 (CBOW) with
 hierarchical softmax; the floors leave room for seed noise.
 """
-import numpy as np
 import pytest
 
 import embedtrain
-from conftest import QUALITY_CORPUS, WORDSIM
-
-
-def spearman(x, y):
-    def ranks(a):
-        a = np.asarray(a, dtype=np.float64)
-        order = np.argsort(a, kind="stable")
-        r = np.empty(len(a))
-        r[order] = np.arange(len(a))
-        for value in np.unique(a):  # average ranks of ties
-            tie = a == value
-            r[tie] = r[tie].mean()
-        return r
-    return float(np.corrcoef(ranks(x), ranks(y))[0, 1])
-
-
-def wordsim_score(vectors):
-    pred, gold = [], []
-    for line in WORDSIM.read_text().splitlines():
-        if line.startswith("#"):
-            continue
-        a, b, score = line.split("\t")
-        a, b = a.lower(), b.lower()
-        if a in vectors and b in vectors:
-            pred.append(vectors.similarity(a, b))
-            gold.append(float(score))
-    return spearman(pred, gold), len(pred)
+from conftest import QUALITY_CORPUS, wordsim_score
 
 
 VARIANTS = {
