@@ -20,14 +20,13 @@ Run it under the shared lock so benchmarks never overlap:
 from __future__ import annotations
 
 import argparse
-import gzip
 import logging
-import os
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from benchlib import scores, timed, write_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -58,32 +57,14 @@ with open(prefix + ".vec", "w", encoding="utf-8") as out:
 
 def prepare_corpus(tmp: Path) -> Path:
     path = tmp / "text8-prefix-lines.txt"
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
-        tokens = f.read().split()
-    with open(path, "w", encoding="utf-8") as out:
-        for i in range(0, len(tokens), LINE_TOKENS):
-            out.write(" ".join(tokens[i:i + LINE_TOKENS]) + "\n")
+    write_lines(CORPUS, path, per_line=LINE_TOKENS)
     return path
 
 
-def timed(cmd: list[str]) -> dict:
-    """Run ``cmd`` under /usr/bin/time -v; returns wall seconds and peak RSS in MB."""
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
-    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in wall.groups())
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
-    return {"wall": hours * 3600 + minutes * 60 + seconds, "rss_mb": rss / 1024}
-
-
-def scores(vec_path: Path) -> dict:
-    from gensim.models import KeyedVectors
-
-    kv = KeyedVectors.load_word2vec_format(str(vec_path), binary=False)
-    analogy, _ = kv.evaluate_word_analogies(str(ANALOGIES), restrict_vocab=30000, case_insensitive=True)
-    pearson, spearman, oov = kv.evaluate_word_pairs(str(WORDSIM), case_insensitive=True)
-    return {"analogy": float(analogy), "wordsim": float(spearman[0]), "words": len(kv)}
+def measured(cmd: list[str], vec: Path) -> dict:
+    wall, rss, _ = timed(cmd)
+    analogy, wordsim = scores(vec)
+    return {"wall": wall, "rss_mb": rss, "analogy": analogy, "wordsim": wordsim}
 
 
 def run_embedtrain(corpus: Path, prefix: Path, seed: int) -> dict:
@@ -93,16 +74,13 @@ def run_embedtrain(corpus: Path, prefix: Path, seed: int) -> dict:
            "--max-line-tokens", str(LINE_TOKENS)]
     for key, value in s.items():
         cmd += ["--" + key.replace("_", "-"), str(value)]
-    result = timed(cmd)
-    result.update(scores(prefix.with_suffix(".vec")))
-    return result
+    return measured(cmd, prefix.with_suffix(".vec"))
 
 
 def run_fasttext(corpus: Path, prefix: Path, seed: int) -> dict:
     script = FASTTEXT_SCRIPT.format(settings=SETTINGS)
-    result = timed([sys.executable, "-c", script, str(corpus), str(prefix), str(seed)])
-    result.update(scores(prefix.with_suffix(".vec")))
-    return result
+    return measured([sys.executable, "-c", script, str(corpus), str(prefix), str(seed)],
+                    prefix.with_suffix(".vec"))
 
 
 def main() -> None:

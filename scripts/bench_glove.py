@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,36 +27,14 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from benchlib import scores, timed
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 DATA = SHARED / "data"
 SETTINGS = {"dim": 100, "window": 10, "x-max": 10, "epochs": 15, "min-count": 5, "threads": 2,
             "max-line-tokens": 1000}
 TARGET_SPEEDUP = 3.0
-
-
-def timed(cmd: list[str], env=None) -> tuple[float, float, str]:
-    """Run cmd under /usr/bin/time -v; returns (wall seconds, peak RSS MB, stderr)."""
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
-    seconds = float(wall.group(1) or 0) * 3600 + float(wall.group(2)) * 60 + float(wall.group(3))
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1)) / 1024
-    return seconds, rss, proc.stderr
-
-
-def scores(vec_path: Path) -> tuple[float, float]:
-    import logging
-
-    from gensim.models import KeyedVectors
-
-    logging.disable(logging.WARNING)
-    kv = KeyedVectors.load_word2vec_format(str(vec_path))
-    analogy = kv.evaluate_word_analogies(str(DATA / "questions-words.txt"), restrict_vocab=30000,
-                                         case_insensitive=True)[0]
-    ws = kv.evaluate_word_pairs(str(DATA / "wordsim353.tsv"), case_insensitive=True)[1][0]
-    return float(analogy), float(ws)
 
 
 def stanford_row() -> dict[str, float]:

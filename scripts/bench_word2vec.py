@@ -12,17 +12,17 @@ vectors. Run under the shared lock so no other benchmark disturbs it:
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from benchlib import SHARED_DATA as SHARED
+from benchlib import scores, timed, write_lines
+
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
 SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5, threads=2)
 LR = {"skipgram": 0.025, "cbow": 0.05}  # each tool's own default for the model
 
@@ -36,41 +36,6 @@ m = Word2Vec(corpus_file=corpus, vector_size={dim}, window={window}, negative={n
 m.wv.save_word2vec_format(out)
 print("words", m.corpus_total_words, file=sys.stderr)
 """.format(**SETTINGS)
-
-
-def timed(cmd: list[str], env=None) -> tuple[float, float, str]:
-    """Run cmd under /usr/bin/time -v; returns (wall seconds, peak RSS MB, stderr)."""
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
-    hours = float(wall.group(1) or 0)
-    seconds = hours * 3600 + float(wall.group(2)) * 60 + float(wall.group(3))
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1)) / 1024
-    return seconds, rss, proc.stderr
-
-
-def scores(vec_path: Path) -> tuple[float, float]:
-    import logging
-
-    from gensim.models import KeyedVectors
-
-    logging.disable(logging.WARNING)
-    kv = KeyedVectors.load_word2vec_format(str(vec_path))
-    analogy = kv.evaluate_word_analogies(str(SHARED / "questions-words.txt"), restrict_vocab=30000,
-                                         case_insensitive=True)[0]
-    ws = kv.evaluate_word_pairs(str(SHARED / "wordsim353.tsv"), case_insensitive=True)[1].statistic
-    return float(analogy), float(ws)
-
-
-def write_lines(src: Path, dst: Path, repeat: int = 1, per_line: int = 1000) -> int:
-    with gzip.open(src, "rt") as f:
-        tokens = f.read().split()
-    with open(dst, "w") as out:
-        for _ in range(repeat):
-            for i in range(0, len(tokens), per_line):
-                out.write(" ".join(tokens[i:i + per_line]) + "\n")
-    return len(tokens) * repeat
 
 
 def embedtrain_cmd(corpus: Path, prefix: Path, model: str, seed: int) -> list[str]:
