@@ -42,7 +42,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from ._atomic import atomic_output
+from .archive import read_arrays, read_vocab, write_archive
 from .errors import EmbedtrainError
 from .kernels import glove as kernels
 from .parallel import run_jobs
@@ -114,16 +114,8 @@ class CooccurrenceMatrix:
                 "entries": self.n_stored, "nonzero": self.nnz, "tokens": int(self.n_tokens),
                 "settings": self.settings,
                 "storage": "upper triangle: rows <= cols, sorted; the matrix is symmetric"}
-        vocab_text = "".join(f"{w} {c}\n" for w, c in zip(self.vocab.words, self.vocab.counts.tolist()))
         arrays = {"rows": self.rows, "cols": self.cols, "values": self.values}
-        with atomic_output(path, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                zf.writestr("meta.json", json.dumps(meta, indent=1))
-                zf.writestr("vocab.txt", vocab_text.encode("utf-8"))
-                for name, array in arrays.items():
-                    with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
-        return Path(path)
+        return write_archive(path, meta, self.vocab, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CooccurrenceMatrix":
@@ -148,11 +140,8 @@ class CooccurrenceMatrix:
                 raise EmbedtrainError(f"{p} has co-occurrence format version {meta['format_version']}; "
                                       f"this embedtrain reads up to {COOCCUR_FORMAT_VERSION}: upgrade embedtrain")
             try:
-                vocab = _parse_vocab(zf.read("vocab.txt").decode("utf-8", errors="replace"))
-                arrays = {}
-                for name in ("rows", "cols", "values"):
-                    with zf.open(f"{name}.npy") as member:
-                        arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
+                vocab = read_vocab(zf, p)
+                arrays = read_arrays(zf, ("rows", "cols", "values"))
             except KeyError as exc:
                 raise EmbedtrainError(f"{p}: damaged co-occurrence file (missing {exc})") from None
             except (ValueError, zipfile.BadZipFile, EOFError, OSError) as exc:
@@ -177,18 +166,6 @@ def _check_arrays(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, vocab_
     if not (np.isfinite(values).all() and (values > 0).all()):
         return "values that are not positive numbers"
     return ""
-
-
-def _parse_vocab(text: str) -> Vocab:
-    words, counts = [], []
-    for line in text.splitlines():
-        if line:
-            word, _, count = line.rpartition(" ")
-            words.append(word)
-            counts.append(int(count))
-    if not words:
-        raise ValueError("empty vocabulary")
-    return Vocab(words, np.asarray(counts, dtype=np.int64))
 
 
 # --------------------------------------------------------------------------- memory

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from ._atomic import atomic_output
+from .archive import read_arrays, read_vocab, write_archive
 from .config import MODEL_CONFIGS, CommonConfig
 from .errors import EmbedtrainError
 from .vectors import Vectors
@@ -119,15 +119,7 @@ class Model:
             "arrays": list(self.arrays),
             "stats": self.stats,
         }
-        vocab_text = "".join(f"{w} {c}\n" for w, c in zip(self.vocab.words, self.vocab.counts.tolist()))
-        with atomic_output(path, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                zf.writestr("meta.json", json.dumps(meta, indent=1))
-                zf.writestr("vocab.txt", vocab_text.encode("utf-8"))
-                for name, array in self.arrays.items():
-                    with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
-        return Path(path)
+        return write_archive(path, meta, self.vocab, self.arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Model":
@@ -148,13 +140,8 @@ class Model:
                     raise EmbedtrainError(
                         f"{p} has model format version {meta['format_version']}; this embedtrain "
                         f"reads up to {MODEL_FORMAT_VERSION}: upgrade embedtrain")
-                vocab = _parse_vocab(zf.read("vocab.txt").decode("utf-8", errors="replace"), p)
-                arrays = {}
-                for name in meta["arrays"]:
-                    # read_array fills the array straight from the member, chunk by chunk:
-                    # no second copy of an 800 MB n-gram matrix in a bytes buffer.
-                    with zf.open(f"{name}.npy") as member:
-                        arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
+                vocab = read_vocab(zf, p)
+                arrays = read_arrays(zf, meta["arrays"])
             except KeyError as exc:
                 raise EmbedtrainError(f"{p}: model file is missing {exc}") from None
             except (ValueError, zipfile.BadZipFile, EOFError) as exc:
@@ -183,14 +170,3 @@ def is_model_file(path: str | os.PathLike) -> bool:
             return "meta.json" in zf.namelist()
     except (zipfile.BadZipFile, OSError):
         return False
-
-
-def _parse_vocab(text: str, source: Path) -> Vocab:
-    words, counts = [], []
-    for line in text.splitlines():
-        if not line:
-            continue
-        word, _, count = line.rpartition(" ")
-        words.append(word)
-        counts.append(int(count))
-    return Vocab(words, np.asarray(counts, dtype=np.int64))

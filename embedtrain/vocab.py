@@ -144,10 +144,14 @@ class Vocab:
         return HuffmanTree(offsets=offsets, codes=codes, points=points)
 
     # ------------------------------------------------------------------ files
-    def save(self, path: str | os.PathLike) -> None:
+    def to_text(self) -> str:
         """``word count`` lines, most frequent first (word2vec's -save-vocab format)."""
+        return "".join(f"{w} {c}\n" for w, c in zip(self.words, self.counts.tolist()))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_text` to ``path``."""
         with atomic_output(path, "w", encoding="utf-8", newline="\n") as out:
-            out.writelines(f"{w} {c}\n" for w, c in zip(self.words, self.counts.tolist()))
+            out.write(self.to_text())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocab":
@@ -159,6 +163,11 @@ class Vocab:
             raise EmbedtrainError(f"vocabulary file {p} does not exist") from None
         except OSError as exc:
             raise EmbedtrainError(f"cannot read vocabulary file {p}: {exc.strerror or exc}") from None
+        return cls.parse(text, str(p))
+
+    @classmethod
+    def parse(cls, text: str, source: str) -> "Vocab":
+        """``word count`` lines; errors name ``source`` and the line."""
         words: list[str] = []
         counts: list[int] = []
         seen: set[str] = set()
@@ -167,20 +176,20 @@ class Vocab:
             if not parts:
                 continue
             if len(parts) != 2:
-                raise EmbedtrainError(f"{p}, line {number}: expected 'word count', got {line[:60]!r}")
+                raise EmbedtrainError(f"{source}, line {number}: expected 'word count', got {line[:60]!r}")
             try:
                 count = int(parts[1])
             except ValueError:
-                raise EmbedtrainError(f"{p}, line {number}: count {parts[1][:20]!r} is not a whole number") from None
+                raise EmbedtrainError(f"{source}, line {number}: count {parts[1][:20]!r} is not a whole number") from None
             if count < 0:
-                raise EmbedtrainError(f"{p}, line {number}: negative count {count}")
+                raise EmbedtrainError(f"{source}, line {number}: negative count {count}")
             if parts[0] in seen:
-                raise EmbedtrainError(f"{p}, line {number}: word {parts[0]!r} is listed twice")
+                raise EmbedtrainError(f"{source}, line {number}: word {parts[0]!r} is listed twice")
             seen.add(parts[0])
             words.append(parts[0])
             counts.append(count)
         if not words:
-            raise EmbedtrainError(f"vocabulary file {p} lists no words")
+            raise EmbedtrainError(f"vocabulary file {source} lists no words")
         return cls(words, np.asarray(counts, dtype=np.int64))
 
 

@@ -230,3 +230,17 @@ def test_quiet_does_not_stick_to_later_commands(tmp_path, small_corpus):
     assert run("train", small_corpus, *FAST, "-q", "-o", tmp_path / "a").stderr == ""
     result = run("train", small_corpus, *FAST, "-o", tmp_path / "b")
     assert "wrote" in result.stderr
+
+
+def test_model_file_with_a_malformed_vocabulary_is_refused(tmp_path, skipgram_files):
+    import zipfile
+
+    from embedtrain.errors import EmbedtrainError
+
+    bad = tmp_path / "bad.etm"
+    with zipfile.ZipFile(skipgram_files["model"]) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.namelist():
+            data = src.read(item)
+            dst.writestr(item, b"the 12 extra\n" + data if item == "vocab.txt" else data)
+    with pytest.raises(EmbedtrainError, match=r"damaged model file .*vocab.txt, line 1"):
+        Model.load(bad)
