@@ -5,7 +5,7 @@
     >>> model.most_similar("king", topn=10)
     >>> model.save("run/text8")          # run/text8.vec and run/text8.etm
 """
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from .errors import EmbedtrainError  # noqa: E402
 
@@ -16,10 +16,10 @@ def __getattr__(name):
         from .training import train
         return train
     if name == "load":
-        from .model import Model
+        from .models import Model
         return Model.load
     if name in ("Model", "Vocab", "Vectors"):
-        module = {"Model": "model", "Vocab": "vocab", "Vectors": "vectors"}[name]
+        module = {"Model": "models", "Vocab": "vocab", "Vectors": "vectors"}[name]
         import importlib
         return getattr(importlib.import_module(f"embedtrain.{module}"), name)
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")

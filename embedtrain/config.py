@@ -153,6 +153,11 @@ class FastTextConfig(CommonConfig):
     # Largest --bucket: input rows are int32 in fastText (and bucket is an int32 in its .bin).
     MAX_BUCKET = 2**31 - 1
 
+    @property
+    def subword_buckets(self) -> int:
+        """Bucket rows actually used: none without subwords (as fastText's Args does)."""
+        return self.bucket if self.maxn > 0 else 0
+
     def __post_init__(self) -> None:
         super().__post_init__()
         _at_least(self, 1, "negative")

@@ -41,8 +41,8 @@ from typing import Any, Callable
 import numpy as np
 from tqdm import tqdm
 
-from . import __version__
-from .archive import read_arrays, read_vocab, write_archive
+from ._version import __version__
+from .io.archive import read_arrays, read_vocab, write_archive
 from .errors import EmbedtrainError
 from .kernels import glove as kernels
 from .parallel import run_jobs

@@ -170,3 +170,36 @@ def cosmul_scores(pos_cos: np.ndarray, neg_cos: np.ndarray | None) -> np.ndarray
     if neg_cos is not None and neg_cos.shape[-1]:
         score = score / (np.prod((1.0 + neg_cos) * 0.5, axis=-1) + COSMUL_EPSILON)
     return score.astype(np.float32, copy=False)
+
+
+class FastTextVectors(Vectors):
+    """Word vectors of a FastText model; any word with at least one n-gram has a
+    vector: the mean of its n-gram rows (fastText's getWordVector for unseen words).
+
+    A word with no n-gram at all (shorter than --minn - 2 characters, or a model
+    trained with --maxn 0) has no vector here, where fastText would return zeros.
+    """
+
+    def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None,
+                 input_vectors: np.ndarray, minn: int, maxn: int, bucket: int):
+        super().__init__(words, vectors, counts)
+        self.input_vectors = input_vectors
+        self.minn, self.maxn, self.bucket = minn, maxn, bucket
+
+    def ngram_rows(self, word: str) -> np.ndarray:
+        """int32: rows of the input matrix for the n-grams of ``word`` (fastText's order)."""
+        if self.maxn <= 0 or self.bucket <= 0:
+            return np.zeros(0, dtype=np.int32)
+        from .subwords import subword_table  # numba: only for a FastText model's vectors
+
+        return subword_table([word], self.minn, self.maxn, self.bucket, row_base=len(self.words),
+                             with_word=False).rows
+
+    def vector_for_unknown(self, word: str) -> np.ndarray | None:
+        rows = self.ngram_rows(word)
+        if len(rows) == 0:
+            return None
+        return self.input_vectors[rows].mean(axis=0, dtype=np.float32)
+
+    def has_vector(self, word: str) -> bool:
+        return word in self.index or len(self.ngram_rows(word)) > 0

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from ._atomic import atomic_output
+from .io.atomic import atomic_output
 from .errors import EmbedtrainError
 from .kernels.options import KERNEL_OPTIONS
 

@@ -38,7 +38,7 @@ RESTRICT_VOCAB = 30_000
 
 CHILD = {
     ("embedtrain", "load text"): """
-from embedtrain.formats import load_vectors
+from embedtrain.io.formats import load_vectors
 t = time.perf_counter(); v = load_vectors(TEXT)
 result = {"seconds": time.perf_counter() - t, "words": len(v), "checksum": float(v.vectors.sum())}
 """,
@@ -48,7 +48,7 @@ t = time.perf_counter(); kv = KeyedVectors.load_word2vec_format(TEXT)
 result = {"seconds": time.perf_counter() - t, "words": len(kv), "checksum": float(kv.vectors.sum())}
 """,
     ("embedtrain", "load binary"): """
-from embedtrain.formats import load_vectors
+from embedtrain.io.formats import load_vectors
 t = time.perf_counter(); v = load_vectors(BINARY)
 result = {"seconds": time.perf_counter() - t, "words": len(v), "checksum": float(v.vectors.sum())}
 """,
@@ -58,7 +58,7 @@ t = time.perf_counter(); kv = KeyedVectors.load_word2vec_format(BINARY, binary=T
 result = {"seconds": time.perf_counter() - t, "words": len(kv), "checksum": float(kv.vectors.sum())}
 """,
     ("embedtrain", "analogy"): """
-from embedtrain.formats import load_vectors
+from embedtrain.io.formats import load_vectors
 from embedtrain.evaluate import evaluate_analogies
 v = load_vectors(BINARY)
 t = time.perf_counter()
@@ -81,7 +81,7 @@ result = {"seconds": time.perf_counter() - t, "accuracy": score,
 
 
 def make_vectors(directory: Path, n_words: int, dim: int, seed: int) -> tuple[Path, Path]:
-    from embedtrain.formats import write_word2vec_binary, write_word2vec_text
+    from embedtrain.io.formats import write_word2vec_binary, write_word2vec_text
 
     with gzip.open(TEXT8, "rt", encoding="ascii") as f:
         counts = collections.Counter(f.read().split())

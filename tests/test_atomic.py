@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
-from embedtrain._atomic import atomic_output, check_writable
+from embedtrain.io.atomic import atomic_output, check_writable
 from embedtrain.errors import EmbedtrainError
-from embedtrain.formats import write_word2vec_text
+from embedtrain.io.text import write_word2vec_text
 
 
 def test_error_midway_leaves_old_file_and_no_temporary(tmp_path):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from embedtrain.cli import main
 from embedtrain.datasets import QUESTIONS_WORDS, WORDSIM353, dataset_path
 from embedtrain.evaluate import evaluate
-from embedtrain.formats import load_vectors, write_glove
+from embedtrain.io.formats import load_vectors, write_glove
 
 ANALOGY_KEYS = {"dataset", "kind", "method", "accuracy", "accuracy_all", "questions", "found",
                 "sections"}

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import embedtrain
 from embedtrain.cli import main
-from embedtrain.model import Model
+from embedtrain.models import Model
 
 FAST = ["--dim", "16", "--epochs", "1", "--min-count", "3"]
 

@@ -13,7 +13,7 @@ from embedtrain.config import make_config
 from embedtrain.cooccur import CooccurrenceMatrix, count_cooccurrences, table_slots
 from embedtrain.errors import EmbedtrainError, TrainingInterrupted
 from embedtrain.kernels import glove as kernels
-from embedtrain.training import RunOptions, prepare_corpus
+from embedtrain.training.prepare import RunOptions, prepare_corpus
 
 
 # --------------------------------------------------------------------------- reference

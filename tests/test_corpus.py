@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from embedtrain import corpus as corpus_mod
+from embedtrain.corpus import stream as stream_mod
+from embedtrain.corpus import text as corpus_mod
 from embedtrain.corpus import SENTENCE_END, encode
 from embedtrain.errors import EmbedtrainError
 from embedtrain.vocab import Vocab
@@ -150,7 +151,7 @@ def test_stdin(tmp_path):
 
 
 def test_oov_tokens_removed_before_windows_and_chunks_end_at_sentences(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_mod, "JOB_TOKENS", 5)
+    monkeypatch.setattr(stream_mod, "JOB_TOKENS", 5)
     text = "a rare b\n" * 10 + "a b c\n"
     raw = encode([write(tmp_path, "c.txt", text.encode())])
     vocab = Vocab.build(raw.words, raw.counts, min_count=2)

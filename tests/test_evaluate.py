@@ -16,7 +16,7 @@ from embedtrain import evaluate as evaluate_module
 from embedtrain.errors import EmbedtrainError
 from embedtrain.evaluate import (evaluate, evaluate_analogies, evaluate_similarity,
                                  parse_analogies, parse_similarity, spearman)
-from embedtrain.formats import load_vectors
+from embedtrain.io.formats import load_vectors
 from embedtrain.vectors import COSMUL_EPSILON, Vectors
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,11 +8,12 @@ import embedtrain
 from embedtrain.cli import main
 from embedtrain.config import FastTextConfig
 from embedtrain.errors import EmbedtrainError
-from embedtrain.fasttext import FastTextModel, check_memory
-from embedtrain.fasttext_bin import write_fasttext_bin
+from embedtrain.models import FastTextModel
+from embedtrain.training.fasttext import check_memory
+from embedtrain.io.fasttext_bin import write_fasttext_bin
 from embedtrain.kernels import fasttext as k
 from embedtrain.kernels.word2vec import SENTENCE_END, sigmoid_tables
-from embedtrain.model import Model
+from embedtrain.models import Model
 from embedtrain.subwords import char_ngrams, fnv1a_32
 from embedtrain.vectors import UnknownWordError
 from embedtrain.vocab import Vocab
@@ -84,7 +85,7 @@ def test_word_vectors_kernel_is_mean_of_rows():
 
 
 def test_input_matrix_init_does_not_depend_on_threads():
-    from embedtrain.fasttext import init_input_matrix
+    from embedtrain.training.fasttext import init_input_matrix
 
     a = init_input_matrix(70_000, 10, seed=5, threads=1)
     b = init_input_matrix(70_000, 10, seed=5, threads=2)
@@ -242,7 +243,7 @@ def test_bin_rejects_other_models(skipgram_model, tmp_path):
 # ----------------------------------------------------------------------------- memory
 
 def test_memory_check(monkeypatch):
-    import embedtrain.fasttext as ft
+    import embedtrain.training.fasttext as ft
 
     monkeypatch.setattr(ft, "available_memory", lambda: 1_000_000_000)
     check_memory(FastTextConfig(dim=100, bucket=2_000_000))  # 0.8 GB fits in 1 GB

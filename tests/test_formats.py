@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedtrain import formats
+from embedtrain.io import text as text_formats
 from embedtrain.errors import EmbedtrainError
-from embedtrain.formats import (detect_format, load_vectors, npy_paths, write_vectors,
+from embedtrain.io.formats import (detect_format, load_vectors, npy_paths, write_vectors,
                                 write_word2vec_binary, write_word2vec_text)
 from embedtrain.vectors import Vectors
 
@@ -77,7 +77,7 @@ def test_model_file_gives_the_models_vectors(skipgram_model, skipgram_files):
 def test_text_read_in_many_blocks(tmp_path, small, monkeypatch):
     write_word2vec_text(tmp_path / "a.txt", small.words, small.vectors)
     write_word2vec_text(tmp_path / "b.txt", small.words, small.vectors, header=False)
-    monkeypatch.setattr(formats, "READ_BLOCK_BYTES", 150)  # a few lines per block
+    monkeypatch.setattr(text_formats, "READ_BLOCK_BYTES", 150)  # a few lines per block
     assert_same(small, load_vectors(tmp_path / "a.txt"), exact=False)
     assert_same(small, load_vectors(tmp_path / "b.txt"), exact=False)
     # A bad line in a later block is still named by its own line number.

@@ -9,9 +9,9 @@ import embedtrain
 from embedtrain.cli import main
 from embedtrain.cooccur import CooccurrenceMatrix
 from embedtrain.errors import EmbedtrainError
-from embedtrain.glove import GloVeModel
+from embedtrain.models import GloVeModel
 from embedtrain.kernels import glove as kernels
-from embedtrain.model import Model
+from embedtrain.models import Model
 from embedtrain.training import summary_line
 
 

@@ -14,7 +14,7 @@ from typing import Callable
 
 import click
 
-from .. import __version__
+from .._version import __version__
 from ..errors import EmbedtrainError
 
 log = logging.getLogger("embedtrain")

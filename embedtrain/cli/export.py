@@ -4,9 +4,9 @@ from __future__ import annotations
 import click
 import numpy as np
 
-from .._atomic import check_writable
+from ..io.atomic import check_writable
 from ..errors import EmbedtrainError
-from ..formats import READ_FORMATS, WRITE_FORMATS, load_vectors, npy_paths, write_vectors
+from ..io.formats import READ_FORMATS, WRITE_FORMATS, load_vectors, npy_paths, write_vectors
 from ..vectors import Vectors
 from . import handle_errors, log, main, verbosity_options
 
@@ -66,7 +66,7 @@ def export_view(vectors: Vectors, limit: int | None, normalize: bool) -> Vectors
 
 def export_fasttext_bin(source: str, output: str, limit: int | None, normalize: bool) -> None:
     """fastText's .bin needs the whole model (n-gram buckets, output matrix, settings)."""
-    from ..model import Model, is_model_file
+    from ..models import Model, is_model_file
 
     if limit is not None or normalize:
         raise EmbedtrainError("--limit and --normalize do not apply to fasttext-bin, which "
@@ -78,10 +78,10 @@ def export_fasttext_bin(source: str, output: str, limit: int | None, normalize: 
     if model.kind != "fasttext":
         raise EmbedtrainError(f"fasttext-bin needs a FastText model; {source} is a {model.kind} model")
     try:
-        from ..fasttext_bin import write_fasttext_bin
+        from ..io.fasttext_bin import write_fasttext_bin
     except ImportError:
         raise EmbedtrainError("this embedtrain cannot write fasttext-bin yet "
-                              "(embedtrain.fasttext_bin is missing)") from None
+                              "(embedtrain.io.fasttext_bin is missing)") from None
     check_writable(output)
     write_fasttext_bin(model, output)
     log.info("wrote %s", output)

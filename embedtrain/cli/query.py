@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ..evaluate import ANALOGY_METHODS, DEFAULT_RESTRICT_VOCAB, AnalogyResult, evaluate
-from ..formats import READ_FORMATS, load_vectors
+from ..io.formats import READ_FORMATS, load_vectors
 from ..vectors import UnknownWordError, Vectors
 from . import handle_errors, main, quiet, verbosity_options
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..config import MODEL_CONFIGS, option_fields
-from ..model import MODEL_SUFFIX, VECTORS_SUFFIX
+from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
 from . import handle_errors, log, main, quiet, verbosity_options
 
 _COMPRESSED = (".gz", ".bz2", ".xz")
@@ -101,14 +101,14 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
                   tmp_dir: str | None, **settings) -> None:
     """Train word vectors on CORPUS (files, directories, or - for stdin; .gz/.bz2/.xz
     are read directly) and write PREFIX.vec (word2vec text) and PREFIX.etm (the model)."""
-    from .._atomic import check_writable
+    from ..io.atomic import check_writable
     from ..config import make_config
     from ..errors import EmbedtrainError
     from ..training import summary_line, train
 
     base = None
     if resume:
-        from ..model import Model
+        from ..models import Model
         from ..training import resumed_config
 
         base = Model.load(resume)

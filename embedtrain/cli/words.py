@@ -13,7 +13,7 @@ from . import handle_errors, log, main, verbosity_options
 
 def _load_vectors(path: str):
     from ..errors import EmbedtrainError
-    from ..model import Model, is_model_file
+    from ..models import Model, is_model_file
 
     p = Path(path)
     if not p.exists():
@@ -23,7 +23,7 @@ def _load_vectors(path: str):
     if is_model_file(p):
         return Model.load(p).vectors
     try:  # any vectors file another tool wrote (known words only)
-        from ..formats import load_vectors
+        from ..io.formats import load_vectors
     except ImportError:
         raise EmbedtrainError(f"{p} is not an embedtrain model file") from None
     return load_vectors(p)
@@ -48,7 +48,7 @@ def vectors_command(model: str, words: tuple[str, ...]) -> None:
     vector (not in the vocabulary of a model without subwords) is printed with zeros,
     as fastText does, and counted in a warning on stderr.
     """
-    from ..formats import TEXT_FLOAT_FORMAT
+    from ..io.text import TEXT_FLOAT_FORMAT
 
     vectors = _load_vectors(model)
     row_format = " ".join([TEXT_FLOAT_FORMAT] * vectors.dim)

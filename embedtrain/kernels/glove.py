@@ -12,11 +12,11 @@ in Stanford GloVe's cooccur.c (its ``real`` is double).
 import numpy as np
 from numba import njit
 
+from ..corpus.stream import SENTENCE_END
 from .memory import CACHE_LINE_FLOATS, prefetch
 from .options import HELPER_OPTIONS, KERNEL_OPTIONS
 from .rng import below, next_state
 
-SENTENCE_END = -1
 EMPTY_KEY = -1
 # Fibonacci hashing: multiply by 2^64 / golden ratio and keep the high bits.
 HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)

@@ -9,6 +9,7 @@ different chunks at once.
 import numpy as np
 from numba import njit
 
+from ..corpus.stream import SENTENCE_END
 from .memory import CACHE_LINE_FLOATS, prefetch
 from .options import HELPER_OPTIONS, KERNEL_OPTIONS
 from .rng import below, fraction, next_state
@@ -19,7 +20,6 @@ MAX_EXP = 6.0
 SIGMOID_TABLE_SIZE = 1000
 # The learning rate decays linearly to this fraction of its start (word2vec.c: 1e-4).
 MIN_LR_FRACTION = 1e-4
-SENTENCE_END = -1
 
 
 def sigmoid_tables() -> tuple[np.ndarray, np.ndarray]:

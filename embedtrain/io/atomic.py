@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .errors import EmbedtrainError
+from ..errors import EmbedtrainError
 
 
 @contextlib.contextmanager

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_output
-from .errors import EmbedtrainError
+from ..errors import EmbedtrainError
+from .atomic import atomic_output
 
 FASTTEXT_MAGIC = 793712314
 FASTTEXT_VERSION = 12
@@ -42,7 +42,7 @@ WRITE_BLOCK_ROWS = 1 << 16
 
 def write_fasttext_bin(model, path: str | os.PathLike) -> Path:
     """Write ``model`` (a FastTextModel) as a fastText ``.bin`` model file."""
-    from .fasttext import FastTextModel
+    from ..models import FastTextModel
 
     if not isinstance(model, FastTextModel):
         raise EmbedtrainError(f"only FastText models can be written as fastText .bin "

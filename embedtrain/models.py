@@ -18,32 +18,25 @@ word2vec models hold ``input_vectors`` [V, dim] (the word vectors),
 """
 from __future__ import annotations
 
-import importlib
-import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .archive import read_arrays, read_vocab, write_archive
-from .config import MODEL_CONFIGS, CommonConfig
+from ._version import __version__
+from .config import MODEL_CONFIGS, CommonConfig, FastTextConfig
 from .errors import EmbedtrainError
-from .vectors import Vectors
+from .io.archive import is_archive_of, read_archive, write_archive
+from .io.text import write_word2vec_text
+from .subwords import SubwordTable, char_ngrams, subword_table
+from .vectors import FastTextVectors, Vectors
 from .vocab import Vocab
 
 MODEL_FORMAT = "embedtrain-model"
 MODEL_FORMAT_VERSION = 1
 MODEL_SUFFIX = ".etm"
 VECTORS_SUFFIX = ".vec"
-
-# Model kinds whose class lives in another module (imported when a file needs it).
-_MODEL_CLASSES = {
-    "glove": "embedtrain.glove:GloVeModel",
-    "fasttext": "embedtrain.fasttext:FastTextModel",
-}
 
 
 class Model:
@@ -100,8 +93,6 @@ class Model:
     # ------------------------------------------------------------------ files
     def save(self, prefix: str | os.PathLike) -> tuple[Path, Path]:
         """Write ``PREFIX.vec`` (word2vec text) and ``PREFIX.etm`` (the full model)."""
-        from .formats import write_word2vec_text
-
         prefix = str(prefix)
         vec_path, model_path = Path(prefix + VECTORS_SUFFIX), Path(prefix + MODEL_SUFFIX)
         vectors = self.vectors
@@ -125,48 +116,103 @@ class Model:
     def load(cls, path: str | os.PathLike) -> "Model":
         """Load any embedtrain model file; returns the right Model subclass."""
         p = Path(path)
+        meta, vocab, arrays = read_archive(p, MODEL_FORMAT, MODEL_FORMAT_VERSION, "model file")
         try:
-            zf = zipfile.ZipFile(p)
-        except FileNotFoundError:
-            raise EmbedtrainError(f"model file {p} does not exist") from None
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise EmbedtrainError(f"{p} is not an embedtrain model file ({exc})") from None
-        with zf:
-            try:
-                meta = json.loads(zf.read("meta.json"))
-                if meta.get("format") != MODEL_FORMAT:
-                    raise EmbedtrainError(f"{p} is not an embedtrain model file")
-                if meta.get("format_version", 0) > MODEL_FORMAT_VERSION:
-                    raise EmbedtrainError(
-                        f"{p} has model format version {meta['format_version']}; this embedtrain "
-                        f"reads up to {MODEL_FORMAT_VERSION}: upgrade embedtrain")
-                vocab = read_vocab(zf, p)
-                arrays = read_arrays(zf, meta["arrays"])
-            except KeyError as exc:
-                raise EmbedtrainError(f"{p}: model file is missing {exc}") from None
-            except (ValueError, zipfile.BadZipFile, EOFError) as exc:
-                raise EmbedtrainError(f"{p}: damaged model file ({exc})") from None
-        settings = dict(meta["config"])
+            settings = dict(meta["config"])
+        except (KeyError, TypeError, ValueError):
+            raise EmbedtrainError(f"{p}: damaged model file (no settings)") from None
         kind = settings.pop("model", meta.get("model"))
         if kind not in MODEL_CONFIGS:
             raise EmbedtrainError(f"{p}: unknown model kind {kind!r}")
         config = MODEL_CONFIGS[kind](**settings)
-        model_cls = model_class(kind)
-        return model_cls(config, vocab, arrays, meta.get("stats"))
+        return model_class(kind)(config, vocab, arrays, meta.get("stats"))
+
+
+class FastTextModel(Model):
+    """A trained FastText model: ``arrays`` holds ``input_vectors`` [V + bucket, dim]
+    (word rows, then n-gram bucket rows) and ``output_vectors`` [V, dim].
+
+    ``model["anyword"]`` works for words outside the vocabulary; PREFIX.vec holds the
+    vocabulary words with the same vectors the model gives for them.
+    """
+
+    config: FastTextConfig
+
+    def __init__(self, config: FastTextConfig, vocab: Vocab, arrays: dict[str, np.ndarray],
+                 stats: dict[str, Any] | None = None):
+        super().__init__(config, vocab, arrays, stats)
+        rows = arrays["input_vectors"].shape[0]
+        expected = len(vocab) + config.subword_buckets
+        if rows != expected:
+            raise EmbedtrainError(f"FastText model has {rows:,} input rows; its vocabulary and "
+                                  f"--bucket call for {expected:,} (damaged model file?)")
+        self._table: SubwordTable | None = None
+        self._word_matrix: np.ndarray | None = None
+
+    @property
+    def bucket(self) -> int:
+        return self.config.subword_buckets
+
+    @property
+    def input_vectors(self) -> np.ndarray:
+        return self.arrays["input_vectors"]
+
+    @property
+    def output_vectors(self) -> np.ndarray:
+        return self.arrays["output_vectors"]
+
+    def subword_table(self) -> SubwordTable:
+        """Each vocabulary word's input rows (own row, then n-gram rows)."""
+        if self._table is None:
+            c = self.config
+            self._table = subword_table(self.vocab.words, c.minn, c.maxn, self.bucket)
+        return self._table
+
+    def word_matrix(self) -> np.ndarray:
+        """float32 [V, dim]: each vocabulary word's vector, the mean of its rows."""
+        if self._word_matrix is None:
+            from .kernels.fasttext import word_vectors
+
+            table = self.subword_table()
+            out = np.empty((len(self.vocab), self.config.dim), dtype=np.float32)
+            word_vectors(self.input_vectors, table.offsets, table.rows, out)
+            self._word_matrix = out
+        return self._word_matrix
+
+    def make_vectors(self) -> FastTextVectors:
+        c = self.config
+        return FastTextVectors(self.vocab.words, self.word_matrix(), self.vocab.counts,
+                               self.input_vectors, c.minn, c.maxn, self.bucket)
+
+    def subwords(self, word: str) -> list[str]:
+        """The character n-grams that form ``word``'s vector (besides its own row when known)."""
+        c = self.config
+        return char_ngrams(word, c.minn, c.maxn) if self.bucket else []
+
+
+class GloVeModel(Model):
+    """GloVe weights: ``word_vectors`` and ``context_vectors`` float32 [V, dim],
+    ``word_bias`` and ``context_bias`` float32 [V].
+
+    The vectors written and queried are word + context vectors (glove.c's
+    default, ``-model 2``), or the word vectors alone with ``vectors = "word"``.
+    """
+
+    def word_matrix(self) -> np.ndarray:
+        word = self.arrays["word_vectors"]
+        if getattr(self.config, "vectors", "word+context") == "word":
+            return word
+        return word + self.arrays["context_vectors"]
+
+
+# The class of each model kind (the others are plain Models).
+MODEL_CLASSES: dict[str, type[Model]] = {"fasttext": FastTextModel, "glove": GloVeModel}
 
 
 def model_class(kind: str) -> type[Model]:
-    target = _MODEL_CLASSES.get(kind)
-    if target is None:
-        return Model
-    module, name = target.split(":")
-    return getattr(importlib.import_module(module), name)
+    return MODEL_CLASSES.get(kind, Model)
 
 
 def is_model_file(path: str | os.PathLike) -> bool:
     """True when ``path`` is an embedtrain model archive (checked by content)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return "meta.json" in zf.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return False
+    return is_archive_of(path, MODEL_FORMAT)

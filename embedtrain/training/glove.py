@@ -15,36 +15,22 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import check_writable
-from .config import GloVeConfig
-from .cooccur import COUNTING_SETTINGS, CooccurrenceMatrix, count_cooccurrences, table_slots
-from .errors import EmbedtrainError
-from .model import Model
-from .parallel import run_jobs
+from ..config import GloVeConfig
+from ..cooccur import COUNTING_SETTINGS, CooccurrenceMatrix, count_cooccurrences, table_slots
+from ..errors import EmbedtrainError
+from ..io.atomic import check_writable
+from ..models import GloVeModel
+from ..vocab import Vocab
+from ..parallel import run_jobs
+from .prepare import RunOptions, prepare_corpus
 from .progress import TrainingProgress
-from .training import RunOptions, check_finite, prepare_corpus, summary_line
-from .vocab import Vocab
+from .runner import check_finite, summary_line
 
 log = logging.getLogger("embedtrain")
 
 # Entries per training job: tens of milliseconds of work, so the progress bar
 # moves and Ctrl-C is answered quickly.
 JOB_ENTRIES = 1 << 17
-
-
-class GloVeModel(Model):
-    """GloVe weights: ``word_vectors`` and ``context_vectors`` float32 [V, dim],
-    ``word_bias`` and ``context_bias`` float32 [V].
-
-    The vectors written and queried are word + context vectors (glove.c's
-    default, ``-model 2``), or the word vectors alone with ``vectors = "word"``.
-    """
-
-    def word_matrix(self) -> np.ndarray:
-        word = self.arrays["word_vectors"]
-        if getattr(self.config, "vectors", "word+context") == "word":
-            return word
-        return word + self.arrays["context_vectors"]
 
 
 def train_glove(config: GloVeConfig, corpus, options: RunOptions) -> GloVeModel:
@@ -87,8 +73,8 @@ def train_glove(config: GloVeConfig, corpus, options: RunOptions) -> GloVeModel:
 def fit(matrix: CooccurrenceMatrix, config: GloVeConfig, threads: int,
         progress: bool = True) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Fit GloVe to ``matrix``: returns (arrays, stats)."""
-    from .kernels import glove as kernels
-    from .kernels.rng import seed_states
+    from ..kernels import glove as kernels
+    from ..kernels.rng import seed_states
 
     if matrix.n_stored == 0:
         raise EmbedtrainError("no co-occurrences to train on: no line has two vocabulary words")

@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Sequence
+
 
 import numpy as np
 
-from .config import FastTextConfig
-from .errors import EmbedtrainError
-from .model import Model
-from .parallel import run_jobs
-from .subwords import SubwordTable, subword_table
-from .training import Corpus, RunOptions, check_finite, prepare_corpus, run_epochs, summary_line
-from .vectors import Vectors
-from .vocab import Vocab
+from ..config import FastTextConfig
+from ..errors import EmbedtrainError
+from ..models import FastTextModel
+from ..subwords import subword_table
+from ..parallel import run_jobs
+from .prepare import Corpus, RunOptions, prepare_corpus
+from .runner import check_finite, run_epochs, summary_line
 
 log = logging.getLogger("embedtrain")
 
@@ -76,12 +75,12 @@ def available_memory() -> int | None:
 
 def matrix_bytes(config: FastTextConfig, vocab_size: int = 0) -> int:
     """Bytes of the input (words + buckets) and output matrices."""
-    return (2 * vocab_size + effective_bucket(config)) * config.dim * FLOAT_BYTES
+    return (2 * vocab_size + config.subword_buckets) * config.dim * FLOAT_BYTES
 
 
 def check_memory(config: FastTextConfig, vocab_size: int = 0) -> None:
     """Fail with a clear message, before allocating, when the matrices cannot fit."""
-    bucket = effective_bucket(config)
+    bucket = config.subword_buckets
     if vocab_size + bucket > INT32_ROWS:
         raise EmbedtrainError(f"--bucket {bucket:,} plus {vocab_size:,} words exceeds {INT32_ROWS:,} "
                               "rows (fastText's int32 limit); use a smaller --bucket")
@@ -92,11 +91,6 @@ def check_memory(config: FastTextConfig, vocab_size: int = 0) -> None:
             f"--bucket {bucket:,} needs {needed / 1e9:,.1f} GB for the n-gram matrix (bucket x dim x 4 "
             f"bytes) but only {available / 1e9:,.1f} GB of memory is available; use a smaller "
             "--bucket or --dim")
-
-
-def effective_bucket(config: FastTextConfig) -> int:
-    """Bucket rows actually used: none without subwords (as fastText's Args does)."""
-    return config.bucket if config.maxn > 0 else 0
 
 
 # --------------------------------------------------------------------------- training
@@ -115,8 +109,8 @@ def init_input_matrix(rows: int, dim: int, seed: int, threads: int) -> np.ndarra
     """float32 [rows, dim], uniform in [-1/dim, 1/dim) like fastText's input matrix
     (DenseMatrix::uniform), filled in blocks on ``threads`` threads. The values
     depend on the seed only, not on the thread count."""
-    from .kernels import fasttext as kernels
-    from .kernels.rng import MASK_64, next_state_py
+    from ..kernels import fasttext as kernels
+    from ..kernels.rng import MASK_64, next_state_py
 
     try:
         matrix = np.empty((rows, dim), dtype=np.float32)
@@ -137,15 +131,15 @@ def init_input_matrix(rows: int, dim: int, seed: int, threads: int) -> np.ndarra
 
 def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) -> "FastTextModel":
     """Train FastText skip-gram or CBOW with negative sampling."""
-    from .kernels import fasttext as kernels
-    from .kernels import word2vec as w2v
+    from ..kernels import fasttext as kernels
+    from ..kernels import word2vec as w2v
 
     check_memory(config)  # before reading anything
     vocab, stream, stats = prepare_corpus(corpus, config, options)
     with stream:
         v, dim = len(vocab), config.dim
         check_memory(config, v)
-        bucket = effective_bucket(config)
+        bucket = config.subword_buckets
         threads = config.worker_threads
         table = subword_table(vocab.words, config.minn, config.maxn, bucket)
         log.info("input matrix: %s word rows + %s n-gram rows x %d (%.0f MB); %.1f rows per word",
@@ -175,100 +169,3 @@ def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) 
     check_finite("fasttext", model.word_matrix())
     log.debug(summary_line(model))
     return model
-
-
-# --------------------------------------------------------------------------- vectors
-
-class FastTextVectors(Vectors):
-    """Word vectors of a FastText model; any word with at least one n-gram has a
-    vector: the mean of its n-gram rows (fastText's getWordVector for unseen words).
-
-    A word with no n-gram at all (shorter than --minn - 2 characters, or a model
-    trained with --maxn 0) has no vector here, where fastText would return zeros.
-    """
-
-    def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None,
-                 input_vectors: np.ndarray, minn: int, maxn: int, bucket: int):
-        super().__init__(words, vectors, counts)
-        self.input_vectors = input_vectors
-        self.minn, self.maxn, self.bucket = minn, maxn, bucket
-
-    def ngram_rows(self, word: str) -> np.ndarray:
-        """int32: rows of the input matrix for the n-grams of ``word`` (fastText's order)."""
-        if self.maxn <= 0 or self.bucket <= 0:
-            return np.zeros(0, dtype=np.int32)
-        return subword_table([word], self.minn, self.maxn, self.bucket, row_base=len(self.words),
-                             with_word=False).rows
-
-    def vector_for_unknown(self, word: str) -> np.ndarray | None:
-        rows = self.ngram_rows(word)
-        if len(rows) == 0:
-            return None
-        return self.input_vectors[rows].mean(axis=0, dtype=np.float32)
-
-    def has_vector(self, word: str) -> bool:
-        return word in self.index or len(self.ngram_rows(word)) > 0
-
-
-# --------------------------------------------------------------------------- model
-
-class FastTextModel(Model):
-    """A trained FastText model: ``arrays`` holds ``input_vectors`` [V + bucket, dim]
-    (word rows, then n-gram bucket rows) and ``output_vectors`` [V, dim].
-
-    ``model["anyword"]`` works for words outside the vocabulary; PREFIX.vec holds the
-    vocabulary words with the same vectors the model gives for them.
-    """
-
-    def __init__(self, config: FastTextConfig, vocab: Vocab, arrays: dict[str, np.ndarray],
-                 stats: dict[str, Any] | None = None):
-        super().__init__(config, vocab, arrays, stats)
-        rows = arrays["input_vectors"].shape[0]
-        expected = len(vocab) + effective_bucket(config)
-        if rows != expected:
-            raise EmbedtrainError(f"FastText model has {rows:,} input rows; its vocabulary and "
-                                  f"--bucket call for {expected:,} (damaged model file?)")
-        self._table: SubwordTable | None = None
-        self._word_matrix: np.ndarray | None = None
-
-    @property
-    def bucket(self) -> int:
-        return effective_bucket(self.config)
-
-    @property
-    def input_vectors(self) -> np.ndarray:
-        return self.arrays["input_vectors"]
-
-    @property
-    def output_vectors(self) -> np.ndarray:
-        return self.arrays["output_vectors"]
-
-    def subword_table(self) -> SubwordTable:
-        """Each vocabulary word's input rows (own row, then n-gram rows)."""
-        if self._table is None:
-            c = self.config
-            self._table = subword_table(self.vocab.words, c.minn, c.maxn, self.bucket)
-        return self._table
-
-    def word_matrix(self) -> np.ndarray:
-        """float32 [V, dim]: each vocabulary word's vector, the mean of its rows."""
-        if self._word_matrix is None:
-            from .kernels.fasttext import word_vectors
-
-            table = self.subword_table()
-            out = np.empty((len(self.vocab), self.config.dim), dtype=np.float32)
-            word_vectors(self.input_vectors, table.offsets, table.rows, out)
-            self._word_matrix = out
-        return self._word_matrix
-
-    def make_vectors(self) -> FastTextVectors:
-        c = self.config
-        return FastTextVectors(self.vocab.words, self.word_matrix(), self.vocab.counts,
-                               self.input_vectors, c.minn, c.maxn, self.bucket)
-
-    def subwords(self, word: str) -> list[str]:
-        """The character n-grams that form ``word``'s vector (besides its own row when known)."""
-        from .subwords import char_ngrams
-
-        c = self.config
-        return char_ngrams(word, c.minn, c.maxn) if self.bucket else []

@@ -1,0 +1,247 @@
+"""Token streams: int32 ids with ``SENTENCE_END`` between sentences, in temporary files.
+
+Two stages: a :class:`RawCorpus` holds provisional ids (first-seen order) and their
+counts, made once from any token source (text files, Python token lists, ids made
+elsewhere); :meth:`RawCorpus.to_stream` maps them onto a finished vocabulary and
+writes the :class:`TokenStream` that every epoch reads in chunks, so memory does
+not grow with the length of the corpus.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator, Sequence
+
+import numpy as np
+
+from ..config import MAX_LINE_TOKENS
+from ..errors import EmbedtrainError
+
+SENTENCE_END = -1            # separator id in token streams (the kernels take it from here)
+JOB_TOKENS = 50_000          # tokens per training job (a chunk cut at a sentence end)
+
+
+# --------------------------------------------------------------------------- raw ids
+
+@dataclass
+class RawCorpus:
+    """The corpus as provisional ids (first-seen order), before a vocabulary is chosen."""
+
+    words: list[str]
+    counts: np.ndarray          # int64 [n_types], occurrences of each provisional id
+    ids_file: BinaryIO          # int32 provisional ids with SENTENCE_END between sentences
+    n_entries: int              # ids + separators in ids_file
+    n_tokens: int               # ids alone
+    n_sentences: int
+    invalid_bytes: int = 0
+
+    def blocks(self, block_entries: int = 1 << 20) -> Iterator[np.ndarray]:
+        for start in range(0, self.n_entries, block_entries):
+            count = min(block_entries, self.n_entries - start)
+            yield _pread_int32(self.ids_file, start, count)
+
+    def to_stream(self, vocab_index: dict[str, int], tmp_dir: str | None = None) -> "TokenStream":
+        """Map provisional ids to vocabulary ids, dropping out-of-vocabulary tokens.
+
+        As in word2vec.c and gensim, dropped tokens are removed before windows are
+        formed, so a window reaches past them. Sentences left empty disappear.
+        """
+        remap = np.full(len(self.words) + 1, -2, dtype=np.int32)  # last slot: SENTENCE_END
+        for i, word in enumerate(self.words):
+            remap[i] = vocab_index.get(word, -2)
+        remap[-1] = SENTENCE_END
+        writer = _StreamWriter(tmp_dir)
+        for raw in self.blocks():
+            mapped = remap[raw]
+            writer.add(mapped[mapped != -2])
+        return writer.finish()
+
+    def close(self) -> None:
+        self.ids_file.close()
+
+
+class RawBuilder:
+    """Builds a :class:`RawCorpus` from blocks of tokens, whatever their source.
+
+    Tokens get provisional ids in first-seen order; a sentence is cut after every
+    ``max_line_tokens`` tokens, so one-line corpora train on every token.
+    """
+
+    def __init__(self, max_line_tokens: int = MAX_LINE_TOKENS, tmp_dir: str | None = None):
+        self.max_line_tokens = max_line_tokens
+        self.index: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        self.counts = np.zeros(0, dtype=np.int64)
+        self.ids_file = tempfile.TemporaryFile(prefix="embedtrain-raw-", dir=tmp_dir)
+        self.n_entries = self.n_tokens = self.n_sentences = 0
+        self.open_line = 0  # tokens already written of the line left open by the last block
+
+    def add(self, tokens: Sequence[str], lengths: list[int], ends_open: bool = False) -> None:
+        """Add lines: ``tokens`` of all of them, ``lengths`` their token counts; the
+        last line continues in the next block when ``ends_open``."""
+        ids = np.fromiter(map(self.index.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+        if len(self.index) > len(self.counts):
+            grow = max(len(self.index) - len(self.counts), len(self.counts) // 2, 1024)
+            self.counts = np.concatenate([self.counts, np.zeros(grow, np.int64)])
+        if len(ids):
+            self.counts += np.bincount(ids, minlength=len(self.counts))
+        entries, n_sent, self.open_line = _with_separators(ids, lengths, ends_open, self.open_line,
+                                                           self.max_line_tokens)
+        self.ids_file.write(entries.tobytes())
+        self.n_entries += len(entries)
+        self.n_tokens += len(ids)
+        self.n_sentences += n_sent
+
+    def end_source(self) -> None:
+        """Close the line a source left open (it ended without a final newline)."""
+        if self.open_line:
+            self.ids_file.write(np.int32(SENTENCE_END).tobytes())
+            self.n_entries += 1
+            self.n_sentences += 1
+            self.open_line = 0
+
+    def finish(self, invalid_bytes: int = 0) -> RawCorpus:
+        self.end_source()
+        self.ids_file.flush()
+        words = list(self.index)
+        return RawCorpus(words=words, counts=self.counts[: len(words)].copy(), ids_file=self.ids_file,
+                         n_entries=self.n_entries, n_tokens=self.n_tokens,
+                         n_sentences=self.n_sentences, invalid_bytes=invalid_bytes)
+
+    def close(self) -> None:
+        self.ids_file.close()
+
+
+def _with_separators(ids: np.ndarray, lengths: list[int], ends_open: bool, open_line: int,
+                     max_line_tokens: int) -> tuple[np.ndarray, int, int]:
+    """Insert SENTENCE_END after every line and every ``max_line_tokens`` tokens of a line.
+
+    ``lengths`` are the token counts of the block's lines; the first may continue a
+    line of which ``open_line`` tokens were written by earlier blocks, and the last
+    is still open when ``ends_open``. Returns the entries, the number of separators
+    and the tokens written so far of the line left open. Empty sentences that this
+    may produce are dropped when the training stream is written.
+    """
+    cuts: list[int] = []
+    pos = 0
+    last = len(lengths) - 1
+    for i, length in enumerate(lengths):
+        done = open_line if i == 0 else 0
+        k = max_line_tokens - done % max_line_tokens  # next cut, from this piece's start
+        while k <= length:
+            cuts.append(pos + k)
+            k += max_line_tokens
+        if i == last and ends_open:
+            open_line = done + length
+        else:
+            if not cuts or cuts[-1] != pos + length:
+                cuts.append(pos + length)
+            open_line = 0
+        pos += length
+    entries = np.insert(ids, np.asarray(cuts, dtype=np.int64), SENTENCE_END)
+    return entries, len(cuts), open_line
+
+
+def _pread_int32(handle: BinaryIO, start: int, count: int) -> np.ndarray:
+    data = os.pread(handle.fileno(), count * 4, start * 4)
+    if len(data) != count * 4:
+        raise EmbedtrainError("temporary token file was truncated (disk full?)")
+    return np.frombuffer(data, dtype=np.int32)
+
+
+# --------------------------------------------------------------------------- token stream
+
+@dataclass
+class TokenStream:
+    """Vocabulary ids of the whole corpus, SENTENCE_END between sentences, on disk.
+
+    ``chunk_starts[i]:chunk_starts[i+1]`` is training job ``i`` (it ends at a
+    sentence end); ``chunk_words[i]`` is the number of word tokens before job ``i``,
+    used for the learning-rate schedule.
+    """
+
+    file: BinaryIO
+    n_entries: int
+    n_tokens: int
+    chunk_starts: np.ndarray = field(repr=False)
+    chunk_words: np.ndarray = field(repr=False)
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunk_starts) - 1
+
+    def chunk(self, i: int) -> np.ndarray:
+        start, stop = int(self.chunk_starts[i]), int(self.chunk_starts[i + 1])
+        return _pread_int32(self.file, start, stop - start)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in range(self.n_chunks):
+            yield self.chunk(i)
+
+    def sentences(self) -> Iterator[np.ndarray]:
+        """Each sentence as an int32 array (for tests and small tools)."""
+        for chunk in self:
+            ends = np.flatnonzero(chunk == SENTENCE_END)
+            start = 0
+            for end in ends:
+                yield chunk[start:end]
+                start = end + 1
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> "TokenStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _StreamWriter:
+    """Builds a TokenStream block by block, choosing job boundaries as it goes."""
+
+    def __init__(self, tmp_dir: str | None):
+        self.file = tempfile.TemporaryFile(prefix="embedtrain-ids-", dir=tmp_dir)
+        self.n_entries = 0
+        self.n_tokens = 0
+        self.starts = [0]
+        self.words = [0]
+        self.prev_was_end = True  # so that a leading separator is dropped
+
+    def add(self, entries: np.ndarray) -> None:
+        if not len(entries):
+            return
+        is_end = entries == SENTENCE_END
+        prev = np.empty_like(is_end)
+        prev[0] = self.prev_was_end
+        prev[1:] = is_end[:-1]
+        keep = ~(is_end & prev)  # no empty sentences
+        entries = entries[keep]
+        if not len(entries):
+            return
+        is_end = is_end[keep]
+        self.prev_was_end = bool(is_end[-1])
+        # job boundaries: after the first sentence end at or past every JOB_TOKENS entries
+        end_pos = np.flatnonzero(is_end) + self.n_entries + 1
+        words_before = np.cumsum(~is_end)
+        for pos in end_pos:
+            if pos - self.starts[-1] >= JOB_TOKENS:
+                local = pos - self.n_entries - 1
+                self.starts.append(int(pos))
+                self.words.append(self.n_tokens + int(words_before[local]))
+        self.file.write(entries.tobytes())
+        self.n_entries += len(entries)
+        self.n_tokens += int(len(entries) - is_end.sum())
+
+    def finish(self) -> TokenStream:
+        if not self.prev_was_end:
+            self.add(np.array([SENTENCE_END], dtype=np.int32))
+        if self.starts[-1] != self.n_entries:
+            self.starts.append(self.n_entries)
+            self.words.append(self.n_tokens)
+        self.file.flush()
+        return TokenStream(file=self.file, n_entries=self.n_entries, n_tokens=self.n_tokens,
+                           chunk_starts=np.asarray(self.starts, dtype=np.int64),
+                           chunk_words=np.asarray(self.words, dtype=np.int64))

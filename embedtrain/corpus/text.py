@@ -1,0 +1,176 @@
+"""Text corpora: files, directories, stdin, compressed or not, into provisional ids.
+
+The text is parsed exactly once per run. :func:`encode` tokenises it into
+provisional ids (first-seen order) and counts them; :meth:`RawCorpus.to_stream`
+maps those onto a finished :class:`~embedtrain.vocab.Vocab` and writes the
+training stream: int32 vocabulary ids with ``SENTENCE_END`` between sentences, in a
+temporary file. Trainers read that file in chunks every epoch, so memory does not
+grow with the length of the corpus.
+"""
+from __future__ import annotations
+
+import bz2
+import codecs
+import gzip
+import io
+import logging
+import lzma
+import os
+import sys
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from ..config import MAX_LINE_TOKENS
+from ..errors import EmbedtrainError
+from .stream import RawBuilder, RawCorpus
+
+log = logging.getLogger("embedtrain.corpus")
+
+READ_BLOCK_BYTES = 1 << 20   # bytes read at a time: bounds the Python token lists
+STDIN = "-"
+
+_MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+_WHITESPACE_BYTES = b" \t\r\n\v\f"
+
+
+# --------------------------------------------------------------------------- sources
+
+def expand_sources(paths: Iterable[str | os.PathLike]) -> list[str]:
+    """Files to read, in order: directories expand to every file inside them (sorted).
+
+    Fails now, before any work, on a path that does not exist or cannot be read.
+    """
+    out: list[str] = []
+    for raw in paths:
+        path = str(raw)
+        if path == STDIN:
+            out.append(STDIN)
+            continue
+        p = Path(path)
+        if p.is_dir():
+            inside = sorted(
+                str(f) for f in p.rglob("*")
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
+            if not inside:
+                raise EmbedtrainError(f"corpus directory {p} contains no files")
+            out.extend(inside)
+        elif p.exists():
+            if not os.access(p, os.R_OK):
+                raise EmbedtrainError(f"corpus file {p} is not readable")
+            out.append(path)
+        else:
+            raise EmbedtrainError(f"corpus file {p} does not exist")
+    if not out:
+        raise EmbedtrainError("no corpus given")
+    return out
+
+
+def open_source(path: str) -> BinaryIO:
+    """A binary stream of the decompressed bytes of ``path`` (``-`` is stdin)."""
+    if path == STDIN:
+        raw: BinaryIO = io.BufferedReader(sys.stdin.buffer) if not hasattr(sys.stdin.buffer, "peek") \
+            else sys.stdin.buffer
+    else:
+        try:
+            raw = open(path, "rb")
+        except OSError as exc:
+            raise EmbedtrainError(f"cannot open {path}: {exc.strerror or exc}") from None
+    head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+    for magic, opener in _MAGIC.items():
+        if head.startswith(magic):
+            return opener(raw)  # type: ignore[return-value]
+    return raw
+
+
+def iter_blocks(path: str) -> Iterator[bytes]:
+    """Blocks of decompressed bytes, each ending at a newline or a whitespace byte
+    (except at end of input), so no token or UTF-8 character is ever split."""
+    stream = open_source(path)
+    carry = b""
+    try:
+        while True:
+            try:
+                block = stream.read(READ_BLOCK_BYTES)
+            except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+                name = "standard input" if path == STDIN else path
+                raise EmbedtrainError(f"cannot read {name}: corrupt or truncated compressed data ({exc})") from None
+            if not block:
+                break
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:  # a very long line: cut after its last whitespace byte instead
+                cut = max(data.rfind(c) for c in (b" ", b"\t", b"\r", b"\v", b"\f")) + 1
+            if cut == 0:  # one gigantic token; keep reading (it will be cut by the caller)
+                cut = len(data) if len(data) > 16 * READ_BLOCK_BYTES else 0
+            carry = data[cut:]
+            if cut:
+                yield data[:cut]
+        if carry:
+            yield carry
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+# --------------------------------------------------------------------------- decoding
+
+class _InvalidBytes:
+    """Counts bytes that were not valid UTF-8 (each replaced by U+FFFD)."""
+
+    count = 0
+
+    @classmethod
+    def handler(cls, exc: UnicodeDecodeError) -> tuple[str, int]:
+        cls.count += exc.end - exc.start
+        return "\ufffd", exc.end
+
+
+codecs.register_error("embedtrain-count", _InvalidBytes.handler)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text; invalid bytes become U+FFFD and are counted, never an error."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="embedtrain-count")
+
+
+# --------------------------------------------------------------------------- encoding
+
+def encode(paths: Iterable[str | os.PathLike], *, lowercase: bool = False,
+           max_line_tokens: int = MAX_LINE_TOKENS, tmp_dir: str | None = None) -> RawCorpus:
+    """Tokenise every source once: whitespace-separated tokens, a line is a sentence.
+
+    Lines longer than ``max_line_tokens`` are cut into pieces of at most that many
+    tokens, so a one-line corpus (text8) is trained on in full.
+    """
+    sources = expand_sources(paths)
+    builder = RawBuilder(max_line_tokens, tmp_dir)
+    _InvalidBytes.count = 0
+    try:
+        for source in sources:
+            for block in iter_blocks(source):
+                text = decode(block)
+                if lowercase:
+                    text = text.lower()
+                tokens: list[str] = []
+                lengths: list[int] = []
+                for line in text.split("\n"):
+                    toks = line.split()
+                    tokens.extend(toks)
+                    lengths.append(len(toks))
+                # A block that does not end in a newline leaves its last line open.
+                ends_open = not text.endswith("\n")
+                if not ends_open:
+                    lengths.pop()  # the empty piece after the final newline
+                builder.add(tokens, lengths, ends_open)
+            builder.end_source()
+        raw = builder.finish(_InvalidBytes.count)
+    except BaseException:
+        builder.close()
+        raise
+    if raw.invalid_bytes:
+        log.warning("replaced %d bytes that were not valid UTF-8", raw.invalid_bytes)
+    return raw
