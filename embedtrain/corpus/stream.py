@@ -94,6 +94,19 @@ class RawBuilder:
         self.n_tokens += len(ids)
         self.n_sentences += n_sent
 
+    def add_ids(self, entries: np.ndarray) -> None:
+        """Add ids that index a word list known to the caller, ``SENTENCE_END`` between
+        sequences (counts are the caller's: see :class:`~embedtrain.corpus.source.IdSequences`)."""
+        entries = np.asarray(entries, dtype=np.int32)
+        if not len(entries):
+            return
+        ends = entries == SENTENCE_END
+        self.ids_file.write(entries.tobytes())
+        self.n_entries += len(entries)
+        self.n_tokens += int(len(entries) - ends.sum())
+        self.n_sentences += int(ends.sum())
+        self.open_line = 0 if ends[-1] else 1
+
     def end_source(self) -> None:
         """Close the line a source left open (it ended without a final newline)."""
         if self.open_line:

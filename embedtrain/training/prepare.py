@@ -3,20 +3,21 @@ stream of ids (read once), and the options of a run that are not model settings.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from ..config import CommonConfig
-from ..corpus import TokenStream, encode
+from ..corpus import TokenStream
+from ..corpus.source import as_source
 from ..errors import EmbedtrainError
 from ..models import Model
 from ..vocab import Vocab
 
 log = logging.getLogger("embedtrain")
 
-Corpus = str | os.PathLike | Iterable[str | os.PathLike]
+# A path, a list of paths, an iterable of token lists, or a TokenSource (corpus/source.py).
+Corpus = Any
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,10 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
 
     Returns (vocab, stream, stats); the caller closes the stream.
     """
-    if corpus is None:
-        raise EmbedtrainError("no corpus given")
-    paths = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
+    source = as_source(corpus)
     started = time.perf_counter()
-    raw = encode(paths, lowercase=config.lowercase, max_line_tokens=config.max_line_tokens,
-                 tmp_dir=options.tmp_dir)
+    raw = source.encode(lowercase=config.lowercase, max_line_tokens=config.max_line_tokens,
+                        tmp_dir=options.tmp_dir)
     try:
         if raw.n_tokens == 0:
             raise EmbedtrainError("the corpus is empty: no tokens were found")
