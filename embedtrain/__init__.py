@@ -4,10 +4,15 @@
     >>> model = embedtrain.train("corpus.txt", model="skipgram", dim=100)
     >>> model.most_similar("king", topn=10)
     >>> model.save("run/text8")          # run/text8.vec and run/text8.etm
+    >>> embedtrain.train([["the", "king"], ["a", "queen"]], min_count=1)   # token lists
 """
-from ._version import __version__  # noqa: E402
+from ._version import __version__
+from .errors import EmbedtrainError
 
-from .errors import EmbedtrainError  # noqa: E402
+
+# Public names and the modules they live in, imported on first use (numba is slow to import).
+_LAZY = {"Model": "models", "Vocab": "vocab", "Vectors": "vectors", "Callback": "training.callbacks",
+         "EpochInfo": "training.callbacks", "ProgressInfo": "training.callbacks"}
 
 
 def __getattr__(name):
@@ -18,11 +23,12 @@ def __getattr__(name):
     if name == "load":
         from .models import Model
         return Model.load
-    if name in ("Model", "Vocab", "Vectors"):
-        module = {"Model": "models", "Vocab": "vocab", "Vectors": "vectors"}[name]
+    if name in _LAZY:
+        module = _LAZY[name]
         import importlib
         return getattr(importlib.import_module(f"embedtrain.{module}"), name)
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
 
 
-__all__ = ["train", "load", "Model", "Vocab", "Vectors", "EmbedtrainError", "__version__"]
+__all__ = ["train", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo", "ProgressInfo",
+           "EmbedtrainError", "__version__"]

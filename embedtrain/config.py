@@ -31,7 +31,8 @@ class CommonConfig:
     """Settings shared by every model."""
 
     dim: int = _opt(100, "Dimensionality of the vectors.")
-    window: int = _opt(5, "Context window: words on each side of the centre word.")
+    window: int = _opt(5, "Context window: words on each side of the centre word "
+                          "(skip-gram/CBOW: 0 means the whole line, for item2vec).")
     min_count: int = _opt(5, "Ignore words that occur fewer times than this.")
     max_vocab: int | None = _opt(None, "Keep only the N most frequent words (after --min-count).")
     epochs: int = _opt(5, "Passes over the corpus.")
@@ -40,12 +41,21 @@ class CommonConfig:
     seed: int = _opt(1, "Random seed. With --threads 1 the vectors are bit-identical run to run.")
     lowercase: bool = _opt(False, "Lowercase the text before counting.", flag=True)
     max_line_tokens: int = _opt(MAX_LINE_TOKENS, "Cut lines longer than this many tokens into pieces.")
+    checkpoint_every: float | None = _opt(
+        None, "Write PREFIX.ckpt every this many seconds of training; after a crash, "
+              "--resume PREFIX.ckpt continues from it.")
 
     model = "common"
+    # Smallest --window (skip-gram and CBOW also take 0: whole lines).
+    MIN_WINDOW = 1
 
     def __post_init__(self) -> None:
         _check_types(self)
-        _positive(self, "dim", "window", "epochs", "max_line_tokens")
+        _positive(self, "dim", "epochs", "max_line_tokens")
+        _at_least(self, self.MIN_WINDOW, "window")
+        if self.checkpoint_every is not None and not self.checkpoint_every > 0:
+            raise ConfigError(f"--checkpoint-every must be a positive number of seconds "
+                              f"(got {self.checkpoint_every})")
         _at_least(self, 1, "min_count")
         if self.max_vocab is not None and self.max_vocab < 1:
             raise ConfigError(f"--max-vocab must be at least 1 (got {self.max_vocab})")
@@ -79,8 +89,12 @@ class SkipGramConfig(CommonConfig):
     hs: bool = _opt(False, "Hierarchical softmax over a Huffman tree.", flag=True)
     sample: float = _opt(1e-3, "Subsampling threshold for frequent words (0 disables).")
     ns_exponent: float = _opt(0.75, "Exponent of the unigram noise distribution.")
+    shuffle_lines: bool = _opt(
+        False, "Shuffle the words of each line every epoch (baskets whose order means nothing).",
+        flag=True)
 
     model = "skipgram"
+    MIN_WINDOW = 0
 
     def __post_init__(self) -> None:
         if self.negative is None:
@@ -255,7 +269,7 @@ def _check_types(config: CommonConfig) -> None:
             ok = isinstance(value, bool)
         elif int in getattr(expected, "__args__", (expected,)):
             ok = isinstance(value, int) and not isinstance(value, bool)
-        elif expected is float:
+        elif expected is float or float in getattr(expected, "__args__", ()):
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             if ok:
                 object.__setattr__(config, f.name, float(value))

@@ -171,7 +171,7 @@ class FastTextModel(Model):
     def word_matrix(self) -> np.ndarray:
         """float32 [V, dim]: each vocabulary word's vector, the mean of its rows."""
         if self._word_matrix is None:
-            from .kernels.fasttext import word_vectors
+            from .kernels.sgns import word_vectors
 
             table = self.subword_table()
             out = np.empty((len(self.vocab), self.config.dim), dtype=np.float32)

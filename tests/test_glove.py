@@ -73,7 +73,8 @@ def test_training_step_matches_numpy_gradient(clip):
         elif rows[e - 5] != cols[e - 5]:
             visits.append((cols[e - 5], rows[e - 5], float(log_x[e - 5]), float(weight[e - 5])))
     expected_cost = reference_steps(visits, *expected, lr=0.05, clip=clip)
-    cost, trained = kernels.train_entries(order, 0, len(order), rows, cols, log_x, weight, *params, 0.05, clip)
+    cost, trained = kernels.train_entries(order, 0, len(order), (rows, cols, log_x, weight), tuple(params[:4]),
+                                          tuple(params[4:]), 0.05, clip)
     assert trained == 9
     assert cost == pytest.approx(expected_cost, rel=1e-5)
     for got, want in zip(params, expected):
@@ -84,7 +85,8 @@ def test_training_range_only_touches_its_entries():
     rows, cols, x, log_x, weight, params = _problem(2)
     order = np.arange(10, dtype=np.int32)
     before = [p.copy() for p in params]
-    kernels.train_entries(order, 0, 1, rows, cols, log_x, weight, *params, 0.05, kernels.GRAD_CLIP)
+    kernels.train_entries(order, 0, 1, (rows, cols, log_x, weight), tuple(params[:4]), tuple(params[4:]),
+                          0.05, kernels.GRAD_CLIP)
     W, C = params[0], params[1]
     assert not np.array_equal(W[0], before[0][0]) and not np.array_equal(C[1], before[1][1])
     np.testing.assert_array_equal(W[1:], before[0][1:])

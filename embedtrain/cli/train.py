@@ -88,8 +88,9 @@ def default_prefix(corpus: tuple[str, ...], model: str) -> str:
               help="GloVe: keep the co-occurrence matrix in this file.")
 @click.option("--cooccur", type=click.Path(dir_okay=False), default=None,
               help="GloVe: train from a saved co-occurrence matrix (no corpus needed).")
-@click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="MODEL.etm",
-              help="Continue training this skipgram/cbow model on CORPUS (its vocabulary and "
+@click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="PREFIX.ckpt|MODEL.etm",
+              help="Continue an interrupted run from its checkpoint (same CORPUS and settings), or "
+                   "train a finished skipgram/cbow model further on CORPUS (its vocabulary and "
                    "settings; --epochs, --lr, --threads, --seed, --sample, --window may change).")
 @click.option("--tmp-dir", type=click.Path(file_okay=False), default=None,
               help="Directory for temporary files. [default: the system's]")
@@ -105,14 +106,21 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
     from ..config import make_config
     from ..errors import EmbedtrainError
     from ..training import summary_line, train
+    from ..training.checkpoint import CHECKPOINT_SUFFIX, remove_checkpoint
 
-    base = None
+    base = resumed_checkpoint = None
     if resume:
         from ..models import Model
-        from ..training import resumed_config
+        from ..training import checkpoint_config, resumed_config
+        from ..training.checkpoint import Checkpoint, is_checkpoint
 
-        base = Model.load(resume)
-        config = resumed_config(base, model, config_file, settings)  # bad settings fail here, first
+        if is_checkpoint(resume):
+            resumed_checkpoint = resume
+            base = Checkpoint.load(resume)
+            config = checkpoint_config(base, model, config_file, settings)  # bad settings fail first
+        else:
+            base = Model.load(resume)
+            config = resumed_config(base, model, config_file, settings)  # bad settings fail here, first
     else:
         config = make_config(model, config_file, **settings)  # bad settings fail here, first
     if not corpus and not cooccur:
@@ -124,15 +132,21 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
     if tmp_dir and not Path(tmp_dir).is_dir():
         raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
     prefix = prefix or default_prefix(corpus or (cooccur,), config.model)
-    outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab, save_cooccur]
+    checkpoint = prefix + CHECKPOINT_SUFFIX if config.checkpoint_every else None
+    outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab, save_cooccur, checkpoint]
     for path in filter(None, outputs):
         check_writable(path)
 
     fitted = train(list(corpus) or None, config.model, config_file=config_file, progress=not quiet(),
                    tmp_dir=tmp_dir, read_vocab=read_vocab, save_vocab=save_vocab,
                    save_cooccur=save_cooccur, cooccur=cooccur, resume=base,
+                   checkpoint=checkpoint, keep_checkpoint=True,
                    **{k: v for k, v in settings.items() if v is not None})
     vec_path, model_path = fitted.save(prefix)
+    # the run is complete and saved: its checkpoint, and the one it resumed from, go
+    remove_checkpoint(checkpoint)
+    if resumed_checkpoint:
+        remove_checkpoint(resumed_checkpoint)
     if not quiet():
         click.echo(f"{summary_line(fitted)}; wrote {vec_path} and {model_path}", err=True)
     log.debug("settings: %s", fitted.config.to_dict())

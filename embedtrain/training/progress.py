@@ -14,17 +14,18 @@ class TrainingProgress:
     """A bar over ``total`` units (words, or co-occurrence entries), updated from
     worker threads. Shows the epoch, rate, learning rate and running loss."""
 
-    def __init__(self, total: int, epochs: int, unit: str = "word", enabled: bool = True):
+    def __init__(self, total: int, epochs: int, unit: str = "word", enabled: bool = True,
+                 initial: int = 0):
         self.total = total
         self.epochs = epochs
         self.start = time.perf_counter()
-        self.done = 0
+        self.done = initial
         self._loss = 0.0
         self._examples = 0
         self._last_refresh = 0.0
         self._epoch = 0
         self.bar = tqdm(total=total, unit=unit, unit_scale=True, dynamic_ncols=True,
-                        file=sys.stderr, disable=not enabled, leave=False,
+                        file=sys.stderr, disable=not enabled, leave=False, initial=initial,
                         bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                                    "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
 
