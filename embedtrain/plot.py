@@ -287,8 +287,9 @@ def _reduce(matrix: np.ndarray, method: str, seed: int) -> tuple[np.ndarray, tup
                                random_state=seed).fit_transform(matrix)
     else:
         umap = _optional("umap", "UMAP needs umap-learn")
+        # A seed makes UMAP single-threaded (it says so in a warning; n_jobs=1 is that choice).
         points = umap.UMAP(n_components=2, n_neighbors=min(UMAP_NEIGHBOURS, n - 1),
-                           random_state=seed).fit_transform(matrix)
+                           random_state=seed, n_jobs=1).fit_transform(matrix)
     return np.asarray(points, dtype=np.float64), (f"{name} 1", f"{name} 2")
 
 

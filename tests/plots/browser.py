@@ -10,6 +10,7 @@ PNG screenshot.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -72,13 +73,18 @@ class Chromium:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
 
-        def descriptors():  # in the child: the pipe ends Chromium expects as 3 and 4
-            os.dup2(to_browser_r, 3)
-            os.dup2(from_browser_w, 4)
+        def descriptors():
+            # In the child: the pipe ends become 3 and 4, as Chromium expects (copied above
+            # 9 first, in case one of them is 3 or 4 already). dup2 makes them inheritable;
+            # every other descriptor Python opened is not (PEP 446), so nothing else leaks.
+            reads = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
+            writes = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
+            os.dup2(reads, 3)
+            os.dup2(writes, 4)
 
         self._process = subprocess.Popen(
             [self.executable, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
-            preexec_fn=descriptors, pass_fds=(3, 4), stdin=subprocess.DEVNULL,
+            preexec_fn=descriptors, close_fds=False, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_browser_r)
         os.close(from_browser_w)
