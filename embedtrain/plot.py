@@ -281,23 +281,28 @@ def _reduce(matrix: np.ndarray, method: str, seed: int) -> tuple[np.ndarray, tup
         raise EmbedtrainError(f"unknown map method {method!r} (choose from {', '.join(MAP_METHODS)})")
     n = matrix.shape[0]
     if method == "tsne":
-        manifold = _optional("sklearn.manifold", "t-SNE needs scikit-learn")
+        manifold = _optional("sklearn.manifold", "t-SNE needs scikit-learn", "TSNE")
         perplexity = min(TSNE_PERPLEXITY, max(1.0, (n - 1) / 3))
         points = manifold.TSNE(n_components=2, perplexity=perplexity, init="pca",
                                random_state=seed).fit_transform(matrix)
     else:
-        umap = _optional("umap", "UMAP needs umap-learn")
+        umap = _optional("umap", "UMAP needs umap-learn", "UMAP")
         # A seed makes UMAP single-threaded (it says so in a warning; n_jobs=1 is that choice).
         points = umap.UMAP(n_components=2, n_neighbors=min(UMAP_NEIGHBOURS, n - 1),
                            random_state=seed, n_jobs=1).fit_transform(matrix)
     return np.asarray(points, dtype=np.float64), (f"{name} 1", f"{name} 2")
 
 
-def _optional(module: str, what: str):
+def _optional(module: str, what: str, needed: str):
+    """``module`` if it has ``needed`` (a leftover directory can import as an empty
+    namespace package), else one line saying what to install."""
     try:
-        return importlib.import_module(module)
+        found = importlib.import_module(module)
     except ImportError:
-        raise EmbedtrainError(f"{what}: {INSTALL_HINT}") from None
+        found = None
+    if not hasattr(found, needed):
+        raise EmbedtrainError(f"{what}: {INSTALL_HINT}")
+    return found
 
 
 def pca_2d(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,8 +8,8 @@ import types
 import numpy as np
 import pytest
 
-from conftest import HISTORY, OTHER_HISTORY, SHARED_DATA, assert_one_line_error, run
-from images import image_size, png_size
+from .helpers import HISTORY, OTHER_HISTORY, SHARED_DATA, assert_one_line_error, run
+from .images import image_size, png_size
 
 from embedtrain.errors import EmbedtrainError
 from embedtrain.models import Model
@@ -127,8 +127,8 @@ def test_pca_matches_the_covariance_eigenvectors():
 def test_map_keeps_clusters_apart(method):
     if method == "tsne":
         pytest.importorskip("sklearn")
-    if method == "umap":
-        pytest.importorskip("umap")
+    if method == "umap" and not hasattr(pytest.importorskip("umap"), "UMAP"):
+        pytest.skip("umap-learn is not installed")
     vectors, cluster = clustered_vectors()
     points = map_points(vectors, vectors.words, method, seed=2)
     assert points.shape == (len(vectors), 2) and np.isfinite(points).all()
@@ -138,6 +138,13 @@ def test_map_keeps_clusters_apart(method):
     assert np.mean(cluster[nearest] == cluster) > 0.95
     if method != "pca":  # seeded: the same map twice
         np.testing.assert_allclose(map_points(vectors, vectors.words, method, seed=2), points)
+
+
+def test_a_missing_reducer_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "umap", types.ModuleType("umap"))  # an empty namespace
+    vectors, _ = clustered_vectors()
+    with pytest.raises(EmbedtrainError, match=r'UMAP needs umap-learn: pip install "embedtrain\[plot\]"'):
+        map_points(vectors, vectors.words, "umap")
 
 
 def test_select_words_by_count_or_from_a_list():

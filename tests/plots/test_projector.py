@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import assert_one_line_error, run
+from .helpers import assert_one_line_error, run
 
 from embedtrain.errors import EmbedtrainError
 from embedtrain.io.projector import (PROJECTOR_DEFAULT_LIMIT, PROJECTOR_MAX_POINTS,

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from conftest import HISTORY, assert_one_line_error, run
-from images import png_size
+from .helpers import HISTORY, assert_one_line_error, run
+from .images import png_size
 
 from embedtrain.evaluate import evaluate
 from embedtrain.models import Model

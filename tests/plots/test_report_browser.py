@@ -13,8 +13,8 @@ import os
 import numpy as np
 import pytest
 
-from browser import Chromium, find_chromium
-from images import png_pixels, png_size
+from .browser import Chromium, find_chromium
+from .images import png_pixels, png_size
 
 from embedtrain.plot import MAP_SIZE_INCHES, PLOT_DPI
 
