@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import EmbedtrainError
 from ..vectors import Vectors
-from .atomic import atomic_output
+from .atomic import atomic_group, atomic_output
 from .text import (WRITE_BATCH_ROWS, _check_header_fits, _check_words, _parse_header, _show,
                    read_text, write_glove, write_word2vec_text)
 
@@ -212,10 +212,11 @@ def write_npy(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray
     for w in words:
         if "\n" in w or "\r" in w:
             raise EmbedtrainError(f"cannot write the word {w!r}: it contains a line break")
-    with atomic_output(vocab_path, "w", encoding="utf-8", newline="\n") as out:
-        out.write("".join(w + "\n" for w in words))
-    with atomic_output(matrix_path, "wb") as out:
-        np.save(out, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    with atomic_group():  # both files appear together or neither does
+        with atomic_output(vocab_path, "w", encoding="utf-8", newline="\n") as out:
+            out.write("".join(w + "\n" for w in words))
+        with atomic_output(matrix_path, "wb") as out:
+            np.save(out, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
     return matrix_path, vocab_path
 
 
