@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import errno
 import itertools
-import json
 import logging
 import os
 import shutil
 import tempfile
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -42,7 +40,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ._version import __version__
-from .io.archive import read_arrays, read_vocab, write_archive
+from .io.archive import read_archive, write_archive
 from .errors import EmbedtrainError
 from .kernels import glove as kernels
 from .parallel import run_jobs
@@ -119,46 +117,45 @@ class CooccurrenceMatrix:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CooccurrenceMatrix":
+        """Read a file written by :meth:`save`; any damage is one EmbedtrainError naming it."""
         p = Path(path)
-        not_one = f"{p} is not an embedtrain co-occurrence file (write one with --save-cooccur)"
-        if p.is_dir():
-            raise EmbedtrainError(f"co-occurrence file {p} is a directory")
-        try:
-            zf = zipfile.ZipFile(p)
-        except FileNotFoundError:
-            raise EmbedtrainError(f"co-occurrence file {p} does not exist") from None
-        except (zipfile.BadZipFile, OSError):
-            raise EmbedtrainError(not_one) from None
-        with zf:
-            try:
-                meta = json.loads(zf.read("meta.json"))
-            except (KeyError, ValueError, zipfile.BadZipFile):
-                raise EmbedtrainError(not_one) from None
-            if not isinstance(meta, dict) or meta.get("format") != COOCCUR_FORMAT:
-                raise EmbedtrainError(not_one)
-            if meta.get("format_version", 0) > COOCCUR_FORMAT_VERSION:
-                raise EmbedtrainError(f"{p} has co-occurrence format version {meta['format_version']}; "
-                                      f"this embedtrain reads up to {COOCCUR_FORMAT_VERSION}: upgrade embedtrain")
-            try:
-                vocab = read_vocab(zf, p)
-                arrays = read_arrays(zf, ("rows", "cols", "values"))
-            except KeyError as exc:
-                raise EmbedtrainError(f"{p}: damaged co-occurrence file (missing {exc})") from None
-            except (ValueError, zipfile.BadZipFile, EOFError, OSError) as exc:
-                raise EmbedtrainError(f"{p}: damaged co-occurrence file ({exc})") from None
+        meta, vocab, arrays = read_archive(p, COOCCUR_FORMAT, COOCCUR_FORMAT_VERSION,
+                                          "co-occurrence file", ("rows", "cols", "values"),
+                                          hint=" (write one with --save-cooccur)")
         rows, cols, values = arrays["rows"], arrays["cols"], arrays["values"]
-        problem = _check_arrays(rows, cols, values, len(vocab))
+        problem = _check_arrays(rows, cols, values, len(vocab)) or _check_meta(meta)
         if problem:
             raise EmbedtrainError(f"{p}: damaged co-occurrence file ({problem})")
         return cls(vocab, rows, cols, values, dict(meta.get("settings") or {}),
                    int(meta.get("tokens", 0)))
 
 
+def _check_meta(meta: dict[str, Any]) -> str:
+    """The counting settings must be ones a GloVe model accepts (training adopts them)."""
+    from .config import GloVeConfig
+
+    settings = meta.get("settings") or {}
+    tokens = meta.get("tokens", 0)
+    if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
+        return f"tokens {tokens!r} is not a whole number"
+    if not isinstance(settings, dict):
+        return "its settings are not an object"
+    try:
+        GloVeConfig(**{k: v for k, v in settings.items() if k in COUNTING_SETTINGS})
+    except EmbedtrainError as exc:
+        return f"settings: {exc}"
+    return ""
+
+
 def _check_arrays(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, vocab_size: int) -> str:
-    if rows.ndim != 1 or rows.shape != cols.shape or rows.shape != values.shape:
-        return "arrays of different shapes"
+    if rows.ndim != 1 or cols.ndim != 1 or values.ndim != 1:
+        return "arrays that are not one-dimensional"
+    if rows.shape != cols.shape or rows.shape != values.shape:
+        return (f"arrays of different lengths (rows {len(rows):,}, cols {len(cols):,}, "
+                f"values {len(values):,})")
     if rows.dtype != np.int32 or cols.dtype != np.int32 or values.dtype != np.float64:
-        return "unexpected array types"
+        return (f"unexpected array types (rows {rows.dtype}, cols {cols.dtype}, values "
+                f"{values.dtype}; expected int32, int32, float64)")
     if len(rows) == 0:
         return "no entries"
     if rows.min() < 0 or (rows > cols).any() or cols.max() >= vocab_size:
