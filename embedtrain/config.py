@@ -30,7 +30,6 @@ MAX_WINDOW = 10_000
 MAX_EPOCHS = 10_000          # jobs are listed per epoch: 10^8 epochs built a 2.6 GB list
 MAX_THREADS = 1024
 MAX_NEGATIVE = 1_000
-MAX_LR = 10.0
 MAX_NGRAM = 100
 # Noise exponents outside [-1, 1] overflow or underflow counts ** exponent for large
 # counts; [-1, 1] is the range studied by Caselles-Dupre et al. (2018).
@@ -38,14 +37,14 @@ NS_EXPONENT_RANGE = (-1.0, 1.0)
 MAX_X_MAX = 1e12
 MAX_ALPHA = 10.0
 MAX_MEMORY_GB = 1e6
-# name: (low, high, low_is_exclusive). Model-specific rules stay in __post_init__.
-LIMITS: dict[str, tuple[float, float, bool]] = {
+# name: (low, high or None, low_is_exclusive). Model-specific rules stay in __post_init__.
+LIMITS: dict[str, tuple[float, float | None, bool]] = {
     "dim": (1, MAX_DIM, False),
     "window": (1, MAX_WINDOW, False),
     "min_count": (1, INT64_MAX, False),
     "max_vocab": (1, INT32_MAX, False),
     "epochs": (1, MAX_EPOCHS, False),
-    "lr": (0.0, MAX_LR, True),
+    "lr": (0.0, None, True),     # no upper bound: too large a rate is reported as divergence
     "threads": (0, MAX_THREADS, False),
     "seed": (0, INT64_MAX, False),
     "max_line_tokens": (1, INT32_MAX, False),
@@ -315,7 +314,7 @@ def _check_limits(config: CommonConfig) -> None:
             need = "positive" if exclusive and low == 0 else \
                 f"{'greater than' if exclusive else 'at least'} {_show_limit(low)}"
             raise ConfigError(f"{option} must be {need} (valid range: {valid}; got {value})")
-        if value > high:
+        if high is not None and value > high:
             raise ConfigError(f"{option} must be at most {_show_limit(high)} (valid range: {valid}; "
                               f"got {value})")
 
@@ -324,7 +323,9 @@ def _show_limit(x: float) -> str:
     return f"{x:,}" if isinstance(x, int) else f"{x:g}"
 
 
-def _range_text(low: float, high: float, exclusive: bool) -> str:
+def _range_text(low: float, high: float | None, exclusive: bool) -> str:
+    if high is None:
+        return f"{'greater than' if exclusive else 'at least'} {_show_limit(low)}"
     if exclusive:
         return f"greater than {_show_limit(low)}, at most {_show_limit(high)}"
     return f"{_show_limit(low)} to {_show_limit(high)}"

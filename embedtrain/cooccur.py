@@ -25,10 +25,13 @@ X[i, j] = X[j, i]; a diagonal entry is stored once.
 from __future__ import annotations
 
 import errno
+import fcntl
 import itertools
 import logging
 import os
+import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -41,6 +44,7 @@ from tqdm import tqdm
 
 from ._version import __version__
 from .io.archive import read_archive, write_archive
+from .io.atomic import process_alive, take_lock_if_free
 from .errors import EmbedtrainError
 from .kernels import glove as kernels
 from .parallel import run_jobs
@@ -70,6 +74,10 @@ MAX_MERGE_BLOCK = 1 << 16  # 1 MB per file: plenty for sequential reads
 RECORD_BYTES = 16        # a run file is int64 (key, value bits) records
 WRITE_BLOCK = 1 << 18    # records written at a time
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+# Spill directories: PREFIX + PID + random, holding a lock file while the run lives.
+SPILL_DIR_PREFIX = "embedtrain-cooccur-"
+SPILL_LOCK = "lock"
+_SPILL_DIR = re.compile(re.escape(SPILL_DIR_PREFIX) + r"(\d+)-[A-Za-z0-9_]+$")
 
 
 # --------------------------------------------------------------------------- the matrix
@@ -250,6 +258,7 @@ class _Runs:
         self._names = itertools.count()
         self._lock = threading.Lock()
         self.written = 0    # runs written while counting (spills)
+        self._lock_fd: int | None = None
 
     def _new_path(self) -> str:
         with self._lock:
@@ -257,11 +266,16 @@ class _Runs:
 
     def _new_path_locked(self) -> str:
         if self.dir is None:
+            parent = self.tmp_dir or tempfile.gettempdir()
+            sweep_stale_spill_dirs(parent)
             try:
-                self.dir = tempfile.mkdtemp(prefix="embedtrain-cooccur-", dir=self.tmp_dir)
+                self.dir = tempfile.mkdtemp(prefix=f"{SPILL_DIR_PREFIX}{os.getpid()}-", dir=parent)
+                # Held until cleanup: a sweeper that can take it knows the run is gone.
+                self._lock_fd = os.open(os.path.join(self.dir, SPILL_LOCK), os.O_CREAT | os.O_RDWR, 0o600)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
-                raise EmbedtrainError(f"cannot create a temporary directory in "
-                                      f"{self.tmp_dir or tempfile.gettempdir()}: {exc.strerror or exc}") from None
+                raise EmbedtrainError(f"cannot create a temporary directory in {parent}: "
+                                      f"{exc.strerror or exc}") from None
         return os.path.join(self.dir, f"run-{next(self._names):06d}.bin")
 
     def write(self, keys: np.ndarray, values: np.ndarray) -> str:
@@ -286,6 +300,36 @@ class _Runs:
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def sweep_stale_spill_dirs(parent: str) -> list[str]:
+    """Remove spill directories of embedtrain runs that were killed (kill -9) in ``parent``:
+    only when the PID in the name is not running and nobody holds the directory's lock,
+    so a live run's directory is never touched (not even one in another PID namespace)."""
+    removed = []
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _SPILL_DIR.match(entry)
+        if match is None or process_alive(int(match.group(1))):
+            continue
+        path = os.path.join(parent, entry)
+        if os.path.islink(path) or not os.path.isdir(path):
+            continue
+        fd = take_lock_if_free(os.path.join(path, SPILL_LOCK))
+        if fd is None:
+            continue
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        finally:
+            os.close(fd)
+    return removed
 
 
 class _RunReader:
@@ -397,6 +441,13 @@ def _merge_block(budget: float, files: int) -> int:
 
 # --------------------------------------------------------------------------- counting
 
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def count_cooccurrences(stream, vocab: Vocab, config, *, threads: int = 1, tmp_dir: str | None = None,
                         progress: bool = True, merge_fanin: int = MERGE_FANIN) -> CooccurrenceMatrix:
     """Count the co-occurrences of ``stream`` (a corpus.TokenStream over ``vocab``).
@@ -410,8 +461,10 @@ def count_cooccurrences(stream, vocab: Vocab, config, *, threads: int = 1, tmp_d
     tables: list[_Table | None] = [None] * threads
     runs = _Runs(tmp_dir)
     started = time.perf_counter()
+    # A bar on a terminal only: a log file gets the "counted co-occurrences" line instead.
     bar = tqdm(total=stream.n_tokens, unit="word", unit_scale=True, dynamic_ncols=True,
-               disable=not progress, leave=False, desc="counting co-occurrences")
+               disable=not (progress and _stderr_is_terminal()), leave=False,
+               desc="counting co-occurrences")
 
     def work(worker: int, chunk: int) -> int:
         tokens = stream.chunk(chunk)

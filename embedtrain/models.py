@@ -176,7 +176,9 @@ def check_arrays(expected: dict[str, tuple[int, ...]], arrays: dict[str, np.ndar
                     f"{shape}")
     for name in expected:
         a = arrays[name]
-        flat = a.reshape(a.shape[0], -1) if a.ndim else a.reshape(1, 1)
+        if a.size == 0:
+            continue
+        flat = a.reshape(a.shape[0], -1)
         for start in range(0, flat.shape[0], FINITE_CHECK_ROWS):
             if not np.isfinite(flat[start:start + FINITE_CHECK_ROWS]).all():
                 return f"{name} holds NaN or infinite values"

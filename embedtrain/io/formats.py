@@ -141,7 +141,7 @@ def detect_format(path: str | os.PathLike) -> str:
     first, newline, rest = head.partition(b"\n")
     header = _parse_header(first)
     if header is None:
-        if not _looks_like_text(first, whole=bool(newline) or len(head) < SNIFF_BYTES):
+        if len(first.split()) > 1 and not _looks_like_text(first, whole=bool(newline) or len(head) < SNIFF_BYTES):
             raise EmbedtrainError(f"{p} does not look like a vectors file: line 1 is {_show(first)}, "
                                   f"neither a 'words dim' header nor 'word v1 v2 ...' "
                                   f"({_what_bytes(head)})")
