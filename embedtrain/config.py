@@ -240,14 +240,38 @@ def make_config(model: str | None = None, config_file: str | os.PathLike | None 
     return cls(**values)
 
 
-def load_toml(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a TOML recipe whose keys are option names (``min-count`` or ``min_count``)."""
+# TOML recipes shipped inside the package (so they are in the wheel).
+SHIPPED_CONFIGS = Path(__file__).resolve().parent / "configs"
+
+
+def shipped_configs() -> list[str]:
+    """Names of the recipes shipped with embedtrain (``--config text8-skipgram``)."""
+    return sorted(p.stem for p in SHIPPED_CONFIGS.glob("*.toml"))
+
+
+def resolve_config_file(path: str | os.PathLike) -> Path:
+    """``path`` itself when it exists, else a shipped recipe of that name (with or without
+    ``.toml``), else ``path`` (whose absence is then reported)."""
     p = Path(path)
+    if p.exists() or p.parent != Path("."):
+        return p
+    for candidate in (SHIPPED_CONFIGS / p.name, SHIPPED_CONFIGS / f"{p.name}.toml"):
+        if candidate.is_file():
+            return candidate
+    return p
+
+
+def load_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a TOML recipe whose keys are option names (``min-count`` or ``min_count``, not
+    both). ``path`` may name a shipped recipe (``text8-skipgram``)."""
+    p = resolve_config_file(path)
     try:
         with p.open("rb") as handle:
             raw = tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"config file {p} does not exist") from None
+        shipped = ", ".join(shipped_configs())
+        raise ConfigError(f"config file {p} does not exist (recipes shipped with embedtrain: "
+                          f"{shipped})") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
