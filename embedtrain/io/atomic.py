@@ -160,6 +160,11 @@ def _fsync_directory(directory: Path) -> None:
             os.close(fd)
 
 
+def _open_temp(fd: int, mode: str, final: Path, **kwargs):
+    """The file object written to (the tests replace it to simulate a full disk)."""
+    return os.fdopen(fd, mode, **kwargs)
+
+
 class _Pending:
     """A finished temporary file waiting for its rename; ``lock_fd`` keeps its flock."""
 
@@ -256,7 +261,7 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterat
     pending = _Pending(tmp_name, final, lock_fd)
     try:
         os.fchmod(fd, NEW_FILE_MODE & ~current_umask())
-        with os.fdopen(fd, mode, **kwargs) as handle:
+        with _open_temp(fd, mode, final, **kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -90,6 +90,8 @@ def usable_rows(vectors: Vectors, source: Path) -> Vectors:
     first or last in every query, or answer a query with its own word."""
     finite = finite_rows(vectors.vectors)
     keep = finite.copy()
+    if not finite.any():
+        raise EmbedtrainError(f"{source}: no vector is usable (every one holds NaN or infinite values)")
     if not finite.all():
         bad = np.flatnonzero(~finite)
         log.warning("embedtrain: warning: %s: left out %s vector%s holding NaN or infinite values "
@@ -105,8 +107,6 @@ def usable_rows(vectors: Vectors, source: Path) -> Vectors:
                     "" if len(repeated) == 1 else "s", vectors.words[repeated[0]], repeated[0] + 1)
     if keep.all():
         return vectors
-    if not keep.any():
-        raise EmbedtrainError(f"{source}: no vector is usable (every one holds NaN or infinite values)")
     words = [w for w, k in zip(vectors.words, keep) if k]
     counts = None if vectors.counts is None else vectors.counts[keep]
     return Vectors(words, vectors.vectors[keep], counts)
