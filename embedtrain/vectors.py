@@ -74,7 +74,12 @@ class Vectors:
     def unit_vectors(self) -> np.ndarray:
         """Rows scaled to unit length (zero rows stay zero); computed once."""
         if self._unit is None:
-            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            with np.errstate(over="ignore"):
+                norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            huge = np.flatnonzero(~np.isfinite(norms[:, 0]))
+            if len(huge):  # values near float32's limit: their squares overflow
+                norms[huge] = np.linalg.norm(self.vectors[huge].astype(np.float64), axis=1,
+                                             keepdims=True)
             norms[norms == 0] = 1.0
             self._unit = (self.vectors / norms).astype(np.float32, copy=False)
         return self._unit
