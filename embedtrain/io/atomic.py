@@ -66,6 +66,8 @@ def describe_os_error(exc: OSError) -> str:
         return "disk quota exceeded"
     if exc.errno == errno.EROFS:
         return "read-only file system"
+    if exc.errno is None and "requested and" in str(exc):  # numpy's tofile on a short write
+        return f"no space left on the device? (a short write: {exc})"
     return exc.strerror or str(exc)
 
 
