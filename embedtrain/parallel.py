@@ -48,6 +48,13 @@ def run_jobs(jobs: Sequence[Job], work: Callable[[int, Job], object],
     position = [0]
     errors: list[BaseException] = []
 
+    # Each worker sets its event when it ends. The main thread waits on these rather
+    # than on Thread.join: on Python 3.11 a KeyboardInterrupt (Ctrl-C, or SIGTERM via
+    # the CLI) landing inside join(timeout) can mark a live thread as stopped
+    # (bpo-45274's fix), and a later join() then returns at once while the worker is
+    # still writing, e.g. into a temporary directory being removed.
+    finished = [threading.Event() for _ in range(threads)]
+
     def worker(index: int) -> None:
         try:
             while not halt.is_set():
@@ -62,19 +69,24 @@ def run_jobs(jobs: Sequence[Job], work: Callable[[int, Job], object],
         except BaseException as exc:  # reported on the main thread
             errors.append(exc)
             halt.set()
+        finally:
+            finished[index].set()
 
     pool = [threading.Thread(target=worker, args=(i,), daemon=True, name=f"embedtrain-{i}")
             for i in range(threads)]
-    for t in pool:
-        t.start()
+    started: list[int] = []
     try:
-        for t in pool:
-            while t.is_alive():
-                t.join(POLL_SECONDS)
+        for i, t in enumerate(pool):  # inside the try: a stop while starting still waits
+            t.start()
+            started.append(i)
+        for i in range(threads):
+            while not finished[i].wait(POLL_SECONDS):
+                pass
     except KeyboardInterrupt:
         halt.set()
-        for t in pool:
-            t.join()
+        for i, t in enumerate(pool):
+            if i in started or t.ident is not None:
+                finished[i].wait()
         raise TrainingInterrupted("interrupted: training stopped, nothing written") from None
     if errors:
         raise errors[0]

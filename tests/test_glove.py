@@ -278,11 +278,12 @@ def test_ctrl_c_leaves_no_outputs_and_no_temporary_files(tmp_path, sample_corpus
     proc = subprocess.Popen([sys.executable, "-m", "embedtrain", "train", str(sample_corpus), "--model", "glove",
                              "--memory", "0.0001", "--tmp-dir", str(tmp), "--epochs", "500", "--dim", "16",
                              "--threads", "2", "-o", str(tmp_path / "x")], stderr=subprocess.PIPE, text=True)
-    buf = ""
-    while "counting" not in buf:
-        ch = proc.stderr.read(1)
-        assert ch, "counting did not start: " + buf
-        buf += ch
+    import time
+
+    deadline = time.monotonic() + 120
+    while not any(tmp.iterdir()):  # counting has written its first partial table
+        assert proc.poll() is None and time.monotonic() < deadline, "counting did not spill"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

@@ -1,26 +1,35 @@
 """The ``embedtrain`` command: a click group whose commands each call one library function.
 
-Every command turns an :class:`~embedtrain.errors.EmbedtrainError` (bad input) into
-one line on stderr and exit status 1, and Ctrl-C into exit status 130; no
-traceback is shown unless ``-v`` is given twice.
+Every command turns an :class:`~embedtrain.errors.EmbedtrainError` (bad input) or an
+OSError into one line on stderr and exit status 1; no traceback is shown unless
+``-v`` is given twice. Ctrl-C exits with status 130, SIGTERM and SIGHUP (what
+``timeout``, docker, systemd and Slurm send) with 128 + the signal number (143,
+129), after the same clean-up as Ctrl-C: temporary files are removed and no
+partial output is left.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import logging
+import signal
 import sys
 from typing import Callable
 
 import click
 
 from .._version import __version__
-from ..errors import EmbedtrainError
+from ..errors import EmbedtrainError, TrainingInterrupted
+from ..io.atomic import describe_os_error
 
 log = logging.getLogger("embedtrain")
 
 EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130          # Ctrl-C: 128 + SIGINT, as shells report it
+SIGNAL_EXIT_BASE = 128          # SIGTERM -> 143, SIGHUP -> 129
+# Signals handled like Ctrl-C (unless the process was started with them ignored: nohup).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 # Command modules, each adding its commands to ``main`` when imported.
 COMMAND_MODULES = ("train", "query", "export", "words", "plot", "report")
@@ -62,6 +71,48 @@ def verbosity_options(func: Callable) -> Callable:
     return wrapper
 
 
+class _Stop:
+    signum: int | None = None  # the stop signal received, if any
+
+
+def _on_stop_signal(signum, frame) -> None:
+    """SIGTERM/SIGHUP: stop like Ctrl-C (every clean-up path handles KeyboardInterrupt).
+    Further stop signals are ignored so that the clean-up can finish."""
+    _Stop.signum = signum
+    for sig in STOP_SIGNALS:
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stop_signals_as_interrupts():
+    """Handle SIGTERM and SIGHUP like Ctrl-C while the command runs (main thread only;
+    a signal the process was started with ignored stays ignored)."""
+    _Stop.signum = None
+    previous = {}
+    for sig in STOP_SIGNALS:
+        with contextlib.suppress(ValueError, OSError):  # not the main thread
+            if signal.getsignal(sig) == signal.SIG_DFL:
+                previous[sig] = signal.signal(sig, _on_stop_signal)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(sig, handler)
+
+
+def interrupted_exit() -> None:
+    """One line and the exit status of a stop: 130 for Ctrl-C, 128 + N for signal N."""
+    if _Stop.signum is not None:
+        name = signal.Signals(_Stop.signum).name
+        click.echo(f"embedtrain: interrupted by {name}: stopped, nothing written", err=True)
+        sys.exit(SIGNAL_EXIT_BASE + _Stop.signum)
+    click.echo("embedtrain: interrupted: stopped, nothing written", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 def handle_errors(func: Callable) -> Callable:
     """Report bad input as one line and a non-zero exit, never a traceback."""
 
@@ -69,17 +120,24 @@ def handle_errors(func: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except TrainingInterrupted:
+            interrupted_exit()
         except EmbedtrainError as exc:
             if _Verbosity.level >= 2:
                 raise
             click.echo(f"embedtrain: error: {exc}", err=True)
-            sys.exit(EXIT_INTERRUPTED if "interrupted" in str(exc) else EXIT_ERROR)
+            sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
-            click.echo("embedtrain: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            interrupted_exit()
         except BrokenPipeError:  # `embedtrain ... | head`
             sys.stderr.close()
             sys.exit(0)
+        except OSError as exc:  # a write path without its own message: still one line
+            if _Verbosity.level >= 2:
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"embedtrain: error: {describe_os_error(exc)}{where}", err=True)
+            sys.exit(EXIT_ERROR)
         except MemoryError:
             click.echo("embedtrain: error: out of memory", err=True)
             sys.exit(EXIT_ERROR)
@@ -92,15 +150,33 @@ class _Group(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with stop_signals_as_interrupts():
+                code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NO_ARGS_IS_HELP as exc:  # bare `embedtrain`: the help, as asked for
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
         except click.ClickException as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
             click.echo(f"embedtrain: error: {exc.format_message()}{hint}", err=True)
             sys.exit(exc.exit_code)
-        except click.exceptions.Abort:
-            click.echo("embedtrain: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            interrupted_exit()
         sys.exit(code if isinstance(code, int) else 0)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's own summary (``short_help``), never cut mid-phrase."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+# click >= 8.2 raises this for a group called without a command.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 @click.group(cls=_Group,

@@ -17,7 +17,7 @@ PROJECTOR = "projector"
 EXPORT_FORMATS = WRITE_FORMATS + (FASTTEXT_BIN, PROJECTOR)
 
 
-@main.command("export")
+@main.command("export", short_help="Write vectors in the formats other tools read.")
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, metavar="OUT",
               help="Output file (npy: OUT.npy and OUT.vocab.txt; projector: a directory).")

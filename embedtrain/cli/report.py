@@ -11,7 +11,7 @@ from .plot import default_output
 REPORT_OUTPUT_SUFFIX = "-report.html"
 
 
-@main.command("report")
+@main.command("report", short_help="Write a self-contained HTML report about a model.")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", default=None, metavar="FILE",
               help=f"HTML page to write. [default: MODEL{REPORT_OUTPUT_SUFFIX}]")

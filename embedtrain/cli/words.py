@@ -34,7 +34,7 @@ def _words_from(lines):
         yield line.split()
 
 
-@main.command("vectors")
+@main.command("vectors", short_help="Print the vector of each word (any word, for FastText).")
 @click.argument("model", metavar="MODEL")
 @click.argument("words", nargs=-1)
 @verbosity_options
