@@ -67,7 +67,8 @@ RUN_SECTION = "Run options"
 _FAMILIES = {"skipgram": "word2vec", "cbow": "word2vec", "fasttext": "FastText", "glove": "GloVe"}
 _NON_SETTINGS = {"model": IO_SECTION, "prefix": IO_SECTION, "config_file": IO_SECTION,
                  "save_vocab": IO_SECTION, "read_vocab": IO_SECTION, "resume": IO_SECTION,
-                 "save_cooccur": "GloVe settings", "cooccur": "GloVe settings"}
+                 "save_cooccur": "GloVe settings", "cooccur": "GloVe settings",
+                 "checkpoint_every": "Run options", "threads": "Run options"}
 
 
 def option_section(name: str) -> str:
