@@ -10,23 +10,23 @@ from ._version import __version__
 from .errors import EmbedtrainError
 
 
-# Public names and the modules they live in, imported on first use (numba is slow to import).
-_LAZY = {"Model": "models", "Vocab": "vocab", "Vectors": "vectors", "Callback": "training.callbacks",
-         "EpochInfo": "training.callbacks", "ProgressInfo": "training.callbacks"}
-
-
 def __getattr__(name):
     # Import the heavy parts (numba) only when they are used.
     if name == "train":
         from .training import train
         return train
-    if name == "load":
+    if name in ("load", "Model"):
         from .models import Model
-        return Model.load
-    if name in _LAZY:
-        module = _LAZY[name]
-        import importlib
-        return getattr(importlib.import_module(f"embedtrain.{module}"), name)
+        return Model.load if name == "load" else Model
+    if name == "Vocab":
+        from .vocab import Vocab
+        return Vocab
+    if name == "Vectors":
+        from .vectors import Vectors
+        return Vectors
+    if name in ("Callback", "EpochInfo", "ProgressInfo"):
+        from .training import callbacks
+        return getattr(callbacks, name)
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
 
 

@@ -10,7 +10,7 @@ from ..io.formats import READ_FORMATS, WRITE_FORMATS, load_vectors, npy_paths, w
 from ..io.projector import (PROJECTOR_DEFAULT_LIMIT, PROJECTOR_MAX_POINTS,
                             check_projector_output, projector_limit, write_projector)
 from ..vectors import Vectors
-from . import handle_errors, log, main, verbosity_options
+from .app import handle_errors, log, main, verbosity_options
 
 FASTTEXT_BIN = "fasttext-bin"
 PROJECTOR = "projector"

@@ -9,7 +9,7 @@ from ..errors import EmbedtrainError
 from ..io.formats import READ_FORMATS, load_vectors
 from ..plot import (DEFAULT_MAP_SEED, DEFAULT_MAP_WORDS, MAP_METHODS, check_plot_output,
                     plot_loss, plot_map, read_labels, read_words_file, require_matplotlib)
-from . import handle_errors, log, main, verbosity_options
+from .app import handle_errors, log, main, verbosity_options
 
 # Input suffixes left out of a default output name (text8.etm -> text8-loss.png).
 INPUT_SUFFIXES = (".gz", ".etm", ".vec", ".txt", ".bin", ".npy")

@@ -9,7 +9,7 @@ import click
 from ..evaluate import ANALOGY_METHODS, DEFAULT_RESTRICT_VOCAB, AnalogyResult, evaluate
 from ..io.formats import READ_FORMATS, load_vectors
 from ..vectors import UnknownWordError, Vectors
-from . import handle_errors, main, quiet, verbosity_options
+from .app import handle_errors, main, quiet, verbosity_options
 
 format_option = click.option(
     "--format", "format_", type=click.Choice(READ_FORMATS), default=None,

@@ -5,7 +5,7 @@ import click
 
 from ..plot import DEFAULT_MAP_SEED, MAP_METHODS
 from ..report import REPORT_MAP_METHOD, REPORT_MAP_WORDS, write_report
-from . import handle_errors, log, main, verbosity_options
+from .app import handle_errors, log, main, verbosity_options
 from .plot import default_output
 
 REPORT_OUTPUT_SUFFIX = "-report.html"

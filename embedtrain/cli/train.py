@@ -10,7 +10,7 @@ import click
 
 from ..config import MODEL_CONFIGS, option_fields
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
-from . import handle_errors, log, main, quiet, verbosity_options
+from .app import handle_errors, log, main, quiet, verbosity_options
 
 _COMPRESSED = (".gz", ".bz2", ".xz")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import handle_errors, log, main, verbosity_options
+from .app import handle_errors, log, main, verbosity_options
 
 
 def _load_vectors(path: str):

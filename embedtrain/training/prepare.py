@@ -78,9 +78,8 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
     """Run ``task`` through the runner with this run's executor, callbacks and
     checkpoints (resuming from ``options.resume_checkpoint`` when given, after checking
     it belongs to this data). Returns the runner's result; ``stats`` gain the history."""
-    from . import runner
     from .checkpoint import write_checkpoint
-    from .runner import RunState
+    from .runner import RunState, run
     from .executor import ThreadExecutor
 
     start = None
@@ -96,11 +95,11 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
     if options.checkpoint and config.checkpoint_every:
         path = options.checkpoint
 
-        def writer(state: "runner.RunState") -> None:
+        def writer(state: RunState) -> None:
             write_checkpoint(path, config, vocab, task.state_arrays(), state, fingerprint, stats)
 
     executor = options.executor or ThreadExecutor(config.worker_threads)
-    result = runner.run(task, executor, seed=config.seed, progress=options.progress,
+    result = run(task, executor, seed=config.seed, progress=options.progress,
                         callbacks=options.callbacks, checkpoint=writer,
                         checkpoint_every=config.checkpoint_every, start=start)
     stats["history"] = result.history
