@@ -30,6 +30,7 @@ from .errors import EmbedtrainError
 from .io.atomic import atomic_group
 from .io.archive import is_archive_of, read_archive, write_archive
 from .io.text import write_word2vec_text
+from .ngram_rows import NgramRows, compact_table
 from .subwords import SubwordTable, char_ngrams, subword_table
 from .vectors import FastTextVectors, Vectors
 from .vocab import Vocab
@@ -140,11 +141,17 @@ class Model:
         except EmbedtrainError as exc:
             raise EmbedtrainError(f"{damaged} (settings: {exc})") from None
         klass = model_class(kind)
-        problem = check_arrays(klass.expected_shapes(config, len(vocab)), arrays)
+        problem = klass.check_loaded_arrays(config, len(vocab), arrays)
         if problem:
             raise EmbedtrainError(f"{damaged} ({problem})")
         stats = meta.get("stats")
         return klass(config, vocab, arrays, stats if isinstance(stats, dict) else {})
+
+    @classmethod
+    def check_loaded_arrays(cls, config: CommonConfig, vocab_size: int,
+                            arrays: dict[str, np.ndarray]) -> str:
+        """What is wrong with the arrays read from a file ("" if nothing)."""
+        return check_arrays(cls.expected_shapes(config, vocab_size), arrays)
 
     @classmethod
     def expected_shapes(cls, config: CommonConfig, vocab_size: int) -> dict[str, tuple[int, ...]]:
@@ -186,8 +193,13 @@ def check_arrays(expected: dict[str, tuple[int, ...]], arrays: dict[str, np.ndar
 
 
 class FastTextModel(Model):
-    """A trained FastText model: ``arrays`` holds ``input_vectors`` [V + bucket, dim]
-    (word rows, then n-gram bucket rows) and ``output_vectors`` [V, dim].
+    """A trained FastText model: ``arrays`` holds ``input_vectors``, ``output_vectors``
+    [V, dim] and, in the compact layout embedtrain trains and writes,
+    ``ngram_buckets`` int32 [T]: ``input_vectors`` [V + T, dim] is then the word rows
+    followed by the rows of those buckets, the only ones training touched; every other
+    bucket row has its initial value, computed when a word needs it (ngram_rows.py).
+    Without ``ngram_buckets`` (files written before compact storage)
+    ``input_vectors`` is the full [V + bucket, dim] matrix.
 
     ``model["anyword"]`` works for words outside the vocabulary; PREFIX.vec holds the
     vocabulary words with the same vectors the model gives for them.
@@ -199,17 +211,34 @@ class FastTextModel(Model):
                  stats: dict[str, Any] | None = None):
         super().__init__(config, vocab, arrays, stats)
         rows = arrays["input_vectors"].shape[0]
-        expected = len(vocab) + config.subword_buckets
+        buckets = arrays.get("ngram_buckets")
+        expected = len(vocab) + (config.subword_buckets if buckets is None else len(buckets))
         if rows != expected:
             raise EmbedtrainError(f"FastText model has {rows:,} input rows; its vocabulary and "
-                                  f"--bucket call for {expected:,} (damaged model file?)")
+                                  f"n-gram buckets call for {expected:,} (damaged model file?)")
         self._table: SubwordTable | None = None
         self._word_matrix: np.ndarray | None = None
 
     @classmethod
-    def expected_shapes(cls, config: FastTextConfig, vocab_size: int) -> dict[str, tuple[int, ...]]:
-        return {"input_vectors": (vocab_size + config.subword_buckets, config.dim),
+    def expected_shapes(cls, config: FastTextConfig, vocab_size: int,
+                        stored_buckets: int | None = None) -> dict[str, tuple[int, ...]]:
+        ngram_rows = config.subword_buckets if stored_buckets is None else stored_buckets
+        return {"input_vectors": (vocab_size + ngram_rows, config.dim),
                 "output_vectors": (vocab_size, config.dim)}
+
+    @classmethod
+    def check_loaded_arrays(cls, config: FastTextConfig, vocab_size: int,
+                            arrays: dict[str, np.ndarray]) -> str:
+        if "ngram_buckets" not in arrays:  # the full layout
+            return check_arrays(cls.expected_shapes(config, vocab_size), arrays)
+        arrays = dict(arrays)
+        buckets = arrays.pop("ngram_buckets")
+        if buckets.dtype != np.int32 or buckets.ndim != 1:
+            return f"ngram_buckets holds {buckets.dtype} values of shape {buckets.shape}, not int32 [T]"
+        if len(buckets) and (buckets[0] < 0 or buckets[-1] >= config.subword_buckets
+                             or not (np.diff(buckets) > 0).all()):
+            return f"ngram_buckets is not an increasing list of buckets below {config.subword_buckets:,}"
+        return check_arrays(cls.expected_shapes(config, vocab_size, len(buckets)), arrays)
 
     @property
     def bucket(self) -> int:
@@ -217,17 +246,48 @@ class FastTextModel(Model):
 
     @property
     def input_vectors(self) -> np.ndarray:
+        """The stored input rows: [V + T, dim] (compact layout) or [V + bucket, dim]."""
         return self.arrays["input_vectors"]
 
     @property
     def output_vectors(self) -> np.ndarray:
         return self.arrays["output_vectors"]
 
+    @property
+    def ngram_buckets(self) -> np.ndarray | None:
+        """int32 [T]: the buckets whose rows are stored (None: all of them)."""
+        return self.arrays.get("ngram_buckets")
+
+    @property
+    def ngrams(self) -> NgramRows:
+        """Every n-gram bucket row, stored or computed (see ngram_rows.py)."""
+        return NgramRows(self.input_vectors, len(self.vocab), self.bucket, self.ngram_buckets,
+                         self.config.seed)
+
+    def input_rows(self, rows: np.ndarray) -> np.ndarray:
+        """float32 [n, dim]: rows of the full [V + bucket, dim] input matrix (word
+        rows below V, then bucket rows), stored or not."""
+        rows = np.asarray(rows, dtype=np.int64)
+        v = len(self.vocab)
+        out = np.empty((len(rows), self.config.dim), dtype=np.float32)
+        words = rows < v
+        out[words] = self.input_vectors[rows[words]]
+        out[~words] = self.ngrams.lookup(rows[~words] - v)
+        return out
+
+    def full_input_matrix(self) -> np.ndarray:
+        """float32 [V + bucket, dim]: the whole input matrix fastText would hold (all
+        bucket rows materialised: bucket x dim x 4 bytes)."""
+        return self.ngrams.full_rows(0, len(self.vocab) + self.bucket)
+
     def subword_table(self) -> SubwordTable:
-        """Each vocabulary word's input rows (own row, then n-gram rows)."""
+        """Each vocabulary word's rows of :attr:`input_vectors` (own row, then n-gram rows)."""
         if self._table is None:
             c = self.config
-            self._table = subword_table(self.vocab.words, c.minn, c.maxn, self.bucket)
+            table = subword_table(self.vocab.words, c.minn, c.maxn, self.bucket)
+            if self.ngram_buckets is not None:
+                table = compact_table(table, len(self.vocab), self.ngram_buckets)
+            self._table = table
         return self._table
 
     def word_matrix(self) -> np.ndarray:
@@ -244,7 +304,7 @@ class FastTextModel(Model):
     def make_vectors(self) -> FastTextVectors:
         c = self.config
         return FastTextVectors(self.vocab.words, self.word_matrix(), self.vocab.counts,
-                               self.input_vectors, c.minn, c.maxn, self.bucket)
+                               self.ngrams, c.minn, c.maxn, self.bucket)
 
     def subwords(self, word: str) -> list[str]:
         """The character n-grams that form ``word``'s vector (besides its own row when known)."""

@@ -203,25 +203,25 @@ class FastTextVectors(Vectors):
     """
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None,
-                 input_vectors: np.ndarray, minn: int, maxn: int, bucket: int):
+                 ngrams, minn: int, maxn: int, bucket: int):
+        """``ngrams``: the n-gram rows (an ngram_rows.NgramRows: ``lookup(buckets)``)."""
         super().__init__(words, vectors, counts)
-        self.input_vectors = input_vectors
+        self.ngrams = ngrams
         self.minn, self.maxn, self.bucket = minn, maxn, bucket
 
-    def ngram_rows(self, word: str) -> np.ndarray:
-        """int32: rows of the input matrix for the n-grams of ``word`` (fastText's order)."""
+    def ngram_buckets(self, word: str) -> np.ndarray:
+        """int32: the bucket of each n-gram of ``word`` (fastText's order)."""
         if self.maxn <= 0 or self.bucket <= 0:
             return np.zeros(0, dtype=np.int32)
-        from .subwords import subword_table  # numba: only for a FastText model's vectors
+        from .subwords import ngram_buckets  # numba: only for a FastText model's vectors
 
-        return subword_table([word], self.minn, self.maxn, self.bucket, row_base=len(self.words),
-                             with_word=False).rows
+        return ngram_buckets(word, self.minn, self.maxn, self.bucket)
 
     def vector_for_unknown(self, word: str) -> np.ndarray | None:
-        rows = self.ngram_rows(word)
-        if len(rows) == 0:
+        buckets = self.ngram_buckets(word)
+        if len(buckets) == 0:
             return None
-        return self.input_vectors[rows].mean(axis=0, dtype=np.float32)
+        return self.ngrams.lookup(buckets).mean(axis=0, dtype=np.float32)
 
     def has_vector(self, word: str) -> bool:
-        return word in self.index or len(self.ngram_rows(word)) > 0
+        return word in self.index or len(self.ngram_buckets(word)) > 0

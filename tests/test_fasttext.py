@@ -123,18 +123,25 @@ def _rows_by_hand(model, word):
 
 
 def test_model_layout(ft_model):
+    """Compact layout: the word rows, then the rows of the buckets the vocabulary's n-grams use."""
     v = len(ft_model.vocab)
     assert isinstance(ft_model, FastTextModel)
-    assert ft_model.input_vectors.shape == (v + SMALL["bucket"], SMALL["dim"])
+    c = ft_model.config
+    used = sorted({b for w in ft_model.vocab.words for b in
+                   (fnv1a_32(g.encode("utf-8")) % c.bucket for g in char_ngrams(w, c.minn, c.maxn))})
+    np.testing.assert_array_equal(ft_model.ngram_buckets, used)
+    assert 0 < len(used) < SMALL["bucket"]
+    assert ft_model.input_vectors.shape == (v + len(used), SMALL["dim"])
     assert ft_model.output_vectors.shape == (v, SMALL["dim"])
     assert ft_model.input_vectors.dtype == np.float32
+    assert ft_model.full_input_matrix().shape == (v + SMALL["bucket"], SMALL["dim"])
 
 
 @pytest.mark.parametrize("word", UNSEEN)
 def test_unseen_word_is_mean_of_its_ngram_rows(ft_model, word):
     assert word not in ft_model.vocab
     rows = _rows_by_hand(ft_model, word)
-    expected = ft_model.input_vectors[rows].mean(axis=0)
+    expected = ft_model.input_rows(rows).mean(axis=0)
     np.testing.assert_allclose(ft_model[word], expected, rtol=1e-5, atol=1e-7)
     assert ft_model.vectors.has_vector(word)
 
@@ -143,9 +150,9 @@ def test_unseen_word_is_mean_of_its_ngram_rows(ft_model, word):
 def test_known_word_is_mean_of_word_and_ngram_rows(ft_model, word):
     rows = _rows_by_hand(ft_model, word)
     assert rows[0] == ft_model.vocab.index[word]
-    np.testing.assert_allclose(ft_model[word], ft_model.input_vectors[rows].mean(axis=0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(ft_model[word], ft_model.input_rows(rows).mean(axis=0), rtol=1e-5, atol=1e-7)
     # the word's own row matters: it differs from the mean of its n-grams alone
-    assert not np.allclose(ft_model[word], ft_model.input_vectors[rows[1:]].mean(axis=0), atol=1e-6)
+    assert not np.allclose(ft_model[word], ft_model.input_rows(rows[1:]).mean(axis=0), atol=1e-6)
 
 
 def test_queries_work_for_unseen_words(ft_model):
@@ -168,8 +175,106 @@ def test_model_file_round_trip_keeps_ngrams(ft_model, ft_files):
     assert isinstance(loaded, FastTextModel)
     assert loaded.config == ft_model.config
     np.testing.assert_array_equal(loaded.input_vectors, ft_model.input_vectors)
+    np.testing.assert_array_equal(loaded.ngram_buckets, ft_model.ngram_buckets)
     for word in UNSEEN + ["king"]:
         np.testing.assert_array_equal(loaded[word], ft_model[word])
+
+
+def test_model_file_stores_only_touched_rows(ft_model, ft_files):
+    import zipfile
+
+    with zipfile.ZipFile(ft_files["etm"]) as zf:
+        stored = zf.getinfo("input_vectors.npy").file_size
+    rows = len(ft_model.vocab) + len(ft_model.ngram_buckets)
+    assert rows * SMALL["dim"] * 4 <= stored < rows * SMALL["dim"] * 4 + 1024  # + the .npy header
+    assert rows < len(ft_model.vocab) + SMALL["bucket"]
+
+
+def test_full_layout_model_file_still_loads(ft_model, tmp_path):
+    """A model written before compact storage (every bucket row, no ngram_buckets)."""
+    dense = FastTextModel(ft_model.config, ft_model.vocab,
+                          {"input_vectors": ft_model.full_input_matrix(),
+                           "output_vectors": ft_model.output_vectors}, ft_model.stats)
+    path = dense.save_model(tmp_path / "dense.etm")
+    loaded = Model.load(path)
+    assert loaded.ngram_buckets is None
+    assert loaded.input_vectors.shape[0] == len(ft_model.vocab) + SMALL["bucket"]
+    for word in UNSEEN + ["king", "the"]:
+        np.testing.assert_array_equal(loaded[word], ft_model[word])
+
+
+def test_damaged_ngram_buckets_are_refused(ft_model, tmp_path):
+    for bad in (ft_model.ngram_buckets[::-1].copy(), ft_model.ngram_buckets.astype(np.int64),
+                np.append(ft_model.ngram_buckets[:-1], SMALL["bucket"]).astype(np.int32)):
+        arrays = dict(ft_model.arrays, ngram_buckets=bad)
+        path = tmp_path / "bad.etm"
+        Model.save_model(type("M", (), {"kind": "fasttext", "config": ft_model.config, "arrays": arrays,
+                                        "stats": {}, "vocab": ft_model.vocab})(), path)
+        with pytest.raises(EmbedtrainError, match="ngram_buckets"):
+            Model.load(path)
+
+
+def test_unseen_words_match_a_fully_initialised_model(sample_corpus):
+    """Compact storage changes nothing: training on the full [V + bucket, dim] matrix
+    initialised by init_input_matrix (as before) gives the same trained rows, and every
+    unseen word the same vector, untouched bucket rows included."""
+    from embedtrain.ngram_rows import stored_row_ids
+    from embedtrain.training import fasttext as ft
+    from embedtrain.subwords import subword_table
+
+    settings = dict(SMALL, threads=1, epochs=1, bucket=200_000)  # most buckets unused
+    compact = embedtrain.train(sample_corpus, model="fasttext", **settings)
+    config, vocab = compact.config, compact.vocab
+    v = len(vocab)
+    full = {"input_vectors": ft.init_input_matrix(v + config.bucket, config.dim, config.seed, 2),
+            "output_vectors": np.zeros((v, config.dim), dtype=np.float32),
+            "output_hs": np.zeros((0, config.dim), dtype=np.float32)}
+    untouched = np.setdiff1d(np.arange(v, v + config.bucket), stored_row_ids(v, compact.ngram_buckets))
+    assert len(untouched) > 0
+    initial_untouched = full["input_vectors"][untouched].copy()
+    import gzip
+
+    with gzip.open(sample_corpus, "rt", encoding="utf-8") as f:
+        words = f.read().split()[:30000]
+    tokens = [vocab.index[w] for w in words if w in vocab.index]
+    tokens = [t for i, t in enumerate(tokens) for t in ((t, SENTENCE_END) if i % 500 == 499 else (t,))]
+    table = subword_table(vocab.words, config.minn, config.maxn, config.bucket)
+    task = ft.make_task(config, vocab, full, compact.stats["corpus_tokens"], table=table)
+    compact_again = {"input_vectors": ft.initial_stored_rows(v, compact.ngram_buckets, config.dim, config.seed),
+                     "output_vectors": np.zeros((v, config.dim), dtype=np.float32),
+                     "output_hs": np.zeros((0, config.dim), dtype=np.float32)}
+    task_c = ft.make_task(config, vocab, compact_again, compact.stats["corpus_tokens"])
+    chunk = np.array(tokens[:20000], dtype=np.int32)
+    state_a, state_b = np.array([7], dtype=np.uint64), np.array([7], dtype=np.uint64)
+    task.train_chunk(chunk, 0, len(chunk), state_a)
+    task_c.train_chunk(chunk, 0, len(chunk), state_b)
+    # the trained rows are bit for bit those of the full matrix; the others never moved
+    np.testing.assert_array_equal(compact_again["input_vectors"],
+                                  full["input_vectors"][stored_row_ids(v, compact.ngram_buckets)])
+    np.testing.assert_array_equal(full["input_vectors"][untouched], initial_untouched)
+    a = FastTextModel(config, vocab, {"input_vectors": full["input_vectors"],
+                                      "output_vectors": full["output_vectors"]})
+    b = FastTextModel(config, vocab, {"input_vectors": compact_again["input_vectors"],
+                                      "output_vectors": compact_again["output_vectors"],
+                                      "ngram_buckets": compact.ngram_buckets})
+    unseen = [w for w in UNSEEN + ["zzyzx", "qwertyuiop", "anarchismz"]]
+    hits_untouched = 0
+    for word in unseen:
+        np.testing.assert_array_equal(a[word], b[word], err_msg=word)
+        hits_untouched += int(np.isin(a.vectors.ngram_buckets(word), compact.ngram_buckets, invert=True).any())
+    assert hits_untouched > 0  # the comparison covers rows computed on demand
+    np.testing.assert_array_equal(a.word_matrix(), b.word_matrix())
+    np.testing.assert_array_equal(a.full_input_matrix(), b.full_input_matrix())
+
+
+def test_initial_rows_match_the_full_fill():
+    from embedtrain.ngram_rows import initial_rows
+    from embedtrain.training.fasttext import init_input_matrix
+
+    for dim, seed in ((10, 5), (7, 2**62 + 3)):
+        full = init_input_matrix(140_000, dim, seed=seed, threads=2)
+        ids = np.array([0, 1, 77, 65_535, 65_536, 65_537, 100_000, 139_999])
+        np.testing.assert_array_equal(initial_rows(ids, dim, seed), full[ids])
 
 
 def test_one_thread_is_reproducible(sample_corpus):
@@ -209,7 +314,7 @@ def test_bin_loaded_by_fasttext(ft_model, ft_files, tmp_path):
     for word in ["the", "king", "anarchism"] + UNSEEN:
         np.testing.assert_allclose(loaded.get_word_vector(word), ft_model[word], rtol=1e-5, atol=1e-6,
                                    err_msg=word)
-    np.testing.assert_array_equal(loaded.get_input_matrix(), ft_model.input_vectors)
+    np.testing.assert_array_equal(loaded.get_input_matrix(), ft_model.full_input_matrix())
     np.testing.assert_array_equal(loaded.get_output_matrix(), ft_model.output_vectors)
 
 
@@ -252,10 +357,14 @@ def test_memory_check(monkeypatch):
     import embedtrain.training.fasttext as ft
 
     monkeypatch.setattr(ft, "available_memory", lambda: 1_000_000_000)
-    check_memory(FastTextConfig(dim=100, bucket=2_000_000))  # 0.8 GB fits in 1 GB
-    with pytest.raises(EmbedtrainError, match="--bucket 2,000,000 needs 1.6 GB"):
-        check_memory(FastTextConfig(dim=200, bucket=2_000_000))
-    check_memory(FastTextConfig(dim=200, bucket=2_000_000, maxn=0))  # no bucket rows without subwords
+    # only the bucket rows the vocabulary uses are allocated: 2 M buckets need not fit
+    check_memory(FastTextConfig(dim=200, bucket=2_000_000))
+    check_memory(FastTextConfig(dim=100, bucket=2_000_000), 50_000, 2_000_000)  # 0.84 GB fits in 1 GB
+    with pytest.raises(EmbedtrainError, match="need 1.7 GB .50,000 words and 2,000,000 n-gram rows"):
+        check_memory(FastTextConfig(dim=200, bucket=2_000_000), 50_000, 2_000_000)
+    check_memory(FastTextConfig(dim=200, bucket=2_000_000), 50_000, 300_000)
+    with pytest.raises(EmbedtrainError, match="int32 limit"):
+        check_memory(FastTextConfig(dim=10, bucket=2**31 - 10), 50)
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -304,7 +413,7 @@ def test_cli_vectors_missing_model(tmp_path):
     (["--minn", "0"], "--minn must be at least 1"),
     (["--bucket", "0"], "--bucket 0 leaves no room for subwords"),
     (["--bucket", "3000000000"], "--bucket must be at most"),
-    (["--bucket", "2000000000"], "of memory is available; use a smaller --bucket"),
+    (["--bucket", "2147483000", "-q"], "(fastText's int32 limit); use a smaller --bucket"),
 ])
 def test_bad_input_is_one_line(small_corpus, tmp_path, args, message):
     result = run("train", small_corpus, "--model", "fasttext", "-o", tmp_path / "out", *args)

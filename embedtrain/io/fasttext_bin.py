@@ -72,7 +72,8 @@ def write_fasttext_bin(model, path: str | os.PathLike) -> Path:
     for w, b in zip(words, encoded):
         if b"\0" in b:
             raise EmbedtrainError(f"word {w!r} contains a NUL byte, which fastText's format cannot hold")
-    input_vectors = np.ascontiguousarray(model.input_vectors, dtype=np.float32)
+    ngrams = model.ngrams
+    input_rows = len(words) + model.bucket
     output_vectors = np.ascontiguousarray(model.output_vectors, dtype=np.float32)
     ntokens = int(model.stats.get("corpus_tokens") or model.vocab.total_words)
 
@@ -87,7 +88,11 @@ def write_fasttext_bin(model, path: str | os.PathLike) -> Path:
         out.write(header)
         out.write(entries)
         out.write(struct.pack("<?", False))
-        _write_matrix(out, input_vectors)
+        # the full matrix, bucket rows that training never touched included
+        out.write(struct.pack("<2q", input_rows, config.dim))
+        for start in range(0, input_rows, WRITE_BLOCK_ROWS):
+            block = ngrams.full_rows(start, min(start + WRITE_BLOCK_ROWS, input_rows))
+            out.write(block.astype("<f4", copy=False).tobytes())
         out.write(struct.pack("<?", False))
         _write_matrix(out, output_vectors)
     return Path(path)
@@ -133,6 +138,7 @@ class _Cursor:
 def read_fasttext_bin(path: str | os.PathLike):
     """The word vectors of a fastText ``.bin`` model (a FastTextVectors): vocabulary words
     as fastText's getWordVector gives them, and any other word from its n-grams."""
+    from ..ngram_rows import NgramRows
     from ..vectors import FastTextVectors, finite_rows
 
     p = Path(path)
@@ -178,7 +184,8 @@ def read_fasttext_bin(path: str | os.PathLike):
 
     subword_rows = bucket if maxn > 0 else 0
     matrix = _word_vectors(words, input_vectors, minn, maxn, subword_rows)
-    return FastTextVectors(words, matrix, counts, input_vectors, minn, maxn, subword_rows)
+    return FastTextVectors(words, matrix, counts, NgramRows(input_vectors, nwords, subword_rows, None, 0),
+                           minn, maxn, subword_rows)
 
 
 def _read_entries(cur: _Cursor, size: int, nwords: int) -> tuple[list[str], np.ndarray]:

@@ -87,3 +87,33 @@ def uniform_fill(matrix, first_row, last_row, low, high, seed):
         if dim % 2:
             state, bits = next_state(state)
             matrix[r, dim - 1] = lowf + scale * np.float32(bits >> np.uint64(40))
+
+
+@njit(**KERNEL_OPTIONS)
+def uniform_rows(out, row_ids, block_rows, low, high, seed):
+    """out[i] = row ``row_ids[i]`` of the matrix that :func:`uniform_fill` writes when
+    each block of ``block_rows`` rows starting at ``first`` is filled with the seed
+    ``next_state(seed * GOLDEN_GAMMA + first)`` (training/fasttext.init_input_matrix),
+    computed for that row alone: SplitMix64's state after n draws is the starting
+    state plus n * GOLDEN_GAMMA, so a row's draws start in O(1).
+
+    out float32 [n, dim], written; row_ids int64 [n]; seed uint64.
+    """
+    dim = out.shape[1]
+    draws_per_row = np.uint64((dim + 1) // 2)
+    scale = np.float32((high - low) / (1 << 24))
+    lowf = np.float32(low)
+    mask = np.uint64(0xFFFFFF)
+    useed = np.uint64(seed)
+    for i in range(row_ids.shape[0]):
+        r = row_ids[i]
+        first = (r // block_rows) * block_rows
+        _, block_seed = next_state(useed * GOLDEN_GAMMA + np.uint64(first))
+        state = block_seed + np.uint64(r - first) * draws_per_row * GOLDEN_GAMMA
+        for k in range(0, dim - 1, 2):
+            state, bits = next_state(state)
+            out[i, k] = lowf + scale * np.float32(bits >> np.uint64(40))
+            out[i, k + 1] = lowf + scale * np.float32((bits >> np.uint64(8)) & mask)
+        if dim % 2:
+            state, bits = next_state(state)
+            out[i, dim - 1] = lowf + scale * np.float32(bits >> np.uint64(40))

@@ -8,10 +8,12 @@ rows 0..V-1 for the vocabulary words and row V + b for n-gram bucket b, and
 mean of its rows (subwords.py lists them). With ``--maxn 0`` there are no n-grams
 and no bucket rows (fastText sets bucket to 0 then, too).
 
-Memory: the bucket rows take bucket x dim x 4 bytes (2,000,000 x 100 x 4 = 800 MB at
-the defaults) for the whole run, and the model file (.etm) holds them too.
-:func:`check_memory` compares that with the memory available before anything is
-read or allocated; ``--bucket`` shrinks it (rare n-grams then share rows).
+Memory: the full bucket rows would take bucket x dim x 4 bytes (2,000,000 x 100 x 4
+= 800 MB at the defaults), but training touches only the buckets that vocabulary
+words' n-grams use, so only those are allocated, trained and stored (the compact
+layout of ngram_rows.py; about 330,000 rows on text8); the other rows keep their
+initial values, which the model computes on demand. :func:`check_memory` compares
+the matrices with the memory available before they are allocated.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import numpy as np
 from ..config import FastTextConfig
 from ..errors import EmbedtrainError
 from ..models import FastTextModel
+from ..ngram_rows import INIT_BLOCK_ROWS, compact_table, initial_rows, stored_row_ids, used_buckets
 from ..subwords import subword_table
 from ..kernels import sgns as kernels
 from ..kernels.common import FASTTEXT_LR_FLOOR, FASTTEXT_LR_OFFSET
@@ -39,7 +42,6 @@ log = logging.getLogger("embedtrain")
 
 FLOAT_BYTES = 4
 INT32_ROWS = 2**31 - 1            # rows are indexed with int32, as in fastText
-INIT_BLOCK_ROWS = 65_536          # rows per job when filling the input matrix
 # Leave this much of the available memory to the rest of the process (corpus
 # buffers, vocabulary, Python) when judging whether the matrices fit.
 MEMORY_HEADROOM = 0.9
@@ -79,24 +81,30 @@ def available_memory() -> int | None:
     return min(candidates) if candidates else None
 
 
-def matrix_bytes(config: FastTextConfig, vocab_size: int = 0) -> int:
-    """Bytes of the input (words + buckets) and output matrices."""
-    return (2 * vocab_size + config.subword_buckets) * config.dim * FLOAT_BYTES
+def matrix_bytes(config: FastTextConfig, vocab_size: int = 0, ngram_rows: int | None = None) -> int:
+    """Bytes of the input (words + n-gram rows; all buckets unless ``ngram_rows`` is
+    given) and output matrices."""
+    rows = config.subword_buckets if ngram_rows is None else ngram_rows
+    return (2 * vocab_size + rows) * config.dim * FLOAT_BYTES
 
 
-def check_memory(config: FastTextConfig, vocab_size: int = 0) -> None:
-    """Fail with a clear message, before allocating, when the matrices cannot fit."""
+def check_memory(config: FastTextConfig, vocab_size: int = 0, ngram_rows: int | None = None) -> None:
+    """Fail with a clear message, before allocating, when the matrices cannot fit
+    (``ngram_rows``: the bucket rows training uses; without it only the row limit is
+    checked, since how many buckets the vocabulary uses is not known yet)."""
     bucket = config.subword_buckets
     if vocab_size + bucket > INT32_ROWS:
         raise EmbedtrainError(f"--bucket {bucket:,} plus {vocab_size:,} words exceeds {INT32_ROWS:,} "
                               "rows (fastText's int32 limit); use a smaller --bucket")
-    needed = matrix_bytes(config, vocab_size)
+    if ngram_rows is None:
+        return
+    needed = matrix_bytes(config, vocab_size, ngram_rows)
     available = available_memory()
     if available is not None and needed > MEMORY_HEADROOM * available:
         raise EmbedtrainError(
-            f"--bucket {bucket:,} needs {needed / 1e9:,.1f} GB for the n-gram matrix (bucket x dim x 4 "
-            f"bytes) but only {available / 1e9:,.1f} GB of memory is available; use a smaller "
-            "--bucket or --dim")
+            f"the FastText matrices need {needed / 1e9:,.1f} GB ({vocab_size:,} words and {ngram_rows:,} "
+            f"n-gram rows x dim x 4 bytes) but only {available / 1e9:,.1f} GB of memory is available; "
+            "use a smaller --bucket or --dim")
 
 
 # --------------------------------------------------------------------------- training
@@ -114,7 +122,9 @@ def discard_keep_prob(counts: np.ndarray, sample: float, corpus_tokens: int) -> 
 def init_input_matrix(rows: int, dim: int, seed: int, threads: int) -> np.ndarray:
     """float32 [rows, dim], uniform in [-1/dim, 1/dim) like fastText's input matrix
     (DenseMatrix::uniform), filled in blocks on ``threads`` threads. The values
-    depend on the seed only, not on the thread count."""
+    depend on the seed only, not on the thread count. Training allocates only the
+    rows it uses (:func:`initial_stored_rows`, same values); this full matrix is what
+    those values are defined by, and what tests compare with."""
     from ..kernels.rng import MASK_64, next_state_py, uniform_fill
 
     try:
@@ -134,11 +144,29 @@ def init_input_matrix(rows: int, dim: int, seed: int, threads: int) -> np.ndarra
     return matrix
 
 
+def initial_stored_rows(vocab_size: int, buckets: np.ndarray, dim: int, seed: int) -> np.ndarray:
+    """float32 [V + T, dim]: the compact input matrix (word rows, then the rows of
+    ``buckets``) with the values :func:`init_input_matrix` gives those rows."""
+    try:
+        return initial_rows(stored_row_ids(vocab_size, buckets), dim, seed)
+    except MemoryError:
+        raise EmbedtrainError(f"out of memory allocating the {vocab_size + len(buckets):,} x {dim} input "
+                              "matrix; use a smaller --bucket or --dim") from None
+
+
+def training_table(config: FastTextConfig, vocab: Vocab):
+    """(each word's rows in the compact layout, the buckets used int32 [T])."""
+    full = subword_table(vocab.words, config.minn, config.maxn, config.subword_buckets)
+    buckets = used_buckets(full, len(vocab))
+    return compact_table(full, len(vocab), buckets), buckets
+
+
 def make_task(config: FastTextConfig, vocab: Vocab, arrays: dict[str, np.ndarray], corpus_tokens: int,
               stream=None, table=None) -> SgnsTask:
-    """The kernel's view of a FastText model: each word's own row plus its n-gram rows."""
+    """The kernel's view of a FastText model: each word's own row plus its n-gram rows
+    (``table``: in the layout of ``arrays["input_vectors"]``; default the compact one)."""
     if table is None:
-        table = subword_table(vocab.words, config.minn, config.maxn, config.subword_buckets)
+        table, _ = training_table(config, vocab)
     return SgnsTask("fasttext", config, vocab, arrays,
                     arch=kernels.SKIPGRAM_CENTRE if config.arch == "skipgram" else kernels.CBOW,
                     rows=(table.offsets, table.rows),
@@ -153,18 +181,19 @@ def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) 
     vocab, stream, stats = prepare_corpus(corpus, config, options)
     with stream:
         v, dim = len(vocab), config.dim
-        check_memory(config, v)
         bucket = config.subword_buckets
-        table = subword_table(vocab.words, config.minn, config.maxn, bucket)
-        log.info("input matrix: %s word rows + %s n-gram rows x %d (%.0f MB); %.1f rows per word",
-                 f"{v:,}", f"{bucket:,}", dim, (v + bucket) * dim * FLOAT_BYTES / 1e6,
-                 len(table.rows) / max(v, 1))
+        table, buckets = training_table(config, vocab)
+        check_memory(config, v, len(buckets))
+        log.info("input matrix: %s word rows + %s of %s n-gram rows x %d (%.0f MB); %.1f rows per word",
+                 f"{v:,}", f"{len(buckets):,}", f"{bucket:,}", dim,
+                 (v + len(buckets)) * dim * FLOAT_BYTES / 1e6, len(table.rows) / max(v, 1))
         if options.resume_checkpoint is not None:
-            arrays = writable_copy(options.resume_checkpoint.arrays)
+            arrays = resumed_arrays(options.resume_checkpoint, v, buckets)
         else:
-            arrays = {"input_vectors": init_input_matrix(v + bucket, dim, config.seed, config.worker_threads),
+            arrays = {"input_vectors": initial_stored_rows(v, buckets, dim, config.seed),
                       "output_vectors": np.zeros((v, dim), dtype=np.float32),
-                      "output_hs": np.zeros((0, dim), dtype=np.float32)}
+                      "output_hs": np.zeros((0, dim), dtype=np.float32),
+                      "ngram_buckets": buckets}
         task = make_task(config, vocab, arrays, stats["corpus_tokens"], stream, table)
         result = drive(task, config, options, vocab, stats, stream_fingerprint(stream))
     check_finite("fasttext", arrays["output_vectors"])
@@ -172,9 +201,27 @@ def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) 
     stats.update(words_trained=total_words, train_seconds=round(result.seconds, 3),
                  words_per_second=round(total_words / max(result.seconds, 1e-9)),
                  subword_rows=int(len(table.rows)))
+    stats["ngram_rows_stored"] = int(len(buckets))
     model = FastTextModel(config, vocab, {"input_vectors": arrays["input_vectors"],
-                                          "output_vectors": arrays["output_vectors"]}, stats)
+                                          "output_vectors": arrays["output_vectors"],
+                                          "ngram_buckets": buckets}, stats)
     model._table = table
     check_finite("fasttext", model.word_matrix())
     log.debug(summary_line(model))
     return model
+
+
+def resumed_arrays(checkpoint, vocab_size: int, buckets: np.ndarray) -> dict[str, np.ndarray]:
+    """A checkpoint's arrays in the compact layout (a checkpoint written before compact
+    storage holds every bucket row: keep the used ones)."""
+    arrays = writable_copy(checkpoint.arrays)
+    stored = arrays.get("ngram_buckets")
+    if stored is None and arrays["input_vectors"].shape[0] == vocab_size + checkpoint.config.subword_buckets:
+        arrays["input_vectors"] = np.ascontiguousarray(
+            arrays["input_vectors"][stored_row_ids(vocab_size, buckets)])
+    elif stored is None or not np.array_equal(stored, buckets) or \
+            arrays["input_vectors"].shape[0] != vocab_size + len(buckets):
+        raise EmbedtrainError(f"{checkpoint.path}: damaged checkpoint file (its n-gram rows do not "
+                              "match the vocabulary's n-grams)")
+    arrays["ngram_buckets"] = buckets
+    return arrays
