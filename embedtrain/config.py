@@ -37,6 +37,7 @@ NS_EXPONENT_RANGE = (-1.0, 1.0)
 MAX_X_MAX = 1e12
 MAX_ALPHA = 10.0
 MAX_MEMORY_GB = 1e6
+MAX_INIT_BOUND = 100.0
 # name: (low, high or None, low_is_exclusive). Model-specific rules stay in __post_init__.
 LIMITS: dict[str, tuple[float, float | None, bool]] = {
     "dim": (1, MAX_DIM, False),
@@ -58,6 +59,8 @@ LIMITS: dict[str, tuple[float, float | None, bool]] = {
     "minn": (0, MAX_NGRAM, False),
     "maxn": (0, MAX_NGRAM, False),
     "bucket": (0, INT32_MAX, False),
+    "init_bound": (0.0, MAX_INIT_BOUND, True),
+    "epoch_decay": (0.0, 1.0, True),
 }
 
 
@@ -124,6 +127,18 @@ class SkipGramConfig(CommonConfig):
     shuffle_lines: bool = _opt(
         False, "Shuffle the words of each line every epoch (baskets whose order means nothing).",
         flag=True)
+    # Skip-gram's defaults follow gensim 4 (which scores higher on similarity sets than
+    # word2vec.c; README, "Skip-gram quality"): --init-bound 0.5 --epoch-decay 1 give
+    # word2vec.c's numerics.
+    init_bound: float = _opt(1.0, "Input vectors start uniform in [-B/dim, B/dim) for this B "
+                                  "(word2vec.c: 0.5; gensim 4: 1).")
+    epoch_decay: float = _opt(
+        0.5, "Learning-rate decay within each epoch, as a fraction of the linear schedule's: each "
+             "epoch starts where word2vec.c's linear schedule stands and falls this fraction of "
+             "an epoch's share (1: word2vec.c; 0.5: gensim's corpus_file mode with 2 workers).")
+    shared_negatives: bool = _opt(
+        False, "Skip-gram: one set of negatives per centre word, shared by its whole window "
+               "(pWord2Vec's HogBatch).", flag=True)
 
     model = "skipgram"
     MIN_WINDOW = 0
@@ -136,6 +151,9 @@ class SkipGramConfig(CommonConfig):
         super().__post_init__()
         if not self.hs and self.negative == 0:
             raise ConfigError("--negative 0 needs --hs (otherwise there is nothing to train)")
+        if self.shared_negatives and (self.model != "skipgram" or self.hs):
+            raise ConfigError("--shared-negatives applies to --model skipgram with negative sampling "
+                              "alone (not --hs)")
 
 
 @dataclass(frozen=True)
@@ -143,6 +161,13 @@ class CBOWConfig(SkipGramConfig):
     """word2vec continuous bag of words, mean of the context vectors."""
 
     lr: float = _opt(0.05, "Initial learning rate.")
+    # CBOW keeps word2vec.c's numerics (measured ahead of gensim's CBOW already)
+    init_bound: float = _opt(0.5, "Input vectors start uniform in [-B/dim, B/dim) for this B "
+                                  "(word2vec.c: 0.5; gensim 4: 1).")
+    epoch_decay: float = _opt(
+        1.0, "Learning-rate decay within each epoch, as a fraction of the linear schedule's: each "
+             "epoch starts where word2vec.c's linear schedule stands and falls this fraction of "
+             "an epoch's share (1: word2vec.c; 0.5: gensim's corpus_file mode with 2 workers).")
 
     model = "cbow"
 

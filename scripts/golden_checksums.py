@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN_FILE = ROOT / "tests" / "golden_checksums.json"
 RUNS = {
     "skipgram": dict(model="skipgram"),
+    # word2vec.c's numerics (the skip-gram default before issue 14): the old "skipgram" bytes
+    "skipgram_w2v_c": dict(model="skipgram", init_bound=0.5, epoch_decay=1.0),
+    "skipgram_shared": dict(model="skipgram", shared_negatives=True),
     "cbow": dict(model="cbow"),
     "skipgram_hs": dict(model="skipgram", hs=True),
     "cbow_hs_ns": dict(model="cbow", hs=True, negative=3),

@@ -87,7 +87,28 @@ def train_sentence(arch, sentence, inp, out, out_hs, keep_prob, noise_prob, nois
     for i, centre in enumerate(kept):
         reach = window - rng.below(rng.bits(), window)
         context = [kept[j] for j in range(max(0, i - reach), min(len(kept), i + reach + 1)) if j != i]
-        if arch == "skipgram":
+        if arch == "skipgram_shared":
+            # pWord2Vec's HogBatch: one set of noise words for the centre's whole window;
+            # each context row is updated after its scores, the output rows at the end
+            if not context:
+                continue  # (the kernel skips such positions before drawing)
+            targets = [(centre, 1.0)] + [(_draw_noise(rng, noise_prob, noise_alias), 0.0)
+                                         for _ in range(negative)]
+            targets = [t for d, t in enumerate(targets) if d == 0 or t[0] != centre]
+            out_grad = [np.zeros(inp.shape[1]) for _ in targets]
+            for c in context:
+                h = inp[c].copy()
+                grad = np.zeros_like(h)
+                for (word, label), og in zip(targets, out_grad):
+                    f = float(h @ out[word])
+                    sig = 1.0 if f >= MAX_EXP else 0.0 if f <= -MAX_EXP else sigmoid(f)
+                    g = (label - sig) * lr
+                    grad += g * out[word]
+                    og += g * h
+                inp[c] += grad
+            for (word, _), og in zip(targets, out_grad):
+                out[word] += og
+        elif arch == "skipgram":
             for c in context:
                 h = inp[c].copy()
                 grad = np.zeros_like(h)

@@ -20,7 +20,8 @@ def word2vec_chunk(arch, tokens, inp, out, out_hs, keep, noise, tree, window, ne
     """The word2vec kernel as the word2vec driver calls it (one row per word)."""
     sig, logsig = c.sigmoid_tables()
     tables = (keep, noise.prob, noise.alias, tree.offsets, tree.codes, tree.points, sig, logsig)
-    params = (sgns.SKIPGRAM if arch == "skipgram" else sgns.CBOW, window, negative, use_hs, False,
+    code = {"skipgram": sgns.SKIPGRAM, "skipgram_shared": sgns.SKIPGRAM_SHARED, "cbow": sgns.CBOW}[arch]
+    params = (code, window, negative, use_hs, False,
               lr, c.WORD2VEC_LR_FLOOR, c.WORD2VEC_LR_OFFSET, words_done, total)
     return sgns.train_chunk(tokens, (inp, out, out_hs), rows or identity_rows(len(keep)), tables,
                             params, state)
@@ -67,6 +68,35 @@ def test_kernel_step_matches_reference(arch, negative, use_hs, sample):
         # the kernel reads the sigmoid from word2vec's 1000-entry table: 0.5% tolerance
         np.testing.assert_allclose(change, ref_change, rtol=0, atol=5e-3 * np.abs(ref_change).max() + 1e-6,
                                    err_msg=f"{arch} {name}")
+
+
+@pytest.mark.parametrize("sample", [0.0, 0.05])
+@pytest.mark.parametrize("negative", [1, 3])
+def test_shared_negative_kernel_step_matches_reference(sample, negative):
+    """SKIPGRAM_SHARED (pWord2Vec's HogBatch) against its plain-numpy reference."""
+    vocab, inp, out, out_hs = _setup(seed=77 + negative)
+    keep, noise, tree = vocab.keep_prob(sample), vocab.noise_sampler(0.75), HuffmanTree.empty(len(vocab))
+    lr, window, state0 = 0.4, 3, 987654321
+    tokens = np.append(np.tile(SENTENCE, 2), np.int32(SENTENCE_END))
+    ref = [a.astype(np.float64) for a in (inp, out, out_hs[:0])]
+    ref_state = train_sentence("skipgram_shared", tokens[:-1], *ref, keep, noise.prob, noise.alias, tree,
+                               window, negative, False, lr, state0)
+    got = [a.copy() for a in (inp, out, out_hs[:0])]
+    rng_state = np.array([state0], dtype=np.uint64)
+    words, loss, examples = word2vec_chunk("skipgram_shared", tokens, *got, keep, noise, tree, window,
+                                           negative, False, lr, 0, 10**12, rng_state)
+    assert words == len(tokens) - 1 and examples > 0 and np.isfinite(loss) and loss > 0
+    assert int(rng_state[0]) == ref_state  # one draw per window for the window, negative per centre
+    for name, before, after, expected in zip(("input", "output"), (inp, out), got, ref):
+        change, ref_change = after - before, expected - before
+        assert np.abs(ref_change).max() > 1e-3, f"reference made no {name} update"
+        np.testing.assert_allclose(change, ref_change, rtol=0, atol=5e-3 * np.abs(ref_change).max() + 1e-6,
+                                   err_msg=name)
+    # and it is not the per-pair kernel
+    per_pair = [a.copy() for a in (inp, out, out_hs[:0])]
+    word2vec_chunk("skipgram", tokens, *per_pair, keep, noise, tree, window, negative, False, lr, 0,
+                   10**12, np.array([state0], dtype=np.uint64))
+    assert not np.allclose(per_pair[1], got[1], atol=1e-3)
 
 
 def test_learning_rate_decays_linearly_to_floor():
@@ -167,3 +197,42 @@ def test_nan_weights_give_a_nan_loss_not_a_crash(arch, negative, use_hs):
                                     noise, tree, 3, negative, use_hs, 0.1, 0, 100, state)
     assert words == len(SENTENCE) and np.isnan(loss)
     assert np.isfinite(out).all() and np.isfinite(out_hs).all()  # NaN never reached a table index
+
+
+def test_epoch_decay_schedule_starts_each_epoch_on_the_linear_one(monkeypatch):
+    """--epoch-decay 0.5 (gensim's corpus_file schedule at 2 workers): each epoch starts where
+    the linear schedule stands and falls half an epoch's share; the kernel sees the same rate."""
+    from types import SimpleNamespace
+
+    from embedtrain.config import make_config
+    from embedtrain.training import word2vec
+
+    vocab = Vocab(WORDS, COUNTS)
+    captured = []
+    monkeypatch.setattr(sgns, "train_chunk", lambda tokens, w, r, t, params, s: captured.append(params))
+    for decay in (1.0, 0.5):
+        config = make_config("skipgram", epochs=4, epoch_decay=decay, lr=0.1)
+        task = word2vec.make_task(config, vocab, word2vec.initial_arrays(config, len(vocab)))
+        task.units_per_epoch, task.epochs = 1000, 4
+        task.stream = SimpleNamespace(chunk_words=np.array([0, 600]), chunk=lambda job: None)
+        for units, linear_frac in ((0, 0.0), (1000, 0.25), (3000, 0.75)):
+            assert task.lr_at(units) == pytest.approx(0.1 * (1 - units / 4001))  # epoch starts
+        mid = task.lr_at(1600)  # 60% into epoch 2
+        assert mid == pytest.approx(0.1 * (1 - (1000 + decay * 600) / 4001))
+        captured.clear()
+        task.run_job(1, 1, np.array([1], dtype=np.uint64))
+        *_, lr_start, floor, offset, done, total = captured[0]
+        assert c.learning_rate(lr_start, floor, offset, done, total) == pytest.approx(mid, rel=1e-6)
+        # and 300 words further into the chunk, the kernel's rate falls decay x 300 words' worth
+        assert c.learning_rate(lr_start, floor, offset, done + 300, total) == pytest.approx(
+            0.1 * (1 - (1000 + decay * 900) / 4001), rel=1e-6)
+    assert task.lr_at(4000) == pytest.approx(0.1 * (1 - 3500 / 4001))  # gensim never reaches the floor
+
+
+def test_init_bound_scales_the_initial_vectors():
+    from embedtrain.training.word2vec import init_input_vectors
+
+    a = init_input_vectors(500, 10, seed=3)
+    b = init_input_vectors(500, 10, seed=3, bound=1.0)
+    np.testing.assert_array_equal(b, 2 * a)
+    assert a.max() < 0.05 and a.min() >= -0.05 and b.max() > 0.09

@@ -73,6 +73,31 @@ def ns_update(h, output_vectors, target, negative, lr, noise_prob, noise_alias,
 
 
 @njit(**HELPER_OPTIONS)
+def draw_noise(state, noise_prob, noise_alias):
+    """One noise word from the alias table. Returns (state, word)."""
+    state, bits = next_state(state)
+    word = below(bits, noise_prob.shape[0])
+    if fraction(bits) >= noise_prob[word]:
+        word = noise_alias[word]
+    return state, word
+
+
+@njit(**HELPER_OPTIONS)
+def logistic(f, label, sigmoid_table, log_sigmoid_table):
+    """(sigmoid(f) as ns_update reads it, this example's loss) for a dot product f and
+    a label 1 or 0; sigmoid is NaN when f is (the weights diverged)."""
+    if f >= MAX_EXP:
+        return np.float32(1.0), -(log_sigmoid_table[SIGMOID_TABLE_SIZE] if label > 0 else -MAX_EXP)
+    if f <= -MAX_EXP:
+        return np.float32(0.0), -(-MAX_EXP if label > 0 else log_sigmoid_table[SIGMOID_TABLE_SIZE])
+    if f == f:
+        i = table_index(f)
+        return sigmoid_table[i], -(log_sigmoid_table[i] if label > 0
+                                   else log_sigmoid_table[SIGMOID_TABLE_SIZE - i])
+    return np.float32(np.nan), np.nan
+
+
+@njit(**HELPER_OPTIONS)
 def hs_update(h, output_hs, target, lr, hs_offsets, hs_codes, hs_points, grad,
               sigmoid_table, log_sigmoid_table):
     """Hierarchical softmax for one example: walk the target's Huffman path.

@@ -9,12 +9,22 @@ unsupervised models; a row listed twice is updated twice). Around that:
 
 - one sentence loop (:func:`train_chunk`): sentence ends, the learning-rate
   schedule, subsampling, optional shuffling, the context window;
-- three context loops, chosen by ``arch``:
+- four context loops, chosen by ``arch``:
   ``SKIPGRAM`` (word2vec.c: each context word's rows predict the centre word),
+  ``SKIPGRAM_SHARED`` (the same pairs, with one set of negatives per centre word
+  shared by its whole window: pWord2Vec's HogBatch, Ji et al. 2016),
   ``SKIPGRAM_CENTRE`` (fastText: the centre word's rows predict each context word),
   ``CBOW`` (the mean of all rows of all context words predicts the centre word);
 - two losses (kernels/losses.py): negative sampling and hierarchical softmax,
   either or both.
+
+``SKIPGRAM_SHARED`` (negative sampling only) draws ``negative`` noise words once per
+centre word. Each context word in turn scores its rows' mean against the centre and
+those noise words, and its input rows are updated at once; the output rows (the
+centre's and the noise words') stay as they were for the whole window and take the
+summed gradient at its end. So a window touches c input rows and negative + 1 output
+rows instead of c x (negative + 2), and its products are small matrix products (the
+output rows stay in L1). tests/reference.py has the plain-numpy version.
 
 ``SKIPGRAM_CENTRE`` computes the centre's representation once per position, not
 once per pair as fastText does: after each pair it moves the representation by
@@ -32,14 +42,16 @@ from numba import njit
 
 from .common import (context_window, learning_rate, sentence_end, shuffle_sentence,
                      subsample)
-from .losses import hs_update, ns_update
+from .losses import draw_noise, hs_update, logistic, ns_update
 from .options import KERNEL_OPTIONS
+from .memory import CACHE_LINE_FLOATS, prefetch
 from .rows import add_to_rows, mean_of_rows, prefetch_rows
 
 # arch: which context loop.
 SKIPGRAM = 0          # word2vec.c's pairing: the context word's input predicts the centre
 SKIPGRAM_CENTRE = 1   # fastText's pairing: the centre word's input predicts each context word
 CBOW = 2
+SKIPGRAM_SHARED = 3   # SKIPGRAM with one set of negatives per centre word (negative sampling only)
 
 
 @njit(**KERNEL_OPTIONS)
@@ -79,6 +91,7 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
     grad = np.zeros(dim, dtype=np.float32)
     total_grad = np.zeros(dim, dtype=np.float32)
     noise_words = np.empty(negative + 1, dtype=np.int64)
+    shared_grad = np.zeros((negative + 1, dim), dtype=np.float32)
     words_seen = 0
     loss = 0.0
     examples = 0
@@ -123,6 +136,56 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
                     else:
                         add_to_rows(input_vectors, row_ids, r0, r1, grad)
                     examples += 1
+            elif arch == SKIPGRAM_SHARED:
+                # one set of noise words for the window; output rows updated at its end
+                noise_words[0] = centre
+                for d in range(1, negative + 1):
+                    state, word = draw_noise(state, noise_prob, noise_alias)
+                    noise_words[d] = word
+                    for k in range(0, dim, CACHE_LINE_FLOATS):
+                        prefetch(output_vectors, (word, k))
+                shared_grad[:, :] = 0.0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    context = sentence[j]
+                    if one_row:
+                        r0 = context
+                        h = input_vectors[context]
+                    else:
+                        r0 = row_offsets[context]
+                        r1 = row_offsets[context + 1]
+                        mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                        h = hidden
+                    grad[:] = 0.0
+                    for d in range(negative + 1):
+                        word = noise_words[d]
+                        label = np.float32(1.0)
+                        if d > 0:
+                            if word == centre:
+                                continue
+                            label = np.float32(0.0)
+                        f = np.float32(0.0)
+                        for k in range(dim):
+                            f += h[k] * output_vectors[word, k]
+                        sig, part = logistic(f, label, sigmoid, log_sigmoid)
+                        loss += part
+                        if sig != sig:  # NaN: diverged
+                            continue
+                        g = (label - sig) * lr
+                        for k in range(dim):
+                            grad[k] += g * output_vectors[word, k]
+                            shared_grad[d, k] += g * h[k]
+                    if one_row:
+                        for k in range(dim):
+                            input_vectors[context, k] += grad[k]
+                    else:
+                        add_to_rows(input_vectors, row_ids, r0, r1, grad)
+                    examples += 1
+                for d in range(negative + 1):
+                    word = noise_words[d]
+                    for k in range(dim):
+                        output_vectors[word, k] += shared_grad[d, k]
             elif arch == SKIPGRAM_CENTRE:
                 # fastText: the centre word's input predicts each context word
                 if i + 1 < m:

@@ -23,7 +23,10 @@ class SgnsTask:
     FastText), ``output_vectors`` [V or 0, dim], ``output_hs`` [V-1 or 0, dim];
     ``rows``: (offsets int64 [V+1], ids int32 [*]), each word's input rows;
     ``keep_prob``: subsampling; ``lr_floor``/``lr_offset``: the schedule's
-    (common.WORD2VEC_* or common.FASTTEXT_*).
+    (common.WORD2VEC_* or common.FASTTEXT_*); ``epoch_decay``: the fraction of an
+    epoch's share of the linear decay that the rate falls within the epoch (1: the
+    linear schedule; 0.5: gensim's corpus_file schedule with 2 workers, each epoch
+    starting where the linear schedule stands).
     """
 
     unit = "word"
@@ -31,7 +34,7 @@ class SgnsTask:
     def __init__(self, kind: str, config, vocab: Vocab, arrays: dict[str, np.ndarray], *,
                  arch: int, rows: tuple[np.ndarray, np.ndarray], keep_prob: np.ndarray,
                  use_hs: bool, lr_floor: float, lr_offset: float, shuffle: bool = False,
-                 stream: TokenStream | None = None):
+                 stream: TokenStream | None = None, epoch_decay: float = 1.0):
         self.kind = kind
         self.config = config
         self.arrays = arrays
@@ -40,6 +43,7 @@ class SgnsTask:
         self.units_per_epoch = stream.n_tokens if stream is not None else 0
         self.n_jobs = stream.n_chunks if stream is not None else 0
         self.lr_floor, self.lr_offset = lr_floor, lr_offset
+        self.epoch_decay = float(epoch_decay)
         noise = vocab.noise_sampler(config.ns_exponent)
         tree = vocab.huffman() if use_hs else HuffmanTree.empty(len(vocab))
         sigmoid, log_sigmoid = sigmoid_tables()
@@ -65,10 +69,27 @@ class SgnsTask:
         pass
 
     def run_job(self, epoch: int, job: int, rng_state: np.ndarray) -> tuple[int, float, int]:
-        words_done = epoch * self.units_per_epoch + int(self.stream.chunk_words[job])
-        return self.train_chunk(self.stream.chunk(job), words_done, self.total_words, rng_state)
+        within = int(self.stream.chunk_words[job])
+        if self.epoch_decay == 1.0:
+            return self.train_chunk(self.stream.chunk(job), epoch * self.units_per_epoch + within,
+                                    self.total_words, rng_state)
+        # The kernel's rate is 1 - (done + seen) / (total + offset); with the schedule's
+        # numbers divided by epoch_decay it falls epoch_decay times as fast within the
+        # chunk (and so the epoch) and starts each epoch where the linear one stands.
+        c, offset = self.epoch_decay, self.lr_offset
+        words_done = epoch * self.units_per_epoch / c + within
+        total = (self.total_words + offset) / c - offset
+        params = self.settings + (float(words_done), float(total))
+        return kernels.train_chunk(self.stream.chunk(job), self.weights, self.rows, self.tables, params,
+                                   rng_state)
 
     def lr_at(self, units_done: int) -> float:
+        u = self.units_per_epoch
+        if self.epoch_decay != 1.0 and u:
+            epoch, within = divmod(units_done, u)
+            if epoch >= self.epochs:
+                epoch, within = self.epochs - 1, u
+            units_done = epoch * u + self.epoch_decay * within
         return self.config.lr * schedule_fraction(units_done, self.total_words, self.lr_floor,
                                                   self.lr_offset)
 

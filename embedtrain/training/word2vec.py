@@ -19,16 +19,20 @@ from .sgns import SgnsTask, identity_rows
 log = logging.getLogger("embedtrain")
 
 
-def init_input_vectors(vocab_size: int, dim: int, seed: int) -> np.ndarray:
-    """Uniform in [-0.5/dim, 0.5/dim), as word2vec.c initialises syn0."""
+def init_input_vectors(vocab_size: int, dim: int, seed: int, bound: float = 0.5) -> np.ndarray:
+    """Uniform in [-bound/dim, bound/dim): word2vec.c initialises syn0 with bound 0.5,
+    gensim 4 with 1."""
     rng = np.random.default_rng(seed)
-    return ((rng.random((vocab_size, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
+    vectors = (rng.random((vocab_size, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    if bound != 0.5:
+        vectors *= np.float32(2.0 * bound)
+    return vectors
 
 
 def initial_arrays(config: SkipGramConfig, vocab_size: int) -> dict[str, np.ndarray]:
     """Fresh weights: random input vectors, zero output weights (word2vec.c)."""
     v, dim = vocab_size, config.dim
-    return {"input_vectors": init_input_vectors(v, dim, config.seed),
+    return {"input_vectors": init_input_vectors(v, dim, config.seed, config.init_bound),
             "output_vectors": np.zeros((v if config.negative else 0, dim), dtype=np.float32),
             "output_hs": np.zeros((max(v - 1, 0) if config.hs else 0, dim), dtype=np.float32)}
 
@@ -36,8 +40,11 @@ def initial_arrays(config: SkipGramConfig, vocab_size: int) -> dict[str, np.ndar
 def make_task(config: SkipGramConfig, vocab: Vocab, arrays: dict[str, np.ndarray],
               stream=None) -> SgnsTask:
     """The kernel's view of a word2vec model: one row per word."""
-    return SgnsTask(config.model, config, vocab, arrays,
-                    arch=kernels.SKIPGRAM if config.model == "skipgram" else kernels.CBOW,
+    if config.model == "cbow":
+        arch = kernels.CBOW
+    else:
+        arch = kernels.SKIPGRAM_SHARED if config.shared_negatives else kernels.SKIPGRAM
+    return SgnsTask(config.model, config, vocab, arrays, arch=arch, epoch_decay=config.epoch_decay,
                     rows=identity_rows(len(vocab)), keep_prob=vocab.keep_prob(config.sample),
                     use_hs=config.hs, lr_floor=WORD2VEC_LR_FLOOR, lr_offset=WORD2VEC_LR_OFFSET,
                     shuffle=config.shuffle_lines, stream=stream)
