@@ -7,12 +7,19 @@ sample 1e-3, min-count 5, 5 epochs, 2 threads. Each run is a whole process timed
 /usr/bin/time (wall, peak RSS). Scores use gensim's own evaluators on the written
 vectors. Run under the shared lock so no other benchmark disturbs it:
 
-    flock /tmp/embedtrain-bench.lock python scripts/bench_word2vec.py [--seeds 1,2,3] [--memory]
+    flock /tmp/embedtrain-bench.lock python scripts/bench_word2vec.py [--seeds 1,2,3,4,5] [--memory]
+        [--variant "w2v-c=--init-bound 0.5 --epoch-decay 1"] [--variant "shared=--shared-negatives"]
+
+Each --variant NAME=OPTIONS adds an embedtrain run per seed with those extra options (the
+default settings run as "embedtrain"). Averages are means over the seeds with the sample
+standard deviation as the spread.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import statistics
 import shutil
 import subprocess
 import sys
@@ -38,12 +45,20 @@ print("words", m.corpus_total_words, file=sys.stderr)
 """.format(**SETTINGS)
 
 
-def embedtrain_cmd(corpus: Path, prefix: Path, model: str, seed: int) -> list[str]:
+def embedtrain_cmd(corpus: Path, prefix: Path, model: str, seed: int, extra: list[str] = ()) -> list[str]:
     s = SETTINGS
     return [sys.executable, "-m", "embedtrain", "-q", "train", str(corpus), "--model", model,
             "--dim", str(s["dim"]), "--window", str(s["window"]), "--negative", str(s["negative"]),
             "--sample", str(s["sample"]), "--min-count", str(s["min_count"]), "--epochs", str(s["epochs"]),
-            "--threads", str(s["threads"]), "--lr", str(LR[model]), "--seed", str(seed), "-o", str(prefix)]
+            "--threads", str(s["threads"]), "--lr", str(LR[model]), "--seed", str(seed), "-o", str(prefix),
+            *extra]
+
+
+def mean_spread(values: list[float]) -> str:
+    """mean +- sample standard deviation"""
+    if len(values) < 2:
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} +- {statistics.stdev(values):.3f}"
 
 
 def main() -> None:
@@ -53,7 +68,15 @@ def main() -> None:
     ap.add_argument("--memory", action="store_true", help="also train on the corpus repeated 8 times")
     ap.add_argument("--corpus", default=str(SHARED / "text8-prefix.gz"))
     ap.add_argument("--no-speed", action="store_true", help="skip the timed runs (with --memory)")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="NAME=OPTIONS: also run embedtrain with these extra options")
+    ap.add_argument("--no-gensim", action="store_true", help="embedtrain runs only")
     args = ap.parse_args()
+    variants = {"embedtrain": []}
+    for v in args.variant:
+        name, _, options = v.partition("=")
+        variants[name] = shlex.split(options)
+    tools = list(variants) + ([] if args.no_gensim else ["gensim"])
     seeds = [int(s) for s in args.seeds.split(",")]
     work = Path(tempfile.mkdtemp(prefix="bench-w2v-"))
     try:
@@ -78,7 +101,7 @@ def main() -> None:
 
         gensim_py = work / "gensim_w2v.py"
         gensim_py.write_text(GENSIM_SCRIPT)
-        header = f"{'model':9} {'tool':10} {'seed':>4} {'wall s':>7} {'RSS MB':>7} {'words/s':>10} {'analogy':>8} {'WS353':>6}"
+        header = f"{'model':9} {'tool':14} {'seed':>4} {'wall s':>7} {'RSS MB':>7} {'words/s':>10} {'analogy':>8} {'WS353':>6}"
         print()
         print(header)
         print("-" * len(header))
@@ -86,10 +109,10 @@ def main() -> None:
         for model in ([] if args.no_speed else args.models.split(",")):
             for seed in seeds:
                 rows = {}
-                for tool in ("embedtrain", "gensim"):
+                for tool in tools:
                     out = work / f"{tool}-{model}-{seed}"
-                    if tool == "embedtrain":
-                        cmd = embedtrain_cmd(corpus, out, model, seed)
+                    if tool != "gensim":
+                        cmd = embedtrain_cmd(corpus, out, model, seed, variants[tool])
                         vec = Path(str(out) + ".vec")
                     else:
                         vec = Path(str(out) + ".vec")
@@ -100,18 +123,23 @@ def main() -> None:
                     words_per_s = n_tokens * SETTINGS["epochs"] / wall
                     rows[tool] = (wall, rss, analogy, ws)
                     summary.setdefault((model, tool), []).append(rows[tool])
-                    print(f"{model:9} {tool:10} {seed:>4} {wall:7.1f} {rss:7.0f} {words_per_s:10,.0f} "
+                    print(f"{model:9} {tool:14} {seed:>4} {wall:7.1f} {rss:7.0f} {words_per_s:10,.0f} "
                           f"{analogy:8.3f} {ws:6.3f}", flush=True)
         print()
-        print("averages over seeds " + ",".join(map(str, seeds)))
+        print("over seeds " + ",".join(map(str, seeds)) + ": mean +- standard deviation")
         for model in ([] if args.no_speed else args.models.split(",")):
-            e = summary[(model, "embedtrain")]
-            g = summary[(model, "gensim")]
-            avg = lambda rows, i: sum(r[i] for r in rows) / len(rows)  # noqa: E731
-            print(f"{model:9} wall embedtrain {avg(e, 0):.1f} s, gensim {avg(g, 0):.1f} s: "
-                  f"time ratio embedtrain/gensim {avg(e, 0) / avg(g, 0):.2f} "
-                  f"(speed-up {avg(g, 0) / avg(e, 0):.2f}x); peak RSS {avg(e, 1):.0f} vs {avg(g, 1):.0f} MB; "
-                  f"analogy {avg(e, 2):.3f} vs {avg(g, 2):.3f}; WS353 {avg(e, 3):.3f} vs {avg(g, 3):.3f}")
+            for tool in tools:
+                rows = summary[(model, tool)]
+                col = lambda i: [r[i] for r in rows]  # noqa: E731
+                line = (f"{model:9} {tool:14} wall {mean_spread(col(0))} s, peak RSS {statistics.mean(col(1)):.0f} MB, "
+                        f"analogy {mean_spread(col(2))}, WS353 {mean_spread(col(3))}")
+                if "gensim" in tools and tool != "gensim":
+                    g = summary[(model, "gensim")]
+                    ratio = statistics.mean(col(0)) / statistics.mean([r[0] for r in g])
+                    per_seed = [r[0] / q[0] for r, q in zip(rows, g)]
+                    line += (f"; time ratio /gensim {ratio:.2f} (per seed, side by side: "
+                             f"median {statistics.median(per_seed):.2f})")
+                print(line)
 
         if args.memory:
             # The corpus repeated 8 times, with min-count scaled by 8 so that the vocabulary

@@ -92,6 +92,7 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
     total_grad = np.zeros(dim, dtype=np.float32)
     noise_words = np.empty(negative + 1, dtype=np.int64)
     shared_grad = np.zeros((negative + 1, dim), dtype=np.float32)
+    coeff = np.zeros(negative + 1, dtype=np.float32)
     words_seen = 0
     loss = 0.0
     examples = 0
@@ -157,9 +158,11 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
                         r1 = row_offsets[context + 1]
                         mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
                         h = hidden
-                    grad[:] = 0.0
+                    # scores against the window's output rows (they stay in L1), then
+                    # one pass for both gradients: a (negative + 1) x dim product
                     for d in range(negative + 1):
                         word = noise_words[d]
+                        coeff[d] = 0.0
                         label = np.float32(1.0)
                         if d > 0:
                             if word == centre:
@@ -170,9 +173,12 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
                             f += h[k] * output_vectors[word, k]
                         sig, part = logistic(f, label, sigmoid, log_sigmoid)
                         loss += part
-                        if sig != sig:  # NaN: diverged
-                            continue
-                        g = (label - sig) * lr
+                        if sig == sig:  # else NaN: diverged, no update
+                            coeff[d] = (label - sig) * lr
+                    grad[:] = 0.0
+                    for d in range(negative + 1):
+                        g = coeff[d]
+                        word = noise_words[d]
                         for k in range(dim):
                             grad[k] += g * output_vectors[word, k]
                             shared_grad[d, k] += g * h[k]
