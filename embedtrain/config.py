@@ -127,9 +127,10 @@ class SkipGramConfig(CommonConfig):
     shuffle_lines: bool = _opt(
         False, "Shuffle the words of each line every epoch (baskets whose order means nothing).",
         flag=True)
-    # Skip-gram's defaults follow gensim 4 (which scores higher on similarity sets than
-    # word2vec.c; README, "Skip-gram quality"): --init-bound 0.5 --epoch-decay 1 give
-    # word2vec.c's numerics.
+    # Skip-gram's defaults follow gensim 4 where it scored higher than word2vec.c, and
+    # share negatives across a window (faster, and higher on similarity sets; README,
+    # "Skip-gram follows gensim 4"): --init-bound 0.5 --epoch-decay 1
+    # --no-shared-negatives give word2vec.c's numerics.
     init_bound: float = _opt(1.0, "Input vectors start uniform in [-B/dim, B/dim) for this B "
                                   "(word2vec.c: 0.5; gensim 4: 1).")
     epoch_decay: float = _opt(
@@ -137,8 +138,9 @@ class SkipGramConfig(CommonConfig):
              "epoch starts where word2vec.c's linear schedule stands and falls this fraction of "
              "an epoch's share (1: word2vec.c; 0.5: gensim's corpus_file mode with 2 workers).")
     shared_negatives: bool = _opt(
-        False, "Skip-gram: one set of negatives per centre word, shared by its whole window "
-               "(pWord2Vec's HogBatch).", flag=True)
+        True, "Skip-gram with negative sampling: one set of negatives per centre word, shared by its "
+              "whole window (pWord2Vec's HogBatch; --no-shared-negatives: a set per pair, as "
+              "word2vec.c). Ignored with --hs.", flag=True)
 
     model = "skipgram"
     MIN_WINDOW = 0
@@ -151,9 +153,8 @@ class SkipGramConfig(CommonConfig):
         super().__post_init__()
         if not self.hs and self.negative == 0:
             raise ConfigError("--negative 0 needs --hs (otherwise there is nothing to train)")
-        if self.shared_negatives and (self.model != "skipgram" or self.hs):
-            raise ConfigError("--shared-negatives applies to --model skipgram with negative sampling "
-                              "alone (not --hs)")
+        if self.shared_negatives and self.model != "skipgram":
+            raise ConfigError(f"--shared-negatives applies to --model skipgram, not {self.model}")
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class CBOWConfig(SkipGramConfig):
 
     lr: float = _opt(0.05, "Initial learning rate.")
     # CBOW keeps word2vec.c's numerics (measured ahead of gensim's CBOW already)
+    shared_negatives: bool = _opt(False, "Skip-gram only.", flag=True)
     init_bound: float = _opt(0.5, "Input vectors start uniform in [-B/dim, B/dim) for this B "
                                   "(word2vec.c: 0.5; gensim 4: 1).")
     epoch_decay: float = _opt(

@@ -2,7 +2,7 @@
 
 fastText's input matrix has V word rows and ``bucket`` n-gram rows (2,000,000 x dim
 floats by default: 800 MB at dim 100), but training updates only the buckets that
-some vocabulary word's n-grams hash to (about 330,000 of 2,000,000 on text8). Every
+some vocabulary word's n-grams hash to (125,101 of 2,000,000 on text8-prefix). Every
 other row keeps its initial value forever. So embedtrain trains and stores a
 *compact* matrix: the V word rows, then one row per used bucket, in increasing
 bucket order (``buckets`` int32 [T]); word ``w``'s n-gram rows are renumbered to

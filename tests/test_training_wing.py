@@ -217,6 +217,32 @@ def test_killed_run_resumes_from_its_checkpoint_exactly(small_corpus, tmp_path, 
         np.testing.assert_array_equal(after.arrays[name], array, err_msg=name)
 
 
+def test_fasttext_checkpoint_in_the_full_layout_resumes(small_corpus, tmp_path):
+    """A FastText checkpoint written before compact storage (every bucket row, no
+    ngram_buckets) resumes to the same bytes as an uninterrupted run."""
+    from embedtrain.ngram_rows import NgramRows
+    from embedtrain.training.checkpoint import write_checkpoint
+
+    settings = dict(FAST, epochs=3, checkpoint_every=1e-9, **MODELS["fasttext"])
+    settings.pop("progress")
+    ckpt = str(tmp_path / "run.ckpt")
+    killed = _child(dict(settings, corpus=str(small_corpus), checkpoint=ckpt, kill_at=7))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    saved = Checkpoint.load(ckpt)
+    arrays = dict(saved.arrays)
+    v, bucket = len(saved.vocab), saved.config.subword_buckets
+    rows = NgramRows(arrays["input_vectors"], v, bucket, arrays.pop("ngram_buckets"), saved.config.seed)
+    arrays["input_vectors"] = rows.full_rows(0, v + bucket)
+    write_checkpoint(ckpt, saved.config, saved.vocab, arrays, saved.state, saved.fingerprint, saved.stats)
+    assert "ngram_buckets" not in Checkpoint.load(ckpt).arrays
+    resumed = _child(dict(settings, corpus=str(small_corpus), checkpoint=ckpt, kill_at=0, resume=ckpt))
+    assert resumed.returncode == 0, resumed.stderr
+    after = Model.load(tmp_path / "run-done.etm")
+    straight = embedtrain.train(small_corpus, **dict(FAST, epochs=3, **MODELS["fasttext"]))
+    for name, array in straight.arrays.items():
+        np.testing.assert_array_equal(after.arrays[name], array, err_msg=name)
+
+
 def test_checkpoint_for_other_settings_or_corpus_is_refused(small_corpus, tmp_path, lines):
     ckpt = str(tmp_path / "run.ckpt")
     killed = _child(dict(FAST, progress=False, epochs=3, checkpoint_every=1e-9, corpus=str(small_corpus),

@@ -11,7 +11,7 @@ and no bucket rows (fastText sets bucket to 0 then, too).
 Memory: the full bucket rows would take bucket x dim x 4 bytes (2,000,000 x 100 x 4
 = 800 MB at the defaults), but training touches only the buckets that vocabulary
 words' n-grams use, so only those are allocated, trained and stored (the compact
-layout of ngram_rows.py; about 330,000 rows on text8); the other rows keep their
+layout of ngram_rows.py; 125,101 rows on text8-prefix); the other rows keep their
 initial values, which the model computes on demand. :func:`check_memory` compares
 the matrices with the memory available before they are allocated.
 """

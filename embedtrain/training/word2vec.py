@@ -43,7 +43,8 @@ def make_task(config: SkipGramConfig, vocab: Vocab, arrays: dict[str, np.ndarray
     if config.model == "cbow":
         arch = kernels.CBOW
     else:
-        arch = kernels.SKIPGRAM_SHARED if config.shared_negatives else kernels.SKIPGRAM
+        shared = config.shared_negatives and not config.hs  # (negative sampling alone)
+        arch = kernels.SKIPGRAM_SHARED if shared else kernels.SKIPGRAM
     return SgnsTask(config.model, config, vocab, arrays, arch=arch, epoch_decay=config.epoch_decay,
                     rows=identity_rows(len(vocab)), keep_prob=vocab.keep_prob(config.sample),
                     use_hs=config.hs, lr_floor=WORD2VEC_LR_FLOOR, lr_offset=WORD2VEC_LR_OFFSET,
