@@ -46,7 +46,7 @@ class CommonConfig:
     def __post_init__(self) -> None:
         _check_types(self)
         _positive(self, "dim", "window", "epochs", "max_line_tokens")
-        _at_least(self, 1, "min_count")
+        _at_least(self, 0, "min_count")  # 0: graphs, where every node gets a vector
         if self.max_vocab is not None and self.max_vocab < 1:
             raise ConfigError(f"--max-vocab must be at least 1 (got {self.max_vocab})")
         if not self.lr > 0:
@@ -175,6 +175,47 @@ class FastTextConfig(CommonConfig):
             raise ConfigError(f"--bucket must be at most {self.MAX_BUCKET:,} (got {self.bucket:,})")
 
 
+@dataclass(frozen=True)
+class WalkConfig:
+    """Random walks over a graph: DeepWalk (Perozzi et al. 2014) and node2vec (Grover and
+    Leskovec 2016). The walks are the corpus; the model's settings apply as for text."""
+
+    directed: bool = _opt(False, "Edges point from the first node to the second (default: "
+                                 "undirected).", flag=True)
+    weighted: bool = _opt(False, "Read the third column as edge weights; walks step to a "
+                                 "neighbour in proportion to its weight.", flag=True)
+    p: float = _opt(1.0, "node2vec return parameter: stepping back to the previous node is "
+                         "weighted 1/p.")
+    q: float = _opt(1.0, "node2vec in-out parameter: stepping to a node not adjacent to the "
+                         "previous one is weighted 1/q (p = q = 1: DeepWalk).")
+    walks_per_node: int = _opt(10, "Walks started from every node.")
+    walk_length: int = _opt(80, "Nodes per walk (a directed walk stops early at a node with "
+                                "no out-edges).")
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        _positive(self, "walks_per_node", "walk_length")
+        for name in ("p", "q"):
+            value = getattr(self, name)
+            if not (value > 0 and value < float("inf")):
+                raise ConfigError(f"--{name} must be a positive number (got {value})")
+
+    @property
+    def first_order(self) -> bool:
+        """p = q = 1: each step depends on the current node alone (DeepWalk)."""
+        return self.p == 1.0 and self.q == 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Model settings that graph training uses unless told otherwise (DeepWalk/node2vec practice:
+# every node gets a vector, no subsampling, one pass over the walks). --hs without
+# --negative keeps DeepWalk's original: hierarchical softmax alone.
+GRAPH_PRESETS: dict[str, Any] = {"dim": 128, "window": 10, "min_count": 0, "sample": 0.0,
+                                 "negative": 5, "epochs": 1}
+
+
 MODEL_CONFIGS: dict[str, type[CommonConfig]] = {
     "skipgram": SkipGramConfig,
     "cbow": CBOWConfig,
@@ -241,7 +282,7 @@ def load_toml(path: str | os.PathLike) -> dict[str, Any]:
     return out
 
 
-def _check_types(config: CommonConfig) -> None:
+def _check_types(config: Any) -> None:
     hints = get_type_hints(type(config))
     for f in fields(config):
         value = getattr(config, f.name)
@@ -270,11 +311,11 @@ def _check_types(config: CommonConfig) -> None:
             raise ConfigError(f"{option} must be one of {', '.join(choices)} (got {value!r})")
 
 
-def _positive(config: CommonConfig, *names: str) -> None:
+def _positive(config: Any, *names: str) -> None:
     _at_least(config, 1, *names)
 
 
-def _at_least(config: CommonConfig, low: float, *names: str) -> None:
+def _at_least(config: Any, low: float, *names: str) -> None:
     for name in names:
         value = getattr(config, name)
         if value < low:
