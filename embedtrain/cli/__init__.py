@@ -23,7 +23,7 @@ EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 
 # Command modules, each adding its commands to ``main`` when imported.
-COMMAND_MODULES = ("train", "query", "export", "words")
+COMMAND_MODULES = ("train", "query", "export", "words", "graph")
 
 
 class _Verbosity:

@@ -10,6 +10,7 @@ import click
 from ..config import MODEL_CONFIGS, option_fields
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
 from . import handle_errors, log, main, quiet, verbosity_options
+from .walk_options import graph_training
 
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
@@ -95,6 +96,7 @@ def default_prefix(corpus: tuple[str, ...], model: str) -> str:
               help="Directory for temporary files. [default: the system's]")
 @verbosity_options
 @handle_errors
+@graph_training
 def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None,
                   config_file: str | None, save_vocab: str | None, read_vocab: str | None,
                   save_cooccur: str | None, cooccur: str | None, resume: str | None,
