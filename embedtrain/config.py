@@ -270,7 +270,7 @@ def load_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
-    known = {f.name for f in option_fields()} | {"model"}
+    known = {f.name for f in option_fields()} | set(WalkConfig.__dataclass_fields__) | {"model"}
     out: dict[str, Any] = {}
     for key, value in raw.items():
         name = key.replace("-", "_")

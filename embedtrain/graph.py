@@ -97,9 +97,10 @@ def from_edges(sources: Any, targets: Any, weights: Any = None, *, directed: boo
     if src.ndim != 1 or src.shape != dst.shape:
         raise EmbedtrainError(f"{source_name}: sources and targets must be 1-d arrays of one length "
                               f"(got shapes {src.shape} and {dst.shape})")
-    names, ids = _factorize(np.concatenate([src, dst]) if len(src) else src, nodes)
-    a = ids[: len(src)].astype(np.int64)
-    b = ids[len(src):].astype(np.int64)
+    both = np.empty(2 * len(src), dtype=np.result_type(src, dst))
+    both[0::2], both[1::2] = src, dst  # interleaved: nodes numbered as they first appear
+    names, ids = _factorize(both, nodes)
+    a, b = ids[0::2].copy(), ids[1::2].copy()
     w = None
     if weights is not None:
         w = np.asarray(weights, dtype=np.float64) if not _is_text(weights) else None
