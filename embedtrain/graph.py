@@ -124,15 +124,31 @@ def _where(source_name: str, line_numbers: np.ndarray | None, edge: int) -> str:
     return f"{source_name}, edge {edge}"
 
 
-def _factorize(values: np.ndarray, extra: Iterable[Any] | None) -> tuple[list[str], np.ndarray]:
-    """Names (str) in first-seen order and the int64 id of every value."""
-    index: dict[str, int] = {}
-    get = index.setdefault
-    ids = np.fromiter((get(str(v), len(index)) for v in values.tolist()), dtype=np.int64,
-                      count=len(values))
-    for v in extra or ():
-        get(str(v), len(index))
-    return list(index), ids
+def _factorize(values: np.ndarray | list, extra: Iterable[Any] | None) -> tuple[list[str], np.ndarray]:
+    """Names (``str`` of each id) in first-seen order and the int64 id of every value;
+    ``extra`` names are added after the others if they are new."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty(len(unique), dtype=np.int64)
+        rank[order] = np.arange(len(unique))
+        names = [str(u) for u in unique[order].tolist()]
+        ids = rank[inverse.reshape(-1)]
+    else:
+        items = values.tolist() if isinstance(values, np.ndarray) else values
+        if not all(type(v) is str for v in items):
+            items = [str(v) for v in items]
+        names = list(dict.fromkeys(items))  # first-seen order, at C speed
+        lookup = {name: i for i, name in enumerate(names)}
+        ids = np.fromiter(map(lookup.__getitem__, items), dtype=np.int64, count=len(items))
+    if extra is not None:
+        known = set(names)
+        for v in extra:
+            name = str(v)
+            if name not in known:
+                known.add(name)
+                names.append(name)
+    return names, ids
 
 
 def graph_from_ids(names: list[str], a: np.ndarray, b: np.ndarray, w: np.ndarray | None, directed: bool,
@@ -175,7 +191,8 @@ def graph_from_ids(names: list[str], a: np.ndarray, b: np.ndarray, w: np.ndarray
 
 
 def _count_repeats(keys: np.ndarray) -> int:
-    return int(len(keys) - len(np.unique(keys)))
+    ordered = np.sort(keys)  # a sort: numpy's hash-based unique is slower on int64 keys
+    return int((ordered[1:] == ordered[:-1]).sum())
 
 
 # --------------------------------------------------------------------------- edge-list files
@@ -224,11 +241,12 @@ def read_edge_list(path: str | os.PathLike, *, directed: bool = False, weighted:
         raise EmbedtrainError(f"edge list {name} holds no edges")
     w = _parse_weights(weights, numbers, name) if weighted else None
     # interleave so that nodes are numbered in the order they first appear
-    both = np.empty(2 * len(sources), dtype=object)
+    both: list[str] = [""] * (2 * len(sources))
     both[0::2] = sources
     both[1::2] = targets
+    del sources, targets
     names, ids = _factorize(both, nodes)
-    del both, sources, targets
+    del both
     a, b = ids[0::2].copy(), ids[1::2].copy()
     if w is not None:
         bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))

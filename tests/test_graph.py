@@ -64,12 +64,16 @@ def test_node_ids_are_strings(tmp_path):
 def warnings_logged(caplog):
     """Warnings of the 'embedtrain' logger (the CLI may have stopped its propagation)."""
     logger = logging.getLogger("embedtrain")
+    propagate, level = logger.propagate, logger.level
     logger.addHandler(caplog.handler)
-    caplog.handler.setLevel(logging.WARNING)
+    logger.propagate = False  # one copy of each record, whether or not the CLI ran before
+    logger.setLevel(logging.INFO)
     try:
         yield lambda: [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     finally:
         logger.removeHandler(caplog.handler)
+        logger.propagate = propagate
+        logger.setLevel(level)
 
 
 def test_self_loops_and_duplicates_are_dropped_with_one_warning(tmp_path, warnings_logged):
