@@ -252,6 +252,10 @@ def make_config(model: str | None = None, config_file: str | os.PathLike | None 
     values = dict(from_file)
     values.update({k: v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(values) - valid)
+    walk_settings = [k for k in unknown if k in WalkConfig.__dataclass_fields__]
+    if walk_settings:
+        names = ", ".join("--" + k.replace("_", "-") for k in walk_settings)
+        raise ConfigError(f"{names}: walk settings apply to graphs only (train --graph EDGES)")
     if unknown:
         names = ", ".join("--" + k.replace("_", "-") for k in unknown)
         raise ConfigError(f"{names} does not apply to --model {chosen}")
