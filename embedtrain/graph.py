@@ -85,12 +85,11 @@ class Graph:
 # --------------------------------------------------------------------------- building
 
 def from_edges(sources: Any, targets: Any, weights: Any = None, *, directed: bool = False,
-               nodes: Iterable[Any] | None = None, source_name: str = "the edge arrays",
-               line_numbers: np.ndarray | None = None) -> Graph:
+               nodes: Iterable[Any] | None = None, source_name: str = "the edge arrays") -> Graph:
     """A :class:`Graph` from edge arrays (node ids of any type, or names).
 
     ``nodes``: further nodes to include even if they have no edge. Node names are
-    ``str(id)``. ``line_numbers`` (for files) lets errors name the line of an edge.
+    ``str(id)``.
     """
     src = np.asarray(sources)
     dst = np.asarray(targets)
@@ -108,20 +107,14 @@ def from_edges(sources: Any, targets: Any, weights: Any = None, *, directed: boo
             raise EmbedtrainError(f"{source_name}: weights must be numbers, one per edge")
         bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
         if len(bad):
-            where = _where(source_name, line_numbers, int(bad[0]))
-            raise EmbedtrainError(f"{where}: weight {w[bad[0]]:g} is not a positive number")
+            raise EmbedtrainError(f"{source_name}, edge {int(bad[0])}: weight {w[bad[0]]:g} is not a "
+                                  "positive number")
     return graph_from_ids(names, a, b, w, directed, source_name)
 
 
 def _is_text(values: Any) -> bool:
     arr = np.asarray(values)
     return arr.dtype.kind in "USO"
-
-
-def _where(source_name: str, line_numbers: np.ndarray | None, edge: int) -> str:
-    if line_numbers is not None:
-        return f"{source_name}, line {int(line_numbers[edge])}"
-    return f"{source_name}, edge {edge}"
 
 
 def _factorize(values: np.ndarray | list, extra: Iterable[Any] | None) -> tuple[list[str], np.ndarray]:
@@ -206,10 +199,9 @@ def read_edge_list(path: str | os.PathLike, *, directed: bool = False, weighted:
     if name != "-" and not os.path.isfile(name):
         raise EmbedtrainError(f"edge list {name} does not exist" if not os.path.exists(name)
                               else f"edge list {name} is not a file")
-    sources: list[str] = []
-    targets: list[str] = []
-    weights: list[str] = []
-    line_numbers: list[np.ndarray] = []
+    index: dict[str, int] = {}   # node name -> id, in first-seen order
+    id_blocks: list[np.ndarray] = []     # int64 [2k] per block: a, b interleaved
+    weight_blocks: list[np.ndarray] = []
     line = 0
     for block in iter_blocks(name):
         text = decode(block).translate(_SEPARATORS)
@@ -230,29 +222,37 @@ def read_edge_list(path: str | os.PathLike, *, directed: bool = False, weighted:
             raise EmbedtrainError(f"{name}, line {line + i + 1}: expected 'a b' or 'a b weight', "
                                   f"got {found!r}")
         filled = [r for r in rows if r]
-        sources.extend(r[0] for r in filled)
-        targets.extend(r[1] for r in filled)
-        if weighted:
-            weights.extend(r[2] for r in filled)
-        line_numbers.append(np.flatnonzero(lengths) + line + 1)
+        numbers = np.flatnonzero(lengths) + line + 1
         line += len(lines)
-    numbers = np.concatenate(line_numbers) if line_numbers else np.zeros(0, np.int64)
-    if not sources:
+        if not filled:
+            continue
+        # Names become ids block by block, so memory holds one block of strings at a time.
+        both: list[str] = [""] * (2 * len(filled))
+        both[0::2] = [r[0] for r in filled]
+        both[1::2] = [r[1] for r in filled]
+        for node in dict.fromkeys(both):  # the block's names in first-seen order
+            if node not in index:
+                index[node] = len(index)
+        id_blocks.append(np.fromiter(map(index.__getitem__, both), dtype=np.int64, count=len(both)))
+        if weighted:
+            w = _parse_weights([r[2] for r in filled], numbers, name)
+            bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
+            if len(bad):
+                raise EmbedtrainError(f"{name}, line {int(numbers[bad[0]])}: weight "
+                                      f"{filled[bad[0]][2]!r} is not a positive number")
+            weight_blocks.append(w)
+    if not id_blocks:
         raise EmbedtrainError(f"edge list {name} holds no edges")
-    w = _parse_weights(weights, numbers, name) if weighted else None
-    # interleave so that nodes are numbered in the order they first appear
-    both: list[str] = [""] * (2 * len(sources))
-    both[0::2] = sources
-    both[1::2] = targets
-    del sources, targets
-    names, ids = _factorize(both, nodes)
-    del both
+    ids = np.concatenate(id_blocks)
+    del id_blocks
     a, b = ids[0::2].copy(), ids[1::2].copy()
-    if w is not None:
-        bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
-        if len(bad):
-            raise EmbedtrainError(f"{name}, line {int(numbers[bad[0]])}: weight {weights[bad[0]]!r} is "
-                                  "not a positive number")
+    del ids
+    names = list(index)
+    for node in nodes or ():
+        if str(node) not in index:
+            index[str(node)] = len(names)
+            names.append(str(node))
+    w = np.concatenate(weight_blocks) if weighted else None
     return graph_from_ids(names, a, b, w, directed, name)
 
 

@@ -4,8 +4,6 @@ classification) and ``eval-links`` (link prediction). ``train --graph`` is in
 from __future__ import annotations
 
 import json
-from typing import Callable
-
 import click
 
 from ..config import CommonConfig
