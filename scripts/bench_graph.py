@@ -187,6 +187,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="classification splits per run (Cora)")
     ap.add_argument("--peer-path", default=None, help="directory holding pecanpy, prepended to PYTHONPATH")
     ap.add_argument("--skip-sbm", action="store_true")
+    ap.add_argument("--skip-cora", action="store_true")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
 
@@ -198,9 +199,11 @@ def main() -> None:
     try:
         table = []
         cora, cora_labels = SHARED_DATA / "graphs" / "cora.edges", SHARED_DATA / "graphs" / "cora.node_labels"
-        r = compare("cora", cora, cora_labels, ",", 10, 80, args.runs, args.repeats, work, script, env, True)
-        table.append(("Cora, DeepWalk (p = q = 1), walks 10 x 80", "FirstOrderUnweighted", r))
-        if args.node2vec:
+        if not args.skip_cora:
+            r = compare("cora", cora, cora_labels, ",", 10, 80, args.runs, args.repeats, work, script, env,
+                        True)
+            table.append(("Cora, DeepWalk (p = q = 1), walks 10 x 80", "FirstOrderUnweighted", r))
+        if args.node2vec and not args.skip_cora:
             p, q = (float(x) for x in args.node2vec.split(","))
             r = compare("cora-n2v", cora, cora_labels, ",", 10, 80, args.runs, args.repeats, work, script,
                         env, False, "SparseOTF", p, q)
