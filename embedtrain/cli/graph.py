@@ -9,7 +9,7 @@ import click
 from ..config import CommonConfig
 from ..errors import EmbedtrainError
 from ..evaluate_graph import REPEATS, TEST_FRACTION, TRAIN_FRACTIONS
-from . import handle_errors, main, quiet, verbosity_options
+from .app import handle_errors, main, quiet, verbosity_options
 from .walk_options import graph_model_options, walk_options
 
 _COMMON = CommonConfig.__dataclass_fields__
@@ -17,7 +17,7 @@ _COMMON = CommonConfig.__dataclass_fields__
 
 # --------------------------------------------------------------------------- walks
 
-@main.command("walks")
+@main.command("walks", short_help="Write random walks over a graph as text (DeepWalk, node2vec).")
 @click.argument("edges", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Write the walks here, one a line (node names separated by spaces).")
@@ -57,7 +57,7 @@ def _fractions(text: str | None) -> list[float] | None:
         raise EmbedtrainError(f"--train-fraction takes numbers separated by commas (got {text!r})") from None
 
 
-@main.command("eval-nodes")
+@main.command("eval-nodes", short_help="Node classification with node vectors: micro- and macro-F1.")
 @click.argument("vectors", type=click.Path(dir_okay=False))
 @click.argument("labels", type=click.Path(dir_okay=False))
 @click.option("--train-fraction", "fractions", default=None, metavar="F[,F...]",
@@ -91,7 +91,7 @@ def eval_nodes_command(vectors: str, labels: str, fractions: str | None, repeats
                    f"{r['macro_f1']:.4f} ± {r['macro_f1_std']:.4f}")
 
 
-@main.command("eval-links")
+@main.command("eval-links", short_help="Link prediction: hold out edges, train on the rest, ROC-AUC.")
 @click.argument("edges", type=click.Path(dir_okay=False))
 @click.option("--test-fraction", type=float, default=None,
               help=f"Fraction of the edges held out and scored. [default: {TEST_FRACTION}]")

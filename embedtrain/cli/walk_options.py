@@ -15,7 +15,7 @@ import click
 
 from ..config import GRAPH_PRESETS, WalkConfig, option_fields
 from ..errors import EmbedtrainError
-from . import log, quiet
+from .app import log, quiet
 
 WALK_FIELDS = tuple(WalkConfig.__dataclass_fields__)
 # Text-corpus settings that mean nothing for walks (their options are not offered).
@@ -53,29 +53,35 @@ def graph_model_options(func: Callable) -> Callable:
     return func
 
 
-def graph_training(func: Callable) -> Callable:
+def graph_training(output_prefix: Callable[[str | None, tuple[str, ...], str], str]):
     """Add ``--graph EDGES`` and the walk options to the ``train`` command: with
-    ``--graph`` the walks over the graph are the corpus; without it nothing changes."""
+    ``--graph`` the walks over the graph are the corpus; without it nothing changes.
+    ``output_prefix(given, inputs, model)`` names the outputs as the train command does."""
 
-    @walk_options
-    @click.option("--graph", "graph", type=click.Path(dir_okay=False), default=None,
-                  metavar="EDGES", help="Train node vectors on random walks over this edge list "
-                  "('a b' or 'a b weight' lines) instead of a text corpus; unless given, "
-                  f"{PRESETS_TEXT}.")
-    @functools.wraps(func)
-    def wrapper(*args, graph: str | None, **kwargs):
-        walk = {name: kwargs.pop(name) for name in WALK_FIELDS}
-        if graph is None:
-            given = [name for name, value in walk.items() if value is not None]
-            if given:
-                raise EmbedtrainError(f"--{given[0].replace('_', '-')} applies to --graph only")
-            return func(*args, **kwargs)
-        return train_graph_command(graph, walk, **kwargs)
+    def decorate(func: Callable) -> Callable:
+        @walk_options
+        @click.option("--graph", "graph", type=click.Path(dir_okay=False), default=None,
+                      metavar="EDGES", help="Train node vectors on random walks over this edge list "
+                      "('a b' or 'a b weight' lines) instead of a text corpus; unless given, "
+                      f"{PRESETS_TEXT}.")
+        @functools.wraps(func)
+        def wrapper(*args, graph: str | None, **kwargs):
+            walk = {name: kwargs.pop(name) for name in WALK_FIELDS}
+            if graph is None:
+                given = [name for name, value in walk.items() if value is not None]
+                if given:
+                    raise EmbedtrainError(f"--{given[0].replace('_', '-')} applies to --graph only")
+                return func(*args, **kwargs)
+            return train_graph_command(graph, walk, output_prefix, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
-def train_graph_command(graph: str, walk: dict[str, Any], *, corpus: tuple[str, ...],
+def train_graph_command(graph: str, walk: dict[str, Any],
+                        output_prefix: Callable[[str | None, tuple[str, ...], str], str], *,
+                        corpus: tuple[str, ...],
                         model: str | None, prefix: str | None, config_file: str | None,
                         save_vocab: str | None, read_vocab: str | None, save_cooccur: str | None,
                         cooccur: str | None, resume: str | None, tmp_dir: str | None,
@@ -86,7 +92,6 @@ def train_graph_command(graph: str, walk: dict[str, Any], *, corpus: tuple[str, 
     from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
     from ..training import summary_line
     from ..training.graph import graph_configs, train_on_walks
-    from .train import default_prefix
 
     if corpus:
         raise EmbedtrainError("give either a corpus or --graph, not both")
@@ -97,7 +102,10 @@ def train_graph_command(graph: str, walk: dict[str, Any], *, corpus: tuple[str, 
     config, walk_config = graph_configs(model, config_file, **walk, **settings)  # bad settings fail here
     if tmp_dir and not Path(tmp_dir).is_dir():
         raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
-    prefix = prefix or default_prefix((graph,), config.model)
+    if config.checkpoint_every:
+        raise EmbedtrainError("--checkpoint-every does not apply to --graph (a graph run is "
+                              "one pass over its walks)")
+    prefix = output_prefix(prefix, (graph,), config.model)
     for path in filter(None, [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab]):
         check_writable(path)
     g = read_edge_list(graph, directed=walk_config.directed, weighted=walk_config.weighted)
