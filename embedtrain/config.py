@@ -175,6 +175,35 @@ class FastTextConfig(CommonConfig):
             raise ConfigError(f"--bucket must be at most {self.MAX_BUCKET:,} (got {self.bucket:,})")
 
 
+# Words each Ray worker trains between synchronisations (README "Training on Ray"
+# gives the measurements behind it).
+SYNC_EVERY = 1_000_000
+SYNC_PROTOCOLS = ("sum", "mean")
+RAY_MODELS = ("skipgram", "cbow", "fasttext")
+
+
+@dataclass(frozen=True)
+class DistributedConfig:
+    """How to train across machines on Ray (embedtrain/distributed/); not a model setting."""
+
+    ray: str | None = _opt(
+        None, "Train on Ray: 'local' (start Ray here), 'auto' (the cluster 'ray start' joined) "
+              "or ray://HOST:PORT. Corpus paths must be readable on every node.")
+    workers: int = _opt(2, "With --ray: workers (Ray actors), each running --threads threads.")
+    sync_every: int = _opt(SYNC_EVERY, "With --ray: words each worker trains between synchronisations.")
+    sync_protocol: str = _opt("sum", "With --ray: how updates of a row are combined (see README).",
+                              choices=SYNC_PROTOCOLS)
+
+    def __post_init__(self) -> None:
+        _check_types(self)  # type: ignore[arg-type]
+        _positive(self, "workers", "sync_every")  # type: ignore[arg-type]
+        if self.ray is not None and not self.ray.strip():
+            raise ConfigError("--ray needs 'local', 'auto' or ray://HOST:PORT")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 MODEL_CONFIGS: dict[str, type[CommonConfig]] = {
     "skipgram": SkipGramConfig,
     "cbow": CBOWConfig,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import MODEL_CONFIGS, option_fields
+from ..config import MODEL_CONFIGS, DistributedConfig, option_fields
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
 from . import handle_errors, log, main, quiet, verbosity_options
 
@@ -57,6 +57,17 @@ def config_options(func):
     return func
 
 
+def distributed_options(func):
+    """--ray, --workers, --sync-every, --sync-protocol, from DistributedConfig."""
+    for f in reversed(dataclasses.fields(DistributedConfig)):
+        kind = click.Choice(f.metadata["choices"]) if f.metadata.get("choices") else \
+            (int if "int" in str(f.type) else str)
+        default = "" if f.default is None else f" [default: {_show(f.default)}]"
+        func = click.option(f"--{f.name.replace('_', '-')}", f.name, type=kind, default=None,
+                            help=f"{f.metadata['help']}{default}")(func)
+    return func
+
+
 def default_prefix(corpus: tuple[str, ...], model: str) -> str:
     """The first corpus file's name stem plus the model name, in the current directory."""
     first = corpus[0] if corpus else "-"
@@ -80,6 +91,7 @@ def default_prefix(corpus: tuple[str, ...], model: str) -> str:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="TOML file of settings (keys are option names); options given here win.")
 @config_options
+@distributed_options
 @click.option("--save-vocab", type=click.Path(dir_okay=False), default=None,
               help="Also write the vocabulary as 'word count' lines.")
 @click.option("--read-vocab", type=click.Path(dir_okay=False), default=None,
@@ -106,6 +118,9 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
     from ..errors import EmbedtrainError
     from ..training import summary_line, train
 
+    from ..distributed import check_distributed, pop_distributed
+
+    dist = pop_distributed(settings)
     base = None
     if resume:
         from ..models import Model
@@ -123,6 +138,10 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
         raise EmbedtrainError("--save-cooccur applies to --model glove only")
     if tmp_dir and not Path(tmp_dir).is_dir():
         raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
+    if dist.ray is not None:  # Ray not imported until here; what it cannot do fails first
+        check_distributed(config, dist, list(corpus), resume=resume, cooccur=cooccur,
+                          save_cooccur=save_cooccur)
+        settings.update(dist.to_dict())
     prefix = prefix or default_prefix(corpus or (cooccur,), config.model)
     outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab, save_cooccur]
     for path in filter(None, outputs):

@@ -200,13 +200,14 @@ class ReplicaTracker:
 
     def apply(self, combined: Mapping[str, RowUpdate]) -> None:
         """Make the replica the combined model: undo this replica's own changes
-        since :meth:`begin`, then add the combined deltas."""
+        since :meth:`begin` (if it trained), then add the combined deltas."""
         for name, m in self.matrices.items():
-            rows, base, _ = self._base[name]
-            if rows is None:
-                m[...] = base
-            else:
-                m[rows] = base
+            if name in self._base:  # not when it trained nothing (a repair round of another)
+                rows, base, _ = self._base[name]
+                if rows is None:
+                    m[...] = base
+                else:
+                    m[rows] = base
             u = combined.get(name)
             if u is not None and len(u):
                 m[u.rows] += u.delta

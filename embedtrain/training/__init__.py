@@ -42,16 +42,26 @@ def train(corpus: Corpus | None, model: str | None = None, *, config_file: str |
     defaults, or the values in ``config_file`` (TOML). Returns the trained model;
     nothing is written unless ``save_vocab`` is given (call ``model.save``).
 
+    ``ray``: "local", "auto" or "ray://HOST:PORT" trains skipgram/cbow/fasttext across Ray
+    workers (``workers``, ``sync_every``, ``sync_protocol``; see embedtrain/distributed/).
+
     ``resume``: a model (or its .etm file) to train further on ``corpus``: its
     vocabulary, weights and settings are the starting point; ``settings`` may
     change the schedule (epochs, lr, threads, seed, sample, window) but not the shape.
     """
+    from ..distributed import check_distributed, pop_distributed, train_distributed
+
+    dist = pop_distributed(settings)  # ray=, workers=, sync_every=, sync_protocol=
     base = None
     if resume is not None:
         base = resume if isinstance(resume, Model) else Model.load(resume)
         config = resumed_config(base, model, config_file, settings)
     else:
         config = make_config(model, config_file, **settings)
+    if dist.ray is not None:
+        check_distributed(config, dist, corpus, resume=resume, cooccur=cooccur, save_cooccur=save_cooccur)
+        return train_distributed(corpus, config, dist, progress=progress, tmp_dir=tmp_dir,
+                                 read_vocab=read_vocab, save_vocab=save_vocab)
     options = RunOptions(progress=progress, tmp_dir=tmp_dir, read_vocab=read_vocab,
                          save_vocab=save_vocab, save_cooccur=save_cooccur, cooccur=cooccur,
                          resume=base)
