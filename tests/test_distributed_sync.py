@@ -109,3 +109,17 @@ def test_replicas_end_equal_to_base_plus_combined(protocol):
         np.testing.assert_allclose(inp, expect_in, rtol=1e-6)
         np.testing.assert_allclose(out, expect_out, rtol=1e-6)
     assert len(combined["input"]) <= 24 and len(combined["output"]) <= 60
+
+
+def test_adaptive_takes_the_mean_of_equal_deltas_and_the_sum_of_independent_ones():
+    d = np.array([[1.0, 2.0, 0.0]], np.float32)
+    e = np.array([[0.0, 0.0, 3.0]], np.float32)   # orthogonal to d
+    one = np.ones(1, np.float32)
+    same = combine([RowUpdate(np.array([0]), d, one)] * 4, "adaptive")
+    np.testing.assert_allclose(same.delta, d, rtol=1e-6)                 # not 4 d
+    ortho = combine([RowUpdate(np.array([0]), d, one), RowUpdate(np.array([0]), e, one)], "adaptive")
+    np.testing.assert_allclose(ortho.delta, d + e, rtol=1e-6)
+    opposed = combine([RowUpdate(np.array([0]), d, one), RowUpdate(np.array([0]), -d, one)], "adaptive")
+    np.testing.assert_allclose(opposed.delta, 0 * d, atol=1e-7)
+    partly = combine([RowUpdate(np.array([0]), d, one), RowUpdate(np.array([0]), d + e, one)], "adaptive")
+    assert np.linalg.norm(d) < np.linalg.norm(partly.delta) < np.linalg.norm(d + d + e)

@@ -11,6 +11,16 @@ the n-grams of the words trained in the interval.
 Protocols (``--sync-protocol``), each combining row by row over the workers that
 touched the row, so an idle replica never dilutes a trained one:
 
+``adaptive`` (the default)
+    new = base + S * (1 - a (1 - 1/k)), S the sum of the k deltas of the row and a
+    their agreement, (|S|^2 / sum |d_i|^2 - 1) / (k - 1) clipped to [0, 1]: the sum
+    when the deltas are orthogonal or opposed (independent steps, as for rows few
+    workers train), their mean when they are equal (every worker already moved a
+    frequent word's row to where its data pulls it; adding k such moves overshoots).
+    The idea of GraphWord2Vec's model combiner (Gill et al. 2019: combine by
+    projection, so that aligned gradients are not counted k times), in a closed form
+    of our own. Measured (README): at 4 workers ``sum`` diverges on text8 and
+    ``mean`` loses 0.05-0.15 WordSim-353; ``adaptive`` stays within noise.
 ``sum``
     new = base + sum of the deltas. Every update any worker made is kept, as if the
     workers had trained one after another on a copy that is one interval stale (the
@@ -40,7 +50,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-PROTOCOLS = ("sum", "mean")
+PROTOCOLS = ("adaptive", "sum", "mean")
 ROW_ID_BYTES = 4   # rows are sent as int32 ids (and weights as float32): see nbytes
 
 
@@ -89,7 +99,7 @@ def combine(updates: Sequence[RowUpdate], protocol: str) -> RowUpdate:
     if not updates:
         raise ValueError("nothing to combine")
     nonempty = [u for u in updates if len(u)]
-    if len(nonempty) <= 1 and (protocol == "sum" or not nonempty):
+    if len(nonempty) <= 1:
         return nonempty[0] if nonempty else updates[0]
     updates = nonempty
     rows = np.concatenate([u.rows for u in updates])
@@ -98,7 +108,19 @@ def combine(updates: Sequence[RowUpdate], protocol: str) -> RowUpdate:
     order = np.argsort(rows, kind="stable")
     rows, delta, weight = rows[order], delta[order], weight[order]
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    if protocol == "mean":
+    if protocol == "adaptive":
+        total = np.add.reduceat(delta, starts, axis=0)                   # S = sum of deltas
+        squares = np.add.reduceat(np.einsum("ij,ij->i", delta, delta), starts)  # Q = sum |d_i|^2
+        k = np.diff(np.r_[starts, len(rows)]).astype(np.float64)
+        # agreement a: 0 when the deltas are orthogonal (|S|^2 = Q) or opposed, 1 when equal
+        # (|S|^2 = k Q); the row gets a*mean + (1-a)*sum = S * (1 - a (1 - 1/k))
+        s2 = np.einsum("ij,ij->i", total, total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where((k > 1) & (squares > 0), (s2 / squares - 1.0) / (k - 1.0), 0.0)
+        a = np.clip(a, 0.0, 1.0)
+        combined = total * (1.0 - a * (1.0 - 1.0 / k))[:, None].astype(np.float32)
+        total_w = np.add.reduceat(weight, starts)
+    elif protocol == "mean":
         w = np.maximum(weight, np.float32(1e-12))
         total_w = np.add.reduceat(w, starts)
         combined = np.add.reduceat(delta * w[:, None], starts, axis=0) / total_w[:, None]
