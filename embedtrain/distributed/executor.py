@@ -40,6 +40,14 @@ from .split import describe_inputs, split_inputs
 log = logging.getLogger("embedtrain")
 
 
+def _death_errors(ray) -> tuple[type, ...]:
+    """The exceptions by which Ray reports a worker process or its objects gone (which
+    one depends on when the process died)."""
+    names = ("RayActorError", "ActorDiedError", "ActorUnavailableError", "WorkerCrashedError",
+             "ObjectLostError", "OwnerDiedError", "NodeDiedError")
+    return tuple(getattr(ray.exceptions, n) for n in names if hasattr(ray.exceptions, n))
+
+
 @dataclass
 class SyncStats:
     rounds: int = 0
@@ -157,7 +165,7 @@ class RayTraining:
         for w, refs in results.items():
             try:
                 stats[w] = ray.get(refs[0])
-            except (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError) as exc:
+            except _death_errors(ray) as exc:
                 dead.append(w)
                 log.warning("Ray worker %d died during round %d of epoch %d (%s)", w, index + 1,
                             epoch + 1, type(exc).__name__)
@@ -206,7 +214,7 @@ class RayTraining:
         for w, ref in refs.items():
             try:
                 applied[w] = ray.get(ref)
-            except (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError):
+            except _death_errors(ray):
                 failed.append(w)
         for w in failed:  # its update was combined already: only its replica is lost
             log.warning("Ray worker %d died while synchronising; replacing it", w)
