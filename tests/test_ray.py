@@ -71,7 +71,16 @@ def test_two_workers_match_one_machine(one_machine, tmp_path):
     assert vec.read_text().split("\n", 1)[0] == f"{len(model.vocab)} 50"
 
 
-def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, caplog):
+class _Records(__import__("logging").Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine):
     killed = []
 
     def kill_during_training(run):
@@ -89,15 +98,27 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, caplog):
     from embedtrain.distributed.executor import train_on_ray
 
     config = make_config("skipgram", dim=50, epochs=3, seed=1, threads=1)
-    with caplog.at_level("WARNING", logger="embedtrain"):
+    # a handler of our own: the CLI's set_verbosity stops the logger propagating to caplog's
+    import logging
+
+    records = _Records()
+    logger = logging.getLogger("embedtrain")
+    logger.addHandler(records)
+    level = logger.level
+    logger.setLevel(logging.WARNING)   # an earlier -q run may have set ERROR
+    try:
         model = train_on_ray(config, DistributedConfig(ray="local", workers=2, sync_every=100_000),
                              [str(QUALITY_CORPUS)], progress=False, on_start=kill_during_training)
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(level)
+    log_text = "\n".join(records.lines)
     assert killed
     d = model.stats["distributed"]
     assert d["restarts"] == 1
     assert d["words_counted"] == model.stats["vocab_tokens"] * 3   # nothing lost, nothing twice
-    assert "restarted from the last synchronised weights" in caplog.text or \
-        "died while synchronising" in caplog.text
+    assert "restarted from the last synchronised weights" in log_text or \
+        "died while synchronising" in log_text, log_text
     ours, _ = wordsim_score(model.vectors)
     theirs, _ = wordsim_score(one_machine.vectors)
     assert ours >= theirs - NOISE, (ours, theirs)
