@@ -4,10 +4,10 @@
     >>> model = embedtrain.train("corpus.txt", model="skipgram", dim=100)
     >>> model.most_similar("king", topn=10)
     >>> model.save("run/text8")          # run/text8.vec and run/text8.etm
+    >>> embedtrain.train([["the", "king"], ["a", "queen"]], min_count=1)   # token lists
 """
-from ._version import __version__  # noqa: E402
-
-from .errors import EmbedtrainError  # noqa: E402
+from ._version import __version__
+from .errors import EmbedtrainError
 
 
 def __getattr__(name):
@@ -15,14 +15,20 @@ def __getattr__(name):
     if name == "train":
         from .training import train
         return train
-    if name == "load":
+    if name in ("load", "Model"):
         from .models import Model
-        return Model.load
-    if name in ("Model", "Vocab", "Vectors"):
-        module = {"Model": "models", "Vocab": "vocab", "Vectors": "vectors"}[name]
-        import importlib
-        return getattr(importlib.import_module(f"embedtrain.{module}"), name)
+        return Model.load if name == "load" else Model
+    if name == "Vocab":
+        from .vocab import Vocab
+        return Vocab
+    if name == "Vectors":
+        from .vectors import Vectors
+        return Vectors
+    if name in ("Callback", "EpochInfo", "ProgressInfo"):
+        from .training import callbacks
+        return getattr(callbacks, name)
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
 
 
-__all__ = ["train", "load", "Model", "Vocab", "Vectors", "EmbedtrainError", "__version__"]
+__all__ = ["train", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo", "ProgressInfo",
+           "EmbedtrainError", "__version__"]

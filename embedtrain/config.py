@@ -7,6 +7,7 @@ points at this file rather than repeating the numbers.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -20,6 +21,49 @@ from .errors import ConfigError
 # gensim's corpus_file mode silently truncates at 10000).
 MAX_LINE_TOKENS = 10_000
 
+# Valid ranges, checked before anything is read (values outside them ran away or
+# trained on NaN tables; see issue 10). Bounds are inclusive unless noted.
+INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+MAX_DIM = 10_000
+MAX_WINDOW = 10_000
+MAX_EPOCHS = 10_000          # jobs are listed per epoch: 10^8 epochs built a 2.6 GB list
+MAX_THREADS = 1024
+MAX_NEGATIVE = 1_000
+MAX_NGRAM = 100
+# Noise exponents outside [-1, 1] overflow or underflow counts ** exponent for large
+# counts; [-1, 1] is the range studied by Caselles-Dupre et al. (2018).
+NS_EXPONENT_RANGE = (-1.0, 1.0)
+MAX_X_MAX = 1e12
+MAX_ALPHA = 10.0
+MAX_MEMORY_GB = 1e6
+MAX_RAY_WORKERS = 100_000
+# name: (low, high or None, low_is_exclusive). Model-specific rules stay in __post_init__.
+LIMITS: dict[str, tuple[float, float | None, bool]] = {
+    "dim": (1, MAX_DIM, False),
+    "window": (0, MAX_WINDOW, False),   # each model's MIN_WINDOW applies too
+    "checkpoint_every": (0.0, None, True),
+    "min_count": (1, INT64_MAX, False),
+    "max_vocab": (1, INT32_MAX, False),
+    "epochs": (1, MAX_EPOCHS, False),
+    "lr": (0.0, None, True),     # no upper bound: too large a rate is reported as divergence
+    "threads": (0, MAX_THREADS, False),
+    "seed": (0, INT64_MAX, False),
+    "max_line_tokens": (1, INT32_MAX, False),
+    "negative": (0, MAX_NEGATIVE, False),
+    "sample": (0.0, 1.0, False),
+    "ns_exponent": (*NS_EXPONENT_RANGE, False),
+    "x_max": (0.0, MAX_X_MAX, True),
+    "alpha": (0.0, MAX_ALPHA, True),
+    "memory": (0.0, MAX_MEMORY_GB, True),
+    "minn": (0, MAX_NGRAM, False),
+    "maxn": (0, MAX_NGRAM, False),
+    "bucket": (0, INT32_MAX, False),
+    # --ray (DistributedConfig)
+    "workers": (1, MAX_RAY_WORKERS, False),
+    "sync_every": (1, INT64_MAX, False),
+}
+
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
     """A dataclass field that also carries its CLI help text."""
@@ -31,7 +75,8 @@ class CommonConfig:
     """Settings shared by every model."""
 
     dim: int = _opt(100, "Dimensionality of the vectors.")
-    window: int = _opt(5, "Context window: words on each side of the centre word.")
+    window: int = _opt(5, "Context window: words on each side of the centre word "
+                          "(skip-gram/CBOW: 0 means the whole line, for item2vec).")
     min_count: int = _opt(5, "Ignore words that occur fewer times than this.")
     max_vocab: int | None = _opt(None, "Keep only the N most frequent words (after --min-count).")
     epochs: int = _opt(5, "Passes over the corpus.")
@@ -40,19 +85,20 @@ class CommonConfig:
     seed: int = _opt(1, "Random seed. With --threads 1 the vectors are bit-identical run to run.")
     lowercase: bool = _opt(False, "Lowercase the text before counting.", flag=True)
     max_line_tokens: int = _opt(MAX_LINE_TOKENS, "Cut lines longer than this many tokens into pieces.")
+    checkpoint_every: float | None = _opt(
+        None, "Write PREFIX.ckpt every this many seconds of training; after a crash, "
+              "--resume PREFIX.ckpt continues from it.")
 
     model = "common"
+    # Smallest --window (skip-gram and CBOW also take 0: whole lines).
+    MIN_WINDOW = 1
 
     def __post_init__(self) -> None:
         _check_types(self)
-        _positive(self, "dim", "window", "epochs", "max_line_tokens")
-        _at_least(self, 1, "min_count")
-        if self.max_vocab is not None and self.max_vocab < 1:
-            raise ConfigError(f"--max-vocab must be at least 1 (got {self.max_vocab})")
-        if not self.lr > 0:
-            raise ConfigError(f"--lr must be positive (got {self.lr})")
-        if self.threads < 0:
-            raise ConfigError(f"--threads must be 0 (all cores) or more (got {self.threads})")
+        _check_limits(self)
+        if self.window < self.MIN_WINDOW:
+            raise ConfigError(f"--window must be at least {self.MIN_WINDOW} for --model {self.model} "
+                              f"(got {self.window})")
 
     @property
     def worker_threads(self) -> int:
@@ -79,8 +125,12 @@ class SkipGramConfig(CommonConfig):
     hs: bool = _opt(False, "Hierarchical softmax over a Huffman tree.", flag=True)
     sample: float = _opt(1e-3, "Subsampling threshold for frequent words (0 disables).")
     ns_exponent: float = _opt(0.75, "Exponent of the unigram noise distribution.")
+    shuffle_lines: bool = _opt(
+        False, "Shuffle the words of each line every epoch (baskets whose order means nothing).",
+        flag=True)
 
     model = "skipgram"
+    MIN_WINDOW = 0
 
     def __post_init__(self) -> None:
         if self.negative is None:
@@ -88,7 +138,6 @@ class SkipGramConfig(CommonConfig):
             # word2vec.c and gensim would silently do both (pass --negative to ask for that).
             object.__setattr__(self, "negative", 0 if self.hs else 5)
         super().__post_init__()
-        _at_least(self, 0, "negative", "sample")
         if not self.hs and self.negative == 0:
             raise ConfigError("--negative 0 needs --hs (otherwise there is nothing to train)")
 
@@ -124,12 +173,6 @@ class GloVeConfig(CommonConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.x_max > 0:
-            raise ConfigError(f"--x-max must be positive (got {self.x_max})")
-        if not self.alpha > 0:
-            raise ConfigError(f"--alpha must be positive (got {self.alpha})")
-        if not self.memory > 0:
-            raise ConfigError(f"--memory must be positive (got {self.memory})")
         if self.vectors not in ("word+context", "word"):
             raise ConfigError(f"--vectors must be 'word+context' or 'word' (got {self.vectors!r})")
 
@@ -151,7 +194,7 @@ class FastTextConfig(CommonConfig):
 
     model = "fasttext"
     # Largest --bucket: input rows are int32 in fastText (and bucket is an int32 in its .bin).
-    MAX_BUCKET = 2**31 - 1
+    MAX_BUCKET = INT32_MAX  # (checked through LIMITS)
 
     @property
     def subword_buckets(self) -> int:
@@ -160,8 +203,8 @@ class FastTextConfig(CommonConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _at_least(self, 1, "negative")
-        _at_least(self, 0, "sample", "maxn", "bucket")
+        if self.negative < 1:
+            raise ConfigError(f"--negative must be at least 1 for fasttext (got {self.negative})")
         if self.arch not in ("skipgram", "cbow"):
             raise ConfigError(f"--arch must be 'skipgram' or 'cbow' (got {self.arch!r})")
         if self.maxn > 0:
@@ -171,8 +214,6 @@ class FastTextConfig(CommonConfig):
                 raise ConfigError(f"--minn ({self.minn}) must not exceed --maxn ({self.maxn})")
             if self.bucket == 0:
                 raise ConfigError("--bucket 0 leaves no room for subwords; give --maxn 0 to turn them off")
-        if self.bucket > self.MAX_BUCKET:
-            raise ConfigError(f"--bucket must be at most {self.MAX_BUCKET:,} (got {self.bucket:,})")
 
 
 # Words each Ray worker trains between synchronisations (README "Training on Ray"
@@ -196,7 +237,7 @@ class DistributedConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)  # type: ignore[arg-type]
-        _positive(self, "workers", "sync_every")  # type: ignore[arg-type]
+        _check_limits(self)  # type: ignore[arg-type]
         if self.ray is not None and not self.ray.strip():
             raise ConfigError("--ray needs 'local', 'auto' or ray://HOST:PORT")
 
@@ -246,24 +287,53 @@ def make_config(model: str | None = None, config_file: str | os.PathLike | None 
     return cls(**values)
 
 
-def load_toml(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a TOML recipe whose keys are option names (``min-count`` or ``min_count``)."""
+# TOML recipes shipped inside the package (so they are in the wheel).
+SHIPPED_CONFIGS = Path(__file__).resolve().parent / "configs"
+
+
+def shipped_configs() -> list[str]:
+    """Names of the recipes shipped with embedtrain (``--config text8-skipgram``)."""
+    return sorted(p.stem for p in SHIPPED_CONFIGS.glob("*.toml"))
+
+
+def resolve_config_file(path: str | os.PathLike) -> Path:
+    """``path`` itself when it exists, else a shipped recipe of that name (with or without
+    ``.toml``), else ``path`` (whose absence is then reported)."""
     p = Path(path)
+    if p.exists() or p.parent != Path("."):
+        return p
+    for candidate in (SHIPPED_CONFIGS / p.name, SHIPPED_CONFIGS / f"{p.name}.toml"):
+        if candidate.is_file():
+            return candidate
+    return p
+
+
+def load_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a TOML recipe whose keys are option names (``min-count`` or ``min_count``, not
+    both). ``path`` may name a shipped recipe (``text8-skipgram``)."""
+    p = resolve_config_file(path)
     try:
         with p.open("rb") as handle:
             raw = tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"config file {p} does not exist") from None
+        shipped = ", ".join(shipped_configs())
+        raise ConfigError(f"config file {p} does not exist (recipes shipped with embedtrain: "
+                          f"{shipped})") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
     known = {f.name for f in option_fields()} | {"model"}
     out: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
     for key, value in raw.items():
         name = key.replace("-", "_")
         if name not in known:
             raise ConfigError(f"config file {p}: unknown key {key!r}")
+        if name in out:
+            raise ConfigError(f"config file {p}: {name!r} is given twice (as "
+                              f"{spelled[name]!r} and {key!r})")
+        spelled[name] = key
         if isinstance(value, dict):
             raise ConfigError(f"config file {p}: key {key!r} must be a value, not a table")
         out[name] = value
@@ -284,7 +354,7 @@ def _check_types(config: CommonConfig) -> None:
             ok = isinstance(value, bool)
         elif int in getattr(expected, "__args__", (expected,)):
             ok = isinstance(value, int) and not isinstance(value, bool)
-        elif expected is float:
+        elif expected is float or float in getattr(expected, "__args__", ()):
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             if ok:
                 object.__setattr__(config, f.name, float(value))
@@ -299,12 +369,34 @@ def _check_types(config: CommonConfig) -> None:
             raise ConfigError(f"{option} must be one of {', '.join(choices)} (got {value!r})")
 
 
-def _positive(config: CommonConfig, *names: str) -> None:
-    _at_least(config, 1, *names)
+def _check_limits(config: CommonConfig) -> None:
+    """Every setting inside its range of :data:`LIMITS` (NaN and infinities never are)."""
+    for f in fields(config):
+        limits = LIMITS.get(f.name)
+        value = getattr(config, f.name)
+        if limits is None or value is None or isinstance(value, bool):
+            continue
+        low, high, exclusive = limits
+        option = "--" + f.name.replace("_", "-")
+        valid = _range_text(low, high, exclusive)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{option} must be a finite number (valid range: {valid}; got {value})")
+        if value <= low if exclusive else value < low:
+            need = "positive" if exclusive and low == 0 else \
+                f"{'greater than' if exclusive else 'at least'} {_show_limit(low)}"
+            raise ConfigError(f"{option} must be {need} (valid range: {valid}; got {value})")
+        if high is not None and value > high:
+            raise ConfigError(f"{option} must be at most {_show_limit(high)} (valid range: {valid}; "
+                              f"got {value})")
 
 
-def _at_least(config: CommonConfig, low: float, *names: str) -> None:
-    for name in names:
-        value = getattr(config, name)
-        if value < low:
-            raise ConfigError(f"--{name.replace('_', '-')} must be at least {low:g} (got {value})")
+def _show_limit(x: float) -> str:
+    return f"{x:,}" if isinstance(x, int) else f"{x:g}"
+
+
+def _range_text(low: float, high: float | None, exclusive: bool) -> str:
+    if high is None:
+        return f"{'greater than' if exclusive else 'at least'} {_show_limit(low)}"
+    if exclusive:
+        return f"greater than {_show_limit(low)}, at most {_show_limit(high)}"
+    return f"{_show_limit(low)} to {_show_limit(high)}"

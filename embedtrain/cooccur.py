@@ -25,15 +25,16 @@ X[i, j] = X[j, i]; a diagonal entry is stored once.
 from __future__ import annotations
 
 import errno
+import fcntl
 import itertools
-import json
 import logging
 import os
+import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -42,7 +43,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ._version import __version__
-from .io.archive import read_arrays, read_vocab, write_archive
+from .io.archive import read_archive, write_archive
+from .io.atomic import process_alive, take_lock_if_free
 from .errors import EmbedtrainError
 from .kernels import glove as kernels
 from .parallel import run_jobs
@@ -72,6 +74,10 @@ MAX_MERGE_BLOCK = 1 << 16  # 1 MB per file: plenty for sequential reads
 RECORD_BYTES = 16        # a run file is int64 (key, value bits) records
 WRITE_BLOCK = 1 << 18    # records written at a time
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+# Spill directories: PREFIX + PID + random, holding a lock file while the run lives.
+SPILL_DIR_PREFIX = "embedtrain-cooccur-"
+SPILL_LOCK = "lock"
+_SPILL_DIR = re.compile(re.escape(SPILL_DIR_PREFIX) + r"(\d+)-[A-Za-z0-9_]+$")
 
 
 # --------------------------------------------------------------------------- the matrix
@@ -119,46 +125,45 @@ class CooccurrenceMatrix:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CooccurrenceMatrix":
+        """Read a file written by :meth:`save`; any damage is one EmbedtrainError naming it."""
         p = Path(path)
-        not_one = f"{p} is not an embedtrain co-occurrence file (write one with --save-cooccur)"
-        if p.is_dir():
-            raise EmbedtrainError(f"co-occurrence file {p} is a directory")
-        try:
-            zf = zipfile.ZipFile(p)
-        except FileNotFoundError:
-            raise EmbedtrainError(f"co-occurrence file {p} does not exist") from None
-        except (zipfile.BadZipFile, OSError):
-            raise EmbedtrainError(not_one) from None
-        with zf:
-            try:
-                meta = json.loads(zf.read("meta.json"))
-            except (KeyError, ValueError, zipfile.BadZipFile):
-                raise EmbedtrainError(not_one) from None
-            if not isinstance(meta, dict) or meta.get("format") != COOCCUR_FORMAT:
-                raise EmbedtrainError(not_one)
-            if meta.get("format_version", 0) > COOCCUR_FORMAT_VERSION:
-                raise EmbedtrainError(f"{p} has co-occurrence format version {meta['format_version']}; "
-                                      f"this embedtrain reads up to {COOCCUR_FORMAT_VERSION}: upgrade embedtrain")
-            try:
-                vocab = read_vocab(zf, p)
-                arrays = read_arrays(zf, ("rows", "cols", "values"))
-            except KeyError as exc:
-                raise EmbedtrainError(f"{p}: damaged co-occurrence file (missing {exc})") from None
-            except (ValueError, zipfile.BadZipFile, EOFError, OSError) as exc:
-                raise EmbedtrainError(f"{p}: damaged co-occurrence file ({exc})") from None
+        meta, vocab, arrays = read_archive(p, COOCCUR_FORMAT, COOCCUR_FORMAT_VERSION,
+                                          "co-occurrence file", ("rows", "cols", "values"),
+                                          hint=" (write one with --save-cooccur)")
         rows, cols, values = arrays["rows"], arrays["cols"], arrays["values"]
-        problem = _check_arrays(rows, cols, values, len(vocab))
+        problem = _check_arrays(rows, cols, values, len(vocab)) or _check_meta(meta)
         if problem:
             raise EmbedtrainError(f"{p}: damaged co-occurrence file ({problem})")
         return cls(vocab, rows, cols, values, dict(meta.get("settings") or {}),
                    int(meta.get("tokens", 0)))
 
 
+def _check_meta(meta: dict[str, Any]) -> str:
+    """The counting settings must be ones a GloVe model accepts (training adopts them)."""
+    from .config import GloVeConfig
+
+    settings = meta.get("settings") or {}
+    tokens = meta.get("tokens", 0)
+    if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
+        return f"tokens {tokens!r} is not a whole number"
+    if not isinstance(settings, dict):
+        return "its settings are not an object"
+    try:
+        GloVeConfig(**{k: v for k, v in settings.items() if k in COUNTING_SETTINGS})
+    except EmbedtrainError as exc:
+        return f"settings: {exc}"
+    return ""
+
+
 def _check_arrays(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, vocab_size: int) -> str:
-    if rows.ndim != 1 or rows.shape != cols.shape or rows.shape != values.shape:
-        return "arrays of different shapes"
+    if rows.ndim != 1 or cols.ndim != 1 or values.ndim != 1:
+        return "arrays that are not one-dimensional"
+    if rows.shape != cols.shape or rows.shape != values.shape:
+        return (f"arrays of different lengths (rows {len(rows):,}, cols {len(cols):,}, "
+                f"values {len(values):,})")
     if rows.dtype != np.int32 or cols.dtype != np.int32 or values.dtype != np.float64:
-        return "unexpected array types"
+        return (f"unexpected array types (rows {rows.dtype}, cols {cols.dtype}, values "
+                f"{values.dtype}; expected int32, int32, float64)")
     if len(rows) == 0:
         return "no entries"
     if rows.min() < 0 or (rows > cols).any() or cols.max() >= vocab_size:
@@ -253,6 +258,7 @@ class _Runs:
         self._names = itertools.count()
         self._lock = threading.Lock()
         self.written = 0    # runs written while counting (spills)
+        self._lock_fd: int | None = None
 
     def _new_path(self) -> str:
         with self._lock:
@@ -260,11 +266,16 @@ class _Runs:
 
     def _new_path_locked(self) -> str:
         if self.dir is None:
+            parent = self.tmp_dir or tempfile.gettempdir()
+            sweep_stale_spill_dirs(parent)
             try:
-                self.dir = tempfile.mkdtemp(prefix="embedtrain-cooccur-", dir=self.tmp_dir)
+                self.dir = tempfile.mkdtemp(prefix=f"{SPILL_DIR_PREFIX}{os.getpid()}-", dir=parent)
+                # Held until cleanup: a sweeper that can take it knows the run is gone.
+                self._lock_fd = os.open(os.path.join(self.dir, SPILL_LOCK), os.O_CREAT | os.O_RDWR, 0o600)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
-                raise EmbedtrainError(f"cannot create a temporary directory in "
-                                      f"{self.tmp_dir or tempfile.gettempdir()}: {exc.strerror or exc}") from None
+                raise EmbedtrainError(f"cannot create a temporary directory in {parent}: "
+                                      f"{exc.strerror or exc}") from None
         return os.path.join(self.dir, f"run-{next(self._names):06d}.bin")
 
     def write(self, keys: np.ndarray, values: np.ndarray) -> str:
@@ -289,6 +300,36 @@ class _Runs:
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def sweep_stale_spill_dirs(parent: str) -> list[str]:
+    """Remove spill directories of embedtrain runs that were killed (kill -9) in ``parent``:
+    only when the PID in the name is not running and nobody holds the directory's lock,
+    so a live run's directory is never touched (not even one in another PID namespace)."""
+    removed = []
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _SPILL_DIR.match(entry)
+        if match is None or process_alive(int(match.group(1))):
+            continue
+        path = os.path.join(parent, entry)
+        if os.path.islink(path) or not os.path.isdir(path):
+            continue
+        fd = take_lock_if_free(os.path.join(path, SPILL_LOCK))
+        if fd is None:
+            continue
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        finally:
+            os.close(fd)
+    return removed
 
 
 class _RunReader:
@@ -400,6 +441,13 @@ def _merge_block(budget: float, files: int) -> int:
 
 # --------------------------------------------------------------------------- counting
 
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def count_cooccurrences(stream, vocab: Vocab, config, *, threads: int = 1, tmp_dir: str | None = None,
                         progress: bool = True, merge_fanin: int = MERGE_FANIN) -> CooccurrenceMatrix:
     """Count the co-occurrences of ``stream`` (a corpus.TokenStream over ``vocab``).
@@ -413,8 +461,10 @@ def count_cooccurrences(stream, vocab: Vocab, config, *, threads: int = 1, tmp_d
     tables: list[_Table | None] = [None] * threads
     runs = _Runs(tmp_dir)
     started = time.perf_counter()
+    # A bar on a terminal only: a log file gets the "counted co-occurrences" line instead.
     bar = tqdm(total=stream.n_tokens, unit="word", unit_scale=True, dynamic_ncols=True,
-               disable=not progress, leave=False, desc="counting co-occurrences")
+               disable=not (progress and _stderr_is_terminal()), leave=False,
+               desc="counting co-occurrences")
 
     def work(worker: int, chunk: int) -> int:
         tokens = stream.chunk(chunk)

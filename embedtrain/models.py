@@ -27,6 +27,7 @@ import numpy as np
 from ._version import __version__
 from .config import MODEL_CONFIGS, CommonConfig, FastTextConfig
 from .errors import EmbedtrainError
+from .io.atomic import atomic_group
 from .io.archive import is_archive_of, read_archive, write_archive
 from .io.text import write_word2vec_text
 from .subwords import SubwordTable, char_ngrams, subword_table
@@ -96,8 +97,9 @@ class Model:
         prefix = str(prefix)
         vec_path, model_path = Path(prefix + VECTORS_SUFFIX), Path(prefix + MODEL_SUFFIX)
         vectors = self.vectors
-        write_word2vec_text(vec_path, vectors.words, vectors.vectors)
-        self.save_model(model_path)
+        with atomic_group():  # both files appear together or neither does
+            write_word2vec_text(vec_path, vectors.words, vectors.vectors)
+            self.save_model(model_path)
         return vec_path, model_path
 
     def save_model(self, path: str | os.PathLike) -> Path:
@@ -114,18 +116,73 @@ class Model:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Model":
-        """Load any embedtrain model file; returns the right Model subclass."""
+        """Load any embedtrain model file; returns the right Model subclass.
+
+        Everything is checked before a kernel or a query sees it: the format version,
+        the settings, each array's dtype and shape against the vocabulary and the
+        settings, and that every weight is a finite number. A damaged file gives an
+        EmbedtrainError naming the file and the problem.
+        """
         p = Path(path)
         meta, vocab, arrays = read_archive(p, MODEL_FORMAT, MODEL_FORMAT_VERSION, "model file")
-        try:
-            settings = dict(meta["config"])
-        except (KeyError, TypeError, ValueError):
-            raise EmbedtrainError(f"{p}: damaged model file (no settings)") from None
+        damaged = f"{p}: damaged model file"
+        settings = meta.get("config")
+        if not isinstance(settings, dict):
+            raise EmbedtrainError(f"{damaged} (meta.json has no 'config' object of settings)")
+        settings = dict(settings)
         kind = settings.pop("model", meta.get("model"))
-        if kind not in MODEL_CONFIGS:
+        if not isinstance(kind, str) or kind not in MODEL_CONFIGS:
             raise EmbedtrainError(f"{p}: unknown model kind {kind!r}")
-        config = MODEL_CONFIGS[kind](**settings)
-        return model_class(kind)(config, vocab, arrays, meta.get("stats"))
+        try:
+            config = MODEL_CONFIGS[kind](**settings)
+        except TypeError as exc:  # a key this kind of model does not have
+            raise EmbedtrainError(f"{damaged} (settings: {exc})") from None
+        except EmbedtrainError as exc:
+            raise EmbedtrainError(f"{damaged} (settings: {exc})") from None
+        klass = model_class(kind)
+        problem = check_arrays(klass.expected_shapes(config, len(vocab)), arrays)
+        if problem:
+            raise EmbedtrainError(f"{damaged} ({problem})")
+        stats = meta.get("stats")
+        return klass(config, vocab, arrays, stats if isinstance(stats, dict) else {})
+
+    @classmethod
+    def expected_shapes(cls, config: CommonConfig, vocab_size: int) -> dict[str, tuple[int, ...]]:
+        """The float32 arrays a model of this kind holds, and their shapes."""
+        v, dim = vocab_size, config.dim
+        return {"input_vectors": (v, dim),
+                "output_vectors": (v if config.negative else 0, dim),
+                "output_hs": (max(v - 1, 0) if config.hs else 0, dim)}
+
+
+# Rows checked for NaN/inf at a time (bounds the temporary boolean array).
+FINITE_CHECK_ROWS = 1 << 16
+
+
+def check_arrays(expected: dict[str, tuple[int, ...]], arrays: dict[str, np.ndarray]) -> str:
+    """What is wrong with ``arrays`` given the ``expected`` float32 shapes ("" if nothing)."""
+    missing = sorted(set(expected) - set(arrays))
+    if missing:
+        return f"array {missing[0]} is missing"
+    extra = sorted(set(arrays) - set(expected))
+    if extra:
+        return f"unexpected array {extra[0]}"
+    for name, shape in expected.items():
+        a = arrays[name]
+        if a.dtype != np.float32:
+            return f"{name} holds {a.dtype} values, not float32"
+        if a.shape != shape:
+            return (f"{name} has shape {a.shape}; the vocabulary and settings call for "
+                    f"{shape}")
+    for name in expected:
+        a = arrays[name]
+        if a.size == 0:
+            continue
+        flat = a.reshape(a.shape[0], -1)
+        for start in range(0, flat.shape[0], FINITE_CHECK_ROWS):
+            if not np.isfinite(flat[start:start + FINITE_CHECK_ROWS]).all():
+                return f"{name} holds NaN or infinite values"
+    return ""
 
 
 class FastTextModel(Model):
@@ -149,6 +206,11 @@ class FastTextModel(Model):
         self._table: SubwordTable | None = None
         self._word_matrix: np.ndarray | None = None
 
+    @classmethod
+    def expected_shapes(cls, config: FastTextConfig, vocab_size: int) -> dict[str, tuple[int, ...]]:
+        return {"input_vectors": (vocab_size + config.subword_buckets, config.dim),
+                "output_vectors": (vocab_size, config.dim)}
+
     @property
     def bucket(self) -> int:
         return self.config.subword_buckets
@@ -171,7 +233,7 @@ class FastTextModel(Model):
     def word_matrix(self) -> np.ndarray:
         """float32 [V, dim]: each vocabulary word's vector, the mean of its rows."""
         if self._word_matrix is None:
-            from .kernels.fasttext import word_vectors
+            from .kernels.sgns import word_vectors
 
             table = self.subword_table()
             out = np.empty((len(self.vocab), self.config.dim), dtype=np.float32)
@@ -198,6 +260,12 @@ class GloVeModel(Model):
     default, ``-model 2``), or the word vectors alone with ``vectors = "word"``.
     """
 
+    @classmethod
+    def expected_shapes(cls, config, vocab_size: int) -> dict[str, tuple[int, ...]]:
+        v, dim = vocab_size, config.dim
+        return {"word_vectors": (v, dim), "context_vectors": (v, dim),
+                "word_bias": (v,), "context_bias": (v,)}
+
     def word_matrix(self) -> np.ndarray:
         word = self.arrays["word_vectors"]
         if getattr(self.config, "vectors", "word+context") == "word":
@@ -211,6 +279,16 @@ MODEL_CLASSES: dict[str, type[Model]] = {"fasttext": FastTextModel, "glove": Glo
 
 def model_class(kind: str) -> type[Model]:
     return MODEL_CLASSES.get(kind, Model)
+
+
+def load_model_file(path: str | os.PathLike, needed_for: str) -> Model:
+    """Model.load, with an error that says why a model file (not vectors) is needed."""
+    p = Path(path)
+    if not p.is_file():
+        raise EmbedtrainError(f"model file {p} does not exist" if not p.exists() else f"{p} is not a file")
+    if not is_model_file(p):
+        raise EmbedtrainError(f"{p} is not an embedtrain model file (.etm); {needed_for}")
+    return Model.load(p)
 
 
 def is_model_file(path: str | os.PathLike) -> bool:

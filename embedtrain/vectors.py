@@ -74,7 +74,12 @@ class Vectors:
     def unit_vectors(self) -> np.ndarray:
         """Rows scaled to unit length (zero rows stay zero); computed once."""
         if self._unit is None:
-            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            with np.errstate(over="ignore"):
+                norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            huge = np.flatnonzero(~np.isfinite(norms[:, 0]))
+            if len(huge):  # values near float32's limit: their squares overflow
+                norms[huge] = np.linalg.norm(self.vectors[huge].astype(np.float64), axis=1,
+                                             keepdims=True)
             norms[norms == 0] = 1.0
             self._unit = (self.vectors / norms).astype(np.float32, copy=False)
         return self._unit
@@ -105,8 +110,7 @@ class Vectors:
         norm = float(np.linalg.norm(query))
         scores = unit @ (np.asarray(query, dtype=np.float32) / (norm or 1.0))
         skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(unit)]
-        scores[skip] = -np.inf
-        return self._top(scores, topn, len(set(skip)))
+        return self._top(scores, topn, skip)
 
     def most_similar_cosmul(self, positive: str | Iterable[str], negative: Iterable[str] = (),
                             topn: int = 10, restrict_vocab: int | None = None
@@ -125,8 +129,7 @@ class Vectors:
         scores = cosmul_scores(unit @ pos.T, None if neg is None else unit @ neg.T)
         skip = [self.index[w] for w in positive + negative
                 if isinstance(w, str) and w in self.index and self.index[w] < len(unit)]
-        scores[skip] = -np.inf
-        return self._top(scores, topn, len(skip))
+        return self._top(scores, topn, skip)
 
     def analogy(self, a: str, b: str, c: str, topn: int = 10, method: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
@@ -139,13 +142,19 @@ class Vectors:
                                             restrict_vocab=restrict_vocab)
         raise EmbedtrainError(f"unknown analogy method {method!r} (choose 3cosadd or 3cosmul)")
 
-    def _top(self, scores: np.ndarray, topn: int, n_skipped: int) -> list[tuple[str, float]]:
-        k = min(topn, len(scores) - n_skipped)
+    def _top(self, scores: np.ndarray, topn: int, skip: list[int]) -> list[tuple[str, float]]:
+        """The ``topn`` best scores, never a row in ``skip`` (the query's own words) nor a
+        score that is not a finite number (a row of NaNs in a foreign file)."""
+        valid = np.isfinite(scores)
+        valid[skip] = False
+        candidates = np.flatnonzero(valid)
+        k = min(topn, len(candidates))
         if k <= 0:
             return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.words[i], float(scores[i])) for i in top]
+        best = scores[candidates]
+        top = np.argpartition(-best, k - 1)[:k]
+        top = top[np.argsort(-best[top], kind="stable")]
+        return [(self.words[candidates[i]], float(best[i])) for i in top]
 
     def _unit_of(self, word: str | np.ndarray) -> np.ndarray:
         if isinstance(word, np.ndarray):
@@ -170,6 +179,19 @@ def cosmul_scores(pos_cos: np.ndarray, neg_cos: np.ndarray | None) -> np.ndarray
     if neg_cos is not None and neg_cos.shape[-1]:
         score = score / (np.prod((1.0 + neg_cos) * 0.5, axis=-1) + COSMUL_EPSILON)
     return score.astype(np.float32, copy=False)
+
+
+# Rows checked at a time for NaN/inf (bounds the temporary boolean array).
+FINITE_CHECK_ROWS = 1 << 16
+
+
+def finite_rows(matrix: np.ndarray) -> np.ndarray:
+    """bool [rows]: True where every value of the row is a finite number."""
+    out = np.empty(matrix.shape[0], dtype=bool)
+    for start in range(0, matrix.shape[0], FINITE_CHECK_ROWS):
+        out[start:start + FINITE_CHECK_ROWS] = np.isfinite(
+            matrix[start:start + FINITE_CHECK_ROWS]).all(axis=1)
+    return out
 
 
 class FastTextVectors(Vectors):

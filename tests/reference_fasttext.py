@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from embedtrain.kernels.rng import next_state_py
-from embedtrain.kernels.word2vec import MAX_EXP, SIGMOID_TABLE_SIZE
+from embedtrain.kernels.common import MAX_EXP, SIGMOID_TABLE_SIZE
 
 
 def _below(bits: int, n: int) -> int:

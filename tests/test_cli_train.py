@@ -122,7 +122,7 @@ BAD_INPUTS = [
     (["{corpus}", "-o", "{ro}/x"], "not writable"),
     (["{corpus}", "-o", "/sys/x"], "not writable"),  # not writable even for root
     (["{corpus}", "--dim", "0"], "--dim"),
-    (["{corpus}", "--window", "0"], "--window"),
+    (["{corpus}", "--window", "-1"], "--window"),
     (["{corpus}", "--negative", "-1"], "--negative"),
     (["{corpus}", "--epochs", "0"], "--epochs"),
     (["{corpus}", "--model", "nope"], "nope"),

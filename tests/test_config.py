@@ -7,7 +7,7 @@ from embedtrain.config import (CBOWConfig, FastTextConfig, GloVeConfig, SkipGram
                                make_config)
 from embedtrain.errors import ConfigError
 
-CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.toml"))
+CONFIGS = sorted((Path(__file__).resolve().parent.parent / "embedtrain" / "configs").glob("*.toml"))
 
 
 def test_model_defaults():

@@ -11,8 +11,11 @@ from embedtrain.errors import EmbedtrainError
 from embedtrain.models import FastTextModel
 from embedtrain.training.fasttext import check_memory
 from embedtrain.io.fasttext_bin import write_fasttext_bin
-from embedtrain.kernels import fasttext as k
-from embedtrain.kernels.word2vec import SENTENCE_END, sigmoid_tables
+from embedtrain.corpus import SENTENCE_END
+from embedtrain.kernels import common
+from embedtrain.kernels import sgns as k
+from embedtrain.kernels.common import sigmoid_tables
+from embedtrain.vocab import HuffmanTree
 from embedtrain.models import Model
 from embedtrain.subwords import char_ngrams, fnv1a_32
 from embedtrain.vectors import UnknownWordError
@@ -63,9 +66,12 @@ def test_kernel_step_matches_reference(arch, negative):
 
     got_in, got_out = inp.copy(), out.copy()
     rng_state = np.array([state0], dtype=np.uint64)
-    kernel = k.skipgram if arch == "skipgram" else k.cbow
-    words, loss, examples = kernel(tokens, got_in, got_out, offsets, rows, keep, noise.prob,
-                                   noise.alias, window, negative, lr, 0, total, rng_state, sig, logsig)
+    tree = HuffmanTree.empty(len(vocab))
+    tables = (keep, noise.prob, noise.alias, tree.offsets, tree.codes, tree.points, sig, logsig)
+    params = (k.SKIPGRAM_CENTRE if arch == "skipgram" else k.CBOW, window, negative, False, False, lr,
+              common.FASTTEXT_LR_FLOOR, common.FASTTEXT_LR_OFFSET, 0, total)
+    words, loss, examples = k.train_chunk(tokens, (got_in, got_out, np.zeros((0, inp.shape[1]), np.float32)),
+                                          (offsets, rows), tables, params, rng_state)
     assert words == sum(map(len, SENTENCES))
     assert examples > 0 and np.isfinite(loss) and loss > 0
     assert int(rng_state[0]) == ref_state  # the same draws in the same order

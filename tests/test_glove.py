@@ -73,7 +73,8 @@ def test_training_step_matches_numpy_gradient(clip):
         elif rows[e - 5] != cols[e - 5]:
             visits.append((cols[e - 5], rows[e - 5], float(log_x[e - 5]), float(weight[e - 5])))
     expected_cost = reference_steps(visits, *expected, lr=0.05, clip=clip)
-    cost, trained = kernels.train_entries(order, 0, len(order), rows, cols, log_x, weight, *params, 0.05, clip)
+    cost, trained = kernels.train_entries(order, 0, len(order), (rows, cols, log_x, weight), tuple(params[:4]),
+                                          tuple(params[4:]), 0.05, clip)
     assert trained == 9
     assert cost == pytest.approx(expected_cost, rel=1e-5)
     for got, want in zip(params, expected):
@@ -84,7 +85,8 @@ def test_training_range_only_touches_its_entries():
     rows, cols, x, log_x, weight, params = _problem(2)
     order = np.arange(10, dtype=np.int32)
     before = [p.copy() for p in params]
-    kernels.train_entries(order, 0, 1, rows, cols, log_x, weight, *params, 0.05, kernels.GRAD_CLIP)
+    kernels.train_entries(order, 0, 1, (rows, cols, log_x, weight), tuple(params[:4]), tuple(params[4:]),
+                          0.05, kernels.GRAD_CLIP)
     W, C = params[0], params[1]
     assert not np.array_equal(W[0], before[0][0]) and not np.array_equal(C[1], before[1][1])
     np.testing.assert_array_equal(W[1:], before[0][1:])
@@ -276,11 +278,12 @@ def test_ctrl_c_leaves_no_outputs_and_no_temporary_files(tmp_path, sample_corpus
     proc = subprocess.Popen([sys.executable, "-m", "embedtrain", "train", str(sample_corpus), "--model", "glove",
                              "--memory", "0.0001", "--tmp-dir", str(tmp), "--epochs", "500", "--dim", "16",
                              "--threads", "2", "-o", str(tmp_path / "x")], stderr=subprocess.PIPE, text=True)
-    buf = ""
-    while "counting" not in buf:
-        ch = proc.stderr.read(1)
-        assert ch, "counting did not start: " + buf
-        buf += ch
+    import time
+
+    deadline = time.monotonic() + 120
+    while not any(tmp.iterdir()):  # counting has written its first partial table
+        assert proc.poll() is None and time.monotonic() < deadline, "counting did not spill"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

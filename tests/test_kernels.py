@@ -2,14 +2,28 @@
 import numpy as np
 import pytest
 
-from embedtrain.kernels import word2vec as k
-from embedtrain.vocab import Vocab
+from embedtrain.corpus import SENTENCE_END
+from embedtrain.kernels import common as c
+from embedtrain.kernels import sgns
+from embedtrain.training.sgns import identity_rows
+from embedtrain.vocab import HuffmanTree, Vocab
 
 from reference import train_sentence
 
 COUNTS = np.array([40, 25, 12, 9, 5, 3, 2], dtype=np.int64)
 WORDS = [f"w{i}" for i in range(len(COUNTS))]
 SENTENCE = np.array([0, 3, 1, 0, 5, 2, 6, 4, 1, 0], dtype=np.int32)
+
+
+def word2vec_chunk(arch, tokens, inp, out, out_hs, keep, noise, tree, window, negative, use_hs,
+                   lr, words_done, total, state, rows=None):
+    """The word2vec kernel as the word2vec driver calls it (one row per word)."""
+    sig, logsig = c.sigmoid_tables()
+    tables = (keep, noise.prob, noise.alias, tree.offsets, tree.codes, tree.points, sig, logsig)
+    params = (sgns.SKIPGRAM if arch == "skipgram" else sgns.CBOW, window, negative, use_hs, False,
+              lr, c.WORD2VEC_LR_FLOOR, c.WORD2VEC_LR_OFFSET, words_done, total)
+    return sgns.train_chunk(tokens, (inp, out, out_hs), rows or identity_rows(len(keep)), tables,
+                            params, state)
 
 
 def _setup(seed, dim=8):
@@ -30,7 +44,6 @@ def test_kernel_step_matches_reference(arch, negative, use_hs, sample):
     keep = vocab.keep_prob(sample)
     noise = vocab.noise_sampler(0.75)
     tree = vocab.huffman()
-    sig, logsig = k.sigmoid_tables()
     lr, window, state0 = 0.4, 3, 123456789
 
     ref = [a.astype(np.float64) for a in (inp, out, out_hs)]
@@ -39,11 +52,9 @@ def test_kernel_step_matches_reference(arch, negative, use_hs, sample):
 
     got = [a.copy() for a in (inp, out, out_hs)]
     rng_state = np.array([state0], dtype=np.uint64)
-    kernel = k.skipgram if arch == "skipgram" else k.cbow
-    tokens = np.append(SENTENCE, np.int32(k.SENTENCE_END))
-    words, loss, examples = kernel(tokens, *got, keep, noise.prob, noise.alias, tree.offsets,
-                                   tree.codes, tree.points, window, negative, use_hs, lr, 0,
-                                   10**12, rng_state, sig, logsig)
+    tokens = np.append(SENTENCE, np.int32(SENTENCE_END))
+    words, loss, examples = word2vec_chunk(arch, tokens, *got, keep, noise, tree, window, negative,
+                                           use_hs, lr, 0, 10**12, rng_state)
     assert words == len(SENTENCE)
     assert examples > 0 and np.isfinite(loss) and loss > 0
     assert int(rng_state[0]) == ref_state  # same random draws, in the same order
@@ -59,30 +70,100 @@ def test_kernel_step_matches_reference(arch, negative, use_hs, sample):
 
 
 def test_learning_rate_decays_linearly_to_floor():
-    assert k.learning_rate(0.025, 0, 1000) == pytest.approx(0.025, rel=1e-3)
-    assert k.learning_rate(0.025, 500, 1000) == pytest.approx(0.0125, rel=1e-2)
-    assert k.learning_rate(0.025, 10**6, 10**6) == pytest.approx(0.025 * k.MIN_LR_FRACTION, rel=1e-2)
+    def lr(done, total):
+        return c.learning_rate(0.025, c.WORD2VEC_LR_FLOOR, c.WORD2VEC_LR_OFFSET, done, total)
+
+    assert lr(0, 1000) == pytest.approx(0.025, rel=1e-3)
+    assert lr(500, 1000) == pytest.approx(0.0125, rel=1e-2)
+    assert lr(10**6, 10**6) == pytest.approx(0.025 * c.WORD2VEC_LR_FLOOR, rel=1e-2)
+    # fastText's schedule reaches zero, and the Python twin agrees with the kernel
+    assert c.learning_rate(0.05, c.FASTTEXT_LR_FLOOR, c.FASTTEXT_LR_OFFSET, 10**6, 10**6) == 0.0
+    for done in (0, 123, 999, 1000):
+        assert c.learning_rate(0.025, 1e-4, 1.0, done, 1000) == pytest.approx(
+            0.025 * c.schedule_fraction(done, 1000, 1e-4, 1.0), rel=1e-6)
 
 
 def test_sigmoid_tables_are_sigmoid():
-    sig, logsig = k.sigmoid_tables()
-    x = np.linspace(-k.MAX_EXP, k.MAX_EXP, k.SIGMOID_TABLE_SIZE + 1)
+    sig, logsig = c.sigmoid_tables()
+    x = np.linspace(-c.MAX_EXP, c.MAX_EXP, c.SIGMOID_TABLE_SIZE + 1)
     np.testing.assert_allclose(sig, 1 / (1 + np.exp(-x)), atol=1e-6)
     np.testing.assert_allclose(logsig, np.log(sig.astype(np.float64)), atol=1e-5)
     # table_index maps a value to its nearest grid point
     for f in (-5.99, -1.0, 0.0, 0.3, 5.99):
-        assert abs(x[k.table_index(f)] - f) <= k.MAX_EXP / k.SIGMOID_TABLE_SIZE + 1e-9
+        assert abs(x[c.table_index(f)] - f) <= c.MAX_EXP / c.SIGMOID_TABLE_SIZE + 1e-9
 
 
 def test_empty_sentences_and_separators_are_skipped():
     vocab, inp, out, out_hs = _setup(seed=3)
     noise = vocab.noise_sampler(0.75)
     tree = vocab.huffman()
-    sig, logsig = k.sigmoid_tables()
     tokens = np.array([-1, 0, -1, -1, 1, 2, -1], dtype=np.int32)
     state = np.array([5], dtype=np.uint64)
-    words, _, examples = k.skipgram(tokens, inp, out, out_hs, np.ones(7, np.float32), noise.prob,
-                                    noise.alias, tree.offsets, tree.codes, tree.points, 2, 2, False,
-                                    0.025, 0, 100, state, sig, logsig)
+    words, _, examples = word2vec_chunk("skipgram", tokens, inp, out, out_hs, np.ones(7, np.float32),
+                                        noise, tree, 2, 2, False, 0.025, 0, 100, state)
     assert words == 3
     assert examples == 2  # only the pair (1, 2) in both directions; the lone 0 has no context
+
+
+@pytest.mark.parametrize("arch", ["skipgram", "cbow"])
+def test_one_row_fast_path_equals_explicit_rows(arch):
+    """word2vec's convention (empty rows: word w is row w) gives the same bytes as
+    listing every word's single row, which is what FastText's path does."""
+    vocab, inp, out, out_hs = _setup(seed=11)
+    noise, tree, keep = vocab.noise_sampler(0.75), vocab.huffman(), vocab.keep_prob(0.05)
+    tokens = np.append(np.tile(SENTENCE, 3), np.int32(SENTENCE_END))
+    explicit = (np.arange(len(vocab) + 1, dtype=np.int64), np.arange(len(vocab), dtype=np.int32))
+    results = []
+    for rows in (None, explicit):
+        got = [a.copy() for a in (inp, out, out_hs)]
+        state = np.array([42], dtype=np.uint64)
+        word2vec_chunk(arch, tokens, *got, keep, noise, tree, 3, 2, True, 0.3, 0, 1000, state, rows)
+        results.append((got, int(state[0])))
+    (fast, s1), (slow, s2) = results
+    assert s1 == s2
+    for a, b in zip(fast, slow):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(fast[0], inp)  # it trained
+
+
+def test_window_zero_uses_the_whole_line_and_draws_nothing():
+    vocab, inp, out, out_hs = _setup(seed=5)
+    noise, tree = vocab.noise_sampler(0.75), HuffmanTree.empty(len(vocab))
+    keep = np.ones(len(vocab), np.float32)
+    tokens = np.append(SENTENCE, np.int32(SENTENCE_END))
+    state = np.array([9], dtype=np.uint64)
+    _, _, examples = word2vec_chunk("skipgram", tokens, inp.copy(), out.copy(), out_hs[:0].copy(),
+                                    keep, noise, tree, 0, 1, False, 0.1, 0, 100, state)
+    n = len(SENTENCE)
+    assert examples == n * (n - 1)  # every ordered pair of the line
+    # with negative 1 the only draws are one noise word per pair
+    expected = 9
+    from embedtrain.kernels.rng import next_state_py
+    for _ in range(n * (n - 1)):
+        expected, _ = next_state_py(expected)
+    assert int(state[0]) == expected
+
+
+def test_shuffle_lines_permutes_each_line():
+    from embedtrain.kernels.common import shuffle_sentence
+
+    sentence = np.arange(50, dtype=np.int32)
+    state = shuffle_sentence(sentence, 40, np.uint64(3))
+    assert sorted(sentence[:40]) == list(range(40)) and list(sentence[40:]) == list(range(40, 50))
+    assert not np.array_equal(sentence[:40], np.arange(40))
+    again = np.arange(50, dtype=np.int32)
+    assert shuffle_sentence(again, 40, np.uint64(3)) == state
+    np.testing.assert_array_equal(again, sentence)  # seeded: the same permutation
+
+
+@pytest.mark.parametrize("arch,negative,use_hs", [("skipgram", 2, False), ("cbow", 0, True)])
+def test_nan_weights_give_a_nan_loss_not_a_crash(arch, negative, use_hs):
+    vocab, inp, out, out_hs = _setup(seed=4)
+    inp[:] = np.nan
+    noise, tree = vocab.noise_sampler(0.75), vocab.huffman()
+    tokens = np.append(SENTENCE, np.int32(SENTENCE_END))
+    state = np.array([1], dtype=np.uint64)
+    words, loss, _ = word2vec_chunk(arch, tokens, inp, out, out_hs, np.ones(len(vocab), np.float32),
+                                    noise, tree, 3, negative, use_hs, 0.1, 0, 100, state)
+    assert words == len(SENTENCE) and np.isnan(loss)
+    assert np.isfinite(out).all() and np.isfinite(out_hs).all()  # NaN never reached a table index

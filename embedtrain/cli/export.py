@@ -7,22 +7,27 @@ import numpy as np
 from ..io.atomic import check_writable
 from ..errors import EmbedtrainError
 from ..io.formats import READ_FORMATS, WRITE_FORMATS, load_vectors, npy_paths, write_vectors
+from ..io.projector import (PROJECTOR_DEFAULT_LIMIT, PROJECTOR_MAX_POINTS,
+                            check_projector_output, projector_limit, write_projector)
 from ..vectors import Vectors
-from . import handle_errors, log, main, verbosity_options
+from .app import handle_errors, log, main, verbosity_options
 
 FASTTEXT_BIN = "fasttext-bin"
-EXPORT_FORMATS = WRITE_FORMATS + (FASTTEXT_BIN,)
+PROJECTOR = "projector"
+EXPORT_FORMATS = WRITE_FORMATS + (FASTTEXT_BIN, PROJECTOR)
 
 
-@main.command("export")
+@main.command("export", short_help="Write vectors in the formats other tools read.")
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, metavar="OUT",
-              help="Output file (npy: OUT.npy and OUT.vocab.txt).")
+              help="Output file (npy: OUT.npy and OUT.vocab.txt; projector: a directory).")
 @click.option("-f", "--format", "format_", type=click.Choice(EXPORT_FORMATS), required=True,
-              help="word2vec-text, word2vec-binary, glove (text, no header), npy, or fasttext-bin "
-                   "(a FastText model file only).")
+              help="word2vec-text, word2vec-binary, glove (text, no header), npy, fasttext-bin "
+                   "(a FastText model file only), or projector (vectors.tsv and metadata.tsv "
+                   "for the TensorFlow Embedding Projector).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Keep only the N most frequent words.")
+              help="Keep only the N most frequent words (projector: default "
+                   f"{PROJECTOR_DEFAULT_LIMIT:,}, at most {PROJECTOR_MAX_POINTS:,}).")
 @click.option("--normalize", is_flag=True, default=False, help="Write unit-length vectors.")
 @click.option("--source-format", type=click.Choice(READ_FORMATS), default=None,
               help="Format of SOURCE. [default: detected from the content]")
@@ -33,6 +38,8 @@ def export_command(source: str, output: str, format_: str, limit: int | None, no
     """Write the vectors of SOURCE (a model file or any vectors file) to OUT in FORMAT."""
     if format_ == FASTTEXT_BIN:
         export_fasttext_bin(source, output, limit, normalize)
+    elif format_ == PROJECTOR:
+        export_projector(source, output, limit, normalize, source_format)
     else:
         targets = npy_paths(output) if format_ == "npy" else (output,)
         for target in targets:
@@ -85,3 +92,18 @@ def export_fasttext_bin(source: str, output: str, limit: int | None, normalize: 
     check_writable(output)
     write_fasttext_bin(model, output)
     log.info("wrote %s", output)
+
+
+def export_projector(source: str, output: str, limit: int | None, normalize: bool,
+                     source_format: str | None) -> None:
+    """The Embedding Projector's two TSV files in the directory OUT."""
+    check_projector_output(output)
+    capped = projector_limit(limit)
+    vectors = load_vectors(source, source_format)
+    if limit is not None and capped < min(limit, len(vectors)):
+        log.info("the Embedding Projector loads at most %s points: writing the %s most frequent "
+                 "words", f"{capped:,}", f"{capped:,}")
+    vectors = export_view(vectors, capped, normalize)
+    written = write_projector(output, vectors)
+    log.info("wrote %s words, dim %d: %s (load them at https://projector.tensorflow.org)",
+             f"{len(vectors):,}", vectors.dim, ", ".join(str(p) for p in written))

@@ -9,7 +9,7 @@ import click
 from ..evaluate import ANALOGY_METHODS, DEFAULT_RESTRICT_VOCAB, AnalogyResult, evaluate
 from ..io.formats import READ_FORMATS, load_vectors
 from ..vectors import UnknownWordError, Vectors
-from . import handle_errors, main, quiet, verbosity_options
+from .app import handle_errors, main, quiet, verbosity_options
 
 format_option = click.option(
     "--format", "format_", type=click.Choice(READ_FORMATS), default=None,
@@ -40,7 +40,7 @@ def check_words(vectors: Vectors, words: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------- eval
-@main.command("eval")
+@main.command("eval", short_help="Score vectors on word-similarity and analogy benchmarks.")
 @vectors_argument
 @click.argument("datasets", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--restrict-vocab", type=click.IntRange(min=0), default=DEFAULT_RESTRICT_VOCAB,
@@ -94,7 +94,7 @@ def _print_analogy(r: AnalogyResult) -> None:
 
 
 # ---------------------------------------------------------------------- similar
-@main.command("similar")
+@main.command("similar", short_help="Nearest neighbours of words by cosine similarity.")
 @vectors_argument
 @click.argument("words", nargs=-1, required=True)
 @topn_option
@@ -127,7 +127,7 @@ def _print_answers(answers: list[tuple[str, float]]) -> None:
 
 
 # ---------------------------------------------------------------------- analogy
-@main.command("analogy")
+@main.command("analogy", short_help="Answers to A : B :: C : ? (3CosAdd or 3CosMul).")
 @vectors_argument
 @click.argument("a")
 @click.argument("b")

@@ -3,13 +3,14 @@ default and help text is written once, in config.py."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import click
 
 from ..config import MODEL_CONFIGS, DistributedConfig, option_fields
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
-from . import handle_errors, log, main, quiet, verbosity_options
+from .app import handle_errors, log, main, quiet, verbosity_options
 
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
@@ -68,6 +69,53 @@ def distributed_options(func):
     return func
 
 
+# `train --help` lists the options in sections: what a setting applies to is read from
+# config.py (the models whose dataclass has the field), so a new field lands in the
+# right section by itself.
+IO_SECTION = "Input and output"
+COMMON_SECTION = "Settings of every model"
+RUN_SECTION = "Run options"
+_FAMILIES = {"skipgram": "word2vec", "cbow": "word2vec", "fasttext": "FastText", "glove": "GloVe"}
+_NON_SETTINGS = {"model": IO_SECTION, "prefix": IO_SECTION, "config_file": IO_SECTION,
+                 "save_vocab": IO_SECTION, "read_vocab": IO_SECTION, "resume": IO_SECTION,
+                 "save_cooccur": "GloVe settings", "cooccur": "GloVe settings",
+                 "checkpoint_every": "Run options", "threads": "Run options"}
+
+
+def option_section(name: str) -> str:
+    """The help section of the train option whose parameter is ``name``."""
+    if name in _NON_SETTINGS:
+        return _NON_SETTINGS[name]
+    models = [m for m, cls in MODEL_CONFIGS.items()
+              if any(f.name == name for f in dataclasses.fields(cls))]
+    if not models:
+        return RUN_SECTION
+    if len(models) == len(MODEL_CONFIGS):
+        return COMMON_SECTION
+    families = list(dict.fromkeys(_FAMILIES.get(m, m) for m in models))
+    title = " and ".join(families) + " settings"
+    if families == ["word2vec"]:
+        title += f" ({', '.join(models)})"
+    return title
+
+
+class SectionedCommand(click.Command):
+    """A command whose --help groups its options by :func:`option_section`."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                sections.setdefault(option_section(param.name or ""), []).append(record)
+        first, last = [IO_SECTION, COMMON_SECTION], [RUN_SECTION]
+        order = first + [t for t in sections if t not in first + last] + last
+        for title in order:
+            if title in sections:
+                with formatter.section(title):
+                    formatter.write_dl(sections[title])
+
+
 def default_prefix(corpus: tuple[str, ...], model: str) -> str:
     """The first corpus file's name stem plus the model name, in the current directory."""
     first = corpus[0] if corpus else "-"
@@ -82,7 +130,18 @@ def default_prefix(corpus: tuple[str, ...], model: str) -> str:
     return f"{stem or 'corpus'}-{model}"
 
 
-@main.command("train")
+def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str:
+    """``-o``'s PREFIX; a directory (``-o runs/`` or an existing ``runs``) gets the default
+    name inside it rather than hidden ``runs/.vec`` and ``runs/.etm``."""
+    if not given:
+        return default_prefix(corpus, model)
+    if given.endswith(("/", os.sep)) or Path(given).is_dir():
+        return str(Path(given) / default_prefix(corpus, model))
+    return given
+
+
+@main.command("train", cls=SectionedCommand,
+              short_help="Train vectors on a corpus: writes PREFIX.vec and PREFIX.etm.")
 @click.argument("corpus", nargs=-1, metavar="CORPUS...")
 @click.option("-m", "--model", type=click.Choice(list(MODEL_CONFIGS)), default=None,
               help="Model to train. [default: skipgram]")
@@ -100,8 +159,9 @@ def default_prefix(corpus: tuple[str, ...], model: str) -> str:
               help="GloVe: keep the co-occurrence matrix in this file.")
 @click.option("--cooccur", type=click.Path(dir_okay=False), default=None,
               help="GloVe: train from a saved co-occurrence matrix (no corpus needed).")
-@click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="MODEL.etm",
-              help="Continue training this skipgram/cbow model on CORPUS (its vocabulary and "
+@click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="PREFIX.ckpt|MODEL.etm",
+              help="Continue an interrupted run from its checkpoint (same CORPUS and settings), or "
+                   "train a finished skipgram/cbow model further on CORPUS (its vocabulary and "
                    "settings; --epochs, --lr, --threads, --seed, --sample, --window may change).")
 @click.option("--tmp-dir", type=click.Path(file_okay=False), default=None,
               help="Directory for temporary files. [default: the system's]")
@@ -111,23 +171,30 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
                   config_file: str | None, save_vocab: str | None, read_vocab: str | None,
                   save_cooccur: str | None, cooccur: str | None, resume: str | None,
                   tmp_dir: str | None, **settings) -> None:
-    """Train word vectors on CORPUS (files, directories, or - for stdin; .gz/.bz2/.xz
+    """Train word vectors on CORPUS (files, directories, or - for stdin; .gz/.bz2/.xz/.zst
     are read directly) and write PREFIX.vec (word2vec text) and PREFIX.etm (the model)."""
     from ..io.atomic import check_writable
     from ..config import make_config
     from ..errors import EmbedtrainError
     from ..training import summary_line, train
+    from ..training.checkpoint import CHECKPOINT_SUFFIX, remove_checkpoint
 
     from ..distributed import check_distributed, pop_distributed
 
     dist = pop_distributed(settings)
-    base = None
+    base = resumed_checkpoint = None
     if resume:
         from ..models import Model
-        from ..training import resumed_config
+        from ..training import checkpoint_config, resumed_config
+        from ..training.checkpoint import Checkpoint, is_checkpoint
 
-        base = Model.load(resume)
-        config = resumed_config(base, model, config_file, settings)  # bad settings fail here, first
+        if is_checkpoint(resume):
+            resumed_checkpoint = resume
+            base = Checkpoint.load(resume)
+            config = checkpoint_config(base, model, config_file, settings)  # bad settings fail first
+        else:
+            base = Model.load(resume)
+            config = resumed_config(base, model, config_file, settings)  # bad settings fail here, first
     else:
         config = make_config(model, config_file, **settings)  # bad settings fail here, first
     if not corpus and not cooccur:
@@ -139,19 +206,25 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
     if tmp_dir and not Path(tmp_dir).is_dir():
         raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
     if dist.ray is not None:  # Ray not imported until here; what it cannot do fails first
-        check_distributed(config, dist, list(corpus), resume=resume, cooccur=cooccur,
-                          save_cooccur=save_cooccur)
+        check_distributed(config, dist, list(corpus), resume=base if not resumed_checkpoint else None,
+                          cooccur=cooccur, save_cooccur=save_cooccur)
         settings.update(dist.to_dict())
-    prefix = prefix or default_prefix(corpus or (cooccur,), config.model)
-    outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab, save_cooccur]
+    prefix = output_prefix(prefix, corpus or (cooccur,), config.model)
+    checkpoint = prefix + CHECKPOINT_SUFFIX if config.checkpoint_every else None
+    outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab, save_cooccur, checkpoint]
     for path in filter(None, outputs):
         check_writable(path)
 
     fitted = train(list(corpus) or None, config.model, config_file=config_file, progress=not quiet(),
                    tmp_dir=tmp_dir, read_vocab=read_vocab, save_vocab=save_vocab,
                    save_cooccur=save_cooccur, cooccur=cooccur, resume=base,
+                   checkpoint=checkpoint, keep_checkpoint=True,
                    **{k: v for k, v in settings.items() if v is not None})
     vec_path, model_path = fitted.save(prefix)
+    # the run is complete and saved: its checkpoint, and the one it resumed from, go
+    remove_checkpoint(checkpoint)
+    if resumed_checkpoint:
+        remove_checkpoint(resumed_checkpoint)
     if not quiet():
         click.echo(f"{summary_line(fitted)}; wrote {vec_path} and {model_path}", err=True)
     log.debug("settings: %s", fitted.config.to_dict())

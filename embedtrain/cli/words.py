@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import handle_errors, log, main, verbosity_options
+from .app import handle_errors, log, main, verbosity_options
 
 
 def _load_vectors(path: str):
@@ -34,7 +34,7 @@ def _words_from(lines):
         yield line.split()
 
 
-@main.command("vectors")
+@main.command("vectors", short_help="Print the vector of each word (any word, for FastText).")
 @click.argument("model", metavar="MODEL")
 @click.argument("words", nargs=-1)
 @verbosity_options

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..config import MAX_LINE_TOKENS
 from ..errors import EmbedtrainError
+from ..io.atomic import describe_os_error
 
 SENTENCE_END = -1            # separator id in token streams (the kernels take it from here)
 JOB_TOKENS = 50_000          # tokens per training job (a chunk cut at a sentence end)
@@ -54,10 +55,14 @@ class RawCorpus:
             remap[i] = vocab_index.get(word, -2)
         remap[-1] = SENTENCE_END
         writer = _StreamWriter(tmp_dir)
-        for raw in self.blocks():
-            mapped = remap[raw]
-            writer.add(mapped[mapped != -2])
-        return writer.finish()
+        try:
+            for raw in self.blocks():
+                mapped = remap[raw]
+                writer.add(mapped[mapped != -2])
+            return writer.finish()
+        except BaseException:
+            writer.file.close()
+            raise
 
     def close(self) -> None:
         self.ids_file.close()
@@ -74,7 +79,8 @@ class RawBuilder:
         self.max_line_tokens = max_line_tokens
         self.index: defaultdict[str, int] = defaultdict(itertools.count().__next__)
         self.counts = np.zeros(0, dtype=np.int64)
-        self.ids_file = tempfile.TemporaryFile(prefix="embedtrain-raw-", dir=tmp_dir)
+        self.tmp_dir = tmp_dir
+        self.ids_file = temporary_file("embedtrain-raw-", tmp_dir)
         self.n_entries = self.n_tokens = self.n_sentences = 0
         self.open_line = 0  # tokens already written of the line left open by the last block
 
@@ -89,7 +95,7 @@ class RawBuilder:
             self.counts += np.bincount(ids, minlength=len(self.counts))
         entries, n_sent, self.open_line = _with_separators(ids, lengths, ends_open, self.open_line,
                                                            self.max_line_tokens)
-        self.ids_file.write(entries.tobytes())
+        write_temporary(self.ids_file, entries.tobytes(), self.tmp_dir)
         self.n_entries += len(entries)
         self.n_tokens += len(ids)
         self.n_sentences += n_sent
@@ -110,14 +116,14 @@ class RawBuilder:
     def end_source(self) -> None:
         """Close the line a source left open (it ended without a final newline)."""
         if self.open_line:
-            self.ids_file.write(np.int32(SENTENCE_END).tobytes())
+            write_temporary(self.ids_file, np.int32(SENTENCE_END).tobytes(), self.tmp_dir)
             self.n_entries += 1
             self.n_sentences += 1
             self.open_line = 0
 
     def finish(self, invalid_bytes: int = 0) -> RawCorpus:
         self.end_source()
-        self.ids_file.flush()
+        write_temporary(self.ids_file, b"", self.tmp_dir, flush=True)
         words = list(self.index)
         return RawCorpus(words=words, counts=self.counts[: len(words)].copy(), ids_file=self.ids_file,
                          n_entries=self.n_entries, n_tokens=self.n_tokens,
@@ -155,6 +161,29 @@ def _with_separators(ids: np.ndarray, lengths: list[int], ends_open: bool, open_
         pos += length
     entries = np.insert(ids, np.asarray(cuts, dtype=np.int64), SENTENCE_END)
     return entries, len(cuts), open_line
+
+
+def temporary_file(prefix: str, tmp_dir: str | None) -> BinaryIO:
+    """An unnamed temporary file (nothing is left behind, even after kill -9)."""
+    try:
+        return tempfile.TemporaryFile(prefix=prefix, dir=tmp_dir)
+    except OSError as exc:
+        raise EmbedtrainError(f"cannot create a temporary file in {tmp_dir or tempfile.gettempdir()}: "
+                              f"{describe_os_error(exc)}") from None
+
+
+def write_temporary(handle: BinaryIO, data: bytes, tmp_dir: str | None, flush: bool = False) -> None:
+    """Write to a temporary token file; a full disk is one line suggesting --tmp-dir."""
+    try:
+        if data:
+            handle.write(data)
+        if flush:
+            handle.flush()
+    except OSError as exc:
+        where = tmp_dir or tempfile.gettempdir()
+        raise EmbedtrainError(f"cannot write the temporary token file in {where}: "
+                              f"{describe_os_error(exc)} (give --tmp-dir a directory on a larger "
+                              f"disk)") from None
 
 
 def _pread_int32(handle: BinaryIO, start: int, count: int) -> np.ndarray:
@@ -216,7 +245,8 @@ class _StreamWriter:
     """Builds a TokenStream block by block, choosing job boundaries as it goes."""
 
     def __init__(self, tmp_dir: str | None):
-        self.file = tempfile.TemporaryFile(prefix="embedtrain-ids-", dir=tmp_dir)
+        self.tmp_dir = tmp_dir
+        self.file = temporary_file("embedtrain-ids-", tmp_dir)
         self.n_entries = 0
         self.n_tokens = 0
         self.starts = [0]
@@ -244,7 +274,7 @@ class _StreamWriter:
                 local = pos - self.n_entries - 1
                 self.starts.append(int(pos))
                 self.words.append(self.n_tokens + int(words_before[local]))
-        self.file.write(entries.tobytes())
+        write_temporary(self.file, entries.tobytes(), self.tmp_dir)
         self.n_entries += len(entries)
         self.n_tokens += int(len(entries) - is_end.sum())
 
@@ -254,7 +284,7 @@ class _StreamWriter:
         if self.starts[-1] != self.n_entries:
             self.starts.append(self.n_entries)
             self.words.append(self.n_tokens)
-        self.file.flush()
+        write_temporary(self.file, b"", self.tmp_dir, flush=True)
         return TokenStream(file=self.file, n_entries=self.n_entries, n_tokens=self.n_tokens,
                            chunk_starts=np.asarray(self.starts, dtype=np.int64),
                            chunk_words=np.asarray(self.words, dtype=np.int64))

@@ -29,6 +29,64 @@ log = logging.getLogger("embedtrain.corpus")
 READ_BLOCK_BYTES = 1 << 20   # bytes read at a time: bounds the Python token lists
 STDIN = "-"
 
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+ZSTD_EXTRA = 'pip install "embedtrain[zstd]"'
+ZSTD_INPUT_BYTES = 4096  # compressed bytes decompressed at a time
+SUPPORTED_COMPRESSIONS = "gzip, bzip2, xz and zstd"
+# Containers recognised only to be refused in one line (their bytes are no text).
+_UNSUPPORTED = {b"PK\x03\x04": "a zip archive", b"\x04\x22\x4d\x18": "lz4-compressed",
+                b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive"}
+
+
+class _ZstdReader:
+    """zstd decompression through the optional ``zstandard`` package (imported only
+    for a zstd corpus). Frames follow one another (``zstd a b > c`` concatenates);
+    a truncated frame or corrupt data raises ValueError like the other decompressors.
+    Input goes in small pieces, so a highly compressible piece cannot expand to more
+    than about ZSTD_INPUT_BYTES / 4 * 128 KB (the largest zstd block) at once."""
+
+    def __init__(self, raw: BinaryIO, name: str):
+        try:
+            import zstandard
+        except ImportError:
+            raise EmbedtrainError(f"{name} is zstd-compressed; reading it needs the zstandard "
+                                  f"package: {ZSTD_EXTRA}") from None
+        self._zstd = zstandard
+        self._raw = raw
+        self._frame = zstandard.ZstdDecompressor().decompressobj()
+        self._in_frame = False   # input was given to the current frame and it has not ended
+        self._out = bytearray()
+        self._done = False
+
+    def _feed(self, data: bytes) -> None:
+        while data:
+            try:
+                self._out += self._frame.decompress(data)
+            except self._zstd.ZstdError as exc:
+                raise ValueError(f"corrupt zstd data: {exc}") from None
+            self._in_frame = not self._frame.eof
+            if not self._frame.eof:
+                return
+            data = self._frame.unused_data  # the next frame, if any
+            self._frame = self._zstd.ZstdDecompressor().decompressobj()
+
+    def read(self, n: int) -> bytes:
+        while len(self._out) < n and not self._done:
+            data = self._raw.read(ZSTD_INPUT_BYTES)
+            if not data:
+                self._done = True
+                if self._in_frame:
+                    raise ValueError("truncated zstd data (the last frame does not end)")
+                break
+            self._feed(data)
+        out = bytes(self._out[:n])
+        del self._out[:n]
+        return out
+
+    def close(self) -> None:
+        self._raw.close()
+
+
 _MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
 _WHITESPACE_BYTES = b" \t\r\n\v\f"
 
@@ -77,9 +135,18 @@ def open_source(path: str) -> BinaryIO:
         except OSError as exc:
             raise EmbedtrainError(f"cannot open {path}: {exc.strerror or exc}") from None
     head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+    name = "standard input" if path == STDIN else path
     for magic, opener in _MAGIC.items():
         if head.startswith(magic):
             return opener(raw)  # type: ignore[return-value]
+    if head.startswith(ZSTD_MAGIC):
+        return _ZstdReader(raw, name)  # type: ignore[return-value]
+    for magic, what in _UNSUPPORTED.items():
+        if head.startswith(magic):
+            if path != STDIN:
+                raw.close()
+            raise EmbedtrainError(f"{name} is {what}, not text; corpora may be plain text or "
+                                  f"{SUPPORTED_COMPRESSIONS}-compressed text: extract it first")
     return raw
 
 
@@ -88,12 +155,12 @@ def iter_blocks(path: str) -> Iterator[bytes]:
     (except at end of input), so no token or UTF-8 character is ever split."""
     stream = open_source(path)
     carry = b""
+    name = "standard input" if path == STDIN else path
     try:
         while True:
             try:
                 block = stream.read(READ_BLOCK_BYTES)
             except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-                name = "standard input" if path == STDIN else path
                 raise EmbedtrainError(f"cannot read {name}: corrupt or truncated compressed data ({exc})") from None
             if not block:
                 break

@@ -32,7 +32,8 @@ def check_distributed(config: CommonConfig, dist: DistributedConfig, corpus: Any
     if config.model not in RAY_MODELS:
         raise EmbedtrainError(f"--model {config.model} cannot train on Ray yet (skipgram, cbow and "
                               "fasttext can)")
-    for given, name in ((resume, "--resume"), (cooccur, "--cooccur"), (save_cooccur, "--save-cooccur")):
+    for given, name in ((resume, "--resume of a finished model"), (cooccur, "--cooccur"),
+                        (save_cooccur, "--save-cooccur")):
         if given:
             raise EmbedtrainError(f"{name} does not work with --ray yet")
     if isinstance(corpus, (str, os.PathLike)):
@@ -44,9 +45,9 @@ def check_distributed(config: CommonConfig, dist: DistributedConfig, corpus: Any
     return [os.fspath(c) for c in corpus]
 
 
-def train_distributed(corpus: Any, config: CommonConfig, dist: DistributedConfig, **options: Any):
-    """Train on Ray (see executor.py); ``options``: progress, tmp_dir, read_vocab, save_vocab."""
+def train_distributed(corpus: Any, config: CommonConfig, dist: DistributedConfig, options: Any):
+    """Train on Ray through the runner (see executor.py); ``options``: the run's RunOptions."""
     from .executor import train_on_ray
 
     paths = check_distributed(config, dist, corpus)
-    return train_on_ray(config, dist, paths, **options)
+    return train_on_ray(config, dist, paths, options)

@@ -25,13 +25,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..config import CommonConfig, DistributedConfig
 from ..errors import EmbedtrainError, TrainingInterrupted
+from ..training.prepare import RunOptions
 from ..vocab import Vocab
 from .cluster import Connection, connect
 from .parts import merge_counts, plan_sentences
@@ -173,7 +174,8 @@ class RayTraining:
         alive = [w for w in alive if w not in dead]
         if not alive:
             raise EmbedtrainError("every Ray worker died; giving up")
-        applied = self._sync({w: results[w] for w in alive}, alive, dead)
+        # one worker: its replica is the model, there is nothing to combine
+        applied = self._sync({w: results[w] for w in alive}, alive, dead) if self.workers > 1 else {}
         done = time.perf_counter()
         self.sync.compute_seconds += trained - started
         self.sync.sync_seconds += done - trained
@@ -259,6 +261,15 @@ class RayTraining:
         ref = self.conn.ray.put(arrays)
         self.conn.ray.get([a.load_weights.remote(ref) for a in self.actors])
 
+    def fingerprint(self) -> dict[str, Any]:
+        """What a checkpoint of this run records of its data and its split."""
+        import hashlib
+
+        digests = self.conn.ray.get([a.fingerprint.remote() for a in self.actors])
+        return {"tokens": int(self.vocab_tokens), "ray_workers": self.workers,
+                "sync_every": self.dist.sync_every,
+                "ids": hashlib.sha256("".join(digests).encode()).hexdigest()[:32]}
+
     def worker_pids(self) -> list[int]:
         return self.conn.ray.get([a.pid.remote() for a in self.actors])
 
@@ -287,50 +298,61 @@ class RayTraining:
         self.conn = None
 
 
-def train_on_ray(config: CommonConfig, dist: DistributedConfig, paths: Sequence[str], *,
-                 progress: bool = True, tmp_dir: str | None = None, read_vocab: str | None = None,
-                 save_vocab: str | None = None, on_start=None):
-    """Train ``config``'s model on Ray; returns the Model (same kind as one machine's).
+def train_on_ray(config: CommonConfig, dist: DistributedConfig, paths: Sequence[str],
+                 options: RunOptions | None = None, *, on_start=None, **option_fields: Any):
+    """Train ``config``'s model on Ray through the runner; returns the Model (the same
+    kind as one machine's). ``options`` (or its fields as keywords): progress, tmp_dir,
+    read_vocab, save_vocab, checkpoint, resume_checkpoint, callbacks.
 
     ``on_start(run)`` is called once the workers are ready (tests use it to find
     the workers' process ids)."""
-    from ..training.progress import TrainingProgress
-    from .task import make_model
+    from ..training.executor import ThreadExecutor
+    from ..training.prepare import drive
+    from ..training.runner import check_finite
+    from .task import RayTask, make_model
 
-    run = RayTraining(config, dist, paths, tmp_dir=tmp_dir, read_vocab=read_vocab)
+    options = options if options is not None else RunOptions(**option_fields)
+    # the rounds run one after another on this thread; the workers are the parallelism
+    options = replace(options, executor=ThreadExecutor(1))
+    ckpt = options.resume_checkpoint
+    if ckpt is not None:
+        check_ray_checkpoint(ckpt, dist)
+    run = RayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab)
     try:
         vocab = run.start()
-        if save_vocab:
-            vocab.save(save_vocab)
+        if options.save_vocab:
+            vocab.save(options.save_vocab)
+        if ckpt is not None:
+            run.load_weights(ckpt.arrays)
         if on_start is not None:
             on_start(run)
-        total = run.vocab_tokens * config.epochs
-        bar = TrainingProgress(total, config.epochs, enabled=progress)
-        done = 0
-        try:
-            for epoch in range(config.epochs):
-                for index in range(run.rounds):
-                    words, loss, examples = run.round(epoch, index)
-                    done += words
-                    lr = config.lr * max(1.0 - done / (total + 1.0), 0.0)
-                    bar.update(words, epoch, lr, loss, examples)
-        finally:
-            bar.close()
-        seconds = bar.elapsed
+        task = RayTask(run, config)
+        stats = dict(run.stats)
+        result = drive(task, config, options, vocab, stats, run.fingerprint())
         arrays = run.weights()
     except KeyboardInterrupt:
-        run.close()
         raise TrainingInterrupted("interrupted: training stopped on every Ray worker, nothing written") from None
+    except TrainingInterrupted as exc:
+        raise TrainingInterrupted(f"{exc} (every Ray worker stopped)") from None
     finally:
         run.close()
-    stats = dict(run.stats)
-    stats.update(words_trained=total, train_seconds=round(seconds, 3),
-                 words_per_second=round(total / max(seconds, 1e-9)), threads=run.threads,
+    total = task.total_words
+    stats.update(words_trained=total, train_seconds=round(result.seconds, 3),
+                 words_per_second=round(total / max(result.seconds, 1e-9)), threads=run.threads,
                  distributed=run.describe())
     if run.sync.words_redone:
         log.warning("%d Ray worker restart(s); %s words redone", run.sync.restarts, f"{run.sync.words_redone:,}")
     model = make_model(config, vocab, arrays, stats)
-    from ..training.runner import check_finite
-
     check_finite(config.model, model.word_matrix())
     return model
+
+
+def check_ray_checkpoint(ckpt, dist: DistributedConfig) -> None:
+    """A checkpoint resumes with --ray only if a --ray run of the same shape wrote it."""
+    saved = ckpt.fingerprint.get("ray_workers")
+    if saved is None:
+        raise EmbedtrainError(f"checkpoint {ckpt.path} was written by a run without --ray; "
+                              "resume it without --ray")
+    if saved != dist.workers or ckpt.fingerprint.get("sync_every") != dist.sync_every:
+        raise EmbedtrainError(f"checkpoint {ckpt.path} was written with --workers {saved} "
+                              f"--sync-every {ckpt.fingerprint.get('sync_every')}; resume with the same")

@@ -1,10 +1,13 @@
-"""What a Ray worker trains: a model's weights and tables, and one call per chunk.
+"""The two task objects of a Ray run.
 
-TEMPORARY ADAPTER. The training wing's rewrite (issue 8) brings a per-model task
-object for the skip-gram family with the same ``train_chunk`` signature; when it is
-on main, :func:`make_task` builds that instead and this module keeps only
-:func:`rows_from_words` (which rows of which matrix a chunk can touch, for sync.py).
-Until then it calls the current drivers' helpers and kernels, unchanged.
+- On each worker, a *replica*: the training wing's own :class:`SgnsTask`
+  (word2vec.make_task or fasttext.make_task with ``stream=None``), whose
+  ``train_chunk`` the worker calls on chunks of its part, plus the rows each
+  matrix can touch for a given set of words (for sync.py).
+- On the driver, :class:`RayTask`: the whole run as one runner Task whose jobs
+  are synchronisation rounds (one job = one round on every worker), so that the
+  runner brings the schedule as reported, the progress bar, callbacks, the
+  per-epoch history, the NaN stop and checkpoints (of the synchronised weights).
 
 Every worker builds the initial weights itself from the seed (the values depend
 on the seed only), so nothing is broadcast at the start.
@@ -16,82 +19,75 @@ from typing import Any
 import numpy as np
 
 from ..config import CommonConfig, FastTextConfig
+from ..kernels.common import (FASTTEXT_LR_FLOOR, FASTTEXT_LR_OFFSET, WORD2VEC_LR_FLOOR,
+                              WORD2VEC_LR_OFFSET, schedule_fraction)
 from ..models import FastTextModel, Model
-from ..vocab import HuffmanTree, Vocab
+from ..vocab import Vocab
 from .sync import RowsFromWords, subword_rows, word_rows
 
 
-class SkipGramFamilyTask:
-    """Weights (``arrays``) and tables of skip-gram/CBOW/FastText, trained chunk by chunk."""
-
-    def __init__(self, config: CommonConfig, vocab: Vocab, corpus_tokens: int, threads: int):
-        self.config = config
-        self.vocab = vocab
-        self.table = None
-        if isinstance(config, FastTextConfig):
-            self._init_fasttext(config, vocab, corpus_tokens, threads)
-        else:
-            self._init_word2vec(config, vocab)
-
-    def _init_word2vec(self, config, vocab: Vocab) -> None:
-        from ..kernels import word2vec as kernels
-        from ..training.word2vec import init_input_vectors
-
-        v, dim = len(vocab), config.dim
-        self.arrays = {
-            "input_vectors": init_input_vectors(v, dim, config.seed),
-            "output_vectors": np.zeros((v if config.negative else 0, dim), dtype=np.float32),
-            "output_hs": np.zeros((max(v - 1, 0) if config.hs else 0, dim), dtype=np.float32),
-        }
-        keep_prob = vocab.keep_prob(config.sample)
-        noise = vocab.noise_sampler(config.ns_exponent)
-        tree = vocab.huffman() if config.hs else HuffmanTree.empty(v)
-        sigmoid, log_sigmoid = kernels.sigmoid_tables()
-        kernel = kernels.skipgram if config.model == "skipgram" else kernels.cbow
-        a = self.arrays
-
-        def train_chunk(tokens, words_done, total_words, rng_state):
-            return kernel(tokens, a["input_vectors"], a["output_vectors"], a["output_hs"], keep_prob,
-                          noise.prob, noise.alias, tree.offsets, tree.codes, tree.points,
-                          config.window, config.negative, config.hs, config.lr, words_done,
-                          total_words, rng_state, sigmoid, log_sigmoid)
-
-        self.train_chunk = train_chunk
-        self.rows_from_words: dict[str, RowsFromWords | None] = {
-            "input_vectors": word_rows, "output_vectors": None, "output_hs": None}
-
-    def _init_fasttext(self, config: FastTextConfig, vocab: Vocab, corpus_tokens: int,
-                       threads: int) -> None:
-        from ..kernels import fasttext as kernels
-        from ..kernels import word2vec as w2v
+def replica_task(config: CommonConfig, vocab: Vocab, corpus_tokens: int,
+                 threads: int) -> tuple[Any, dict[str, RowsFromWords | None]]:
+    """A worker's replica: the model's SgnsTask without a stream, and for each matrix the
+    rows a set of trained words can touch (None: compare the whole matrix)."""
+    if isinstance(config, FastTextConfig):
         from ..subwords import subword_table
-        from ..training.fasttext import check_memory, discard_keep_prob, init_input_matrix
+        from ..training.fasttext import check_memory, init_input_matrix, make_task
 
         v, dim = len(vocab), config.dim
         check_memory(config, v)
-        bucket = config.subword_buckets
-        table = subword_table(vocab.words, config.minn, config.maxn, bucket)
-        self.table = table
-        self.arrays = {"input_vectors": init_input_matrix(v + bucket, dim, config.seed, threads),
-                       "output_vectors": np.zeros((v, dim), dtype=np.float32)}
-        keep_prob = discard_keep_prob(vocab.counts, config.sample, corpus_tokens)
-        noise = vocab.noise_sampler(config.ns_exponent)
-        sigmoid, log_sigmoid = w2v.sigmoid_tables()
-        kernel = kernels.skipgram if config.arch == "skipgram" else kernels.cbow
-        a = self.arrays
+        table = subword_table(vocab.words, config.minn, config.maxn, config.subword_buckets)
+        arrays = {"input_vectors": init_input_matrix(v + config.subword_buckets, dim,
+                                                     config.seed, threads),
+                  "output_vectors": np.zeros((v, dim), dtype=np.float32),
+                  "output_hs": np.zeros((0, dim), dtype=np.float32)}
+        task = make_task(config, vocab, arrays, corpus_tokens, stream=None, table=table)
+        return task, {"input_vectors": subword_rows(table.offsets, table.rows),
+                      "output_vectors": None, "output_hs": None}
+    from ..training.word2vec import initial_arrays, make_task as word2vec_task
 
-        def train_chunk(tokens, words_done, total_words, rng_state):
-            return kernel(tokens, a["input_vectors"], a["output_vectors"], table.offsets, table.rows,
-                          keep_prob, noise.prob, noise.alias, config.window, config.negative,
-                          config.lr, words_done, total_words, rng_state, sigmoid, log_sigmoid)
-
-        self.train_chunk = train_chunk
-        self.rows_from_words = {"input_vectors": subword_rows(table.offsets, table.rows),
-                                "output_vectors": None}
+    task = word2vec_task(config, vocab, initial_arrays(config, len(vocab)), stream=None)
+    return task, {"input_vectors": word_rows, "output_vectors": None, "output_hs": None}
 
 
-def make_task(config: CommonConfig, vocab: Vocab, corpus_tokens: int, threads: int) -> SkipGramFamilyTask:
-    return SkipGramFamilyTask(config, vocab, corpus_tokens, threads)
+class RayTask:
+    """A Ray run as the runner sees it (:class:`~embedtrain.training.runner.Task`):
+    ``n_jobs`` rounds per epoch, each trained on every worker and synchronised."""
+
+    unit = "word"
+
+    def __init__(self, run: Any, config: CommonConfig):
+        self.run = run
+        self.config = config
+        self.kind = config.model
+        self.epochs = config.epochs
+        self.units_per_epoch = run.vocab_tokens
+        self.n_jobs = run.rounds
+        fasttext = isinstance(config, FastTextConfig)
+        self.lr_floor = FASTTEXT_LR_FLOOR if fasttext else WORD2VEC_LR_FLOOR
+        self.lr_offset = FASTTEXT_LR_OFFSET if fasttext else WORD2VEC_LR_OFFSET
+
+    @property
+    def total_words(self) -> int:
+        return self.units_per_epoch * self.epochs
+
+    def begin_epoch(self, epoch: int) -> None:
+        pass
+
+    def run_job(self, epoch: int, job: int, rng_state: np.ndarray) -> tuple[int, float, int]:
+        # rng_state is unused: every worker keeps its own kernel states (workers.py)
+        return self.run.round(epoch, job)
+
+    def lr_at(self, units_done: int) -> float:
+        return self.config.lr * schedule_fraction(units_done, self.total_words, self.lr_floor,
+                                                  self.lr_offset)
+
+    def epoch_loss(self, loss_sum: float, examples: int) -> float:
+        return loss_sum / examples if examples else 0.0
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The synchronised weights (every replica holds them between rounds)."""
+        return self.run.weights()
 
 
 def make_model(config: CommonConfig, vocab: Vocab, arrays: dict[str, np.ndarray],
@@ -100,7 +96,10 @@ def make_model(config: CommonConfig, vocab: Vocab, arrays: dict[str, np.ndarray]
     if isinstance(config, FastTextConfig):
         from ..subwords import subword_table
 
-        model = FastTextModel(config, vocab, arrays, stats)
-        model._table = subword_table(vocab.words, config.minn, config.maxn, config.subword_buckets)
+        table = subword_table(vocab.words, config.minn, config.maxn, config.subword_buckets)
+        stats["subword_rows"] = int(len(table.rows))
+        model = FastTextModel(config, vocab, {"input_vectors": arrays["input_vectors"],
+                                              "output_vectors": arrays["output_vectors"]}, stats)
+        model._table = table
         return model
     return Model(config, vocab, arrays, stats)

@@ -24,7 +24,7 @@ from ..vocab import Vocab
 from .parts import PartCorpus, SentencePlan, tokenise_part
 from .split import Part
 from .sync import RowUpdate, combine, concat_shards, split_shards, ReplicaTracker
-from .task import make_task
+from .task import replica_task
 
 # Per-worker seeds: worker k's kernel threads take states k*STRIDE.. of the seed's sequence.
 SEED_STRIDE = 1024
@@ -79,9 +79,19 @@ class ReplicaWorker:
         self._set_vocab(vocab_words, vocab_counts)
         self.stream = self.part.to_stream(plan, appended, self.tmp_dir)
         self.part.close()
-        self.task = make_task(self.config, self.vocab, corpus_tokens, self.threads)
-        self.tracker = ReplicaTracker(self.task.arrays, self.task.rows_from_words)
+        self.task, rows_from_words = replica_task(self.config, self.vocab, corpus_tokens, self.threads)
+        # a lone worker has nothing to synchronise with: no tracking, no updates
+        self.tracker = ReplicaTracker(self.task.arrays, rows_from_words) if self.workers > 1 else None
         return int(self.stream.n_tokens)
+
+    def fingerprint(self) -> str:
+        """A digest of this part's ids (what a checkpoint checks it resumes on)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for c in range(self.stream.n_chunks):
+            h.update(self.stream.chunk(c).tobytes())
+        return h.hexdigest()[:32]
 
     # ------------------------------------------------------------------ training
     def chunks_of_round(self, index: int, rounds: int) -> np.ndarray:
@@ -103,10 +113,11 @@ class ReplicaWorker:
         started = time.perf_counter()
         chunks = self.chunks_of_round(index, rounds)
         tokens = [self.stream.chunk(int(c)) for c in chunks]
-        counts = np.zeros(len(self.vocab), dtype=np.int64)
-        for t in tokens:
-            counts += np.bincount(t[t != SENTENCE_END], minlength=len(self.vocab))
-        self.tracker.begin(counts)
+        if self.tracker is not None:
+            counts = np.zeros(len(self.vocab), dtype=np.int64)
+            for t in tokens:
+                counts += np.bincount(t[t != SENTENCE_END], minlength=len(self.vocab))
+            self.tracker.begin(counts)
         n = self.stream.n_tokens
         total = n * self.config.epochs
         before = self.stream.chunk_words
@@ -118,7 +129,7 @@ class ReplicaWorker:
 
         run_jobs(range(len(chunks)), work, lambda j, r: results.append(r), self.threads)
         compute = time.perf_counter() - started
-        update = self.tracker.update()
+        update = self.tracker.update() if self.tracker is not None else {}
         per_name = {name: split_shards(u, self.workers) for name, u in update.items()}
         shards = [{name: per_name[name][s] for name in per_name} for s in range(self.workers)]
         stats = {

@@ -2,13 +2,16 @@
 
 Both are uncompressed zip files that ``numpy.load`` also opens: ``meta.json``,
 ``vocab.txt`` (``word count`` lines, line i is id i) and one ``NAME.npy`` per array
-(no pickled objects). Each file kind checks its own ``meta.json``.
+(no pickled objects). Each file kind checks its own ``meta.json``; reading checks
+every member against what it claims to hold, so a damaged file gives one line.
 """
 from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -40,67 +43,153 @@ def read_vocab(zf: zipfile.ZipFile, source: Path) -> Vocab:
         raise ValueError(str(exc)) from None
 
 
+# meta.json is a few kilobytes; anything far larger is not one of ours.
+MAX_META_BYTES = 1 << 20
+# Bytes read into an array at a time.
+READ_CHUNK_BYTES = 1 << 24
+_NPY_HEADER_LIMIT = 10_000
+
+
 def read_arrays(zf: zipfile.ZipFile, names: Iterable[str]) -> dict[str, np.ndarray]:
-    """The named arrays. read_array fills each array straight from its member, chunk by
-    chunk: no second copy of an 800 MB n-gram matrix in a bytes buffer."""
-    arrays = {}
-    for name in names:
-        with zf.open(f"{name}.npy") as member:
-            arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
-    return arrays
+    """The named arrays, each checked against its member before anything is allocated."""
+    return {name: read_array(zf, name) for name in names}
 
 
-class DamagedArchive(Exception):
-    """Raised inside :func:`open_archive`'s block for a damaged member."""
+def read_array(zf: zipfile.ZipFile, name: str) -> np.ndarray:
+    """Member ``NAME.npy``: its header must describe exactly the bytes the member holds
+    (so a damaged header cannot make us allocate terabytes), no pickled objects. The
+    data is read straight into the final array, chunk by chunk: no second copy of an
+    800 MB n-gram matrix in a bytes buffer. Raises ValueError on any damage."""
+    member_name = f"{name}.npy"
+    info = zf.getinfo(member_name)  # KeyError: missing
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(f"{member_name} is compressed; embedtrain stores arrays uncompressed")
+    with zf.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(
+                member, max_header_size=_NPY_HEADER_LIMIT)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(
+                member, max_header_size=_NPY_HEADER_LIMIT)
+        else:
+            raise ValueError(f"{member_name}: unsupported .npy version {version}")
+        if dtype.hasobject or dtype.itemsize == 0:
+            raise ValueError(f"{member_name}: arrays of {dtype} are not allowed")
+        if any(n < 0 for n in shape):
+            raise ValueError(f"{member_name}: negative shape {shape}")
+        count = int(np.prod(shape, dtype=object))
+        expected = count * dtype.itemsize
+        held = info.file_size - member.tell()
+        if expected != held:
+            raise ValueError(f"{member_name}: its header announces shape {shape} of {dtype} "
+                             f"({expected:,} bytes) but it holds {held:,} bytes")
+        flat = np.empty(count, dtype=dtype)
+        view = memoryview(flat).cast("B") if count else memoryview(b"")
+        done = 0
+        while done < expected:
+            got = member.readinto(view[done:done + READ_CHUNK_BYTES])
+            if not got:
+                raise ValueError(f"{member_name} ends after {done:,} of {expected:,} bytes")
+            done += got
+        member.read(1)  # reaching the end checks the member's CRC-32
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+# What reading a damaged archive can raise, besides our own errors.
+_DAMAGE = (ValueError, TypeError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError,
+           OSError, NotImplementedError, RuntimeError, OverflowError, SyntaxError, IndexError,
+           UnicodeDecodeError, zlib.error, struct.error)
 
 
 def read_archive(path: str | os.PathLike, format_name: str, max_version: int, what: str,
-                 array_names=None) -> tuple[dict[str, Any], Vocab, dict[str, np.ndarray]]:
+                 array_names=None, hint: str = "") -> tuple[dict[str, Any], Vocab, dict[str, np.ndarray]]:
     """Open an archive written by :func:`write_archive` and check its kind and version.
 
     Returns (meta, vocab, arrays); ``array_names`` defaults to ``meta["arrays"]``.
     Every problem is an EmbedtrainError naming the file (``what`` says what it is,
-    e.g. "model file").
+    e.g. "model file"); ``hint`` is added to "is not an embedtrain ..." errors.
     """
     p = Path(path)
-    not_one = f"{p} is not an embedtrain {what}"
+    not_one = f"{p} is not an embedtrain {what}{hint}"
     if p.is_dir():
         raise EmbedtrainError(f"{what} {p} is a directory")
     try:
         zf = zipfile.ZipFile(p)
     except FileNotFoundError:
         raise EmbedtrainError(f"{what} {p} does not exist") from None
-    except (zipfile.BadZipFile, OSError):
-        raise EmbedtrainError(not_one) from None
+    except PermissionError:
+        raise EmbedtrainError(f"cannot read {what} {p}: permission denied") from None
+    except _DAMAGE:
+        raise EmbedtrainError(_not_a_zip(p, not_one, what)) from None
     with zf:
         try:
-            meta = json.loads(zf.read("meta.json"))
-        except (KeyError, ValueError, zipfile.BadZipFile, OSError):
-            raise EmbedtrainError(not_one) from None
-        if not isinstance(meta, dict) or meta.get("format") != format_name:
+            info = zf.getinfo("meta.json")
+            if info.file_size > MAX_META_BYTES:
+                raise ValueError("too large")
+            meta = json.loads(zf.read(info))
+        except _DAMAGE:
+            if not _names_member(zf, "meta.json"):
+                raise EmbedtrainError(not_one) from None
+            raise EmbedtrainError(f"{p}: damaged {what} (unreadable meta.json)") from None
+        if not isinstance(meta, dict):
+            raise EmbedtrainError(f"{p}: damaged {what} (meta.json holds a {type(meta).__name__}, "
+                                  f"not an object)")
+        if meta.get("format") != format_name:
             raise EmbedtrainError(not_one)
-        version = meta.get("format_version", 0)
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise EmbedtrainError(f"{p}: damaged {what} (format_version {version!r})")
+        version = meta.get("format_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise EmbedtrainError(f"{p}: damaged {what} (format_version {version!r} is not a "
+                                  f"positive whole number)")
         if version > max_version:
             raise EmbedtrainError(f"{p} has {what} format version {version}; this embedtrain "
                                   f"reads up to {max_version}: upgrade embedtrain")
+        names = meta.get("arrays") if array_names is None else array_names
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names) \
+                or len(set(names)) != len(names):
+            raise EmbedtrainError(f"{p}: damaged {what} (meta.json's 'arrays' is not a list of "
+                                  f"distinct names)")
         try:
-            names = list(meta["arrays"] if array_names is None else array_names)
             vocab = read_vocab(zf, p)
             arrays = read_arrays(zf, names)
         except KeyError as exc:
             raise EmbedtrainError(f"{p}: damaged {what} (missing {exc})") from None
-        except (ValueError, TypeError, zipfile.BadZipFile, EOFError, OSError) as exc:
-            raise EmbedtrainError(f"{p}: damaged {what} ({exc})") from None
+        except MemoryError:
+            raise EmbedtrainError(f"{p}: not enough memory to load this {what}") from None
+        except _DAMAGE as exc:
+            raise EmbedtrainError(f"{p}: damaged {what} ({_one_line(exc)})") from None
     return meta, vocab, arrays
+
+
+def _names_member(zf: zipfile.ZipFile, name: str) -> bool:
+    return name in zf.NameToInfo
+
+
+def _not_a_zip(p: Path, not_one: str, what: str) -> str:
+    """A file that is not a readable zip: truncated, or something else altogether."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        return f"cannot read {what} {p}: {exc.strerror or exc}"
+    if head.startswith(b"PK"):
+        return f"{p}: damaged {what} (a zip archive without its directory: truncated or cut short?)"
+    return not_one
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def is_archive_of(path: str | os.PathLike, format_name: str) -> bool:
     """True when ``path`` is an archive whose meta.json names ``format_name``."""
     try:
         with zipfile.ZipFile(path) as zf:
-            meta = json.loads(zf.read("meta.json"))
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+            info = zf.getinfo("meta.json")
+            if info.file_size > MAX_META_BYTES:
+                return False
+            meta = json.loads(zf.read(info))
+    except _DAMAGE:
         return False
     return isinstance(meta, dict) and meta.get("format") == format_name

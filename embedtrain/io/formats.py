@@ -19,6 +19,7 @@ Readers detect the format from the content; the text formats live in
 """
 from __future__ import annotations
 
+import logging
 import mmap
 import os
 from pathlib import Path
@@ -27,20 +28,27 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import EmbedtrainError
-from ..vectors import Vectors
-from .atomic import atomic_output
-from .text import (WRITE_BATCH_ROWS, _check_header_fits, _check_words, _parse_header, _show,
+from ..vectors import Vectors, finite_rows
+from .atomic import atomic_group, atomic_output
+from .text import (UTF8_BOM, WRITE_BATCH_ROWS, _check_header_fits, _check_words, _parse_header, _show,
                    read_text, write_glove, write_word2vec_text)
+
+log = logging.getLogger("embedtrain")
 
 # Bytes looked at to tell the formats apart.
 SNIFF_BYTES = 1 << 16
 NPY_MAGIC = b"\x93NUMPY"
+FASTTEXT_MAGIC_BYTES = (793712314).to_bytes(4, "little")  # fastText's .bin starts with it
+# Compressions a vectors file might arrive in (corpora are decompressed, vectors are not).
+COMPRESSED_MAGIC = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
+BZIP2_BLOCK_MAGIC = b"1AY&SY"  # after "BZh" and the block-size digit
 NPY_VOCAB_SUFFIX = ".vocab.txt"
 BINARY_DTYPE = np.dtype("<f4")
 # A binary record's word must end (in a space) within this many bytes.
 MAX_WORD_BYTES = 1 << 16
 
-READ_FORMATS = ("model", "word2vec-text", "fasttext-vec", "glove", "word2vec-binary", "npy")
+READ_FORMATS = ("model", "word2vec-text", "fasttext-vec", "glove", "word2vec-binary", "npy",
+                "fasttext-bin")
 WRITE_FORMATS = ("word2vec-text", "word2vec-binary", "glove", "npy")
 
 
@@ -61,19 +69,53 @@ def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
         from ..models import Model  # numba loads with it: only when a model file is read
 
         return Model.load(p).vectors
+    if fmt == "fasttext-bin":
+        from .fasttext_bin import read_fasttext_bin
+
+        return read_fasttext_bin(p)
     if fmt in ("word2vec-text", "fasttext-vec"):
-        return read_text(p, header=True)
+        return usable_rows(read_text(p, header=True), p)
     if fmt == "glove":
-        return read_text(p, header=False)
+        return usable_rows(read_text(p, header=False), p)
     if fmt == "word2vec-binary":
-        return read_word2vec_binary(p)
+        return usable_rows(read_word2vec_binary(p), p)
     if fmt == "npy":
-        return read_npy(p)
+        return usable_rows(read_npy(p), p)
     raise EmbedtrainError(f"unknown vectors format {fmt!r} (choose from {', '.join(READ_FORMATS)})")
 
 
+def usable_rows(vectors: Vectors, source: Path) -> Vectors:
+    """``vectors`` without rows holding NaN or infinities and without repeated words
+    (the first row of a word is kept), each with one warning: such rows would rank
+    first or last in every query, or answer a query with its own word."""
+    finite = finite_rows(vectors.vectors)
+    keep = finite.copy()
+    if not finite.any():
+        raise EmbedtrainError(f"{source}: no vector is usable (every one holds NaN or infinite values)")
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        log.warning("embedtrain: warning: %s: left out %s vector%s holding NaN or infinite values "
+                    "(first: %r, row %d)", source, f"{len(bad):,}", "" if len(bad) == 1 else "s",
+                    vectors.words[bad[0]], bad[0] + 1)
+    if len(vectors.index) != len(vectors.words):
+        first = np.zeros(len(vectors.words), dtype=bool)
+        first[list(vectors.index.values())] = True
+        repeated = np.flatnonzero(~first)
+        keep &= first
+        log.warning("embedtrain: warning: %s: left out %s repeated word%s (first: %r, row %d); the "
+                    "first row of each word is kept", source, f"{len(repeated):,}",
+                    "" if len(repeated) == 1 else "s", vectors.words[repeated[0]], repeated[0] + 1)
+    if keep.all():
+        return vectors
+    words = [w for w, k in zip(vectors.words, keep) if k]
+    counts = None if vectors.counts is None else vectors.counts[keep]
+    return Vectors(words, vectors.vectors[keep], counts)
+
+
 def detect_format(path: str | os.PathLike) -> str:
-    """The format of a vectors file, told from its first bytes."""
+    """The format of a vectors file, told from its first bytes. Files that are no
+    vectors file (compressed, a co-occurrence file, a damaged header) are named as
+    what they look like, in one EmbedtrainError."""
     p = Path(path)
     with open(p, "rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -81,15 +123,33 @@ def detect_format(path: str | os.PathLike) -> str:
         raise EmbedtrainError(f"{p} is empty")
     if head.startswith(NPY_MAGIC):
         return "npy"
-    if head.startswith(b"PK"):  # a zip archive
-        from ..models import is_model_file
+    if head.startswith(FASTTEXT_MAGIC_BYTES):
+        return "fasttext-bin"
+    compression = compression_of(head)
+    if compression:
+        raise EmbedtrainError(f"{p} is {compression}-compressed; vectors files are read "
+                              f"uncompressed: decompress it first")
+    if head.startswith(b"PK"):  # a zip archive: ours, or damaged
+        from ..cooccur import COOCCUR_FORMAT
+        from .archive import is_archive_of
 
-        if is_model_file(p):
-            return "model"
+        if is_archive_of(p, COOCCUR_FORMAT):
+            raise EmbedtrainError(f"{p} is a GloVe co-occurrence file, not vectors (train on it "
+                                  f"with: embedtrain train --model glove --cooccur {p})")
+        return "model"  # Model.load names what is wrong with it
+    head = head.removeprefix(UTF8_BOM)
     first, newline, rest = head.partition(b"\n")
     header = _parse_header(first)
-    if header is None or not newline:
+    if header is None:
+        if len(first.split()) > 1 and not _looks_like_text(first, whole=bool(newline) or len(head) < SNIFF_BYTES):
+            raise EmbedtrainError(f"{p} does not look like a vectors file: line 1 is {_show(first)}, "
+                                  f"neither a 'words dim' header nor 'word v1 v2 ...' "
+                                  f"({_what_bytes(head)})")
         return "glove"
+    if header[1] == 0:
+        raise EmbedtrainError(f"{p}, line 1: the header {_show(first)} gives dimension 0")
+    if not newline:
+        raise EmbedtrainError(f"{p}: a 'words dim' header ({_show(first)}) and no vectors")
     complete = len(head) < SNIFF_BYTES  # the whole file is in ``head``
     line, line_end, more = rest.partition(b"\n")
     if not line.strip() and not more.strip() and complete:
@@ -101,6 +161,28 @@ def detect_format(path: str | os.PathLike) -> str:
             return "glove"
         return "word2vec-text"
     return "word2vec-binary"
+
+
+def compression_of(head: bytes) -> str | None:
+    """The compression whose magic number starts ``head``, if any."""
+    for magic, name in COMPRESSED_MAGIC.items():
+        if head.startswith(magic):
+            return name
+    if head[:3] == b"BZh" and head[4:10] == BZIP2_BLOCK_MAGIC:
+        return "bzip2"
+    return None
+
+
+def _what_bytes(head: bytes) -> str:
+    """A hint at what a file that is not vectors holds."""
+    if b"\0" in head[:1024]:
+        return "it holds binary data"
+    try:
+        head[:1024].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < 1020:
+            return "it is not UTF-8 text"
+    return "a text file of another kind?"
 
 
 def _looks_like_text(line: bytes, whole: bool) -> bool:
@@ -212,10 +294,11 @@ def write_npy(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray
     for w in words:
         if "\n" in w or "\r" in w:
             raise EmbedtrainError(f"cannot write the word {w!r}: it contains a line break")
-    with atomic_output(vocab_path, "w", encoding="utf-8", newline="\n") as out:
-        out.write("".join(w + "\n" for w in words))
-    with atomic_output(matrix_path, "wb") as out:
-        np.save(out, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    with atomic_group():  # both files appear together or neither does
+        with atomic_output(vocab_path, "w", encoding="utf-8", newline="\n") as out:
+            out.write("".join(w + "\n" for w in words))
+        with atomic_output(matrix_path, "wb") as out:
+            np.save(out, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
     return matrix_path, vocab_path
 
 

@@ -27,6 +27,7 @@ WRITE_BATCH_ROWS = 1024
 READ_BLOCK_BYTES = 1 << 20
 # Readers split on ASCII whitespace, so a written word must not contain any.
 _SEPARATORS = frozenset(" \t\n\r\x0b\x0c")
+UTF8_BOM = b"\xef\xbb\xbf"  # some editors start UTF-8 files with it: skipped
 
 
 def _parse_header(line: bytes) -> tuple[int, int] | None:
@@ -45,6 +46,8 @@ def read_text(path: str | os.PathLike, header: bool) -> Vectors:
     n_words = dim = None
     line_no = 0  # 1-based number of the last line read
     with open(p, "rb") as f:
+        if f.read(len(UTF8_BOM)) != UTF8_BOM:
+            f.seek(0)
         if header:
             first = f.readline()
             line_no = 1

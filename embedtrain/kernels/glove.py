@@ -318,9 +318,7 @@ def glove_targets(values, x_max, alpha):
 
 
 @njit(**KERNEL_OPTIONS)
-def train_entries(order, start, end, rows, cols, log_x, weight, word_vectors, context_vectors,
-                  word_bias, context_bias, word_gradsq, context_gradsq, word_bias_gradsq,
-                  context_bias_gradsq, lr, grad_clip):
+def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip):
     """One AdaGrad step on each entry ``order[start:end]`` (Pennington et al. 2014,
     eq. 8, with the numerics of Stanford glove.c). Safe to run on several threads
     at once over different ranges (Hogwild, Recht et al. 2011).
@@ -331,14 +329,14 @@ def train_entries(order, start, end, rows, cols, log_x, weight, word_vectors, co
                                     needs only its upper triangle in memory; the
                                     mirror of a diagonal entry is skipped (the
                                     full matrix holds it once)
-    rows, cols     int32 [m]        the stored entries
-    log_x          float32 [m]      log of each co-occurrence count
-    weight         float32 [m]      f(x) (see glove_targets)
-    word_vectors, context_vectors   float32 [V, dim], updated in place
-    word_bias, context_bias         float32 [V], updated in place
-    word_gradsq, context_gradsq     float32 [V, dim], AdaGrad sums of squared
-                                    steps (start at 1), updated in place
-    word_bias_gradsq, context_bias_gradsq  float32 [V], likewise
+    entries        (rows int32 [m], cols int32 [m]: the stored entries; log_x
+                   float32 [m]: log of each count; weight float32 [m]: f(x), see
+                   glove_targets)
+    weights        (word_vectors, context_vectors float32 [V, dim]; word_bias,
+                   context_bias float32 [V]): updated in place
+    gradsq         (word_gradsq, context_gradsq float32 [V, dim]; word_bias_gradsq,
+                   context_bias_gradsq float32 [V]): AdaGrad sums of squared steps
+                   (start at 1), updated in place
     lr             float            AdaGrad learning rate (eta)
     grad_clip      float            each vector-gradient component is clipped to
                                     [-grad_clip, grad_clip], as in glove.c
@@ -347,6 +345,9 @@ def train_entries(order, start, end, rows, cols, log_x, weight, word_vectors, co
     sum of 0.5 * f(x) * (w.c + b_w + b_c - log x)^2, each term taken before its
     entry's update; NaN or infinite when training diverges.
     """
+    rows, cols, log_x, weight = entries
+    word_vectors, context_vectors, word_bias, context_bias = weights
+    word_gradsq, context_gradsq, word_bias_gradsq, context_bias_gradsq = gradsq
     m = rows.shape[0]
     dim = word_vectors.shape[1]
     eta = np.float32(lr)

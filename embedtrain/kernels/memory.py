@@ -5,7 +5,7 @@ entries) issue the loads of upcoming rows early so that the cache misses overlap
 """
 from llvmlite import binding as llvm_binding
 from llvmlite import ir
-from numba import types
+from numba import config, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -48,3 +48,10 @@ def prefetch(typingctx, array, index):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+if config.DISABLE_JIT:
+    # NUMBA_DISABLE_JIT=1 runs kernels as plain Python (for a debugger or coverage),
+    # where an intrinsic cannot be called: a prefetch is only a hint, so do nothing.
+    def prefetch(array, index):  # noqa: F811
+        """Plain-Python stand-in for the prefetch intrinsic: no effect."""

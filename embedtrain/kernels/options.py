@@ -1,14 +1,134 @@
-"""numba compilation options, in one place for every kernel.
+"""numba compilation options, in one place for every kernel, and where compiled
+kernels are cached.
 
-``cache=True`` keeps compiled machine code on disk (beside the module, or in
-NUMBA_CACHE_DIR) so only the first run pays the compile time. fastmath is on
-without ``nnan``/``ninf`` so that a NaN or an infinity can still be detected and
-reported instead of being optimised away.
+``cache=True`` keeps compiled machine code on disk so only the first run pays the
+compile time. fastmath is on without ``nnan``/``ninf`` so that a NaN or an
+infinity can still be detected and reported instead of being optimised away.
+
+The cache (:class:`KernelCacheLocator`):
+
+- **Never stale.** numba stamps a cached function with a hash of its own source
+  file only, so after an edit to a helper in another file that a kernel inlines
+  (``kernels/losses.py`` into ``kernels/sgns.py``) it would serve the old machine
+  code. Our stamp hashes every file a kernel can reach: the whole ``kernels``
+  package, ``corpus/stream.py`` (``SENTENCE_END``) and the function's own file.
+- **Works on read-only installs.** The cache goes beside the module
+  (``__pycache__``) when that is writable, else under ``NUMBA_CACHE_DIR``, else
+  ``$XDG_CACHE_HOME/embedtrain`` (``~/.cache/embedtrain``), else a per-user
+  directory in the system's temporary directory. If none is writable (no home,
+  read-only ``/tmp``), kernels compile without a cache, with one warning.
 """
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from numba.core import caching, config
 
 FASTMATH_FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
-KERNEL_OPTIONS = dict(cache=True, nogil=True, fastmath=FASTMATH_FLAGS, error_model="numpy")
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+KERNELS_DIR = Path(__file__).resolve().parent
+# Files outside kernels/ whose globals kernels freeze into their machine code.
+KERNEL_DEPENDENCIES = (PACKAGE_DIR / "corpus" / "stream.py",)
+CACHE_SUBDIR = "embedtrain"
+
+log = logging.getLogger("embedtrain")
+
+
+def _sources_digest() -> bytes:
+    h = hashlib.sha256()
+    for path in sorted(KERNELS_DIR.glob("*.py")) + list(KERNEL_DEPENDENCIES):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.digest()
+
+
+_KERNEL_SOURCES = _sources_digest()
+
+
+def _user_cache_root() -> Path | None:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / CACHE_SUBDIR
+    home = os.path.expanduser("~")
+    return None if home in ("", "~") else Path(home) / ".cache" / CACHE_SUBDIR
+
+
+def _temp_cache_root() -> Path:
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"{CACHE_SUBDIR}-numba-{uid}"
+
+
+def _writable(directory: Path) -> bool:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=directory).close()
+        return True
+    except OSError:
+        return False
+
+
+def cache_directories(py_file: str) -> list[Path]:
+    """Where the compiled code of a function in ``py_file`` may go, in order of preference."""
+    sub = caching._CacheLocator.get_suitable_cache_subpath(py_file)
+    out = [Path(py_file).parent / "__pycache__"]
+    if config.CACHE_DIR:
+        out.insert(0, Path(config.CACHE_DIR) / sub)  # the user asked for it: first
+    user = _user_cache_root()
+    if user is not None:
+        out.append(user / "numba" / sub)
+    out.append(_temp_cache_root() / sub)
+    return out
+
+
+class KernelCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+    """numba cache locator for embedtrain's own files (see the module docstring)."""
+
+    def __init__(self, py_func, py_file: str, path: Path):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = str(path)
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    def get_source_stamp(self):
+        return hashlib.sha256(_KERNEL_SOURCES + super().get_source_stamp()).digest()
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        try:
+            inside = Path(py_file).resolve().is_relative_to(PACKAGE_DIR)
+        except OSError:
+            return None
+        if not inside:
+            return None  # someone else's function: numba's own locators
+        for path in cache_directories(py_file):
+            if _writable(path):
+                return cls(py_func, py_file, path)
+        return None
+
+
+def _install_locator() -> bool:
+    """Put our locator first; returns False when no cache directory is writable."""
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl")  # renamed in numba 0.60
+    classes = impl._locator_classes
+    if KernelCacheLocator not in classes:
+        classes.insert(0, KernelCacheLocator)
+    return any(_writable(p) for p in cache_directories(__file__))
+
+
+CACHE = _install_locator()
+if not CACHE:
+    log.warning("embedtrain: no writable directory for compiled kernels (tried %s); compiling "
+                "without a cache, so every run pays the compile time",
+                ", ".join(str(p) for p in cache_directories(__file__)))
+
+KERNEL_OPTIONS = dict(cache=CACHE, nogil=True, fastmath=FASTMATH_FLAGS, error_model="numpy")
 
 # Small helpers are inlined into the kernels that call them.
 HELPER_OPTIONS = dict(KERNEL_OPTIONS, inline="always")

@@ -9,7 +9,7 @@ fraction, where word2vec.c's LCG needs one draw for each.
 import numpy as np
 from numba import njit
 
-from .options import HELPER_OPTIONS
+from .options import HELPER_OPTIONS, KERNEL_OPTIONS
 
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -64,3 +64,26 @@ def seed_states(seed: int, n: int) -> list[np.ndarray]:
         state, bits = next_state_py(state)
         out.append(np.array([bits], dtype=np.uint64))
     return out
+
+
+@njit(**KERNEL_OPTIONS)
+def uniform_fill(matrix, first_row, last_row, low, high, seed):
+    """matrix[first_row:last_row] = uniform floats in [low, high), from SplitMix64
+    seeded with ``seed`` (uint64), so the values do not depend on the thread count.
+
+    matrix float32 [R, dim], written in place.
+    """
+    dim = matrix.shape[1]
+    state = np.uint64(seed)
+    scale = np.float32((high - low) / (1 << 24))
+    lowf = np.float32(low)
+    mask = np.uint64(0xFFFFFF)
+    for r in range(first_row, last_row):
+        # two 24-bit uniforms from each 64-bit draw
+        for k in range(0, dim - 1, 2):
+            state, bits = next_state(state)
+            matrix[r, k] = lowf + scale * np.float32(bits >> np.uint64(40))
+            matrix[r, k + 1] = lowf + scale * np.float32((bits >> np.uint64(8)) & mask)
+        if dim % 2:
+            state, bits = next_state(state)
+            matrix[r, dim - 1] = lowf + scale * np.float32(bits >> np.uint64(40))

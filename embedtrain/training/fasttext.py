@@ -25,9 +25,15 @@ from ..config import FastTextConfig
 from ..errors import EmbedtrainError
 from ..models import FastTextModel
 from ..subwords import subword_table
+from ..kernels import sgns as kernels
+from ..kernels.common import FASTTEXT_LR_FLOOR, FASTTEXT_LR_OFFSET
 from ..parallel import run_jobs
-from .prepare import Corpus, RunOptions, prepare_corpus
-from .runner import check_finite, run_epochs, summary_line
+from ..vocab import Vocab
+from .checkpoint import stream_fingerprint
+from .prepare import Corpus, RunOptions, drive, prepare_corpus
+from .runner import check_finite, summary_line
+from .sgns import SgnsTask
+from .word2vec import writable_copy
 
 log = logging.getLogger("embedtrain")
 
@@ -109,8 +115,7 @@ def init_input_matrix(rows: int, dim: int, seed: int, threads: int) -> np.ndarra
     """float32 [rows, dim], uniform in [-1/dim, 1/dim) like fastText's input matrix
     (DenseMatrix::uniform), filled in blocks on ``threads`` threads. The values
     depend on the seed only, not on the thread count."""
-    from ..kernels import fasttext as kernels
-    from ..kernels.rng import MASK_64, next_state_py
+    from ..kernels.rng import MASK_64, next_state_py, uniform_fill
 
     try:
         matrix = np.empty((rows, dim), dtype=np.float32)
@@ -122,49 +127,53 @@ def init_input_matrix(rows: int, dim: int, seed: int, threads: int) -> np.ndarra
 
     def work(worker: int, first: int):
         _, block_seed = next_state_py((seed * 0x9E3779B97F4A7C15 + first) & MASK_64)
-        kernels.uniform_fill(matrix, first, min(first + INIT_BLOCK_ROWS, rows), -bound, bound,
+        uniform_fill(matrix, first, min(first + INIT_BLOCK_ROWS, rows), -bound, bound,
                              np.uint64(block_seed))
 
     run_jobs(blocks, work, lambda job, result: None, threads)
     return matrix
 
 
-def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) -> "FastTextModel":
-    """Train FastText skip-gram or CBOW with negative sampling."""
-    from ..kernels import fasttext as kernels
-    from ..kernels import word2vec as w2v
+def make_task(config: FastTextConfig, vocab: Vocab, arrays: dict[str, np.ndarray], corpus_tokens: int,
+              stream=None, table=None) -> SgnsTask:
+    """The kernel's view of a FastText model: each word's own row plus its n-gram rows."""
+    if table is None:
+        table = subword_table(vocab.words, config.minn, config.maxn, config.subword_buckets)
+    return SgnsTask("fasttext", config, vocab, arrays,
+                    arch=kernels.SKIPGRAM_CENTRE if config.arch == "skipgram" else kernels.CBOW,
+                    rows=(table.offsets, table.rows),
+                    keep_prob=discard_keep_prob(vocab.counts, config.sample, corpus_tokens),
+                    use_hs=False, lr_floor=FASTTEXT_LR_FLOOR, lr_offset=FASTTEXT_LR_OFFSET,
+                    stream=stream)
 
+
+def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) -> FastTextModel:
+    """Train FastText skip-gram or CBOW with negative sampling."""
     check_memory(config)  # before reading anything
     vocab, stream, stats = prepare_corpus(corpus, config, options)
     with stream:
         v, dim = len(vocab), config.dim
         check_memory(config, v)
         bucket = config.subword_buckets
-        threads = config.worker_threads
         table = subword_table(vocab.words, config.minn, config.maxn, bucket)
         log.info("input matrix: %s word rows + %s n-gram rows x %d (%.0f MB); %.1f rows per word",
                  f"{v:,}", f"{bucket:,}", dim, (v + bucket) * dim * FLOAT_BYTES / 1e6,
                  len(table.rows) / max(v, 1))
-        input_vectors = init_input_matrix(v + bucket, dim, config.seed, threads)
-        output_vectors = np.zeros((v, dim), dtype=np.float32)
-        keep_prob = discard_keep_prob(vocab.counts, config.sample, stats["corpus_tokens"])
-        noise = vocab.noise_sampler(config.ns_exponent)
-        sigmoid, log_sigmoid = w2v.sigmoid_tables()
-        kernel = kernels.skipgram if config.arch == "skipgram" else kernels.cbow
-
-        def call_kernel(tokens, words_done, total_words, rng_state):
-            return kernel(tokens, input_vectors, output_vectors, table.offsets, table.rows,
-                          keep_prob, noise.prob, noise.alias, config.window, config.negative,
-                          config.lr, words_done, total_words, rng_state, sigmoid, log_sigmoid)
-
-        seconds = run_epochs(stream, config, options, call_kernel)
-        total_words = stream.n_tokens * config.epochs
-    check_finite("fasttext", output_vectors)
-    stats.update(words_trained=total_words, train_seconds=round(seconds, 3),
-                 words_per_second=round(total_words / max(seconds, 1e-9)), threads=threads,
+        if options.resume_checkpoint is not None:
+            arrays = writable_copy(options.resume_checkpoint.arrays)
+        else:
+            arrays = {"input_vectors": init_input_matrix(v + bucket, dim, config.seed, config.worker_threads),
+                      "output_vectors": np.zeros((v, dim), dtype=np.float32),
+                      "output_hs": np.zeros((0, dim), dtype=np.float32)}
+        task = make_task(config, vocab, arrays, stats["corpus_tokens"], stream, table)
+        result = drive(task, config, options, vocab, stats, stream_fingerprint(stream))
+    check_finite("fasttext", arrays["output_vectors"])
+    total_words = task.total_words
+    stats.update(words_trained=total_words, train_seconds=round(result.seconds, 3),
+                 words_per_second=round(total_words / max(result.seconds, 1e-9)),
                  subword_rows=int(len(table.rows)))
-    model = FastTextModel(config, vocab, {"input_vectors": input_vectors,
-                                          "output_vectors": output_vectors}, stats)
+    model = FastTextModel(config, vocab, {"input_vectors": arrays["input_vectors"],
+                                          "output_vectors": arrays["output_vectors"]}, stats)
     model._table = table
     check_finite("fasttext", model.word_matrix())
     log.debug(summary_line(model))

@@ -21,10 +21,12 @@ from ..errors import EmbedtrainError
 from ..io.atomic import check_writable
 from ..models import GloVeModel
 from ..vocab import Vocab
-from ..parallel import run_jobs
-from .prepare import RunOptions, prepare_corpus
-from .progress import TrainingProgress
+from ..kernels import glove as kernels
+from ..kernels.rng import seed_states
+from .checkpoint import digest
+from .prepare import RunOptions, drive, prepare_corpus
 from .runner import check_finite, summary_line
+from .word2vec import writable_copy
 
 log = logging.getLogger("embedtrain")
 
@@ -33,14 +35,16 @@ log = logging.getLogger("embedtrain")
 JOB_ENTRIES = 1 << 17
 
 
-def train_glove(config: GloVeConfig, corpus, options: RunOptions) -> GloVeModel:
-    """Count (or load) the co-occurrence matrix, then fit GloVe to it."""
+def train_glove(config: GloVeConfig, corpus, options: RunOptions, *, cooccur: str | None = None,
+                save_cooccur: str | None = None) -> GloVeModel:
+    """Count (or load, ``cooccur``) the co-occurrence matrix, then fit GloVe to it.
+    ``save_cooccur``: also write the counted matrix to this file."""
     threads = config.worker_threads
-    if options.save_cooccur:
-        check_writable(options.save_cooccur)
+    if save_cooccur:
+        check_writable(save_cooccur)
     started = time.perf_counter()
-    if options.cooccur:
-        matrix, config, stats = _load_matrix(options.cooccur, corpus, config, options)
+    if cooccur:
+        matrix, config, stats = _load_matrix(cooccur, corpus, config, options)
     else:
         table_slots(config.memory, threads, config.window)  # a too-small --memory fails first
         vocab, stream, stats = prepare_corpus(corpus, config, options)
@@ -54,90 +58,118 @@ def train_glove(config: GloVeConfig, corpus, options: RunOptions) -> GloVeModel:
     if matrix.n_stored == 0:
         raise EmbedtrainError("no co-occurrences to train on: no line has two vocabulary words")
     stats.update(matrix.stats)
-    if options.save_cooccur:
+    if save_cooccur:
         saving = time.perf_counter()
-        matrix.save(options.save_cooccur)
+        matrix.save(save_cooccur)
         stats["save_cooccur_seconds"] = round(time.perf_counter() - saving, 3)
-    arrays, fit_stats = fit(matrix, config, threads, options.progress)
-    finished = time.perf_counter()
-    stats.update(fit_stats)
-    seconds = finished - started - stats.get("read_seconds", 0.0)
-    stats.update(words_trained=int(matrix.n_tokens), train_seconds=round(seconds, 3),
-                 words_per_second=round(matrix.n_tokens / max(seconds, 1e-9)), threads=threads,
+    fitting = time.perf_counter()
+    if options.resume_checkpoint is not None:
+        arrays = writable_copy(options.resume_checkpoint.arrays)
+    else:
+        arrays = initial_arrays(len(matrix.vocab), config.dim, config.seed)
+    task = GloVeTask(config, matrix, arrays)
+    result = drive(task, config, options, matrix.vocab, stats, matrix_fingerprint(matrix))
+    check_finite(config.model, *task.weights)
+    seconds = time.perf_counter() - started - stats.get("read_seconds", 0.0)
+    stats.update(fit_seconds=round(time.perf_counter() - fitting, 3),
+                 epoch_costs=[round(h["loss"], 6) for h in result.history],
+                 words_trained=int(matrix.n_tokens), train_seconds=round(seconds, 3),
+                 words_per_second=round(matrix.n_tokens / max(seconds, 1e-9)),
                  nonzero_entries=matrix.nnz)
-    model = GloVeModel(config, matrix.vocab, arrays, stats)
+    model = GloVeModel(config, matrix.vocab, {name: arrays[name] for name in WEIGHT_NAMES}, stats)
     log.debug(summary_line(model))
     return model
 
 
-def fit(matrix: CooccurrenceMatrix, config: GloVeConfig, threads: int,
-        progress: bool = True) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Fit GloVe to ``matrix``: returns (arrays, stats)."""
-    from ..kernels import glove as kernels
-    from ..kernels.rng import seed_states
+WEIGHT_NAMES = ("word_vectors", "context_vectors", "word_bias", "context_bias")
+GRADSQ_NAMES = ("word_gradsq", "context_gradsq", "word_bias_gradsq", "context_bias_gradsq")
+# The order of the entries: the rng state before the shuffle of epoch SHUFFLE_EPOCH.
+SHUFFLE_STATE, SHUFFLE_EPOCH = "shuffle_state", "shuffle_epoch"
 
-    if matrix.n_stored == 0:
-        raise EmbedtrainError("no co-occurrences to train on: no line has two vocabulary words")
-    started = time.perf_counter()
-    vocab_size, dim = len(matrix.vocab), config.dim
-    # glove.c initialize_parameters: every weight, biases included, uniform in
-    # [-0.5, 0.5) / dim; every AdaGrad sum 1, so the first step is eta * gradient.
-    rng = np.random.default_rng(config.seed)
+
+def initial_arrays(vocab_size: int, dim: int, seed: int) -> dict[str, np.ndarray]:
+    """glove.c's initialize_parameters: every weight, biases included, uniform in
+    [-0.5, 0.5) / dim; every AdaGrad sum 1, so the first step is eta * gradient;
+    and the state of the random order in which entries are visited."""
+    rng = np.random.default_rng(seed)
 
     def uniform(*shape: int) -> np.ndarray:
         return (rng.random(shape, dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
 
-    word_vectors, context_vectors = uniform(vocab_size, dim), uniform(vocab_size, dim)
-    word_bias, context_bias = uniform(vocab_size), uniform(vocab_size)
-    word_gradsq = np.ones((vocab_size, dim), dtype=np.float32)
-    context_gradsq = np.ones((vocab_size, dim), dtype=np.float32)
-    word_bias_gradsq = np.ones(vocab_size, dtype=np.float32)
-    context_bias_gradsq = np.ones(vocab_size, dtype=np.float32)
+    arrays = {"word_vectors": uniform(vocab_size, dim), "context_vectors": uniform(vocab_size, dim),
+              "word_bias": uniform(vocab_size), "context_bias": uniform(vocab_size),
+              "word_gradsq": np.ones((vocab_size, dim), dtype=np.float32),
+              "context_gradsq": np.ones((vocab_size, dim), dtype=np.float32),
+              "word_bias_gradsq": np.ones(vocab_size, dtype=np.float32),
+              "context_bias_gradsq": np.ones(vocab_size, dtype=np.float32),
+              SHUFFLE_STATE: seed_states(seed, 1)[0], SHUFFLE_EPOCH: np.zeros(1, dtype=np.int64)}
+    return arrays
 
-    # The entries: the stored upper triangle, each visited as itself (ids < m)
-    # and as its mirror image (ids m + i); see kernels.train_entries.
-    rows, cols = matrix.rows, matrix.cols
-    log_x, weight = kernels.glove_targets(matrix.values, config.x_max, config.alpha)
-    ids = 2 * matrix.n_stored
-    order = np.empty(ids, dtype=np.int32 if ids < 2 ** 31 else np.int64)
-    rng_state = seed_states(config.seed, 1)[0]
-    jobs = [(s, min(s + JOB_ENTRIES, ids)) for s in range(0, ids, JOB_ENTRIES)]
-    bar = TrainingProgress(ids * config.epochs, config.epochs, unit="entry", enabled=progress)
-    epoch_costs: list[float] = []
-    try:
-        for epoch in range(config.epochs):
-            kernels.shuffle(order, rng_state)
-            costs: list[float] = []
 
-            def work(worker: int, job: tuple[int, int]) -> tuple[float, int]:
-                return kernels.train_entries(
-                    order, job[0], job[1], rows, cols, log_x, weight, word_vectors, context_vectors,
-                    word_bias, context_bias, word_gradsq, context_gradsq, word_bias_gradsq,
-                    context_bias_gradsq, config.lr, kernels.GRAD_CLIP)
+class GloVeTask:
+    """GloVe for the runner: every epoch visits the non-zero entries in a fresh random
+    order, in jobs of JOB_ENTRIES on Hogwild threads (AdaGrad, glove.c's numerics).
 
-            def done(job: tuple[int, int], result: tuple[float, int], epoch: int = epoch,
-                     costs: list[float] = costs) -> None:
-                cost, trained = result
-                costs.append(cost)
-                bar.update(job[1] - job[0], epoch, config.lr, cost, trained)
+    The entries are the stored upper triangle, each visited as itself (ids < m) and
+    as its mirror image (ids m + i); see kernels.glove.train_entries.
+    """
 
-            run_jobs(jobs, work, done, threads)
-            total = float(np.sum(costs))
-            if not np.isfinite(total):
-                raise EmbedtrainError(
-                    f"GloVe training diverged in epoch {epoch + 1} (the cost became "
-                    f"{'NaN' if np.isnan(total) else 'infinite'}); try a lower --lr (now {config.lr:g})")
-            epoch_costs.append(total / matrix.nnz)
-            log.debug("epoch %d/%d: average weighted cost %.6f", epoch + 1, config.epochs,
-                      total / matrix.nnz)
-    finally:
-        bar.close()
-    check_finite(config.model, word_vectors, context_vectors, word_bias, context_bias)
-    arrays = {"word_vectors": word_vectors, "context_vectors": context_vectors,
-              "word_bias": word_bias, "context_bias": context_bias}
-    stats = {"fit_seconds": round(time.perf_counter() - started, 3),
-             "epoch_costs": [round(c, 6) for c in epoch_costs]}
-    return arrays, stats
+    kind = "glove"
+    unit = "entry"
+
+    def __init__(self, config: GloVeConfig, matrix: CooccurrenceMatrix, arrays: dict[str, np.ndarray]):
+        self.config = config
+        self.matrix = matrix
+        self.arrays = arrays
+        self.epochs = config.epochs
+        log_x, weight = kernels.glove_targets(matrix.values, config.x_max, config.alpha)
+        self.entries = (matrix.rows, matrix.cols, log_x, weight)
+        self.weights = tuple(arrays[n] for n in WEIGHT_NAMES)
+        self.gradsq = tuple(arrays[n] for n in GRADSQ_NAMES)
+        ids = 2 * matrix.n_stored
+        self.order = np.empty(ids, dtype=np.int32 if ids < 2 ** 31 else np.int64)
+        self.units_per_epoch = ids
+        self.n_jobs = -(-ids // JOB_ENTRIES)
+        self._state = arrays[SHUFFLE_STATE].copy()      # before the shuffle of epoch _next
+        self._next = int(arrays[SHUFFLE_EPOCH][0])
+        self._current = -1                               # the epoch ``order`` is for
+
+    def begin_epoch(self, epoch: int) -> None:
+        """Draw this epoch's order (also when resuming in its middle: the checkpoint
+        holds the rng state before this epoch's shuffle)."""
+        if self._current == epoch:
+            return
+        while self._next < epoch:  # resumed at an epoch boundary: replay the last shuffle
+            kernels.shuffle(self.order, self._state)
+            self._next += 1
+        self.arrays[SHUFFLE_STATE][:] = self._state
+        self.arrays[SHUFFLE_EPOCH][0] = epoch
+        kernels.shuffle(self.order, self._state)
+        self._next = epoch + 1
+        self._current = epoch
+
+    def run_job(self, epoch: int, job: int, rng_state: np.ndarray) -> tuple[int, float, int]:
+        start = job * JOB_ENTRIES
+        end = min(start + JOB_ENTRIES, self.units_per_epoch)
+        cost, trained = kernels.train_entries(self.order, start, end, self.entries, self.weights,
+                                              self.gradsq, self.config.lr, kernels.GRAD_CLIP)
+        return end - start, cost, trained
+
+    def lr_at(self, units_done: int) -> float:
+        return self.config.lr  # AdaGrad: a constant eta
+
+    def epoch_loss(self, loss_sum: float, examples: int) -> float:
+        return loss_sum / self.matrix.nnz  # glove.c's average cost per non-zero entry
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return dict(self.arrays)
+
+
+def matrix_fingerprint(matrix: CooccurrenceMatrix) -> dict[str, Any]:
+    """What identifies a co-occurrence matrix for a checkpoint (the counts are float
+    sums, so only the entries' positions are hashed)."""
+    return {"entries": matrix.n_stored, "tokens": int(matrix.n_tokens),
+            "positions": digest(matrix.rows, matrix.cols)}
 
 
 def _load_matrix(path: str, corpus, config: GloVeConfig,

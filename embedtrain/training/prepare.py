@@ -12,6 +12,8 @@ from ..corpus import TokenStream
 from ..corpus.source import as_source
 from ..errors import EmbedtrainError
 from ..models import Model
+from .checkpoint import Checkpoint
+from .executor import Executor
 from ..vocab import Vocab
 
 log = logging.getLogger("embedtrain")
@@ -22,15 +24,17 @@ Corpus = Any
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How to run, as opposed to what to train (see config.py for that)."""
+    """How to run, as opposed to what to train (config.py): options every model takes."""
 
     progress: bool = True
     tmp_dir: str | None = None
     read_vocab: str | None = None
     save_vocab: str | None = None
-    save_cooccur: str | None = None   # GloVe
-    cooccur: str | None = None        # GloVe
-    resume: Model | None = None       # continue training this model (its vocabulary and weights)
+    resume: Model | None = None                 # continue training this finished model
+    checkpoint: str | None = None               # write checkpoints here (config.checkpoint_every)
+    resume_checkpoint: Checkpoint | None = None  # continue this interrupted run
+    callbacks: tuple = ()
+    executor: Executor | None = None            # default: threads (config.threads)
 
 
 def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
@@ -58,6 +62,7 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
     if stream.n_tokens == 0:
         stream.close()
         raise EmbedtrainError("no word of the vocabulary occurs in the corpus")
+
     if options.save_vocab:
         vocab.save(options.save_vocab)
     stats = {"corpus_tokens": raw.n_tokens, "corpus_types": len(raw.words),
@@ -66,3 +71,37 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
              f"{raw.n_tokens:,}", f"{len(raw.words):,}", f"{len(vocab):,}", f"{stream.n_tokens:,}",
              stats["read_seconds"])
     return vocab, stream, stats
+
+
+def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: dict[str, Any],
+          fingerprint: dict[str, Any]):
+    """Run ``task`` through the runner with this run's executor, callbacks and
+    checkpoints (resuming from ``options.resume_checkpoint`` when given, after checking
+    it belongs to this data). Returns the runner's result; ``stats`` gain the history."""
+    from .checkpoint import write_checkpoint
+    from .runner import RunState, run
+    from .executor import ThreadExecutor
+
+    start = None
+    ckpt = options.resume_checkpoint
+    if ckpt is not None:
+        ckpt.check_data(vocab, fingerprint)
+        start = RunState.from_dict(ckpt.state.to_dict())  # the runner advances its own copy
+        stats["resumed_from_checkpoint"] = {"epoch": start.epoch + 1, "job": start.job,
+                                            "units_done": start.units_done}
+        log.info("resuming from %s: epoch %d, %s %ss done", ckpt.path, start.epoch + 1,
+                 f"{start.units_done:,}", task.unit)
+    writer = None
+    if options.checkpoint and config.checkpoint_every:
+        path = options.checkpoint
+
+        def writer(state: RunState) -> None:
+            write_checkpoint(path, config, vocab, task.state_arrays(), state, fingerprint, stats)
+
+    executor = options.executor or ThreadExecutor(config.worker_threads)
+    result = run(task, executor, seed=config.seed, progress=options.progress,
+                        callbacks=options.callbacks, checkpoint=writer,
+                        checkpoint_every=config.checkpoint_every, start=start)
+    stats["history"] = result.history
+    stats["threads"] = executor.workers
+    return result

@@ -1,35 +1,68 @@
-"""Progress reporting for training: a tqdm bar on stderr, and a closing summary."""
+"""Progress reporting for training: a tqdm bar on a terminal, one line per epoch
+otherwise (a log file or a pipe gets no ``\\r`` frames), and a closing summary."""
 from __future__ import annotations
 
 import logging
 import sys
 import time
+from typing import TextIO
 
 from tqdm import tqdm
 
 log = logging.getLogger("embedtrain")
 
 
+def is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
 class TrainingProgress:
     """A bar over ``total`` units (words, or co-occurrence entries), updated from
-    worker threads. Shows the epoch, rate, learning rate and running loss."""
+    worker threads. Shows the epoch, rate, learning rate and running loss.
 
-    def __init__(self, total: int, epochs: int, unit: str = "word", enabled: bool = True):
+    When ``stream`` (stderr) is not a terminal, the bar is replaced by one line per
+    finished epoch: its number, time, rate, learning rate and mean loss.
+    """
+
+    def __init__(self, total: int, epochs: int, unit: str = "word", enabled: bool = True,
+                 stream: TextIO | None = None, initial: int = 0):
         self.total = total
         self.epochs = epochs
+        self.unit = unit
+        self.stream = stream if stream is not None else sys.stderr
         self.start = time.perf_counter()
-        self.done = 0
+        self.done = initial
         self._loss = 0.0
         self._examples = 0
         self._last_refresh = 0.0
         self._epoch = 0
+        interactive = enabled and is_terminal(self.stream)
+        self.lines = enabled and not interactive
+        # Per-epoch tallies for the line mode (jobs of two epochs may finish interleaved).
+        self._epoch_size = total / max(epochs, 1)
+        self._epoch_done = [0] * epochs
+        self._epoch_loss = [0.0] * epochs
+        self._epoch_examples = [0] * epochs
+        self._next_line = 0
+        if initial:  # resumed from a checkpoint: the epochs before it are done
+            full = min(int(initial // self._epoch_size), epochs)
+            self._epoch_done[:full] = [int(self._epoch_size)] * full
+            if full < epochs:
+                self._epoch_done[full] = initial - int(full * self._epoch_size)
+            self._next_line = full
         self.bar = tqdm(total=total, unit=unit, unit_scale=True, dynamic_ncols=True,
-                        file=sys.stderr, disable=not enabled, leave=False,
+                        file=self.stream, disable=not interactive, leave=False, initial=initial,
                         bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                                    "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
 
     def update(self, n: int, epoch: int, lr: float, loss: float = 0.0, examples: int = 0) -> None:
         self.done += n
+        if self.lines:
+            self._line_update(n, epoch, lr, loss, examples)
+            return
         self._loss += loss
         self._examples += examples
         now = time.perf_counter()
@@ -45,6 +78,25 @@ class TrainingProgress:
                 self._examples = 0
             self.bar.set_postfix_str(postfix, refresh=False)
         self.bar.update(n)
+
+    def _line_update(self, n: int, epoch: int, lr: float, loss: float, examples: int) -> None:
+        if not 0 <= epoch < self.epochs:
+            return
+        self._epoch_done[epoch] += n
+        self._epoch_loss[epoch] += loss
+        self._epoch_examples[epoch] += examples
+        while (self._next_line < self.epochs
+               and self._epoch_done[self._next_line] >= self._epoch_size * (1 - 1e-9)):
+            e = self._next_line
+            elapsed = self.elapsed
+            units = self.unit[:-1] + "ies" if self.unit.endswith("y") else self.unit + "s"
+            text = (f"epoch {e + 1}/{self.epochs}: {self._epoch_done[e]:,} {units}; "
+                    f"{elapsed:.1f} s so far ({self.done / max(elapsed, 1e-9):,.0f} {units}/s), "
+                    f"lr {lr:.5f}")
+            if self._epoch_examples[e]:
+                text += f", loss {self._epoch_loss[e] / self._epoch_examples[e]:.4f}"
+            print(text, file=self.stream, flush=True)
+            self._next_line += 1
 
     @property
     def elapsed(self) -> float:

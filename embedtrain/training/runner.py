@@ -1,21 +1,185 @@
-"""The epoch loop shared by the drivers: jobs on worker threads, the learning-rate
-schedule as reported, progress, and the checks on the result."""
+"""The runner: the one epoch loop every model trains through.
+
+It hands a task's jobs (chunks of the token stream, or GloVe's blocks of
+co-occurrence entries) to an executor, and around them does what every model
+needs: the learning-rate schedule as reported, the progress bar, callbacks, the
+per-epoch history saved in the model, stopping within one job when the loss turns
+NaN, and writing checkpoints every ``--checkpoint-every`` seconds at a job
+boundary, so that a run killed and resumed continues exactly where the checkpoint
+left it.
+
+A *task* (see :class:`Task`) is one model's weights and tables; the drivers
+(word2vec.py, fasttext.py, glove.py) build it, the runner never looks inside.
+"""
 from __future__ import annotations
 
 import logging
-from typing import Callable
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from ..config import CommonConfig
-from ..corpus import TokenStream
 from ..errors import EmbedtrainError
+from ..kernels.rng import seed_states
 from ..models import Model
-from ..parallel import run_jobs
-from .prepare import RunOptions
+from .callbacks import EpochInfo, ProgressInfo, call
+from .executor import Executor
 from .progress import TrainingProgress
 
 log = logging.getLogger("embedtrain")
+
+
+class TrainingDiverged(EmbedtrainError):
+    """The loss became NaN or infinite; nothing was written."""
+
+
+class Task(Protocol):
+    """What the runner trains. ``run_job`` returns (units, summed loss, examples)."""
+
+    kind: str
+    unit: str                 # "word" or "entry"
+    epochs: int
+    units_per_epoch: int
+    n_jobs: int               # jobs per epoch
+
+    def begin_epoch(self, epoch: int) -> None: ...   # called once per epoch, resumed or not
+    def run_job(self, epoch: int, job: int, rng_state: np.ndarray) -> tuple[int, float, int]: ...
+    def lr_at(self, units_done: int) -> float: ...
+    def epoch_loss(self, loss_sum: float, examples: int) -> float: ...
+    def state_arrays(self) -> dict[str, np.ndarray]: ...
+
+
+@dataclass
+class RunState:
+    """Where a run stands: what a checkpoint records besides the arrays."""
+
+    epoch: int = 0                     # 0-based epoch in progress
+    job: int = 0                       # next job of that epoch
+    units_done: int = 0                # units of every finished job
+    rng_states: list[int] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+    # the epoch in progress so far
+    epoch_loss: float = 0.0
+    epoch_examples: int = 0
+    epoch_units: int = 0
+    epoch_seconds: float = 0.0
+    seconds: float = 0.0               # training time of every finished job
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["rng_states"] = [str(s) for s in self.rng_states]  # uint64: JSON numbers lose bits
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunState":
+        d = dict(d)
+        d["rng_states"] = [int(s) for s in d.get("rng_states", [])]
+        return cls(**d)
+
+
+@dataclass
+class RunResult:
+    history: list[dict]
+    seconds: float
+    units: int
+    state: RunState
+
+
+CheckpointWriter = Callable[[RunState], None]
+
+
+def run(task: Task, executor: Executor, *, seed: int, progress: bool = True,
+        callbacks: Sequence[object] = (), checkpoint: CheckpointWriter | None = None,
+        checkpoint_every: float | None = None, start: RunState | None = None) -> RunResult:
+    """Train ``task`` to the end of its last epoch (from ``start`` when resuming)."""
+    state = start or RunState()
+    workers = executor.workers
+    states = [np.array([s], dtype=np.uint64) for s in state.rng_states[:workers]]
+    if len(states) < workers:  # a fresh run, or more workers than the checkpoint had
+        extra = seed_states(seed + len(state.rng_states), workers - len(states)) if states else \
+            seed_states(seed, workers)
+        states += extra
+    total = task.units_per_epoch * task.epochs
+    bar = TrainingProgress(total, task.epochs, unit=task.unit, enabled=progress, initial=state.units_done)
+    diverged: list[tuple[int, int]] = []
+    last_checkpoint = time.monotonic()
+
+    def due() -> bool:
+        return checkpoint is not None and bool(checkpoint_every) and \
+            time.monotonic() - last_checkpoint >= checkpoint_every
+
+    def stop() -> bool:
+        return bool(diverged) or due()
+
+    if state.epoch == 0 and state.job == 0:
+        call(callbacks, "on_train_begin", task.kind, task.epochs)
+    try:
+        while state.epoch < task.epochs:
+            epoch = state.epoch
+            task.begin_epoch(epoch)  # also when resuming in its middle
+            if state.job == 0:
+                call(callbacks, "on_epoch_begin", epoch + 1)
+
+            def work(worker: int, job: int, epoch: int = epoch):
+                return task.run_job(epoch, job, states[worker])
+
+            def done(job: int, result, epoch: int = epoch) -> None:
+                units, loss, examples = result
+                state.units_done += int(units)
+                state.epoch_units += int(units)
+                state.epoch_loss += float(loss)
+                state.epoch_examples += int(examples)
+                if not math.isfinite(loss):
+                    diverged.append((epoch, state.units_done))
+                    return
+                lr = task.lr_at(state.units_done)
+                bar.update(int(units), epoch, lr, float(loss), int(examples))
+                call(callbacks, "on_progress", ProgressInfo(
+                    epoch + 1, state.units_done, total, lr,
+                    float(loss) / examples if examples else 0.0, task.unit))
+
+            while state.job < task.n_jobs:
+                started = time.perf_counter()
+                finished = executor.run(range(state.job, task.n_jobs), work, done, stop)
+                spent = time.perf_counter() - started
+                state.job += finished
+                state.epoch_seconds += spent
+                state.seconds += spent
+                if diverged:
+                    _raise_diverged(task, *diverged[0])
+                if due():
+                    _save(checkpoint, state, states)
+                    last_checkpoint = time.monotonic()
+            info = EpochInfo(epoch + 1, task.epochs, task.epoch_loss(state.epoch_loss, state.epoch_examples),
+                             state.epoch_units, state.epoch_seconds, task.lr_at(state.units_done), task.unit)
+            state.history.append(info.to_dict())
+            log.debug("epoch %d/%d: loss %.6f, %.0f %ss/s", epoch + 1, task.epochs, info.loss,
+                      info.words_per_second, task.unit)
+            state.epoch, state.job = epoch + 1, 0
+            state.epoch_loss, state.epoch_examples, state.epoch_units, state.epoch_seconds = 0.0, 0, 0, 0.0
+            call(callbacks, "on_epoch_end", info)
+            if due() and state.epoch < task.epochs:
+                _save(checkpoint, state, states)
+                last_checkpoint = time.monotonic()
+    finally:
+        bar.close()
+    call(callbacks, "on_train_end", state.history)
+    return RunResult(state.history, state.seconds, state.units_done, state)
+
+
+def _save(checkpoint: CheckpointWriter, state: RunState, states: list[np.ndarray]) -> None:
+    state.rng_states = [int(s[0]) for s in states]
+    started = time.perf_counter()
+    checkpoint(state)
+    log.debug("checkpoint written in %.2f s", time.perf_counter() - started)
+
+
+def _raise_diverged(task: Task, epoch: int, units_done: int) -> None:
+    raise TrainingDiverged(
+        f"{task.kind} training diverged in epoch {epoch + 1} after {units_done:,} {task.unit}s "
+        f"(the loss became NaN: the weights overflowed); nothing was written; try a lower --lr")
 
 
 def summary_line(model: Model) -> str:
@@ -24,44 +188,8 @@ def summary_line(model: Model) -> str:
             f"trained in {s.get('train_seconds', 0):.1f} s ({s.get('words_per_second', 0):,.0f} words/s)")
 
 
-def run_epochs(stream: TokenStream, config: CommonConfig, options: RunOptions,
-               call_kernel: Callable[[np.ndarray, int, int, np.ndarray], tuple],
-               min_lr_fraction: float = 0.0) -> float:
-    """Every chunk of every epoch through ``call_kernel`` on worker threads, with progress.
-
-    ``call_kernel(tokens, words_done, total_words, rng_state)`` trains on one chunk
-    and returns (words seen, summed loss, examples); ``words_done`` counts the words
-    of all epochs before the chunk, for the learning-rate schedule, so the schedule
-    does not depend on which thread finishes first. Returns the seconds taken.
-    """
-    from ..kernels.rng import seed_states
-
-    threads = config.worker_threads
-    states = seed_states(config.seed, threads)
-    total_words = stream.n_tokens * config.epochs
-    jobs = [(epoch, c) for epoch in range(config.epochs) for c in range(stream.n_chunks)]
-    progress = TrainingProgress(total_words, config.epochs, enabled=options.progress)
-
-    def words_before(job: tuple[int, int]) -> int:
-        epoch, c = job
-        return epoch * stream.n_tokens + int(stream.chunk_words[c])
-
-    def work(worker: int, job: tuple[int, int]):
-        return call_kernel(stream.chunk(job[1]), words_before(job), total_words, states[worker])
-
-    def done(job: tuple[int, int], result) -> None:
-        words, loss, examples = result
-        lr = config.lr * max(1.0 - words_before(job) / (total_words + 1.0), min_lr_fraction)
-        progress.update(int(words), job[0], lr, float(loss), int(examples))
-
-    try:
-        run_jobs(jobs, work, done, threads)
-    finally:
-        progress.close()
-    return progress.elapsed
-
-
 def check_finite(name: str, *arrays: np.ndarray) -> None:
     for a in arrays:
         if a.size and not np.isfinite(a).all():
-            raise EmbedtrainError(f"{name} training diverged (NaN or infinite weights); try a lower --lr")
+            raise TrainingDiverged(f"{name} training diverged (NaN or infinite weights); nothing was "
+                                   "written; try a lower --lr")

@@ -1,0 +1,102 @@
+"""The two losses of the skip-gram family, for one (input vector, target word)
+example: negative sampling and hierarchical softmax (Mikolov et al. 2013b; the
+numerics of word2vec.c). Each updates the output rows it touches in place and adds
+the gradient for the input vector into ``grad``.
+
+A dot product that is NaN (the weights diverged) adds NaN to the loss and updates
+nothing, so the runner can stop the run after the chunk instead of indexing the
+sigmoid table with NaN.
+"""
+import numpy as np
+from numba import njit
+
+from .common import MAX_EXP, SIGMOID_TABLE_SIZE, table_index
+from .memory import CACHE_LINE_FLOATS, prefetch
+from .options import HELPER_OPTIONS
+from .rng import below, fraction, next_state
+
+
+@njit(**HELPER_OPTIONS)
+def ns_update(h, output_vectors, target, negative, lr, noise_prob, noise_alias,
+              grad, sigmoid_table, log_sigmoid_table, state, words):
+    """Negative sampling for one (input vector h, target word) example.
+
+    ``words`` (int64 [negative + 1]) is scratch space for the drawn noise words.
+    Updates the output rows of the target and of ``negative`` noise words in
+    place and adds the gradient for ``h`` into ``grad``. A noise word equal to the
+    target is skipped (fastText draws again). Returns (loss, state).
+    """
+    dim = h.shape[0]
+    vocab_size = noise_prob.shape[0]
+    loss = 0.0
+    # Draw the noise words first and prefetch their rows: they are scattered over
+    # a matrix larger than the cache, so the misses overlap instead of queueing.
+    words[0] = target
+    for d in range(1, negative + 1):
+        state, bits = next_state(state)
+        word = below(bits, vocab_size)
+        if fraction(bits) >= noise_prob[word]:
+            word = noise_alias[word]
+        words[d] = word
+        for k in range(0, dim, CACHE_LINE_FLOATS):
+            prefetch(output_vectors, (word, k))
+    for d in range(negative + 1):
+        word = words[d]
+        if d == 0:
+            label = np.float32(1.0)
+        else:
+            if word == target:
+                continue
+            label = np.float32(0.0)
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += h[k] * output_vectors[word, k]
+        if f >= MAX_EXP:
+            sig = np.float32(1.0)
+            loss -= log_sigmoid_table[SIGMOID_TABLE_SIZE] if label > 0 else -MAX_EXP
+        elif f <= -MAX_EXP:
+            sig = np.float32(0.0)
+            loss -= -MAX_EXP if label > 0 else log_sigmoid_table[SIGMOID_TABLE_SIZE]
+        elif f == f:
+            i = table_index(f)
+            sig = sigmoid_table[i]
+            loss -= log_sigmoid_table[i] if label > 0 else log_sigmoid_table[SIGMOID_TABLE_SIZE - i]
+        else:  # NaN: diverged
+            loss += np.nan
+            continue
+        g = (label - sig) * lr
+        for k in range(dim):  # one pass: read the output row once
+            o = output_vectors[word, k]
+            grad[k] += g * o
+            output_vectors[word, k] = o + g * h[k]
+    return loss, state
+
+
+@njit(**HELPER_OPTIONS)
+def hs_update(h, output_hs, target, lr, hs_offsets, hs_codes, hs_points, grad,
+              sigmoid_table, log_sigmoid_table):
+    """Hierarchical softmax for one example: walk the target's Huffman path.
+
+    As in word2vec.c, nodes where |h . v| >= MAX_EXP are skipped. Returns the loss.
+    """
+    dim = h.shape[0]
+    loss = 0.0
+    for p in range(hs_offsets[target], hs_offsets[target + 1]):
+        node = hs_points[p]
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += h[k] * output_hs[node, k]
+        if f <= -MAX_EXP or f >= MAX_EXP:
+            continue
+        if f != f:  # NaN: diverged
+            loss += np.nan
+            continue
+        i = table_index(f)
+        label = np.float32(1 - hs_codes[p])
+        g = (label - sigmoid_table[i]) * lr
+        loss -= log_sigmoid_table[i] if label > 0 else log_sigmoid_table[SIGMOID_TABLE_SIZE - i]
+        for k in range(dim):
+            o = output_hs[node, k]
+            grad[k] += g * o
+            output_hs[node, k] = o + g * h[k]
+    return loss

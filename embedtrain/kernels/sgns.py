@@ -1,0 +1,223 @@
+"""The skip-gram family: word2vec skip-gram and CBOW and FastText, one kernel.
+
+As in fastText's own source (FastText::skipgram, FastText::cbow, Model::update), a
+word's input is a list of rows of the input matrix: ``rows[offsets[w]:offsets[w+1]]``
+(word2vec: the word's own row; FastText: its own row, then its n-gram rows; see
+embedtrain/subwords.py), and its representation is the mean of those rows. The
+gradient of that mean is added in full to every row that formed it (fastText's
+unsupervised models; a row listed twice is updated twice). Around that:
+
+- one sentence loop (:func:`train_chunk`): sentence ends, the learning-rate
+  schedule, subsampling, optional shuffling, the context window;
+- three context loops, chosen by ``arch``:
+  ``SKIPGRAM`` (word2vec.c: each context word's rows predict the centre word),
+  ``SKIPGRAM_CENTRE`` (fastText: the centre word's rows predict each context word),
+  ``CBOW`` (the mean of all rows of all context words predicts the centre word);
+- two losses (kernels/losses.py): negative sampling and hierarchical softmax,
+  either or both.
+
+``SKIPGRAM_CENTRE`` computes the centre's representation once per position, not
+once per pair as fastText does: after each pair it moves the representation by
+that pair's gradient, which is exactly what recomputing it from the updated rows
+would give (every row moved by the same vector), and writes the summed gradient to
+the rows once at the end of the position. Where the FastText numerics differ from
+fastText: sigmoid saturates at |x| >= 6 (fastText: 8), and a noise word equal to
+the target is skipped (fastText draws again).
+
+Vectors are updated in place without locks (Hogwild, Recht et al. 2011), so
+several threads may run kernels on different chunks at once.
+"""
+import numpy as np
+from numba import njit
+
+from .common import (context_window, learning_rate, sentence_end, shuffle_sentence,
+                     subsample)
+from .losses import hs_update, ns_update
+from .options import KERNEL_OPTIONS
+from .rows import add_to_rows, mean_of_rows, prefetch_rows
+
+# arch: which context loop.
+SKIPGRAM = 0          # word2vec.c's pairing: the context word's input predicts the centre
+SKIPGRAM_CENTRE = 1   # fastText's pairing: the centre word's input predicts each context word
+CBOW = 2
+
+
+# The three context loops are written out here, each calling the two losses itself,
+# rather than in helper functions: measured on text8 (thread CPU time, alternating with
+# the former per-model kernels), context loops in helpers cost 20-30% and even a small
+# helper calling both losses 10-14% (numba reference-counts the arrays it passes and
+# inlines less), while this flat form runs within 0-5% of them.
+@njit(**KERNEL_OPTIONS)
+def train_chunk(tokens, weights, rows, tables, params, rng_state):
+    """Train on one chunk of the token stream.
+
+    tokens   int32 [n]: vocabulary ids, SENTENCE_END (-1) between sentences
+    weights  (input_vectors float32 [R, dim], output_vectors float32 [V, dim] (negative
+             sampling; [0, dim] when unused), output_hs float32 [V-1, dim] (hierarchical
+             softmax; [0, dim] when unused)): all updated in place
+    rows     (row_offsets int64 [V+1], row_ids int32 [*]): word w's input rows are
+             row_ids[row_offsets[w]:row_offsets[w+1]]; both empty means one row per
+             word, row w (word2vec), read without the lookups
+    tables   (keep_prob float32 [V] (subsampling), noise_prob float32 [V] and
+             noise_alias int32 [V] (alias table of the noise distribution),
+             hs_offsets int64 [V+1], hs_codes uint8 [*], hs_points int32 [*] (Huffman
+             paths), sigmoid float32 [T+1], log_sigmoid float32 [T+1] (common.sigmoid_tables))
+    params   (arch, window, negative, use_hs, shuffle, lr_start, lr_floor, lr_offset,
+             words_done, total_words): ``arch`` SKIPGRAM, SKIPGRAM_CENTRE or CBOW;
+             ``window`` 0 means whole sentences; ``shuffle`` shuffles each sentence
+             after subsampling; the rate at a sentence is common.learning_rate of the
+             words of all epochs before it (``words_done`` counts those before the chunk)
+    rng_state uint64 [1]: advanced in place
+    Returns (words seen, summed loss, number of examples); the loss is NaN when the
+    weights diverged.
+    """
+    arch, window, negative, use_hs, shuffle, lr_start, lr_floor, lr_offset, words_done, total_words = params
+    input_vectors, output_vectors, output_hs = weights
+    row_offsets, row_ids = rows
+    one_row = row_ids.shape[0] == 0  # word2vec: word w is row w alone (no lookups)
+    keep_prob, noise_prob, noise_alias, hs_offsets, hs_codes, hs_points, sigmoid, log_sigmoid = tables
+    dim = input_vectors.shape[1]
+    state = rng_state[0]
+    n = tokens.shape[0]
+    sentence = np.empty(n, dtype=np.int32)
+    hidden = np.zeros(dim, dtype=np.float32)
+    grad = np.zeros(dim, dtype=np.float32)
+    total_grad = np.zeros(dim, dtype=np.float32)
+    noise_words = np.empty(negative + 1, dtype=np.int64)
+    words_seen = 0
+    loss = 0.0
+    examples = 0
+    start = 0
+    while start < n:
+        end = sentence_end(tokens, start)
+        lr = learning_rate(lr_start, lr_floor, lr_offset, words_done + words_seen, total_words)
+        m, state = subsample(tokens, start, end, keep_prob, sentence, state)
+        words_seen += end - start
+        if shuffle:
+            state = shuffle_sentence(sentence, m, state)
+        for i in range(m):
+            lo, hi, state = context_window(i, m, window, state)
+            if hi - lo < 2:
+                continue
+            centre = sentence[i]
+            if arch == SKIPGRAM:
+                # word2vec.c: each context word's input predicts the centre word
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    context = sentence[j]
+                    if one_row:
+                        r0 = context
+                        h = input_vectors[context]  # read in place
+                    else:
+                        r0 = row_offsets[context]
+                        r1 = row_offsets[context + 1]
+                        mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                        h = hidden
+                    grad[:] = 0.0
+                    if use_hs:
+                        loss += hs_update(h, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
+                                          grad, sigmoid, log_sigmoid)
+                    if negative > 0:
+                        part, state = ns_update(h, output_vectors, centre, negative, lr, noise_prob,
+                                                noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
+                        loss += part
+                    if one_row:
+                        for k in range(dim):
+                            input_vectors[context, k] += grad[k]
+                    else:
+                        add_to_rows(input_vectors, row_ids, r0, r1, grad)
+                    examples += 1
+            elif arch == SKIPGRAM_CENTRE:
+                # fastText: the centre word's input predicts each context word
+                if i + 1 < m:
+                    # the next centre word's rows (~20 for FastText) lie scattered over the
+                    # n-gram matrix: start loading them while this position trains
+                    following = sentence[i + 1]
+                    prefetch_rows(input_vectors, row_ids, row_offsets[following],
+                                  row_offsets[following + 1])
+                r0 = row_offsets[centre]
+                r1 = row_offsets[centre + 1]
+                mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                total_grad[:] = 0.0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    grad[:] = 0.0
+                    if use_hs:
+                        loss += hs_update(hidden, output_hs, sentence[j], lr, hs_offsets, hs_codes,
+                                          hs_points, grad, sigmoid, log_sigmoid)
+                    if negative > 0:
+                        part, state = ns_update(hidden, output_vectors, sentence[j], negative, lr,
+                                                noise_prob, noise_alias, grad, sigmoid, log_sigmoid,
+                                                state, noise_words)
+                        loss += part
+                    # fastText would now add the gradient to every row and recompute the
+                    # mean: the mean moves by exactly the gradient.
+                    for k in range(dim):
+                        hidden[k] += grad[k]
+                        total_grad[k] += grad[k]
+                    examples += 1
+                add_to_rows(input_vectors, row_ids, r0, r1, total_grad)
+            else:
+                # CBOW: the mean of the rows of all context words (pooled, as fastText's
+                # FastText::cbow does) predicts the centre word; the gradient is added
+                # unscaled to each of those rows, as word2vec.c does (gensim divides it by
+                # the number of context words, which learns more slowly at the same rate)
+                hidden[:] = 0.0
+                count = 0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    w = sentence[j]
+                    if one_row:
+                        for k in range(dim):
+                            hidden[k] += input_vectors[w, k]
+                        count += 1
+                        continue
+                    for r in range(row_offsets[w], row_offsets[w + 1]):
+                        row = row_ids[r]
+                        for k in range(dim):
+                            hidden[k] += input_vectors[row, k]
+                    count += row_offsets[w + 1] - row_offsets[w]
+                scale = np.float32(1.0) / np.float32(count)
+                for k in range(dim):
+                    hidden[k] *= scale
+                grad[:] = 0.0
+                if use_hs:
+                    loss += hs_update(hidden, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
+                                      grad, sigmoid, log_sigmoid)
+                if negative > 0:
+                    part, state = ns_update(hidden, output_vectors, centre, negative, lr, noise_prob,
+                                            noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
+                    loss += part
+                for j in range(lo, hi):
+                    if j != i:
+                        w = sentence[j]
+                        if one_row:
+                            for k in range(dim):
+                                input_vectors[w, k] += grad[k]
+                        else:
+                            add_to_rows(input_vectors, row_ids, row_offsets[w], row_offsets[w + 1],
+                                        grad)
+                examples += 1
+        start = end + 1
+    rng_state[0] = state
+    return words_seen, loss, examples
+
+
+@njit(**KERNEL_OPTIONS)
+def word_vectors(input_vectors, row_offsets, row_ids, out):
+    """out[w] = mean of input_vectors[row_ids[row_offsets[w]:row_offsets[w+1]]]
+    (zeros for a word with no rows): fastText's getWordVector for many words.
+
+    input_vectors float32 [R, dim]; row_offsets int64 [n+1]; row_ids int32 [*];
+    out float32 [n, dim], written.
+    """
+    for w in range(out.shape[0]):
+        r0 = row_offsets[w]
+        r1 = row_offsets[w + 1]
+        if r1 > r0:
+            mean_of_rows(input_vectors, row_ids, r0, r1, out[w])
+        else:
+            out[w] = 0.0

@@ -1,0 +1,84 @@
+"""The task of the skip-gram family (word2vec skip-gram and CBOW, FastText): the
+weights, the tables drawn from the vocabulary, and one call of the kernel per chunk.
+
+A :class:`SgnsTask` can also run without a stream (``stream=None``): a cluster
+worker calls :meth:`SgnsTask.train_chunk` on chunks of its own part of the input.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..corpus import TokenStream
+from ..kernels import sgns as kernels
+from ..kernels.common import schedule_fraction, sigmoid_tables
+from ..vocab import HuffmanTree, Vocab
+
+WEIGHT_NAMES = ("input_vectors", "output_vectors", "output_hs")
+
+
+class SgnsTask:
+    """One skip-gram-family model in training (see :class:`~embedtrain.training.runner.Task`).
+
+    ``arrays``: ``input_vectors`` [R, dim] (R = V word rows, plus n-gram rows for
+    FastText), ``output_vectors`` [V or 0, dim], ``output_hs`` [V-1 or 0, dim];
+    ``rows``: (offsets int64 [V+1], ids int32 [*]), each word's input rows;
+    ``keep_prob``: subsampling; ``lr_floor``/``lr_offset``: the schedule's
+    (common.WORD2VEC_* or common.FASTTEXT_*).
+    """
+
+    unit = "word"
+
+    def __init__(self, kind: str, config, vocab: Vocab, arrays: dict[str, np.ndarray], *,
+                 arch: int, rows: tuple[np.ndarray, np.ndarray], keep_prob: np.ndarray,
+                 use_hs: bool, lr_floor: float, lr_offset: float, shuffle: bool = False,
+                 stream: TokenStream | None = None):
+        self.kind = kind
+        self.config = config
+        self.arrays = arrays
+        self.stream = stream
+        self.epochs = config.epochs
+        self.units_per_epoch = stream.n_tokens if stream is not None else 0
+        self.n_jobs = stream.n_chunks if stream is not None else 0
+        self.lr_floor, self.lr_offset = lr_floor, lr_offset
+        noise = vocab.noise_sampler(config.ns_exponent)
+        tree = vocab.huffman() if use_hs else HuffmanTree.empty(len(vocab))
+        sigmoid, log_sigmoid = sigmoid_tables()
+        self.weights = tuple(arrays[name] for name in WEIGHT_NAMES)
+        self.rows = rows
+        self.tables = (keep_prob, noise.prob, noise.alias, tree.offsets, tree.codes, tree.points,
+                       sigmoid, log_sigmoid)
+        self.settings = (arch, config.window, config.negative, bool(use_hs), bool(shuffle),
+                         float(config.lr), float(lr_floor), float(lr_offset))
+
+    @property
+    def total_words(self) -> int:
+        return self.units_per_epoch * self.epochs
+
+    def train_chunk(self, tokens: np.ndarray, words_done: int, total_words: int,
+                    rng_state: np.ndarray) -> tuple[int, float, int]:
+        """The kernel on one chunk; the schedule stands at words_done / total_words."""
+        params = self.settings + (int(words_done), int(total_words))
+        return kernels.train_chunk(tokens, self.weights, self.rows, self.tables, params, rng_state)
+
+    # ------------------------------------------------------------------ runner's Task
+    def begin_epoch(self, epoch: int) -> None:
+        pass
+
+    def run_job(self, epoch: int, job: int, rng_state: np.ndarray) -> tuple[int, float, int]:
+        words_done = epoch * self.units_per_epoch + int(self.stream.chunk_words[job])
+        return self.train_chunk(self.stream.chunk(job), words_done, self.total_words, rng_state)
+
+    def lr_at(self, units_done: int) -> float:
+        return self.config.lr * schedule_fraction(units_done, self.total_words, self.lr_floor,
+                                                  self.lr_offset)
+
+    def epoch_loss(self, loss_sum: float, examples: int) -> float:
+        return loss_sum / examples if examples else 0.0
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return dict(self.arrays)
+
+
+def identity_rows(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """word2vec's rows: word w is row w alone (the kernel's convention: empty arrays)."""
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
