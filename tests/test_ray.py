@@ -224,3 +224,69 @@ def test_ctrl_c_stops_every_worker(tmp_path):
         time.sleep(0.2)
     assert not left, subprocess.run(["ps", "-o", "pid,args", "-p", ",".join(map(str, left))],
                                     capture_output=True, text=True).stdout
+
+
+class _StopAfter:
+    """A callback that breaks the run off after ``rounds`` rounds (a killed driver)."""
+
+    def __init__(self, rounds: int):
+        self.rounds = rounds
+        self.seen = 0
+
+    def on_progress(self, info):
+        self.seen += 1
+        if self.seen == self.rounds:
+            raise KeyboardInterrupt
+
+
+def test_checkpoint_and_resume_on_ray(tmp_path):
+    from embedtrain.training.checkpoint import Checkpoint
+
+    ckpt = tmp_path / "run.ckpt"
+    settings = dict(model="skipgram", dim=20, epochs=2, seed=3, threads=1, progress=False,
+                    ray="local", workers=2, sync_every=20_000, checkpoint=ckpt, checkpoint_every=1e-9)
+    from embedtrain.errors import TrainingInterrupted
+
+    with pytest.raises(TrainingInterrupted, match="every Ray worker"):
+        embedtrain.train(SAMPLE_CORPUS, callbacks=[_StopAfter(3)], **settings)
+    saved = Checkpoint.load(ckpt)  # written after each round: the second round's survived
+    assert saved.state.job == 2 and saved.state.units_done > 0
+    assert saved.fingerprint["ray_workers"] == 2
+    plain = {k: v for k, v in settings.items() if k not in ("ray", "workers", "sync_every")}
+    with pytest.raises(EmbedtrainError, match="written by a --ray run; resume it with --ray and --workers 2"):
+        embedtrain.train(SAMPLE_CORPUS, resume=ckpt, **plain)
+    with pytest.raises(EmbedtrainError, match="written with --workers 2 --sync-every 20000"):
+        embedtrain.train(SAMPLE_CORPUS, resume=ckpt, **dict(settings, workers=1))
+    seen = []
+
+    class Epochs:
+        def on_epoch_end(self, info):
+            seen.append(info.epoch)
+
+    model = embedtrain.train(SAMPLE_CORPUS, resume=ckpt, callbacks=[Epochs()], **settings)
+    assert model.stats["resumed_from_checkpoint"]["units_done"] == saved.state.units_done
+    assert seen == [1, 2] and len(model.stats["history"]) == 2
+    # the rounds before the checkpoint and after it add up to every word of both epochs once
+    d = model.stats["distributed"]
+    assert saved.state.units_done + d["words_counted"] == model.stats["vocab_tokens"] * 2
+    assert not ckpt.exists()  # removed once the run completed
+    assert np.isfinite(model.word_matrix()).all()
+
+
+def test_one_worker_syncs_nothing_and_trains_as_one_process():
+    settings = dict(model="skipgram", dim=20, epochs=1, seed=5, threads=1, progress=False)
+    model = embedtrain.train(SAMPLE_CORPUS, ray="local", workers=1, sync_every=30_000, **settings)
+    d = model.stats["distributed"]
+    assert d["bytes_per_sync"] == 0 and d["rounds"] > 1
+    # one worker on the whole file, one thread: the same chunks, positions and random
+    # states as the one-process run, so the same weights
+    one = embedtrain.train(SAMPLE_CORPUS, **settings)
+    np.testing.assert_array_equal(model.arrays["input_vectors"], one.arrays["input_vectors"])
+
+
+def test_divergence_stops_a_ray_run_in_one_line():
+    from embedtrain.training.runner import TrainingDiverged
+
+    with pytest.raises(TrainingDiverged, match="diverged in epoch 1"):
+        embedtrain.train(SAMPLE_CORPUS, ray="local", workers=2, threads=1, dim=20, epochs=1,
+                         lr=1e30, progress=False, sync_every=50_000)
