@@ -21,7 +21,6 @@ input; how sentences are rebuilt across cuts is in :mod:`.parts`.
 """
 from __future__ import annotations
 
-import bz2
 import gzip
 import lzma
 import os
