@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedtrain.distributed.sync import (ReplicaTracker, RowUpdate, combine, combine_split,
-                                         concat_shards, split_shards, subword_rows, word_rows)
+from embedtrain.distributed.sync import (ReplicaTracker, RowUpdate, combine, concat_shards,
+                                         split_shards, subword_rows, word_rows)
 
 
 def random_update(rng, n_rows, dim, k):
@@ -49,27 +49,6 @@ def test_a_row_one_worker_trained_keeps_its_whole_update(protocol):
     out = combine([a, idle, idle, idle], protocol)
     np.testing.assert_array_equal(out.rows, [3])
     np.testing.assert_allclose(out.delta, a.delta)
-
-
-@pytest.mark.parametrize("rule", ["scaled", "sqrt", "mean"])
-def test_rows_above_the_split_follow_their_own_rule(rule):
-    rng = np.random.default_rng(4)
-    updates = [random_update(rng, 200, 6, k) for k in (50, 120, 0, 199)]
-    out = combine_split(updates, "sum", 80, rule)
-    touched, summed = naive(updates, "sum", 200, 6)
-    _, weighted = naive(updates, "mean", 200, 6)
-    k = np.zeros(200)
-    for u in updates:
-        k[u.rows] += 1
-    expected = summed.copy()
-    upper = np.arange(200) >= 80
-    scale = {"scaled": 1 / np.maximum(k, 1), "sqrt": 1 / np.sqrt(np.maximum(k, 1))}.get(rule)
-    expected[upper] = weighted[upper] if scale is None else summed[upper] * scale[upper, None]
-    np.testing.assert_array_equal(out.rows, np.flatnonzero(touched))
-    np.testing.assert_allclose(out.delta, expected[touched], rtol=1e-5, atol=1e-6)
-    # rows below the split: the plain protocol, as without a split
-    low = out.rows < 80
-    np.testing.assert_allclose(out.delta[low], combine(updates, "sum").delta[low], rtol=1e-6)
 
 
 def test_mean_weights_by_update_count():

@@ -37,7 +37,6 @@ from ..vocab import Vocab
 from .cluster import Connection, connect
 from .parts import merge_counts, plan_sentences
 from .split import describe_inputs, split_inputs
-from .sync import NGRAM_RULES
 
 log = logging.getLogger("embedtrain")
 
@@ -118,9 +117,6 @@ class RayTraining:
         else:
             vocab = Vocab.build(words, counts, self.config.min_count, self.config.max_vocab)
         self.vocab = vocab
-        # FastText: its n-gram rows (V..) are combined by their own rule (sync.NGRAM_RULES)
-        self.ngram = (len(vocab), NGRAM_RULES[self.dist.sync_protocol]) \
-            if self.config.model == "fasttext" else None
         self.corpus_tokens = corpus_tokens
         self.corpus_types = len(words)
         self.plans = plan_sentences(summaries, self.config.max_line_tokens)
@@ -212,8 +208,7 @@ class RayTraining:
     def _sync(self, results: dict[int, list], alive: list[int], skip: Sequence[int] = ()) -> dict[int, dict]:
         """Combine the shards of ``results`` and apply them on every live worker."""
         ray = self.conn.ray
-        shard_refs = [self._reduce.remote(self.dist.sync_protocol, self.ngram,
-                                          *[results[w][1 + s] for w in results])
+        shard_refs = [self._reduce.remote(self.dist.sync_protocol, *[results[w][1 + s] for w in results])
                       for s in range(self.workers)]
         targets = [w for w in range(self.workers) if w not in skip]
         applied, failed = {}, []

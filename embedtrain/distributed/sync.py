@@ -51,9 +51,6 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 PROTOCOLS = ("adaptive", "sum", "mean")
-EXTRA_RULES = ("scaled", "sqrt")   # for FastText's n-gram rows only (see combine_split)
-# How each protocol combines FastText's n-gram rows (rows V.. of the input matrix).
-NGRAM_RULES = {"adaptive": "adaptive", "sum": "sum", "mean": "mean"}
 ROW_ID_BYTES = 4   # rows are sent as int32 ids (and weights as float32): see nbytes
 
 
@@ -95,22 +92,9 @@ def split_shards(update: RowUpdate, shards: int) -> list[RowUpdate]:
     return out
 
 
-def combine_split(updates: Sequence[RowUpdate], protocol: str, split_at: int | None,
-                  upper: str) -> RowUpdate:
-    """:func:`combine` with rows ``>= split_at`` (FastText's n-gram rows) combined by the
-    rule ``upper`` instead (see :data:`NGRAM_RULES`)."""
-    if split_at is None:
-        return combine(updates, protocol)
-    cut = [int(np.searchsorted(u.rows, split_at)) for u in updates]
-    low = combine([RowUpdate(u.rows[:c], u.delta[:c], u.weight[:c]) for u, c in zip(updates, cut)], protocol)
-    high = combine([RowUpdate(u.rows[c:], u.delta[c:], u.weight[c:]) for u, c in zip(updates, cut)], upper)
-    return RowUpdate(np.concatenate([low.rows, high.rows]), np.concatenate([low.delta, high.delta]),
-                     np.concatenate([low.weight, high.weight]))
-
-
 def combine(updates: Sequence[RowUpdate], protocol: str) -> RowUpdate:
     """One row update from the workers' updates of the same matrix (or shard)."""
-    if protocol not in PROTOCOLS + EXTRA_RULES:
+    if protocol not in PROTOCOLS:
         raise ValueError(f"unknown sync protocol {protocol!r}")
     if not updates:
         raise ValueError("nothing to combine")
@@ -135,11 +119,6 @@ def combine(updates: Sequence[RowUpdate], protocol: str) -> RowUpdate:
             a = np.where((k > 1) & (squares > 0), (s2 / squares - 1.0) / (k - 1.0), 0.0)
         a = np.clip(a, 0.0, 1.0)
         combined = total * (1.0 - a * (1.0 - 1.0 / k))[:, None].astype(np.float32)
-        total_w = np.add.reduceat(weight, starts)
-    elif protocol in ("scaled", "sqrt"):  # the sum over the k workers / k or / sqrt(k)
-        k = np.diff(np.r_[starts, len(rows)]).astype(np.float32)
-        scale = 1.0 / (k if protocol == "scaled" else np.sqrt(k))
-        combined = np.add.reduceat(delta, starts, axis=0) * scale[:, None]
         total_w = np.add.reduceat(weight, starts)
     elif protocol == "mean":
         w = np.maximum(weight, np.float32(1e-12))

@@ -23,7 +23,7 @@ from ..parallel import run_jobs
 from ..vocab import Vocab
 from .parts import PartCorpus, SentencePlan, tokenise_part
 from .split import Part
-from .sync import RowUpdate, combine_split, concat_shards, split_shards, ReplicaTracker
+from .sync import RowUpdate, combine, concat_shards, split_shards, ReplicaTracker
 from .task import replica_task
 
 # Per-worker seeds: worker k's kernel threads take states k*STRIDE.. of the seed's sequence.
@@ -166,12 +166,7 @@ class ReplicaWorker:
             self.stream.close()
 
 
-def reduce_shard(protocol: str, ngram: tuple[int, str] | None, *updates: dict[str, RowUpdate]
-                 ) -> dict[str, RowUpdate]:
-    """One shard of the combined update from every worker's shard (a Ray task).
-    ``ngram``: (first n-gram row, rule) for FastText's input matrix, else None."""
+def reduce_shard(protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
+    """One shard of the combined update from every worker's shard (a Ray task)."""
     names = updates[0].keys()
-    split_at, upper = ngram if ngram is not None else (None, protocol)
-    return {name: combine_split([u[name] for u in updates], protocol,
-                                split_at if name == "input_vectors" else None, upper)
-            for name in names}
+    return {name: combine([u[name] for u in updates], protocol) for name in names}
