@@ -1,7 +1,8 @@
 """Training across machines on Ray (skip-gram, CBOW, FastText): the input split
 among workers (split.py, parts.py), replicas combined every interval (sync.py),
-the Ray actors (workers.py), the cluster connection (cluster.py) and the driver
-loop (executor.py). Ray is imported only by cluster.py, workers.py and executor.py,
+the Ray actors (workers.py), the cluster connection (cluster.py), the rounds
+(executor.py) and the run as a runner Task whose jobs are rounds (task.py), so the
+training wing's runner drives it. Ray is imported only by cluster.py, workers.py and executor.py,
 and only when a run asks for it."""
 from __future__ import annotations
 
