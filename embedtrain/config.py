@@ -41,6 +41,7 @@ MAX_MEMORY_GB = 1e6
 MAX_WALK_BIAS = 1e6
 MAX_WALKS_PER_NODE = 1_000_000
 MAX_WALK_LENGTH = INT32_MAX // 2   # one walk fills one int32-indexed batch
+MAX_RAY_WORKERS = 100_000
 # name: (low, high or None, low_is_exclusive). Model-specific rules stay in __post_init__.
 LIMITS: dict[str, tuple[float, float | None, bool]] = {
     "dim": (1, MAX_DIM, False),
@@ -67,6 +68,9 @@ LIMITS: dict[str, tuple[float, float | None, bool]] = {
     "q": (0.0, MAX_WALK_BIAS, True),
     "walks_per_node": (1, MAX_WALKS_PER_NODE, False),
     "walk_length": (1, MAX_WALK_LENGTH, False),
+    # --ray (DistributedConfig)
+    "workers": (1, MAX_RAY_WORKERS, False),
+    "sync_every": (1, INT64_MAX, False),
 }
 
 
@@ -246,6 +250,35 @@ class WalkConfig:
     def first_order(self) -> bool:
         """p = q = 1: each step depends on the current node alone (DeepWalk)."""
         return self.p == 1.0 and self.q == 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Words each Ray worker trains between synchronisations (README "Training on Ray"
+# gives the measurements behind it).
+SYNC_EVERY = 125_000
+SYNC_PROTOCOLS = ("adaptive", "sum", "mean")
+RAY_MODELS = ("skipgram", "cbow", "fasttext")
+
+
+@dataclass(frozen=True)
+class DistributedConfig:
+    """How to train across machines on Ray (embedtrain/distributed/); not a model setting."""
+
+    ray: str | None = _opt(
+        None, "Train on Ray: 'local' (start Ray here), 'auto' (the cluster 'ray start' joined) "
+              "or ray://HOST:PORT. Corpus paths must be readable on every node.")
+    workers: int = _opt(2, "With --ray: workers (Ray actors), each running --threads threads.")
+    sync_every: int = _opt(SYNC_EVERY, "With --ray: words each worker trains between synchronisations.")
+    sync_protocol: str = _opt("adaptive", "With --ray: how updates of a row are combined (see README).",
+                              choices=SYNC_PROTOCOLS)
+
+    def __post_init__(self) -> None:
+        _check_types(self)  # type: ignore[arg-type]
+        _check_limits(self)  # type: ignore[arg-type]
+        if self.ray is not None and not self.ray.strip():
+            raise ConfigError("--ray needs 'local', 'auto' or ray://HOST:PORT")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..config import MODEL_CONFIGS, option_fields
+from ..config import MODEL_CONFIGS, DistributedConfig, option_fields
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
 from .app import handle_errors, log, main, quiet, verbosity_options
 from .walk_options import WALK_FIELDS, graph_training
@@ -56,6 +56,17 @@ def config_options(func):
         else:
             kind = str
         func = click.option(f"--{dashed}", f.name, type=kind, default=None, help=help_text)(func)
+    return func
+
+
+def distributed_options(func):
+    """--ray, --workers, --sync-every, --sync-protocol, from DistributedConfig."""
+    for f in reversed(dataclasses.fields(DistributedConfig)):
+        kind = click.Choice(f.metadata["choices"]) if f.metadata.get("choices") else \
+            (int if "int" in str(f.type) else str)
+        default = "" if f.default is None else f" [default: {_show(f.default)}]"
+        func = click.option(f"--{f.name.replace('_', '-')}", f.name, type=kind, default=None,
+                            help=f"{f.metadata['help']}{default}")(func)
     return func
 
 
@@ -142,6 +153,7 @@ def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="TOML file of settings (keys are option names); options given here win.")
 @config_options
+@distributed_options
 @click.option("--save-vocab", type=click.Path(dir_okay=False), default=None,
               help="Also write the vocabulary as 'word count' lines.")
 @click.option("--read-vocab", type=click.Path(dir_okay=False), default=None,
@@ -171,6 +183,9 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
     from ..training import summary_line, train
     from ..training.checkpoint import CHECKPOINT_SUFFIX, remove_checkpoint
 
+    from ..distributed import check_distributed, pop_distributed
+
+    dist = pop_distributed(settings)
     base = resumed_checkpoint = None
     if resume:
         from ..models import Model
@@ -194,6 +209,10 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
         raise EmbedtrainError("--save-cooccur applies to --model glove only")
     if tmp_dir and not Path(tmp_dir).is_dir():
         raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
+    if dist.ray is not None:  # Ray not imported until here; what it cannot do fails first
+        check_distributed(config, dist, list(corpus), resume=base if not resumed_checkpoint else None,
+                          cooccur=cooccur, save_cooccur=save_cooccur)
+        settings.update(dist.to_dict())
     prefix = output_prefix(prefix, corpus or (cooccur,), config.model)
     checkpoint = prefix + CHECKPOINT_SUFFIX if config.checkpoint_every else None
     outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab, save_cooccur, checkpoint]
