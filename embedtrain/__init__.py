@@ -15,6 +15,9 @@ def __getattr__(name):
     if name == "train":
         from .training import train
         return train
+    if name == "train_graph":
+        from .training.graph import train_graph
+        return train_graph
     if name in ("load", "Model"):
         from .models import Model
         return Model.load if name == "load" else Model
@@ -30,5 +33,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
 
 
-__all__ = ["train", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo", "ProgressInfo",
-           "EmbedtrainError", "__version__"]
+__all__ = ["train", "train_graph", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
+           "ProgressInfo", "EmbedtrainError", "__version__"]

@@ -38,12 +38,17 @@ MAX_X_MAX = 1e12
 MAX_ALPHA = 10.0
 MAX_MEMORY_GB = 1e6
 MAX_INIT_BOUND = 100.0
+# node2vec's p and q: beyond 1e6 either way the bias is total (and 1/p underflows nothing).
+MAX_WALK_BIAS = 1e6
+MAX_WALKS_PER_NODE = 1_000_000
+MAX_WALK_LENGTH = INT32_MAX // 2   # one walk fills one int32-indexed batch
+MAX_RAY_WORKERS = 100_000
 # name: (low, high or None, low_is_exclusive). Model-specific rules stay in __post_init__.
 LIMITS: dict[str, tuple[float, float | None, bool]] = {
     "dim": (1, MAX_DIM, False),
     "window": (0, MAX_WINDOW, False),   # each model's MIN_WINDOW applies too
     "checkpoint_every": (0.0, None, True),
-    "min_count": (1, INT64_MAX, False),
+    "min_count": (0, INT64_MAX, False),   # 0: graphs, where every node gets a vector
     "max_vocab": (1, INT32_MAX, False),
     "epochs": (1, MAX_EPOCHS, False),
     "lr": (0.0, None, True),     # no upper bound: too large a rate is reported as divergence
@@ -61,6 +66,14 @@ LIMITS: dict[str, tuple[float, float | None, bool]] = {
     "bucket": (0, INT32_MAX, False),
     "init_bound": (0.0, MAX_INIT_BOUND, True),
     "epoch_decay": (0.0, 1.0, True),
+    # random walks (WalkConfig)
+    "p": (0.0, MAX_WALK_BIAS, True),
+    "q": (0.0, MAX_WALK_BIAS, True),
+    "walks_per_node": (1, MAX_WALKS_PER_NODE, False),
+    "walk_length": (1, MAX_WALK_LENGTH, False),
+    # --ray (DistributedConfig)
+    "workers": (1, MAX_RAY_WORKERS, False),
+    "sync_every": (1, INT64_MAX, False),
 }
 
 
@@ -239,6 +252,72 @@ class FastTextConfig(CommonConfig):
                 raise ConfigError("--bucket 0 leaves no room for subwords; give --maxn 0 to turn them off")
 
 
+@dataclass(frozen=True)
+class WalkConfig:
+    """Random walks over a graph: DeepWalk (Perozzi et al. 2014) and node2vec (Grover and
+    Leskovec 2016). The walks are the corpus; the model's settings apply as for text."""
+
+    directed: bool = _opt(False, "Edges point from the first node to the second (default: "
+                                 "undirected).", flag=True)
+    weighted: bool = _opt(False, "Read the third column as edge weights; walks step to a "
+                                 "neighbour in proportion to its weight.", flag=True)
+    p: float = _opt(1.0, "node2vec return parameter: stepping back to the previous node is "
+                         "weighted 1/p.")
+    q: float = _opt(1.0, "node2vec in-out parameter: stepping to a node not adjacent to the "
+                         "previous one is weighted 1/q (p = q = 1: DeepWalk).")
+    walks_per_node: int = _opt(10, "Walks started from every node.")
+    walk_length: int = _opt(80, "Nodes per walk (a directed walk stops early at a node with "
+                                "no out-edges).")
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        _check_limits(self)
+
+    @property
+    def first_order(self) -> bool:
+        """p = q = 1: each step depends on the current node alone (DeepWalk)."""
+        return self.p == 1.0 and self.q == 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Words each Ray worker trains between synchronisations (README "Training on Ray"
+# gives the measurements behind it).
+SYNC_EVERY = 125_000
+SYNC_PROTOCOLS = ("adaptive", "sum", "mean")
+RAY_MODELS = ("skipgram", "cbow", "fasttext")
+
+
+@dataclass(frozen=True)
+class DistributedConfig:
+    """How to train across machines on Ray (embedtrain/distributed/); not a model setting."""
+
+    ray: str | None = _opt(
+        None, "Train on Ray: 'local' (start Ray here), 'auto' (the cluster 'ray start' joined) "
+              "or ray://HOST:PORT. Corpus paths must be readable on every node.")
+    workers: int = _opt(2, "With --ray: workers (Ray actors), each running --threads threads.")
+    sync_every: int = _opt(SYNC_EVERY, "With --ray: words each worker trains between synchronisations.")
+    sync_protocol: str = _opt("adaptive", "With --ray: how updates of a row are combined (see README).",
+                              choices=SYNC_PROTOCOLS)
+
+    def __post_init__(self) -> None:
+        _check_types(self)  # type: ignore[arg-type]
+        _check_limits(self)  # type: ignore[arg-type]
+        if self.ray is not None and not self.ray.strip():
+            raise ConfigError("--ray needs 'local', 'auto' or ray://HOST:PORT")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Model settings that graph training uses unless told otherwise (DeepWalk/node2vec practice:
+# every node gets a vector, no subsampling, one pass over the walks). --hs without
+# --negative keeps DeepWalk's original: hierarchical softmax alone.
+GRAPH_PRESETS: dict[str, Any] = {"dim": 128, "window": 10, "min_count": 0, "sample": 0.0,
+                                 "negative": 5, "epochs": 1}
+
+
 MODEL_CONFIGS: dict[str, type[CommonConfig]] = {
     "skipgram": SkipGramConfig,
     "cbow": CBOWConfig,
@@ -275,6 +354,10 @@ def make_config(model: str | None = None, config_file: str | os.PathLike | None 
     values = dict(from_file)
     values.update({k: v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(values) - valid)
+    walk_settings = [k for k in unknown if k in WalkConfig.__dataclass_fields__]
+    if walk_settings:
+        names = ", ".join("--" + k.replace("_", "-") for k in walk_settings)
+        raise ConfigError(f"{names}: walk settings apply to graphs only (train --graph EDGES)")
     if unknown:
         names = ", ".join("--" + k.replace("_", "-") for k in unknown)
         raise ConfigError(f"{names} does not apply to --model {chosen}")
@@ -317,7 +400,7 @@ def load_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
-    known = {f.name for f in option_fields()} | {"model"}
+    known = {f.name for f in option_fields()} | set(WalkConfig.__dataclass_fields__) | {"model"}
     out: dict[str, Any] = {}
     spelled: dict[str, str] = {}
     for key, value in raw.items():
@@ -334,7 +417,7 @@ def load_toml(path: str | os.PathLike) -> dict[str, Any]:
     return out
 
 
-def _check_types(config: CommonConfig) -> None:
+def _check_types(config: Any) -> None:
     hints = get_type_hints(type(config))
     for f in fields(config):
         value = getattr(config, f.name)
@@ -363,7 +446,7 @@ def _check_types(config: CommonConfig) -> None:
             raise ConfigError(f"{option} must be one of {', '.join(choices)} (got {value!r})")
 
 
-def _check_limits(config: CommonConfig) -> None:
+def _check_limits(config: Any) -> None:
     """Every setting inside its range of :data:`LIMITS` (NaN and infinities never are)."""
     for f in fields(config):
         limits = LIMITS.get(f.name)

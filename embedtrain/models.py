@@ -341,6 +341,16 @@ def model_class(kind: str) -> type[Model]:
     return MODEL_CLASSES.get(kind, Model)
 
 
+def load_model_file(path: str | os.PathLike, needed_for: str) -> Model:
+    """Model.load, with an error that says why a model file (not vectors) is needed."""
+    p = Path(path)
+    if not p.is_file():
+        raise EmbedtrainError(f"model file {p} does not exist" if not p.exists() else f"{p} is not a file")
+    if not is_model_file(p):
+        raise EmbedtrainError(f"{p} is not an embedtrain model file (.etm); {needed_for}")
+    return Model.load(p)
+
+
 def is_model_file(path: str | os.PathLike) -> bool:
     """True when ``path`` is an embedtrain model archive (checked by content)."""
     return is_archive_of(path, MODEL_FORMAT)

@@ -143,18 +143,12 @@ def write_report(model_path: str | os.PathLike, output: str | os.PathLike, evalu
                  map_words: int = REPORT_MAP_WORDS, method: str = REPORT_MAP_METHOD,
                  seed: int = DEFAULT_MAP_SEED) -> ReportData:
     """Write the report page of the model file ``model_path`` to ``output``."""
-    from .models import Model, is_model_file
+    from .models import load_model_file
 
     require_matplotlib()
     check_writable(output)
     p = Path(model_path)
-    if not p.is_file():
-        raise EmbedtrainError(f"model file {p} does not exist" if not p.exists()
-                              else f"{p} is not a file")
-    if not is_model_file(p):
-        raise EmbedtrainError(f"{p} is not an embedtrain model file (.etm); the report needs "
-                              f"the model's settings and statistics")
-    model = Model.load(p)
+    model = load_model_file(p, "the report needs the model's settings and statistics")
     data = report_data(model, p.name, evaluate, map_words, method, seed)
     with atomic_output(output, "w", encoding="utf-8", newline="\n") as out:
         out.write(render(data))

@@ -132,7 +132,9 @@ class Vocab:
         if sample <= 0:
             return np.ones(len(self), dtype=np.float32)
         threshold = sample * self.total_words
-        c = self.counts.astype(np.float64)
+        # A word of count 0 (a graph node that starts no walk, kept by --min-count 0)
+        # never occurs, so its keep-probability does not matter: 1, without dividing by 0.
+        c = np.maximum(self.counts.astype(np.float64), 1.0)
         keep = (np.sqrt(c / threshold) + 1.0) * threshold / c
         return np.minimum(keep, 1.0).astype(np.float32)
 

@@ -334,20 +334,32 @@ def test_cache_is_not_stale_after_an_inlined_helper_in_another_file_changes(tmp_
 
 
 def test_read_only_install_falls_back_to_a_writable_cache(tmp_path):
+    """A package whose __pycache__ cannot be written (read-only site-packages; here a
+    plain file stands where the directory would go, which stops root too) caches its
+    kernels under $XDG_CACHE_HOME/embedtrain instead of failing."""
     pkg = _copy_package(tmp_path)
-    for d, _, _ in os.walk(pkg):
-        os.chmod(d, 0o555)
+    for d, _, _ in os.walk(pkg / "embedtrain"):
+        (Path(d) / "__pycache__").write_text("not a directory")
     cache_home = tmp_path / "xdg"
-    env = dict(os.environ, PYTHONPATH=str(pkg), XDG_CACHE_HOME=str(cache_home))
+    env = dict(os.environ, PYTHONPATH=str(pkg), XDG_CACHE_HOME=str(cache_home), PYTHONDONTWRITEBYTECODE="1")
     env.pop("NUMBA_CACHE_DIR", None)
-    try:
-        out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True)
-    finally:
-        for d, _, _ in os.walk(pkg):
-            os.chmod(d, 0o755)
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
+                         cwd=tmp_path)  # not the repository: "" on sys.path would import it
     assert out.returncode == 0, out.stderr
-    if os.geteuid() != 0:  # root writes into read-only directories anyway
-        assert list(cache_home.rglob("*.nbi")), "no cache in $XDG_CACHE_HOME/embedtrain"
+    assert json.loads(out.stdout) == [6.0, 7.0, 8.0]
+    assert list((cache_home / "embedtrain" / "numba").rglob("sgns.word_vectors*.nbi")), \
+        "the kernel was not cached under $XDG_CACHE_HOME/embedtrain"
+
+
+def test_no_writable_cache_directory_means_no_cache(tmp_path, monkeypatch):
+    from embedtrain.kernels import options
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setattr(options, "cache_directories", lambda py_file: [blocker / "a", blocker / "b"])
+    assert options._install_locator() is False  # KERNEL_OPTIONS then compile with cache=False
+    monkeypatch.setattr(options, "cache_directories", lambda py_file: [blocker / "a", tmp_path / "ok"])
+    assert options._install_locator() is True
 
 
 def test_kernels_run_without_jit_against_the_reference():

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import EmbedtrainError
 from ..io.formats import READ_FORMATS, load_vectors
 from ..plot import (DEFAULT_MAP_SEED, DEFAULT_MAP_WORDS, MAP_METHODS, check_plot_output,
                     plot_loss, plot_map, read_labels, read_words_file, require_matplotlib)
@@ -47,21 +46,13 @@ def plot_group() -> None:
 @handle_errors
 def loss_command(models: tuple[str, ...], output: str | None) -> None:
     """Loss and words/s per epoch of each model file (.etm), one line per model."""
-    from ..models import Model, is_model_file
+    from ..models import load_model_file
 
     require_matplotlib()
     output = output or default_output(models[0], LOSS_OUTPUT_SUFFIX)
     check_plot_output(output)
-    loaded = []
-    for path in models:
-        p = Path(path)
-        if not p.is_file():
-            raise EmbedtrainError(f"model file {p} does not exist" if not p.exists()
-                                  else f"{p} is not a file")
-        if not is_model_file(p):
-            raise EmbedtrainError(f"{p} is not an embedtrain model file (.etm); the training "
-                                  f"history is kept only in model files")
-        loaded.append(Model.load(p))
+    loaded = [load_model_file(path, "the training history is kept only in model files")
+              for path in models]
     plot_loss(loaded, output, display_names(list(models)))
     log.info("wrote %s", output)
 

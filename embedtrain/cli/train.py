@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from ..config import MODEL_CONFIGS, option_fields
+from ..config import MODEL_CONFIGS, DistributedConfig, option_fields
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
 from .app import handle_errors, log, main, quiet, verbosity_options
+from .walk_options import WALK_FIELDS, graph_training
 
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
@@ -58,17 +59,30 @@ def config_options(func):
     return func
 
 
+def distributed_options(func):
+    """--ray, --workers, --sync-every, --sync-protocol, from DistributedConfig."""
+    for f in reversed(dataclasses.fields(DistributedConfig)):
+        kind = click.Choice(f.metadata["choices"]) if f.metadata.get("choices") else \
+            (int if "int" in str(f.type) else str)
+        default = "" if f.default is None else f" [default: {_show(f.default)}]"
+        func = click.option(f"--{f.name.replace('_', '-')}", f.name, type=kind, default=None,
+                            help=f"{f.metadata['help']}{default}")(func)
+    return func
+
+
 # `train --help` lists the options in sections: what a setting applies to is read from
 # config.py (the models whose dataclass has the field), so a new field lands in the
 # right section by itself.
 IO_SECTION = "Input and output"
 COMMON_SECTION = "Settings of every model"
 RUN_SECTION = "Run options"
+WALK_SECTION = "Graph walks (with --graph)"
 _FAMILIES = {"skipgram": "word2vec", "cbow": "word2vec", "fasttext": "FastText", "glove": "GloVe"}
 _NON_SETTINGS = {"model": IO_SECTION, "prefix": IO_SECTION, "config_file": IO_SECTION,
                  "save_vocab": IO_SECTION, "read_vocab": IO_SECTION, "resume": IO_SECTION,
                  "save_cooccur": "GloVe settings", "cooccur": "GloVe settings",
-                 "checkpoint_every": "Run options", "threads": "Run options"}
+                 "checkpoint_every": "Run options", "threads": "Run options",
+                 "graph": IO_SECTION, **{name: WALK_SECTION for name in WALK_FIELDS}}
 
 
 def option_section(name: str) -> str:
@@ -139,6 +153,7 @@ def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="TOML file of settings (keys are option names); options given here win.")
 @config_options
+@distributed_options
 @click.option("--save-vocab", type=click.Path(dir_okay=False), default=None,
               help="Also write the vocabulary as 'word count' lines.")
 @click.option("--read-vocab", type=click.Path(dir_okay=False), default=None,
@@ -155,6 +170,7 @@ def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str
               help="Directory for temporary files. [default: the system's]")
 @verbosity_options
 @handle_errors
+@graph_training(output_prefix)
 def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None,
                   config_file: str | None, save_vocab: str | None, read_vocab: str | None,
                   save_cooccur: str | None, cooccur: str | None, resume: str | None,
@@ -167,6 +183,9 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
     from ..training import summary_line, train
     from ..training.checkpoint import CHECKPOINT_SUFFIX, remove_checkpoint
 
+    from ..distributed import check_distributed, pop_distributed
+
+    dist = pop_distributed(settings)
     base = resumed_checkpoint = None
     if resume:
         from ..models import Model
@@ -190,6 +209,10 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
         raise EmbedtrainError("--save-cooccur applies to --model glove only")
     if tmp_dir and not Path(tmp_dir).is_dir():
         raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
+    if dist.ray is not None:  # Ray not imported until here; what it cannot do fails first
+        check_distributed(config, dist, list(corpus), resume=base if not resumed_checkpoint else None,
+                          cooccur=cooccur, save_cooccur=save_cooccur)
+        settings.update(dist.to_dict())
     prefix = output_prefix(prefix, corpus or (cooccur,), config.model)
     checkpoint = prefix + CHECKPOINT_SUFFIX if config.checkpoint_every else None
     outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab, save_cooccur, checkpoint]

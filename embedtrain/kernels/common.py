@@ -33,6 +33,18 @@ def schedule_fraction(words_done: int, total_words: int, floor: float, offset: f
     return max(1.0 - words_done / (total_words + offset), floor)
 
 
+def decayed_units(units_done: float, units_per_epoch: int, epochs: int, epoch_decay: float) -> float:
+    """The position in the linear schedule of a run whose rate falls ``epoch_decay`` of an
+    epoch's share within each epoch (each epoch starting where the linear schedule
+    stands; 1: the linear schedule itself). In plain Python."""
+    if epoch_decay == 1.0 or units_per_epoch <= 0:
+        return units_done
+    epoch, within = divmod(units_done, units_per_epoch)
+    if epoch >= epochs:
+        epoch, within = epochs - 1, units_per_epoch
+    return epoch * units_per_epoch + epoch_decay * within
+
+
 @njit(**HELPER_OPTIONS)
 def table_index(f):
     """Grid index of f, which must lie strictly inside (-MAX_EXP, MAX_EXP)."""

@@ -54,6 +54,11 @@ CBOW = 2
 SKIPGRAM_SHARED = 3   # SKIPGRAM with one set of negatives per centre word (negative sampling only)
 
 
+# The three context loops are written out here, each calling the two losses itself,
+# rather than in helper functions: measured on text8 (thread CPU time, alternating with
+# the former per-model kernels), context loops in helpers cost 20-30% and even a small
+# helper calling both losses 10-14% (numba reference-counts the arrays it passes and
+# inlines less), while this flat form runs within 0-5% of them.
 @njit(**KERNEL_OPTIONS)
 def train_chunk(tokens, weights, rows, tables, params, rng_state):
     """Train on one chunk of the token stream.

@@ -49,6 +49,9 @@ def train(corpus: Corpus = None, model: str | None = None, *, config_file: str |
     defaults, or the values in ``config_file`` (TOML). Returns the trained model;
     nothing is written unless ``save_vocab`` is given (call ``model.save``).
 
+    ``ray``: "local", "auto" or "ray://HOST:PORT" trains skipgram/cbow/fasttext across Ray
+    workers (``workers``, ``sync_every``, ``sync_protocol``; see embedtrain/distributed/).
+
     ``callbacks``: objects with any of the hooks of :class:`embedtrain.Callback`.
     ``checkpoint``: write the run's state there every ``checkpoint_every`` seconds
     (a setting); the file is removed when training completes, unless ``keep_checkpoint``.
@@ -58,6 +61,9 @@ def train(corpus: Corpus = None, model: str | None = None, *, config_file: str |
     are the starting point, and ``settings`` may change the schedule (epochs, lr,
     threads, seed, sample, window) but not the shape.
     """
+    from ..distributed import check_distributed, pop_distributed, train_distributed
+
+    dist = pop_distributed(settings)  # ray=, workers=, sync_every=, sync_protocol=
     base = ckpt = None
     if isinstance(resume, (str, os.PathLike)) and is_checkpoint(resume):
         resume = Checkpoint.load(resume)
@@ -72,6 +78,11 @@ def train(corpus: Corpus = None, model: str | None = None, *, config_file: str |
         config = make_config(model, config_file, **settings)
     if config.checkpoint_every and checkpoint is None:
         raise EmbedtrainError("checkpoint_every needs a file to write: give checkpoint=PATH")
+    if ckpt is not None and dist.ray is None and "ray_workers" in ckpt.fingerprint:
+        raise EmbedtrainError(f"checkpoint {ckpt.path} was written by a --ray run; resume it with "
+                              f"--ray and --workers {ckpt.fingerprint['ray_workers']}")
+    if dist.ray is not None:
+        check_distributed(config, dist, corpus, resume=base, cooccur=cooccur, save_cooccur=save_cooccur)
     extra: dict[str, Any] = {}
     if config.model == "glove":
         extra = {"cooccur": cooccur, "save_cooccur": save_cooccur}
@@ -82,7 +93,10 @@ def train(corpus: Corpus = None, model: str | None = None, *, config_file: str |
                          checkpoint=os.fspath(checkpoint) if checkpoint is not None else None,
                          resume_checkpoint=ckpt, callbacks=tuple(check_callbacks(callbacks)),
                          executor=executor)
-    fitted = TRAINERS[config.model](config, corpus, options, **extra)
+    if dist.ray is not None:
+        fitted = train_distributed(corpus, config, dist, options)
+    else:
+        fitted = TRAINERS[config.model](config, corpus, options, **extra)
     if not keep_checkpoint:
         remove_checkpoint(options.checkpoint)
     return fitted

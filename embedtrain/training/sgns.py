@@ -10,7 +10,7 @@ import numpy as np
 
 from ..corpus import TokenStream
 from ..kernels import sgns as kernels
-from ..kernels.common import schedule_fraction, sigmoid_tables
+from ..kernels.common import decayed_units, schedule_fraction, sigmoid_tables
 from ..vocab import HuffmanTree, Vocab
 
 WEIGHT_NAMES = ("input_vectors", "output_vectors", "output_hs")
@@ -60,8 +60,18 @@ class SgnsTask:
 
     def train_chunk(self, tokens: np.ndarray, words_done: int, total_words: int,
                     rng_state: np.ndarray) -> tuple[int, float, int]:
-        """The kernel on one chunk; the schedule stands at words_done / total_words."""
-        params = self.settings + (int(words_done), int(total_words))
+        """The kernel on one chunk; the schedule stands at words_done / total_words of a
+        run of ``self.epochs`` epochs of total_words / epochs words each."""
+        if self.epoch_decay == 1.0:
+            params = self.settings + (int(words_done), int(total_words))
+        else:
+            # The kernel's rate is 1 - (done + seen) / (total + offset); with the numbers
+            # divided by epoch_decay it falls epoch_decay times as fast within the chunk
+            # (and so the epoch), and each epoch starts where the linear schedule stands.
+            c, offset = self.epoch_decay, self.lr_offset
+            _, within = divmod(int(words_done), max(int(total_words) // self.epochs, 1))
+            done = (int(words_done) - within) / c + within
+            params = self.settings + (float(done), float((total_words + offset) / c - offset))
         return kernels.train_chunk(tokens, self.weights, self.rows, self.tables, params, rng_state)
 
     # ------------------------------------------------------------------ runner's Task
@@ -69,29 +79,12 @@ class SgnsTask:
         pass
 
     def run_job(self, epoch: int, job: int, rng_state: np.ndarray) -> tuple[int, float, int]:
-        within = int(self.stream.chunk_words[job])
-        if self.epoch_decay == 1.0:
-            return self.train_chunk(self.stream.chunk(job), epoch * self.units_per_epoch + within,
-                                    self.total_words, rng_state)
-        # The kernel's rate is 1 - (done + seen) / (total + offset); with the schedule's
-        # numbers divided by epoch_decay it falls epoch_decay times as fast within the
-        # chunk (and so the epoch) and starts each epoch where the linear one stands.
-        c, offset = self.epoch_decay, self.lr_offset
-        words_done = epoch * self.units_per_epoch / c + within
-        total = (self.total_words + offset) / c - offset
-        params = self.settings + (float(words_done), float(total))
-        return kernels.train_chunk(self.stream.chunk(job), self.weights, self.rows, self.tables, params,
-                                   rng_state)
+        words_done = epoch * self.units_per_epoch + int(self.stream.chunk_words[job])
+        return self.train_chunk(self.stream.chunk(job), words_done, self.total_words, rng_state)
 
     def lr_at(self, units_done: int) -> float:
-        u = self.units_per_epoch
-        if self.epoch_decay != 1.0 and u:
-            epoch, within = divmod(units_done, u)
-            if epoch >= self.epochs:
-                epoch, within = self.epochs - 1, u
-            units_done = epoch * u + self.epoch_decay * within
-        return self.config.lr * schedule_fraction(units_done, self.total_words, self.lr_floor,
-                                                  self.lr_offset)
+        units = decayed_units(units_done, self.units_per_epoch, self.epochs, self.epoch_decay)
+        return self.config.lr * schedule_fraction(units, self.total_words, self.lr_floor, self.lr_offset)
 
     def epoch_loss(self, loss_sum: float, examples: int) -> float:
         return loss_sum / examples if examples else 0.0

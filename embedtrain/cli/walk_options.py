@@ -1,0 +1,117 @@
+"""``embedtrain train --graph EDGES``: the walk options (built from
+:class:`~embedtrain.config.WalkConfig`, so their defaults and help live in config.py)
+and the branch of the ``train`` command that trains on walks instead of text.
+
+Kept apart from :mod:`embedtrain.cli.graph` (the graph commands) because cli/train.py
+imports it.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..config import GRAPH_PRESETS, WalkConfig, option_fields
+from ..errors import EmbedtrainError
+from .app import log, quiet
+
+WALK_FIELDS = tuple(WalkConfig.__dataclass_fields__)
+# Text-corpus settings that mean nothing for walks (their options are not offered).
+NOT_FOR_GRAPHS = ("lowercase", "max_line_tokens", "max_vocab")
+PRESETS_TEXT = ", ".join(f"{k.replace('_', '-')} {v:g}" for k, v in GRAPH_PRESETS.items())
+def walk_options(func: Callable) -> Callable:
+    """One click option per walk setting, defaulting to None (= not given)."""
+    for f in reversed(list(WalkConfig.__dataclass_fields__.values())):
+        dashed = f.name.replace("_", "-")
+        default = f.default if not isinstance(f.default, bool) else ("on" if f.default else "off")
+        help_text = f"{f.metadata['help']} [default: {default}]"
+        if f.metadata.get("flag"):
+            func = click.option(f"--{dashed}/--no-{dashed}", f.name, default=None, help=help_text)(func)
+        else:
+            kind = float if "float" in str(f.type) else int
+            func = click.option(f"--{dashed}", f.name, type=kind, default=None, help=help_text)(func)
+    return func
+
+
+def graph_model_options(func: Callable) -> Callable:
+    """The skip-gram/CBOW settings as options, with the graph presets as their defaults."""
+    for f in reversed(option_fields("skipgram")):
+        if f.name in NOT_FOR_GRAPHS:
+            continue
+        dashed = f.name.replace("_", "-")
+        default = GRAPH_PRESETS.get(f.name, f.default)
+        shown = {True: "on", False: "off", None: "5, or 0 with --hs"}.get(default, default) \
+            if not isinstance(default, (int, float)) or isinstance(default, bool) else default
+        help_text = f"{f.metadata['help']} [default: {shown}]"
+        if f.metadata.get("flag"):
+            func = click.option(f"--{dashed}/--no-{dashed}", f.name, default=None, help=help_text)(func)
+        else:
+            kind = float if "float" in str(f.type) else int
+            func = click.option(f"--{dashed}", f.name, type=kind, default=None, help=help_text)(func)
+    return func
+
+
+def graph_training(output_prefix: Callable[[str | None, tuple[str, ...], str], str]):
+    """Add ``--graph EDGES`` and the walk options to the ``train`` command: with
+    ``--graph`` the walks over the graph are the corpus; without it nothing changes.
+    ``output_prefix(given, inputs, model)`` names the outputs as the train command does."""
+
+    def decorate(func: Callable) -> Callable:
+        @walk_options
+        @click.option("--graph", "graph", type=click.Path(dir_okay=False), default=None,
+                      metavar="EDGES", help="Train node vectors on random walks over this edge list "
+                      "('a b' or 'a b weight' lines) instead of a text corpus; unless given, "
+                      f"{PRESETS_TEXT}.")
+        @functools.wraps(func)
+        def wrapper(*args, graph: str | None, **kwargs):
+            walk = {name: kwargs.pop(name) for name in WALK_FIELDS}
+            if graph is None:
+                given = [name for name, value in walk.items() if value is not None]
+                if given:
+                    raise EmbedtrainError(f"--{given[0].replace('_', '-')} applies to --graph only")
+                return func(*args, **kwargs)
+            return train_graph_command(graph, walk, output_prefix, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def train_graph_command(graph: str, walk: dict[str, Any],
+                        output_prefix: Callable[[str | None, tuple[str, ...], str], str], *,
+                        corpus: tuple[str, ...],
+                        model: str | None, prefix: str | None, config_file: str | None,
+                        save_vocab: str | None, read_vocab: str | None, save_cooccur: str | None,
+                        cooccur: str | None, resume: str | None, tmp_dir: str | None,
+                        **settings) -> None:
+    """``embedtrain train --graph EDGES``: write PREFIX.vec and PREFIX.etm of node vectors."""
+    from ..graph import read_edge_list
+    from ..io.atomic import check_writable
+    from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
+    from ..training import summary_line
+    from ..training.graph import graph_configs, train_on_walks
+
+    if corpus:
+        raise EmbedtrainError("give either a corpus or --graph, not both")
+    for name, value in (("--read-vocab", read_vocab), ("--save-cooccur", save_cooccur),
+                        ("--cooccur", cooccur), ("--resume", resume)):
+        if value:
+            raise EmbedtrainError(f"{name} does not apply to --graph")
+    config, walk_config = graph_configs(model, config_file, **walk, **settings)  # bad settings fail here
+    if tmp_dir and not Path(tmp_dir).is_dir():
+        raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
+    if config.checkpoint_every:
+        raise EmbedtrainError("--checkpoint-every does not apply to --graph (a graph run is "
+                              "one pass over its walks)")
+    prefix = output_prefix(prefix, (graph,), config.model)
+    for path in filter(None, [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab]):
+        check_writable(path)
+    g = read_edge_list(graph, directed=walk_config.directed, weighted=walk_config.weighted)
+    log.info("graph: %s", g)
+    fitted = train_on_walks(g, config, walk_config, progress=not quiet(), tmp_dir=tmp_dir,
+                            save_vocab=save_vocab)
+    vec_path, model_path = fitted.save(prefix)
+    if not quiet():
+        click.echo(f"{summary_line(fitted)}; wrote {vec_path} and {model_path}", err=True)

@@ -1,0 +1,358 @@
+"""The driver of a Ray run: sets the workers up, runs synchronous rounds, survives
+a worker's death, and hands back the trained weights.
+
+A *round* is one interval of ``--sync-every`` words per worker, the same fraction
+of every part, followed by a synchronisation:
+
+1. every worker trains its slice and returns its row updates as ``workers``
+   shards (objects in its node's object store, owned by this driver, so they
+   outlive the worker process);
+2. one reduce task per shard (Ray tasks, any node) combines that shard of every
+   worker's update (sync.py);
+3. every worker reads all combined shards and applies them.
+
+The driver only passes object references; the corpus, the updates and the weights
+never travel through it (except the final weights, to be saved, and fragments of
+at most ``--max-line-tokens`` ids where a sentence crosses a part boundary).
+
+A worker that dies during a round is replaced: the new actor tokenises the same
+part again, copies the weights from a surviving worker after the round's sync
+(the last synchronised weights), and then trains the lost slice alone in a repair
+round. Nothing is skipped; the log says how many words were redone.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..config import CommonConfig, DistributedConfig
+from ..errors import EmbedtrainError, TrainingInterrupted
+from ..training.prepare import RunOptions
+from ..vocab import Vocab
+from .cluster import Connection, connect
+from .parts import merge_counts, plan_sentences
+from .split import describe_inputs, split_inputs
+
+log = logging.getLogger("embedtrain")
+
+
+def _death_errors(ray) -> tuple[type, ...]:
+    """The exceptions by which Ray reports a worker process or its objects gone (which
+    one depends on when the process died)."""
+    names = ("RayActorError", "ActorDiedError", "ActorUnavailableError", "WorkerCrashedError",
+             "ObjectLostError", "OwnerDiedError", "NodeDiedError")
+    return tuple(getattr(ray.exceptions, n) for n in names if hasattr(ray.exceptions, n))
+
+
+@dataclass
+class SyncStats:
+    rounds: int = 0
+    bytes_sent: int = 0          # row updates, all workers
+    bytes_received: int = 0      # combined shards, all workers
+    sync_seconds: float = 0.0    # wall time from the last worker's end of training to all applied
+    compute_seconds: float = 0.0  # wall time of the training part of the rounds
+    restarts: int = 0
+    words_redone: int = 0
+    worker_words: dict[int, int] = field(default_factory=dict)
+    words_counted: int = 0       # words of every chunk trained into the final weights
+
+
+def _describe_remote(paths: list[str]):
+    """Expand and size the input where the workers run (the driver may not see it)."""
+    try:
+        return "ok", describe_inputs(paths)
+    except EmbedtrainError as exc:
+        return "error", str(exc)
+
+
+class RayTraining:
+    """One distributed run: ``start()``, then ``round(epoch, index)`` for every round,
+    then ``weights()``; ``close()`` always (it kills every actor)."""
+
+    def __init__(self, config: CommonConfig, dist: DistributedConfig, paths: Sequence[str],
+                 tmp_dir: str | None = None, read_vocab: str | None = None):
+        if config.model not in ("skipgram", "cbow", "fasttext"):
+            raise EmbedtrainError(f"--model {config.model} does not train on Ray yet (skipgram, cbow "
+                                  "and fasttext do; GloVe is planned)")
+        self.config = config
+        self.dist = dist
+        self.paths = [str(p) for p in paths]
+        self.tmp_dir = tmp_dir
+        self.read_vocab = read_vocab
+        self.workers = dist.workers
+        self.threads = config.threads or 1  # with --ray, 0 (all cores) means one thread per worker
+        self.conn: Connection | None = None
+        self.actors: list[Any] = []
+        self.sync = SyncStats()
+        self.vocab: Vocab | None = None
+        self.stats: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ setup
+    def start(self) -> Vocab:
+        self.conn = connect(self.dist.ray, self.workers, self.threads)
+        ray = self.conn.ray
+        started = time.perf_counter()
+        status, files = ray.get(ray.remote(num_cpus=0)(_describe_remote).remote(self.paths))
+        if status == "error":
+            raise EmbedtrainError(files)
+        self.parts = split_inputs(files, self.workers)
+        from .workers import ReplicaWorker, reduce_shard
+
+        self._actor_class = ray.remote(ReplicaWorker)
+        self._reduce = ray.remote(num_cpus=0)(reduce_shard)
+        self.actors = [self._new_actor(w) for w in range(self.workers)]
+        summaries = ray.get([a.tokenise.remote(p) for a, p in zip(self.actors, self.parts)])
+        self.summaries = summaries
+        words, counts = merge_counts(summaries)
+        corpus_tokens = int(sum(s.n_tokens for s in summaries))
+        if corpus_tokens == 0:
+            raise EmbedtrainError("the corpus is empty: no tokens were found")
+        if self.read_vocab:
+            vocab = Vocab.load(self.read_vocab).restricted(self.config.min_count, self.config.max_vocab)
+        else:
+            vocab = Vocab.build(words, counts, self.config.min_count, self.config.max_vocab)
+        self.vocab = vocab
+        self.corpus_tokens = corpus_tokens
+        self.corpus_types = len(words)
+        self.plans = plan_sentences(summaries, self.config.max_line_tokens)
+        self._vocab_refs = (ray.put(vocab.words), ray.put(vocab.counts))
+        frag_refs = [a.fragment.remote(*self._vocab_refs, p.fragment)
+                     for a, p in zip(self.actors, self.plans)]
+        fragments = ray.get(frag_refs)  # at most --max-line-tokens ids each
+        self.appended: list[list[np.ndarray]] = [[] for _ in self.actors]
+        for k, p in enumerate(self.plans):
+            if p.fragment:
+                self.appended[p.owner].append(fragments[k])
+        self.part_words = ray.get([self._build(w) for w in range(self.workers)])
+        self.vocab_tokens = int(sum(self.part_words))
+        if self.vocab_tokens == 0:
+            raise EmbedtrainError("no word of the vocabulary occurs in the corpus")
+        # rounds per epoch: every worker trains about sync_every words per round
+        self.rounds = max(1, math.ceil(self.vocab_tokens / (self.workers * self.dist.sync_every)))
+        self.stats = {"corpus_tokens": corpus_tokens, "corpus_types": len(words),
+                      "vocab_tokens": self.vocab_tokens,
+                      "read_seconds": round(time.perf_counter() - started, 3)}
+        self.nodes = nodes = ray.get([a.node.remote() for a in self.actors])
+        log.info("read %s tokens (%s distinct) on %d Ray workers (%d nodes); vocabulary: %s words "
+                 "covering %s tokens; %d rounds per epoch (%.1f s)", f"{corpus_tokens:,}",
+                 f"{len(words):,}", self.workers, len(set(nodes)), f"{len(vocab):,}",
+                 f"{self.vocab_tokens:,}", self.rounds, self.stats["read_seconds"])
+        log.debug("words per worker: %s", ", ".join(f"{n:,}" for n in self.part_words))
+        return vocab
+
+    def _new_actor(self, w: int):
+        return self._actor_class.options(
+            num_cpus=self.threads, scheduling_strategy=self.conn.strategy(w), max_restarts=0,
+            name=None).remote(w, self.workers, self.config, self.threads, self.tmp_dir)
+
+    def _build(self, w: int):
+        return self.actors[w].build.remote(*self._vocab_refs, self.plans[w], self.appended[w],
+                                           self.corpus_tokens)
+
+    # ------------------------------------------------------------------ rounds
+    def round(self, epoch: int, index: int) -> tuple[int, float, int]:
+        """Train round ``index`` of epoch ``epoch`` on every worker and synchronise.
+        Returns (words, summed loss, examples) over all workers."""
+        ray = self.conn.ray
+        started = time.perf_counter()
+        alive = list(range(self.workers))
+        results = self._train(alive, epoch, index)
+        stats, dead = {}, []
+        for w, refs in results.items():
+            try:
+                stats[w] = ray.get(refs[0])
+            except _death_errors(ray) as exc:
+                dead.append(w)
+                log.warning("Ray worker %d died during round %d of epoch %d (%s)", w, index + 1,
+                            epoch + 1, type(exc).__name__)
+        trained = time.perf_counter()
+        alive = [w for w in alive if w not in dead]
+        if not alive:
+            raise EmbedtrainError("every Ray worker died; giving up")
+        # one worker: its replica is the model, there is nothing to combine
+        applied = self._sync({w: results[w] for w in alive}, alive, dead) if self.workers > 1 else {}
+        done = time.perf_counter()
+        self.sync.compute_seconds += trained - started
+        self.sync.sync_seconds += done - trained
+        self.sync.rounds += 1
+        for w, s in stats.items():
+            self.sync.bytes_sent += s["bytes_sent"]
+            self.sync.worker_words[w] = self.sync.worker_words.get(w, 0) + s["words"]
+        for a in applied.values():
+            self.sync.bytes_received += a["bytes_received"]
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("round %d/%d of epoch %d: %s; sync %.2f s, %.1f MB sent", index + 1, self.rounds,
+                      epoch + 1, ", ".join(f"worker {w} {s['words'] / max(s['compute_seconds'], 1e-9):,.0f} "
+                                           f"words/s" for w, s in sorted(stats.items())),
+                      done - trained, sum(s["bytes_sent"] for s in stats.values()) / 1e6)
+        words = sum(s["words"] for s in stats.values())
+        loss = sum(s["loss"] for s in stats.values())
+        examples = sum(s["examples"] for s in stats.values())
+        for w in dead:
+            redo = self._replace(w, epoch, index)
+            words += redo[0]
+            loss += redo[1]
+            examples += redo[2]
+        self.sync.words_counted += words
+        return words, loss, examples
+
+    def _train(self, which: list[int], epoch: int, index: int) -> dict[int, list]:
+        return {w: self.actors[w].train.options(num_returns=self.workers + 1).remote(
+            epoch, index, self.rounds) for w in which}
+
+    def _sync(self, results: dict[int, list], alive: list[int], skip: Sequence[int] = ()) -> dict[int, dict]:
+        """Combine the shards of ``results`` and apply them on every live worker."""
+        ray = self.conn.ray
+        shard_refs = [self._reduce.remote(self.dist.sync_protocol, *[results[w][1 + s] for w in results])
+                      for s in range(self.workers)]
+        targets = [w for w in range(self.workers) if w not in skip]
+        applied, failed = {}, []
+        refs = {w: self.actors[w].apply.remote(*shard_refs) for w in targets}
+        for w, ref in refs.items():
+            try:
+                applied[w] = ray.get(ref)
+            except _death_errors(ray):
+                failed.append(w)
+        for w in failed:  # its update was combined already: only its replica is lost
+            log.warning("Ray worker %d died while synchronising; replacing it", w)
+            self._respawn(w)
+        return applied
+
+    def _respawn(self, w: int) -> None:
+        """A new actor for part ``w`` with the last synchronised weights."""
+        ray = self.conn.ray
+        try:
+            ray.kill(self.actors[w], no_restart=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        donor = next(i for i in range(self.workers) if i != w)
+        actor = self._new_actor(w)
+        self.actors[w] = actor
+        ray.get(actor.tokenise.remote(self.parts[w]))
+        ray.get(self._build(w))
+        ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
+        self.sync.restarts += 1
+
+    def _replace(self, w: int, epoch: int, index: int) -> tuple[int, float, int]:
+        """Replace dead worker ``w`` and train its lost slice of this round alone."""
+        if self.workers == 1:
+            raise EmbedtrainError("the only Ray worker died; nothing synchronised to restart from")
+        self._respawn(w)
+        results = self._train([w], epoch, index)
+        stats = self.conn.ray.get(results[w][0])
+        self._sync(results, [w])
+        self.sync.words_redone += stats["words"]
+        self.sync.bytes_sent += stats["bytes_sent"]
+        log.warning("Ray worker %d restarted from the last synchronised weights; redid %s words of "
+                    "its part (round %d of epoch %d)", w, f"{stats['words']:,}", index + 1, epoch + 1)
+        return stats["words"], stats["loss"], stats["examples"]
+
+    # ------------------------------------------------------------------ results
+    def weights(self) -> dict[str, np.ndarray]:
+        arrays = self.conn.ray.get(self.actors[0].weights.remote())
+        return {k: np.array(v, copy=True) for k, v in arrays.items()}
+
+    def load_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        ref = self.conn.ray.put(arrays)
+        self.conn.ray.get([a.load_weights.remote(ref) for a in self.actors])
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What a checkpoint of this run records of its data and its split."""
+        import hashlib
+
+        digests = self.conn.ray.get([a.fingerprint.remote() for a in self.actors])
+        return {"tokens": int(self.vocab_tokens), "ray_workers": self.workers,
+                "sync_every": self.dist.sync_every,
+                "ids": hashlib.sha256("".join(digests).encode()).hexdigest()[:32]}
+
+    def worker_pids(self) -> list[int]:
+        return self.conn.ray.get([a.pid.remote() for a in self.actors])
+
+    def describe(self) -> dict[str, Any]:
+        """What the model records about the run."""
+        s = self.sync
+        return {"workers": self.workers, "threads_per_worker": self.threads,
+                "sync_every": self.dist.sync_every, "sync_protocol": self.dist.sync_protocol,
+                "rounds_per_epoch": self.rounds, "rounds": s.rounds,
+                "bytes_per_sync": int((s.bytes_sent + s.bytes_received) / max(s.rounds, 1)),
+                "sync_seconds": round(s.sync_seconds, 3), "compute_seconds": round(s.compute_seconds, 3),
+                "restarts": s.restarts, "words_redone": s.words_redone,
+                "words_counted": s.words_counted, "nodes": len(set(self.nodes))}
+
+    def close(self) -> None:
+        if self.conn is None:
+            return
+        ray = self.conn.ray
+        for a in self.actors:
+            try:
+                ray.kill(a, no_restart=True)
+            except Exception:  # noqa: BLE001 - already dead
+                pass
+        self.actors = []
+        self.conn.close()
+        self.conn = None
+
+
+def train_on_ray(config: CommonConfig, dist: DistributedConfig, paths: Sequence[str],
+                 options: RunOptions | None = None, *, on_start=None, **option_fields: Any):
+    """Train ``config``'s model on Ray through the runner; returns the Model (the same
+    kind as one machine's). ``options`` (or its fields as keywords): progress, tmp_dir,
+    read_vocab, save_vocab, checkpoint, resume_checkpoint, callbacks.
+
+    ``on_start(run)`` is called once the workers are ready (tests use it to find
+    the workers' process ids)."""
+    from ..training.executor import ThreadExecutor
+    from ..training.prepare import drive
+    from ..training.runner import check_finite
+    from .task import RayTask, make_model
+
+    options = options if options is not None else RunOptions(**option_fields)
+    # the rounds run one after another on this thread; the workers are the parallelism
+    options = replace(options, executor=ThreadExecutor(1))
+    ckpt = options.resume_checkpoint
+    if ckpt is not None:
+        check_ray_checkpoint(ckpt, dist)
+    run = RayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab)
+    try:
+        vocab = run.start()
+        if options.save_vocab:
+            vocab.save(options.save_vocab)
+        if ckpt is not None:
+            run.load_weights(ckpt.arrays)
+        if on_start is not None:
+            on_start(run)
+        task = RayTask(run, config)
+        stats = dict(run.stats)
+        result = drive(task, config, options, vocab, stats, run.fingerprint())
+        arrays = run.weights()
+    except KeyboardInterrupt:
+        raise TrainingInterrupted("interrupted: training stopped on every Ray worker, nothing written") from None
+    except TrainingInterrupted as exc:
+        raise TrainingInterrupted(f"{exc} (every Ray worker stopped)") from None
+    finally:
+        run.close()
+    total = task.total_words
+    stats.update(words_trained=total, train_seconds=round(result.seconds, 3),
+                 words_per_second=round(total / max(result.seconds, 1e-9)), threads=run.threads,
+                 distributed=run.describe())
+    if run.sync.words_redone:
+        log.warning("%d Ray worker restart(s); %s words redone", run.sync.restarts, f"{run.sync.words_redone:,}")
+    model = make_model(config, vocab, arrays, stats)
+    check_finite(config.model, model.word_matrix())
+    return model
+
+
+def check_ray_checkpoint(ckpt, dist: DistributedConfig) -> None:
+    """A checkpoint resumes with --ray only if a --ray run of the same shape wrote it."""
+    saved = ckpt.fingerprint.get("ray_workers")
+    if saved is None:
+        raise EmbedtrainError(f"checkpoint {ckpt.path} was written by a run without --ray; "
+                              "resume it without --ray")
+    if saved != dist.workers or ckpt.fingerprint.get("sync_every") != dist.sync_every:
+        raise EmbedtrainError(f"checkpoint {ckpt.path} was written with --workers {saved} "
+                              f"--sync-every {ckpt.fingerprint.get('sync_every')}; resume with the same")

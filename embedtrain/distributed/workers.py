@@ -1,0 +1,172 @@
+"""The Ray actor: one replica of the weights, trained on one part of the input.
+
+A :class:`ReplicaWorker` lives in its own process on some node (Ray's
+``ray.remote`` wraps it in executor.py; this module does not import Ray). Its
+life: ``tokenise`` its part (pass 1, on its node), receive the vocabulary and
+build its id stream (``fragment``, ``build``), then rounds of ``train`` (one
+interval of its part, returning its row updates split into one shard per worker)
+and ``apply`` (the combined shards). ``weights``/``load_weights`` copy a replica
+(the final model; a replacement for a worker that died).
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from ..config import CommonConfig
+from ..corpus.stream import SENTENCE_END
+from ..kernels.rng import seed_states
+from ..parallel import run_jobs
+from ..vocab import Vocab
+from .parts import PartCorpus, SentencePlan, tokenise_part
+from .split import Part
+from .sync import RowUpdate, combine, concat_shards, split_shards, ReplicaTracker
+from .task import replica_task
+
+# Per-worker seeds: worker k's kernel threads take states k*STRIDE.. of the seed's sequence.
+SEED_STRIDE = 1024
+
+
+class ReplicaWorker:
+    def __init__(self, index: int, workers: int, config: CommonConfig, threads: int,
+                 tmp_dir: str | None = None):
+        self.index = index
+        self.workers = workers
+        self.config = config
+        self.threads = threads
+        self.tmp_dir = tmp_dir
+        self.part: PartCorpus | None = None
+        self.stream = None
+        self.task = None
+        self.tracker: ReplicaTracker | None = None
+        self.vocab: Vocab | None = None
+        states = seed_states(config.seed, (index + 1) * SEED_STRIDE)
+        self.rng_states = states[index * SEED_STRIDE: index * SEED_STRIDE + threads]
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def node(self) -> str:
+        """The Ray node this replica runs on."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
+    # ------------------------------------------------------------------ input
+    def tokenise(self, part: Part):
+        """Pass 1 on this node; returns the :class:`~.parts.PartSummary`."""
+        if self.part is not None:
+            self.part.close()
+        self.part = tokenise_part(part, lowercase=self.config.lowercase,
+                                  max_line_tokens=self.config.max_line_tokens, tmp_dir=self.tmp_dir)
+        return self.part.summary
+
+    def fragment(self, vocab_words: list[str], vocab_counts: np.ndarray, n: int) -> np.ndarray:
+        self._set_vocab(vocab_words, vocab_counts)
+        return self.part.fragment(n)
+
+    def _set_vocab(self, words: list[str], counts: np.ndarray) -> None:
+        if self.vocab is None:
+            self.vocab = Vocab(words, counts)
+            self.part.set_vocab(self.vocab.index)
+
+    def build(self, vocab_words: list[str], vocab_counts: np.ndarray, plan: SentencePlan,
+              appended: list[np.ndarray], corpus_tokens: int) -> int:
+        """The id stream of this part and the initial weights; returns its word count."""
+        self._set_vocab(vocab_words, vocab_counts)
+        self.stream = self.part.to_stream(plan, appended, self.tmp_dir)
+        self.part.close()
+        self.task, rows_from_words = replica_task(self.config, self.vocab, corpus_tokens, self.threads)
+        # a lone worker has nothing to synchronise with: no tracking, no updates
+        self.tracker = ReplicaTracker(self.task.arrays, rows_from_words) if self.workers > 1 else None
+        return int(self.stream.n_tokens)
+
+    def fingerprint(self) -> str:
+        """A digest of this part's ids (what a checkpoint checks it resumes on)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for c in range(self.stream.n_chunks):
+            h.update(self.stream.chunk(c).tobytes())
+        return h.hexdigest()[:32]
+
+    # ------------------------------------------------------------------ training
+    def chunks_of_round(self, index: int, rounds: int) -> np.ndarray:
+        """Chunks whose first word lies in [index/rounds, (index+1)/rounds) of the part."""
+        n = self.stream.n_tokens
+        before = self.stream.chunk_words[:-1]
+        lo, hi = index * n / rounds, (index + 1) * n / rounds
+        return np.flatnonzero((before >= lo) & (before < hi))
+
+    def train(self, epoch: int, index: int, rounds: int) -> tuple:
+        """Train round ``index`` of ``rounds`` of ``epoch`` on this part.
+
+        The learning-rate schedule is the global one: a chunk at fraction f of this
+        part in epoch e is trained at (e + f) / epochs of the run, as it would be
+        when every part advances at the same pace (the kernel's position inside a
+        chunk advances at the same rate too, since both counts are this part's).
+        Returns (stats, shard 0, ..., shard workers-1).
+        """
+        started = time.perf_counter()
+        chunks = self.chunks_of_round(index, rounds)
+        tokens = [self.stream.chunk(int(c)) for c in chunks]
+        if self.tracker is not None:
+            counts = np.zeros(len(self.vocab), dtype=np.int64)
+            for t in tokens:
+                counts += np.bincount(t[t != SENTENCE_END], minlength=len(self.vocab))
+            self.tracker.begin(counts)
+        n = self.stream.n_tokens
+        total = n * self.config.epochs
+        before = self.stream.chunk_words
+        results: list[Any] = []
+
+        def work(worker: int, j: int):
+            return self.task.train_chunk(tokens[j], epoch * n + int(before[chunks[j]]), total,
+                                         self.rng_states[worker])
+
+        run_jobs(range(len(chunks)), work, lambda j, r: results.append(r), self.threads)
+        compute = time.perf_counter() - started
+        update = self.tracker.update() if self.tracker is not None else {}
+        per_name = {name: split_shards(u, self.workers) for name, u in update.items()}
+        shards = [{name: per_name[name][s] for name in per_name} for s in range(self.workers)]
+        stats = {
+            "worker": self.index,
+            "words": int(sum(r[0] for r in results)),
+            "loss": float(sum(r[1] for r in results)),
+            "examples": int(sum(r[2] for r in results)),
+            "compute_seconds": compute,
+            "prepare_seconds": time.perf_counter() - started - compute,
+            "bytes_sent": int(sum(u.nbytes for u in update.values())),
+            "rows_sent": {name: len(u) for name, u in update.items()},
+        }
+        return (stats, *shards)
+
+    def apply(self, *combined: dict[str, RowUpdate]) -> dict:
+        """Make this replica the combined model (shards from every reducer)."""
+        started = time.perf_counter()
+        names = self.tracker.matrices.keys()
+        joined = {name: concat_shards([c[name] for c in combined if name in c]) for name in names}
+        self.tracker.apply(joined)
+        return {"bytes_received": int(sum(u.nbytes for u in joined.values())),
+                "apply_seconds": time.perf_counter() - started}
+
+    # ------------------------------------------------------------------ weights
+    def weights(self) -> dict[str, np.ndarray]:
+        return self.task.arrays
+
+    def load_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        for name, a in self.task.arrays.items():
+            a[...] = arrays[name]
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+
+def reduce_shard(protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
+    """One shard of the combined update from every worker's shard (a Ray task)."""
+    names = updates[0].keys()
+    return {name: combine([u[name] for u in updates], protocol) for name in names}

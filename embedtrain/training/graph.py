@@ -1,0 +1,91 @@
+"""Node embeddings: random walks over a graph (DeepWalk, node2vec), trained with the
+word2vec drivers as a corpus whose words are the nodes.
+
+Settings are layered: the model's defaults, then the graph presets (config.py
+``GRAPH_PRESETS``: dim 128, window 10, min-count 0, no subsampling, 5 negatives, one
+epoch), then a TOML file, then the arguments given.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Iterable
+
+from ..config import GRAPH_PRESETS, CommonConfig, WalkConfig, load_toml, make_config
+from ..errors import EmbedtrainError
+from ..graph import Graph, load_graph
+from ..models import Model
+
+log = logging.getLogger("embedtrain")
+
+GRAPH_MODELS = ("skipgram", "cbow")
+WALK_FIELDS = tuple(WalkConfig.__dataclass_fields__)
+
+
+def split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(walk settings, model settings) from one dict of option values (None: not given)."""
+    walk = {k: v for k, v in settings.items() if k in WALK_FIELDS and v is not None}
+    model = {k: v for k, v in settings.items() if k not in WALK_FIELDS and v is not None}
+    return walk, model
+
+
+def graph_configs(model: str | None = None, config_file: str | None = None,
+                  **settings: Any) -> tuple[CommonConfig, WalkConfig]:
+    """The model's and the walks' settings for graph training (presets under the file
+    and the arguments). A TOML file may hold walk settings too."""
+    from_file = load_toml(config_file) if config_file else {}
+    file_walk = {k: from_file.pop(k) for k in list(from_file) if k in WALK_FIELDS}
+    walk_given, model_given = split_settings(settings)
+    chosen = model or from_file.pop("model", None) or "skipgram"
+    from_file.pop("model", None)
+    if chosen not in GRAPH_MODELS:
+        raise EmbedtrainError(f"graphs train with --model skipgram or cbow, not {chosen}")
+    explicit = {**from_file, **model_given}
+    presets = {k: v for k, v in GRAPH_PRESETS.items() if k not in explicit}
+    if explicit.get("hs") and "negative" not in explicit:
+        presets.pop("negative", None)  # DeepWalk's original: hierarchical softmax alone
+    config = make_config(chosen, None, **{**presets, **explicit})
+    walk = WalkConfig(**{**file_walk, **walk_given})
+    return config, walk
+
+
+def train_graph(graph: Any, model: str | None = None, *, directed: bool | None = None,
+                weighted: bool | None = None, p: float | None = None, q: float | None = None,
+                walks_per_node: int | None = None, walk_length: int | None = None,
+                nodes: Iterable[Any] | None = None, config_file: str | None = None,
+                progress: bool = True, tmp_dir: str | None = None,
+                save_vocab: str | None = None, **settings: Any) -> Model:
+    """Node vectors from random walks over ``graph`` (DeepWalk; node2vec with p, q).
+
+    ``graph``: an edge-list path (``a b`` or ``a b weight`` lines), a tuple
+    ``(sources, targets)`` or ``(sources, targets, weights)`` of arrays (node ids of any
+    type; names are ``str(id)``), or a :class:`~embedtrain.graph.Graph`. ``nodes``: more
+    nodes to give vectors to even without edges (they keep their random initial vectors).
+    ``settings``: model settings as for :func:`embedtrain.train` (``dim``, ``window``,
+    ``hs``, ``threads``, ``seed``, ...), with the graph presets as defaults.
+    Returns the trained model; its words are the node names.
+    """
+    config, walk = graph_configs(model, config_file, directed=directed, weighted=weighted, p=p, q=q,
+                                 walks_per_node=walks_per_node, walk_length=walk_length,
+                                 **settings)
+    started = time.perf_counter()
+    # arrays: weighted when weights are given (unless weighted=False); files: as configured
+    g = load_graph(graph, directed=walk.directed,
+                   weighted=weighted if isinstance(graph, tuple) else walk.weighted, nodes=nodes)
+    log.info("graph: %s nodes, %s edges (read in %.1f s)", f"{g.n_nodes:,}", f"{g.n_edges:,}",
+             time.perf_counter() - started)
+    return train_on_walks(g, config, walk, progress=progress, tmp_dir=tmp_dir, save_vocab=save_vocab)
+
+
+def train_on_walks(graph: Graph, config: CommonConfig, walk: WalkConfig, *, progress: bool = True,
+                   tmp_dir: str | None = None, save_vocab: str | None = None) -> Model:
+    """Train ``config`` on the walks over an already loaded graph."""
+    from ..walks import walk_source
+    from . import train
+
+    source = walk_source(graph, walk, config.seed, config.worker_threads)
+    settings = {k: v for k, v in config.to_dict().items() if k != "model"}
+    fitted = train(source, config.model, progress=progress, tmp_dir=tmp_dir, save_vocab=save_vocab,
+                   **settings)
+    fitted.stats.update(graph_nodes=graph.n_nodes, graph_edges=graph.n_edges, walks=walk.to_dict())
+    return fitted

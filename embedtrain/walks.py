@@ -1,0 +1,128 @@
+"""Random walks over a :class:`~embedtrain.graph.Graph` as a token source.
+
+Walks are made by the numba kernel in :mod:`embedtrain.kernels.walks`, in batches on
+worker threads (the kernel releases the GIL), and handed on in order as int32 blocks
+with ``SENTENCE_END`` after every walk: straight into the training token stream
+(:class:`~embedtrain.corpus.source.IdSequences`) or into a text file. Memory is the
+graph plus a few batches, never walks x length.
+
+Order, as DeepWalk and node2vec do it: ``walks_per_node`` rounds, each starting one walk
+from every node in a fresh random order. Every walk draws from its own random stream
+(seed and walk number), so the walks do not depend on the number of threads.
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
+
+import numpy as np
+
+from .config import WalkConfig
+from .corpus.source import IdSequences
+from .corpus.stream import SENTENCE_END
+from .graph import Graph
+
+# Entries (nodes + separators) per batch of walks handed to one kernel call (4 MB).
+BATCH_ENTRIES = 1 << 20
+# Batches in flight per thread: enough to keep the threads busy while blocks are consumed.
+BATCHES_AHEAD = 2
+# Walks draw from streams distinct from the training threads' (seeded from the same seed).
+WALK_SEED_SALT = 0x5EED_3A1C_0000_0001
+
+
+class WalkTables:
+    """The arrays a walk kernel needs for one graph (alias tables built once, if weighted)."""
+
+    def __init__(self, graph: Graph):
+        from .kernels.walks import neighbour_alias_tables
+
+        self.graph = graph
+        if graph.weights is not None:
+            self.alias_prob, self.alias_index = neighbour_alias_tables(graph.indptr, graph.weights)
+        else:
+            self.alias_prob = np.zeros(0, np.float32)
+            self.alias_index = np.zeros(0, np.int32)
+
+
+def seed_base(seed: int) -> np.uint64:
+    from .kernels.rng import seed_states
+
+    return seed_states(seed ^ WALK_SEED_SALT, 1)[0][0]
+
+
+def start_order(n_nodes: int, seed: int, round_: int) -> np.ndarray:
+    """int32 [n]: the order in which round ``round_`` starts its walks."""
+    return np.random.default_rng([seed, round_]).permutation(n_nodes).astype(np.int32)
+
+
+def walk_blocks(graph: Graph, walk: WalkConfig, seed: int = 1, threads: int = 1,
+                batch_entries: int = BATCH_ENTRIES) -> Iterator[np.ndarray]:
+    """int32 blocks of walks (node indices, ``SENTENCE_END`` after each walk), in order."""
+    from .kernels.walks import random_walks
+
+    tables = WalkTables(graph)
+    n = graph.n_nodes
+    per_batch = max(1, batch_entries // (walk.walk_length + 1))
+    base = seed_base(seed)
+    inv_p, inv_q = 1.0 / walk.p, 1.0 / walk.q
+
+    def batches():
+        for r in range(walk.walks_per_node):
+            order = start_order(n, seed, r)
+            for start in range(0, n, per_batch):
+                yield r * n + start, order[start:start + per_batch]
+
+    def run(first_walk: int, starts: np.ndarray) -> np.ndarray:
+        out = np.empty(len(starts) * (walk.walk_length + 1), dtype=np.int32)
+        used = random_walks(graph.indptr, graph.indices, tables.alias_prob, tables.alias_index,
+                            starts, walk.walk_length, first_walk, base, inv_p, inv_q, out)
+        return out[:used]
+
+    if threads <= 1:
+        for first_walk, starts in batches():
+            yield run(first_walk, starts)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="embedtrain-walks") as pool:
+        pending: deque = deque()
+        try:
+            for first_walk, starts in batches():
+                pending.append(pool.submit(run, first_walk, starts))
+                if len(pending) >= threads * BATCHES_AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def walk_source(graph: Graph, walk: WalkConfig, seed: int = 1, threads: int = 1) -> IdSequences:
+    """The walks as a token source for :func:`embedtrain.train` (node names are the words)."""
+    return IdSequences(graph.nodes, lambda: walk_blocks(graph, walk, seed, threads))
+
+
+def write_walks(graph: Graph, walk: WalkConfig, path: str | os.PathLike, seed: int = 1,
+                threads: int = 1) -> int:
+    """Write the walks as text, one walk a line, node names separated by spaces
+    (atomically). Returns the number of walks written."""
+    from .io.atomic import atomic_output
+
+    names = np.array(graph.nodes, dtype=object)
+    walks = 0
+    with atomic_output(path, "w", encoding="utf-8", newline="\n") as out:
+        for block in walk_blocks(graph, walk, seed, threads):
+            ends = np.flatnonzero(block == SENTENCE_END)
+            starts = np.concatenate([[0], ends[:-1] + 1])
+            tokens = names[block[block != SENTENCE_END]]
+            lengths = ends - starts
+            lines = []
+            at = 0
+            for length in lengths.tolist():
+                lines.append(" ".join(tokens[at:at + length]))
+                at += length
+            out.write("\n".join(lines))
+            out.write("\n")
+            walks += len(lines)
+    return walks

@@ -1,0 +1,232 @@
+#!/usr/bin/env python
+"""embedtrain vs PecanPy (node2vec/DeepWalk walks, trained by gensim), side by side in one run.
+
+Graphs: Cora (../shared/data/graphs, 2,708 nodes, 5,278 edges, 7 topics) and a generated
+stochastic block model with known communities (default 100,000 nodes, about 1,000,000
+edges, 20 communities, 40% of the edges inside communities).
+
+Both tools get the same edge file and the same settings: DeepWalk walks (p = q = 1) over
+the undirected graph, skip-gram with dim 128, window 10, 5 negatives, no subsampling,
+min-count 0, one epoch, 2 threads; PecanPy in its fastest mode for p = q = 1
+(FirstOrderUnweighted) hands its walks to gensim Word2Vec with those settings (its own CLI
+would leave gensim's sample=1e-3 on; it is turned off here so both train on every token).
+``--node2vec P,Q`` adds a node2vec row on Cora (PecanPy's SparseOTF, its on-the-fly mode).
+
+Each training run is a whole process timed by /usr/bin/time (wall, peak RSS); PecanPy's
+numba functions compile in every process (it does not cache them), embedtrain's are
+cached on disk, and the first, warm-up run of each is not counted. Scores are computed
+afterwards on the written vectors by the same code for both tools (embedtrain's
+evaluate_graph): node classification (one-vs-rest logistic regression on half the nodes,
+micro/macro-F1, mean over splits) and link prediction (half the edges held out, the rest
+kept connected, each tool trained on the rest; ROC-AUC, Hadamard + logistic regression).
+
+PecanPy is not a dependency: install it beside gensim (``pip install pecanpy``, or
+``pip install --target DIR pecanpy numba-progress nptyping`` and pass ``--peer-path DIR``).
+Run under the shared lock:
+
+    flock /tmp/embedtrain-bench.lock python scripts/bench_graph.py [--runs 3] [--sbm-runs 1]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from benchlib import SHARED_DATA, timed
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SETTINGS = dict(dim=128, window=10, negative=5, sample=0.0, min_count=0, epochs=1, threads=2)
+
+PECANPY_SCRIPT = r'''
+import sys
+import numpy as np
+# nptyping (a PecanPy dependency) still names aliases that numpy 2 removed.
+for old, new in dict(bool8=np.bool_, object0=np.object_, int0=np.intp, uint0=np.uintp,
+                     float_=np.float64, complex_=np.complex128, unicode_=np.str_,
+                     string_=np.bytes_, longfloat=np.longdouble, singlecomplex=np.complex64,
+                     cfloat=np.complex128, longcomplex=np.clongdouble, clongfloat=np.clongdouble,
+                     void0=np.void, bytes0=np.bytes_, str0=np.str_).items():
+    if old not in np.__dict__:
+        setattr(np, old, new)
+import numba
+from gensim.models import Word2Vec
+from pecanpy import pecanpy
+
+(edges, out, mode, p, q, walks, length, dim, window, negative, sample, workers, seed,
+ delimiter) = sys.argv[1:]
+numba.set_num_threads(int(workers))
+g = getattr(pecanpy, mode)(p=float(p), q=float(q), workers=int(workers), verbose=False,
+                           random_state=int(seed))
+g.read_edg(edges, weighted=False, directed=False, delimiter=delimiter)
+g.preprocess_transition_probs()
+w = g.simulate_walks(num_walks=int(walks), walk_length=int(length))
+model = Word2Vec(w, vector_size=int(dim), window=int(window), negative=int(negative),
+                 sample=float(sample), min_count=0, sg=1, workers=int(workers), epochs=1,
+                 seed=int(seed))
+model.wv.save_word2vec_format(out)
+'''
+
+
+def sbm(n_nodes: int, n_edges: int, communities: int, inside: float, seed: int,
+        edges_path: Path, labels_path: Path) -> None:
+    """A stochastic block model: ``inside`` of the edges join two members of one community
+    (equal sizes), the rest two nodes anywhere; no self-loops or repeats."""
+    rng = np.random.default_rng(seed)
+    community = rng.permutation(np.arange(n_nodes) % communities)
+    members = [np.flatnonzero(community == c) for c in range(communities)]
+    want_in = int(n_edges * inside * 1.02)
+    c = rng.integers(0, communities, want_in)
+    a_in = np.array([members[k][i] for k, i in zip(c, rng.integers(0, n_nodes // communities, want_in))])
+    b_in = np.array([members[k][i] for k, i in zip(c, rng.integers(0, n_nodes // communities, want_in))])
+    want_out = int(n_edges * (1 - inside) * 1.02)
+    a = np.concatenate([a_in, rng.integers(0, n_nodes, want_out)])
+    b = np.concatenate([b_in, rng.integers(0, n_nodes, want_out)])
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = lo != hi
+    keys = np.unique(lo[keep].astype(np.int64) * n_nodes + hi[keep])
+    keys = rng.permutation(keys)[:n_edges]
+    with open(edges_path, "w") as out:
+        out.writelines(f"{k // n_nodes}\t{k % n_nodes}\n" for k in keys.tolist())
+    with open(labels_path, "w") as out:
+        out.writelines(f"{v}\t{c}\n" for v, c in enumerate(community.tolist()))
+
+
+def embedtrain_cmd(edges: Path, prefix: Path, seed: int, walks: int, length: int,
+                   p: float = 1.0, q: float = 1.0) -> list[str]:
+    s = SETTINGS
+    return [sys.executable, "-m", "embedtrain", "-q", "train", "--graph", str(edges),
+            "--dim", str(s["dim"]), "--window", str(s["window"]), "--negative", str(s["negative"]),
+            "--sample", str(s["sample"]), "--min-count", str(s["min_count"]), "--epochs", str(s["epochs"]),
+            "--threads", str(s["threads"]), "--walks-per-node", str(walks), "--walk-length", str(length),
+            "--p", str(p), "--q", str(q), "--seed", str(seed), "-o", str(prefix)]
+
+
+def pecanpy_cmd(script: Path, edges: Path, out: Path, seed: int, walks: int, length: int,
+                delimiter: str, mode: str = "FirstOrderUnweighted", p: float = 1.0,
+                q: float = 1.0) -> list[str]:
+    s = SETTINGS
+    return [sys.executable, str(script), str(edges), str(out), mode, str(p), str(q), str(walks),
+            str(length), str(s["dim"]), str(s["window"]), str(s["negative"]), str(s["sample"]),
+            str(s["threads"]), str(seed), delimiter]
+
+
+def node_scores(vec: Path, labels: Path, repeats: int) -> tuple[float, float]:
+    from embedtrain.evaluate_graph import eval_nodes
+    from embedtrain.io.formats import load_vectors
+
+    r = eval_nodes(load_vectors(vec), labels, train_fractions=[0.5], repeats=repeats)["results"][0]
+    return r["micro_f1"], r["macro_f1"]
+
+
+def link_auc(split, vec: Path) -> float:
+    from embedtrain.evaluate_graph import score_links
+    from embedtrain.io.formats import load_vectors
+
+    return score_links(load_vectors(vec), split)["auc_hadamard"]
+
+
+def compare(name: str, edges: Path, labels: Path, delimiter: str, walks: int, length: int,
+            runs: int, repeats: int, work: Path, script: Path, env: dict, links: bool,
+            mode: str = "FirstOrderUnweighted", p: float = 1.0, q: float = 1.0,
+            warm_up: bool = True) -> dict:
+    """Timed runs of both tools (alternating), scores of each run, link AUC of one run."""
+    print(f"== {name}: {runs} run(s) per tool, walks {walks} x {length}, p {p}, q {q}", flush=True)
+    rows = {"embedtrain": [], "pecanpy": []}
+    for run in range(0 if warm_up else 1, runs + 1):  # run 0 warms up (numba cache, page cache)
+        seed = run + 1
+        for tool in ("embedtrain", "pecanpy"):
+            prefix = work / f"{name}-{tool}-{run}"
+            if tool == "embedtrain":
+                cmd = embedtrain_cmd(edges, prefix, seed, walks, length, p, q)
+            else:
+                cmd = pecanpy_cmd(script, edges, Path(f"{prefix}.vec"), seed, walks, length, delimiter,
+                                  mode, p, q)
+            wall, rss, _ = timed(cmd, env=env)
+            if run == 0:
+                print(f"   warm-up {tool}: {wall:.1f} s", flush=True)
+                continue
+            micro, macro = node_scores(Path(f"{prefix}.vec"), labels, repeats)
+            rows[tool].append((wall, rss, micro, macro))
+            print(f"   run {run} {tool:10s} wall {wall:7.1f} s  peak {rss:7.0f} MB  micro-F1 {micro:.4f}  "
+                  f"macro-F1 {macro:.4f}", flush=True)
+    result = {tool: [statistics.median(col) for col in zip(*r)] for tool, r in rows.items()}
+    if links:
+        from embedtrain.evaluate_graph import split_links
+        from embedtrain.graph import read_edge_list
+
+        split = split_links(read_edge_list(edges), 0.5, seed=1)
+        train_edges = work / f"{name}-train.edges"
+        split.write_train_edges(train_edges)
+        for tool in ("embedtrain", "pecanpy"):
+            prefix = work / f"{name}-links-{tool}"
+            cmd = (embedtrain_cmd(train_edges, prefix, 1, walks, length, p, q) if tool == "embedtrain"
+                   else pecanpy_cmd(script, train_edges, Path(f"{prefix}.vec"), 1, walks, length, " ",
+                                    mode, p, q))
+            timed(cmd, env=env)
+            result[tool].append(link_auc(split, Path(f"{prefix}.vec")))
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3, help="timed runs per tool on Cora (medians reported)")
+    ap.add_argument("--sbm-runs", type=int, default=1, help="timed runs per tool on the block model")
+    ap.add_argument("--sbm-nodes", type=int, default=100_000)
+    ap.add_argument("--sbm-edges", type=int, default=1_000_000)
+    ap.add_argument("--sbm-walks", default="10,40", help="walks per node, walk length on the block model")
+    ap.add_argument("--sbm-links", action="store_true", help="also link prediction on the block model")
+    ap.add_argument("--node2vec", default="0.5,2", help="p,q of the extra node2vec row on Cora ('' for none)")
+    ap.add_argument("--repeats", type=int, default=5, help="classification splits per run (Cora)")
+    ap.add_argument("--peer-path", default=None, help="directory holding pecanpy, prepended to PYTHONPATH")
+    ap.add_argument("--skip-sbm", action="store_true")
+    ap.add_argument("--skip-cora", action="store_true")
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)
+
+    work = Path(tempfile.mkdtemp(prefix="bench-graph-"))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [args.peer_path, str(ROOT), env.get("PYTHONPATH")]))
+    script = work / "pecanpy_run.py"
+    script.write_text(PECANPY_SCRIPT)
+    try:
+        table = []
+        cora, cora_labels = SHARED_DATA / "graphs" / "cora.edges", SHARED_DATA / "graphs" / "cora.node_labels"
+        if not args.skip_cora:
+            r = compare("cora", cora, cora_labels, ",", 10, 80, args.runs, args.repeats, work, script, env,
+                        True)
+            table.append(("Cora, DeepWalk (p = q = 1), walks 10 x 80", "FirstOrderUnweighted", r))
+        if args.node2vec and not args.skip_cora:
+            p, q = (float(x) for x in args.node2vec.split(","))
+            r = compare("cora-n2v", cora, cora_labels, ",", 10, 80, args.runs, args.repeats, work, script,
+                        env, False, "SparseOTF", p, q)
+            table.append((f"Cora, node2vec (p = {p:g}, q = {q:g}), walks 10 x 80", "SparseOTF", r))
+        if not args.skip_sbm:
+            edges, labels = work / "sbm.edges", work / "sbm.labels"
+            sbm(args.sbm_nodes, args.sbm_edges, 20, 0.4, 7, edges, labels)
+            walks, length = (int(x) for x in args.sbm_walks.split(","))
+            r = compare("sbm", edges, labels, "\t", walks, length, args.sbm_runs, 1, work, script, env,
+                        args.sbm_links, warm_up=False)  # Cora's runs warmed the numba cache
+            table.append((f"block model {args.sbm_nodes:,} nodes / {args.sbm_edges:,} edges, DeepWalk, "
+                          f"walks {walks} x {length}", "FirstOrderUnweighted", r))
+        print("\n| graph and walks | PecanPy mode | embedtrain s | PecanPy s | time ratio | peak RSS MB "
+              "(et / PecanPy) | micro-F1 (et / PecanPy) | macro-F1 (et / PecanPy) | link AUC (et / PecanPy) |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for name, mode, r in table:
+            e, pp = r["embedtrain"], r["pecanpy"]
+            auc = f"{e[4]:.3f} / {pp[4]:.3f}" if len(e) > 4 else "-"
+            print(f"| {name} | {mode} | {e[0]:.1f} | {pp[0]:.1f} | {e[0] / pp[0]:.2f} | {e[1]:.0f} / {pp[1]:.0f} "
+                  f"| {e[2]:.3f} / {pp[2]:.3f} | {e[3]:.3f} / {pp[3]:.3f} | {auc} |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+#!/usr/bin/env python
+"""Compare synchronisation protocols without Ray: the Ray workers' own code
+(distributed/workers.py: split, tokenise, replicas, train, reduce, apply) run
+in this process one worker after another, then scored like the benchmarks.
+Quality only (the timings mean nothing: the workers take turns).
+
+    python scripts/sync_experiment.py CORPUS MODEL WORKERS SYNC_EVERY PROTOCOL SEED [DIM] [--set k=v ...]
+
+Prints one JSON line: settings, questions-words and WordSim-353 (gensim's evaluators).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+from pathlib import Path
+
+from benchlib import scores
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from embedtrain.config import make_config  # noqa: E402
+from embedtrain.distributed.parts import merge_counts, plan_sentences  # noqa: E402
+from embedtrain.distributed.split import describe_inputs, split_inputs  # noqa: E402
+from embedtrain.distributed.task import make_model  # noqa: E402
+from embedtrain.distributed.workers import ReplicaWorker, reduce_shard  # noqa: E402
+from embedtrain.vocab import Vocab  # noqa: E402
+
+
+def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str):
+    parts = split_inputs(describe_inputs([corpus]), workers)
+    ws = [ReplicaWorker(w, workers, config, 1) for w in range(workers)]
+    summaries = [wk.tokenise(p) for wk, p in zip(ws, parts)]
+    words, counts = merge_counts(summaries)
+    vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
+    corpus_tokens = int(sum(s.n_tokens for s in summaries))
+    plans = plan_sentences(summaries, config.max_line_tokens)
+    fragments = [wk.fragment(vocab.words, vocab.counts, p.fragment) for wk, p in zip(ws, plans)]
+    appended = [[] for _ in ws]
+    for k, p in enumerate(plans):
+        if p.fragment:
+            appended[p.owner].append(fragments[k])
+    n = sum(wk.build(vocab.words, vocab.counts, plans[w], appended[w], corpus_tokens)
+            for w, wk in enumerate(ws))
+    rounds = max(1, math.ceil(n / (workers * sync_every)))
+    for epoch in range(config.epochs):
+        for index in range(rounds):
+            results = [wk.train(epoch, index, rounds) for wk in ws]
+            if workers > 1:
+                combined = [reduce_shard(protocol, *[r[1 + s] for r in results]) for s in range(workers)]
+                for wk in ws:
+                    wk.apply(*combined)
+    return make_model(config, vocab, ws[0].weights(), {})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("corpus")
+    ap.add_argument("model")
+    ap.add_argument("workers", type=int)
+    ap.add_argument("sync_every", type=int)
+    ap.add_argument("protocol")
+    ap.add_argument("seed", type=int)
+    ap.add_argument("dim", type=int, nargs="?", default=100)
+    ap.add_argument("--set", action="append", default=[], metavar="K=V",
+                    help="another setting, e.g. --set lr=0.05 --set maxn=0 (JSON values)")
+    a = ap.parse_args()
+    extra = {k: json.loads(v) for k, v in (s.split("=", 1) for s in a.set)}
+    config = make_config(a.model, dim=a.dim, seed=a.seed, threads=1, epochs=extra.pop("epochs", 3), **extra)
+    model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol)
+    matrix = model.word_matrix()
+    with tempfile.TemporaryDirectory() as tmp:
+        vec = Path(tmp) / "v.vec"
+        with open(vec, "w", encoding="utf-8") as f:
+            f.write(f"{len(model.vocab)} {matrix.shape[1]}\n")
+            for word, row in zip(model.vocab.words, matrix):
+                f.write(word + " " + " ".join(f"{x:.5f}" for x in row) + "\n")
+        analogy, ws = scores(vec)
+    print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol,
+                          seed=a.seed, dim=a.dim, settings=extra, analogy=round(analogy, 4),
+                          wordsim=round(ws, 4))), flush=True)
+
+
+if __name__ == "__main__":
+    main()

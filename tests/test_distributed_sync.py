@@ -1,0 +1,125 @@
+"""The synchronisation protocol (embedtrain/distributed/sync.py) against plain loops."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedtrain.distributed.sync import (ReplicaTracker, RowUpdate, combine, concat_shards,
+                                         split_shards, subword_rows, word_rows)
+
+
+def random_update(rng, n_rows, dim, k):
+    rows = np.sort(rng.choice(n_rows, size=k, replace=False)).astype(np.int64)
+    return RowUpdate(rows, rng.normal(size=(k, dim)).astype(np.float32),
+                     rng.integers(1, 20, size=k).astype(np.float32))
+
+
+def naive(updates, protocol, n_rows, dim):
+    total = np.zeros((n_rows, dim))
+    wsum = np.zeros(n_rows)
+    touched = np.zeros(n_rows, bool)
+    for u in updates:
+        for r, d, w in zip(u.rows, u.delta, u.weight):
+            touched[r] = True
+            if protocol == "sum":
+                total[r] += d
+            else:
+                total[r] += w * d
+            wsum[r] += w
+    if protocol == "mean":
+        total[touched] /= wsum[touched][:, None]
+    return touched, total
+
+
+@pytest.mark.parametrize("protocol", ["sum", "mean"])
+def test_combine_matches_a_loop(protocol):
+    rng = np.random.default_rng(1)
+    updates = [random_update(rng, 300, 8, k) for k in (40, 150, 0, 299)]
+    out = combine(updates, protocol)
+    touched, expected = naive(updates, protocol, 300, 8)
+    np.testing.assert_array_equal(out.rows, np.flatnonzero(touched))
+    np.testing.assert_allclose(out.delta, expected[touched], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("protocol", ["sum", "mean"])
+def test_a_row_one_worker_trained_keeps_its_whole_update(protocol):
+    # Spark-style averaging would divide it by the number of workers.
+    a = RowUpdate(np.array([3]), np.full((1, 4), 0.5, np.float32), np.array([7], np.float32))
+    idle = RowUpdate.empty(4)
+    out = combine([a, idle, idle, idle], protocol)
+    np.testing.assert_array_equal(out.rows, [3])
+    np.testing.assert_allclose(out.delta, a.delta)
+
+
+def test_mean_weights_by_update_count():
+    a = RowUpdate(np.array([0]), np.array([[1.0]], np.float32), np.array([3], np.float32))
+    b = RowUpdate(np.array([0]), np.array([[5.0]], np.float32), np.array([1], np.float32))
+    assert combine([a, b], "mean").delta[0, 0] == pytest.approx(2.0)
+    assert combine([a, b], "sum").delta[0, 0] == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("shards", [1, 2, 5])
+def test_combining_shards_equals_combining_whole(shards):
+    rng = np.random.default_rng(2)
+    updates = [random_update(rng, 500, 3, 120) for _ in range(4)]
+    whole = combine(updates, "mean")
+    per_worker = [split_shards(u, shards) for u in updates]
+    combined = [combine([pw[s] for pw in per_worker], "mean") for s in range(shards)]
+    joined = concat_shards(combined)
+    np.testing.assert_array_equal(joined.rows, whole.rows)
+    np.testing.assert_allclose(joined.delta, whole.delta, rtol=1e-6)
+    assert sum(len(c) for c in combined) == len(whole)
+    assert whole.nbytes == len(whole) * (4 + 4 + 3 * 4)
+
+
+def test_subword_rows_lists_every_row_of_every_word():
+    offsets = np.array([0, 2, 5, 6])
+    table_rows = np.array([0, 10, 1, 10, 11, 2], np.int32)   # word 1 shares row 10 with word 0
+    rows, weight = subword_rows(offsets, table_rows)(np.array([2, 3, 0]))
+    np.testing.assert_array_equal(rows, [0, 1, 10, 11])
+    np.testing.assert_array_equal(weight, [2, 3, 5, 3])
+
+
+@pytest.mark.parametrize("protocol", ["sum", "mean"])
+def test_replicas_end_equal_to_base_plus_combined(protocol):
+    rng = np.random.default_rng(3)
+    vocab, dim = 50, 6
+    base_in = rng.normal(size=(vocab, dim)).astype(np.float32)
+    base_out = rng.normal(size=(vocab, dim)).astype(np.float32)
+    replicas, trackers, updates = [], [], []
+    for w in range(3):
+        inp, out = base_in.copy(), base_out.copy()
+        tracker = ReplicaTracker({"input": inp, "output": out}, {"input": word_rows, "output": None})
+        counts = np.zeros(vocab, np.int64)
+        words = rng.choice(vocab, size=10, replace=False)
+        counts[words] = rng.integers(1, 5, size=10)
+        tracker.begin(counts)
+        inp[words[:8]] += rng.normal(size=(8, dim)).astype(np.float32)    # rows it trained
+        out[rng.choice(vocab, 20)] += 0.1                                 # noise rows anywhere
+        replicas.append((inp, out))
+        trackers.append(tracker)
+        updates.append(tracker.update())
+    combined = {name: combine([u[name] for u in updates], protocol) for name in ("input", "output")}
+    for tracker in trackers:
+        tracker.apply(combined)
+    expect_in, expect_out = base_in.copy(), base_out.copy()
+    expect_in[combined["input"].rows] += combined["input"].delta
+    expect_out[combined["output"].rows] += combined["output"].delta
+    for inp, out in replicas:
+        np.testing.assert_allclose(inp, expect_in, rtol=1e-6)
+        np.testing.assert_allclose(out, expect_out, rtol=1e-6)
+    assert len(combined["input"]) <= 24 and len(combined["output"]) <= 60
+
+
+def test_adaptive_takes_the_mean_of_equal_deltas_and_the_sum_of_independent_ones():
+    d = np.array([[1.0, 2.0, 0.0]], np.float32)
+    e = np.array([[0.0, 0.0, 3.0]], np.float32)   # orthogonal to d
+    one = np.ones(1, np.float32)
+    same = combine([RowUpdate(np.array([0]), d, one)] * 4, "adaptive")
+    np.testing.assert_allclose(same.delta, d, rtol=1e-6)                 # not 4 d
+    ortho = combine([RowUpdate(np.array([0]), d, one), RowUpdate(np.array([0]), e, one)], "adaptive")
+    np.testing.assert_allclose(ortho.delta, d + e, rtol=1e-6)
+    opposed = combine([RowUpdate(np.array([0]), d, one), RowUpdate(np.array([0]), -d, one)], "adaptive")
+    np.testing.assert_allclose(opposed.delta, 0 * d, atol=1e-7)
+    partly = combine([RowUpdate(np.array([0]), d, one), RowUpdate(np.array([0]), d + e, one)], "adaptive")
+    assert np.linalg.norm(d) < np.linalg.norm(partly.delta) < np.linalg.norm(d + d + e)
