@@ -206,6 +206,25 @@ def decode(data: bytes) -> str:
 
 # --------------------------------------------------------------------------- encoding
 
+def tokenise_block(block: bytes, lowercase: bool = False) -> tuple[list[str], list[int], bool]:
+    """A block of text (from :func:`iter_blocks`) as whitespace tokens, the token count of
+    each of its lines, and whether its last line continues in the next block."""
+    text = decode(block)
+    if lowercase:
+        text = text.lower()
+    tokens: list[str] = []
+    lengths: list[int] = []
+    for line in text.split("\n"):
+        toks = line.split()
+        tokens.extend(toks)
+        lengths.append(len(toks))
+    # A block that does not end in a newline leaves its last line open.
+    ends_open = not text.endswith("\n")
+    if not ends_open:
+        lengths.pop()  # the empty piece after the final newline
+    return tokens, lengths, ends_open
+
+
 def encode(paths: Iterable[str | os.PathLike], *, lowercase: bool = False,
            max_line_tokens: int = MAX_LINE_TOKENS, tmp_dir: str | None = None) -> RawCorpus:
     """Tokenise every source once: whitespace-separated tokens, a line is a sentence.
@@ -219,20 +238,7 @@ def encode(paths: Iterable[str | os.PathLike], *, lowercase: bool = False,
     try:
         for source in sources:
             for block in iter_blocks(source):
-                text = decode(block)
-                if lowercase:
-                    text = text.lower()
-                tokens: list[str] = []
-                lengths: list[int] = []
-                for line in text.split("\n"):
-                    toks = line.split()
-                    tokens.extend(toks)
-                    lengths.append(len(toks))
-                # A block that does not end in a newline leaves its last line open.
-                ends_open = not text.endswith("\n")
-                if not ends_open:
-                    lengths.pop()  # the empty piece after the final newline
-                builder.add(tokens, lengths, ends_open)
+                builder.add(*tokenise_block(block, lowercase))
             builder.end_source()
         raw = builder.finish(_InvalidBytes.count)
     except BaseException:

@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from ..corpus.stream import SENTENCE_END, RawBuilder, RawCorpus, TokenStream, _StreamWriter
-from ..corpus.text import _InvalidBytes, decode
+from ..corpus.text import _InvalidBytes, tokenise_block
 from .split import Part, PieceEnds, iter_piece_blocks
 
 # Pass 1 separates lines only: no line is cut (cuts need the line's start, see above).
@@ -152,19 +152,7 @@ def tokenise_part(part: Part, *, lowercase: bool, max_line_tokens: int,
         for i, piece in enumerate(part.pieces):
             ends = PieceEnds()
             for block in iter_piece_blocks(piece, ends):
-                text = decode(block)
-                if lowercase:
-                    text = text.lower()
-                tokens: list[str] = []
-                lengths: list[int] = []
-                for line in text.split("\n"):
-                    toks = line.split()
-                    tokens.extend(toks)
-                    lengths.append(len(toks))
-                ends_open = not text.endswith("\n")
-                if not ends_open:
-                    lengths.pop()
-                builder.add(tokens, lengths, ends_open)
+                builder.add(*tokenise_block(block, lowercase))
             if i == 0:
                 head_open = not ends.starts_line
             if i == last and not ends.at_eof and not ends.ends_line:
