@@ -187,3 +187,22 @@ def main(verbose: int, quiet: bool) -> None:
     evaluate them, and export them in the formats other tools read."""
     _Verbosity.level = 0  # each invocation starts from normal verbosity
     set_verbosity(verbose, quiet)
+
+
+def field_option(f, help_text: str) -> Callable:
+    """The click option for a settings field of config.py, defaulting to None (= not
+    given, so the dataclass default applies): ``--name/--no-name`` for a flag, else typed
+    by the field's choices or annotation."""
+    dashed = f.name.replace("_", "-")
+    if f.metadata.get("flag"):
+        return click.option(f"--{dashed}/--no-{dashed}", f.name, default=None, help=help_text)
+    annotation = str(f.type)
+    if f.metadata.get("choices"):
+        kind = click.Choice(f.metadata["choices"])
+    elif "float" in annotation:
+        kind = float
+    elif "int" in annotation:
+        kind = int
+    else:
+        kind = str
+    return click.option(f"--{dashed}", f.name, type=kind, default=None, help=help_text)

@@ -10,7 +10,7 @@ import click
 
 from ..config import MODEL_CONFIGS, DistributedConfig, option_fields
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
-from .app import handle_errors, log, main, quiet, verbosity_options
+from .app import field_option, handle_errors, log, main, quiet, verbosity_options
 from .walk_options import WALK_FIELDS, graph_training
 
 _COMPRESSED = (".gz", ".bz2", ".xz")
@@ -40,33 +40,15 @@ def _show(value) -> str:
 def config_options(func):
     """One click option per setting of any model, defaulting to None (= not given)."""
     for f in reversed(option_fields()):
-        dashed = f.name.replace("_", "-")
-        help_text = f"{f.metadata['help']} [default: {_default_text(f.name)}]"
-        if f.metadata.get("flag"):
-            decl = f"--{dashed}/--no-{dashed}"
-            func = click.option(decl, f.name, default=None, help=help_text)(func)
-            continue
-        annotation = str(f.type)
-        if f.metadata.get("choices"):
-            kind = click.Choice(f.metadata["choices"])
-        elif "float" in annotation:
-            kind = float
-        elif "int" in annotation:
-            kind = int
-        else:
-            kind = str
-        func = click.option(f"--{dashed}", f.name, type=kind, default=None, help=help_text)(func)
+        func = field_option(f, f"{f.metadata['help']} [default: {_default_text(f.name)}]")(func)
     return func
 
 
 def distributed_options(func):
     """--ray, --workers, --sync-every, --sync-protocol, from DistributedConfig."""
     for f in reversed(dataclasses.fields(DistributedConfig)):
-        kind = click.Choice(f.metadata["choices"]) if f.metadata.get("choices") else \
-            (int if "int" in str(f.type) else str)
         default = "" if f.default is None else f" [default: {_show(f.default)}]"
-        func = click.option(f"--{f.name.replace('_', '-')}", f.name, type=kind, default=None,
-                            help=f"{f.metadata['help']}{default}")(func)
+        func = field_option(f, f"{f.metadata['help']}{default}")(func)
     return func
 
 

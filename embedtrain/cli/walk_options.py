@@ -15,7 +15,7 @@ import click
 
 from ..config import GRAPH_PRESETS, WalkConfig, option_fields
 from ..errors import EmbedtrainError
-from .app import log, quiet
+from .app import field_option, log, quiet
 
 WALK_FIELDS = tuple(WalkConfig.__dataclass_fields__)
 # Text-corpus settings that mean nothing for walks (their options are not offered).
@@ -24,14 +24,8 @@ PRESETS_TEXT = ", ".join(f"{k.replace('_', '-')} {v:g}" for k, v in GRAPH_PRESET
 def walk_options(func: Callable) -> Callable:
     """One click option per walk setting, defaulting to None (= not given)."""
     for f in reversed(list(WalkConfig.__dataclass_fields__.values())):
-        dashed = f.name.replace("_", "-")
         default = f.default if not isinstance(f.default, bool) else ("on" if f.default else "off")
-        help_text = f"{f.metadata['help']} [default: {default}]"
-        if f.metadata.get("flag"):
-            func = click.option(f"--{dashed}/--no-{dashed}", f.name, default=None, help=help_text)(func)
-        else:
-            kind = float if "float" in str(f.type) else int
-            func = click.option(f"--{dashed}", f.name, type=kind, default=None, help=help_text)(func)
+        func = field_option(f, f"{f.metadata['help']} [default: {default}]")(func)
     return func
 
 
@@ -40,16 +34,10 @@ def graph_model_options(func: Callable) -> Callable:
     for f in reversed(option_fields("skipgram")):
         if f.name in NOT_FOR_GRAPHS:
             continue
-        dashed = f.name.replace("_", "-")
         default = GRAPH_PRESETS.get(f.name, f.default)
         shown = {True: "on", False: "off", None: "5, or 0 with --hs"}.get(default, default) \
             if not isinstance(default, (int, float)) or isinstance(default, bool) else default
-        help_text = f"{f.metadata['help']} [default: {shown}]"
-        if f.metadata.get("flag"):
-            func = click.option(f"--{dashed}/--no-{dashed}", f.name, default=None, help=help_text)(func)
-        else:
-            kind = float if "float" in str(f.type) else int
-            func = click.option(f"--{dashed}", f.name, type=kind, default=None, help=help_text)(func)
+        func = field_option(f, f"{f.metadata['help']} [default: {shown}]")(func)
     return func
 
 
