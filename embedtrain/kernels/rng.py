@@ -66,6 +66,22 @@ def seed_states(seed: int, n: int) -> list[np.ndarray]:
     return out
 
 
+@njit(**HELPER_OPTIONS)
+def _fill_row(row, state, lowf, scale):
+    """row[:] = lowf + scale * 24-bit uniforms, two from each 64-bit draw (the last
+    draw of an odd-length row gives one). Returns the state after the row's draws."""
+    dim = row.shape[0]
+    mask = np.uint64(0xFFFFFF)
+    for k in range(0, dim - 1, 2):
+        state, bits = next_state(state)
+        row[k] = lowf + scale * np.float32(bits >> np.uint64(40))
+        row[k + 1] = lowf + scale * np.float32((bits >> np.uint64(8)) & mask)
+    if dim % 2:
+        state, bits = next_state(state)
+        row[dim - 1] = lowf + scale * np.float32(bits >> np.uint64(40))
+    return state
+
+
 @njit(**KERNEL_OPTIONS)
 def uniform_fill(matrix, first_row, last_row, low, high, seed):
     """matrix[first_row:last_row] = uniform floats in [low, high), from SplitMix64
@@ -73,20 +89,11 @@ def uniform_fill(matrix, first_row, last_row, low, high, seed):
 
     matrix float32 [R, dim], written in place.
     """
-    dim = matrix.shape[1]
     state = np.uint64(seed)
     scale = np.float32((high - low) / (1 << 24))
     lowf = np.float32(low)
-    mask = np.uint64(0xFFFFFF)
     for r in range(first_row, last_row):
-        # two 24-bit uniforms from each 64-bit draw
-        for k in range(0, dim - 1, 2):
-            state, bits = next_state(state)
-            matrix[r, k] = lowf + scale * np.float32(bits >> np.uint64(40))
-            matrix[r, k + 1] = lowf + scale * np.float32((bits >> np.uint64(8)) & mask)
-        if dim % 2:
-            state, bits = next_state(state)
-            matrix[r, dim - 1] = lowf + scale * np.float32(bits >> np.uint64(40))
+        state = _fill_row(matrix[r], state, lowf, scale)
 
 
 @njit(**KERNEL_OPTIONS)
@@ -103,17 +110,10 @@ def uniform_rows(out, row_ids, block_rows, low, high, seed):
     draws_per_row = np.uint64((dim + 1) // 2)
     scale = np.float32((high - low) / (1 << 24))
     lowf = np.float32(low)
-    mask = np.uint64(0xFFFFFF)
     useed = np.uint64(seed)
     for i in range(row_ids.shape[0]):
         r = row_ids[i]
         first = (r // block_rows) * block_rows
         _, block_seed = next_state(useed * GOLDEN_GAMMA + np.uint64(first))
         state = block_seed + np.uint64(r - first) * draws_per_row * GOLDEN_GAMMA
-        for k in range(0, dim - 1, 2):
-            state, bits = next_state(state)
-            out[i, k] = lowf + scale * np.float32(bits >> np.uint64(40))
-            out[i, k + 1] = lowf + scale * np.float32((bits >> np.uint64(8)) & mask)
-        if dim % 2:
-            state, bits = next_state(state)
-            out[i, dim - 1] = lowf + scale * np.float32(bits >> np.uint64(40))
+        _fill_row(out[i], state, lowf, scale)
