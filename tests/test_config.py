@@ -82,3 +82,17 @@ def test_ray_sync_settings_left_unset_take_the_models_defaults_and_given_ones_st
     assert unset.for_model("glove").sync_overlap is False
     assert DistributedConfig(ray="local", sync_overlap=True).for_model("cbow").sync_overlap is True
     assert DistributedConfig(ray="local", sync_overlap=False).for_model("cbow").sync_overlap is False
+
+
+def test_sync_overlap_with_glove_is_refused_in_one_line():
+    from embedtrain.config import DistributedConfig, make_config
+    from embedtrain.distributed import check_distributed
+    from embedtrain.errors import EmbedtrainError
+
+    glove = make_config("glove")
+    with pytest.raises(EmbedtrainError, match="--sync-overlap"):
+        check_distributed(glove, DistributedConfig(ray="local", sync_overlap=True), ["corpus.txt"])
+    # not given, or off: fine (and skip-gram takes it)
+    assert check_distributed(glove, DistributedConfig(ray="local"), ["corpus.txt"]) == ["corpus.txt"]
+    assert check_distributed(make_config("skipgram"), DistributedConfig(ray="local", sync_overlap=True),
+                             ["corpus.txt"]) == ["corpus.txt"]

@@ -59,6 +59,8 @@ class SyncStats:
     sync_seconds: float = 0.0    # wall time from the last worker's end of training to all applied
     compute_seconds: float = 0.0  # wall time of the training part of the rounds
     kernel_seconds: float = 0.0   # the kernels alone, mean over the workers, summed over rounds
+    worker_sync_seconds: float = 0.0  # the rest of a worker's train call (apply late, masses,
+    #                                   snapshot, update, shards), mean over the workers, summed
     restarts: int = 0
     words_redone: int = 0
     worker_words: dict[int, int] = field(default_factory=dict)
@@ -200,6 +202,9 @@ class RayTraining:
         self.sync.sync_seconds += done - trained
         self.sync.rounds += 1
         self.sync.kernel_seconds += sum(s.get("kernel_seconds", 0.0) for s in stats.values()) / max(len(stats), 1)
+        self.sync.worker_sync_seconds += sum(
+            s["compute_seconds"] + s["prepare_seconds"] - s.get("kernel_seconds", s["compute_seconds"])
+            for s in stats.values()) / max(len(stats), 1)
         for w, s in stats.items():
             self.sync.bytes_sent += s["bytes_sent"]
             self.sync.worker_words[w] = self.sync.worker_words.get(w, 0) + s["words"]
@@ -249,6 +254,9 @@ class RayTraining:
         self.sync.compute_seconds += trained - started
         self.sync.rounds += 1
         self.sync.kernel_seconds += sum(s.get("kernel_seconds", 0.0) for s in stats.values()) / max(len(stats), 1)
+        self.sync.worker_sync_seconds += sum(
+            s["compute_seconds"] + s["prepare_seconds"] - s.get("kernel_seconds", s["compute_seconds"])
+            for s in stats.values()) / max(len(stats), 1)
         for w, s in stats.items():
             self.sync.bytes_sent += s["bytes_sent"]
             self.sync.bytes_received += s.get("bytes_received", 0)
@@ -374,6 +382,7 @@ class RayTraining:
                 "bytes_sent_per_sync": int(s.bytes_sent / max(s.rounds, 1)),
                 "sync_seconds": round(s.sync_seconds, 3), "compute_seconds": round(s.compute_seconds, 3),
                 "kernel_seconds": round(s.kernel_seconds, 3),
+                "worker_sync_seconds": round(s.worker_sync_seconds, 3),
                 "restarts": s.restarts, "words_redone": s.words_redone,
                 "words_counted": s.words_counted, "nodes": len(set(self.nodes))}
 
