@@ -291,6 +291,9 @@ class WalkConfig:
 # gives the measurements behind it).
 SYNC_EVERY = 125_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
+SYNC_PROTOCOL = "scaled"
+# Synchronise round r while round r+1 trains (README "Training on Ray": the measurements).
+SYNC_OVERLAP = False
 RAY_MODELS = ("skipgram", "cbow", "fasttext", "glove")
 # GloVe on Ray: entry visits each worker trains between synchronisations when
 # --sync-every is left at its default (a sync sends whole changed rows of four
@@ -310,9 +313,16 @@ class DistributedConfig:
         None, "Train on Ray: 'local' (start Ray here), 'auto' (the cluster 'ray start' joined) "
               "or ray://HOST:PORT. Corpus paths must be readable on every node.")
     workers: int = _opt(2, "With --ray: workers (Ray actors), each running --threads threads.")
-    sync_every: int = _opt(SYNC_EVERY, "With --ray: words each worker trains between synchronisations.")
-    sync_protocol: str = _opt("scaled", "With --ray: how updates of a row are combined (see README).",
-                              choices=SYNC_PROTOCOLS)
+    sync_every: int | None = _opt(
+        None, f"With --ray: words each worker trains between synchronisations [default: "
+              f"{SYNC_EVERY:,}; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].")
+    sync_protocol: str | None = _opt(
+        None, f"With --ray: how updates of a row are combined (see README) [default: "
+              f"{SYNC_PROTOCOL}; GloVe: {GLOVE_SYNC_PROTOCOL}].", choices=SYNC_PROTOCOLS)
+    sync_overlap: bool | None = _opt(
+        None, "With --ray: combine each round's updates while the workers train the next (they "
+              f"apply them one round late), hiding the synchronisation time [default: "
+              f"{'on' if SYNC_OVERLAP else 'off'}]. Skip-gram, CBOW and FastText.", flag=True)
 
     def __post_init__(self) -> None:
         _check_types(self)  # type: ignore[arg-type]
@@ -322,6 +332,15 @@ class DistributedConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def for_model(self, model: str) -> "DistributedConfig":
+        """These settings with what was not given set to ``model``'s defaults (GloVe
+        synchronises less often and sums: see GLOVE_SYNC_EVERY)."""
+        glove = model == "glove"
+        return dataclasses.replace(
+            self, sync_every=self.sync_every or (GLOVE_SYNC_EVERY if glove else SYNC_EVERY),
+            sync_protocol=self.sync_protocol or (GLOVE_SYNC_PROTOCOL if glove else SYNC_PROTOCOL),
+            sync_overlap=False if glove else (SYNC_OVERLAP if self.sync_overlap is None else self.sync_overlap))
 
 
 # Model settings that graph training uses unless told otherwise (DeepWalk/node2vec practice:

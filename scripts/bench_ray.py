@@ -49,11 +49,22 @@ MODELS = {"skipgram": [], "fasttext": ["--bucket", "2000000"],
 RUNS = [("one process, 2 threads", ["--threads", "2"]),
         ("one process, 1 thread", ["--threads", "1"]),
         ("Ray, 1 worker", ["--ray", "local", "--workers", "1", "--threads", "1"]),
-        ("Ray, 2 workers", ["--ray", "local", "--workers", "2", "--threads", "1"]),
-        ("Ray, 4 workers", ["--ray", "local", "--workers", "4", "--threads", "1"])]
+        ("Ray, 2 workers", ["--ray", "local", "--workers", "2", "--threads", "1", "--no-sync-overlap"]),
+        ("Ray, 4 workers", ["--ray", "local", "--workers", "4", "--threads", "1", "--no-sync-overlap"])]
 
 
-GLOVE_RUNS = [r for r in RUNS if r[0] != "one process, 2 threads"]
+def overlap_runs(every: int) -> list[tuple[str, list[str]]]:
+    """--overlap: 2 workers synchronous and 2 and 4 overlapped (round r combined while r+1
+    trains), all at --sync-every EVERY (overlap makes replicas one round staler, so it is
+    compared at a shorter interval; the synchronous run gives its sync time and bytes)."""
+    ray = ["--ray", "local", "--threads", "1", "--sync-every", str(every)]
+    return [(f"Ray, 2 workers, --sync-every {every:,}", [*ray, "--workers", "2", "--no-sync-overlap"]),
+            (f"Ray, 2 workers, overlapped, --sync-every {every:,}", [*ray, "--workers", "2", "--sync-overlap"]),
+            (f"Ray, 4 workers, overlapped, --sync-every {every:,}", [*ray, "--workers", "4", "--sync-overlap"])]
+
+
+GLOVE_RUNS = [(name, [x for x in extra if x != "--no-sync-overlap"]) for name, extra in RUNS
+              if name != "one process, 2 threads"]
 
 
 def stats_of(etm: Path) -> dict:
@@ -61,9 +72,9 @@ def stats_of(etm: Path) -> dict:
         return json.loads(z.read("meta.json"))["stats"]
 
 
-def run_one(model: str, extra: list[str], seed: int, tmp: Path) -> dict:
+def run_one(model: str, extra: list[str], seed: int, tmp: Path, corpus: Path = CORPUS) -> dict:
     prefix = tmp / f"{model}-{seed}"
-    cmd = [sys.executable, "-m", "embedtrain", "train", str(CORPUS), "--model", model, "--dim", "100",
+    cmd = [sys.executable, "-m", "embedtrain", "train", str(corpus), "--model", model, "--dim", "100",
            "--seed", str(seed), "-o", str(prefix), "-q", *MODELS[model], *extra]
     wall, rss, _ = timed(cmd, env=dict(os.environ))
     s = stats_of(Path(str(prefix) + ".etm"))
@@ -74,6 +85,8 @@ def run_one(model: str, extra: list[str], seed: int, tmp: Path) -> dict:
     return {"wall": wall, "rss": rss, "train": s["train_seconds"], "wps": s["words_per_second"],
             "analogy": analogy, "ws": ws, "bytes": d.get("bytes_per_sync", 0),
             "sync": d.get("sync_seconds", 0.0), "compute": d.get("compute_seconds", 0.0),
+            "kernel": d.get("kernel_seconds", 0.0), "overlap": d.get("sync_overlap", False),
+            "worker_sync": d.get("worker_sync_seconds", 0.0),
             "rounds": d.get("rounds", 0), "words": s["words_trained"], "workers": d.get("workers", 0),
             "sync_every": d.get("sync_every", 0), "sent": d.get("bytes_sent_per_sync", 0),
             "vocab": vocab, "dim": dim, "ngram_rows": s.get("ngram_rows_stored", 0),
@@ -162,6 +175,48 @@ def projection(model: str, results: dict[str, list[dict]]) -> list[str]:
     return lines
 
 
+def overlap_projection(model: str, results: dict[str, list[dict]], every: int) -> list[str]:
+    """Efficiency at N workers with overlapped synchronisation at --sync-every EVERY:
+    a round takes max(compute + w, transfer + fixed). compute, transfer and fixed as in
+    :func:`projection`, from the synchronous 2-worker run at the same interval (the
+    synchronisation, now off the workers' path, must still finish within a round); w
+    is what stays on a worker's path: applying the combined rows one round late,
+    taking its update, the Ray call, waiting for the slowest worker. w is measured in
+    the 2-worker overlapped run (a round's wall time minus the kernels' time; it
+    includes the reduce tasks competing for the same 2 cores) and scaled by the bytes
+    a worker handles, as fixed is."""
+    one = results["Ray, 1 worker"]
+    two = results[f"Ray, 2 workers, --sync-every {every:,}"]
+    over = results[f"Ray, 2 workers, overlapped, --sync-every {every:,}"]
+    rate = statistics.median(r["words"] / max(r["compute"], 1e-9) for r in one)
+    u = statistics.median(r["sent"] / 2 for r in two)
+    c2 = med(two, "bytes") / 2 - u
+    fixed2 = med(two, "sync") / med(two, "rounds")
+    w2 = statistics.median((r["compute"] - r["kernel"]) / max(r["rounds"], 1) for r in over)
+    inside2 = statistics.median(r["worker_sync"] / max(r["rounds"], 1) for r in over)
+    kernel2 = statistics.median(r["kernel"] / max(r["rounds"], 1) for r in over)
+    cap = model_bytes(model, results)
+    lines = [f"{model}, overlapped, --sync-every {every:,}: U = {u / 1e6:.1f} MB per worker and round; "
+             f"synchronous at 2 workers a round's synchronisation took {fixed2:.3f} s with 2U + C = "
+             f"{(2 * u + c2) / 1e6:.1f} MB per worker; overlapped at 2 workers a round took "
+             f"{kernel2 + w2:.3f} s, of which the kernels {kernel2:.3f} s and the rest w = {w2:.3f} s, "
+             f"of which {inside2:.3f} s inside the worker's call (measured). Two projections: w as "
+             "measured (2 workers, the reduce tasks and Ray's processes on 2 cores), and w = the "
+             "worker's own part only (the reduce tasks on other cores).", "",
+             "| workers | compute s/round | transfer + fixed s | w s (all / own) | round s | efficiency (all / own) |",
+             "|---|---|---|---|---|---|"]
+    for n in PROJECT_WORKERS:
+        compute = every / rate
+        c = min(n * u, cap)
+        scale = (2 * u + c) / max(2 * u + c2, 1.0)
+        hidden = (2 * u + c) / NETWORK_BYTES_PER_S + fixed2 * scale
+        w_all, w_own = w2 * scale, inside2 * scale
+        r_all, r_own = max(compute + w_all, hidden), max(compute + w_own, hidden)
+        lines.append(f"| {n} | {compute:.3f} | {hidden:.3f} | {w_all:.3f} / {w_own:.3f} | "
+                     f"{r_all:.3f} / {r_own:.3f} | {compute / r_all:.0%} / {compute / r_own:.0%} |")
+    return lines
+
+
 def glove_table(results: dict[str, list[dict]]) -> list[str]:
     lines = ["| run | wall s | counting s | counter alone s | training s | MB moved counting | "
              "MB moved training | analogy | WS-353 |", "|---|---|---|---|---|---|---|---|---|"]
@@ -223,13 +278,19 @@ def main() -> None:
                              "(e.g. 'one process,1 worker'; the projection then needs 1 and 4 workers)")
     parser.add_argument("--quick", action="store_true", help="the 2-thread process for seed 1 only")
     parser.add_argument("--extra", nargs="*", default=[], help="more train options for every run")
+    parser.add_argument("--corpus", type=Path, default=CORPUS,
+                        help="another corpus (e.g. a larger one, to time GloVe's counting)")
+    parser.add_argument("--overlap", type=int, default=0, metavar="EVERY",
+                        help="also 2 workers synchronous and 2 and 4 overlapped at --sync-every EVERY "
+                             "(and the projection with overlap)")
     parser.add_argument("--sweep", action="store_true",
                         help="also 4 workers at several --sync-every (one seed) to choose the default")
     args = parser.parse_args()
-    out: list[str] = [f"corpus {CORPUS.name}; {os.cpu_count()} cores; seeds 1..{args.seeds}", ""]
+    out: list[str] = [f"corpus {args.corpus.name}; {os.cpu_count()} cores; seeds 1..{args.seeds}", ""]
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
         for model in args.models.split(","):
-            runs = [(name, extra) for name, extra in (GLOVE_RUNS if model == "glove" else RUNS)
+            plan = GLOVE_RUNS if model == "glove" else RUNS + (overlap_runs(args.overlap) if args.overlap else [])
+            runs = [(name, extra) for name, extra in plan
                     if not args.runs or any(w in name for w in args.runs.split(",") if w)]
             results: dict[str, list[dict]] = {name: [] for name, _ in runs}
             # seeds outside, runs inside: every configuration sees the same load over time
@@ -237,7 +298,7 @@ def main() -> None:
                 for name, extra in runs:
                     if name == "one process, 2 threads" and seed > 1 and args.quick:
                         continue
-                    r = run_one(model, extra + args.extra, seed, Path(tmp))
+                    r = run_one(model, extra + args.extra, seed, Path(tmp), args.corpus)
                     r["load"] = os.getloadavg()[0]
                     results[name].append(r)
                     print(f"{model} {name} seed {seed}: {r}", file=sys.stderr, flush=True)
@@ -251,6 +312,9 @@ def main() -> None:
                 out += [f"### {model}", ""] + table(results) + [""]
                 if complete:
                     out += overhead(results) + [""] + projection(model, results) + [""]
+                if args.overlap and all(k in results for k in ("one process, 1 thread", "Ray, 1 worker")) and \
+                        all(n in results for n, _ in overlap_runs(args.overlap)[:2]):
+                    out += overlap_projection(model, results, args.overlap) + [""]
             if args.sweep:
                 sweep = {}
                 for every in (50_000, 125_000, 250_000, 1_000_000):

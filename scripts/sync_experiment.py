@@ -29,7 +29,7 @@ from embedtrain.distributed.workers import ReplicaWorker, job_tokens, reduce_sha
 from embedtrain.vocab import Vocab  # noqa: E402
 
 
-def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str):
+def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, overlap: bool = False):
     parts = split_inputs(describe_inputs([corpus]), workers)
     ws = [ReplicaWorker(w, workers, config, 1) for w in range(workers)]
     summaries = [wk.tokenise(p) for wk, p in zip(ws, parts)]
@@ -43,13 +43,20 @@ def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str):
                      job_tokens(workers, sync_every))
             for w, wk in enumerate(ws))
     rounds = max(1, math.ceil(n / (workers * sync_every)))
+    queue = []  # overlap: combined shards of the rounds not yet applied
     for epoch in range(config.epochs):
         for index in range(rounds):
-            results = [wk.train(epoch, index, rounds) for wk in ws]
+            late = queue.pop(0) if len(queue) == 2 else []
+            results = [wk.train(epoch, index, rounds, *late, overlap=overlap) for wk in ws]
             if workers > 1:
                 combined = [reduce_shard(protocol, *[r[1 + s] for r in results]) for s in range(workers)]
-                for wk in ws:
-                    wk.apply(*combined)
+                if overlap:
+                    queue.append(combined)
+                else:
+                    for wk in ws:
+                        wk.apply(*combined)
+    for wk in ws:
+        wk.settle(*queue)
     return make_model(config, vocab, ws[0].weights(), {})
 
 
@@ -62,12 +69,14 @@ def main() -> None:
     ap.add_argument("protocol")
     ap.add_argument("seed", type=int)
     ap.add_argument("dim", type=int, nargs="?", default=100)
+    ap.add_argument("--overlap", action="store_true",
+                    help="synchronise round r while round r+1 trains (workers apply it one round late)")
     ap.add_argument("--set", action="append", default=[], metavar="K=V",
                     help="another setting, e.g. --set lr=0.05 --set maxn=0 (JSON values)")
     a = ap.parse_args()
     extra = {k: json.loads(v) for k, v in (s.split("=", 1) for s in a.set)}
     config = make_config(a.model, dim=a.dim, seed=a.seed, threads=1, epochs=extra.pop("epochs", 3), **extra)
-    model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol)
+    model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap)
     matrix = model.word_matrix()
     with tempfile.TemporaryDirectory() as tmp:
         vec = Path(tmp) / "v.vec"
@@ -76,7 +85,7 @@ def main() -> None:
             for word, row in zip(model.vocab.words, matrix):
                 f.write(word + " " + " ".join(f"{x:.5f}" for x in row) + "\n")
         analogy, ws = scores(vec)
-    print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol,
+    print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol, overlap=a.overlap,
                           seed=a.seed, dim=a.dim, settings=extra, analogy=round(analogy, 4),
                           wordsim=round(ws, 4))), flush=True)
 

@@ -63,3 +63,36 @@ def test_settings_of_another_model_are_refused():
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_toml(tmp_path / "none.toml")
+
+
+def test_ray_sync_settings_left_unset_take_the_models_defaults_and_given_ones_stay():
+    from embedtrain.config import (GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, SYNC_EVERY, SYNC_PROTOCOL,
+                                   DistributedConfig)
+    from embedtrain.distributed import pop_distributed
+
+    unset = DistributedConfig(ray="local")
+    assert unset.for_model("glove").sync_every == GLOVE_SYNC_EVERY != SYNC_EVERY
+    assert unset.for_model("glove").sync_protocol == GLOVE_SYNC_PROTOCOL != SYNC_PROTOCOL
+    assert unset.for_model("skipgram").sync_every == SYNC_EVERY
+    assert unset.for_model("fasttext").sync_protocol == SYNC_PROTOCOL
+    # a value given is kept even when it equals another model's default
+    given = pop_distributed({"ray": "local", "sync_every": SYNC_EVERY, "sync_protocol": SYNC_PROTOCOL})
+    assert given.for_model("glove").sync_every == SYNC_EVERY
+    assert given.for_model("glove").sync_protocol == SYNC_PROTOCOL
+    assert unset.for_model("glove").sync_overlap is False
+    assert DistributedConfig(ray="local", sync_overlap=True).for_model("cbow").sync_overlap is True
+    assert DistributedConfig(ray="local", sync_overlap=False).for_model("cbow").sync_overlap is False
+
+
+def test_sync_overlap_with_glove_is_refused_in_one_line():
+    from embedtrain.config import DistributedConfig, make_config
+    from embedtrain.distributed import check_distributed
+    from embedtrain.errors import EmbedtrainError
+
+    glove = make_config("glove")
+    with pytest.raises(EmbedtrainError, match="--sync-overlap"):
+        check_distributed(glove, DistributedConfig(ray="local", sync_overlap=True), ["corpus.txt"])
+    # not given, or off: fine (and skip-gram takes it)
+    assert check_distributed(glove, DistributedConfig(ray="local"), ["corpus.txt"]) == ["corpus.txt"]
+    assert check_distributed(make_config("skipgram"), DistributedConfig(ray="local", sync_overlap=True),
+                             ["corpus.txt"]) == ["corpus.txt"]

@@ -180,3 +180,50 @@ def test_adaptive_takes_the_mean_of_equal_deltas_and_the_sum_of_independent_ones
     np.testing.assert_allclose(opposed.delta, 0 * d, atol=1e-7)
     partly = combine([RowUpdate(np.array([0]), d, one), RowUpdate(np.array([0]), d + e, one)], "adaptive")
     assert np.linalg.norm(d) < np.linalg.norm(partly.delta) < np.linalg.norm(d + d + e)
+
+
+def test_overlapped_rounds_apply_each_combination_once_and_keep_newer_training():
+    """Overlapped synchronisation (workers.py, ``overlap=True``): the combination of
+    round r reaches a replica after it trained round r+1 and replaces that replica's
+    own round-r update; once every round is applied (settle), every replica is the
+    start plus every update of every worker (``sum``), whatever it trained meanwhile."""
+    rng = np.random.default_rng(5)
+    vocab, dim, workers, rounds = 40, 4, 3, 5
+    base_in = rng.normal(size=(vocab, dim)).astype(np.float32)
+    base_out = rng.normal(size=(vocab, dim)).astype(np.float32)
+    replicas = [(base_in.copy(), base_out.copy()) for _ in range(workers)]
+    trackers = [ReplicaTracker({"input": i, "output": o}, {"input": word_rows, "output": None})
+                for i, o in replicas]
+    own = [[] for _ in range(workers)]
+    expect_in, expect_out = base_in.astype(np.float64), base_out.astype(np.float64)
+    pending = []
+    for r in range(rounds):
+        late = pending.pop(0) if len(pending) == 2 else None
+        updates = []
+        for w, tracker in enumerate(trackers):
+            inp, out = replicas[w]
+            if late is not None:
+                tracker.apply_late(late, own[w].pop(0))
+            counts = np.zeros(vocab, np.int64)
+            words = rng.choice(vocab, size=6, replace=False)
+            counts[words] = 1
+            tracker.begin(counts)
+            step_in = rng.normal(size=(6, dim)).astype(np.float32)
+            step_out = np.float32(0.01) * rng.normal(size=(vocab, dim)).astype(np.float32)
+            inp[words] += step_in
+            out += step_out
+            expect_in[words] += step_in
+            expect_out += step_out
+            u = tracker.update()
+            own[w].append(u)
+            updates.append(u)
+        pending.append({name: combine([u[name] for u in updates], "sum") for name in ("input", "output")})
+        if r == 1:  # before anything came back, replicas differ: each has only its own rounds
+            assert not np.allclose(replicas[0][0], replicas[1][0])
+    for w, tracker in enumerate(trackers):
+        for late in pending:
+            tracker.apply_late(late, own[w].pop(0))
+        assert not own[w]
+    for inp, out in replicas:
+        np.testing.assert_allclose(inp, expect_in, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(out, expect_out, rtol=1e-5, atol=1e-5)

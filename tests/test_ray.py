@@ -73,7 +73,8 @@ class _Records(__import__("logging").Handler):
         self.lines.append(record.getMessage())
 
 
-def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine):
+@pytest.mark.parametrize("overlap", [False, True], ids=["synchronous", "overlapped"])
+def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap):
     killed = []
 
     def kill_during_training(run):
@@ -100,7 +101,8 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine):
     level = logger.level
     logger.setLevel(logging.WARNING)   # an earlier -q run may have set ERROR
     try:
-        model = train_on_ray(config, DistributedConfig(ray="local", workers=2, sync_every=100_000),
+        model = train_on_ray(config, DistributedConfig(ray="local", workers=2, sync_every=100_000,
+                                                       sync_overlap=overlap),
                              [str(QUALITY_CORPUS)], progress=False, on_start=kill_during_training)
     finally:
         logger.removeHandler(records)
@@ -108,7 +110,7 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine):
     log_text = "\n".join(records.lines)
     assert killed
     d = model.stats["distributed"]
-    assert d["restarts"] == 1
+    assert d["restarts"] == 1 and d["sync_overlap"] is overlap
     assert d["words_counted"] == model.stats["vocab_tokens"] * 3   # nothing lost, nothing twice
     assert "restarted from the last synchronised weights" in log_text or \
         "died while synchronising" in log_text, log_text

@@ -22,6 +22,7 @@ round. Nothing is skipped; the log says how many words were redone.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import math
@@ -57,6 +58,9 @@ class SyncStats:
     bytes_received: int = 0      # combined shards, all workers
     sync_seconds: float = 0.0    # wall time from the last worker's end of training to all applied
     compute_seconds: float = 0.0  # wall time of the training part of the rounds
+    kernel_seconds: float = 0.0   # the kernels alone, mean over the workers, summed over rounds
+    worker_sync_seconds: float = 0.0  # the rest of a worker's train call (apply late, masses,
+    #                                   snapshot, update, shards), mean over the workers, summed
     restarts: int = 0
     words_redone: int = 0
     worker_words: dict[int, int] = field(default_factory=dict)
@@ -76,6 +80,7 @@ class RayTraining:
     then ``weights()``; ``close()`` always (it kills every actor)."""
 
     MODELS = ("skipgram", "cbow", "fasttext")  # GloVe: distributed/glove.py (a subclass)
+    OVERLAP = True  # whose workers can apply a round's combination one round late
 
     def __init__(self, config: CommonConfig, dist: DistributedConfig, paths: Sequence[str],
                  tmp_dir: str | None = None, read_vocab: str | None = None):
@@ -83,7 +88,7 @@ class RayTraining:
             raise EmbedtrainError(f"--model {config.model} does not train on this Ray driver "
                                   f"({', '.join(self.MODELS)} do)")
         self.config = config
-        self.dist = dist
+        self.dist = dist = dist.for_model(config.model)
         self.paths = [str(p) for p in paths]
         self.tmp_dir = tmp_dir
         self.read_vocab = read_vocab
@@ -94,6 +99,10 @@ class RayTraining:
         self.sync = SyncStats()
         self.vocab: Vocab | None = None
         self.stats: dict[str, Any] = {}
+        # overlapped synchronisation: round r is combined while round r+1 trains; the
+        # combined shards of the rounds not yet applied by the workers, oldest first
+        self.overlap = bool(dist.sync_overlap) and self.OVERLAP and self.workers > 1
+        self._late: collections.deque = collections.deque()
 
     # ------------------------------------------------------------------ setup
     def start(self) -> Vocab:
@@ -168,6 +177,8 @@ class RayTraining:
     def round(self, epoch: int, index: int) -> tuple[int, float, int]:
         """Train round ``index`` of epoch ``epoch`` on every worker and synchronise.
         Returns (words, summed loss, examples) over all workers."""
+        if self.overlap:
+            return self._overlapped_round(epoch, index)
         ray = self.conn.ray
         started = time.perf_counter()
         alive = list(range(self.workers))
@@ -190,6 +201,10 @@ class RayTraining:
         self.sync.compute_seconds += trained - started
         self.sync.sync_seconds += done - trained
         self.sync.rounds += 1
+        self.sync.kernel_seconds += sum(s.get("kernel_seconds", 0.0) for s in stats.values()) / max(len(stats), 1)
+        self.sync.worker_sync_seconds += sum(
+            s["compute_seconds"] + s["prepare_seconds"] - s.get("kernel_seconds", s["compute_seconds"])
+            for s in stats.values()) / max(len(stats), 1)
         for w, s in stats.items():
             self.sync.bytes_sent += s["bytes_sent"]
             self.sync.worker_words[w] = self.sync.worker_words.get(w, 0) + s["words"]
@@ -211,6 +226,79 @@ class RayTraining:
         self.sync.words_counted += words
         return words, loss, examples
 
+    def _overlapped_round(self, epoch: int, index: int) -> tuple[int, float, int]:
+        """A round whose synchronisation overlaps the next round's training: every
+        worker first applies the combination of the round before the previous one
+        (ready by then: it was combined while the previous round trained), trains,
+        and hands its shards to this round's reduce tasks, which run while the
+        workers go on. A worker trains without the others' last round (one round
+        staler than synchronous rounds); the driver waits only for the training."""
+        ray = self.conn.ray
+        started = time.perf_counter()
+        late = self._late.popleft() if len(self._late) == 2 else []
+        results = {w: self.actors[w].train.options(num_returns=self.workers + 1).remote(
+            epoch, index, self.rounds, *late, overlap=True) for w in range(self.workers)}
+        stats, dead = {}, []
+        for w, refs in results.items():
+            try:
+                stats[w] = ray.get(refs[0])
+            except _death_errors(ray) as exc:
+                dead.append(w)
+                log.warning("Ray worker %d died during round %d of epoch %d (%s)", w, index + 1,
+                            epoch + 1, type(exc).__name__)
+        alive = [w for w in range(self.workers) if w not in dead]
+        if not alive:
+            raise EmbedtrainError("every Ray worker died; giving up")
+        self._late.append(self._combine({w: results[w] for w in alive}))
+        trained = time.perf_counter()
+        self.sync.compute_seconds += trained - started
+        self.sync.rounds += 1
+        self.sync.kernel_seconds += sum(s.get("kernel_seconds", 0.0) for s in stats.values()) / max(len(stats), 1)
+        self.sync.worker_sync_seconds += sum(
+            s["compute_seconds"] + s["prepare_seconds"] - s.get("kernel_seconds", s["compute_seconds"])
+            for s in stats.values()) / max(len(stats), 1)
+        for w, s in stats.items():
+            self.sync.bytes_sent += s["bytes_sent"]
+            self.sync.bytes_received += s.get("bytes_received", 0)
+            self.sync.worker_words[w] = self.sync.worker_words.get(w, 0) + s["words"]
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("round %d/%d of epoch %d: %s; %.1f MB sent (overlapped)", index + 1, self.rounds,
+                      epoch + 1, ", ".join(f"worker {w} {s['words'] / max(s['compute_seconds'], 1e-9):,.0f} "
+                                           f"words/s" for w, s in sorted(stats.items())),
+                      sum(s["bytes_sent"] for s in stats.values()) / 1e6)
+        words = sum(s["words"] for s in stats.values())
+        loss = sum(s["loss"] for s in stats.values())
+        examples = sum(s["examples"] for s in stats.values())
+        if dead:
+            # the survivors catch up (every outstanding combination, this round's of the
+            # survivors included), then each lost slice is redone as a synchronous round
+            self.settle(skip=dead)
+            for w in dead:
+                redo = self._replace(w, epoch, index)
+                words += redo[0]
+                loss += redo[1]
+                examples += redo[2]
+        self.sync.words_counted += words
+        return words, loss, examples
+
+    def _combine(self, results: dict[int, list]) -> list:
+        """One reduce task per shard over the workers' shards in ``results`` (refs)."""
+        return [self._reduce.remote(self.dist.sync_protocol, *[results[w][1 + s] for w in results])
+                for s in range(self.workers)]
+
+    def settle(self, skip: Sequence[int] = ()) -> None:
+        """Overlapped rounds: make every worker (but ``skip``) apply the combinations it
+        has not applied yet, so that all replicas hold the synchronised weights."""
+        if not self._late:
+            return
+        ray = self.conn.ray
+        started = time.perf_counter()
+        flat = [ref for shards in self._late for ref in shards]
+        self._late.clear()
+        done = ray.get([self.actors[w].settle.remote(*flat) for w in range(self.workers) if w not in skip])
+        self.sync.bytes_received += sum(d["bytes_received"] for d in done)
+        self.sync.sync_seconds += time.perf_counter() - started
+
     def _train(self, which: list[int], epoch: int, index: int) -> dict[int, list]:
         return {w: self.actors[w].train.options(num_returns=self.workers + 1).remote(
             epoch, index, self.rounds) for w in which}
@@ -218,8 +306,7 @@ class RayTraining:
     def _sync(self, results: dict[int, list], alive: list[int], skip: Sequence[int] = ()) -> dict[int, dict]:
         """Combine the shards of ``results`` and apply them on every live worker."""
         ray = self.conn.ray
-        shard_refs = [self._reduce.remote(self.dist.sync_protocol, *[results[w][1 + s] for w in results])
-                      for s in range(self.workers)]
+        shard_refs = self._combine(results)
         targets = [w for w in range(self.workers) if w not in skip]
         applied, failed = {}, []
         refs = {w: self.actors[w].apply.remote(*shard_refs) for w in targets}
@@ -264,6 +351,7 @@ class RayTraining:
 
     # ------------------------------------------------------------------ results
     def weights(self) -> dict[str, np.ndarray]:
+        self.settle()
         arrays = self.conn.ray.get(self.actors[0].weights.remote())
         return {k: np.array(v, copy=True) for k, v in arrays.items()}
 
@@ -288,10 +376,13 @@ class RayTraining:
         s = self.sync
         return {"workers": self.workers, "threads_per_worker": self.threads,
                 "sync_every": self.dist.sync_every, "sync_protocol": self.dist.sync_protocol,
+                "sync_overlap": self.overlap,
                 "rounds_per_epoch": self.rounds, "rounds": s.rounds,
                 "bytes_per_sync": int((s.bytes_sent + s.bytes_received) / max(s.rounds, 1)),
                 "bytes_sent_per_sync": int(s.bytes_sent / max(s.rounds, 1)),
                 "sync_seconds": round(s.sync_seconds, 3), "compute_seconds": round(s.compute_seconds, 3),
+                "kernel_seconds": round(s.kernel_seconds, 3),
+                "worker_sync_seconds": round(s.worker_sync_seconds, 3),
                 "restarts": s.restarts, "words_redone": s.words_redone,
                 "words_counted": s.words_counted, "nodes": len(set(self.nodes))}
 
@@ -326,6 +417,7 @@ def train_on_ray(config: CommonConfig, dist: DistributedConfig, paths: Sequence[
     # the rounds run one after another on this thread; the workers are the parallelism
     options = replace(options, executor=ThreadExecutor(1))
     ckpt = options.resume_checkpoint
+    dist = dist.for_model(config.model)
     if ckpt is not None:
         check_ray_checkpoint(ckpt, dist)
     run = RayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab)

@@ -47,8 +47,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..config import (GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, SYNC_EVERY, DistributedConfig,
-                      GloVeConfig)
+from ..config import DistributedConfig, GloVeConfig
 from ..cooccur import (COOCCUR_FORMAT, COOCCUR_FORMAT_VERSION, COUNTING_SETTINGS, CooccurrenceMatrix,
                        count_cooccurrences, partition_name, partitioned_meta, read_partition, table_slots,
                        write_partitioned_meta)
@@ -216,19 +215,17 @@ class GloVeRayTraining(RayTraining):
     """A GloVe run on Ray: ``start()`` (count or read, partition, load), rounds, weights."""
 
     MODELS = ("glove",)
+    OVERLAP = False  # its rounds stay synchronous (AdaGrad sums: README "GloVe on Ray")
 
     def __init__(self, config: GloVeConfig, dist: DistributedConfig, paths: Sequence[str],
                  tmp_dir: str | None = None, read_vocab: str | None = None, *,
                  cooccur: str | None = None, save_cooccur: str | None = None,
                  on_phase: Callable[[Any, str], None] | None = None):
-        # left at their defaults, --sync-every and --sync-protocol take GloVe's (config.py)
-        if dist.sync_protocol == DistributedConfig.sync_protocol:
-            dist = dataclasses.replace(dist, sync_protocol=GLOVE_SYNC_PROTOCOL)
-        super().__init__(config, dist, paths, tmp_dir, read_vocab)
+        super().__init__(config, dist, paths, tmp_dir, read_vocab)  # GloVe's sync defaults
         self.cooccur = cooccur
         self.save_cooccur = save_cooccur
         self.on_phase = on_phase
-        self.sync_every = dist.sync_every if dist.sync_every != SYNC_EVERY else GLOVE_SYNC_EVERY
+        self.sync_every = self.dist.sync_every
         self.staging: str | None = None
         self.counting: dict[str, Any] = {}
         self.nodes: list[str] = []
@@ -540,6 +537,7 @@ def train_glove_on_ray(config: GloVeConfig, dist: DistributedConfig, paths: Sequ
     if save_cooccur:
         _check_matrix_target(save_cooccur)
     ckpt = options.resume_checkpoint
+    dist = dist.for_model(config.model)
     if ckpt is not None:
         check_ray_checkpoint(ckpt, dist)
     started = time.perf_counter()

@@ -312,6 +312,23 @@ class ReplicaTracker:
                 out[name] = RowUpdate(rows[keep].astype(np.int64), delta[keep], weight[keep])
         return out
 
+    def apply_late(self, combined: Mapping[str, RowUpdate], own: Mapping[str, RowUpdate]) -> None:
+        """Apply the combined result of an earlier round after this replica trained
+        on (overlapped synchronisation): take out this replica's own update of that
+        round (``own``, what :meth:`update` returned then) and add the combined one,
+        leaving whatever it trained since in place."""
+        for name, m in self.matrices.items():
+            mine = own.get(name)
+            if mine is not None and len(mine):
+                m[mine.rows] -= mine.delta
+            u = combined.get(name)
+            if u is not None and len(u):
+                m[u.rows] += u.delta
+
+    def discard(self) -> None:
+        """Forget the snapshot of the last :meth:`begin` (its update was taken)."""
+        self._base = {}
+
     def apply(self, combined: Mapping[str, RowUpdate]) -> None:
         """Make the replica the combined model: undo this replica's own changes
         since :meth:`begin` (if it trained), then add the combined deltas."""

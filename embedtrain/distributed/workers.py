@@ -10,6 +10,7 @@ and ``apply`` (the combined shards). ``weights``/``load_weights`` copy a replica
 """
 from __future__ import annotations
 
+import collections
 import os
 import time
 from typing import Any
@@ -58,6 +59,7 @@ class ReplicaWorker:
         self.vocab: Vocab | None = None
         states = seed_states(config.seed, (index + 1) * SEED_STRIDE)
         self.rng_states = states[index * SEED_STRIDE: index * SEED_STRIDE + threads]
+        self._own: collections.deque = collections.deque()  # own updates not yet combined back
 
     def pid(self) -> int:
         return os.getpid()
@@ -117,7 +119,8 @@ class ReplicaWorker:
         lo, hi = index * n / rounds, (index + 1) * n / rounds
         return np.flatnonzero((before >= lo) & (before < hi))
 
-    def train(self, epoch: int, index: int, rounds: int) -> tuple:
+    def train(self, epoch: int, index: int, rounds: int, *late: dict[str, RowUpdate],
+              overlap: bool = False) -> tuple:
         """Train round ``index`` of ``rounds`` of ``epoch`` on this part.
 
         The learning-rate schedule is the global one: a chunk at fraction f of this
@@ -125,8 +128,14 @@ class ReplicaWorker:
         when every part advances at the same pace (the kernel's position inside a
         chunk advances at the same rate too, since both counts are this part's).
         Returns (stats, shard 0, ..., shard workers-1).
+
+        ``overlap``: the synchronisation of this round runs while the next one trains,
+        so this replica keeps its own update until the combined result comes back
+        (``late``: the combined shards of the round before the previous one, applied
+        before training, see :meth:`apply_late`).
         """
         started = time.perf_counter()
+        received = self.apply_late(*late)["bytes_received"] if late else 0
         chunks = self.chunks_of_round(index, rounds)
         tokens = [self.stream.chunk(int(c)) for c in chunks]
         if self.tracker is not None:
@@ -143,9 +152,13 @@ class ReplicaWorker:
             return self.task.train_chunk(tokens[j], epoch * n + int(before[chunks[j]]), total,
                                          self.rng_states[worker])
 
+        kernel_started = time.perf_counter()
         run_jobs(range(len(chunks)), work, lambda j, r: results.append(r), self.threads)
         compute = time.perf_counter() - started
+        kernel = time.perf_counter() - kernel_started
         update = self.tracker.update() if self.tracker is not None else {}
+        if overlap:
+            self._own.append(update)
         per_name = {name: split_shards(u, self.workers) for name, u in update.items()}
         shards = [{name: per_name[name][s] for name in per_name} for s in range(self.workers)]
         stats = {
@@ -154,8 +167,10 @@ class ReplicaWorker:
             "loss": float(sum(r[1] for r in results)),
             "examples": int(sum(r[2] for r in results)),
             "compute_seconds": compute,
+            "kernel_seconds": kernel,     # the kernels alone (compute also has the round's set-up)
             "prepare_seconds": time.perf_counter() - started - compute,
             "bytes_sent": int(sum(u.nbytes for u in update.values())),
+            "bytes_received": received,
             "rows_sent": {name: len(u) for name, u in update.items()},
         }
         return (stats, *shards)
@@ -174,6 +189,28 @@ class ReplicaWorker:
                              negative=self.config.negative if task.arrays["output_vectors"].size else 0,
                              noise_prob=self.noise_prob, cbow=task.settings[0] == kernels.CBOW,
                              hs_offsets=tree[0], hs_points=tree[1])
+
+    def apply_late(self, *combined: dict[str, RowUpdate]) -> dict:
+        """The combined shards of this replica's oldest unapplied round (overlapped
+        synchronisation), applied after it trained on: see ReplicaTracker.apply_late."""
+        started = time.perf_counter()
+        names = self.tracker.matrices.keys()
+        joined = {name: concat_shards([c[name] for c in combined if name in c]) for name in names}
+        self.tracker.apply_late(joined, self._own.popleft())
+        return {"bytes_received": int(sum(u.nbytes for u in joined.values())),
+                "apply_seconds": time.perf_counter() - started}
+
+    def settle(self, *shards: dict[str, RowUpdate]) -> dict:
+        """Apply every outstanding combined round, oldest first (``workers`` shards per
+        round, one after another): afterwards this replica holds the synchronised
+        weights and nothing of its own is outstanding."""
+        received = 0
+        for r in range(0, len(shards), self.workers):
+            received += self.apply_late(*shards[r: r + self.workers])["bytes_received"]
+        self._own.clear()      # a round it trained but that was lost with a dead worker's shards
+        if self.tracker is not None:
+            self.tracker.discard()  # the next round starts from here
+        return {"bytes_received": received}
 
     def apply(self, *combined: dict[str, RowUpdate]) -> dict:
         """Make this replica the combined model (shards from every reducer)."""
