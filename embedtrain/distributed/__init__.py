@@ -35,8 +35,8 @@ def check_distributed(config: CommonConfig, dist: DistributedConfig, corpus: Any
         raise EmbedtrainError(f"--model {config.model} cannot train on Ray yet "
                               f"({', '.join(RAY_MODELS)} can)")
     checks = [(resume, "--resume of a finished model")]
-    if config.model == "glove":
-        checks.append((dist.sync_overlap, "--sync-overlap (GloVe's rounds are synchronous)"))
+    if config.model == "glove" and dist.sync_overlap:
+        raise EmbedtrainError("--sync-overlap does not apply to GloVe: its rounds are synchronous")
     if config.model != "glove":
         checks += [(cooccur, "--cooccur"), (save_cooccur, "--save-cooccur")]
     for given, name in checks:
