@@ -43,6 +43,7 @@ MAX_WALK_BIAS = 1e6
 MAX_WALKS_PER_NODE = 1_000_000
 MAX_WALK_LENGTH = INT32_MAX // 2   # one walk fills one int32-indexed batch
 MAX_RAY_WORKERS = 100_000
+MAX_LR_SCALE = 100.0   # --lr-scale (Ray workers' rate over --lr)
 # name: (low, high or None, low_is_exclusive). Model-specific rules stay in __post_init__.
 LIMITS: dict[str, tuple[float, float | None, bool]] = {
     "dim": (1, MAX_DIM, False),
@@ -74,6 +75,7 @@ LIMITS: dict[str, tuple[float, float | None, bool]] = {
     # --ray (DistributedConfig)
     "workers": (1, MAX_RAY_WORKERS, False),
     "sync_every": (1, INT64_MAX, False),
+    "lr_scale": (0.0, MAX_LR_SCALE, True),
 }
 
 
@@ -292,6 +294,16 @@ class WalkConfig:
 SYNC_EVERY = 125_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
 SYNC_PROTOCOL = "scaled"
+def ray_lr_scale(workers: int) -> float:
+    """The workers' learning rate over one machine's (skip-gram, CBOW, FastText): the
+    square root of the worker count. Combining the replicas every round takes close to
+    the mean of the workers' moves for every row several workers train (sync.py), so
+    each round is like one step of a batch ``workers`` times larger, and the square-root
+    rule for larger batches (Krizhevsky 2014; Hoffer et al. 2017) gives the rate. Measured
+    in README "Training on Ray" (4 workers: analogy -0.018 at 1x, within 0.01 at 2x)."""
+    return float(workers) ** 0.5
+
+
 # Synchronise round r while round r+1 trains (README "Training on Ray": the measurements).
 SYNC_OVERLAP = False
 RAY_MODELS = ("skipgram", "cbow", "fasttext", "glove")
@@ -319,6 +331,9 @@ class DistributedConfig:
     sync_protocol: str | None = _opt(
         None, f"With --ray: how updates of a row are combined (see README) [default: "
               f"{SYNC_PROTOCOL}; GloVe: {GLOVE_SYNC_PROTOCOL}].", choices=SYNC_PROTOCOLS)
+    lr_scale: float | None = _opt(
+        None, "With --ray: the workers train at --lr times this [default: the square root of "
+              "--workers; GloVe: 1].")
     sync_overlap: bool | None = _opt(
         None, "With --ray: combine each round's updates while the workers train the next (they "
               f"apply them one round late), hiding the synchronisation time [default: "
@@ -340,7 +355,8 @@ class DistributedConfig:
         return dataclasses.replace(
             self, sync_every=self.sync_every or (GLOVE_SYNC_EVERY if glove else SYNC_EVERY),
             sync_protocol=self.sync_protocol or (GLOVE_SYNC_PROTOCOL if glove else SYNC_PROTOCOL),
-            sync_overlap=False if glove else (SYNC_OVERLAP if self.sync_overlap is None else self.sync_overlap))
+            sync_overlap=False if glove else (SYNC_OVERLAP if self.sync_overlap is None else self.sync_overlap),
+            lr_scale=self.lr_scale if self.lr_scale is not None else (1.0 if glove else ray_lr_scale(self.workers)))
 
 
 # Model settings that graph training uses unless told otherwise (DeepWalk/node2vec practice:

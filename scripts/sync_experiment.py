@@ -11,6 +11,7 @@ Prints one JSON line: settings, questions-words and WordSim-353 (gensim's evalua
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -21,7 +22,7 @@ from benchlib import scores
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embedtrain.config import make_config  # noqa: E402
+from embedtrain.config import make_config, ray_lr_scale  # noqa: E402
 from embedtrain.distributed.parts import merge_counts, plan_sentences, route_fragments  # noqa: E402
 from embedtrain.distributed.split import describe_inputs, split_inputs  # noqa: E402
 from embedtrain.distributed.task import make_model  # noqa: E402
@@ -69,6 +70,9 @@ def main() -> None:
     ap.add_argument("protocol")
     ap.add_argument("seed", type=int)
     ap.add_argument("dim", type=int, nargs="?", default=100)
+    ap.add_argument("--lr-scale", type=float, default=None,
+                    help="the workers' rate over --lr, as on Ray (default: config.ray_lr_scale, "
+                         "the square root of the workers; 1: the runs before it existed)")
     ap.add_argument("--overlap", action="store_true",
                     help="synchronise round r while round r+1 trains (workers apply it one round late)")
     ap.add_argument("--set", action="append", default=[], metavar="K=V",
@@ -76,6 +80,9 @@ def main() -> None:
     a = ap.parse_args()
     extra = {k: json.loads(v) for k, v in (s.split("=", 1) for s in a.set)}
     config = make_config(a.model, dim=a.dim, seed=a.seed, threads=1, epochs=extra.pop("epochs", 3), **extra)
+    scale = ray_lr_scale(a.workers) if a.lr_scale is None else a.lr_scale
+    if a.workers > 1 and scale != 1.0:  # what RayTraining.worker_config does
+        config = dataclasses.replace(config, lr=config.lr * scale)
     model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap)
     matrix = model.word_matrix()
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,6 +93,7 @@ def main() -> None:
                 f.write(word + " " + " ".join(f"{x:.5f}" for x in row) + "\n")
         analogy, ws = scores(vec)
     print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol, overlap=a.overlap,
+                          lr_scale=scale if a.workers > 1 else 1.0,
                           seed=a.seed, dim=a.dim, settings=extra, analogy=round(analogy, 4),
                           wordsim=round(ws, 4))), flush=True)
 

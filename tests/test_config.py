@@ -96,3 +96,21 @@ def test_sync_overlap_with_glove_is_refused_in_one_line():
     assert check_distributed(glove, DistributedConfig(ray="local"), ["corpus.txt"]) == ["corpus.txt"]
     assert check_distributed(make_config("skipgram"), DistributedConfig(ray="local", sync_overlap=True),
                              ["corpus.txt"]) == ["corpus.txt"]
+
+
+def test_ray_workers_train_at_the_square_root_rule_unless_told():
+    from embedtrain.config import DistributedConfig, make_config
+    from embedtrain.distributed.executor import RayTraining
+    from embedtrain.errors import ConfigError
+
+    assert DistributedConfig(ray="local", workers=4).for_model("skipgram").lr_scale == 2.0
+    assert DistributedConfig(ray="local", workers=4).for_model("glove").lr_scale == 1.0
+    assert DistributedConfig(ray="local", workers=4, lr_scale=1.0).for_model("fasttext").lr_scale == 1.0
+    config = make_config("skipgram", lr=0.03)
+    run = RayTraining(config, DistributedConfig(ray="local", workers=4), ["corpus.txt"])
+    assert run.worker_config.lr == pytest.approx(0.06) and run.config.lr == 0.03
+    assert run.worker_config.window == config.window
+    one = RayTraining(config, DistributedConfig(ray="local", workers=1), ["corpus.txt"])
+    assert one.worker_config is config  # a lone worker is one machine, bit for bit
+    with pytest.raises(ConfigError, match="--lr-scale"):
+        DistributedConfig(ray="local", lr_scale=0.0)

@@ -165,7 +165,15 @@ class RayTraining:
     def _new_actor(self, w: int):
         return self._actor_class.options(
             num_cpus=self.threads, scheduling_strategy=self.conn.strategy(w), max_restarts=0,
-            name=None).remote(w, self.workers, self.config, self.threads, self.tmp_dir)
+            name=None).remote(w, self.workers, self.worker_config, self.threads, self.tmp_dir)
+
+    @property
+    def worker_config(self) -> CommonConfig:
+        """The settings the workers train with: the learning rate times --lr-scale
+        (config.ray_lr_scale) when there are several workers."""
+        if self.workers == 1 or self.dist.lr_scale == 1.0 or not hasattr(self.config, "lr"):
+            return self.config
+        return replace(self.config, lr=self.config.lr * self.dist.lr_scale)
 
     def _build(self, w: int):
         from .workers import job_tokens
@@ -377,6 +385,8 @@ class RayTraining:
         return {"workers": self.workers, "threads_per_worker": self.threads,
                 "sync_every": self.dist.sync_every, "sync_protocol": self.dist.sync_protocol,
                 "sync_overlap": self.overlap,
+                "lr_scale": self.dist.lr_scale if self.workers > 1 else 1.0,
+                "worker_lr": self.worker_config.lr,
                 "rounds_per_epoch": self.rounds, "rounds": s.rounds,
                 "bytes_per_sync": int((s.bytes_sent + s.bytes_received) / max(s.rounds, 1)),
                 "bytes_sent_per_sync": int(s.bytes_sent / max(s.rounds, 1)),
@@ -429,7 +439,7 @@ def train_on_ray(config: CommonConfig, dist: DistributedConfig, paths: Sequence[
             run.load_weights(ckpt.arrays)
         if on_start is not None:
             on_start(run)
-        task = RayTask(run, config)
+        task = RayTask(run, run.worker_config)  # the rate shown is the workers' rate
         stats = dict(run.stats)
         result = drive(task, config, options, vocab, stats, run.fingerprint())
         arrays = run.weights()
