@@ -291,7 +291,7 @@ class WalkConfig:
 
 # Words each Ray worker trains between synchronisations (README "Training on Ray"
 # gives the measurements behind it).
-SYNC_EVERY = 125_000
+SYNC_EVERY = 500_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
 SYNC_PROTOCOL = "scaled"
 def ray_lr_scale(workers: int) -> float:

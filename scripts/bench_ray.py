@@ -158,15 +158,17 @@ def projection(model: str, results: dict[str, list[dict]]) -> list[str]:
     c2 = per_round_bytes2 / 2 - u                   # what one worker read back at 2 workers
     fixed2 = med(two, "sync") / med(two, "rounds")
     sync_every = two[0]["sync_every"]
+    # the words a worker trained per round (at most --sync-every: an epoch is cut into whole rounds)
+    per_round = med(two, "words") / med(two, "rounds") / 2
     cap = model_bytes(model, results)
-    lines = [f"{model}: one-worker rate {rate:,.0f} words/s; a round trains --sync-every "
-             f"{sync_every:,} words per worker; update U = {u / 1e6:.1f} MB per worker and round; "
+    lines = [f"{model}: one-worker rate {rate:,.0f} words/s; a round trains {per_round:,.0f} words per "
+             f"worker (--sync-every {sync_every:,}); update U = {u / 1e6:.1f} MB per worker and round; "
              f"the whole model is {cap / 1e6:.1f} MB as rows; at 2 workers a round's synchronisation "
              f"took {fixed2:.3f} s with 2U + C = {(2 * u + c2) / 1e6:.1f} MB per worker (measured).",
              "", "| workers | compute s/round | U MB | C MB | transfer s | fixed s | efficiency |",
              "|---|---|---|---|---|---|---|"]
     for n in PROJECT_WORKERS:
-        compute = sync_every / rate
+        compute = per_round / rate
         c = min(n * u, cap)
         transfer = (2 * u + c) / NETWORK_BYTES_PER_S
         fixed = fixed2 * (2 * u + c) / max(2 * u + c2, 1.0)
