@@ -292,6 +292,9 @@ class WalkConfig:
 # Words each Ray worker trains between synchronisations (README "Training on Ray"
 # gives the measurements behind it).
 SYNC_EVERY = 500_000
+# ... FastText's: its n-gram rows, shared by thousands of words, go stale faster (4 workers
+# at 500,000: WordSim-353 -0.033 of one machine over 3 seeds; at 125,000 within 0.02).
+FASTTEXT_SYNC_EVERY = 125_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
 SYNC_PROTOCOL = "scaled"
 def ray_lr_scale(workers: int) -> float:
@@ -327,7 +330,7 @@ class DistributedConfig:
     workers: int = _opt(2, "With --ray: workers (Ray actors), each running --threads threads.")
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
-              f"{SYNC_EVERY:,}; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].")
+              f"{SYNC_EVERY:,}; FastText: {FASTTEXT_SYNC_EVERY:,}; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].")
     sync_protocol: str | None = _opt(
         None, f"With --ray: how updates of a row are combined (see README) [default: "
               f"{SYNC_PROTOCOL}; GloVe: {GLOVE_SYNC_PROTOCOL}].", choices=SYNC_PROTOCOLS)
@@ -353,7 +356,8 @@ class DistributedConfig:
         synchronises less often and sums: see GLOVE_SYNC_EVERY)."""
         glove = model == "glove"
         return dataclasses.replace(
-            self, sync_every=self.sync_every or (GLOVE_SYNC_EVERY if glove else SYNC_EVERY),
+            self, sync_every=self.sync_every or {"glove": GLOVE_SYNC_EVERY,
+                                                 "fasttext": FASTTEXT_SYNC_EVERY}.get(model, SYNC_EVERY),
             sync_protocol=self.sync_protocol or (GLOVE_SYNC_PROTOCOL if glove else SYNC_PROTOCOL),
             sync_overlap=False if glove else (SYNC_OVERLAP if self.sync_overlap is None else self.sync_overlap),
             lr_scale=self.lr_scale if self.lr_scale is not None else (1.0 if glove else ray_lr_scale(self.workers)))

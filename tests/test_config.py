@@ -74,6 +74,8 @@ def test_ray_sync_settings_left_unset_take_the_models_defaults_and_given_ones_st
     assert unset.for_model("glove").sync_every == GLOVE_SYNC_EVERY != SYNC_EVERY
     assert unset.for_model("glove").sync_protocol == GLOVE_SYNC_PROTOCOL != SYNC_PROTOCOL
     assert unset.for_model("skipgram").sync_every == SYNC_EVERY
+    from embedtrain.config import FASTTEXT_SYNC_EVERY
+    assert unset.for_model("fasttext").sync_every == FASTTEXT_SYNC_EVERY
     assert unset.for_model("fasttext").sync_protocol == SYNC_PROTOCOL
     # a value given is kept even when it equals another model's default
     given = pop_distributed({"ray": "local", "sync_every": SYNC_EVERY, "sync_protocol": SYNC_PROTOCOL})
