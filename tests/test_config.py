@@ -66,20 +66,19 @@ def test_missing_config_file(tmp_path):
 
 
 def test_ray_sync_settings_left_unset_take_the_models_defaults_and_given_ones_stay():
-    from embedtrain.config import (GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, SYNC_EVERY, SYNC_PROTOCOL,
-                                   DistributedConfig)
+    from embedtrain.config import (FASTTEXT_SYNC_EVERY, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, SYNC_EVERY,
+                                   SYNC_PROTOCOL, DistributedConfig)
     from embedtrain.distributed import pop_distributed
 
     unset = DistributedConfig(ray="local")
-    assert unset.for_model("glove").sync_every == GLOVE_SYNC_EVERY != SYNC_EVERY
+    assert unset.for_model("glove").sync_every == GLOVE_SYNC_EVERY
     assert unset.for_model("glove").sync_protocol == GLOVE_SYNC_PROTOCOL != SYNC_PROTOCOL
     assert unset.for_model("skipgram").sync_every == SYNC_EVERY
-    from embedtrain.config import FASTTEXT_SYNC_EVERY
     assert unset.for_model("fasttext").sync_every == FASTTEXT_SYNC_EVERY
     assert unset.for_model("fasttext").sync_protocol == SYNC_PROTOCOL
     # a value given is kept even when it equals another model's default
-    given = pop_distributed({"ray": "local", "sync_every": SYNC_EVERY, "sync_protocol": SYNC_PROTOCOL})
-    assert given.for_model("glove").sync_every == SYNC_EVERY
+    given = pop_distributed({"ray": "local", "sync_every": FASTTEXT_SYNC_EVERY, "sync_protocol": SYNC_PROTOCOL})
+    assert given.for_model("glove").sync_every == FASTTEXT_SYNC_EVERY != GLOVE_SYNC_EVERY
     assert given.for_model("glove").sync_protocol == SYNC_PROTOCOL
     assert unset.for_model("glove").sync_overlap is False
     assert DistributedConfig(ray="local", sync_overlap=True).for_model("cbow").sync_overlap is True
