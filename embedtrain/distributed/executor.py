@@ -187,52 +187,18 @@ class RayTraining:
         Returns (words, summed loss, examples) over all workers."""
         if self.overlap:
             return self._overlapped_round(epoch, index)
-        ray = self.conn.ray
         started = time.perf_counter()
-        alive = list(range(self.workers))
-        results = self._train(alive, epoch, index)
-        stats, dead = {}, []
-        for w, refs in results.items():
-            try:
-                stats[w] = ray.get(refs[0])
-            except _death_errors(ray) as exc:
-                dead.append(w)
-                log.warning("Ray worker %d died during round %d of epoch %d (%s)", w, index + 1,
-                            epoch + 1, type(exc).__name__)
+        results = self._train(list(range(self.workers)), epoch, index)
+        stats, dead, alive = self._gather(results, epoch, index)
         trained = time.perf_counter()
-        alive = [w for w in alive if w not in dead]
-        if not alive:
-            raise EmbedtrainError("every Ray worker died; giving up")
         # one worker: its replica is the model, there is nothing to combine
         applied = self._sync({w: results[w] for w in alive}, alive, dead) if self.workers > 1 else {}
         done = time.perf_counter()
-        self.sync.compute_seconds += trained - started
         self.sync.sync_seconds += done - trained
-        self.sync.rounds += 1
-        self.sync.kernel_seconds += sum(s.get("kernel_seconds", 0.0) for s in stats.values()) / max(len(stats), 1)
-        self.sync.worker_sync_seconds += sum(
-            s["compute_seconds"] + s["prepare_seconds"] - s.get("kernel_seconds", s["compute_seconds"])
-            for s in stats.values()) / max(len(stats), 1)
-        for w, s in stats.items():
-            self.sync.bytes_sent += s["bytes_sent"]
-            self.sync.worker_words[w] = self.sync.worker_words.get(w, 0) + s["words"]
         for a in applied.values():
             self.sync.bytes_received += a["bytes_received"]
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("round %d/%d of epoch %d: %s; sync %.2f s, %.1f MB sent", index + 1, self.rounds,
-                      epoch + 1, ", ".join(f"worker {w} {s['words'] / max(s['compute_seconds'], 1e-9):,.0f} "
-                                           f"words/s" for w, s in sorted(stats.items())),
-                      done - trained, sum(s["bytes_sent"] for s in stats.values()) / 1e6)
-        words = sum(s["words"] for s in stats.values())
-        loss = sum(s["loss"] for s in stats.values())
-        examples = sum(s["examples"] for s in stats.values())
-        for w in dead:
-            redo = self._replace(w, epoch, index)
-            words += redo[0]
-            loss += redo[1]
-            examples += redo[2]
-        self.sync.words_counted += words
-        return words, loss, examples
+        self._account(stats, trained - started, epoch, index, f"sync {done - trained:.2f} s")
+        return self._totals(stats, dead, epoch, index)
 
     def _overlapped_round(self, epoch: int, index: int) -> tuple[int, float, int]:
         """A round whose synchronisation overlaps the next round's training: every
@@ -241,11 +207,24 @@ class RayTraining:
         and hands its shards to this round's reduce tasks, which run while the
         workers go on. A worker trains without the others' last round (one round
         staler than synchronous rounds); the driver waits only for the training."""
-        ray = self.conn.ray
         started = time.perf_counter()
         late = self._late.popleft() if len(self._late) == 2 else []
         results = {w: self.actors[w].train.options(num_returns=self.workers + 1).remote(
             epoch, index, self.rounds, *late, overlap=True) for w in range(self.workers)}
+        stats, dead, alive = self._gather(results, epoch, index)
+        self._late.append(self._combine({w: results[w] for w in alive}))
+        for s in stats.values():  # the late combination applied at the start of the call
+            self.sync.bytes_received += s.get("bytes_received", 0)
+        self._account(stats, time.perf_counter() - started, epoch, index, "overlapped")
+        if dead:
+            # the survivors catch up (every outstanding combination, this round's of the
+            # survivors included), then each lost slice is redone as a synchronous round
+            self.settle(skip=dead)
+        return self._totals(stats, dead, epoch, index)
+
+    def _gather(self, results: dict[int, list], epoch: int, index: int) -> tuple[dict, list, list]:
+        """The stats of every worker's train call; returns (stats, dead, alive)."""
+        ray = self.conn.ray
         stats, dead = {}, []
         for w, refs in results.items():
             try:
@@ -254,38 +233,40 @@ class RayTraining:
                 dead.append(w)
                 log.warning("Ray worker %d died during round %d of epoch %d (%s)", w, index + 1,
                             epoch + 1, type(exc).__name__)
-        alive = [w for w in range(self.workers) if w not in dead]
+        alive = [w for w in results if w not in dead]
         if not alive:
             raise EmbedtrainError("every Ray worker died; giving up")
-        self._late.append(self._combine({w: results[w] for w in alive}))
-        trained = time.perf_counter()
-        self.sync.compute_seconds += trained - started
+        return stats, dead, alive
+
+    def _account(self, stats: dict[int, dict], compute: float, epoch: int, index: int, sync_note: str) -> None:
+        """A round's compute time, words and bytes sent into SyncStats (and the -v log)."""
+        per_worker = max(len(stats), 1)
+        self.sync.compute_seconds += compute
         self.sync.rounds += 1
-        self.sync.kernel_seconds += sum(s.get("kernel_seconds", 0.0) for s in stats.values()) / max(len(stats), 1)
+        self.sync.kernel_seconds += sum(s.get("kernel_seconds", 0.0) for s in stats.values()) / per_worker
         self.sync.worker_sync_seconds += sum(
             s["compute_seconds"] + s["prepare_seconds"] - s.get("kernel_seconds", s["compute_seconds"])
-            for s in stats.values()) / max(len(stats), 1)
+            for s in stats.values()) / per_worker
         for w, s in stats.items():
             self.sync.bytes_sent += s["bytes_sent"]
-            self.sync.bytes_received += s.get("bytes_received", 0)
             self.sync.worker_words[w] = self.sync.worker_words.get(w, 0) + s["words"]
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("round %d/%d of epoch %d: %s; %.1f MB sent (overlapped)", index + 1, self.rounds,
+            log.debug("round %d/%d of epoch %d: %s; %s, %.1f MB sent", index + 1, self.rounds,
                       epoch + 1, ", ".join(f"worker {w} {s['words'] / max(s['compute_seconds'], 1e-9):,.0f} "
                                            f"words/s" for w, s in sorted(stats.items())),
-                      sum(s["bytes_sent"] for s in stats.values()) / 1e6)
+                      sync_note, sum(s["bytes_sent"] for s in stats.values()) / 1e6)
+
+    def _totals(self, stats: dict[int, dict], dead: list[int], epoch: int, index: int) -> tuple[int, float, int]:
+        """(words, loss, examples) of the round over all workers, after redoing the
+        slices of the ``dead`` ones."""
         words = sum(s["words"] for s in stats.values())
         loss = sum(s["loss"] for s in stats.values())
         examples = sum(s["examples"] for s in stats.values())
-        if dead:
-            # the survivors catch up (every outstanding combination, this round's of the
-            # survivors included), then each lost slice is redone as a synchronous round
-            self.settle(skip=dead)
-            for w in dead:
-                redo = self._replace(w, epoch, index)
-                words += redo[0]
-                loss += redo[1]
-                examples += redo[2]
+        for w in dead:
+            redo = self._replace(w, epoch, index)
+            words += redo[0]
+            loss += redo[1]
+            examples += redo[2]
         self.sync.words_counted += words
         return words, loss, examples
 
@@ -331,10 +312,7 @@ class RayTraining:
     def _respawn(self, w: int) -> None:
         """A new actor for part ``w`` with the last synchronised weights."""
         ray = self.conn.ray
-        try:
-            ray.kill(self.actors[w], no_restart=True)
-        except Exception:  # noqa: BLE001 - already gone
-            pass
+        self._kill(w)
         donor = next(i for i in range(self.workers) if i != w)
         actor = self._new_actor(w)
         self.actors[w] = actor
@@ -342,6 +320,12 @@ class RayTraining:
         ray.get(self._build(w))
         ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
         self.sync.restarts += 1
+
+    def _kill(self, w: int) -> None:
+        try:
+            self.conn.ray.kill(self.actors[w], no_restart=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
 
     def _replace(self, w: int, epoch: int, index: int) -> tuple[int, float, int]:
         """Replace dead worker ``w`` and train its lost slice of this round alone."""
@@ -399,12 +383,8 @@ class RayTraining:
     def close(self) -> None:
         if self.conn is None:
             return
-        ray = self.conn.ray
-        for a in self.actors:
-            try:
-                ray.kill(a, no_restart=True)
-            except Exception:  # noqa: BLE001 - already dead
-                pass
+        for w in range(len(self.actors)):
+            self._kill(w)
         self.actors = []
         self.conn.close()
         self.conn = None

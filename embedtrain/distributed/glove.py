@@ -65,6 +65,7 @@ from .cluster import connect
 from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition, row_entries,
                       write_map_outputs)
 from .executor import RayTraining, _death_errors, check_ray_checkpoint, stopping_workers
+from .task import RayTask
 from .sync import RowUpdate, ReplicaTracker, combine, split_shards
 from .workers import ReplicaWorker
 
@@ -271,12 +272,6 @@ class GloVeRayTraining(RayTraining):
                 self.actors[w] = self._new_actor(w)
                 self.sync.restarts += 1
                 recover()
-
-    def _kill(self, w: int) -> None:
-        try:
-            self.conn.ray.kill(self.actors[w], no_restart=True)
-        except Exception:  # noqa: BLE001 - already gone
-            pass
 
     def _tokenised(self, w: int) -> None:
         self.conn.ray.get(self.actors[w].tokenise.remote(self.parts[w]))
@@ -489,33 +484,21 @@ def _check_matrix_target(path: str) -> None:
         partitioned_meta(target)
 
 
-class GloVeRayTask:
-    """A GloVe Ray run as the runner sees it: ``n_jobs`` rounds per epoch."""
+class GloVeRayTask(RayTask):
+    """A GloVe Ray run as the runner sees it: ``n_jobs`` rounds per epoch of entry
+    visits, at AdaGrad's constant rate."""
 
-    kind = "glove"
     unit = "entry"
 
-    def __init__(self, run: GloVeRayTraining, config: GloVeConfig):
-        self.run = run
-        self.config = config
-        self.epochs = config.epochs
-        self.units_per_epoch = run.total_ids
-        self.n_jobs = run.rounds
-
-    def begin_epoch(self, epoch: int) -> None:
-        pass
-
-    def run_job(self, epoch: int, job: int, rng_state: np.ndarray) -> tuple[int, float, int]:
-        return self.run.round(epoch, job)
+    @staticmethod
+    def epoch_units(run: GloVeRayTraining) -> int:
+        return run.total_ids
 
     def lr_at(self, units_done: int) -> float:
         return self.config.lr  # AdaGrad: a constant eta
 
     def epoch_loss(self, loss_sum: float, examples: int) -> float:
         return loss_sum / self.run.nnz  # glove.c's average cost per non-zero entry
-
-    def state_arrays(self) -> dict[str, np.ndarray]:
-        return self.run.weights()
 
 
 def train_glove_on_ray(config: GloVeConfig, dist: DistributedConfig, paths: Sequence[str],
