@@ -193,12 +193,7 @@ class ReplicaWorker:
     def apply_late(self, *combined: dict[str, RowUpdate]) -> dict:
         """The combined shards of this replica's oldest unapplied round (overlapped
         synchronisation), applied after it trained on: see ReplicaTracker.apply_late."""
-        started = time.perf_counter()
-        names = self.tracker.matrices.keys()
-        joined = {name: concat_shards([c[name] for c in combined if name in c]) for name in names}
-        self.tracker.apply_late(joined, self._own.popleft())
-        return {"bytes_received": int(sum(u.nbytes for u in joined.values())),
-                "apply_seconds": time.perf_counter() - started}
+        return self._apply(combined, lambda joined: self.tracker.apply_late(joined, self._own.popleft()))
 
     def settle(self, *shards: dict[str, RowUpdate]) -> dict:
         """Apply every outstanding combined round, oldest first (``workers`` shards per
@@ -214,10 +209,14 @@ class ReplicaWorker:
 
     def apply(self, *combined: dict[str, RowUpdate]) -> dict:
         """Make this replica the combined model (shards from every reducer)."""
+        return self._apply(combined, self.tracker.apply)
+
+    def _apply(self, combined: tuple[dict[str, RowUpdate], ...], apply) -> dict:
+        """Join the combined shards per matrix and hand them to ``apply``."""
         started = time.perf_counter()
         names = self.tracker.matrices.keys()
         joined = {name: concat_shards([c[name] for c in combined if name in c]) for name in names}
-        self.tracker.apply(joined)
+        apply(joined)
         return {"bytes_received": int(sum(u.nbytes for u in joined.values())),
                 "apply_seconds": time.perf_counter() - started}
 
