@@ -61,11 +61,16 @@ class RayTask:
         self.config = config
         self.kind = config.model
         self.epochs = config.epochs
-        self.units_per_epoch = run.vocab_tokens
+        self.units_per_epoch = self.epoch_units(run)
         self.n_jobs = run.rounds
         fasttext = isinstance(config, FastTextConfig)
         self.lr_floor = FASTTEXT_LR_FLOOR if fasttext else WORD2VEC_LR_FLOOR
         self.lr_offset = FASTTEXT_LR_OFFSET if fasttext else WORD2VEC_LR_OFFSET
+
+    @staticmethod
+    def epoch_units(run: Any) -> int:
+        """What an epoch trains (the schedule's unit): the vocabulary's tokens."""
+        return run.vocab_tokens
 
     @property
     def total_words(self) -> int:
