@@ -101,18 +101,21 @@ def med(rows: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
 
+def spread(rows: list[dict], key: str) -> str:
+    """Mean ± spread over the seeds (the scores' columns)."""
+    values = [r[key] for r in rows]
+    return f"{statistics.mean(values):.3f} ± {statistics.pstdev(values):.3f}"
+
+
 def table(results: dict[str, list[dict]]) -> list[str]:
     lines = ["| run | wall s | train s | words/s | MB per sync | sync s | analogy | WS-353 | load |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, rows in results.items():
         if not rows:
             continue
-        ana = [r["analogy"] for r in rows]
-        ws = [r["ws"] for r in rows]
         lines.append(f"| {name} | {med(rows, 'wall'):.1f} | {med(rows, 'train'):.1f} | {med(rows, 'wps'):,.0f} | "
                      f"{med(rows, 'bytes') / 1e6:.1f} | {med(rows, 'sync'):.2f} | "
-                     f"{statistics.mean(ana):.3f} ± {statistics.pstdev(ana):.3f} | "
-                     f"{statistics.mean(ws):.3f} ± {statistics.pstdev(ws):.3f} | "
+                     f"{spread(rows, 'analogy')} | {spread(rows, 'ws')} | "
                      f"{statistics.median(r.get('load', 0) for r in rows):.1f} |")
     return lines
 
@@ -223,13 +226,10 @@ def glove_table(results: dict[str, list[dict]]) -> list[str]:
     lines = ["| run | wall s | counting s | counter alone s | training s | MB moved counting | "
              "MB moved training | analogy | WS-353 |", "|---|---|---|---|---|---|---|---|---|"]
     for name, rows in results.items():
-        ana = [r["analogy"] for r in rows]
-        ws = [r["ws"] for r in rows]
         lines.append(f"| {name} | {med(rows, 'wall'):.1f} | {med(rows, 'count'):.1f} | {med(rows, 'counter'):.1f} | "
                      f"{med(rows, 'fit'):.1f} | "
                      f"{med(rows, 'count_bytes') / 1e6:.0f} | {med(rows, 'bytes') * med(rows, 'rounds') / 1e6:.0f} | "
-                     f"{statistics.mean(ana):.3f} ± {statistics.pstdev(ana):.3f} | "
-                     f"{statistics.mean(ws):.3f} ± {statistics.pstdev(ws):.3f} |")
+                     f"{spread(rows, 'analogy')} | {spread(rows, 'ws')} |")
     return lines
 
 

@@ -4,7 +4,9 @@ processes a run leaves behind."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -49,3 +51,21 @@ def processes_left(before: set[int]) -> set[int]:
         time.sleep(0.2)
         left = ray_processes() - before
     return left
+
+
+def signal_cli_run(args: list, marker: str, sig: int = signal.SIGINT, wait: float = 3.0) -> tuple[int, str]:
+    """Start ``embedtrain train ARGS``, wait until its stderr shows ``marker`` (the
+    workers are training) and ``wait`` seconds more, then send ``sig``; returns the
+    exit code and the whole stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "embedtrain", "train", *map(str, args)],
+                            stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT))))
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if marker in line:
+            break
+    time.sleep(wait)
+    proc.send_signal(sig)
+    rest = proc.communicate(timeout=120)[1]
+    return proc.returncode, "".join(lines) + rest

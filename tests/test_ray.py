@@ -24,7 +24,7 @@ from embedtrain.models import Model  # noqa: E402
 from embedtrain.vocab import Vocab  # noqa: E402
 
 from conftest import QUALITY_CORPUS, ROOT, SAMPLE_CORPUS, wordsim_score  # noqa: E402
-from ray_support import StopAfter, local_ray, processes_left, ray_processes  # noqa: E402,F401
+from ray_support import StopAfter, local_ray, processes_left, ray_processes, signal_cli_run  # noqa: E402,F401
 
 pytestmark = pytest.mark.slow
 SETTINGS = dict(model="skipgram", dim=50, epochs=3, seed=1, progress=False)
@@ -191,22 +191,12 @@ def test_unreachable_address_is_one_line(tmp_path):
 
 def test_ctrl_c_stops_every_worker(tmp_path):
     before = ray_processes()
-    proc = subprocess.Popen([sys.executable, "-m", "embedtrain", "train", str(QUALITY_CORPUS),
-                             "--ray", "local", "--workers", "2", "--threads", "1", "--epochs", "50",
-                             "--sync-every", "100000", "-o", str(tmp_path / "x")],
-                            stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT))))
-    lines = []
-    for line in proc.stderr:            # wait until the workers are training
-        lines.append(line)
-        if "rounds per epoch" in line:
-            break
-    time.sleep(3)
-    proc.send_signal(signal.SIGINT)
-    rest = proc.communicate(timeout=120)[1]
-    assert proc.returncode == 130, "".join(lines) + rest
-    assert "interrupted" in rest
-    assert "Traceback" not in rest
+    code, err = signal_cli_run([QUALITY_CORPUS, "--ray", "local", "--workers", "2", "--threads", "1",
+                                "--epochs", "50", "--sync-every", "100000", "-o", tmp_path / "x"],
+                               "rounds per epoch", signal.SIGINT, wait=3)
+    assert code == 130, err
+    assert "interrupted" in err
+    assert "Traceback" not in err
     assert not (tmp_path / "x.vec").exists()
     # the run's actors and its local Ray are gone (allow them a moment to exit)
     left = processes_left(before)

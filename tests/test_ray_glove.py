@@ -22,8 +22,8 @@ from embedtrain.errors import EmbedtrainError  # noqa: E402
 from embedtrain.models import Model  # noqa: E402
 from embedtrain.training.prepare import RunOptions, prepare_corpus  # noqa: E402
 
-from conftest import QUALITY_CORPUS, ROOT, SAMPLE_CORPUS, wordsim_score  # noqa: E402
-from ray_support import StopAfter, local_ray, processes_left, ray_processes  # noqa: E402,F401
+from conftest import QUALITY_CORPUS, SAMPLE_CORPUS, wordsim_score  # noqa: E402
+from ray_support import StopAfter, local_ray, processes_left, ray_processes, signal_cli_run  # noqa: E402,F401
 
 pytestmark = pytest.mark.slow
 GLOVE = dict(model="glove", dim=30, window=8, x_max=10.0, epochs=5, seed=1, min_count=5, progress=False)
@@ -240,24 +240,12 @@ def test_glove_checkpoint_and_resume_on_ray(tmp_path):
 
 
 def test_sigterm_stops_every_worker_and_removes_the_staging_directory(tmp_path):
-    import subprocess
-    import sys
-
     before = ray_processes()
-    proc = subprocess.Popen([sys.executable, "-m", "embedtrain", "train", str(QUALITY_CORPUS), "--model", "glove",
-                             "--ray", "local", "--workers", "2", "--threads", "1", "--epochs", "200",
-                             "--sync-every", "100000", "--tmp-dir", str(tmp_path), "-o", str(tmp_path / "x")],
-                            stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT))))
-    lines = []
-    for line in proc.stderr:            # wait until the workers are training
-        lines.append(line)
-        if "GloVe on 2 Ray workers" in line:
-            break
-    time.sleep(2)
-    proc.send_signal(signal.SIGTERM)
-    rest = proc.communicate(timeout=120)[1]
-    assert proc.returncode == 143 and "Traceback" not in rest, "".join(lines) + rest  # 128 + SIGTERM
+    code, err = signal_cli_run([QUALITY_CORPUS, "--model", "glove", "--ray", "local", "--workers", "2",
+                                "--threads", "1", "--epochs", "200", "--sync-every", "100000",
+                                "--tmp-dir", tmp_path, "-o", tmp_path / "x"],
+                               "GloVe on 2 Ray workers", signal.SIGTERM, wait=2)
+    assert code == 143 and "Traceback" not in err, err  # 128 + SIGTERM
     assert not (tmp_path / "x.vec").exists() and not (tmp_path / "x.etm").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("embedtrain-")], list(tmp_path.iterdir())
     assert not processes_left(before)
