@@ -6,6 +6,11 @@ skip-gram and CBOW with negative sampling, 0.49 (skip-gram) and 0.37 (CBOW) with
 hierarchical softmax; the floors leave room for seed noise. Skip-gram's issue-14
 defaults (seeds 1 and 5): 0.355-0.377 with shared negatives, 0.329-0.346 per pair,
 against 0.305-0.310 for word2vec.c's numerics.
+
+The models are trained with one thread, so each run is the same bytes every time: with 2
+threads (Hogwild) the neighbour check of skip-gram with hierarchical softmax failed about
+once in six suite runs ("four" sixth nearest to "three"). Seed 5, one thread: WordSim-353
+0.463 (HS), 0.368 (skip-gram NS), 0.299 (CBOW NS), and "four" among the first two.
 """
 import pytest
 
@@ -27,7 +32,7 @@ FLOORS = {"skipgram-ns": 0.28, "skipgram-ns-per-pair": 0.26, "skipgram-ns-word2v
 
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def trained(request):
-    model = embedtrain.train(QUALITY_CORPUS, dim=50, epochs=3, threads=2, progress=False, seed=5,
+    model = embedtrain.train(QUALITY_CORPUS, dim=50, epochs=3, threads=1, progress=False, seed=5,
                              **VARIANTS[request.param])
     return request.param, model
 
