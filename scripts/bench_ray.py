@@ -89,6 +89,7 @@ def run_one(model: str, extra: list[str], seed: int, tmp: Path, corpus: Path = C
             "worker_sync": d.get("worker_sync_seconds", 0.0),
             "rounds": d.get("rounds", 0), "words": s["words_trained"], "workers": d.get("workers", 0),
             "sync_every": d.get("sync_every", 0), "sent": d.get("bytes_sent_per_sync", 0),
+            "dtype": d.get("sync_dtype", "float32"),
             "vocab": vocab, "dim": dim, "ngram_rows": s.get("ngram_rows_stored", 0),
             # GloVe: counting, and entry visits (the unit of its --sync-every)
             "count": s.get("count_seconds", 0.0) + s.get("map_seconds", 0.0) + s.get("merge_seconds", 0.0),
@@ -134,24 +135,28 @@ def overhead(results: dict[str, list[dict]]) -> list[str]:
 
 
 def model_bytes(model: str, results: dict[str, list[dict]]) -> float:
-    """Bytes of every row a round can change, as sent (row id, weight, dim floats): the
-    most any worker can read back per round however many workers there are."""
+    """Bytes of every row a round can change, as sent (row id, weight, the delta in the
+    run's --sync-dtype): the most any worker can read back per round however many
+    workers there are."""
     r = results["one process, 1 thread"][0]
     rows = 2 * r["vocab"] + r["ngram_rows"]          # input and output rows (+ used n-gram rows)
-    return rows * (4 * r["dim"] + 8)
+    dtype = next(rows[0]["dtype"] for name, rows in results.items() if name.startswith("Ray, 2 workers"))
+    return rows * (2 * r["dim"] + 12 if dtype == "int16" else 4 * r["dim"] + 8)
 
 
 def projection(model: str, results: dict[str, list[dict]]) -> list[str]:
     """Efficiency at N workers = compute / (compute + transfer + fixed) per round.
 
-    compute: sync_every words at the measured one-worker rate. transfer: a worker
-    sends its update U and reads about U of others' rows for the shard it combines,
-    then reads the combined rows C: C is at most N x U and at most every row the model
-    has (model_bytes). fixed: the measured per-round synchronisation time of the
-    2-worker run (each actor on its own core, as on a cluster: scheduling, combining
-    and applying), scaled by the bytes a worker handles at N workers (2U + C) against
-    2 workers. The 4-worker runs share 2 cores between 4 actors, so their sync time
-    includes waiting for a core and is not used.
+    compute: the words a worker trains per round at the measured one-worker rate.
+    transfer: a worker sends its update U and reads about U of others' rows for the
+    shard it combines, then reads the combined rows C: C is at most N x U and at most
+    every row the model has (model_bytes). fixed: everything else a round of the
+    2-worker run spent beyond the kernels (each actor on its own core, as on a
+    cluster), measured: the synchronisation (reducers combining, workers applying) and
+    the workers' own part of the round (snapshot, finding the changed rows, the
+    shards, Ray's call, waiting for the slower worker); scaled by the bytes a worker
+    handles at N workers (2U + C) against 2 workers. The 4-worker runs share 2 cores
+    between 4 actors, so their times include waiting for a core and are not used.
     """
     one = results["Ray, 1 worker"]
     two = results["Ray, 2 workers"]
@@ -159,15 +164,18 @@ def projection(model: str, results: dict[str, list[dict]]) -> list[str]:
     per_round_bytes2 = med(two, "bytes")            # both workers, sent + received
     u = statistics.median(r["sent"] / 2 for r in two)   # one worker's update
     c2 = per_round_bytes2 / 2 - u                   # what one worker read back at 2 workers
-    fixed2 = med(two, "sync") / med(two, "rounds")
+    sync2 = med(two, "sync") / med(two, "rounds")
+    own2 = statistics.median((r["compute"] - r["kernel"]) / max(r["rounds"], 1) for r in two)
+    fixed2 = sync2 + own2
     sync_every = two[0]["sync_every"]
     # the words a worker trained per round (at most --sync-every: an epoch is cut into whole rounds)
     per_round = med(two, "words") / med(two, "rounds") / 2
     cap = model_bytes(model, results)
     lines = [f"{model}: one-worker rate {rate:,.0f} words/s; a round trains {per_round:,.0f} words per "
              f"worker (--sync-every {sync_every:,}); update U = {u / 1e6:.1f} MB per worker and round; "
-             f"the whole model is {cap / 1e6:.1f} MB as rows; at 2 workers a round's synchronisation "
-             f"took {fixed2:.3f} s with 2U + C = {(2 * u + c2) / 1e6:.1f} MB per worker (measured).",
+             f"the whole model is {cap / 1e6:.1f} MB as rows; at 2 workers a round spent {fixed2:.3f} s "
+             f"beyond the kernels ({sync2:.3f} s synchronising, {own2:.3f} s in the workers' own part) "
+             f"with 2U + C = {(2 * u + c2) / 1e6:.1f} MB per worker (measured).",
              "", "| workers | compute s/round | U MB | C MB | transfer s | fixed s | efficiency |",
              "|---|---|---|---|---|---|---|"]
     for n in PROJECT_WORKERS:

@@ -22,7 +22,7 @@ from benchlib import scores
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embedtrain.config import make_config, ray_lr_scale  # noqa: E402
+from embedtrain.config import SYNC_DTYPE, SYNC_DTYPES, make_config, ray_lr_scale  # noqa: E402
 from embedtrain.distributed.parts import merge_counts, plan_sentences, route_fragments  # noqa: E402
 from embedtrain.distributed.split import describe_inputs, split_inputs  # noqa: E402
 from embedtrain.distributed.task import make_model  # noqa: E402
@@ -30,9 +30,10 @@ from embedtrain.distributed.workers import ReplicaWorker, job_tokens, reduce_sha
 from embedtrain.vocab import Vocab  # noqa: E402
 
 
-def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, overlap: bool = False):
+def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, overlap: bool = False,
+             dtype: str = "float32"):
     parts = split_inputs(describe_inputs([corpus]), workers)
-    ws = [ReplicaWorker(w, workers, config, 1) for w in range(workers)]
+    ws = [ReplicaWorker(w, workers, config, 1, dtype=dtype) for w in range(workers)]
     summaries = [wk.tokenise(p) for wk, p in zip(ws, parts)]
     words, counts = merge_counts(summaries)
     vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
@@ -75,6 +76,8 @@ def main() -> None:
                          "the square root of the workers; 1: the runs before it existed)")
     ap.add_argument("--overlap", action="store_true",
                     help="synchronise round r while round r+1 trains (workers apply it one round late)")
+    ap.add_argument("--dtype", default=SYNC_DTYPE, choices=SYNC_DTYPES,
+                    help="how updates travel, as --sync-dtype on Ray (default: %(default)s)")
     ap.add_argument("--set", action="append", default=[], metavar="K=V",
                     help="another setting, e.g. --set lr=0.05 --set maxn=0 (JSON values)")
     a = ap.parse_args()
@@ -83,7 +86,7 @@ def main() -> None:
     scale = ray_lr_scale(a.workers) if a.lr_scale is None else a.lr_scale
     if a.workers > 1 and scale != 1.0:  # what RayTraining.worker_config does
         config = dataclasses.replace(config, lr=config.lr * scale)
-    model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap)
+    model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap, a.dtype)
     matrix = model.word_matrix()
     with tempfile.TemporaryDirectory() as tmp:
         vec = Path(tmp) / "v.vec"
@@ -92,7 +95,7 @@ def main() -> None:
             for word, row in zip(model.vocab.words, matrix):
                 f.write(word + " " + " ".join(f"{x:.5f}" for x in row) + "\n")
         analogy, ws = scores(vec)
-    print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol, overlap=a.overlap,
+    print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol, overlap=a.overlap, dtype=a.dtype,
                           lr_scale=scale if a.workers > 1 else 1.0,
                           seed=a.seed, dim=a.dim, settings=extra, analogy=round(analogy, 4),
                           wordsim=round(ws, 4))), flush=True)

@@ -67,7 +67,7 @@ def test_missing_config_file(tmp_path):
 
 def test_ray_sync_settings_left_unset_take_the_models_defaults_and_given_ones_stay():
     from embedtrain.config import (FASTTEXT_SYNC_EVERY, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, SYNC_EVERY,
-                                   SYNC_PROTOCOL, DistributedConfig)
+                                   SYNC_DTYPE, SYNC_DTYPES, SYNC_PROTOCOL, DistributedConfig)
     from embedtrain.distributed import pop_distributed
 
     unset = DistributedConfig(ray="local")
@@ -83,6 +83,10 @@ def test_ray_sync_settings_left_unset_take_the_models_defaults_and_given_ones_st
     assert unset.for_model("glove").sync_overlap is False
     assert DistributedConfig(ray="local", sync_overlap=True).for_model("cbow").sync_overlap is True
     assert DistributedConfig(ray="local", sync_overlap=False).for_model("cbow").sync_overlap is False
+    assert unset.for_model("glove").sync_dtype == "float32"
+    assert unset.for_model("fasttext").sync_dtype == SYNC_DTYPE
+    other = next(d for d in SYNC_DTYPES if d != SYNC_DTYPE)
+    assert DistributedConfig(ray="local", sync_dtype=other).for_model("skipgram").sync_dtype == other
 
 
 def test_sync_overlap_with_glove_is_refused_in_one_line():
@@ -93,6 +97,8 @@ def test_sync_overlap_with_glove_is_refused_in_one_line():
     glove = make_config("glove")
     with pytest.raises(EmbedtrainError, match="--sync-overlap"):
         check_distributed(glove, DistributedConfig(ray="local", sync_overlap=True), ["corpus.txt"])
+    with pytest.raises(EmbedtrainError, match="--sync-dtype int16"):
+        check_distributed(glove, DistributedConfig(ray="local", sync_dtype="int16"), ["corpus.txt"])
     # not given, or off: fine (and skip-gram takes it)
     assert check_distributed(glove, DistributedConfig(ray="local"), ["corpus.txt"]) == ["corpus.txt"]
     assert check_distributed(make_config("skipgram"), DistributedConfig(ray="local", sync_overlap=True),

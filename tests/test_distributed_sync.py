@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedtrain.distributed.sync import (SIGMOID_SLOPE, ReplicaTracker, RowUpdate, combine, concat_shards,
+from embedtrain.distributed.sync import (PROTOCOLS, SIGMOID_SLOPE, ReplicaTracker, RowUpdate, combine,
                                          split_shards, subword_rows, update_masses, word_rows)
+
+import reference_sync as ref
 
 
 def random_update(rng, n_rows, dim, k):
@@ -122,7 +124,7 @@ def test_combining_shards_equals_combining_whole(shards):
     whole = combine(updates, "mean")
     per_worker = [split_shards(u, shards) for u in updates]
     combined = [combine([pw[s] for pw in per_worker], "mean") for s in range(shards)]
-    joined = concat_shards(combined)
+    joined = ref.concat_shards(combined)
     np.testing.assert_array_equal(joined.rows, whole.rows)
     np.testing.assert_allclose(joined.delta, whole.delta, rtol=1e-6)
     assert sum(len(c) for c in combined) == len(whole)
@@ -158,7 +160,7 @@ def test_replicas_end_equal_to_base_plus_combined(protocol):
         updates.append(tracker.update())
     combined = {name: combine([u[name] for u in updates], protocol) for name in ("input", "output")}
     for tracker in trackers:
-        tracker.apply(combined)
+        tracker.apply({name: [u] for name, u in combined.items()})
     expect_in, expect_out = base_in.copy(), base_out.copy()
     expect_in[combined["input"].rows] += combined["input"].delta
     expect_out[combined["output"].rows] += combined["output"].delta
@@ -203,7 +205,7 @@ def test_overlapped_rounds_apply_each_combination_once_and_keep_newer_training()
         for w, tracker in enumerate(trackers):
             inp, out = replicas[w]
             if late is not None:
-                tracker.apply_late(late, own[w].pop(0))
+                tracker.apply_late({name: [u] for name, u in late.items()}, own[w].pop(0))
             counts = np.zeros(vocab, np.int64)
             words = rng.choice(vocab, size=6, replace=False)
             counts[words] = 1
@@ -222,8 +224,114 @@ def test_overlapped_rounds_apply_each_combination_once_and_keep_newer_training()
             assert not np.allclose(replicas[0][0], replicas[1][0])
     for w, tracker in enumerate(trackers):
         for late in pending:
-            tracker.apply_late(late, own[w].pop(0))
+            tracker.apply_late({name: [u] for name, u in late.items()}, own[w].pop(0))
         assert not own[w]
     for inp, out in replicas:
         np.testing.assert_allclose(inp, expect_in, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(out, expect_out, rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------------- the row kernels against numpy
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_combine_kernels_match_the_numpy_reference(protocol):
+    rng = np.random.default_rng(7)
+    updates = [random_update(rng, 400, 12, k) for k in (50, 399, 0, 200)]
+    for u in updates:
+        u.weight[:] = rng.uniform(0.01, 4.0, size=len(u))
+    out = combine(updates, protocol)
+    rows, delta, weight = ref.combine(updates, protocol)
+    np.testing.assert_array_equal(out.rows, rows)
+    np.testing.assert_array_equal(out.weight, weight)
+    if protocol == "adaptive":   # |delta|^2 summed in another order
+        np.testing.assert_allclose(out.delta, delta, rtol=1e-5, atol=1e-7)
+    else:                        # the same float32 operations in the same order
+        np.testing.assert_array_equal(out.delta, delta)
+
+
+@pytest.mark.parametrize("protocol", ["scaled", "sum"])
+def test_fixed_point_is_within_half_a_step_of_float32(protocol):
+    rng = np.random.default_rng(8)
+    updates = [random_update(rng, 300, 20, k) for k in (120, 250)]
+    updates[0].values[5] *= 1e-6                      # a row of tiny changes keeps its precision
+    exact = combine(updates, protocol)
+    fixed = combine(updates, protocol, "int16")
+    assert fixed.values.dtype == np.int16 and fixed.step.shape == (len(fixed),)
+    np.testing.assert_array_equal(fixed.rows, exact.rows)
+    big = np.abs(exact.delta).max(axis=1)
+    np.testing.assert_allclose(fixed.step, big / 32767, rtol=1e-6)
+    # within half a step, plus float32 rounding
+    assert np.all(np.abs(fixed.delta - exact.delta) <= 0.51 * fixed.step[:, None])
+    assert fixed.nbytes == len(fixed) * (4 + 4 + 4 + 20 * 2) < exact.nbytes
+    # decoding an int16 input and combining it again loses nothing more
+    again = combine([fixed, RowUpdate.empty(20, "int16")], "sum")
+    np.testing.assert_array_equal(again.values, fixed.values)
+
+
+def test_subword_rows_match_the_reference_on_a_random_table():
+    rng = np.random.default_rng(9)
+    lengths = rng.integers(1, 8, size=60)
+    offsets = np.r_[0, np.cumsum(lengths)]
+    table_rows = rng.integers(0, 150, size=offsets[-1]).astype(np.int32)
+    counts = rng.integers(0, 3, size=60)
+    weight = rng.uniform(0, 2, size=60)
+    rows, w = subword_rows(offsets, table_rows)(counts, weight)
+    expect_rows, expect_w = ref.subword_rows(offsets, table_rows, counts, weight)
+    np.testing.assert_array_equal(rows, expect_rows)
+    np.testing.assert_array_equal(w, expect_w)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int16"])
+def test_tracker_update_comes_grouped_by_shard(dtype):
+    rng = np.random.default_rng(10)
+    m = rng.normal(size=(90, 7)).astype(np.float32)
+    tracker = ReplicaTracker({"input": m}, {"input": word_rows}, shards=4, dtype=dtype)
+    counts = rng.integers(0, 3, size=90)
+    tracker.begin(counts)
+    base = m.copy()
+    moved = np.flatnonzero(counts)[::2]
+    m[moved] += rng.normal(size=(len(moved), 7)).astype(np.float32)
+    m[np.flatnonzero(counts == 0)[:3]] += 1.0      # rows it was not expected to touch: not sent
+    update = tracker.update()
+    shards = tracker.shards_of(update)
+    rows, delta = ref.changed(m, np.flatnonzero(counts), base[np.flatnonzero(counts)])
+    np.testing.assert_array_equal(np.sort(np.concatenate([s["input"].rows for s in shards])), rows)
+    for s, shard in enumerate(shards):
+        r = shard["input"].rows
+        assert np.all(r % 4 == s) and np.all(np.diff(r) > 0)
+        expect = delta[np.searchsorted(rows, r)]
+        tol = 0.0 if dtype == "float32" else 0.51 * shard["input"].step[:, None]
+        assert np.all(np.abs(shard["input"].delta - expect) <= tol)
+        np.testing.assert_array_equal(shard["input"].weight, counts[r])
+    # the slices are what splitting the whole update gives
+    for a, b in zip(shards, split_shards(RowUpdate(update["input"].rows, update["input"].values,
+                                                   update["input"].weight, update["input"].step), 4)):
+        np.testing.assert_array_equal(a["input"].rows, b.rows)
+        np.testing.assert_array_equal(a["input"].values, b.values)
+
+
+def test_replicas_stay_identical_with_fixed_point_updates():
+    """int16 updates: every replica ends the same (the combined, decoded deltas added to
+    the same base), and within half a step per round of the float32 result."""
+    rng = np.random.default_rng(11)
+    vocab, dim, workers = 40, 5, 3
+    start = rng.normal(size=(vocab, dim)).astype(np.float32)
+    results = {}
+    for dtype in ("float32", "int16"):
+        local = np.random.default_rng(12)
+        replicas = [start.copy() for _ in range(workers)]
+        trackers = [ReplicaTracker({"m": r}, {"m": None}, shards=2, dtype=dtype) for r in replicas]
+        for _ in range(3):
+            shards = []
+            for r, t in zip(replicas, trackers):
+                t.begin(np.zeros(vocab, np.int64))
+                r[local.choice(vocab, 15)] += local.normal(size=(15, dim)).astype(np.float32) * 0.1
+                shards.append(t.shards_of(t.update()))
+            combined = [{"m": combine([sh[s]["m"] for sh in shards], "sum")} for s in range(2)]
+            for t in trackers:
+                t.apply({"m": [c["m"] for c in combined]})
+        for r in replicas[1:]:
+            np.testing.assert_array_equal(r, replicas[0])
+        results[dtype] = replicas[0]
+    assert not np.array_equal(results["int16"], results["float32"])
+    np.testing.assert_allclose(results["int16"], results["float32"], atol=3 * 0.3 * 3 / 32767 * 2)

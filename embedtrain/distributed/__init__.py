@@ -37,6 +37,9 @@ def check_distributed(config: CommonConfig, dist: DistributedConfig, corpus: Any
     checks = [(resume, "--resume of a finished model")]
     if config.model == "glove" and dist.sync_overlap:
         raise EmbedtrainError("--sync-overlap does not apply to GloVe: its rounds are synchronous")
+    if config.model == "glove" and dist.sync_dtype not in (None, "float32"):
+        raise EmbedtrainError("GloVe's updates travel as float32 (its AdaGrad sums): "
+                              "--sync-dtype int16 does not apply")
     if config.model != "glove":
         checks += [(cooccur, "--cooccur"), (save_cooccur, "--save-cooccur")]
     for given, name in checks:

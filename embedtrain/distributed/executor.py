@@ -7,7 +7,7 @@ of every part, followed by a synchronisation:
 1. every worker trains its slice and returns its row updates as ``workers``
    shards (objects in its node's object store, owned by this driver, so they
    outlive the worker process);
-2. one reduce task per shard (Ray tasks, any node) combines that shard of every
+2. one reducer per shard (an actor beside worker s) combines that shard of every
    worker's update (sync.py);
 3. every worker reads all combined shards and applies them.
 
@@ -96,6 +96,7 @@ class RayTraining:
         self.threads = config.threads or 1  # with --ray, 0 (all cores) means one thread per worker
         self.conn: Connection | None = None
         self.actors: list[Any] = []
+        self.reducers: list[Any] = []
         self.sync = SyncStats()
         self.vocab: Vocab | None = None
         self.stats: dict[str, Any] = {}
@@ -113,10 +114,7 @@ class RayTraining:
         if status == "error":
             raise EmbedtrainError(files)
         self.parts = split_inputs(files, self.workers)
-        worker_class, reduce = self.worker_class()
-        self._actor_class = ray.remote(worker_class)
-        self._reduce = ray.remote(num_cpus=0)(reduce)
-        self.actors = [self._new_actor(w) for w in range(self.workers)]
+        self._start_actors()
         summaries = ray.get([a.tokenise.remote(p) for a, p in zip(self.actors, self.parts)])
         self.summaries = summaries
         words, counts = merge_counts(summaries)
@@ -159,13 +157,32 @@ class RayTraining:
 
         return ReplicaWorker, reduce_shard
 
+    def _start_actors(self) -> None:
+        """The workers, and with several workers one reducer actor per shard beside
+        worker s. Reducers are actors, not tasks: Ray ends a task's idle worker process
+        after about a second when the workers hold the node's CPUs, and starting one
+        again (a Python process importing numpy and this package) cost 0.8 s of every
+        round whose training took longer than that. A reducer is stateless, so Ray
+        restarts it and retries its call if it dies."""
+        from .workers import Reducer
+
+        ray = self.conn.ray
+        worker_class, reduce = self.worker_class()
+        self._actor_class = ray.remote(worker_class)
+        self.actors = [self._new_actor(w) for w in range(self.workers)]
+        reducer = ray.remote(Reducer)
+        self.reducers = [reducer.options(num_cpus=0, scheduling_strategy=self.conn.strategy(s),
+                                         max_restarts=-1, max_task_retries=-1).remote(reduce, self.dist.sync_dtype)
+                         for s in range(self.workers)] if self.workers > 1 else []
+
     def _build_all(self) -> list[int]:
         return self.conn.ray.get([self._build(w) for w in range(self.workers)])
 
     def _new_actor(self, w: int):
         return self._actor_class.options(
             num_cpus=self.threads, scheduling_strategy=self.conn.strategy(w), max_restarts=0,
-            name=None).remote(w, self.workers, self.worker_config, self.threads, self.tmp_dir)
+            name=None).remote(w, self.workers, self.worker_config, self.threads, self.tmp_dir,
+                              self.dist.sync_dtype)
 
     @property
     def worker_config(self) -> CommonConfig:
@@ -272,7 +289,7 @@ class RayTraining:
 
     def _combine(self, results: dict[int, list]) -> list:
         """One reduce task per shard over the workers' shards in ``results`` (refs)."""
-        return [self._reduce.remote(self.dist.sync_protocol, *[results[w][1 + s] for w in results])
+        return [self.reducers[s].reduce.remote(self.dist.sync_protocol, *[results[w][1 + s] for w in results])
                 for s in range(self.workers)]
 
     def settle(self, skip: Sequence[int] = ()) -> None:
@@ -368,6 +385,7 @@ class RayTraining:
         s = self.sync
         return {"workers": self.workers, "threads_per_worker": self.threads,
                 "sync_every": self.dist.sync_every, "sync_protocol": self.dist.sync_protocol,
+                "sync_dtype": self.dist.sync_dtype,
                 "sync_overlap": self.overlap,
                 "lr_scale": self.dist.lr_scale if self.workers > 1 else 1.0,
                 "worker_lr": self.worker_config.lr,
@@ -385,7 +403,10 @@ class RayTraining:
             return
         for w in range(len(self.actors)):
             self._kill(w)
-        self.actors = []
+        for r in self.reducers:
+            with contextlib.suppress(Exception):  # already gone
+                self.conn.ray.kill(r, no_restart=True)
+        self.actors, self.reducers = [], []
         self.conn.close()
         self.conn = None
 

@@ -66,7 +66,7 @@ from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition
                       write_map_outputs)
 from .executor import RayTraining, _death_errors, check_ray_checkpoint, stopping_workers
 from .task import RayTask
-from .sync import RowUpdate, ReplicaTracker, combine, split_shards
+from .sync import RowUpdate, ReplicaTracker, combine
 from .workers import ReplicaWorker
 
 log = logging.getLogger("embedtrain")
@@ -84,8 +84,8 @@ class GloVeWorker(ReplicaWorker):
     partition, then train its partition on a replica (``train``/``apply`` rounds)."""
 
     def __init__(self, index: int, workers: int, config: GloVeConfig, threads: int,
-                 tmp_dir: str | None = None):
-        super().__init__(index, workers, config, threads, tmp_dir)
+                 tmp_dir: str | None = None, dtype: str = "float32"):
+        super().__init__(index, workers, config, threads, tmp_dir, dtype)
         self.matrix: CooccurrenceMatrix | None = None
         self.arrays: dict[str, np.ndarray] = {}
         self.entries: tuple | None = None
@@ -148,7 +148,9 @@ class GloVeWorker(ReplicaWorker):
         arrays = initial_arrays(v, self.config.dim, self.config.seed)  # the same on every worker
         self.arrays = {n: arrays[n] for n in ARRAY_NAMES}
         matrices = {n: a if a.ndim == 2 else a[:, None] for n, a in self.arrays.items()}
-        self.tracker = ReplicaTracker(matrices, {n: None for n in matrices}) if self.workers > 1 else None
+        # GloVe's updates travel as float32 (AdaGrad sums; its rounds are few)
+        self.tracker = (ReplicaTracker(matrices, {n: None for n in matrices}, self.workers)
+                        if self.workers > 1 else None)
         self._epoch = -1
         return {"entries": int(len(rows)), "diagonal": int(np.count_nonzero(rows == cols)),
                 "ids": int(ids)}
@@ -185,8 +187,7 @@ class GloVeWorker(ReplicaWorker):
         run_jobs(list(range(lo, hi, JOB_ENTRIES)), work, lambda j, r: results.append(r), self.threads)
         compute = time.perf_counter() - prepared
         update = self.tracker.update() if self.tracker is not None else {}
-        per_name = {name: split_shards(u, self.workers) for name, u in update.items()}
-        shards = [{name: per_name[name][s] for name in per_name} for s in range(self.workers)]
+        shards = self.tracker.shards_of(update) if self.tracker is not None else [{}] * self.workers
         stats = {"worker": self.index, "words": int(hi - lo),
                  "loss": float(sum(r[0] for r in results)), "examples": int(sum(r[1] for r in results)),
                  "compute_seconds": compute,
@@ -388,10 +389,7 @@ class GloVeRayTraining(RayTraining):
         self.corpus_tokens = self.vocab_tokens = self.n_tokens
         self.conn = connect(self.dist.ray, self.workers, self.threads)
         ray = self.conn.ray
-        worker_class, reduce = self.worker_class()
-        self._actor_class = ray.remote(worker_class)
-        self._reduce = ray.remote(num_cpus=0)(reduce)
-        self.actors = [self._new_actor(w) for w in range(self.workers)]
+        self._start_actors()
         self._vocab_refs = (ray.put(vocab.words), ray.put(vocab.counts))
         self.stats = {"cooccur_file": str(path), "corpus_tokens": self.n_tokens}
         self.counting.update(count_seconds=0.0, merge_seconds=0.0, cooccur_spills=0)

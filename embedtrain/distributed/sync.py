@@ -49,43 +49,90 @@ touched the row, so an idle replica never dilutes a trained one:
     and sync more often and more selectively).
 
 Cost per synchronisation, for one worker: it sends ``sum over matrices of
-touched_rows x (4 * dim + 8)`` bytes (row id int32, weight float32, delta float32
-[dim]), split into one shard per worker (rows by id modulo the number of workers);
-each worker combines one shard from every worker and every worker reads all
-combined shards, i.e. the union of touched rows at the same bytes per row.
-:func:`RowUpdate.nbytes` counts them; the benchmark reports them.
+touched_rows x bytes per row``: an int32 row id, a float32 weight and the delta,
+either float32 [dim] (``--sync-dtype float32``: 4 dim + 8 bytes) or 16-bit fixed
+point (``int16``: int16 [dim] and a float32 step per row, 2 dim + 12 bytes, half
+of it at dim 100; a value is off by at most half a step, 1/65534 of the row's
+largest change). The update is split into one shard per worker (rows by id modulo
+the number of workers); each shard is combined by one reducer, and every worker
+reads all combined shards, i.e. the union of touched rows at the same bytes per
+row. :func:`RowUpdate.nbytes` counts them; the benchmark reports them. A replica
+keeps its own snapshot in float32, so replicas stay identical whatever travels.
+The row work (finding, snapshotting, comparing, merging, adding rows) is done by
+the numba kernels of ``kernels/sync.py``, one pass each.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
-ROW_ID_BYTES = 4   # rows are sent as int32 ids (and weights as float32): see nbytes
+from ..config import SYNC_DTYPES  # noqa: F401 - how deltas travel (--sync-dtype)
+from ..kernels import sync as kernels
+
+PROTOCOLS = tuple(kernels.PROTOCOL_IDS)
+ROW_ID_BYTES = 4       # rows are int32 ids (weights and steps float32): see nbytes
 
 
 @dataclass
 class RowUpdate:
-    """Changed rows of one matrix: ``rows`` int64 [n] sorted, unique; ``delta``
-    float32 [n, dim]; ``weight`` float32 [n] (update counts, for ``mean``)."""
+    """Changed rows of one matrix: ``rows`` int32 [n] ascending, unique; ``values``
+    their deltas, float32 [n, dim], or int16 [n, dim] in 16-bit fixed point with
+    ``step`` float32 [n] (delta = values x step); ``weight`` float32 [n] (the row's
+    mass or update count, for the protocols)."""
 
     rows: np.ndarray
-    delta: np.ndarray
+    values: np.ndarray
     weight: np.ndarray
+    step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+    def __post_init__(self):
+        if self.rows.dtype != np.int32:
+            self.rows = self.rows.astype(np.int32)
 
     @classmethod
-    def empty(cls, dim: int) -> "RowUpdate":
-        return cls(np.zeros(0, np.int64), np.zeros((0, dim), np.float32), np.zeros(0, np.float32))
+    def empty(cls, dim: int, dtype: str = "float32") -> "RowUpdate":
+        values, step = new_values(0, dim, dtype)
+        return cls(np.zeros(0, np.int32), values, np.zeros(0, np.float32), step)
+
+    @property
+    def fixed(self) -> bool:
+        return self.values.dtype == np.int16
+
+    @property
+    def dtype(self) -> str:
+        return "int16" if self.fixed else "float32"
+
+    @property
+    def delta(self) -> np.ndarray:
+        """The deltas as float32 [n, dim] (decoded when in fixed point)."""
+        if self.fixed:
+            return self.values.astype(np.float32) * self.step[:, None]
+        return self.values
 
     @property
     def nbytes(self) -> int:
-        """Bytes on the wire: int32 row id, float32 weight and float32 [dim] per row."""
-        return len(self.rows) * (ROW_ID_BYTES + 4 + self.delta.shape[1] * 4)
+        """Bytes on the wire: int32 row id, float32 weight, the values (float32 or
+        int16 per dimension) and, in fixed point, a float32 step per row."""
+        per_row = ROW_ID_BYTES + 4 + self.values.shape[1] * self.values.itemsize + (4 if self.fixed else 0)
+        return len(self.rows) * per_row
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def slice(self, lo: int, hi: int) -> "RowUpdate":
+        return RowUpdate(self.rows[lo:hi], self.values[lo:hi], self.weight[lo:hi],
+                         self.step[lo:hi] if self.fixed else self.step)
+
+
+def new_values(n: int, dim: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Empty value and step arrays for n rows encoded as ``dtype`` (:data:`SYNC_DTYPES`)."""
+    if dtype == "int16":
+        return np.empty((n, dim), np.int16), np.empty(n, np.float32)
+    if dtype != "float32":
+        raise ValueError(f"sync dtype must be one of {', '.join(SYNC_DTYPES)}, not {dtype!r}")
+    return np.empty((n, dim), np.float32), np.zeros(0, np.float32)
 
 
 def shard_of(rows: np.ndarray, shards: int) -> np.ndarray:
@@ -94,82 +141,46 @@ def shard_of(rows: np.ndarray, shards: int) -> np.ndarray:
     return rows % shards
 
 
-def split_shards(update: RowUpdate, shards: int) -> list[RowUpdate]:
-    """``update`` cut into ``shards`` row sets (see :func:`shard_of`), rows sorted."""
-    owner = shard_of(update.rows, shards)
-    out = []
-    for s in range(shards):
-        take = np.flatnonzero(owner == s)
-        out.append(RowUpdate(update.rows[take], update.delta[take], update.weight[take]))
-    return out
+def split_shards(update: RowUpdate, shards: int, bounds: np.ndarray | None = None) -> list[RowUpdate]:
+    """``update`` cut into ``shards`` row sets (see :func:`shard_of`), rows ascending.
+    ``bounds``: the update is already grouped by shard (ReplicaTracker.update), so the
+    shards are slices of it."""
+    if bounds is not None and len(bounds) == shards + 1:
+        return [update.slice(int(bounds[s]), int(bounds[s + 1])) for s in range(shards)]
+    order = np.argsort(shard_of(update.rows, shards) * (int(update.rows.max(initial=0)) + 1) + update.rows,
+                       kind="stable")
+    grouped = RowUpdate(update.rows[order], update.values[order], update.weight[order],
+                        update.step[order] if update.fixed else update.step)
+    counts = np.bincount(shard_of(grouped.rows, shards), minlength=shards)
+    return split_shards(grouped, shards, np.r_[0, np.cumsum(counts)])
 
 
-def combine(updates: Sequence[RowUpdate], protocol: str) -> RowUpdate:
-    """One row update from the workers' updates of the same matrix (or shard).
-
-    Each worker's rows are sorted and unique, so the workers' deltas are added into
-    the union of their rows in worker order (no sort of the payload)."""
+def combine(updates: Sequence[RowUpdate], protocol: str, dtype: str | None = None) -> RowUpdate:
+    """One row update from the workers' updates of the same matrix (or shard), each
+    with ascending rows: per row over the workers that moved it, in worker order (see
+    the module docstring for the protocols; kernels.sync does the arithmetic).
+    ``dtype``: the encoding of the result (default: that of the inputs)."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown sync protocol {protocol!r}")
     if not updates:
         raise ValueError("nothing to combine")
     nonempty = [u for u in updates if len(u)]
-    if len(nonempty) <= 1:
+    dtype = dtype or updates[0].dtype
+    if len(nonempty) <= 1 and (not nonempty or nonempty[0].dtype == dtype):
         return nonempty[0] if nonempty else updates[0]
     rows = nonempty[0].rows
     for u in nonempty[1:]:
-        rows = np.union1d(rows, u.rows)
-    n, dim = len(rows), nonempty[0].delta.shape[1]
-    positions = [np.searchsorted(rows, u.rows) for u in nonempty]
-    total = np.zeros((n, dim), np.float32)      # S, or sum of w_i d_i for mean
-    total_w = np.zeros(n, np.float64)
-    for u, pos in zip(nonempty, positions):
-        if protocol == "mean":
-            w = np.maximum(u.weight, np.float32(1e-12))
-            total[pos] += u.delta * w[:, None]
-            total_w[pos] += w
-        else:
-            total[pos] += u.delta
-            total_w[pos] += u.weight
-    if protocol == "scaled":
-        # weight = the row's saturation mass m_i on worker i (update_masses); a row moved
-        # by one worker with mass m goes g(m) = 1 - exp(-m) of the way to where its data
-        # pulls it, so one worker trained on all their data would have moved it
-        # g(sum m_i) / sum g(m_i) of the summed deltas S.
-        gained = np.zeros(n, np.float64)
-        for u, pos in zip(nonempty, positions):
-            gained[pos] += -np.expm1(-u.weight.astype(np.float64))
-        whole = -np.expm1(-total_w)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(gained > 1e-12, whole / gained, 1.0)
-        total *= factor[:, None].astype(np.float32)
-    elif protocol == "adaptive":
-        squares = np.zeros(n, np.float64)      # Q = sum |d_i|^2
-        k = np.zeros(n, np.float64)
-        for u, pos in zip(nonempty, positions):
-            squares[pos] += np.einsum("ij,ij->i", u.delta, u.delta)
-            k[pos] += 1.0
-        # agreement a: 0 when the deltas are orthogonal (|S|^2 = Q) or opposed, 1 when equal
-        # (|S|^2 = k Q); the row gets a*mean + (1-a)*sum = S * (1 - a (1 - 1/k))
-        s2 = np.einsum("ij,ij->i", total, total)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = np.where((k > 1) & (squares > 0), (s2 / squares - 1.0) / (k - 1.0), 0.0)
-        a = np.clip(a, 0.0, 1.0)
-        total *= (1.0 - a * (1.0 - 1.0 / np.maximum(k, 1.0)))[:, None].astype(np.float32)
-    elif protocol == "mean":
-        total /= total_w[:, None].astype(np.float32)
-    return RowUpdate(rows.astype(np.int64, copy=False), total, total_w.astype(np.float32))
-
-
-def concat_shards(shards: Sequence[RowUpdate]) -> RowUpdate:
-    """Combined shards back into one update (rows sorted)."""
-    shards = [s for s in shards if len(s)]
-    if not shards:
-        return RowUpdate.empty(0)
-    rows = np.concatenate([s.rows for s in shards])
-    order = np.argsort(rows, kind="stable")
-    return RowUpdate(rows[order], np.concatenate([s.delta for s in shards])[order],
-                     np.concatenate([s.weight for s in shards])[order])
+        rows = kernels.union_rows(rows, u.rows)
+    n, dim = len(rows), nonempty[0].values.shape[1]
+    total = np.zeros((n, dim), np.float32)
+    total_w, gained, squares, workers = (np.zeros(n, np.float64) for _ in range(4))
+    code = kernels.PROTOCOL_IDS[protocol]
+    for u in nonempty:
+        kernels.accumulate_rows(total, total_w, gained, squares, workers, np.searchsorted(rows, u.rows),
+                                u.values, u.step, u.fixed, u.weight, code)
+    values, step = new_values(n, dim, dtype)
+    kernels.finish_rows(total, total_w, gained, squares, workers, code, values, step, dtype == "int16")
+    return RowUpdate(rows, values, total_w.astype(np.float32), step)
 
 
 # --------------------------------------------------------------------------- one replica
@@ -189,17 +200,11 @@ def word_rows(word_counts: np.ndarray, word_weight: np.ndarray) -> tuple[np.ndar
 
 def subword_rows(offsets: np.ndarray, table_rows: np.ndarray) -> RowsFromWords:
     """Input rows of FastText: every row (word and n-grams) of every word trained."""
+    n_rows = int(table_rows.max(initial=-1)) + 1
 
     def rows_of(word_counts: np.ndarray, word_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        words = np.flatnonzero(word_counts)
-        lengths = offsets[words + 1] - offsets[words]
-        # positions in table_rows of every row of every word: offsets[w] + 0..len-1
-        first = np.repeat(offsets[words] - np.cumsum(np.r_[0, lengths[:-1]]), lengths)
-        positions = first + np.arange(int(lengths.sum()))
-        rows, inverse = np.unique(table_rows[positions], return_inverse=True)
-        weight = np.bincount(inverse, np.repeat(word_weight[words], lengths).astype(np.float64),
-                             minlength=len(rows))
-        return rows.astype(np.int64), weight.astype(np.float32)
+        return kernels.subword_touched(offsets, table_rows, word_counts,
+                                       np.asarray(word_weight, np.float64), n_rows)
 
     return rows_of
 
@@ -261,16 +266,22 @@ class ReplicaTracker:
     (:meth:`update`) and the combined result (:meth:`apply`) can be computed.
 
     ``matrices``: name -> float32 [rows, dim] array trained in place;
-    ``rows_from_words``: name -> :data:`RowsFromWords` or None (compare with a copy).
+    ``rows_from_words``: name -> :data:`RowsFromWords` or None (compare with a copy);
+    ``shards``: the update comes grouped into this many shards (:func:`split_shards`);
+    ``dtype``: how its deltas are encoded (:data:`SYNC_DTYPES`).
     """
 
     def __init__(self, matrices: Mapping[str, np.ndarray],
-                 rows_from_words: Mapping[str, RowsFromWords | None]):
+                 rows_from_words: Mapping[str, RowsFromWords | None], shards: int = 1,
+                 dtype: str = "float32"):
         self.matrices = {k: m for k, m in matrices.items() if m.size}
         self.rows_from_words = rows_from_words
-        self._base: dict[str, tuple[np.ndarray | None, np.ndarray, np.ndarray | None]] = {}
-        self._word_counts: np.ndarray | None = None
-        self._masses: Mapping[str, np.ndarray] = {}
+        self.shards = shards
+        self.dtype = dtype
+        new_values(0, 1, dtype)  # checks it
+        # name -> (rows, their snapshot, their weight), taken by begin()
+        self._base: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.bounds: dict[str, np.ndarray] = {}  # name -> shard bounds of the last update()
 
     def begin(self, word_counts: np.ndarray, masses: Mapping[str, np.ndarray] | None = None) -> None:
         """Before training an interval on words with these counts (int64 [V]).
@@ -279,67 +290,102 @@ class ReplicaTracker:
         matrix: per word for the matrices whose rows are found from the words, per row
         for the others. Without it the weights are update counts: the word counts
         (plus one for rows of vocabulary size, which noise draws touch too)."""
-        self._word_counts = word_counts
-        self._masses = masses or {}
+        masses = masses or {}
         self._base = {}
         for name, m in self.matrices.items():
             predict = self.rows_from_words.get(name)
             if predict is None:
-                self._base[name] = (None, m.copy(), None)
+                rows = np.arange(len(m), dtype=np.int32)
+                if name in masses:
+                    weight = masses[name].astype(np.float32)
+                else:  # a row of vocabulary size: its word's count, plus one (noise draws)
+                    weight = np.ones(len(m), np.float32)
+                    if len(word_counts) == len(m):
+                        weight += word_counts
+                self._base[name] = (rows, m.copy(), weight)
             else:
-                rows, weight = predict(word_counts, self._masses.get(name, word_counts))
-                self._base[name] = (rows, m[rows], weight)
+                rows, weight = predict(word_counts, masses.get(name, word_counts))
+                rows = np.asarray(rows, np.int32)
+                base = np.empty((len(rows), m.shape[1]), np.float32)
+                kernels.take_rows(m, rows, base)
+                self._base[name] = (rows, base, np.asarray(weight, np.float32))
 
-    def update(self) -> dict[str, RowUpdate]:
-        """The rows changed since :meth:`begin`, with their deltas and weights."""
+    def update(self, dtype: str | None = None) -> dict[str, RowUpdate]:
+        """The rows changed since :meth:`begin`, with their deltas (encoded as
+        ``dtype``, default the tracker's) and weights, grouped by shard (their bounds
+        in ``self.bounds``; with one shard, rows ascending)."""
+        dtype = dtype or self.dtype
         out = {}
-        counts = self._word_counts
         for name, m in self.matrices.items():
             rows, base, weight = self._base[name]
-            if rows is None:
-                delta = m - base
-                changed = np.flatnonzero(np.any(delta != 0, axis=1))
-                if name in self._masses:
-                    weight = self._masses[name][changed].astype(np.float32)
-                else:  # a row of vocabulary size: its word's count, plus one (noise draws)
-                    weight = np.ones(len(changed), np.float32)
-                    if len(counts) == len(m):
-                        weight += counts[changed]
-                out[name] = RowUpdate(changed.astype(np.int64), delta[changed], weight)
-            else:
-                delta = m[rows] - base
-                keep = np.flatnonzero(np.any(delta != 0, axis=1))
-                out[name] = RowUpdate(rows[keep].astype(np.int64), delta[keep], weight[keep])
+            n = len(rows)
+            out_rows, out_w = np.empty(n, np.int32), np.empty(n, np.float32)
+            values, step = new_values(n, m.shape[1], dtype)
+            bounds = kernels.changed_rows(m, rows, base, weight, self.shards, out_rows, values, step, out_w,
+                                          dtype == "int16")
+            k = int(bounds[-1])
+            out[name] = RowUpdate(out_rows[:k], values[:k], out_w[:k], step[:k] if dtype == "int16" else step)
+            self.bounds[name] = bounds
         return out
 
-    def apply_late(self, combined: Mapping[str, RowUpdate], own: Mapping[str, RowUpdate]) -> None:
+    def shards_of(self, update: Mapping[str, RowUpdate]) -> list[dict[str, RowUpdate]]:
+        """The last :meth:`update` as one dict per shard (slices, no copies)."""
+        per_name = {name: split_shards(u, self.shards, self.bounds.get(name)) for name, u in update.items()}
+        return [{name: per_name[name][s] for name in per_name} for s in range(self.shards)]
+
+    def apply_late(self, combined: Mapping[str, Sequence[RowUpdate]], own: Mapping[str, RowUpdate]) -> None:
         """Apply the combined result of an earlier round after this replica trained
         on (overlapped synchronisation): take out this replica's own update of that
-        round (``own``, what :meth:`update` returned then) and add the combined one,
-        leaving whatever it trained since in place."""
+        round (``own``: what :meth:`update` returned then as float32) and
+        add the combined one (its shards), leaving whatever it trained since in place."""
         for name, m in self.matrices.items():
             mine = own.get(name)
             if mine is not None and len(mine):
-                m[mine.rows] -= mine.delta
-            u = combined.get(name)
-            if u is not None and len(u):
-                m[u.rows] += u.delta
+                kernels.subtract_rows(m, mine.rows, mine.values, mine.step, mine.fixed)
+            for u in combined.get(name, ()):
+                if len(u):
+                    kernels.add_rows(m, u.rows, u.values, u.step, u.fixed)
 
     def discard(self) -> None:
         """Forget the snapshot of the last :meth:`begin` (its update was taken)."""
         self._base = {}
 
-    def apply(self, combined: Mapping[str, RowUpdate]) -> None:
+    def apply(self, combined: Mapping[str, Sequence[RowUpdate]]) -> None:
         """Make the replica the combined model: undo this replica's own changes
-        since :meth:`begin` (if it trained), then add the combined deltas."""
+        since :meth:`begin` (if it trained), then add the combined deltas (the
+        shards of each matrix, one after another)."""
         for name, m in self.matrices.items():
             if name in self._base:  # not when it trained nothing (a repair round of another)
                 rows, base, _ = self._base[name]
-                if rows is None:
+                if len(rows) == len(m):
                     m[...] = base
                 else:
-                    m[rows] = base
-            u = combined.get(name)
-            if u is not None and len(u):
-                m[u.rows] += u.delta
+                    kernels.put_rows(m, rows, base)
+            for u in combined.get(name, ()):
+                if len(u):
+                    kernels.add_rows(m, u.rows, u.values, u.step, u.fixed)
         self._base = {}
+
+
+def warm_up(dtype: str, dim: int = 4) -> None:
+    """Run every row kernel once on tiny arrays (a replica's update, shards read-only as
+    Ray hands them over, combined, applied), so that a worker or reducer loads (or
+    compiles) them while the run starts rather than in its first round."""
+    def frozen(u: RowUpdate) -> RowUpdate:
+        parts = [a.copy() for a in (u.rows, u.values, u.weight, u.step)]
+        for a in parts:
+            a.setflags(write=False)
+        return RowUpdate(*parts[:3], parts[3])
+
+    m = np.zeros((6, dim), np.float32)
+    offsets, table_rows = np.array([0, 2, 4]), np.array([0, 3, 1, 5], np.int32)
+    tracker = ReplicaTracker({"m": m, "o": np.zeros((2, dim), np.float32)},
+                             {"m": subword_rows(offsets, table_rows), "o": None}, 2, dtype)
+    tracker.begin(np.array([1, 1]))
+    m += 1.0
+    shards = [{k: frozen(u) for k, u in shard.items()} for shard in tracker.shards_of(tracker.update())]
+    own = tracker.update("float32")
+    combined = [{k: frozen(combine([shard[k], shard[k]], PROTOCOLS[0])) for k in shard} for shard in shards]
+    per_name = {k: [c[k] for c in combined] for k in combined[0]}
+    tracker.apply_late(per_name, own)
+    tracker.apply(per_name)

@@ -25,7 +25,7 @@ from ..parallel import run_jobs
 from ..vocab import Vocab
 from .parts import PartCorpus, SentencePlan, tokenise_part
 from .split import Part
-from .sync import RowUpdate, combine, concat_shards, split_shards, ReplicaTracker, update_masses
+from .sync import RowUpdate, ReplicaTracker, combine, update_masses, warm_up
 from .task import replica_task
 
 # Per-worker seeds: worker k's kernel threads take states k*STRIDE.. of the seed's sequence.
@@ -46,9 +46,10 @@ def job_tokens(workers: int, sync_every: int) -> int:
 
 class ReplicaWorker:
     def __init__(self, index: int, workers: int, config: CommonConfig, threads: int,
-                 tmp_dir: str | None = None):
+                 tmp_dir: str | None = None, dtype: str = "float32"):
         self.index = index
         self.workers = workers
+        self.dtype = dtype            # how updates travel (sync.SYNC_DTYPES)
         self.config = config
         self.threads = threads
         self.tmp_dir = tmp_dir
@@ -98,8 +99,11 @@ class ReplicaWorker:
         self.task, rows_from_words = replica_task(self.config, self.vocab, corpus_tokens, self.threads)
         self.task.units_per_epoch = int(self.stream.n_tokens)  # its epoch: this part (lr_at)
         # a lone worker has nothing to synchronise with: no tracking, no updates
-        self.tracker = ReplicaTracker(self.task.arrays, rows_from_words) if self.workers > 1 else None
+        self.tracker = (ReplicaTracker(self.task.arrays, rows_from_words, self.workers, self.dtype)
+                        if self.workers > 1 else None)
         self.noise_prob = self.vocab.noise_sampler(self.config.ns_exponent).probabilities()
+        if self.tracker is not None:
+            warm_up(self.dtype)
         return int(self.stream.n_tokens)
 
     def fingerprint(self) -> str:
@@ -157,10 +161,9 @@ class ReplicaWorker:
         compute = time.perf_counter() - started
         kernel = time.perf_counter() - kernel_started
         update = self.tracker.update() if self.tracker is not None else {}
-        if overlap:
-            self._own.append(update)
-        per_name = {name: split_shards(u, self.workers) for name, u in update.items()}
-        shards = [{name: per_name[name][s] for name in per_name} for s in range(self.workers)]
+        shards = self.tracker.shards_of(update) if self.tracker is not None else [{}] * self.workers
+        if overlap:  # its own update, exact, to take out when the combination comes back
+            self._own.append(update if self.dtype == "float32" else self.tracker.update("float32"))
         stats = {
             "worker": self.index,
             "words": int(sum(r[0] for r in results)),
@@ -212,12 +215,12 @@ class ReplicaWorker:
         return self._apply(combined, self.tracker.apply)
 
     def _apply(self, combined: tuple[dict[str, RowUpdate], ...], apply) -> dict:
-        """Join the combined shards per matrix and hand them to ``apply``."""
+        """The combined shards per matrix, handed to ``apply``."""
         started = time.perf_counter()
         names = self.tracker.matrices.keys()
-        joined = {name: concat_shards([c[name] for c in combined if name in c]) for name in names}
-        apply(joined)
-        return {"bytes_received": int(sum(u.nbytes for u in joined.values())),
+        per_name = {name: [c[name] for c in combined if name in c] for name in names}
+        apply(per_name)
+        return {"bytes_received": int(sum(u.nbytes for us in per_name.values() for u in us)),
                 "apply_seconds": time.perf_counter() - started}
 
     # ------------------------------------------------------------------ weights
@@ -237,3 +240,15 @@ def reduce_shard(protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, Row
     """One shard of the combined update from every worker's shard (a Ray task)."""
     names = updates[0].keys()
     return {name: combine([u[name] for u in updates], protocol) for name in names}
+
+
+class Reducer:
+    """A reducer actor (executor.py): combines one shard of every worker's update with
+    ``reduce`` (:func:`reduce_shard`, or GloVe's), in a process that stays up."""
+
+    def __init__(self, reduce, dtype: str = "float32"):
+        self._reduce = reduce
+        warm_up(dtype)  # while the workers read their parts
+
+    def reduce(self, protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
+        return self._reduce(protocol, *updates)

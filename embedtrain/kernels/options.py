@@ -130,5 +130,9 @@ if not CACHE:
 
 KERNEL_OPTIONS = dict(cache=CACHE, nogil=True, fastmath=FASTMATH_FLAGS, error_model="numpy")
 
+# The synchronisation's row kernels (kernels/sync.py): exact float semantics (no
+# fastmath), so they give what numpy's operations in the same order give.
+ROW_OPTIONS = dict(cache=CACHE, nogil=True, error_model="numpy")
+
 # Small helpers are inlined into the kernels that call them.
 HELPER_OPTIONS = dict(KERNEL_OPTIONS, inline="always")
