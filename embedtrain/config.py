@@ -293,8 +293,9 @@ class WalkConfig:
 # gives the measurements behind it).
 SYNC_EVERY = 500_000
 # ... FastText's: its n-gram rows, shared by thousands of words, go stale faster (4 workers
-# at 500,000: WordSim-353 -0.033 of one machine over 3 seeds; at 125,000 within 0.02).
-FASTTEXT_SYNC_EVERY = 125_000
+# at 500,000: WordSim-353 -0.033 of one machine over 3 seeds; at 250,000 -0.000 analogy and
+# +0.010 WordSim-353, in-process over seeds 1-3).
+FASTTEXT_SYNC_EVERY = 250_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
 SYNC_PROTOCOL = "scaled"
 def ray_lr_scale(workers: int) -> float:

@@ -59,6 +59,7 @@ class SyncStats:
     sync_seconds: float = 0.0    # wall time from the last worker's end of training to all applied
     compute_seconds: float = 0.0  # wall time of the training part of the rounds
     kernel_seconds: float = 0.0   # the kernels alone, mean over the workers, summed over rounds
+    kernel_max_seconds: float = 0.0  # the slowest worker's kernels, summed over rounds
     worker_sync_seconds: float = 0.0  # the rest of a worker's train call (apply late, masses,
     #                                   snapshot, update, shards), mean over the workers, summed
     restarts: int = 0
@@ -261,6 +262,7 @@ class RayTraining:
         self.sync.compute_seconds += compute
         self.sync.rounds += 1
         self.sync.kernel_seconds += sum(s.get("kernel_seconds", 0.0) for s in stats.values()) / per_worker
+        self.sync.kernel_max_seconds += max((s.get("kernel_seconds", 0.0) for s in stats.values()), default=0.0)
         self.sync.worker_sync_seconds += sum(
             s["compute_seconds"] + s["prepare_seconds"] - s.get("kernel_seconds", s["compute_seconds"])
             for s in stats.values()) / per_worker
@@ -393,7 +395,7 @@ class RayTraining:
                 "bytes_per_sync": int((s.bytes_sent + s.bytes_received) / max(s.rounds, 1)),
                 "bytes_sent_per_sync": int(s.bytes_sent / max(s.rounds, 1)),
                 "sync_seconds": round(s.sync_seconds, 3), "compute_seconds": round(s.compute_seconds, 3),
-                "kernel_seconds": round(s.kernel_seconds, 3),
+                "kernel_seconds": round(s.kernel_seconds, 3), "kernel_max_seconds": round(s.kernel_max_seconds, 3),
                 "worker_sync_seconds": round(s.worker_sync_seconds, 3),
                 "restarts": s.restarts, "words_redone": s.words_redone,
                 "words_counted": s.words_counted, "nodes": len(set(self.nodes))}
