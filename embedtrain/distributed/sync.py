@@ -341,10 +341,10 @@ class ReplicaTracker:
         for name, m in self.matrices.items():
             mine = own.get(name)
             if mine is not None and len(mine):
-                kernels.subtract_rows(m, mine.rows, mine.values, mine.step, mine.fixed)
+                kernels.add_rows(m, mine.rows, mine.values, mine.step, mine.fixed, -1.0)
             for u in combined.get(name, ()):
                 if len(u):
-                    kernels.add_rows(m, u.rows, u.values, u.step, u.fixed)
+                    kernels.add_rows(m, u.rows, u.values, u.step, u.fixed, 1.0)
 
     def discard(self) -> None:
         """Forget the snapshot of the last :meth:`begin` (its update was taken)."""
@@ -363,7 +363,7 @@ class ReplicaTracker:
                     kernels.put_rows(m, rows, base)
             for u in combined.get(name, ()):
                 if len(u):
-                    kernels.add_rows(m, u.rows, u.values, u.step, u.fixed)
+                    kernels.add_rows(m, u.rows, u.values, u.step, u.fixed, 1.0)
         self._base = {}
 
 

@@ -12,7 +12,7 @@ which copies the rows two or three times (sorting, gathering, masking):
 - :func:`union_rows`, :func:`accumulate_rows`, :func:`finish_rows`: one shard of
   every worker merged (their rows are ascending), the protocol's factor applied, the
   result encoded;
-- :func:`add_rows`: a combined shard added to a replica.
+- :func:`add_rows`: a combined shard added to a replica (or its own update taken out).
 
 Deltas travel either as float32 (``step`` empty) or as 16-bit fixed point: int16
 values and a float32 step per row (the row's largest magnitude / 32767), so a
@@ -158,33 +158,20 @@ def changed_rows(matrix, rows, base, weight, shards, out_rows, out_values, out_s
 
 
 @njit(**ROW_OPTIONS)
-def add_rows(matrix, rows, values, step, fixed):
-    """matrix[rows[i]] += the decoded row i (float32 values, or ``fixed``: int16 values x step[i])."""
+def add_rows(matrix, rows, values, step, fixed, sign):
+    """matrix[rows[i]] += sign x the decoded row i (float32 values, or ``fixed``: int16
+    values x step[i]); sign is 1 or -1 (x + (-d) is x - d exactly)."""
     dim = matrix.shape[1]
+    sign = np.float32(sign)
     for i in range(rows.shape[0]):
         r = rows[i]
         if fixed:
-            s = step[i]
+            s = step[i] * sign
             for k in range(dim):
                 matrix[r, k] += np.float32(values[i, k]) * s
         else:
             for k in range(dim):
-                matrix[r, k] += values[i, k]
-
-
-@njit(**ROW_OPTIONS)
-def subtract_rows(matrix, rows, values, step, fixed):
-    """matrix[rows[i]] -= the decoded row i (see :func:`add_rows`)."""
-    dim = matrix.shape[1]
-    for i in range(rows.shape[0]):
-        r = rows[i]
-        if fixed:
-            s = step[i]
-            for k in range(dim):
-                matrix[r, k] -= np.float32(values[i, k]) * s
-        else:
-            for k in range(dim):
-                matrix[r, k] -= values[i, k]
+                matrix[r, k] += values[i, k] * sign
 
 
 @njit(**ROW_OPTIONS)

@@ -1,0 +1,80 @@
+#!/usr/bin/env python
+"""Time a round's row work of the Ray workers in one process, without Ray: the
+snapshot (ReplicaTracker.begin), finding the changed rows (update) and one
+reducer's shard (combine), on a real round of a 2-worker run.
+
+    python scripts/profile_sync.py [CORPUS] [--model fasttext] [--sync-every 500000]
+
+It uses only APIs older versions have too, so a checkout of an earlier commit gives
+the numbers to compare with (PYTHONPATH=that checkout). Prints the median of 7
+timings of each step, in ms.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
+
+from embedtrain.config import make_config  # noqa: E402
+from embedtrain.distributed import sync  # noqa: E402
+from embedtrain.distributed.parts import merge_counts, plan_sentences, route_fragments  # noqa: E402
+from embedtrain.distributed.split import describe_inputs, split_inputs  # noqa: E402
+from embedtrain.distributed.workers import ReplicaWorker, job_tokens  # noqa: E402
+from embedtrain.vocab import Vocab  # noqa: E402
+
+
+def median_ms(f, reps: int = 7) -> float:
+    f()
+    times = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times)) * 1e3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("corpus", nargs="?", default=str(ROOT.parent / "shared" / "data" / "text8-prefix.gz"))
+    ap.add_argument("--model", default="fasttext")
+    ap.add_argument("--sync-every", type=int, default=500_000)
+    a = ap.parse_args()
+    workers = 2
+    config = make_config(a.model, dim=100, seed=1, threads=1, epochs=1)
+    parts = split_inputs(describe_inputs([a.corpus]), workers)
+    ws = [ReplicaWorker(w, workers, config, 1) for w in range(workers)]
+    summaries = [wk.tokenise(p) for wk, p in zip(ws, parts)]
+    words, counts = merge_counts(summaries)
+    vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
+    plans = plan_sentences(summaries, config.max_line_tokens)
+    fragments = [wk.fragment(vocab.words, vocab.counts, p.fragment) for wk, p in zip(ws, plans)]
+    appended = route_fragments(plans, fragments)
+    n = sum(wk.build(vocab.words, vocab.counts, plans[w], appended[w], int(sum(s.n_tokens for s in summaries)),
+                     job_tokens(workers, a.sync_every)) for w, wk in enumerate(ws))
+    rounds = max(1, math.ceil(n / (workers * a.sync_every)))
+    results = [wk.train(0, 0, rounds) for wk in ws]          # one real round on both workers
+    wk, tracker = ws[0], ws[0].tracker
+    chunks = wk.chunks_of_round(0, rounds)
+    word_counts = np.zeros(len(vocab), np.int64)
+    for c in chunks:
+        ids = wk.stream.chunk(int(c))
+        word_counts += np.bincount(ids[ids >= 0], minlength=len(vocab))
+    masses = wk._masses(word_counts, 0, chunks)
+    update = median_ms(tracker.update)                        # the round's changes, still tracked
+    begin = median_ms(lambda: tracker.begin(word_counts, masses))
+    reduce = median_ms(lambda: sync.combine([r[1]["input_vectors"] for r in results], "scaled"))
+    rows = [len(r[1]["input_vectors"]) for r in results]
+    print(f"{a.model}, 2 workers, --sync-every {a.sync_every:,}: update {update:.1f} ms, begin {begin:.1f} ms, "
+          f"one shard of the input rows combined {reduce:.1f} ms ({rows[0]:,} + {rows[1]:,} rows)")
+
+
+if __name__ == "__main__":
+    main()
