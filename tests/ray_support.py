@@ -69,3 +69,16 @@ def signal_cli_run(args: list, marker: str, sig: int = signal.SIGINT, wait: floa
     proc.send_signal(sig)
     rest = proc.communicate(timeout=120)[1]
     return proc.returncode, "".join(lines) + rest
+
+
+def alive_actors(timeout: float = 10.0) -> list:
+    """The actors the connected Ray still lists as alive, after waiting up to ``timeout``
+    seconds for killed ones to be marked dead (GCS's actor table; no dashboard needed)."""
+    from ray._private.state import actors
+
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [a for a in actors().values() if a.get("State") == "ALIVE"]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.2)

@@ -24,7 +24,8 @@ from embedtrain.models import Model  # noqa: E402
 from embedtrain.vocab import Vocab  # noqa: E402
 
 from conftest import QUALITY_CORPUS, ROOT, SAMPLE_CORPUS, wordsim_score  # noqa: E402
-from ray_support import StopAfter, local_ray, processes_left, ray_processes, signal_cli_run  # noqa: E402,F401
+from ray_support import (StopAfter, alive_actors, local_ray, processes_left, ray_processes,  # noqa: E402,F401
+                         signal_cli_run)
 
 pytestmark = pytest.mark.slow
 SETTINGS = dict(model="skipgram", dim=50, epochs=3, seed=1, progress=False)
@@ -62,6 +63,8 @@ def test_two_workers_match_one_machine(one_machine, tmp_path):
     assert loaded.stats["distributed"]["workers"] == 2
     np.testing.assert_array_equal(loaded.word_matrix(), model.word_matrix())
     assert vec.read_text().split("\n", 1)[0] == f"{len(model.vocab)} 50"
+    # on a Ray that outlives the run (this module's), its workers and reducers are gone
+    assert not alive_actors(), alive_actors(0)
 
 
 class _Records(__import__("logging").Handler):
@@ -114,6 +117,36 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap)
     assert d["words_counted"] == model.stats["vocab_tokens"] * 3   # nothing lost, nothing twice
     assert "restarted from the last synchronised weights" in log_text or \
         "died while synchronising" in log_text, log_text
+    ours, _ = wordsim_score(model.vectors)
+    theirs, _ = wordsim_score(one_machine.vectors)
+    assert ours >= theirs - NOISE, (ours, theirs)
+
+
+def test_a_killed_reducer_is_restarted_and_the_run_finishes(one_machine):
+    """A reducer is a stateless actor: Ray restarts it and retries the call it missed."""
+    from embedtrain.config import DistributedConfig, make_config
+    from embedtrain.distributed.executor import train_on_ray
+
+    killed = []
+
+    def kill_a_reducer(run):
+        pid = run.reducer_pids()[0]
+
+        def kill():
+            while run.sync.rounds < 2:
+                time.sleep(0.05)
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+        threading.Thread(target=kill, daemon=True).start()
+
+    config = make_config("skipgram", dim=50, epochs=3, seed=1, threads=1)
+    model = train_on_ray(config, DistributedConfig(ray="local", workers=2, sync_every=100_000),
+                         [str(QUALITY_CORPUS)], progress=False, on_start=kill_a_reducer)
+    assert killed
+    d = model.stats["distributed"]
+    assert d["restarts"] == 0                                       # no worker was replaced
+    assert d["words_counted"] == model.stats["vocab_tokens"] * 3   # every round combined and applied
     ours, _ = wordsim_score(model.vectors)
     theirs, _ = wordsim_score(one_machine.vectors)
     assert ours >= theirs - NOISE, (ours, theirs)

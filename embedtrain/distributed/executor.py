@@ -382,6 +382,9 @@ class RayTraining:
     def worker_pids(self) -> list[int]:
         return self.conn.ray.get([a.pid.remote() for a in self.actors])
 
+    def reducer_pids(self) -> list[int]:
+        return self.conn.ray.get([r.pid.remote() for r in self.reducers])
+
     def describe(self) -> dict[str, Any]:
         """What the model records about the run."""
         s = self.sync

@@ -252,3 +252,6 @@ class Reducer:
 
     def reduce(self, protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
         return self._reduce(protocol, *updates)
+
+    def pid(self) -> int:
+        return os.getpid()
