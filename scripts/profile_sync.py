@@ -46,11 +46,12 @@ def main() -> None:
     ap.add_argument("corpus", nargs="?", default=str(ROOT.parent / "shared" / "data" / "text8-prefix.gz"))
     ap.add_argument("--model", default="fasttext")
     ap.add_argument("--sync-every", type=int, default=500_000)
+    ap.add_argument("--dtype", default=None, help="--sync-dtype (versions that have it)")
     a = ap.parse_args()
     workers = 2
     config = make_config(a.model, dim=100, seed=1, threads=1, epochs=1)
     parts = split_inputs(describe_inputs([a.corpus]), workers)
-    ws = [ReplicaWorker(w, workers, config, 1) for w in range(workers)]
+    ws = [ReplicaWorker(w, workers, config, 1, **({"dtype": a.dtype} if a.dtype else {})) for w in range(workers)]
     summaries = [wk.tokenise(p) for wk, p in zip(ws, parts)]
     words, counts = merge_counts(summaries)
     vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
@@ -69,11 +70,27 @@ def main() -> None:
         word_counts += np.bincount(ids[ids >= 0], minlength=len(vocab))
     masses = wk._masses(word_counts, 0, chunks)
     update = median_ms(tracker.update)                        # the round's changes, still tracked
+    combined = [sync.combine([r[1 + s][name] for r in results], "scaled") for s in range(workers)
+                for name in ("input_vectors",)]
+    saved = {k: v.copy() for k, v in tracker.matrices.items()}
+    base = dict(tracker._base)
+
+    def apply():
+        tracker._base = dict(base)
+        for k, v in saved.items():
+            tracker.matrices[k][...] = v
+        started = time.perf_counter()
+        wk.apply(*[{"input_vectors": c} for c in combined])
+        return time.perf_counter() - started
+
+    apply()
+    applied = float(np.median([apply() for _ in range(7)])) * 1e3
     begin = median_ms(lambda: tracker.begin(word_counts, masses))
     reduce = median_ms(lambda: sync.combine([r[1]["input_vectors"] for r in results], "scaled"))
     rows = [len(r[1]["input_vectors"]) for r in results]
     print(f"{a.model}, 2 workers, --sync-every {a.sync_every:,}: update {update:.1f} ms, begin {begin:.1f} ms, "
-          f"one shard of the input rows combined {reduce:.1f} ms ({rows[0]:,} + {rows[1]:,} rows)")
+          f"one shard of the input rows combined {reduce:.1f} ms ({rows[0]:,} + {rows[1]:,} rows), "
+          f"applying the combined input rows {applied:.1f} ms")
 
 
 if __name__ == "__main__":

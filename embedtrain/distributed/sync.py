@@ -281,6 +281,10 @@ class ReplicaTracker:
         new_values(0, 1, dtype)  # checks it
         # name -> (rows, their snapshot, their weight), taken by begin()
         self._base: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # name -> the snapshot's memory, kept from round to round: a fresh array of tens of
+        # MB is new pages every round (glibc maps allocations over 32 MB afresh), and
+        # faulting them in cost as much as the copy
+        self._memory: dict[str, np.ndarray] = {}
         self.bounds: dict[str, np.ndarray] = {}  # name -> shard bounds of the last update()
 
     def begin(self, word_counts: np.ndarray, masses: Mapping[str, np.ndarray] | None = None) -> None:
@@ -302,13 +306,23 @@ class ReplicaTracker:
                     weight = np.ones(len(m), np.float32)
                     if len(word_counts) == len(m):
                         weight += word_counts
-                self._base[name] = (rows, m.copy(), weight)
+                base = self._snapshot_memory(name, len(m), m.shape[1])
+                np.copyto(base, m)
+                self._base[name] = (rows, base, weight)
             else:
                 rows, weight = predict(word_counts, masses.get(name, word_counts))
                 rows = np.asarray(rows, np.int32)
-                base = np.empty((len(rows), m.shape[1]), np.float32)
+                base = self._snapshot_memory(name, len(rows), m.shape[1])
                 kernels.take_rows(m, rows, base)
                 self._base[name] = (rows, base, np.asarray(weight, np.float32))
+
+    def _snapshot_memory(self, name: str, n: int, dim: int) -> np.ndarray:
+        """float32 [n, dim] for matrix ``name``'s snapshot, in memory kept across rounds
+        (the previous snapshot is no longer needed: it was applied or discarded)."""
+        memory = self._memory.get(name)
+        if memory is None or len(memory) < n:
+            memory = self._memory[name] = np.empty((max(n, 1), dim), np.float32)
+        return memory[:n]
 
     def update(self, dtype: str | None = None) -> dict[str, RowUpdate]:
         """The rows changed since :meth:`begin`, with their deltas (encoded as
