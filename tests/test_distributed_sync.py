@@ -250,21 +250,23 @@ def test_combine_kernels_match_the_numpy_reference(protocol):
 
 
 @pytest.mark.parametrize("protocol", ["scaled", "sum"])
-def test_fixed_point_is_within_half_a_step_of_float32(protocol):
+@pytest.mark.parametrize("dtype, levels", [("int16", 32767), ("int8", 127)])
+def test_fixed_point_is_within_half_a_step_of_float32(protocol, dtype, levels):
     rng = np.random.default_rng(8)
     updates = [random_update(rng, 300, 20, k) for k in (120, 250)]
     updates[0].values[5] *= 1e-6                      # a row of tiny changes keeps its precision
     exact = combine(updates, protocol)
-    fixed = combine(updates, protocol, "int16")
-    assert fixed.values.dtype == np.int16 and fixed.step.shape == (len(fixed),)
+    fixed = combine(updates, protocol, dtype)
+    assert fixed.values.dtype == np.dtype(dtype) and fixed.step.shape == (len(fixed),)
     np.testing.assert_array_equal(fixed.rows, exact.rows)
     big = np.abs(exact.delta).max(axis=1)
-    np.testing.assert_allclose(fixed.step, big / 32767, rtol=1e-6)
+    np.testing.assert_allclose(fixed.step, big / levels, rtol=1e-6)
+    assert np.abs(fixed.values).max() == levels
     # within half a step, plus float32 rounding
     assert np.all(np.abs(fixed.delta - exact.delta) <= 0.51 * fixed.step[:, None])
-    assert fixed.nbytes == len(fixed) * (4 + 4 + 4 + 20 * 2) < exact.nbytes
-    # decoding an int16 input and combining it again loses nothing more
-    again = combine([fixed, RowUpdate.empty(20, "int16")], "sum")
+    assert fixed.nbytes == len(fixed) * (4 + 4 + 4 + 20 * np.dtype(dtype).itemsize) < exact.nbytes
+    # decoding a fixed-point input and combining it again loses nothing more
+    again = combine([fixed, RowUpdate.empty(20, dtype)], "sum")
     np.testing.assert_array_equal(again.values, fixed.values)
 
 
@@ -281,7 +283,7 @@ def test_subword_rows_match_the_reference_on_a_random_table():
     np.testing.assert_array_equal(w, expect_w)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "int16"])
+@pytest.mark.parametrize("dtype", ["float32", "int16", "int8"])
 def test_tracker_update_comes_grouped_by_shard(dtype):
     rng = np.random.default_rng(10)
     m = rng.normal(size=(90, 7)).astype(np.float32)

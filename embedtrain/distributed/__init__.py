@@ -39,7 +39,7 @@ def check_distributed(config: CommonConfig, dist: DistributedConfig, corpus: Any
         raise EmbedtrainError("--sync-overlap does not apply to GloVe: its rounds are synchronous")
     if config.model == "glove" and dist.sync_dtype not in (None, "float32"):
         raise EmbedtrainError("GloVe's updates travel as float32 (its AdaGrad sums): "
-                              "--sync-dtype int16 does not apply")
+                              f"--sync-dtype {dist.sync_dtype} does not apply")
     if config.model != "glove":
         checks += [(cooccur, "--cooccur"), (save_cooccur, "--save-cooccur")]
     for given, name in checks:

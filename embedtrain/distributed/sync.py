@@ -98,11 +98,11 @@ class RowUpdate:
 
     @property
     def fixed(self) -> bool:
-        return self.values.dtype == np.int16
+        return self.values.dtype != np.float32
 
     @property
     def dtype(self) -> str:
-        return "int16" if self.fixed else "float32"
+        return self.values.dtype.name
 
     @property
     def delta(self) -> np.ndarray:
@@ -114,7 +114,7 @@ class RowUpdate:
     @property
     def nbytes(self) -> int:
         """Bytes on the wire: int32 row id, float32 weight, the values (float32 or
-        int16 per dimension) and, in fixed point, a float32 step per row."""
+        int16 or int8 per dimension) and, in fixed point, a float32 step per row."""
         per_row = ROW_ID_BYTES + 4 + self.values.shape[1] * self.values.itemsize + (4 if self.fixed else 0)
         return len(self.rows) * per_row
 
@@ -128,8 +128,8 @@ class RowUpdate:
 
 def new_values(n: int, dim: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     """Empty value and step arrays for n rows encoded as ``dtype`` (:data:`SYNC_DTYPES`)."""
-    if dtype == "int16":
-        return np.empty((n, dim), np.int16), np.empty(n, np.float32)
+    if dtype in ("int16", "int8"):
+        return np.empty((n, dim), np.dtype(dtype)), np.empty(n, np.float32)
     if dtype != "float32":
         raise ValueError(f"sync dtype must be one of {', '.join(SYNC_DTYPES)}, not {dtype!r}")
     return np.empty((n, dim), np.float32), np.zeros(0, np.float32)
@@ -179,7 +179,7 @@ def combine(updates: Sequence[RowUpdate], protocol: str, dtype: str | None = Non
         kernels.accumulate_rows(total, total_w, gained, squares, workers, np.searchsorted(rows, u.rows),
                                 u.values, u.step, u.fixed, u.weight, code)
     values, step = new_values(n, dim, dtype)
-    kernels.finish_rows(total, total_w, gained, squares, workers, code, values, step, dtype == "int16")
+    kernels.finish_rows(total, total_w, gained, squares, workers, code, values, step, kernels.LEVELS[dtype])
     return RowUpdate(rows, values, total_w.astype(np.float32), step)
 
 
@@ -336,9 +336,9 @@ class ReplicaTracker:
             out_rows, out_w = np.empty(n, np.int32), np.empty(n, np.float32)
             values, step = new_values(n, m.shape[1], dtype)
             bounds = kernels.changed_rows(m, rows, base, weight, self.shards, out_rows, values, step, out_w,
-                                          dtype == "int16")
+                                          kernels.LEVELS[dtype])
             k = int(bounds[-1])
-            out[name] = RowUpdate(out_rows[:k], values[:k], out_w[:k], step[:k] if dtype == "int16" else step)
+            out[name] = RowUpdate(out_rows[:k], values[:k], out_w[:k], step[:k] if dtype != "float32" else step)
             self.bounds[name] = bounds
         return out
 

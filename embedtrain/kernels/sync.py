@@ -25,7 +25,8 @@ from numba import njit
 
 from .options import ROW_OPTIONS
 
-FIXED_MAX = 32767.0   # int16 values: a row's largest |delta| maps to +-FIXED_MAX
+# Fixed point: a row's largest |delta| maps to +-levels (0: float32, no encoding)
+LEVELS = {"float32": 0.0, "int16": 32767.0, "int8": 127.0}
 PROTOCOL_IDS = {  # the protocol argument of accumulate_rows and finish_rows
     "scaled": 0, "adaptive": 1, "sum": 2, "mean": 3}
 
@@ -81,10 +82,11 @@ def put_rows(matrix, rows, values):
 
 
 @njit(**ROW_OPTIONS)
-def _encode_row(delta, out_values, out_step, j, fixed):
-    """Write float32 ``delta`` [dim] as row j of the output (float32, or int16 + step)."""
+def _encode_row(delta, out_values, out_step, j, levels):
+    """Write float32 ``delta`` [dim] as row j of the output: float32 (``levels`` 0), or
+    fixed point, integers in [-levels, levels] and a step per row."""
     dim = delta.shape[0]
-    if not fixed:
+    if levels == 0:
         for k in range(dim):
             out_values[j, k] = delta[k]
         return
@@ -93,7 +95,8 @@ def _encode_row(delta, out_values, out_step, j, fixed):
         a = abs(delta[k])
         if a > big:
             big = a
-    step = big / np.float32(FIXED_MAX)
+    top = np.float32(levels)
+    step = big / top
     out_step[j] = step
     if step == 0:
         for k in range(dim):
@@ -102,11 +105,11 @@ def _encode_row(delta, out_values, out_step, j, fixed):
     inv = np.float32(1.0) / step
     for k in range(dim):
         q = np.rint(delta[k] * inv)
-        if q > FIXED_MAX:
-            q = FIXED_MAX
-        elif q < -FIXED_MAX:
-            q = -FIXED_MAX
-        out_values[j, k] = np.int16(q)
+        if q > top:
+            q = top
+        elif q < -top:
+            q = -top
+        out_values[j, k] = q
 
 
 @njit(**ROW_OPTIONS)
@@ -123,12 +126,12 @@ def _decode_row(values, step, i, fixed, out):
 
 
 @njit(**ROW_OPTIONS)
-def changed_rows(matrix, rows, base, weight, shards, out_rows, out_values, out_step, out_weight, fixed):
+def changed_rows(matrix, rows, base, weight, shards, out_rows, out_values, out_step, out_weight, levels):
     """The rows of ``matrix`` listed in ``rows`` (ascending) that differ from their
     snapshot ``base`` (row i of base is matrix row rows[i]), written grouped by shard
     (row modulo ``shards``) and ascending within a shard: out_rows (int32),
     out_values (the delta matrix - base: float32, or int16 with out_step, fixed
-    point: ``fixed``), out_weight (``weight`` of the row). Returns the shard bounds
+    point with ``levels``, see _encode_row), out_weight (``weight`` of the row). Returns the shard bounds
     (int64 [shards + 1]); the rows written are out_*[:bounds[-1]]."""
     n, dim = rows.shape[0], matrix.shape[1]
     changed = np.zeros(n, np.bool_)
@@ -153,7 +156,7 @@ def changed_rows(matrix, rows, base, weight, shards, out_rows, out_values, out_s
             out_weight[j] = weight[i]
             for k in range(dim):
                 delta[k] = matrix[r, k] - base[i, k]
-            _encode_row(delta, out_values, out_step, j, fixed)
+            _encode_row(delta, out_values, out_step, j, levels)
     return bounds
 
 
@@ -228,13 +231,13 @@ def accumulate_rows(total, total_w, gained, squares, workers, positions, values,
 
 
 @njit(**ROW_OPTIONS)
-def finish_rows(total, total_w, gained, squares, workers, protocol, out_values, out_step, fixed):
+def finish_rows(total, total_w, gained, squares, workers, protocol, out_values, out_step, levels):
     """Each row's combined delta from the sums of :func:`accumulate_rows`, encoded into
     out_values (float32, or int16 with out_step): scaled (0) S (1 - exp(-W)) /
     sum(1 - exp(-w_i)); adaptive (1) S (1 - a (1 - 1/k)), a = the agreement of the k
     deltas, (|S|^2 / sum |d_i|^2 - 1) / (k - 1) clipped to [0, 1]; sum (2) S; mean
     (3) S / W (S the summed deltas, weighted for mean; W the summed weights).
-    ``fixed``: out_values is int16 with out_step."""
+    ``levels``: out_values is fixed point with out_step (see _encode_row)."""
     n, dim = total.shape
     for j in range(n):
         row = total[j]
@@ -258,4 +261,4 @@ def finish_rows(total, total_w, gained, squares, workers, protocol, out_values, 
             wf = np.float32(total_w[j])
             for c in range(dim):
                 row[c] /= wf
-        _encode_row(row, out_values, out_step, j, fixed)
+        _encode_row(row, out_values, out_step, j, levels)
