@@ -142,7 +142,8 @@ def model_bytes(model: str, results: dict[str, list[dict]]) -> float:
     r = results["one process, 1 thread"][0]
     rows = 2 * r["vocab"] + r["ngram_rows"]          # input and output rows (+ used n-gram rows)
     dtype = next(rows[0]["dtype"] for name, rows in results.items() if name.startswith("Ray, 2 workers"))
-    return rows * (2 * r["dim"] + 12 if dtype == "int16" else 4 * r["dim"] + 8)
+    per_value = {"int8": 1, "int16": 2}.get(dtype, 4)
+    return rows * (per_value * r["dim"] + (12 if dtype in ("int8", "int16") else 8))
 
 
 def projection(model: str, results: dict[str, list[dict]]) -> list[str]:
