@@ -50,10 +50,10 @@ touched the row, so an idle replica never dilutes a trained one:
 
 Cost per synchronisation, for one worker: it sends ``sum over matrices of
 touched_rows x bytes per row``: an int32 row id, a float32 weight and the delta,
-either float32 [dim] (``--sync-dtype float32``: 4 dim + 8 bytes) or 16-bit fixed
-point (``int16``: int16 [dim] and a float32 step per row, 2 dim + 12 bytes, half
-of it at dim 100; a value is off by at most half a step, 1/65534 of the row's
-largest change). The update is split into one shard per worker (rows by id modulo
+either float32 [dim] (``--sync-dtype float32``: 4 dim + 8 bytes) or fixed point:
+int8 or int16 [dim] and a float32 step per row (``int8``, the default: dim + 12
+bytes; ``int16``: 2 dim + 12), a value off by at most half a step, 1/254 or
+1/65534 of the row's largest change. The update is split into one shard per worker (rows by id modulo
 the number of workers); each shard is combined by one reducer, and every worker
 reads all combined shards, i.e. the union of touched rows at the same bytes per
 row. :func:`RowUpdate.nbytes` counts them; the benchmark reports them. A replica
@@ -78,7 +78,7 @@ ROW_ID_BYTES = 4       # rows are int32 ids (weights and steps float32): see nby
 @dataclass
 class RowUpdate:
     """Changed rows of one matrix: ``rows`` int32 [n] ascending, unique; ``values``
-    their deltas, float32 [n, dim], or int16 [n, dim] in 16-bit fixed point with
+    their deltas, float32 [n, dim], or int8/int16 [n, dim] in fixed point with
     ``step`` float32 [n] (delta = values x step); ``weight`` float32 [n] (the row's
     mass or update count, for the protocols)."""
 

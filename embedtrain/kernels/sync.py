@@ -14,9 +14,10 @@ which copies the rows two or three times (sorting, gathering, masking):
   result encoded;
 - :func:`add_rows`: a combined shard added to a replica (or its own update taken out).
 
-Deltas travel either as float32 (``step`` empty) or as 16-bit fixed point: int16
-values and a float32 step per row (the row's largest magnitude / 32767), so a
-value is off by at most half a step, 1/65534 of the row's largest change.
+Deltas travel either as float32 (``step`` empty) or in fixed point: int8 or int16
+values and a float32 step per row (the row's largest magnitude / LEVELS), so a value
+is off by at most half a step, 1/254 (int8) or 1/65534 (int16) of the row's largest
+change.
 
 No fastmath here: the sums over workers are done in worker order, as numpy does.
 """
