@@ -1,5 +1,6 @@
 """Shared pieces of the benchmark scripts: timing a whole process, scoring a .vec with
-gensim's own evaluators, and writing text8 as lines of N tokens."""
+gensim's own evaluators, writing text8 as lines of N tokens, and the Ray workers' set-up
+in one process."""
 from __future__ import annotations
 
 import gzip
@@ -50,3 +51,32 @@ def write_lines(src: Path, dst: Path, repeat: int = 1, per_line: int = 1000) -> 
             for i in range(0, len(tokens), per_line):
                 out.write(" ".join(tokens[i:i + per_line]) + "\n")
     return len(tokens) * repeat
+
+
+def replicas(corpus: str, config, workers: int, sync_every: int, dtype: str | None = None):
+    """The Ray workers (distributed/workers.py) of a run on ``corpus``, set up in this
+    process as the driver does it: split, tokenise, merge the vocabulary, route the
+    fragments, build. Returns (workers, vocabulary, rounds per epoch). ``dtype`` (their
+    --sync-dtype) is passed only when given, so that older checkouts work too. Imports
+    embedtrain from wherever the caller's path finds it."""
+    import math
+
+    from embedtrain.distributed.parts import merge_counts, plan_sentences, route_fragments
+    from embedtrain.distributed.split import describe_inputs, split_inputs
+    from embedtrain.distributed.workers import ReplicaWorker, job_tokens
+    from embedtrain.vocab import Vocab
+
+    parts = split_inputs(describe_inputs([corpus]), workers)
+    extra = {"dtype": dtype} if dtype else {}
+    ws = [ReplicaWorker(w, workers, config, 1, **extra) for w in range(workers)]
+    summaries = [wk.tokenise(p) for wk, p in zip(ws, parts)]
+    words, counts = merge_counts(summaries)
+    vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
+    corpus_tokens = int(sum(s.n_tokens for s in summaries))
+    plans = plan_sentences(summaries, config.max_line_tokens)
+    fragments = [wk.fragment(vocab.words, vocab.counts, p.fragment) for wk, p in zip(ws, plans)]
+    appended = route_fragments(plans, fragments)
+    n = sum(wk.build(vocab.words, vocab.counts, plans[w], appended[w], corpus_tokens,
+                     job_tokens(workers, sync_every))
+            for w, wk in enumerate(ws))
+    return ws, vocab, max(1, math.ceil(n / (workers * sync_every)))

@@ -12,7 +12,6 @@ timings of each step, in ms.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -23,12 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
+from benchlib import replicas  # noqa: E402
 from embedtrain.config import make_config  # noqa: E402
 from embedtrain.distributed import sync  # noqa: E402
-from embedtrain.distributed.parts import merge_counts, plan_sentences, route_fragments  # noqa: E402
-from embedtrain.distributed.split import describe_inputs, split_inputs  # noqa: E402
-from embedtrain.distributed.workers import ReplicaWorker, job_tokens  # noqa: E402
-from embedtrain.vocab import Vocab  # noqa: E402
 
 
 def median_ms(f, reps: int = 7) -> float:
@@ -50,17 +46,7 @@ def main() -> None:
     a = ap.parse_args()
     workers = 2
     config = make_config(a.model, dim=100, seed=1, threads=1, epochs=1)
-    parts = split_inputs(describe_inputs([a.corpus]), workers)
-    ws = [ReplicaWorker(w, workers, config, 1, **({"dtype": a.dtype} if a.dtype else {})) for w in range(workers)]
-    summaries = [wk.tokenise(p) for wk, p in zip(ws, parts)]
-    words, counts = merge_counts(summaries)
-    vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
-    plans = plan_sentences(summaries, config.max_line_tokens)
-    fragments = [wk.fragment(vocab.words, vocab.counts, p.fragment) for wk, p in zip(ws, plans)]
-    appended = route_fragments(plans, fragments)
-    n = sum(wk.build(vocab.words, vocab.counts, plans[w], appended[w], int(sum(s.n_tokens for s in summaries)),
-                     job_tokens(workers, a.sync_every)) for w, wk in enumerate(ws))
-    rounds = max(1, math.ceil(n / (workers * a.sync_every)))
+    ws, vocab, rounds = replicas(a.corpus, config, workers, a.sync_every, a.dtype)
     results = [wk.train(0, 0, rounds) for wk in ws]          # one real round on both workers
     wk, tracker = ws[0], ws[0].tracker
     chunks = wk.chunks_of_round(0, rounds)

@@ -13,38 +13,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import scores
+from benchlib import replicas, scores
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embedtrain.config import SYNC_DTYPE, SYNC_DTYPES, make_config, ray_lr_scale  # noqa: E402
-from embedtrain.distributed.parts import merge_counts, plan_sentences, route_fragments  # noqa: E402
-from embedtrain.distributed.split import describe_inputs, split_inputs  # noqa: E402
 from embedtrain.distributed.task import make_model  # noqa: E402
-from embedtrain.distributed.workers import ReplicaWorker, job_tokens, reduce_shard  # noqa: E402
-from embedtrain.vocab import Vocab  # noqa: E402
+from embedtrain.distributed.workers import reduce_shard  # noqa: E402
 
 
 def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, overlap: bool = False,
              dtype: str = "float32"):
-    parts = split_inputs(describe_inputs([corpus]), workers)
-    ws = [ReplicaWorker(w, workers, config, 1, dtype=dtype) for w in range(workers)]
-    summaries = [wk.tokenise(p) for wk, p in zip(ws, parts)]
-    words, counts = merge_counts(summaries)
-    vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
-    corpus_tokens = int(sum(s.n_tokens for s in summaries))
-    plans = plan_sentences(summaries, config.max_line_tokens)
-    fragments = [wk.fragment(vocab.words, vocab.counts, p.fragment) for wk, p in zip(ws, plans)]
-    appended = route_fragments(plans, fragments)
-    n = sum(wk.build(vocab.words, vocab.counts, plans[w], appended[w], corpus_tokens,
-                     job_tokens(workers, sync_every))
-            for w, wk in enumerate(ws))
-    rounds = max(1, math.ceil(n / (workers * sync_every)))
+    ws, vocab, rounds = replicas(corpus, config, workers, sync_every, dtype)
     queue = []  # overlap: combined shards of the rounds not yet applied
     for epoch in range(config.epochs):
         for index in range(rounds):

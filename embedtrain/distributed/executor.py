@@ -222,7 +222,7 @@ class RayTraining:
         """A round whose synchronisation overlaps the next round's training: every
         worker first applies the combination of the round before the previous one
         (ready by then: it was combined while the previous round trained), trains,
-        and hands its shards to this round's reduce tasks, which run while the
+        and hands its shards to this round's reducers, which run while the
         workers go on. A worker trains without the others' last round (one round
         staler than synchronous rounds); the driver waits only for the training."""
         started = time.perf_counter()
@@ -290,7 +290,7 @@ class RayTraining:
         return words, loss, examples
 
     def _combine(self, results: dict[int, list]) -> list:
-        """One reduce task per shard over the workers' shards in ``results`` (refs)."""
+        """One reducer call per shard over the workers' shards in ``results`` (refs)."""
         return [self.reducers[s].reduce.remote(self.dist.sync_protocol, *[results[w][1 + s] for w in results])
                 for s in range(self.workers)]
 
@@ -341,8 +341,11 @@ class RayTraining:
         self.sync.restarts += 1
 
     def _kill(self, w: int) -> None:
+        self._kill_actor(self.actors[w])
+
+    def _kill_actor(self, actor) -> None:
         try:
-            self.conn.ray.kill(self.actors[w], no_restart=True)
+            self.conn.ray.kill(actor, no_restart=True)
         except Exception:  # noqa: BLE001 - already gone
             pass
 
@@ -406,11 +409,8 @@ class RayTraining:
     def close(self) -> None:
         if self.conn is None:
             return
-        for w in range(len(self.actors)):
-            self._kill(w)
-        for r in self.reducers:
-            with contextlib.suppress(Exception):  # already gone
-                self.conn.ray.kill(r, no_restart=True)
+        for actor in self.actors + self.reducers:
+            self._kill_actor(actor)
         self.actors, self.reducers = [], []
         self.conn.close()
         self.conn = None

@@ -186,8 +186,7 @@ class GloVeWorker(ReplicaWorker):
 
         run_jobs(list(range(lo, hi, JOB_ENTRIES)), work, lambda j, r: results.append(r), self.threads)
         compute = time.perf_counter() - prepared
-        update = self.tracker.update() if self.tracker is not None else {}
-        shards = self.tracker.shards_of(update) if self.tracker is not None else [{}] * self.workers
+        update, shards = self._updates()
         stats = {"worker": self.index, "words": int(hi - lo),
                  "loss": float(sum(r[0] for r in results)), "examples": int(sum(r[1] for r in results)),
                  "compute_seconds": compute,

@@ -160,8 +160,7 @@ class ReplicaWorker:
         run_jobs(range(len(chunks)), work, lambda j, r: results.append(r), self.threads)
         compute = time.perf_counter() - started
         kernel = time.perf_counter() - kernel_started
-        update = self.tracker.update() if self.tracker is not None else {}
-        shards = self.tracker.shards_of(update) if self.tracker is not None else [{}] * self.workers
+        update, shards = self._updates()
         if overlap:  # its own update, exact, to take out when the combination comes back
             self._own.append(update if self.dtype == "float32" else self.tracker.update("float32"))
         stats = {
@@ -177,6 +176,14 @@ class ReplicaWorker:
             "rows_sent": {name: len(u) for name, u in update.items()},
         }
         return (stats, *shards)
+
+    def _updates(self) -> tuple[dict[str, RowUpdate], list[dict[str, RowUpdate]]]:
+        """This round's row updates (none for a lone worker) and the same as one dict
+        per shard (slices)."""
+        if self.tracker is None:
+            return {}, [{}] * self.workers
+        update = self.tracker.update()
+        return update, self.tracker.shards_of(update)
 
     def _masses(self, counts: np.ndarray, epoch: int, chunks: np.ndarray) -> dict[str, np.ndarray]:
         """sync.update_masses for this round: expected trained words (subsampling
@@ -237,7 +244,7 @@ class ReplicaWorker:
 
 
 def reduce_shard(protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
-    """One shard of the combined update from every worker's shard (a Ray task)."""
+    """One shard of the combined update from every worker's shard (a reducer's call)."""
     names = updates[0].keys()
     return {name: combine([u[name] for u in updates], protocol) for name in names}
 
