@@ -13,7 +13,7 @@ from .errors import EmbedtrainError
 def __getattr__(name):
     # Import the heavy parts (numba) only when they are used.
     if name == "train":
-        from .training import train
+        from .api import train
         return train
     if name == "train_graph":
         from .training.graph import train_graph

@@ -44,64 +44,65 @@ MAX_WALKS_PER_NODE = 1_000_000
 MAX_WALK_LENGTH = INT32_MAX // 2   # one walk fills one int32-indexed batch
 MAX_RAY_WORKERS = 100_000
 MAX_LR_SCALE = 100.0   # --lr-scale (Ray workers' rate over --lr)
-# name: (low, high or None, low_is_exclusive). Model-specific rules stay in __post_init__.
-LIMITS: dict[str, tuple[float, float | None, bool]] = {
-    "dim": (1, MAX_DIM, False),
-    "window": (0, MAX_WINDOW, False),   # each model's MIN_WINDOW applies too
-    "checkpoint_every": (0.0, None, True),
-    "min_count": (0, INT64_MAX, False),   # 0: graphs, where every node gets a vector
-    "max_vocab": (1, INT32_MAX, False),
-    "epochs": (1, MAX_EPOCHS, False),
-    "lr": (0.0, None, True),     # no upper bound: too large a rate is reported as divergence
-    "threads": (0, MAX_THREADS, False),
-    "seed": (0, INT64_MAX, False),
-    "max_line_tokens": (1, INT32_MAX, False),
-    "negative": (0, MAX_NEGATIVE, False),
-    "sample": (0.0, 1.0, False),
-    "ns_exponent": (*NS_EXPONENT_RANGE, False),
-    "x_max": (0.0, MAX_X_MAX, True),
-    "alpha": (0.0, MAX_ALPHA, True),
-    "memory": (0.0, MAX_MEMORY_GB, True),
-    "minn": (0, MAX_NGRAM, False),
-    "maxn": (0, MAX_NGRAM, False),
-    "bucket": (0, INT32_MAX, False),
-    "init_bound": (0.0, MAX_INIT_BOUND, True),
-    "epoch_decay": (0.0, 1.0, True),
-    # random walks (WalkConfig)
-    "p": (0.0, MAX_WALK_BIAS, True),
-    "q": (0.0, MAX_WALK_BIAS, True),
-    "walks_per_node": (1, MAX_WALKS_PER_NODE, False),
-    "walk_length": (1, MAX_WALK_LENGTH, False),
-    # --ray (DistributedConfig)
-    "workers": (1, MAX_RAY_WORKERS, False),
-    "sync_every": (1, INT64_MAX, False),
-    "lr_scale": (0.0, MAX_LR_SCALE, True),
-}
+# A setting's roles (field metadata "roles"; :func:`fields_with` answers by them):
+#   shape     fixes the shape of a model's weights: a resumed model cannot change it
+#   run       how a run goes, not what it computes: a checkpoint may be resumed with another
+#   counting  decides the counts (the vocabulary; GloVe's co-occurrences, which a saved
+#             matrix records)
+#   text      means something for text corpora only (not offered for graph walks)
+#   walk      a random-walk setting (WalkConfig)
+#   ray       how to train across machines (DistributedConfig)
+ROLES = ("shape", "run", "counting", "text", "walk", "ray")
 
 
-def _opt(default: Any, help: str, **extra: Any) -> Any:
-    """A dataclass field that also carries its CLI help text."""
-    return field(default=default, metadata={"help": help, **extra})
+def _opt(default: Any, help: str, *, range: tuple[float, float | None, bool] | None = None,
+         roles: tuple[str, ...] = (), **extra: Any) -> Any:
+    """A dataclass field that carries its CLI help text, its valid ``range`` (low, high or
+    None, low_is_exclusive; bounds inclusive otherwise) and its ``roles`` (ROLES)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:  # pragma: no cover - a typo in this file
+        raise ValueError(f"unknown roles {unknown}")
+    return field(default=default, metadata={"help": help, "range": range, "roles": tuple(roles),
+                                            **extra})
+
+
+def _like(cls: type, name: str, default: Any, help: str | None = None, **changes: Any) -> Any:
+    """``cls``'s field ``name`` with another default (and help): an override keeps the
+    range and roles written once, on the field it overrides."""
+    meta = dict(cls.__dataclass_fields__[name].metadata)
+    if help is not None:
+        meta["help"] = help
+    meta.update(changes)
+    return field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
 class CommonConfig:
     """Settings shared by every model."""
 
-    dim: int = _opt(100, "Dimensionality of the vectors.")
+    dim: int = _opt(100, "Dimensionality of the vectors.", range=(1, MAX_DIM, False), roles=("shape",))
     window: int = _opt(5, "Context window: words on each side of the centre word "
-                          "(skip-gram/CBOW: 0 means the whole line, for item2vec).")
-    min_count: int = _opt(5, "Ignore words that occur fewer times than this.")
-    max_vocab: int | None = _opt(None, "Keep only the N most frequent words (after --min-count).")
-    epochs: int = _opt(5, "Passes over the corpus.")
-    lr: float = _opt(0.025, "Initial learning rate.")
-    threads: int = _opt(0, "Worker threads; 0 means every available core.")
-    seed: int = _opt(1, "Random seed. With --threads 1 the vectors are bit-identical run to run.")
-    lowercase: bool = _opt(False, "Lowercase the text before counting.", flag=True)
-    max_line_tokens: int = _opt(MAX_LINE_TOKENS, "Cut lines longer than this many tokens into pieces.")
+                          "(skip-gram/CBOW: 0 means the whole line, for item2vec).",
+                       range=(0, MAX_WINDOW, False))   # each model's MIN_WINDOW applies too
+    min_count: int = _opt(5, "Ignore words that occur fewer times than this.",
+                          range=(0, INT64_MAX, False),   # 0: graphs, where every node gets a vector
+                          roles=("shape", "counting"))
+    max_vocab: int | None = _opt(None, "Keep only the N most frequent words (after --min-count).",
+                                 range=(1, INT32_MAX, False), roles=("shape", "counting", "text"))
+    epochs: int = _opt(5, "Passes over the corpus.", range=(1, MAX_EPOCHS, False))
+    # no upper bound: too large a rate is reported as divergence
+    lr: float = _opt(0.025, "Initial learning rate.", range=(0.0, None, True))
+    threads: int = _opt(0, "Worker threads; 0 means every available core.",
+                        range=(0, MAX_THREADS, False), roles=("run",))
+    seed: int = _opt(1, "Random seed. With --threads 1 the vectors are bit-identical run to run.",
+                     range=(0, INT64_MAX, False))
+    lowercase: bool = _opt(False, "Lowercase the text before counting.", flag=True,
+                           roles=("shape", "counting", "text"))
+    max_line_tokens: int = _opt(MAX_LINE_TOKENS, "Cut lines longer than this many tokens into pieces.",
+                                range=(1, INT32_MAX, False), roles=("counting", "text"))
     checkpoint_every: float | None = _opt(
         None, "Write PREFIX.ckpt every this many seconds of training; after a crash, "
-              "--resume PREFIX.ckpt continues from it.")
+              "--resume PREFIX.ckpt continues from it.", range=(0.0, None, True), roles=("run",))
 
     model = "common"
     # Smallest --window (skip-gram and CBOW also take 0: whole lines).
@@ -134,24 +135,29 @@ class SkipGramConfig(CommonConfig):
     """word2vec skip-gram (Mikolov et al. 2013)."""
 
     negative: int | None = _opt(
-        None, "Negative samples per positive example (default 5, or 0 with --hs)."
+        None, "Negative samples per positive example (default 5, or 0 with --hs).",
+        range=(0, MAX_NEGATIVE, False)
     )
-    hs: bool = _opt(False, "Hierarchical softmax over a Huffman tree.", flag=True)
-    sample: float = _opt(1e-3, "Subsampling threshold for frequent words (0 disables).")
-    ns_exponent: float = _opt(0.75, "Exponent of the unigram noise distribution.")
+    hs: bool = _opt(False, "Hierarchical softmax over a Huffman tree.", flag=True, roles=("shape",))
+    sample: float = _opt(1e-3, "Subsampling threshold for frequent words (0 disables).",
+                         range=(0.0, 1.0, False))
+    # Noise exponents outside [-1, 1] overflow or underflow counts ** exponent
+    ns_exponent: float = _opt(0.75, "Exponent of the unigram noise distribution.",
+                              range=(*NS_EXPONENT_RANGE, False))
     shuffle_lines: bool = _opt(
         False, "Shuffle the words of each line every epoch (baskets whose order means nothing).",
         flag=True)
     # Skip-gram's defaults follow gensim 4 where it scored higher than word2vec.c, and
-    # share negatives across a window (faster, and higher on similarity sets; README,
-    # "Skip-gram follows gensim 4"): --init-bound 0.5 --epoch-decay 1
-    # --no-shared-negatives give word2vec.c's numerics.
+    # share negatives across a window (faster, and higher on similarity sets;
+    # docs/training.md): --init-bound 0.5 --epoch-decay 1 --no-shared-negatives give
+    # word2vec.c's numerics.
     init_bound: float = _opt(1.0, "Input vectors start uniform in [-B/dim, B/dim) for this B "
-                                  "(word2vec.c: 0.5; gensim 4: 1).")
+                                  "(word2vec.c: 0.5; gensim 4: 1).", range=(0.0, MAX_INIT_BOUND, True))
     epoch_decay: float = _opt(
         0.5, "Learning-rate decay within each epoch, as a fraction of the linear schedule's: each "
              "epoch starts where word2vec.c's linear schedule stands and falls this fraction of "
-             "an epoch's share (1: word2vec.c; 0.5: gensim's corpus_file mode with 2 workers).")
+             "an epoch's share (1: word2vec.c; 0.5: gensim's corpus_file mode with 2 workers).",
+        range=(0.0, 1.0, True))
     shared_negatives: bool = _opt(
         True, "Skip-gram with negative sampling (word2vec and FastText): one set of negatives per "
               "centre word, shared by its whole window (pWord2Vec's HogBatch; --no-shared-negatives: "
@@ -177,15 +183,11 @@ class SkipGramConfig(CommonConfig):
 class CBOWConfig(SkipGramConfig):
     """word2vec continuous bag of words, mean of the context vectors."""
 
-    lr: float = _opt(0.05, "Initial learning rate.")
+    lr: float = _like(CommonConfig, "lr", 0.05)
     # CBOW keeps word2vec.c's numerics (measured ahead of gensim's CBOW already)
-    shared_negatives: bool = _opt(False, "Skip-gram only.", flag=True)
-    init_bound: float = _opt(0.5, "Input vectors start uniform in [-B/dim, B/dim) for this B "
-                                  "(word2vec.c: 0.5; gensim 4: 1).")
-    epoch_decay: float = _opt(
-        1.0, "Learning-rate decay within each epoch, as a fraction of the linear schedule's: each "
-             "epoch starts where word2vec.c's linear schedule stands and falls this fraction of "
-             "an epoch's share (1: word2vec.c; 0.5: gensim's corpus_file mode with 2 workers).")
+    shared_negatives: bool = _like(SkipGramConfig, "shared_negatives", False, "Skip-gram only.")
+    init_bound: float = _like(SkipGramConfig, "init_bound", 0.5)
+    epoch_decay: float = _like(SkipGramConfig, "epoch_decay", 1.0)
 
     model = "cbow"
 
@@ -194,15 +196,18 @@ class CBOWConfig(SkipGramConfig):
 class GloVeConfig(CommonConfig):
     """GloVe (Pennington, Socher and Manning 2014)."""
 
-    window: int = _opt(15, "Context window: words on each side of the centre word.")
-    epochs: int = _opt(25, "Passes over the co-occurrence entries.")
-    lr: float = _opt(0.05, "Initial AdaGrad learning rate.")
-    x_max: float = _opt(100.0, "Weighting cut-off x_max in f(x) = min(1, (x/x_max)^alpha).")
-    alpha: float = _opt(0.75, "Weighting exponent alpha in f(x).")
+    window: int = _like(CommonConfig, "window", 15,
+                        "Context window: words on each side of the centre word.", roles=("counting",))
+    epochs: int = _like(CommonConfig, "epochs", 25, "Passes over the co-occurrence entries.")
+    lr: float = _like(CommonConfig, "lr", 0.05, "Initial AdaGrad learning rate.")
+    x_max: float = _opt(100.0, "Weighting cut-off x_max in f(x) = min(1, (x/x_max)^alpha).",
+                        range=(0.0, MAX_X_MAX, True))
+    alpha: float = _opt(0.75, "Weighting exponent alpha in f(x).", range=(0.0, MAX_ALPHA, True))
     distance_weighting: bool = _opt(
-        True, "Weight a pair at distance d by 1/d (--no-distance-weighting adds 1).", flag=True
-    )
-    memory: float = _opt(4.0, "Memory cap in GB for the co-occurrence counting tables.")
+        True, "Weight a pair at distance d by 1/d (--no-distance-weighting adds 1).", flag=True,
+        roles=("counting",))
+    memory: float = _opt(4.0, "Memory cap in GB for the co-occurrence counting tables.",
+                         range=(0.0, MAX_MEMORY_GB, True))
     vectors: str = _opt(
         "word+context", "Which vectors to write: the sum of word and context vectors, or word alone.",
         choices=("word+context", "word"),
@@ -220,24 +225,25 @@ class GloVeConfig(CommonConfig):
 class FastTextConfig(CommonConfig):
     """FastText (Bojanowski et al. 2017): word vector plus character n-gram vectors."""
 
-    arch: str = _opt("skipgram", "FastText architecture.", choices=("skipgram", "cbow"))
-    lr: float = _opt(0.05, "Initial learning rate.")
-    negative: int = _opt(5, "Negative samples per positive example.")
-    sample: float = _opt(1e-4, "Subsampling threshold for frequent words (0 disables).")
+    arch: str = _opt("skipgram", "FastText architecture.", choices=("skipgram", "cbow"), roles=("shape",))
+    lr: float = _like(CommonConfig, "lr", 0.05)
+    negative: int = _like(SkipGramConfig, "negative", 5, "Negative samples per positive example.")
+    sample: float = _like(SkipGramConfig, "sample", 1e-4)
     # fastText draws negatives from unigram counts ** 0.5 (Dictionary::getCounts and
     # Model::initTableNegatives), not word2vec's 0.75.
-    ns_exponent: float = _opt(0.5, "Exponent of the unigram noise distribution.")
-    minn: int = _opt(3, "Shortest character n-gram.")
-    maxn: int = _opt(6, "Longest character n-gram; 0 means no subwords.")
-    bucket: int = _opt(2_000_000, "Rows of the hashed n-gram matrix (bucket x dim float32).")
+    ns_exponent: float = _like(SkipGramConfig, "ns_exponent", 0.5)
+    minn: int = _opt(3, "Shortest character n-gram.", range=(0, MAX_NGRAM, False), roles=("shape",))
+    maxn: int = _opt(6, "Longest character n-gram; 0 means no subwords.", range=(0, MAX_NGRAM, False),
+                     roles=("shape",))
+    # Largest --bucket: input rows are int32 in fastText (and bucket is an int32 in its .bin).
+    bucket: int = _opt(2_000_000, "Rows of the hashed n-gram matrix (bucket x dim float32).",
+                       range=(0, INT32_MAX, False), roles=("shape",))
     # --shared-negatives: one set of negatives per centre word (kernels/sgns.py,
     # SKIPGRAM_CENTRE_SHARED): about half the kernel time but far lower scores, so off
-    # (README, "Speed, quality and memory (FastText)")
-    shared_negatives: bool = _opt(False, "Skip-gram only.", flag=True)
+    # (docs/training.md, FastText)
+    shared_negatives: bool = _like(SkipGramConfig, "shared_negatives", False, "Skip-gram only.")
 
     model = "fasttext"
-    # Largest --bucket: input rows are int32 in fastText (and bucket is an int32 in its .bin).
-    MAX_BUCKET = INT32_MAX  # (checked through LIMITS)
 
     @property
     def subword_buckets(self) -> int:
@@ -265,16 +271,19 @@ class WalkConfig:
     Leskovec 2016). The walks are the corpus; the model's settings apply as for text."""
 
     directed: bool = _opt(False, "Edges point from the first node to the second (default: "
-                                 "undirected).", flag=True)
+                                 "undirected).", flag=True, roles=("walk",))
     weighted: bool = _opt(False, "Read the third column as edge weights; walks step to a "
-                                 "neighbour in proportion to its weight.", flag=True)
+                                 "neighbour in proportion to its weight.", flag=True, roles=("walk",))
+    # beyond 1e6 either way the bias is total
     p: float = _opt(1.0, "node2vec return parameter: stepping back to the previous node is "
-                         "weighted 1/p.")
+                         "weighted 1/p.", range=(0.0, MAX_WALK_BIAS, True), roles=("walk",))
     q: float = _opt(1.0, "node2vec in-out parameter: stepping to a node not adjacent to the "
-                         "previous one is weighted 1/q (p = q = 1: DeepWalk).")
-    walks_per_node: int = _opt(10, "Walks started from every node.")
+                         "previous one is weighted 1/q (p = q = 1: DeepWalk).",
+                    range=(0.0, MAX_WALK_BIAS, True), roles=("walk",))
+    walks_per_node: int = _opt(10, "Walks started from every node.", range=(1, MAX_WALKS_PER_NODE, False),
+                               roles=("walk",))
     walk_length: int = _opt(80, "Nodes per walk (a directed walk stops early at a node with "
-                                "no out-edges).")
+                                "no out-edges).", range=(1, MAX_WALK_LENGTH, False), roles=("walk",))
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -289,70 +298,68 @@ class WalkConfig:
         return dataclasses.asdict(self)
 
 
-# Words each Ray worker trains between synchronisations (README "Training on Ray"
-# gives the measurements behind it).
+# Words each Ray worker trains between synchronisations (docs/ray.md gives the
+# measurements behind it). The families declare their own (families/*.py).
 SYNC_EVERY = 500_000
-# ... FastText's: its n-gram rows, shared by thousands of words, go stale faster (4 workers
-# at 500,000: WordSim-353 -0.033 of one machine over 3 seeds; at 250,000 -0.000 analogy and
-# +0.010 WordSim-353, in-process over seeds 1-3).
+# ... FastText's: its n-gram rows, shared by thousands of words, go stale faster.
 FASTTEXT_SYNC_EVERY = 250_000
+# ... GloVe's, in entry visits: a sync sends whole changed rows of four matrices.
+GLOVE_SYNC_EVERY = 500_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
 SYNC_PROTOCOL = "scaled"
+# GloVe's vectors and biases ("adaptive" lost WordSim-353 at 4 workers where "sum"
+# matched one machine; docs/ray.md); its AdaGrad sums are always summed.
+GLOVE_SYNC_PROTOCOL = "sum"
+
+
 def ray_lr_scale(workers: int) -> float:
     """The workers' learning rate over one machine's (skip-gram, CBOW, FastText): the
     square root of the worker count. Combining the replicas every round takes close to
     the mean of the workers' moves for every row several workers train (sync.py), so
     each round is like one step of a batch ``workers`` times larger, and the square-root
-    rule for larger batches (Krizhevsky 2014; Hoffer et al. 2017) gives the rate. Measured
-    in README "Training on Ray" (4 workers: analogy -0.018 at 1x, within 0.01 at 2x)."""
+    rule for larger batches (Krizhevsky 2014; Hoffer et al. 2017) gives the rate
+    (docs/ray.md has the measurements)."""
     return float(workers) ** 0.5
 
 
 # How updates travel between Ray workers: fixed point with a float32 step per row, "int8"
-# (a quarter of float32's bytes at dim 100) or "int16" (half), or "float32" (exact).
-# FastText, 4 workers, --sync-every 250,000, in-process, seeds 1 and 2: int8 0.475 / 0.533
-# and 0.487 / 0.519, int16 0.473 / 0.535 and 0.479 / 0.517 (float32: seed 1 as int16 to
-# the 4th digit); README "Training on Ray". GloVe always sends float32 (its AdaGrad sums).
+# (a quarter of float32's bytes at dim 100) or "int16" (half), or "float32" (exact);
+# docs/ray.md has the measurements. GloVe always sends float32 (its AdaGrad sums).
 SYNC_DTYPES = ("int16", "int8", "float32")
 SYNC_DTYPE = "int8"
-# Synchronise round r while round r+1 trains (README "Training on Ray": the measurements).
+# Synchronise round r while round r+1 trains (docs/ray.md: the measurements).
 SYNC_OVERLAP = False
-RAY_MODELS = ("skipgram", "cbow", "fasttext", "glove")
-# GloVe on Ray: entry visits each worker trains between synchronisations when
-# --sync-every is left at its default (a sync sends whole changed rows of four
-# matrices, so GloVe syncs less often; README "GloVe on Ray").
-GLOVE_SYNC_EVERY = 500_000
-# ... and how its vectors and biases are combined when --sync-protocol is left at its
-# default (its AdaGrad sums are always summed): "adaptive" lost 0.06 WordSim-353 at 4
-# workers where "sum" matched one machine (README "GloVe on Ray").
-GLOVE_SYNC_PROTOCOL = "sum"
 
 
 @dataclass(frozen=True)
 class DistributedConfig:
-    """How to train across machines on Ray (embedtrain/distributed/); not a model setting."""
+    """How to train across machines on Ray (embedtrain/distributed/); not a model setting.
+    What is left None is resolved by the model's family (Family.ray_settings)."""
 
     ray: str | None = _opt(
         None, "Train on Ray: 'local' (start Ray here), 'auto' (the cluster 'ray start' joined) "
-              "or ray://HOST:PORT. Corpus paths must be readable on every node.")
-    workers: int = _opt(2, "With --ray: workers (Ray actors), each running --threads threads.")
+              "or ray://HOST:PORT. Corpus paths must be readable on every node.", roles=("ray",))
+    workers: int = _opt(2, "With --ray: workers (Ray actors), each running --threads threads.",
+                        range=(1, MAX_RAY_WORKERS, False), roles=("ray",))
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
-              f"{SYNC_EVERY:,}; FastText: {FASTTEXT_SYNC_EVERY:,}; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].")
+              f"{SYNC_EVERY:,}; FastText: {FASTTEXT_SYNC_EVERY:,}; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].",
+        range=(1, INT64_MAX, False), roles=("ray",))
     sync_protocol: str | None = _opt(
-        None, f"With --ray: how updates of a row are combined (see README) [default: "
-              f"{SYNC_PROTOCOL}; GloVe: {GLOVE_SYNC_PROTOCOL}].", choices=SYNC_PROTOCOLS)
+        None, f"With --ray: how updates of a row are combined (see docs/ray.md) [default: "
+              f"{SYNC_PROTOCOL}; GloVe: {GLOVE_SYNC_PROTOCOL}].", choices=SYNC_PROTOCOLS, roles=("ray",))
     lr_scale: float | None = _opt(
         None, "With --ray: the workers train at --lr times this [default: the square root of "
-              "--workers; GloVe: 1].")
+              "--workers; GloVe: 1].", range=(0.0, MAX_LR_SCALE, True), roles=("ray",))
     sync_dtype: str | None = _opt(
         None, "With --ray: how the updates travel: int8 or int16 (fixed point, a float32 step per "
               f"row: a quarter or half the bytes) or float32 [default: {SYNC_DTYPE}; GloVe: float32].",
-        choices=SYNC_DTYPES)
+        choices=SYNC_DTYPES, roles=("ray",))
     sync_overlap: bool | None = _opt(
         None, "With --ray: combine each round's updates while the workers train the next (they "
               f"apply them one round late), hiding the synchronisation time [default: "
-              f"{'on' if SYNC_OVERLAP else 'off'}]. Skip-gram, CBOW and FastText.", flag=True)
+              f"{'on' if SYNC_OVERLAP else 'off'}]. Skip-gram, CBOW and FastText.", flag=True,
+        roles=("ray",))
 
     def __post_init__(self) -> None:
         _check_types(self)  # type: ignore[arg-type]
@@ -363,47 +370,57 @@ class DistributedConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def for_model(self, model: str) -> "DistributedConfig":
-        """These settings with what was not given set to ``model``'s defaults (GloVe
-        synchronises less often and sums: see GLOVE_SYNC_EVERY)."""
-        glove = model == "glove"
-        return dataclasses.replace(
-            self, sync_every=self.sync_every or {"glove": GLOVE_SYNC_EVERY,
-                                                 "fasttext": FASTTEXT_SYNC_EVERY}.get(model, SYNC_EVERY),
-            sync_protocol=self.sync_protocol or (GLOVE_SYNC_PROTOCOL if glove else SYNC_PROTOCOL),
-            sync_dtype="float32" if glove else (self.sync_dtype or SYNC_DTYPE),
-            sync_overlap=False if glove else (SYNC_OVERLAP if self.sync_overlap is None else self.sync_overlap),
-            lr_scale=self.lr_scale if self.lr_scale is not None else (1.0 if glove else ray_lr_scale(self.workers)))
 
-
-# Model settings that graph training uses unless told otherwise (DeepWalk/node2vec practice:
-# every node gets a vector, no subsampling, one pass over the walks). --hs without
-# --negative keeps DeepWalk's original: hierarchical softmax alone. Skip-gram trains as
-# gensim does for DeepWalk/node2vec (PecanPy): negatives drawn per pair and the rate falling
-# over the whole pass; the text defaults (shared negatives, epoch decay 0.5) scored lower
-# on Cora (micro-F1 0.795 vs 0.819 at half the nodes, seeds 1-3, README "graphs").
-GRAPH_PRESETS: dict[str, Any] = {"dim": 128, "window": 10, "min_count": 0, "sample": 0.0,
-                                 "negative": 5, "epochs": 1, "shared_negatives": False,
-                                 "epoch_decay": 1.0}
-
-
-MODEL_CONFIGS: dict[str, type[CommonConfig]] = {
-    "skipgram": SkipGramConfig,
-    "cbow": CBOWConfig,
-    "glove": GloVeConfig,
-    "fasttext": FastTextConfig,
-}
+# The model name of a run without --model.
 DEFAULT_MODEL = "skipgram"
 
 
+def model_settings() -> list[type[CommonConfig]]:
+    """Every model's settings class: CommonConfig's subclasses that name a model, in the
+    order they are defined (those of this file first). A model family (families/)
+    declares which of them it trains; its class needs no list here."""
+    out: list[type[CommonConfig]] = []
+
+    def walk(cls: type) -> None:
+        for sub in cls.__subclasses__():
+            if sub not in out:
+                out.append(sub)
+            walk(sub)
+
+    walk(CommonConfig)
+    return sorted(out, key=lambda c: c.__module__ != __name__)
+
+
+def config_class(model: str) -> type[CommonConfig]:
+    """The settings class of ``model`` (its ``model`` attribute names it)."""
+    for cls in model_settings():
+        if cls.model == model:
+            return cls
+    names = ", ".join(c.model for c in model_settings() if c.__module__ == __name__)
+    raise ConfigError(f"unknown model {model!r}; choose one of {names}")
+
+
 def option_fields(model: str | None = None) -> list[dataclasses.Field]:
-    """The settings a model takes, or every setting of every model (for the CLI)."""
-    classes = [MODEL_CONFIGS[model]] if model else list(MODEL_CONFIGS.values())
+    """The settings ``model`` takes, or every setting of the models defined here (the
+    CLI's options), each name once (the first model's field: its help text)."""
+    classes = [config_class(model)] if model else [c for c in model_settings() if c.__module__ == __name__]
     seen: dict[str, dataclasses.Field] = {}
     for cls in classes:
         for f in fields(cls):
             seen.setdefault(f.name, f)
     return list(seen.values())
+
+
+def fields_with(role: str, model: str | None = None) -> tuple[str, ...]:
+    """Names of the settings that have ``role`` (ROLES): of ``model``'s settings, or of
+    every model's, walk and Ray setting."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    if model is not None:
+        candidates = list(fields(config_class(model)))
+    else:
+        candidates = option_fields() + list(fields(WalkConfig)) + list(fields(DistributedConfig))
+    return tuple(dict.fromkeys(f.name for f in candidates if role in f.metadata.get("roles", ())))
 
 
 def make_config(model: str | None = None, config_file: str | os.PathLike | None = None,
@@ -416,14 +433,12 @@ def make_config(model: str | None = None, config_file: str | os.PathLike | None 
     from_file: dict[str, Any] = load_toml(config_file) if config_file else {}
     chosen = model or from_file.pop("model", None) or DEFAULT_MODEL
     from_file.pop("model", None)
-    if chosen not in MODEL_CONFIGS:
-        raise ConfigError(f"unknown model {chosen!r}; choose one of {', '.join(MODEL_CONFIGS)}")
-    cls = MODEL_CONFIGS[chosen]
+    cls = config_class(chosen)
     valid = {f.name for f in fields(cls)}
     values = dict(from_file)
     values.update({k: v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(values) - valid)
-    walk_settings = [k for k in unknown if k in WalkConfig.__dataclass_fields__]
+    walk_settings = [k for k in unknown if k in fields_with("walk")]
     if walk_settings:
         names = ", ".join("--" + k.replace("_", "-") for k in walk_settings)
         raise ConfigError(f"{names}: walk settings apply to graphs only (train --graph EDGES)")
@@ -469,7 +484,7 @@ def load_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
-    known = {f.name for f in option_fields()} | set(WalkConfig.__dataclass_fields__) | {"model"}
+    known = {f.name for c in model_settings() for f in fields(c)} | set(fields_with("walk")) | {"model"}
     out: dict[str, Any] = {}
     spelled: dict[str, str] = {}
     for key, value in raw.items():
@@ -516,9 +531,9 @@ def _check_types(config: Any) -> None:
 
 
 def _check_limits(config: Any) -> None:
-    """Every setting inside its range of :data:`LIMITS` (NaN and infinities never are)."""
+    """Every setting inside the range its field declares (NaN and infinities never are)."""
     for f in fields(config):
-        limits = LIMITS.get(f.name)
+        limits = f.metadata.get("range")
         value = getattr(config, f.name)
         if limits is None or value is None or isinstance(value, bool):
             continue

@@ -53,6 +53,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ._version import __version__
+from .config import fields_with
 from .io.archive import read_archive, write_archive
 from .io.atomic import process_alive, take_lock_if_free
 from .errors import EmbedtrainError
@@ -64,9 +65,8 @@ log = logging.getLogger("embedtrain")
 
 COOCCUR_FORMAT = "embedtrain-cooccur"
 COOCCUR_FORMAT_VERSION = 1
-# Settings that decide the counts; a saved matrix records them.
-COUNTING_SETTINGS = ("window", "distance_weighting", "min_count", "max_vocab", "lowercase",
-                     "max_line_tokens")
+# Settings that decide the counts (their role "counting"); a saved matrix records them.
+COUNTING_SETTINGS = fields_with("counting", "glove")
 
 GIGABYTE = 1 << 30
 # A table of S slots takes 16 S bytes (int64 key, float64 value); sorting its

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .config import MODEL_CONFIGS, CommonConfig, FastTextConfig
+from .config import CommonConfig, FastTextConfig, config_class, model_settings
 from .errors import EmbedtrainError
 from .io.atomic import atomic_group
 from .io.archive import is_archive_of, read_archive, write_archive
@@ -47,6 +47,9 @@ class Model:
     ``model["king"]``, ``model.most_similar("king")`` and the other queries go to
     :attr:`vectors`, the word vectors this model writes to ``PREFIX.vec``.
     """
+
+    # The model kinds (config.model) a subclass is the class of (model_class).
+    KINDS: tuple[str, ...] = ()
 
     def __init__(self, config: CommonConfig, vocab: Vocab, arrays: dict[str, np.ndarray],
                  stats: dict[str, Any] | None = None):
@@ -132,10 +135,10 @@ class Model:
             raise EmbedtrainError(f"{damaged} (meta.json has no 'config' object of settings)")
         settings = dict(settings)
         kind = settings.pop("model", meta.get("model"))
-        if not isinstance(kind, str) or kind not in MODEL_CONFIGS:
+        if not isinstance(kind, str) or kind not in [c.model for c in model_settings()]:
             raise EmbedtrainError(f"{p}: unknown model kind {kind!r}")
         try:
-            config = MODEL_CONFIGS[kind](**settings)
+            config = config_class(kind)(**settings)
         except TypeError as exc:  # a key this kind of model does not have
             raise EmbedtrainError(f"{damaged} (settings: {exc})") from None
         except EmbedtrainError as exc:
@@ -204,6 +207,8 @@ class FastTextModel(Model):
     ``model["anyword"]`` works for words outside the vocabulary; PREFIX.vec holds the
     vocabulary words with the same vectors the model gives for them.
     """
+
+    KINDS = ("fasttext",)
 
     config: FastTextConfig
 
@@ -320,6 +325,8 @@ class GloVeModel(Model):
     default, ``-model 2``), or the word vectors alone with ``vectors = "word"``.
     """
 
+    KINDS = ("glove",)
+
     @classmethod
     def expected_shapes(cls, config, vocab_size: int) -> dict[str, tuple[int, ...]]:
         v, dim = vocab_size, config.dim
@@ -333,12 +340,14 @@ class GloVeModel(Model):
         return word + self.arrays["context_vectors"]
 
 
-# The class of each model kind (the others are plain Models).
-MODEL_CLASSES: dict[str, type[Model]] = {"fasttext": FastTextModel, "glove": GloVeModel}
-
-
 def model_class(kind: str) -> type[Model]:
-    return MODEL_CLASSES.get(kind, Model)
+    """The class of a model kind: the subclass of Model whose KINDS name it, else Model."""
+    def walk(cls: type[Model]):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from walk(sub)
+
+    return next((cls for cls in walk(Model) if kind in cls.KINDS), Model)
 
 
 def load_model_file(path: str | os.PathLike, needed_for: str) -> Model:

@@ -21,7 +21,8 @@ from benchlib import replicas, scores
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embedtrain.config import SYNC_DTYPE, SYNC_DTYPES, make_config, ray_lr_scale  # noqa: E402
+from embedtrain.config import SYNC_DTYPE, SYNC_DTYPES, ray_lr_scale  # noqa: E402
+from embedtrain.config import make_config  # noqa: E402
 from embedtrain.distributed.task import make_model  # noqa: E402
 from embedtrain.distributed.workers import reduce_shard  # noqa: E402
 

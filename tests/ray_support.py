@@ -82,3 +82,12 @@ def alive_actors(timeout: float = 10.0) -> list:
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.2)
+
+
+def ray_settings(config, **given):
+    """The --ray settings ``given``, resolved by ``config``'s family as embedtrain.train
+    resolves them (the drivers take resolved settings)."""
+    from embedtrain.config import DistributedConfig
+    from embedtrain.families import family_of
+
+    return family_of(config.model).ray_settings(DistributedConfig(**given))

@@ -2,9 +2,12 @@
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from embedtrain.config import (CBOWConfig, FastTextConfig, GloVeConfig, SkipGramConfig, load_toml,
-                               make_config)
+import embedtrain
+from embedtrain.cli import main
+from embedtrain.config import CBOWConfig, FastTextConfig, GloVeConfig, SkipGramConfig, load_toml
+from embedtrain.config import make_config
 from embedtrain.errors import ConfigError
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "embedtrain" / "configs").glob("*.toml"))
@@ -65,59 +68,98 @@ def test_missing_config_file(tmp_path):
         load_toml(tmp_path / "none.toml")
 
 
+def _resolved(dist, model):
+    from embedtrain.families import family_of
+
+    return family_of(model).ray_settings(dist)
+
+
 def test_ray_sync_settings_left_unset_take_the_models_defaults_and_given_ones_stay():
+    from embedtrain.api import pop_distributed
     from embedtrain.config import (FASTTEXT_SYNC_EVERY, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, SYNC_EVERY,
                                    SYNC_DTYPE, SYNC_DTYPES, SYNC_PROTOCOL, DistributedConfig)
-    from embedtrain.distributed import pop_distributed
 
     unset = DistributedConfig(ray="local")
-    assert unset.for_model("glove").sync_every == GLOVE_SYNC_EVERY
-    assert unset.for_model("glove").sync_protocol == GLOVE_SYNC_PROTOCOL != SYNC_PROTOCOL
-    assert unset.for_model("skipgram").sync_every == SYNC_EVERY
-    assert unset.for_model("fasttext").sync_every == FASTTEXT_SYNC_EVERY
-    assert unset.for_model("fasttext").sync_protocol == SYNC_PROTOCOL
+    assert _resolved(unset, "glove").sync_every == GLOVE_SYNC_EVERY
+    assert _resolved(unset, "glove").sync_protocol == GLOVE_SYNC_PROTOCOL != SYNC_PROTOCOL
+    assert _resolved(unset, "skipgram").sync_every == SYNC_EVERY
+    assert _resolved(unset, "fasttext").sync_every == FASTTEXT_SYNC_EVERY
+    assert _resolved(unset, "fasttext").sync_protocol == SYNC_PROTOCOL
     # a value given is kept even when it equals another model's default
     given = pop_distributed({"ray": "local", "sync_every": FASTTEXT_SYNC_EVERY, "sync_protocol": SYNC_PROTOCOL})
-    assert given.for_model("glove").sync_every == FASTTEXT_SYNC_EVERY != GLOVE_SYNC_EVERY
-    assert given.for_model("glove").sync_protocol == SYNC_PROTOCOL
-    assert unset.for_model("glove").sync_overlap is False
-    assert DistributedConfig(ray="local", sync_overlap=True).for_model("cbow").sync_overlap is True
-    assert DistributedConfig(ray="local", sync_overlap=False).for_model("cbow").sync_overlap is False
-    assert unset.for_model("glove").sync_dtype == "float32"
-    assert unset.for_model("fasttext").sync_dtype == SYNC_DTYPE
+    assert _resolved(given, "glove").sync_every == FASTTEXT_SYNC_EVERY != GLOVE_SYNC_EVERY
+    assert _resolved(given, "glove").sync_protocol == SYNC_PROTOCOL
+    assert _resolved(unset, "glove").sync_overlap is False
+    assert _resolved(DistributedConfig(ray="local", sync_overlap=True), "cbow").sync_overlap is True
+    assert _resolved(DistributedConfig(ray="local", sync_overlap=False), "cbow").sync_overlap is False
+    assert _resolved(unset, "glove").sync_dtype == "float32"
+    assert _resolved(unset, "fasttext").sync_dtype == SYNC_DTYPE
     other = next(d for d in SYNC_DTYPES if d != SYNC_DTYPE)
-    assert DistributedConfig(ray="local", sync_dtype=other).for_model("skipgram").sync_dtype == other
+    assert _resolved(DistributedConfig(ray="local", sync_dtype=other), "skipgram").sync_dtype == other
+    # resolving is idempotent: a resolved setting is a given one
+    once = _resolved(unset, "fasttext")
+    assert _resolved(once, "fasttext") == once
 
 
-def test_sync_overlap_with_glove_is_refused_in_one_line():
-    from embedtrain.config import DistributedConfig, make_config
-    from embedtrain.distributed import check_distributed
+def test_sync_overlap_with_glove_is_refused_in_one_line_by_the_library_and_the_cli(small_corpus):
     from embedtrain.errors import EmbedtrainError
 
-    glove = make_config("glove")
-    with pytest.raises(EmbedtrainError, match="--sync-overlap"):
-        check_distributed(glove, DistributedConfig(ray="local", sync_overlap=True), ["corpus.txt"])
-    with pytest.raises(EmbedtrainError, match="--sync-dtype int16"):
-        check_distributed(glove, DistributedConfig(ray="local", sync_dtype="int16"), ["corpus.txt"])
-    # not given, or off: fine (and skip-gram takes it)
-    assert check_distributed(glove, DistributedConfig(ray="local"), ["corpus.txt"]) == ["corpus.txt"]
-    assert check_distributed(make_config("skipgram"), DistributedConfig(ray="local", sync_overlap=True),
-                             ["corpus.txt"]) == ["corpus.txt"]
+    for bad, match in (({"sync_overlap": True}, "--sync-overlap does not apply to GloVe"),
+                       ({"sync_dtype": "int16"}, "--sync-dtype int16 does not apply")):
+        with pytest.raises(EmbedtrainError, match=match):
+            embedtrain.train(str(small_corpus), model="glove", ray="local", **bad)
+        option = "--" + next(iter(bad)).replace("_", "-")
+        extra = [option] if option == "--sync-overlap" else [option, "int16"]
+        result = CliRunner().invoke(main, ["train", str(small_corpus), "--model", "glove", "--ray",
+                                           "local", *extra])
+        assert result.exit_code != 0 and match in result.output and "Traceback" not in result.output
+    # not given, or off: fine (and skip-gram takes it), checked before Ray is started
+    from embedtrain.api import plan
+    assert plan(str(small_corpus), model="glove", ray="local").dist.sync_overlap is False
+    assert plan(str(small_corpus), model="skipgram", ray="local", sync_overlap=True).dist.sync_overlap
 
 
 def test_ray_workers_train_at_the_square_root_rule_unless_told():
-    from embedtrain.config import DistributedConfig, make_config
+    from embedtrain.config import DistributedConfig
+    from embedtrain.config import make_config
     from embedtrain.distributed.executor import RayTraining
     from embedtrain.errors import ConfigError
 
-    assert DistributedConfig(ray="local", workers=4).for_model("skipgram").lr_scale == 2.0
-    assert DistributedConfig(ray="local", workers=4).for_model("glove").lr_scale == 1.0
-    assert DistributedConfig(ray="local", workers=4, lr_scale=1.0).for_model("fasttext").lr_scale == 1.0
+    assert _resolved(DistributedConfig(ray="local", workers=4), "skipgram").lr_scale == 2.0
+    assert _resolved(DistributedConfig(ray="local", workers=4), "glove").lr_scale == 1.0
+    assert _resolved(DistributedConfig(ray="local", workers=4, lr_scale=1.0), "fasttext").lr_scale == 1.0
     config = make_config("skipgram", lr=0.03)
-    run = RayTraining(config, DistributedConfig(ray="local", workers=4), ["corpus.txt"])
+    run = RayTraining(config, _resolved(DistributedConfig(ray="local", workers=4), "skipgram"), ["corpus.txt"])
     assert run.worker_config.lr == pytest.approx(0.06) and run.config.lr == 0.03
     assert run.worker_config.window == config.window
-    one = RayTraining(config, DistributedConfig(ray="local", workers=1), ["corpus.txt"])
+    one = RayTraining(config, _resolved(DistributedConfig(ray="local", workers=1), "skipgram"), ["corpus.txt"])
     assert one.worker_config is config  # a lone worker is one machine, bit for bit
     with pytest.raises(ConfigError, match="--lr-scale"):
         DistributedConfig(ray="local", lr_scale=0.0)
+
+
+def test_a_settings_role_and_range_live_in_its_field():
+    from dataclasses import fields
+
+    from embedtrain.config import DistributedConfig, WalkConfig, fields_with
+
+    assert set(fields_with("shape")) == {"dim", "hs", "min_count", "max_vocab", "lowercase", "minn",
+                                         "maxn", "bucket", "arch"}
+    assert set(fields_with("shape", "skipgram")) == {"dim", "hs", "min_count", "max_vocab", "lowercase"}
+    assert set(fields_with("run")) == {"threads", "checkpoint_every"}
+    assert set(fields_with("counting", "glove")) == {"window", "distance_weighting", "min_count",
+                                                     "max_vocab", "lowercase", "max_line_tokens"}
+    assert "window" not in fields_with("counting", "skipgram")  # GloVe's window decides its counts
+    assert set(fields_with("text")) == {"lowercase", "max_line_tokens", "max_vocab"}
+    assert fields_with("walk") == tuple(f.name for f in fields(WalkConfig))
+    assert fields_with("ray") == tuple(f.name for f in fields(DistributedConfig))
+    with pytest.raises(ValueError, match="unknown role"):
+        fields_with("shapes")
+    # an override keeps the range written on the field it overrides
+    for cls in (CBOWConfig, GloVeConfig, FastTextConfig):
+        assert cls.__dataclass_fields__["lr"].metadata["range"] == \
+            SkipGramConfig.__dataclass_fields__["lr"].metadata["range"]
+        with pytest.raises(ConfigError, match="--lr must be positive"):
+            cls(lr=0.0)
+    with pytest.raises(ConfigError, match="--negative must be at most"):
+        FastTextConfig(negative=10_000)

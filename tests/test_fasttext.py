@@ -9,7 +9,7 @@ from embedtrain.cli import main
 from embedtrain.config import FastTextConfig
 from embedtrain.errors import EmbedtrainError
 from embedtrain.models import FastTextModel
-from embedtrain.training.fasttext import check_memory
+from embedtrain.families.fasttext import check_memory
 from embedtrain.io.fasttext_bin import write_fasttext_bin
 from embedtrain.corpus import SENTENCE_END
 from embedtrain.kernels import common
@@ -115,13 +115,13 @@ def test_shared_negatives_differ_from_per_pair():
 def test_driver_picks_the_kernel(arch, shared, expected):
     """--shared-negatives picks SKIPGRAM_CENTRE_SHARED for skip-gram; CBOW ignores it."""
     from embedtrain.subwords import SubwordTable
-    from embedtrain.training import fasttext as ft
+    from embedtrain.families import fasttext as ft
 
     vocab, offsets, rows, inp, out, _ = _kernel_setup(seed=1)
     config = FastTextConfig(arch=arch, shared_negatives=shared, bucket=11, min_count=1)
-    task = ft.make_task(config, vocab, {"input_vectors": inp, "output_vectors": out,
-                                        "output_hs": np.zeros((0, inp.shape[1]), np.float32)},
-                        100, table=SubwordTable(offsets, rows))
+    task = ft.FASTTEXT.make_task(config, vocab, {"input_vectors": inp, "output_vectors": out,
+                                                 "output_hs": np.zeros((0, inp.shape[1]), np.float32)},
+                                 100, (SubwordTable(offsets, rows), None))
     assert task.settings[0] == expected
 
 
@@ -134,7 +134,7 @@ def test_word_vectors_kernel_is_mean_of_rows():
 
 
 def test_input_matrix_init_does_not_depend_on_threads():
-    from embedtrain.training.fasttext import init_input_matrix
+    from embedtrain.families.fasttext import init_input_matrix
 
     a = init_input_matrix(70_000, 10, seed=5, threads=1)
     b = init_input_matrix(70_000, 10, seed=5, threads=2)
@@ -262,7 +262,7 @@ def test_unseen_words_match_a_fully_initialised_model(sample_corpus):
     initialised by init_input_matrix (as before) gives the same trained rows, and every
     unseen word the same vector, untouched bucket rows included."""
     from embedtrain.ngram_rows import stored_row_ids
-    from embedtrain.training import fasttext as ft
+    from embedtrain.families import fasttext as ft
     from embedtrain.subwords import subword_table
 
     settings = dict(SMALL, threads=1, epochs=1, bucket=200_000)  # most buckets unused
@@ -282,11 +282,12 @@ def test_unseen_words_match_a_fully_initialised_model(sample_corpus):
     tokens = [vocab.index[w] for w in words if w in vocab.index]
     tokens = [t for i, t in enumerate(tokens) for t in ((t, SENTENCE_END) if i % 500 == 499 else (t,))]
     table = subword_table(vocab.words, config.minn, config.maxn, config.bucket)
-    task = ft.make_task(config, vocab, full, compact.stats["corpus_tokens"], table=table)
+    task = ft.FASTTEXT.make_task(config, vocab, full, compact.stats["corpus_tokens"], (table, None))
     compact_again = {"input_vectors": ft.initial_stored_rows(v, compact.ngram_buckets, config.dim, config.seed),
                      "output_vectors": np.zeros((v, config.dim), dtype=np.float32),
                      "output_hs": np.zeros((0, config.dim), dtype=np.float32)}
-    task_c = ft.make_task(config, vocab, compact_again, compact.stats["corpus_tokens"])
+    task_c = ft.FASTTEXT.make_task(config, vocab, compact_again, compact.stats["corpus_tokens"],
+                                   ft.training_table(config, vocab))
     chunk = np.array(tokens[:20000], dtype=np.int32)
     state_a, state_b = np.array([7], dtype=np.uint64), np.array([7], dtype=np.uint64)
     task.train_chunk(chunk, 0, len(chunk), state_a)
@@ -312,7 +313,7 @@ def test_unseen_words_match_a_fully_initialised_model(sample_corpus):
 
 def test_initial_rows_match_the_full_fill():
     from embedtrain.ngram_rows import initial_rows
-    from embedtrain.training.fasttext import init_input_matrix
+    from embedtrain.families.fasttext import init_input_matrix
 
     for dim, seed in ((10, 5), (7, 2**62 + 3)):
         full = init_input_matrix(140_000, dim, seed=seed, threads=2)
@@ -397,7 +398,7 @@ def test_bin_rejects_other_models(skipgram_model, tmp_path):
 # ----------------------------------------------------------------------------- memory
 
 def test_memory_check(monkeypatch):
-    import embedtrain.training.fasttext as ft
+    import embedtrain.families.fasttext as ft
 
     monkeypatch.setattr(ft, "available_memory", lambda: 1_000_000_000)
     # only the bucket rows the vocabulary uses are allocated: 2 M buckets need not fit

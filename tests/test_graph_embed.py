@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 import embedtrain
 from embedtrain.cli import main
-from embedtrain.config import GRAPH_PRESETS, load_toml
+from embedtrain.config import load_toml
+from embedtrain.families.word2vec import GRAPH_PRESETS
 from embedtrain.errors import EmbedtrainError
 from embedtrain.evaluate_graph import (eval_links, eval_nodes, f1_scores, read_labels, roc_auc,
                                        split_links, top_k_labels)

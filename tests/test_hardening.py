@@ -574,7 +574,8 @@ def test_output_directory_gets_the_default_name_inside(small_corpus, tmp_path):
 
 
 def test_recipes_ship_in_the_package_and_licence_is_declared():
-    from embedtrain.config import SHIPPED_CONFIGS, make_config, shipped_configs
+    from embedtrain.config import SHIPPED_CONFIGS, shipped_configs
+    from embedtrain.config import make_config
 
     assert SHIPPED_CONFIGS.parent == Path(embedtrain.__file__).parent
     assert "text8-skipgram" in shipped_configs()

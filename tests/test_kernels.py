@@ -205,14 +205,14 @@ def test_epoch_decay_schedule_starts_each_epoch_on_the_linear_one(monkeypatch):
     from types import SimpleNamespace
 
     from embedtrain.config import make_config
-    from embedtrain.training import word2vec
+    from embedtrain.families import word2vec
 
     vocab = Vocab(WORDS, COUNTS)
     captured = []
     monkeypatch.setattr(sgns, "train_chunk", lambda tokens, w, r, t, params, s: captured.append(params))
     for decay in (1.0, 0.5):
         config = make_config("skipgram", epochs=4, epoch_decay=decay, lr=0.1)
-        task = word2vec.make_task(config, vocab, word2vec.initial_arrays(config, len(vocab)))
+        task = word2vec.WORD2VEC.make_task(config, vocab, word2vec.initial_arrays(config, len(vocab)), 0, None)
         task.units_per_epoch, task.epochs = 1000, 4
         task.stream = SimpleNamespace(chunk_words=np.array([0, 600]), chunk=lambda job: None)
         for units, linear_frac in ((0, 0.0), (1000, 0.25), (3000, 0.75)):
@@ -230,7 +230,7 @@ def test_epoch_decay_schedule_starts_each_epoch_on_the_linear_one(monkeypatch):
 
 
 def test_init_bound_scales_the_initial_vectors():
-    from embedtrain.training.word2vec import init_input_vectors
+    from embedtrain.families.word2vec import init_input_vectors
 
     a = init_input_vectors(500, 10, seed=3)
     b = init_input_vectors(500, 10, seed=3, bound=1.0)

@@ -25,7 +25,7 @@ from embedtrain.vocab import Vocab  # noqa: E402
 
 from conftest import QUALITY_CORPUS, ROOT, SAMPLE_CORPUS, wordsim_score  # noqa: E402
 from ray_support import (StopAfter, alive_actors, local_ray, processes_left, ray_processes,  # noqa: E402,F401
-                         signal_cli_run)
+                         ray_settings, signal_cli_run)
 
 pytestmark = pytest.mark.slow
 SETTINGS = dict(model="skipgram", dim=50, epochs=3, seed=1, progress=False)
@@ -91,7 +91,8 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap)
 
         threading.Thread(target=kill, daemon=True).start()
 
-    from embedtrain.config import DistributedConfig, make_config
+    from embedtrain.config import DistributedConfig
+    from embedtrain.config import make_config
     from embedtrain.distributed.executor import train_on_ray
 
     config = make_config("skipgram", dim=50, epochs=3, seed=1, threads=1)
@@ -104,7 +105,7 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap)
     level = logger.level
     logger.setLevel(logging.WARNING)   # an earlier -q run may have set ERROR
     try:
-        model = train_on_ray(config, DistributedConfig(ray="local", workers=2, sync_every=100_000,
+        model = train_on_ray(config, ray_settings(config, ray="local", workers=2, sync_every=100_000,
                                                        sync_overlap=overlap),
                              [str(QUALITY_CORPUS)], progress=False, on_start=kill_during_training)
     finally:
@@ -124,7 +125,8 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap)
 
 def test_a_killed_reducer_is_restarted_and_the_run_finishes(one_machine):
     """A reducer is a stateless actor: Ray restarts it and retries the call it missed."""
-    from embedtrain.config import DistributedConfig, make_config
+    from embedtrain.config import DistributedConfig
+    from embedtrain.config import make_config
     from embedtrain.distributed.executor import train_on_ray
 
     killed = []
@@ -141,7 +143,7 @@ def test_a_killed_reducer_is_restarted_and_the_run_finishes(one_machine):
         threading.Thread(target=kill, daemon=True).start()
 
     config = make_config("skipgram", dim=50, epochs=3, seed=1, threads=1)
-    model = train_on_ray(config, DistributedConfig(ray="local", workers=2, sync_every=100_000),
+    model = train_on_ray(config, ray_settings(config, ray="local", workers=2, sync_every=100_000),
                          [str(QUALITY_CORPUS)], progress=False, on_start=kill_a_reducer)
     assert killed
     d = model.stats["distributed"]
@@ -169,7 +171,7 @@ def test_fasttext_through_the_cli(tmp_path):
     # the compact layout of one machine (word rows, then the n-gram rows the vocabulary
     # uses); every one of them was trained on some worker and reached the saved replica
     # (worker 0's): none is left at its initial value
-    from embedtrain.training.fasttext import initial_stored_rows, training_table
+    from embedtrain.families.fasttext import initial_stored_rows, training_table
 
     vectors = model.arrays["input_vectors"]
     table, buckets = training_table(model.config, model.vocab)

@@ -16,14 +16,15 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import embedtrain  # noqa: E402
-from embedtrain.config import DistributedConfig, make_config  # noqa: E402
+from embedtrain.config import DistributedConfig  # noqa: E402
+from embedtrain.config import make_config  # noqa: E402
 from embedtrain.cooccur import COUNTING_SETTINGS, CooccurrenceMatrix, count_cooccurrences  # noqa: E402
 from embedtrain.errors import EmbedtrainError  # noqa: E402
 from embedtrain.models import Model  # noqa: E402
 from embedtrain.training.prepare import RunOptions, prepare_corpus  # noqa: E402
 
 from conftest import QUALITY_CORPUS, SAMPLE_CORPUS, wordsim_score  # noqa: E402
-from ray_support import StopAfter, local_ray, processes_left, ray_processes, signal_cli_run  # noqa: E402,F401
+from ray_support import StopAfter, local_ray, processes_left, ray_processes, ray_settings, signal_cli_run  # noqa: E402,F401
 
 pytestmark = pytest.mark.slow
 GLOVE = dict(model="glove", dim=30, window=8, x_max=10.0, epochs=5, seed=1, min_count=5, progress=False)
@@ -146,7 +147,7 @@ def test_workers_killed_while_counting_and_merging_lose_no_entry(tmp_path):
     config = make_config("glove", **dict(settings, epochs=1, threads=1, memory=0.002))
     out = tmp_path / "matrix"
     model, log_text = _logged(lambda: train_glove_on_ray(
-        config, DistributedConfig(ray="local", workers=2), [str(SAMPLE_CORPUS)], progress=False,
+        config, ray_settings(config, ray="local", workers=2), [str(SAMPLE_CORPUS)], progress=False,
         tmp_dir=str(tmp_path), save_cooccur=str(out), on_phase=on_phase))
     assert [k[0] for k in killed] == ["count", "merge"]
     assert "died while counting its part" in log_text and "died while merging its partition" in log_text
@@ -176,7 +177,7 @@ def test_a_worker_killed_while_training_is_replaced_and_no_entry_is_lost(tmp_pat
     settings = {k: v for k, v in GLOVE.items() if k not in ("model", "progress")}
     config = make_config("glove", **dict(settings, epochs=3, threads=1))
     model, log_text = _logged(lambda: train_glove_on_ray(
-        config, DistributedConfig(ray="local", workers=2, sync_every=60_000), [str(SAMPLE_CORPUS)],
+        config, ray_settings(config, ray="local", workers=2, sync_every=60_000), [str(SAMPLE_CORPUS)],
         progress=False, tmp_dir=str(tmp_path), on_start=kill_during_training))
     assert killed
     d = model.stats["distributed"]

@@ -163,7 +163,7 @@ CHILD = textwrap.dedent("""
     import embedtrain
     from embedtrain.corpus import stream
     stream.JOB_TOKENS = 3000
-    import embedtrain.training.glove as g
+    import embedtrain.families.glove as g
     g.JOB_ENTRIES = 4096
     args = json.loads(sys.argv[1])
     kill_at = args.pop("kill_at")

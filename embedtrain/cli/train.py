@@ -8,10 +8,13 @@ from pathlib import Path
 
 import click
 
-from ..config import MODEL_CONFIGS, DistributedConfig, option_fields
+from ..config import DistributedConfig, fields_with
+from ..config import option_fields
+from ..config import config_class
+from ..families import REGISTRY, model_names
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
 from .app import field_option, handle_errors, log, main, quiet, verbosity_options
-from .walk_options import WALK_FIELDS, graph_training
+from .walk_options import graph_training
 
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
@@ -19,12 +22,12 @@ _COMPRESSED = (".gz", ".bz2", ".xz")
 def _default_text(name: str) -> str:
     """'5' or '5; glove: 15' — the default of a setting for each model that has it."""
     per_model: dict[str, list[str]] = {}
-    for model, cls in MODEL_CONFIGS.items():
-        for f in dataclasses.fields(cls):
+    for model in model_names():
+        for f in dataclasses.fields(config_class(model)):
             if f.name == name:
                 value = "negative sampling" if name == "negative" and f.default is None else f.default
                 per_model.setdefault(_show(value), []).append(model)
-    if len(per_model) == 1 and len(next(iter(per_model.values()))) == len(MODEL_CONFIGS):
+    if len(per_model) == 1 and len(next(iter(per_model.values()))) == len(model_names()):
         return next(iter(per_model))
     return "; ".join(f"{'/'.join(models)}: {value}" for value, models in per_model.items())
 
@@ -59,27 +62,26 @@ IO_SECTION = "Input and output"
 COMMON_SECTION = "Settings of every model"
 RUN_SECTION = "Run options"
 WALK_SECTION = "Graph walks (with --graph)"
-_FAMILIES = {"skipgram": "word2vec", "cbow": "word2vec", "fasttext": "FastText", "glove": "GloVe"}
 _NON_SETTINGS = {"model": IO_SECTION, "prefix": IO_SECTION, "config_file": IO_SECTION,
                  "save_vocab": IO_SECTION, "read_vocab": IO_SECTION, "resume": IO_SECTION,
                  "save_cooccur": "GloVe settings", "cooccur": "GloVe settings",
                  "checkpoint_every": "Run options", "threads": "Run options",
-                 "graph": IO_SECTION, **{name: WALK_SECTION for name in WALK_FIELDS}}
+                 "graph": IO_SECTION, **{name: WALK_SECTION for name in fields_with("walk")}}
 
 
 def option_section(name: str) -> str:
     """The help section of the train option whose parameter is ``name``."""
     if name in _NON_SETTINGS:
         return _NON_SETTINGS[name]
-    models = [m for m, cls in MODEL_CONFIGS.items()
-              if any(f.name == name for f in dataclasses.fields(cls))]
+    models = [m for m in model_names()
+              if any(f.name == name for f in dataclasses.fields(config_class(m)))]
     if not models:
         return RUN_SECTION
-    if len(models) == len(MODEL_CONFIGS):
+    if len(models) == len(model_names()):
         return COMMON_SECTION
-    families = list(dict.fromkeys(_FAMILIES.get(m, m) for m in models))
-    title = " and ".join(families) + " settings"
-    if families == ["word2vec"]:
+    families = [f for f in REGISTRY if any(m in f.models for m in models)]
+    title = " and ".join(f.title for f in families) + " settings"
+    if len(families) == 1 and len(families[0].models) > 1:
         title += f" ({', '.join(models)})"
     return title
 
@@ -128,7 +130,7 @@ def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str
 @main.command("train", cls=SectionedCommand,
               short_help="Train vectors on a corpus: writes PREFIX.vec and PREFIX.etm.")
 @click.argument("corpus", nargs=-1, metavar="CORPUS...")
-@click.option("-m", "--model", type=click.Choice(list(MODEL_CONFIGS)), default=None,
+@click.option("-m", "--model", type=click.Choice(model_names()), default=None,
               help="Model to train. [default: skipgram]")
 @click.option("-o", "--output", "prefix", default=None, metavar="PREFIX",
               help="Write PREFIX.vec and PREFIX.etm. [default: CORPUS stem + '-' + model]")
@@ -161,60 +163,31 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
                   tmp_dir: str | None, **settings) -> None:
     """Train word vectors on CORPUS (files, directories, or - for stdin; .gz/.bz2/.xz/.zst
     are read directly) and write PREFIX.vec (word2vec text) and PREFIX.etm (the model)."""
+    from ..api import plan
     from ..io.atomic import check_writable
-    from ..config import make_config
-    from ..errors import EmbedtrainError
-    from ..training import summary_line, train
+    from ..training import summary_line
     from ..training.checkpoint import CHECKPOINT_SUFFIX, remove_checkpoint
 
-    from ..distributed import check_distributed, pop_distributed
-
-    dist = pop_distributed(settings)
-    base = resumed_checkpoint = None
-    if resume:
-        from ..models import Model
-        from ..training import checkpoint_config, resumed_config
-        from ..training.checkpoint import Checkpoint, is_checkpoint
-
-        if is_checkpoint(resume):
-            resumed_checkpoint = resume
-            base = Checkpoint.load(resume)
-            config = checkpoint_config(base, model, config_file, settings)  # bad settings fail first
-        else:
-            base = Model.load(resume)
-            config = resumed_config(base, model, config_file, settings)  # bad settings fail here, first
-    else:
-        config = make_config(model, config_file, **settings)  # bad settings fail here, first
-    if not corpus and not cooccur:
-        raise EmbedtrainError("no corpus given (usage: embedtrain train CORPUS... [options])")
-    if cooccur and config.model != "glove":
-        raise EmbedtrainError("--cooccur applies to --model glove only")
-    if save_cooccur and config.model != "glove":
-        raise EmbedtrainError("--save-cooccur applies to --model glove only")
-    if tmp_dir and not Path(tmp_dir).is_dir():
-        raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
-    if dist.ray is not None:  # Ray not imported until here; what it cannot do fails first
-        check_distributed(config, dist, list(corpus), resume=base if not resumed_checkpoint else None,
-                          cooccur=cooccur, save_cooccur=save_cooccur)
-        settings.update(dist.to_dict())
+    # every setting and refusal is the library's (bad settings fail here, before any work)
+    run = plan(list(corpus) or None, model, config_file=config_file, progress=not quiet(),
+               tmp_dir=tmp_dir, read_vocab=read_vocab, save_vocab=save_vocab, resume=resume,
+               keep_checkpoint=True, save_cooccur=save_cooccur, cooccur=cooccur,
+               **{k: v for k, v in settings.items() if v is not None})
+    config = run.config
     prefix = output_prefix(prefix, corpus or (cooccur,), config.model)
-    checkpoint = prefix + CHECKPOINT_SUFFIX if config.checkpoint_every else None
+    if config.checkpoint_every:
+        run = run.with_checkpoint(prefix + CHECKPOINT_SUFFIX)
     # with --ray, --save-cooccur is a directory (a partitioned matrix), checked when written
-    outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab,
-               save_cooccur if dist.ray is None else None, checkpoint]
+    outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX,
+               save_cooccur if run.dist is None else None]
     for path in filter(None, outputs):
         check_writable(path)
-
-    fitted = train(list(corpus) or None, config.model, config_file=config_file, progress=not quiet(),
-                   tmp_dir=tmp_dir, read_vocab=read_vocab, save_vocab=save_vocab,
-                   save_cooccur=save_cooccur, cooccur=cooccur, resume=base,
-                   checkpoint=checkpoint, keep_checkpoint=True,
-                   **{k: v for k, v in settings.items() if v is not None})
+    fitted = run.run()
     vec_path, model_path = fitted.save(prefix)
     # the run is complete and saved: its checkpoint, and the one it resumed from, go
-    remove_checkpoint(checkpoint)
-    if resumed_checkpoint:
-        remove_checkpoint(resumed_checkpoint)
+    remove_checkpoint(run.checkpoint)
+    if run.resumed_checkpoint is not None:
+        remove_checkpoint(run.resumed_checkpoint.path)
     if not quiet():
         click.echo(f"{summary_line(fitted)}; wrote {vec_path} and {model_path}", err=True)
     log.debug("settings: %s", fitted.config.to_dict())

@@ -13,13 +13,14 @@ from typing import Any, Callable
 
 import click
 
-from ..config import GRAPH_PRESETS, WalkConfig, option_fields
+from ..config import WalkConfig, fields_with
+from ..config import option_fields
 from ..errors import EmbedtrainError
+from ..families import DEFAULT_MODEL, family_of
 from .app import field_option, log, quiet
 
-WALK_FIELDS = tuple(WalkConfig.__dataclass_fields__)
-# Text-corpus settings that mean nothing for walks (their options are not offered).
-NOT_FOR_GRAPHS = ("lowercase", "max_line_tokens", "max_vocab")
+WALK_FIELDS = fields_with("walk")
+GRAPH_PRESETS = family_of(DEFAULT_MODEL).graph_presets
 PRESETS_TEXT = ", ".join((f"--{'' if v else 'no-'}{k.replace('_', '-')}" if isinstance(v, bool)
                           else f"{k.replace('_', '-')} {v:g}") for k, v in GRAPH_PRESETS.items())
 def walk_options(func: Callable) -> Callable:
@@ -32,8 +33,8 @@ def walk_options(func: Callable) -> Callable:
 
 def graph_model_options(func: Callable) -> Callable:
     """The skip-gram/CBOW settings as options, with the graph presets as their defaults."""
-    for f in reversed(option_fields("skipgram")):
-        if f.name in NOT_FOR_GRAPHS:
+    for f in reversed(option_fields(DEFAULT_MODEL)):
+        if "text" in f.metadata["roles"]:  # text-corpus settings mean nothing for walks
             continue
         default = GRAPH_PRESETS.get(f.name, f.default)
         shown = {True: "on", False: "off", None: "5, or 0 with --hs"}.get(default, default) \

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..config import CommonConfig, DistributedConfig
 from ..errors import EmbedtrainError, TrainingInterrupted
-from ..training.prepare import RunOptions
+from ..training import RunOptions
 from ..vocab import Vocab
 from .cluster import Connection, connect
 from .parts import merge_counts, plan_sentences, route_fragments
@@ -80,16 +80,11 @@ class RayTraining:
     """One distributed run: ``start()``, then ``round(epoch, index)`` for every round,
     then ``weights()``; ``close()`` always (it kills every actor)."""
 
-    MODELS = ("skipgram", "cbow", "fasttext")  # GloVe: distributed/glove.py (a subclass)
-    OVERLAP = True  # whose workers can apply a round's combination one round late
-
     def __init__(self, config: CommonConfig, dist: DistributedConfig, paths: Sequence[str],
                  tmp_dir: str | None = None, read_vocab: str | None = None):
-        if config.model not in self.MODELS:
-            raise EmbedtrainError(f"--model {config.model} does not train on this Ray driver "
-                                  f"({', '.join(self.MODELS)} do)")
+        """``dist``: resolved by the model's family (Family.ray_settings)."""
         self.config = config
-        self.dist = dist = dist.for_model(config.model)
+        self.dist = dist
         self.paths = [str(p) for p in paths]
         self.tmp_dir = tmp_dir
         self.read_vocab = read_vocab
@@ -103,7 +98,7 @@ class RayTraining:
         self.stats: dict[str, Any] = {}
         # overlapped synchronisation: round r is combined while round r+1 trains; the
         # combined shards of the rounds not yet applied by the workers, oldest first
-        self.overlap = bool(dist.sync_overlap) and self.OVERLAP and self.workers > 1
+        self.overlap = bool(dist.sync_overlap) and self.workers > 1
         self._late: collections.deque = collections.deque()
 
     # ------------------------------------------------------------------ setup
@@ -424,16 +419,13 @@ def train_on_ray(config: CommonConfig, dist: DistributedConfig, paths: Sequence[
 
     ``on_start(run)`` is called once the workers are ready (tests use it to find
     the workers' process ids)."""
-    from ..training.executor import ThreadExecutor
-    from ..training.prepare import drive
-    from ..training.runner import check_finite
+    from ..training import ThreadExecutor, check_finite, drive
     from .task import RayTask, make_model
 
     options = options if options is not None else RunOptions(**option_fields)
     # the rounds run one after another on this thread; the workers are the parallelism
     options = replace(options, executor=ThreadExecutor(1))
     ckpt = options.resume_checkpoint
-    dist = dist.for_model(config.model)
     if ckpt is not None:
         check_ray_checkpoint(ckpt, dist)
     run = RayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab)

@@ -58,8 +58,8 @@ from ..kernels.rng import seed_states
 from ..models import GloVeModel
 from ..parallel import run_jobs
 from ..training.checkpoint import digest
-from ..training.glove import GRADSQ_NAMES, JOB_ENTRIES, WEIGHT_NAMES, initial_arrays
-from ..training.prepare import RunOptions
+from ..families.glove import GRADSQ_NAMES, JOB_ENTRIES, WEIGHT_NAMES, initial_arrays
+from ..training import RunOptions
 from ..vocab import Vocab
 from .cluster import connect
 from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition, row_entries,
@@ -215,14 +215,11 @@ def reduce_glove_shard(protocol: str, *updates: dict[str, RowUpdate]) -> dict[st
 class GloVeRayTraining(RayTraining):
     """A GloVe run on Ray: ``start()`` (count or read, partition, load), rounds, weights."""
 
-    MODELS = ("glove",)
-    OVERLAP = False  # its rounds stay synchronous (AdaGrad sums: README "GloVe on Ray")
-
     def __init__(self, config: GloVeConfig, dist: DistributedConfig, paths: Sequence[str],
                  tmp_dir: str | None = None, read_vocab: str | None = None, *,
                  cooccur: str | None = None, save_cooccur: str | None = None,
                  on_phase: Callable[[Any, str], None] | None = None):
-        super().__init__(config, dist, paths, tmp_dir, read_vocab)  # GloVe's sync defaults
+        super().__init__(config, dist, paths, tmp_dir, read_vocab)
         self.cooccur = cooccur
         self.save_cooccur = save_cooccur
         self.on_phase = on_phase
@@ -506,9 +503,7 @@ def train_glove_on_ray(config: GloVeConfig, dist: DistributedConfig, paths: Sequ
     machine's. ``save_cooccur``: keep the partitioned matrix there (a directory).
     ``on_phase(run, name)`` is called before "count", "map", "merge" and "load";
     ``on_start(run)`` once training is about to start (tests kill workers from them)."""
-    from ..training.executor import ThreadExecutor
-    from ..training.prepare import drive
-    from ..training.runner import check_finite
+    from ..training import ThreadExecutor, check_finite, drive
 
     options = options if options is not None else RunOptions(**option_fields)
     options = dataclasses.replace(options, executor=ThreadExecutor(1))
@@ -517,7 +512,6 @@ def train_glove_on_ray(config: GloVeConfig, dist: DistributedConfig, paths: Sequ
     if save_cooccur:
         _check_matrix_target(save_cooccur)
     ckpt = options.resume_checkpoint
-    dist = dist.for_model(config.model)
     if ckpt is not None:
         check_ray_checkpoint(ckpt, dist)
     started = time.perf_counter()

@@ -19,13 +19,13 @@ import numpy as np
 
 from ..config import CommonConfig
 from ..corpus.stream import JOB_TOKENS, SENTENCE_END
-from ..kernels import sgns as kernels
+from ..families import family_of
 from ..kernels.rng import seed_states
 from ..parallel import run_jobs
 from ..vocab import Vocab
 from .parts import PartCorpus, SentencePlan, tokenise_part
 from .split import Part
-from .sync import RowUpdate, ReplicaTracker, combine, update_masses, warm_up
+from .sync import RowUpdate, ReplicaTracker, combine, warm_up
 from .task import replica_task
 
 # Per-worker seeds: worker k's kernel threads take states k*STRIDE.. of the seed's sequence.
@@ -101,7 +101,6 @@ class ReplicaWorker:
         # a lone worker has nothing to synchronise with: no tracking, no updates
         self.tracker = (ReplicaTracker(self.task.arrays, rows_from_words, self.workers, self.dtype)
                         if self.workers > 1 else None)
-        self.noise_prob = self.vocab.noise_sampler(self.config.ns_exponent).probabilities()
         if self.tracker is not None:
             warm_up(self.dtype)
         return int(self.stream.n_tokens)
@@ -186,19 +185,14 @@ class ReplicaWorker:
         return update, self.tracker.shards_of(update)
 
     def _masses(self, counts: np.ndarray, epoch: int, chunks: np.ndarray) -> dict[str, np.ndarray]:
-        """sync.update_masses for this round: expected trained words (subsampling
-        included) at the learning rate of the round's middle."""
+        """The family's row masses for this round (sync.update_masses) at the learning
+        rate of the round's middle."""
         task, n = self.task, self.stream.n_tokens
         if len(chunks):
             middle = (self.stream.chunk_words[chunks[0]] + self.stream.chunk_words[chunks[-1] + 1]) / 2
         else:
             middle = 0
-        lr = task.lr_at(epoch * n + middle)
-        tree = task.tables[3], task.tables[5]
-        return update_masses(task.arrays, counts * task.tables[0], lr, window=self.config.window,
-                             negative=self.config.negative if task.arrays["output_vectors"].size else 0,
-                             noise_prob=self.noise_prob, cbow=task.settings[0] == kernels.CBOW,
-                             hs_offsets=tree[0], hs_points=tree[1])
+        return family_of(self.config.model).row_masses(task, self.vocab, counts, task.lr_at(epoch * n + middle))
 
     def apply_late(self, *combined: dict[str, RowUpdate]) -> dict:
         """The combined shards of this replica's oldest unapplied round (overlapped

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ..config import MODEL_CONFIGS, CommonConfig
+from ..config import CommonConfig, config_class, fields_with
 from ..errors import EmbedtrainError
 from ..io.archive import is_archive_of, read_archive, write_archive
 from ..vocab import Vocab
@@ -34,9 +34,6 @@ from .runner import RunState
 CHECKPOINT_FORMAT = "embedtrain-checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1
 CHECKPOINT_SUFFIX = ".ckpt"
-# Settings that may differ between the run that wrote a checkpoint and the one
-# resuming it (they do not change what is computed with one thread).
-RUN_SETTINGS = ("threads", "checkpoint_every")
 
 
 @dataclass
@@ -56,7 +53,7 @@ class Checkpoint:
         try:
             settings = dict(meta["config"])
             kind = settings.pop("model")
-            config = MODEL_CONFIGS[kind](**settings)
+            config = config_class(kind)(**settings)
             state = RunState.from_dict(meta["state"])
             fingerprint = dict(meta["fingerprint"])
         except (KeyError, TypeError, ValueError) as exc:
@@ -64,9 +61,11 @@ class Checkpoint:
         return cls(p, config, vocab, arrays, state, fingerprint, dict(meta.get("stats") or {}))
 
     def check_settings(self, config: CommonConfig) -> None:
-        """Refuse to resume with settings other than the checkpoint's."""
-        mine = {k: v for k, v in self.config.to_dict().items() if k not in RUN_SETTINGS}
-        theirs = {k: v for k, v in config.to_dict().items() if k not in RUN_SETTINGS}
+        """Refuse to resume with settings other than the checkpoint's (but those with the
+        role "run", which do not change what is computed with one thread)."""
+        run = fields_with("run")
+        mine = {k: v for k, v in self.config.to_dict().items() if k not in run}
+        theirs = {k: v for k, v in config.to_dict().items() if k not in run}
         for name in sorted(set(mine) | set(theirs)):
             if mine.get(name) != theirs.get(name):
                 option = "--model" if name == "model" else "--" + name.replace("_", "-")

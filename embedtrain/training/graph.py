@@ -11,15 +11,16 @@ import logging
 import time
 from typing import Any, Iterable
 
-from ..config import GRAPH_PRESETS, CommonConfig, WalkConfig, load_toml, make_config
+from ..config import CommonConfig, WalkConfig, fields_with, load_toml
+from ..config import make_config
 from ..errors import EmbedtrainError
+from ..families import DEFAULT_MODEL, family_of, graph_models
 from ..graph import Graph, load_graph
 from ..models import Model
 
 log = logging.getLogger("embedtrain")
 
-GRAPH_MODELS = ("skipgram", "cbow")
-WALK_FIELDS = tuple(WalkConfig.__dataclass_fields__)
+WALK_FIELDS = fields_with("walk")
 
 
 def split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -36,12 +37,12 @@ def graph_configs(model: str | None = None, config_file: str | None = None,
     from_file = load_toml(config_file) if config_file else {}
     file_walk = {k: from_file.pop(k) for k in list(from_file) if k in WALK_FIELDS}
     walk_given, model_given = split_settings(settings)
-    chosen = model or from_file.pop("model", None) or "skipgram"
+    chosen = model or from_file.pop("model", None) or DEFAULT_MODEL
     from_file.pop("model", None)
-    if chosen not in GRAPH_MODELS:
-        raise EmbedtrainError(f"graphs train with --model skipgram or cbow, not {chosen}")
+    if chosen not in graph_models():
+        raise EmbedtrainError(f"graphs train with --model {' or '.join(graph_models())}, not {chosen}")
     explicit = {**from_file, **model_given}
-    presets = {k: v for k, v in GRAPH_PRESETS.items() if k not in explicit}
+    presets = {k: v for k, v in family_of(chosen).graph_presets.items() if k not in explicit}
     if explicit.get("hs") and "negative" not in explicit:
         presets.pop("negative", None)  # DeepWalk's original: hierarchical softmax alone
     config = make_config(chosen, None, **{**presets, **explicit})
@@ -81,7 +82,7 @@ def train_on_walks(graph: Graph, config: CommonConfig, walk: WalkConfig, *, prog
                    tmp_dir: str | None = None, save_vocab: str | None = None) -> Model:
     """Train ``config`` on the walks over an already loaded graph."""
     from ..walks import walk_source
-    from . import train
+    from ..api import train
 
     source = walk_source(graph, walk, config.seed, config.worker_threads)
     settings = {k: v for k, v in config.to_dict().items() if k != "model"}

@@ -23,20 +23,13 @@ import os
 
 import numpy as np
 
-from ..config import FastTextConfig
+from ..config import FASTTEXT_SYNC_EVERY, FastTextConfig
 from ..errors import EmbedtrainError
-from ..models import FastTextModel
 from ..ngram_rows import INIT_BLOCK_ROWS, compact_table, initial_rows, stored_row_ids, used_buckets
-from ..subwords import subword_table
-from ..kernels import sgns as kernels
-from ..kernels.common import FASTTEXT_LR_FLOOR, FASTTEXT_LR_OFFSET
 from ..parallel import run_jobs
+from ..subwords import subword_table
 from ..vocab import Vocab
-from .checkpoint import stream_fingerprint
-from .prepare import Corpus, RunOptions, drive, prepare_corpus
-from .runner import check_finite, summary_line
-from .sgns import SgnsTask
-from .word2vec import writable_copy
+from .base import StreamFamily, writable_copy
 
 log = logging.getLogger("embedtrain")
 
@@ -161,57 +154,91 @@ def training_table(config: FastTextConfig, vocab: Vocab):
     return compact_table(full, len(vocab), buckets), buckets
 
 
-def make_task(config: FastTextConfig, vocab: Vocab, arrays: dict[str, np.ndarray], corpus_tokens: int,
-              stream=None, table=None) -> SgnsTask:
-    """The kernel's view of a FastText model: each word's own row plus its n-gram rows
-    (``table``: in the layout of ``arrays["input_vectors"]``; default the compact one)."""
-    if table is None:
-        table, _ = training_table(config, vocab)
-    if config.arch == "cbow":
-        arch = kernels.CBOW
-    else:
-        arch = kernels.SKIPGRAM_CENTRE_SHARED if config.shared_negatives else kernels.SKIPGRAM_CENTRE
-    return SgnsTask("fasttext", config, vocab, arrays, arch=arch,
-                    rows=(table.offsets, table.rows),
-                    keep_prob=discard_keep_prob(vocab.counts, config.sample, corpus_tokens),
-                    use_hs=False, lr_floor=FASTTEXT_LR_FLOOR, lr_offset=FASTTEXT_LR_OFFSET,
-                    stream=stream)
+class FastText(StreamFamily):
+    """Skip-gram or CBOW with negative sampling over a word's own row plus its n-gram
+    rows, in the compact layout (the n-gram rows the vocabulary uses)."""
 
+    name = "fasttext"
+    title = "FastText"
+    configs = {"fasttext": FastTextConfig}
+    ray = True
+    # its n-gram rows, shared by thousands of words, go stale faster than word rows
+    # (docs/ray.md, "Defaults")
+    ray_sync_every = FASTTEXT_SYNC_EVERY
 
-def train_fasttext(config: FastTextConfig, corpus: Corpus, options: RunOptions) -> FastTextModel:
-    """Train FastText skip-gram or CBOW with negative sampling."""
-    check_memory(config)  # before reading anything
-    vocab, stream, stats = prepare_corpus(corpus, config, options)
-    with stream:
-        v, dim = len(vocab), config.dim
-        bucket = config.subword_buckets
+    def check_before_reading(self, config):
+        check_memory(config)
+
+    def layout(self, config, vocab):
+        """(each word's rows in the compact layout, the buckets used int32 [T])."""
         table, buckets = training_table(config, vocab)
-        check_memory(config, v, len(buckets))
+        check_memory(config, len(vocab), len(buckets))
         log.info("input matrix: %s word rows + %s of %s n-gram rows x %d (%.0f MB); %.1f rows per word",
-                 f"{v:,}", f"{len(buckets):,}", f"{bucket:,}", dim,
-                 (v + len(buckets)) * dim * FLOAT_BYTES / 1e6, len(table.rows) / max(v, 1))
-        if options.resume_checkpoint is not None:
-            arrays = resumed_arrays(options.resume_checkpoint, v, buckets)
+                 f"{len(vocab):,}", f"{len(buckets):,}", f"{config.subword_buckets:,}", config.dim,
+                 (len(vocab) + len(buckets)) * config.dim * FLOAT_BYTES / 1e6,
+                 len(table.rows) / max(len(vocab), 1))
+        return table, buckets
+
+    def fresh_arrays(self, config, vocab, layout):
+        _, buckets = layout
+        v, dim = len(vocab), config.dim
+        return {"input_vectors": initial_stored_rows(v, buckets, dim, config.seed),
+                "output_vectors": np.zeros((v, dim), dtype=np.float32),
+                "output_hs": np.zeros((0, dim), dtype=np.float32),
+                "ngram_buckets": buckets}
+
+    def resumed_arrays(self, checkpoint, vocab, layout):
+        return resumed_arrays(checkpoint, len(vocab), layout[1])
+
+    def make_task(self, config, vocab, arrays, corpus_tokens, layout, stream=None):
+        """The kernel's view of a FastText model: each word's own row plus its n-gram rows
+        (in the layout of ``arrays["input_vectors"]``)."""
+        from ..kernels import sgns as kernels
+        from ..training.sgns import SgnsTask
+
+        table, _ = layout
+        if config.arch == "cbow":
+            arch = kernels.CBOW
         else:
-            arrays = {"input_vectors": initial_stored_rows(v, buckets, dim, config.seed),
-                      "output_vectors": np.zeros((v, dim), dtype=np.float32),
-                      "output_hs": np.zeros((0, dim), dtype=np.float32),
-                      "ngram_buckets": buckets}
-        task = make_task(config, vocab, arrays, stats["corpus_tokens"], stream, table)
-        result = drive(task, config, options, vocab, stats, stream_fingerprint(stream))
-    check_finite("fasttext", arrays["output_vectors"])
-    total_words = task.total_words
-    stats.update(words_trained=total_words, train_seconds=round(result.seconds, 3),
-                 words_per_second=round(total_words / max(result.seconds, 1e-9)),
-                 subword_rows=int(len(table.rows)))
-    stats["ngram_rows_stored"] = int(len(buckets))
-    model = FastTextModel(config, vocab, {"input_vectors": arrays["input_vectors"],
-                                          "output_vectors": arrays["output_vectors"],
-                                          "ngram_buckets": buckets}, stats)
-    model._table = table
-    check_finite("fasttext", model.word_matrix())
-    log.debug(summary_line(model))
-    return model
+            arch = kernels.SKIPGRAM_CENTRE_SHARED if config.shared_negatives else kernels.SKIPGRAM_CENTRE
+        return SgnsTask("fasttext", config, vocab, arrays, arch=arch,
+                        rows=(table.offsets, table.rows),
+                        keep_prob=discard_keep_prob(vocab.counts, config.sample, corpus_tokens),
+                        use_hs=False, lr_floor=self.lr_schedule(config)[0],
+                        lr_offset=self.lr_schedule(config)[1], stream=stream)
+
+    def lr_schedule(self, config):
+        from ..kernels.common import FASTTEXT_LR_FLOOR, FASTTEXT_LR_OFFSET
+
+        return FASTTEXT_LR_FLOOR, FASTTEXT_LR_OFFSET, 1.0  # fastText's linear schedule
+
+    def trained_arrays(self, arrays):
+        return (arrays["output_vectors"],)
+
+    def finished_model(self, config, vocab, arrays, stats, layout):
+        from ..training.runner import check_finite
+
+        table, buckets = layout
+        stats["subword_rows"] = int(len(table.rows))
+        stats["ngram_rows_stored"] = int(len(buckets))
+        model = self.model_class(config.model)(
+            config, vocab, {"input_vectors": arrays["input_vectors"],
+                            "output_vectors": arrays["output_vectors"], "ngram_buckets": buckets}, stats)
+        model._table = table
+        check_finite("fasttext", model.word_matrix())
+        return model
+
+    def replica_rows(self, config, layout):
+        from ..distributed.sync import subword_rows
+
+        table, _ = layout
+        return {"input_vectors": subword_rows(table.offsets, table.rows),
+                "output_vectors": None, "output_hs": None}
+
+    def row_masses(self, task, vocab, counts, lr):
+        from .sgns import sgns_row_masses
+
+        return sgns_row_masses(task, vocab, counts, lr)
 
 
 def resumed_arrays(checkpoint, vocab_size: int, buckets: np.ndarray) -> dict[str, np.ndarray]:
@@ -228,3 +255,6 @@ def resumed_arrays(checkpoint, vocab_size: int, buckets: np.ndarray) -> dict[str
                               "match the vocabulary's n-grams)")
     arrays["ngram_buckets"] = buckets
     return arrays
+
+
+FASTTEXT = FastText()

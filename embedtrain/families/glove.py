@@ -1,4 +1,4 @@
-"""GloVe (Pennington, Socher and Manning 2014): the training driver and the model.
+"""The GloVe family (Pennington, Socher and Manning 2014): the training driver.
 
 ``train_glove`` reads the corpus (or a saved co-occurrence matrix), counts
 co-occurrences (cooccur.py), then fits word and context vectors and biases to
@@ -11,22 +11,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..config import GloVeConfig
-from ..cooccur import COUNTING_SETTINGS, CooccurrenceMatrix, count_cooccurrences, table_slots
+from ..config import GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
 from ..errors import EmbedtrainError
-from ..io.atomic import check_writable
-from ..models import GloVeModel
 from ..vocab import Vocab
-from ..kernels import glove as kernels
-from ..kernels.rng import seed_states
-from .checkpoint import digest
-from .prepare import RunOptions, drive, prepare_corpus
-from .runner import check_finite, summary_line
-from .word2vec import writable_copy
+from .base import Family, writable_copy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..cooccur import CooccurrenceMatrix
+    from ..models import GloVeModel
+    from ..training.prepare import RunOptions
 
 log = logging.getLogger("embedtrain")
 
@@ -35,10 +32,15 @@ log = logging.getLogger("embedtrain")
 JOB_ENTRIES = 1 << 17
 
 
-def train_glove(config: GloVeConfig, corpus, options: RunOptions, *, cooccur: str | None = None,
-                save_cooccur: str | None = None) -> GloVeModel:
+def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: str | None = None,
+                save_cooccur: str | None = None) -> "GloVeModel":
     """Count (or load, ``cooccur``) the co-occurrence matrix, then fit GloVe to it.
     ``save_cooccur``: also write the counted matrix to this file."""
+    from ..cooccur import count_cooccurrences, table_slots
+    from ..io.atomic import check_writable
+    from ..training.prepare import drive, prepare_corpus
+    from ..training.runner import check_finite, summary_line
+
     threads = config.worker_threads
     if save_cooccur:
         check_writable(save_cooccur)
@@ -76,7 +78,8 @@ def train_glove(config: GloVeConfig, corpus, options: RunOptions, *, cooccur: st
                  words_trained=int(matrix.n_tokens), train_seconds=round(seconds, 3),
                  words_per_second=round(matrix.n_tokens / max(seconds, 1e-9)),
                  nonzero_entries=matrix.nnz)
-    model = GloVeModel(config, matrix.vocab, {name: arrays[name] for name in WEIGHT_NAMES}, stats)
+    model = GLOVE.model_class(config.model)(config, matrix.vocab,
+                                            {name: arrays[name] for name in WEIGHT_NAMES}, stats)
     log.debug(summary_line(model))
     return model
 
@@ -91,6 +94,8 @@ def initial_arrays(vocab_size: int, dim: int, seed: int) -> dict[str, np.ndarray
     """glove.c's initialize_parameters: every weight, biases included, uniform in
     [-0.5, 0.5) / dim; every AdaGrad sum 1, so the first step is eta * gradient;
     and the state of the random order in which entries are visited."""
+    from ..kernels.rng import seed_states
+
     rng = np.random.default_rng(seed)
 
     def uniform(*shape: int) -> np.ndarray:
@@ -117,7 +122,10 @@ class GloVeTask:
     kind = "glove"
     unit = "entry"
 
-    def __init__(self, config: GloVeConfig, matrix: CooccurrenceMatrix, arrays: dict[str, np.ndarray]):
+    def __init__(self, config: GloVeConfig, matrix: "CooccurrenceMatrix", arrays: dict[str, np.ndarray]):
+        from ..kernels import glove as kernels
+
+        self.kernels = kernels
         self.config = config
         self.matrix = matrix
         self.arrays = arrays
@@ -140,19 +148,19 @@ class GloVeTask:
         if self._current == epoch:
             return
         while self._next < epoch:  # resumed at an epoch boundary: replay the last shuffle
-            kernels.shuffle(self.order, self._state)
+            self.kernels.shuffle(self.order, self._state)
             self._next += 1
         self.arrays[SHUFFLE_STATE][:] = self._state
         self.arrays[SHUFFLE_EPOCH][0] = epoch
-        kernels.shuffle(self.order, self._state)
+        self.kernels.shuffle(self.order, self._state)
         self._next = epoch + 1
         self._current = epoch
 
     def run_job(self, epoch: int, job: int, rng_state: np.ndarray) -> tuple[int, float, int]:
         start = job * JOB_ENTRIES
         end = min(start + JOB_ENTRIES, self.units_per_epoch)
-        cost, trained = kernels.train_entries(self.order, start, end, self.entries, self.weights,
-                                              self.gradsq, self.config.lr, kernels.GRAD_CLIP)
+        cost, trained = self.kernels.train_entries(self.order, start, end, self.entries, self.weights,
+                                                   self.gradsq, self.config.lr, self.kernels.GRAD_CLIP)
         return end - start, cost, trained
 
     def lr_at(self, units_done: int) -> float:
@@ -165,18 +173,23 @@ class GloVeTask:
         return dict(self.arrays)
 
 
-def matrix_fingerprint(matrix: CooccurrenceMatrix) -> dict[str, Any]:
+def matrix_fingerprint(matrix: "CooccurrenceMatrix") -> dict[str, Any]:
     """What identifies a co-occurrence matrix for a checkpoint (the counts are float
     sums, so only the entries' positions are hashed)."""
+    from ..training.checkpoint import digest
+
     return {"entries": matrix.n_stored, "tokens": int(matrix.n_tokens),
             "positions": digest(matrix.rows, matrix.cols)}
 
 
 def _load_matrix(path: str, corpus, config: GloVeConfig,
-                 options: RunOptions) -> tuple[CooccurrenceMatrix, GloVeConfig, dict[str, Any]]:
+                 options: "RunOptions") -> tuple["CooccurrenceMatrix", GloVeConfig, dict[str, Any]]:
     """A saved matrix, the settings it was counted with, and a vocabulary check."""
+    from ..cooccur import CooccurrenceMatrix
+    from ..training.prepare import prepare_corpus
+
     matrix = CooccurrenceMatrix.load(path)
-    saved = {k: v for k, v in matrix.settings.items() if k in COUNTING_SETTINGS}
+    saved = {k: v for k, v in matrix.settings.items() if k in fields_with("counting", "glove")}
     changed = {k: v for k, v in saved.items() if getattr(config, k) != v}
     if changed:
         # The counts were made with these settings; the model file must say so.
@@ -209,3 +222,32 @@ def _first_difference(a: Vocab, b: Vocab) -> str:
         if x != y:
             return f"; word {i} is {x!r} in the file, {y!r} here"
     return ""
+
+
+class GloVe(Family):
+    """Counting, then AdaGrad over the co-occurrence entries (a round counts entries)."""
+
+    name = "glove"
+    title = "GloVe"
+    configs = {"glove": GloVeConfig}
+    unit = "entry"
+    run_options = ("cooccur", "save_cooccur")
+    ray = True
+    # a sync sends whole changed rows of four matrices, so GloVe syncs less often, and sums
+    # its vectors and biases (docs/ray.md, "GloVe on Ray")
+    ray_sync_every = GLOVE_SYNC_EVERY
+    ray_sync_protocol = GLOVE_SYNC_PROTOCOL
+    ray_sync_dtypes = ("float32",)
+    ray_dtype_reason = " (its AdaGrad sums)"
+    ray_overlap = False
+    ray_counting = True
+
+    def ray_lr_scale(self, workers: int) -> float:
+        return 1.0  # AdaGrad's per-coordinate rates
+
+    def train(self, config, corpus, options, **extra):
+        return train_glove(config, corpus, options, **extra)
+
+
+
+GLOVE = GloVe()

@@ -1,0 +1,259 @@
+"""The one entry path of training: :func:`train` (and :func:`plan`, which the CLI uses
+to name its outputs before any work starts).
+
+Here, and only here, the settings are built (once: defaults, recipe file,
+arguments), the model's family resolves what depends on the model (its Ray
+defaults), every refusal is made before anything is read, and one machine or Ray
+is picked. The CLI parses its options and calls :func:`plan` and
+:meth:`Plan.run`; it refuses nothing the library does not, in the same words.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from .config import CommonConfig, DistributedConfig, fields_with, load_toml
+from .errors import EmbedtrainError
+from .families import Family, family_of
+from .config import make_config
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked training run, ready to :meth:`run`."""
+
+    family: Family
+    config: CommonConfig
+    dist: DistributedConfig | None        # resolved by the family; None: one machine
+    corpus: Any
+    options: Any                          # training.prepare.RunOptions
+    extra: dict[str, Any]                 # the family's run options (GloVe: cooccur, save_cooccur)
+    resumed_checkpoint: Any = None        # the Checkpoint resumed, if any
+    keep_checkpoint: bool = False
+
+    @property
+    def checkpoint(self) -> str | None:
+        return self.options.checkpoint
+
+    def with_checkpoint(self, path: str | os.PathLike | None) -> "Plan":
+        """This plan writing its checkpoints to ``path`` (the CLI's PREFIX.ckpt)."""
+        return dataclasses.replace(self, options=dataclasses.replace(
+            self.options, checkpoint=os.fspath(path) if path is not None else None))
+
+    def run(self):
+        """Train; returns the Model. The checkpoint goes when the run completes, unless
+        ``keep_checkpoint`` (the CLI removes it after saving the model)."""
+        from .io.atomic import check_writable
+        from .training.checkpoint import remove_checkpoint
+
+        if self.config.checkpoint_every and self.options.checkpoint is None:
+            raise EmbedtrainError("checkpoint_every needs a file to write: give checkpoint=PATH")
+        for path in (self.options.save_vocab, self.options.checkpoint):
+            if path:
+                check_writable(path)
+        if self.dist is not None:
+            from .distributed import train_on_ray
+
+            fitted = train_on_ray(self.family, self.config, self.dist, _paths(self.corpus), self.options,
+                                  **self.extra)
+        else:
+            fitted = self.family.train(self.config, self.corpus, self.options, **self.extra)
+        if not self.keep_checkpoint:
+            remove_checkpoint(self.options.checkpoint)
+        return fitted
+
+
+def plan(corpus: Any = None, model: str | None = None, *, config_file: str | None = None,
+         progress: bool = True, tmp_dir: str | None = None, read_vocab: str | None = None,
+         save_vocab: str | None = None, resume: Any = None, checkpoint: str | os.PathLike | None = None,
+         keep_checkpoint: bool = False, callbacks: Sequence[object] | None = None,
+         executor: Any = None, **settings: Any) -> Plan:
+    """Build and check a run (see :func:`train` for the arguments); nothing is read or
+    written yet."""
+    from .training.callbacks import check_callbacks
+    from .training.checkpoint import Checkpoint, is_checkpoint
+    from .training.prepare import RunOptions
+
+    dist = pop_distributed(settings)
+    run_options = {k: settings.pop(k) for k in _all_run_options() if k in settings}
+    base = ckpt = None
+    if isinstance(resume, (str, os.PathLike)) and is_checkpoint(resume):
+        resume = Checkpoint.load(resume)
+    if isinstance(resume, Checkpoint):
+        ckpt = resume
+        config = checkpoint_config(ckpt, model, config_file, settings)
+        checkpoint = checkpoint if checkpoint is not None else ckpt.path
+    elif resume is not None:
+        from .models import Model
+
+        base = resume if isinstance(resume, Model) else Model.load(resume)
+        config = resumed_config(base, model, config_file, settings)
+    else:
+        config = make_config(model, config_file, **settings)
+    family = family_of(config.model)
+    extra = {k: v for k, v in run_options.items() if v is not None}
+    for name in extra:
+        if name not in family.run_options:
+            owners = [m for m in _models_with_option(name)]
+            raise EmbedtrainError(f"--{name.replace('_', '-')} applies to --model {' or '.join(owners)} only")
+    if corpus is None or (isinstance(corpus, (list, tuple)) and not corpus):
+        corpus = None
+        if not extra.get("cooccur"):
+            raise EmbedtrainError("no corpus given (usage: embedtrain train CORPUS... [options])")
+    if tmp_dir and not Path(tmp_dir).is_dir():
+        raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
+    if ckpt is not None and dist.ray is None and "ray_workers" in ckpt.fingerprint:
+        raise EmbedtrainError(f"checkpoint {ckpt.path} was written by a --ray run; resume it with "
+                              f"--ray and --workers {ckpt.fingerprint['ray_workers']}")
+    resolved = None
+    if dist.ray is not None:
+        check_distributed(family, config, dist, corpus, resume=base, **extra)
+        resolved = family.ray_settings(dist)
+    options = RunOptions(progress=progress, tmp_dir=tmp_dir, read_vocab=read_vocab,
+                         save_vocab=save_vocab, resume=base,
+                         checkpoint=os.fspath(checkpoint) if checkpoint is not None else None,
+                         resume_checkpoint=ckpt, callbacks=tuple(check_callbacks(callbacks)),
+                         executor=executor)
+    return Plan(family, config, resolved, corpus, options, extra, ckpt, keep_checkpoint)
+
+
+def train(corpus: Any = None, model: str | None = None, *, config_file: str | None = None,
+          progress: bool = True, tmp_dir: str | None = None, read_vocab: str | None = None,
+          save_vocab: str | None = None, resume: Any = None, checkpoint: str | os.PathLike | None = None,
+          keep_checkpoint: bool = False, callbacks: Sequence[object] | None = None,
+          executor: Any = None, **settings: Any):
+    """Train ``model`` ("skipgram", "cbow", "glove", "fasttext", or any registered family's
+    model) on ``corpus``.
+
+    ``corpus``: a path, ``"-"`` for stdin, or a list of them (directories are read
+    file by file; .gz/.bz2/.xz/.zst are decompressed); or any iterable of token lists
+    (``[["the", "king"], ...]``, a generator, a class with ``__iter__``; iterated
+    once); or a token source (embedtrain.corpus.source). ``settings`` are the option
+    names of config.py (``dim=100, window=5, ...``); unset ones take the model's
+    defaults, or the values in ``config_file`` (TOML). Returns the trained model;
+    nothing is written unless ``save_vocab`` is given (call ``model.save``).
+
+    ``ray``: "local", "auto" or "ray://HOST:PORT" trains across Ray workers
+    (``workers``, ``sync_every``, ``sync_protocol``, ...; docs/ray.md).
+    GloVe also takes ``cooccur`` (train from a saved co-occurrence matrix) and
+    ``save_cooccur`` (keep the counted matrix).
+
+    ``callbacks``: objects with any of the hooks of :class:`embedtrain.Callback`.
+    ``checkpoint``: write the run's state there every ``checkpoint_every`` seconds
+    (a setting); the file is removed when training completes, unless ``keep_checkpoint``.
+    ``resume``: a checkpoint (``.ckpt``, from a run that was killed) to continue on the
+    same corpus with the same settings; or a finished model (or its .etm file) of a
+    resumable family (skip-gram/CBOW) to train further on ``corpus``: its vocabulary,
+    weights and settings are the starting point, and ``settings`` may change the
+    schedule (epochs, lr, threads, seed, sample, window) but not the shape.
+    """
+    return plan(corpus, model, config_file=config_file, progress=progress, tmp_dir=tmp_dir,
+                read_vocab=read_vocab, save_vocab=save_vocab, resume=resume, checkpoint=checkpoint,
+                keep_checkpoint=keep_checkpoint, callbacks=callbacks, executor=executor,
+                **settings).run()
+
+
+# --------------------------------------------------------------------------- resuming
+
+def checkpoint_config(ckpt: Any, model: str | None, config_file: str | None,
+                      settings: dict[str, Any]) -> CommonConfig:
+    """The checkpoint's settings; those given again must be the same (but for threads)."""
+    if model is not None and model != ckpt.config.model:
+        raise EmbedtrainError(f"checkpoint {ckpt.path} is of a {ckpt.config.model} run, not --model {model}")
+    saved = {k: v for k, v in ckpt.config.to_dict().items() if k != "model"}
+    explicit = _explicit(config_file, settings)
+    config = make_config(ckpt.config.model, None, **{**saved, **explicit})
+    ckpt.check_settings(config)
+    return config
+
+
+def resumed_config(base: Any, model: str | None, config_file: str | None,
+                   settings: dict[str, Any]) -> CommonConfig:
+    """A finished model's settings, then the config file, then ``settings``; the shape
+    (settings with the role "shape") cannot change."""
+    if model is not None and model != base.kind:
+        raise EmbedtrainError(f"cannot resume a {base.kind} model as --model {model}")
+    if not family_of(base.kind).resumable:
+        from .families import REGISTRY
+
+        able = [m for f in REGISTRY if f.resumable for m in f.models]
+        raise EmbedtrainError(f"resuming is supported for {' and '.join(able)} models, not {base.kind}")
+    saved = {k: v for k, v in base.config.to_dict().items() if k != "model"}
+    requested = make_config(base.kind, config_file, **settings).to_dict() if (config_file or settings) else {}
+    explicit = _explicit(config_file, settings)
+    for name in fields_with("shape", base.kind):
+        if name in explicit and explicit[name] != saved.get(name):
+            raise EmbedtrainError(f"--{name.replace('_', '-')} cannot change when resuming "
+                                  f"(the model has {saved.get(name)})")
+    if "negative" in explicit and (requested["negative"] > 0) != (saved["negative"] > 0):
+        raise EmbedtrainError("negative sampling cannot be switched on or off when resuming")
+    saved.update(explicit)
+    return make_config(base.kind, None, **saved)
+
+
+def _explicit(config_file: str | None, settings: dict[str, Any]) -> dict[str, Any]:
+    """What the recipe file and the arguments set (not the defaults)."""
+    explicit = dict(load_toml(config_file)) if config_file else {}
+    explicit.pop("model", None)
+    explicit.update({k: v for k, v in settings.items() if v is not None})
+    return explicit
+
+
+# --------------------------------------------------------------------------- Ray
+
+def pop_distributed(settings: dict[str, Any]) -> DistributedConfig:
+    """Take the --ray settings out of ``settings`` (the rest are model settings)."""
+    given = {k: settings.pop(k) for k in fields_with("ray") if k in settings}
+    given = {k: v for k, v in given.items() if v is not None}
+    dist = DistributedConfig(**given)
+    if dist.ray is None and given:
+        names = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise EmbedtrainError(f"{names} applies only with --ray")
+    return dist
+
+
+def check_distributed(family: Family, config: CommonConfig, dist: DistributedConfig, corpus: Any = None,
+                      *, resume: Any = None, cooccur: Any = None, save_cooccur: Any = None) -> None:
+    """Refuse, in one line and before any work, what --ray cannot do."""
+    if not family.ray:
+        from .families import ray_models
+
+        raise EmbedtrainError(f"--model {config.model} cannot train on Ray yet "
+                              f"({', '.join(ray_models())} can)")
+    family.check_ray(config, dist)
+    if resume is not None:
+        raise EmbedtrainError("--resume of a finished model does not work with --ray yet")
+    if cooccur:  # GloVe from a saved matrix: no corpus
+        if corpus:
+            raise EmbedtrainError("with --ray, --cooccur trains from the saved matrix alone: "
+                                  "give no corpus")
+        return
+    _paths(corpus)
+
+
+def _paths(corpus: Any) -> list[str]:
+    """The corpus as paths every Ray worker can read (refused otherwise)."""
+    if corpus is None:
+        return []
+    if isinstance(corpus, (str, os.PathLike)):
+        corpus = [corpus]
+    if not isinstance(corpus, (list, tuple)) or not corpus or \
+            not all(isinstance(c, (str, os.PathLike)) for c in corpus):
+        raise EmbedtrainError("--ray trains on corpus files (paths every worker can read), "
+                              "not on Python token lists")
+    return [os.fspath(c) for c in corpus]
+
+
+def _all_run_options() -> list[str]:
+    from .families import REGISTRY
+
+    return list(dict.fromkeys(o for f in REGISTRY for o in f.run_options))
+
+
+def _models_with_option(name: str) -> list[str]:
+    from .families import REGISTRY
+
+    return [m for f in REGISTRY if name in f.run_options for m in f.models]

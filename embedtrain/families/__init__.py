@@ -1,0 +1,58 @@
+"""The model families and their registry: the one place that lists them.
+
+Everything that differs by model is declared by a family (base.py); the rest of
+embedtrain asks :func:`family_of` and never branches on a model's name. Adding a
+family is one module in this package and one line in ``REGISTRY`` below (or, from
+outside the package, :func:`register`).
+"""
+from __future__ import annotations
+
+from ..config import DEFAULT_MODEL
+from ..errors import ConfigError
+from .base import Family, StreamFamily
+from .fasttext import FASTTEXT
+from .glove import GLOVE
+from .word2vec import WORD2VEC
+
+# The registry, in the order --help and the docs list the models.
+REGISTRY: list[Family] = [WORD2VEC, GLOVE, FASTTEXT]
+
+
+def register(family: Family) -> Family:
+    """Add ``family`` to the registry (its model names must be new); returns it."""
+    taken = sorted(set(family.models) & set(model_names()))
+    if taken:
+        raise ValueError(f"model name(s) {', '.join(taken)} already registered")
+    misnamed = [m for m, cls in family.configs.items() if cls.model != m]
+    if misnamed:
+        raise ValueError(f"the settings class of {', '.join(misnamed)} names another model")
+    REGISTRY.append(family)
+    return family
+
+
+def unregister(family: Family) -> None:
+    REGISTRY.remove(family)
+
+
+def model_names() -> list[str]:
+    """Every model name, family by family."""
+    return [m for f in REGISTRY for m in f.models]
+
+
+def family_of(model: str) -> Family:
+    for family in REGISTRY:
+        if model in family.configs:
+            return family
+    raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(model_names())}")
+
+
+def ray_models() -> list[str]:
+    return [m for f in REGISTRY if f.ray for m in f.models]
+
+
+def graph_models() -> list[str]:
+    return [m for f in REGISTRY if f.graph_presets is not None for m in f.models]
+
+
+__all__ = ["Family", "StreamFamily", "REGISTRY", "DEFAULT_MODEL", "register", "unregister",
+           "model_names", "family_of", "ray_models", "graph_models"]

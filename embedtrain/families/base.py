@@ -1,0 +1,215 @@
+"""What a model family is: everything that differs by model, declared in one place.
+
+The generic machinery (the training runner, checkpoints, graphs, Ray) never
+branches on a model's name: it asks the model's :class:`Family`. A family
+declares its settings (config classes, one per model name it trains), the kind of
+finished model, what the runner counts (words or co-occurrence entries), its
+defaults for Ray and for graphs, and how to train: on one machine
+(:meth:`Family.train`) and, for families whose training is a stream of token
+chunks (:class:`StreamFamily`), the pieces a Ray worker needs: fresh arrays, the
+task, the rows a set of trained words can touch and their masses, and the
+finished model.
+
+Adding a family is one module in this package and one line in the registry
+(``families/__init__.py``); docs/architecture.md walks through it.
+
+Family modules import only the config and numpy at the top: the CLI builds its
+options from the registry, so numba and the kernels are imported inside methods.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+import numpy as np
+
+from ..config import (SYNC_DTYPE, SYNC_DTYPES, SYNC_EVERY, SYNC_OVERLAP, SYNC_PROTOCOL, CommonConfig,
+                      DistributedConfig)
+from ..errors import EmbedtrainError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..models import Model
+    from ..training.prepare import RunOptions
+    from ..vocab import Vocab
+
+
+class Family:
+    """A model family: one or more model names that share a driver and a task.
+
+    Class attributes are the declarations; subclasses override what differs.
+    """
+
+    name: ClassVar[str] = ""                 # the family: "word2vec"
+    title: ClassVar[str] = ""                # as the docs and --help name it: "FastText"
+    configs: ClassVar[Mapping[str, type[CommonConfig]]] = {}   # model name -> settings
+    unit: ClassVar[str] = "word"             # what the runner counts: "word" or "entry"
+    # Options of train() beyond the settings that only this family takes (GloVe: cooccur=...).
+    run_options: ClassVar[tuple[str, ...]] = ()
+    # A finished model of this family can be trained further (--resume MODEL.etm).
+    resumable: ClassVar[bool] = False
+    # Settings for graphs (DeepWalk/node2vec) under the file and the arguments; None: the
+    # family does not train on graphs.
+    graph_presets: ClassVar[Mapping[str, Any] | None] = None
+    # --ray: whether the family trains on Ray, and its defaults for what was not given.
+    ray: ClassVar[bool] = False
+    ray_sync_every: ClassVar[int] = SYNC_EVERY
+    ray_sync_protocol: ClassVar[str] = SYNC_PROTOCOL
+    ray_sync_dtypes: ClassVar[tuple[str, ...]] = SYNC_DTYPES   # allowed; the default: SYNC_DTYPE
+    ray_dtype_reason: ClassVar[str] = ""     # why only some dtypes are allowed (the refusal says it)
+    ray_overlap: ClassVar[bool] = True       # rounds may overlap (--sync-overlap)
+    # A Ray run first counts co-occurrences on the workers (GloVe: distributed/glove.py);
+    # otherwise it trains the family's task on each worker's part (distributed/executor.py).
+    ray_counting: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------ settings
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(self.configs)
+
+    def model_class(self, model: str) -> type["Model"]:
+        """The class of this family's finished models: the Model subclass whose KINDS
+        name it (models.py), as loading a file finds it."""
+        from ..models import model_class
+
+        return model_class(model)
+
+    def ray_lr_scale(self, workers: int) -> float:
+        """The workers' learning rate over one machine's when --lr-scale is not given."""
+        from ..config import ray_lr_scale
+
+        return ray_lr_scale(workers)
+
+    def check_ray(self, config: CommonConfig, dist: DistributedConfig) -> None:
+        """Refuse, in one line, the --ray settings this family cannot train with (a
+        family that does not train on Ray is refused by the entry point, api.py)."""
+        if dist.sync_overlap and not self.ray_overlap:
+            raise EmbedtrainError(f"--sync-overlap does not apply to {self.title}: its rounds are "
+                                  "synchronous")
+        if dist.sync_dtype is not None and dist.sync_dtype not in self.ray_sync_dtypes:
+            raise EmbedtrainError(f"{self.title}'s updates travel as {' or '.join(self.ray_sync_dtypes)}"
+                                  f"{self.ray_dtype_reason}: --sync-dtype {dist.sync_dtype} does not apply")
+
+    def ray_settings(self, dist: DistributedConfig) -> DistributedConfig:
+        """``dist`` with what was not given set to this family's defaults (resolved once
+        per run, by the entry point)."""
+        dtype = dist.sync_dtype or (SYNC_DTYPE if SYNC_DTYPE in self.ray_sync_dtypes
+                                    else self.ray_sync_dtypes[0])
+        overlap = (SYNC_OVERLAP if dist.sync_overlap is None else dist.sync_overlap) \
+            if self.ray_overlap else False
+        return dataclasses.replace(
+            dist, sync_every=dist.sync_every or self.ray_sync_every,
+            sync_protocol=dist.sync_protocol or self.ray_sync_protocol, sync_dtype=dtype,
+            sync_overlap=overlap,
+            lr_scale=dist.lr_scale if dist.lr_scale is not None else self.ray_lr_scale(dist.workers))
+
+    # ------------------------------------------------------------------ training
+    def train(self, config: CommonConfig, corpus: Any, options: "RunOptions", **extra: Any) -> "Model":
+        """Train on one machine (threads): read, build the task, run it, finish."""
+        raise NotImplementedError
+
+    def resumed_arrays(self, checkpoint: Any, vocab: "Vocab", layout: Any) -> dict[str, np.ndarray]:
+        """The arrays of an interrupted run's checkpoint, ready to train (checked)."""
+        return writable_copy(checkpoint.arrays)
+
+
+class StreamFamily(Family):
+    """A family trained on the stream of token ids in chunks (word2vec, FastText): the
+    one-machine driver is written once here, over the declarations below; a Ray worker
+    uses the same declarations on its part of the input."""
+
+    # ------------------------------------------------------------------ declarations
+    def layout(self, config: CommonConfig, vocab: "Vocab") -> Any:
+        """What the arrays' shape depends on beyond the vocabulary (FastText: the n-gram
+        rows), computed once per run; None when nothing."""
+        return None
+
+    def check_before_reading(self, config: CommonConfig) -> None:
+        """Refuse, before the corpus is read, settings that cannot fit."""
+
+    def fresh_arrays(self, config: CommonConfig, vocab: "Vocab", layout: Any) -> dict[str, np.ndarray]:
+        """The starting weights (a function of the seed only)."""
+        raise NotImplementedError
+
+    def make_task(self, config: CommonConfig, vocab: "Vocab", arrays: dict[str, np.ndarray],
+                  corpus_tokens: int, layout: Any, stream: Any = None) -> Any:
+        """The runner's task over ``arrays`` (``stream=None``: a Ray worker's replica,
+        which trains chunks it is handed with ``task.train_chunk``)."""
+        raise NotImplementedError
+
+    def finished_model(self, config: CommonConfig, vocab: "Vocab", arrays: dict[str, np.ndarray],
+                       stats: dict[str, Any], layout: Any) -> "Model":
+        from ..models import Model
+
+        return self.model_class(config.model)(config, vocab, arrays, stats)
+
+    def trained_arrays(self, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+        """The arrays checked for NaN after training (before the model is made)."""
+        return (arrays["input_vectors"],)
+
+    def lr_schedule(self, config: CommonConfig) -> tuple[float, float, float]:
+        """(floor, offset, epoch decay) of the linear learning-rate schedule
+        (kernels/common.py: schedule_fraction, decayed_units)."""
+        raise NotImplementedError
+
+    def lr_at(self, config: CommonConfig, units_done: float, units_per_epoch: int) -> float:
+        """The rate after ``units_done`` words of a run of ``config.epochs`` epochs (what a
+        Ray run reports; each worker's task computes its own)."""
+        from ..kernels.common import decayed_units, schedule_fraction
+
+        floor, offset, decay = self.lr_schedule(config)
+        units = decayed_units(units_done, units_per_epoch, config.epochs, decay)
+        return config.lr * schedule_fraction(units, units_per_epoch * config.epochs, floor, offset)
+
+    def replica_rows(self, config: CommonConfig, layout: Any) -> dict[str, Any]:
+        """For each array of a Ray replica, the rows a set of trained words can touch
+        (distributed/sync.py's RowsFromWords; None: compare the whole matrix)."""
+        raise NotImplementedError
+
+    def row_masses(self, task: Any, vocab: "Vocab", counts: np.ndarray, lr: float) -> dict[str, np.ndarray]:
+        """How much each row of each array moves in a round that trains ``counts``
+        occurrences of each vocabulary word at rate ``lr`` (sync.update_masses)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ the driver
+    def starting_arrays(self, config: CommonConfig, vocab: "Vocab", layout: Any,
+                        options: "RunOptions") -> dict[str, np.ndarray]:
+        if options.resume_checkpoint is not None:
+            return self.resumed_arrays(options.resume_checkpoint, vocab, layout)
+        if options.resume is not None:
+            return self.continued_arrays(options.resume)
+        return self.fresh_arrays(config, vocab, layout)
+
+    def continued_arrays(self, model: "Model") -> dict[str, np.ndarray]:
+        """A finished model's arrays to train further (``resumable`` families)."""
+        raise EmbedtrainError(f"resuming is not supported for {model.kind} models")
+
+    def train(self, config: CommonConfig, corpus: Any, options: "RunOptions", **extra: Any) -> "Model":
+        import logging
+
+        from ..training.checkpoint import stream_fingerprint
+        from ..training.prepare import drive, prepare_corpus
+        from ..training.runner import check_finite, summary_line
+
+        self.check_before_reading(config)
+        vocab, stream, stats = prepare_corpus(corpus, config, options)
+        with stream:
+            layout = self.layout(config, vocab)
+            arrays = self.starting_arrays(config, vocab, layout, options)
+            task = self.make_task(config, vocab, arrays, stats["corpus_tokens"], layout, stream)
+            result = drive(task, config, options, vocab, stats, stream_fingerprint(stream))
+        check_finite(config.model, *self.trained_arrays(arrays))
+        if options.resume is not None:
+            stats["resumed_from_words"] = int(options.resume.stats.get("words_trained", 0)) + \
+                int(options.resume.stats.get("resumed_from_words", 0))
+        total_words = task.total_words
+        stats.update(words_trained=total_words, train_seconds=round(result.seconds, 3),
+                     words_per_second=round(total_words / max(result.seconds, 1e-9)))
+        model = self.finished_model(config, vocab, arrays, stats, layout)
+        logging.getLogger("embedtrain").debug(summary_line(model))
+        return model
+
+
+def writable_copy(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Arrays read from a file, made writable (copied only where they are not)."""
+    return {name: a if a.flags.writeable and a.flags.c_contiguous else np.array(a, order="C")
+            for name, a in arrays.items()}

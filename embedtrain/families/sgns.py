@@ -1,0 +1,21 @@
+"""What the skip-gram-family models (word2vec and FastText) share beyond the task
+(training/sgns.py): the masses of a Ray round's row updates."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def sgns_row_masses(task, vocab, counts: np.ndarray, lr: float) -> dict[str, np.ndarray]:
+    """distributed/sync.update_masses for a round that trains ``counts`` occurrences of
+    each word (subsampling applied here) at rate ``lr``."""
+    from ..distributed.sync import update_masses
+    from ..kernels import sgns as kernels
+
+    noise_prob = getattr(task, "noise_prob", None)
+    if noise_prob is None:  # once per replica
+        noise_prob = task.noise_prob = vocab.noise_sampler(task.config.ns_exponent).probabilities()
+    tables = task.tables
+    return update_masses(task.arrays, counts * tables[0], lr, window=task.config.window,
+                         negative=task.config.negative if task.arrays["output_vectors"].size else 0,
+                         noise_prob=noise_prob, cbow=task.settings[0] == kernels.CBOW,
+                         hs_offsets=tables[3], hs_points=tables[5])

@@ -1,0 +1,88 @@
+"""The word2vec family: skip-gram and CBOW with negative sampling and/or hierarchical
+softmax (word2vec.c's numerics; skip-gram's defaults follow gensim 4 where it scored
+higher, docs/training.md). One input row per word."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..config import CBOWConfig, SkipGramConfig
+from .base import StreamFamily
+
+# The settings graph training (DeepWalk/node2vec) takes unless told otherwise: every
+# node gets a vector, no subsampling, one pass over the walks; skip-gram trains as gensim
+# does for DeepWalk/node2vec (PecanPy): negatives drawn per pair and the rate falling over
+# the whole pass (the text defaults scored lower on Cora: docs/benchmarks.md, graphs).
+# --hs without --negative keeps DeepWalk's original: hierarchical softmax alone.
+GRAPH_PRESETS: dict[str, Any] = {"dim": 128, "window": 10, "min_count": 0, "sample": 0.0,
+                                 "negative": 5, "epochs": 1, "shared_negatives": False,
+                                 "epoch_decay": 1.0}
+
+
+def init_input_vectors(vocab_size: int, dim: int, seed: int, bound: float = 0.5) -> np.ndarray:
+    """Uniform in [-bound/dim, bound/dim): word2vec.c initialises syn0 with bound 0.5,
+    gensim 4 with 1."""
+    rng = np.random.default_rng(seed)
+    vectors = (rng.random((vocab_size, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    if bound != 0.5:
+        vectors *= np.float32(2.0 * bound)
+    return vectors
+
+
+def initial_arrays(config: SkipGramConfig, vocab_size: int) -> dict[str, np.ndarray]:
+    """Fresh weights: random input vectors, zero output weights (word2vec.c)."""
+    v, dim = vocab_size, config.dim
+    return {"input_vectors": init_input_vectors(v, dim, config.seed, config.init_bound),
+            "output_vectors": np.zeros((v if config.negative else 0, dim), dtype=np.float32),
+            "output_hs": np.zeros((max(v - 1, 0) if config.hs else 0, dim), dtype=np.float32)}
+
+
+class Word2Vec(StreamFamily):
+    name = "word2vec"
+    title = "word2vec"
+    configs = {"skipgram": SkipGramConfig, "cbow": CBOWConfig}
+    resumable = True
+    graph_presets = GRAPH_PRESETS
+    ray = True
+
+    def fresh_arrays(self, config, vocab, layout):
+        return initial_arrays(config, len(vocab))
+
+    def continued_arrays(self, model):
+        return {name: model.arrays[name].astype(np.float32, copy=True)
+                for name in ("input_vectors", "output_vectors", "output_hs")}
+
+    def make_task(self, config, vocab, arrays, corpus_tokens, layout, stream=None):
+        """The kernel's view of a word2vec model: one row per word."""
+        from ..kernels import sgns as kernels
+        from ..training.sgns import SgnsTask, identity_rows
+
+        if config.model == "cbow":
+            arch = kernels.CBOW
+        else:
+            shared = config.shared_negatives and not config.hs  # (negative sampling alone)
+            arch = kernels.SKIPGRAM_SHARED if shared else kernels.SKIPGRAM
+        floor, offset, decay = self.lr_schedule(config)
+        return SgnsTask(config.model, config, vocab, arrays, arch=arch, epoch_decay=decay,
+                        rows=identity_rows(len(vocab)), keep_prob=vocab.keep_prob(config.sample),
+                        use_hs=config.hs, lr_floor=floor, lr_offset=offset,
+                        shuffle=config.shuffle_lines, stream=stream)
+
+    def lr_schedule(self, config):
+        from ..kernels.common import WORD2VEC_LR_FLOOR, WORD2VEC_LR_OFFSET
+
+        return WORD2VEC_LR_FLOOR, WORD2VEC_LR_OFFSET, config.epoch_decay
+
+    def replica_rows(self, config, layout):
+        from ..distributed.sync import word_rows
+
+        return {"input_vectors": word_rows, "output_vectors": None, "output_hs": None}
+
+    def row_masses(self, task, vocab, counts, lr):
+        from .sgns import sgns_row_masses
+
+        return sgns_row_masses(task, vocab, counts, lr)
+
+
+WORD2VEC = Word2Vec()
