@@ -14,26 +14,16 @@ from embedtrain.cooccur import (COUNTING_SETTINGS, CooccurrenceMatrix, count_coo
                                 load_partitioned, read_partition, write_partitioned_meta)
 from embedtrain.distributed.cooccur import bounds_from_partitions, partition_bounds
 from embedtrain.distributed.glove import GloVeWorker
-from embedtrain.distributed.parts import merge_counts, plan_sentences, route_fragments
-from embedtrain.distributed.split import describe_inputs, split_inputs
 from embedtrain.errors import EmbedtrainError
 from embedtrain.training.prepare import RunOptions, prepare_corpus
-from embedtrain.vocab import Vocab
 
 from conftest import SAMPLE_CORPUS
+from inprocess import set_up_workers
 
 
 def count_on_workers(paths, config, workers, directory):
     """The Ray driver's counting steps with plain GloVeWorker objects."""
-    parts = split_inputs(describe_inputs([str(p) for p in paths]), workers)
-    ws = [GloVeWorker(w, workers, config, 1, str(directory)) for w in range(workers)]
-    summaries = [w.tokenise(p) for w, p in zip(ws, parts)]
-    words, counts = merge_counts(summaries)
-    vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
-    plans = plan_sentences(summaries, config.max_line_tokens)
-    fragments = [w.fragment(vocab.words, vocab.counts, p.fragment) for w, p in zip(ws, plans)]
-    appended = route_fragments(plans, fragments)
-    tokens = [w.build(vocab.words, vocab.counts, p, a, 0) for w, p, a in zip(ws, plans, appended)]
+    ws, vocab, tokens = set_up_workers(paths, config, workers, GloVeWorker, tmp_dir=str(directory))
     counted = [w.counted() for w in ws]
     bounds = partition_bounds(np.sum([c[0] for c in counted], axis=0), workers)
     map_dir, out_dir = directory / "map", directory / "matrix"

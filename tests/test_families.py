@@ -163,25 +163,15 @@ def test_the_family_trains_on_the_ray_workers_code_in_this_process(count_family,
     worker's additions is what one machine adds, so the replicas end equal to it."""
     import math
 
-    from embedtrain.distributed.parts import merge_counts, plan_sentences, route_fragments
-    from embedtrain.distributed.split import describe_inputs, split_inputs
     from embedtrain.distributed.task import make_model
     from embedtrain.distributed.workers import ReplicaWorker, job_tokens, reduce_shard
-    from embedtrain.vocab import Vocab
+    from inprocess import set_up_workers
 
     config = make_config("count", dim=2, epochs=2, lr=LR, min_count=1, threads=1)
     workers, sync_every = 2, 1500
-    parts = split_inputs(describe_inputs([str(corpus)]), workers)
-    ws = [ReplicaWorker(w, workers, config, 1) for w in range(workers)]
-    summaries = [wk.tokenise(p) for wk, p in zip(ws, parts)]
-    words, counts = merge_counts(summaries)
-    vocab = Vocab.build(words, counts, config.min_count, config.max_vocab)
-    plans = plan_sentences(summaries, config.max_line_tokens)
-    fragments = [wk.fragment(vocab.words, vocab.counts, p.fragment) for wk, p in zip(ws, plans)]
-    appended = route_fragments(plans, fragments)
-    n = sum(wk.build(vocab.words, vocab.counts, plans[w], appended[w], int(sum(s.n_tokens for s in summaries)),
-                     job_tokens(workers, sync_every)) for w, wk in enumerate(ws))
-    rounds = max(1, math.ceil(n / (workers * sync_every)))
+    ws, vocab, tokens = set_up_workers([corpus], config, workers, ReplicaWorker,
+                                       job_tokens(workers, sync_every))
+    rounds = max(1, math.ceil(sum(tokens) / (workers * sync_every)))
     assert rounds > 1
     for epoch in range(config.epochs):
         for r in range(rounds):

@@ -138,8 +138,6 @@ class StreamFamily(Family):
 
     def finished_model(self, config: CommonConfig, vocab: "Vocab", arrays: dict[str, np.ndarray],
                        stats: dict[str, Any], layout: Any) -> "Model":
-        from ..models import Model
-
         return self.model_class(config.model)(config, vocab, arrays, stats)
 
     def trained_arrays(self, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
