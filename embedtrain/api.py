@@ -57,8 +57,7 @@ class Plan:
         if self.dist is not None:
             from .distributed import train_on_ray
 
-            fitted = train_on_ray(self.family, self.config, self.dist, _paths(self.corpus), self.options,
-                                  **self.extra)
+            fitted = train_on_ray(self.config, self.dist, _paths(self.corpus), self.options, **self.extra)
         else:
             fitted = self.family.train(self.config, self.corpus, self.options, **self.extra)
         if not self.keep_checkpoint:

@@ -83,7 +83,7 @@ class CommonConfig:
     dim: int = _opt(100, "Dimensionality of the vectors.", range=(1, MAX_DIM, False), roles=("shape",))
     window: int = _opt(5, "Context window: words on each side of the centre word "
                           "(skip-gram/CBOW: 0 means the whole line, for item2vec).",
-                       range=(0, MAX_WINDOW, False))   # each model's MIN_WINDOW applies too
+                       range=(1, MAX_WINDOW, False))
     min_count: int = _opt(5, "Ignore words that occur fewer times than this.",
                           range=(0, INT64_MAX, False),   # 0: graphs, where every node gets a vector
                           roles=("shape", "counting"))
@@ -105,15 +105,10 @@ class CommonConfig:
               "--resume PREFIX.ckpt continues from it.", range=(0.0, None, True), roles=("run",))
 
     model = "common"
-    # Smallest --window (skip-gram and CBOW also take 0: whole lines).
-    MIN_WINDOW = 1
 
     def __post_init__(self) -> None:
         _check_types(self)
         _check_limits(self)
-        if self.window < self.MIN_WINDOW:
-            raise ConfigError(f"--window must be at least {self.MIN_WINDOW} for --model {self.model} "
-                              f"(got {self.window})")
 
     @property
     def worker_threads(self) -> int:
@@ -134,6 +129,8 @@ class CommonConfig:
 class SkipGramConfig(CommonConfig):
     """word2vec skip-gram (Mikolov et al. 2013)."""
 
+    # 0: the whole line is the window (item2vec's baskets)
+    window: int = _like(CommonConfig, "window", 5, range=(0, MAX_WINDOW, False))
     negative: int | None = _opt(
         None, "Negative samples per positive example (default 5, or 0 with --hs).",
         range=(0, MAX_NEGATIVE, False)
@@ -165,7 +162,6 @@ class SkipGramConfig(CommonConfig):
         flag=True)
 
     model = "skipgram"
-    MIN_WINDOW = 0
 
     def __post_init__(self) -> None:
         if self.negative is None:

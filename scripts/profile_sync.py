@@ -49,12 +49,17 @@ def main() -> None:
     ws, vocab, rounds = replicas(a.corpus, config, workers, a.sync_every, a.dtype)
     results = [wk.train(0, 0, rounds) for wk in ws]          # one real round on both workers
     wk, tracker = ws[0], ws[0].tracker
-    chunks = wk.chunks_of_round(0, rounds)
-    word_counts = np.zeros(len(vocab), np.int64)
-    for c in chunks:
-        ids = wk.stream.chunk(int(c))
-        word_counts += np.bincount(ids[ids >= 0], minlength=len(vocab))
-    masses = wk._masses(word_counts, 0, chunks)
+    if hasattr(wk, "replica"):  # since issue 20: the worker's replica makes the round
+        chunks = wk.replica.round_jobs(0, 0, rounds)
+        word_counts = wk.replica.round_counts(chunks)
+        masses = wk.replica.masses(word_counts, 0, chunks)
+    else:
+        chunks = wk.chunks_of_round(0, rounds)
+        word_counts = np.zeros(len(vocab), np.int64)
+        for c in chunks:
+            ids = wk.stream.chunk(int(c))
+            word_counts += np.bincount(ids[ids >= 0], minlength=len(vocab))
+        masses = wk._masses(word_counts, 0, chunks)
     update = median_ms(tracker.update)                        # the round's changes, still tracked
     combined = [sync.combine([r[1 + s][name] for r in results], "scaled") for s in range(workers)
                 for name in ("input_vectors",)]

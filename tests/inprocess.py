@@ -9,7 +9,8 @@ from embedtrain.vocab import Vocab
 
 
 def set_up_workers(paths, config, workers: int, worker_class, job_size: int = 0, **worker_args):
-    """(the workers, the vocabulary, the tokens each built) of a run on ``paths``."""
+    """(the workers, the vocabulary, the tokens each built) of a run on ``paths``: each
+    worker builds its stream and replica, or (GloVe's worker) counts its part."""
     parts = split_inputs(describe_inputs([str(p) for p in paths]), workers)
     ws = [worker_class(w, workers, config, 1, **worker_args) for w in range(workers)]
     summaries = [w.tokenise(p) for w, p in zip(ws, parts)]
@@ -19,6 +20,9 @@ def set_up_workers(paths, config, workers: int, worker_class, job_size: int = 0,
     fragments = [w.fragment(vocab.words, vocab.counts, p.fragment) for w, p in zip(ws, plans)]
     appended = route_fragments(plans, fragments)
     corpus_tokens = int(sum(s.n_tokens for s in summaries))
-    tokens = [w.build(vocab.words, vocab.counts, p, a, corpus_tokens, job_size)
-              for w, p, a in zip(ws, plans, appended)]
+    if hasattr(worker_class, "count"):
+        tokens = [w.count(vocab.words, vocab.counts, p, a) for w, p, a in zip(ws, plans, appended)]
+    else:
+        tokens = [w.build(vocab.words, vocab.counts, p, a, corpus_tokens, job_size)
+                  for w, p, a in zip(ws, plans, appended)]
     return ws, vocab, tokens

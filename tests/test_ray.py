@@ -93,7 +93,7 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap)
 
     from embedtrain.config import DistributedConfig
     from embedtrain.config import make_config
-    from embedtrain.distributed.executor import train_on_ray
+    from embedtrain.distributed import train_on_ray
 
     config = make_config("skipgram", dim=50, epochs=3, seed=1, threads=1)
     # a handler of our own: the CLI's set_verbosity stops the logger propagating to caplog's
@@ -127,7 +127,7 @@ def test_a_killed_reducer_is_restarted_and_the_run_finishes(one_machine):
     """A reducer is a stateless actor: Ray restarts it and retries the call it missed."""
     from embedtrain.config import DistributedConfig
     from embedtrain.config import make_config
-    from embedtrain.distributed.executor import train_on_ray
+    from embedtrain.distributed import train_on_ray
 
     killed = []
 

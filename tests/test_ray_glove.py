@@ -132,7 +132,7 @@ def _logged(fn):
 
 
 def test_workers_killed_while_counting_and_merging_lose_no_entry(tmp_path):
-    from embedtrain.distributed.glove import train_glove_on_ray
+    from embedtrain.distributed import train_on_ray as train_glove_on_ray
 
     killed = []
 
@@ -159,7 +159,7 @@ def test_workers_killed_while_counting_and_merging_lose_no_entry(tmp_path):
 
 
 def test_a_worker_killed_while_training_is_replaced_and_no_entry_is_lost(tmp_path):
-    from embedtrain.distributed.glove import train_glove_on_ray
+    from embedtrain.distributed import train_on_ray as train_glove_on_ray
 
     killed = []
 

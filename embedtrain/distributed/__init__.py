@@ -11,21 +11,66 @@ Ray is imported only by cluster.py, workers.py and executor.py, and only when a 
 asks for it."""
 from __future__ import annotations
 
-import os
-from typing import Any
+import dataclasses
+import logging
+import time
+from typing import Any, Sequence
+
+log = logging.getLogger("embedtrain")
 
 
-def train_on_ray(family: Any, config: Any, dist: Any, paths: list[str], options: Any, *,
-                 cooccur: Any = None, save_cooccur: Any = None):
-    """Train ``config`` across Ray workers (``dist`` resolved by the family); the family
-    says whether the run counts co-occurrences first (glove.py) or trains its task on
-    every worker's part of the input (executor.py)."""
+def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = None, *,
+                 cooccur: str | None = None, save_cooccur: str | None = None, on_start=None,
+                 on_phase=None, **option_fields: Any):
+    """Train ``config``'s model on Ray through the runner; returns the Model (the same kind
+    as one machine's). ``dist``: the --ray settings resolved by the model's family
+    (``Family.ray_settings``; embedtrain.train does it). ``options`` (or its fields as
+    keywords): progress, tmp_dir, read_vocab, save_vocab, checkpoint, resume_checkpoint,
+    callbacks.
+
+    The same round loop (executor.py) and workers (workers.py) serve every family; a
+    family that counts first (GloVe: ``cooccur``, ``save_cooccur``) runs its counting
+    phase before it (glove.py). ``on_phase(run, name)`` is called before GloVe's
+    "count", "map", "merge" and "load"; ``on_start(run)`` once the workers are ready
+    (tests kill workers from them)."""
+    from ..families import family_of
+    from ..training import RunOptions, ThreadExecutor, check_finite, drive
+    from .executor import RayTraining, check_ray_checkpoint, stopping_workers
+    from .task import RayTask
+
+    family = family_of(config.model)
+    options = options if options is not None else RunOptions(**option_fields)
+    # the rounds run one after another on this thread; the workers are the parallelism
+    options = dataclasses.replace(options, executor=ThreadExecutor(1))
+    ckpt = options.resume_checkpoint
+    if ckpt is not None:
+        check_ray_checkpoint(ckpt, dist)
+    started = time.perf_counter()
     if family.ray_counting:
-        from .glove import train_glove_on_ray
+        from .glove import GloVeRayTraining
 
-        return train_glove_on_ray(config, dist, paths, options,
-                                  cooccur=os.fspath(cooccur) if cooccur else None,
-                                  save_cooccur=os.fspath(save_cooccur) if save_cooccur else None)
-    from .executor import train_on_ray as train_task_on_ray
-
-    return train_task_on_ray(config, dist, paths, options)
+        run = GloVeRayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab,
+                               cooccur=cooccur, save_cooccur=save_cooccur, on_phase=on_phase)
+    else:
+        run = RayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab)
+    with stopping_workers(run):
+        vocab = run.start()
+        config = run.config  # GloVe with --cooccur: the counting settings of the matrix
+        if options.save_vocab:
+            vocab.save(options.save_vocab)
+        if ckpt is not None:
+            run.load_weights(ckpt.arrays)
+        if on_start is not None:
+            on_start(run)
+        task = RayTask(run, run.worker_config)  # the rate shown is the workers' rate
+        stats = dict(run.stats)
+        fitting = time.perf_counter()
+        result = drive(task, config, options, vocab, stats, run.fingerprint())
+        arrays = run.weights()
+    stats.update(run.trained_stats(result, task, started, fitting))
+    stats.update(threads=run.threads, distributed=run.describe())
+    if run.sync.words_redone:
+        log.warning("%d Ray worker restart(s); %s %s redone", run.sync.restarts,
+                    f"{run.sync.words_redone:,}", run.REDONE)
+    check_finite(config.model, *family.trained_arrays(arrays))
+    return family.finished_model(config, vocab, arrays, stats, family.layout(config, vocab))

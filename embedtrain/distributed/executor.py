@@ -34,7 +34,6 @@ import numpy as np
 
 from ..config import CommonConfig, DistributedConfig
 from ..errors import EmbedtrainError, TrainingInterrupted
-from ..training import RunOptions
 from ..vocab import Vocab
 from .cluster import Connection, connect
 from .parts import merge_counts, plan_sentences, route_fragments
@@ -103,6 +102,31 @@ class RayTraining:
 
     # ------------------------------------------------------------------ setup
     def start(self) -> Vocab:
+        """Read the input on the workers, then build every part's stream and replica."""
+        self._read()
+        started = time.perf_counter()
+        self.part_words = self._build_all()
+        self.vocab_tokens = int(sum(self.part_words))
+        if self.vocab_tokens == 0:
+            raise EmbedtrainError("no word of the vocabulary occurs in the corpus")
+        # rounds per epoch: every worker trains about sync_every words per round
+        self.rounds = max(1, math.ceil(self.vocab_tokens / (self.workers * self.dist.sync_every)))
+        self.units_per_epoch = self.vocab_tokens
+        read = self.stats.pop("read_seconds")
+        self.stats.update(vocab_tokens=self.vocab_tokens,
+                          read_seconds=round(read + time.perf_counter() - started, 3))
+        self.nodes = nodes = self.conn.ray.get([a.node.remote() for a in self.actors])
+        log.info("read %s tokens (%s distinct) on %d Ray workers (%d nodes); vocabulary: %s words "
+                 "covering %s tokens; %d rounds per epoch (%.1f s)", f"{self.corpus_tokens:,}",
+                 f"{self.corpus_types:,}", self.workers, len(set(nodes)), f"{len(self.vocab):,}",
+                 f"{self.vocab_tokens:,}", self.rounds, self.stats["read_seconds"])
+        log.debug("words per worker: %s", ", ".join(f"{n:,}" for n in self.part_words))
+        return self.vocab
+
+    def _read(self) -> None:
+        """Split the input, tokenise every part on its worker, build the vocabulary from
+        the merged counts and hand the sentences that cross parts to their workers: what
+        every model family's run starts with."""
         self.conn = connect(self.dist.ray, self.workers, self.threads)
         ray = self.conn.ray
         started = time.perf_counter()
@@ -130,22 +154,20 @@ class RayTraining:
                      for a, p in zip(self.actors, self.plans)]
         fragments = ray.get(frag_refs)  # at most --max-line-tokens ids each
         self.appended = route_fragments(self.plans, fragments)
-        self.part_words = self._build_all()
-        self.vocab_tokens = int(sum(self.part_words))
-        if self.vocab_tokens == 0:
-            raise EmbedtrainError("no word of the vocabulary occurs in the corpus")
-        # rounds per epoch: every worker trains about sync_every words per round
-        self.rounds = max(1, math.ceil(self.vocab_tokens / (self.workers * self.dist.sync_every)))
         self.stats = {"corpus_tokens": corpus_tokens, "corpus_types": len(words),
-                      "vocab_tokens": self.vocab_tokens,
                       "read_seconds": round(time.perf_counter() - started, 3)}
-        self.nodes = nodes = ray.get([a.node.remote() for a in self.actors])
-        log.info("read %s tokens (%s distinct) on %d Ray workers (%d nodes); vocabulary: %s words "
-                 "covering %s tokens; %d rounds per epoch (%.1f s)", f"{corpus_tokens:,}",
-                 f"{len(words):,}", self.workers, len(set(nodes)), f"{len(vocab):,}",
-                 f"{self.vocab_tokens:,}", self.rounds, self.stats["read_seconds"])
-        log.debug("words per worker: %s", ", ".join(f"{n:,}" for n in self.part_words))
-        return vocab
+
+    def epoch_loss(self, loss_sum: float, examples: int) -> float:
+        """An epoch's loss as the one-machine task reports it: per example."""
+        return loss_sum / examples if examples else 0.0
+
+    REDONE = "words"  # what a restarted worker redid (the warning says)
+
+    def trained_stats(self, result: Any, task: Any, started: float, fitting: float) -> dict[str, Any]:
+        """What the model's stats record of the training, as one machine's do."""
+        total = task.total_words
+        return {"words_trained": total, "train_seconds": round(result.seconds, 3),
+                "words_per_second": round(total / max(result.seconds, 1e-9))}
 
     def worker_class(self) -> tuple[type, Any]:
         """The actor class and the reduce function of a shard (subclasses change them)."""
@@ -409,47 +431,6 @@ class RayTraining:
         self.actors, self.reducers = [], []
         self.conn.close()
         self.conn = None
-
-
-def train_on_ray(config: CommonConfig, dist: DistributedConfig, paths: Sequence[str],
-                 options: RunOptions | None = None, *, on_start=None, **option_fields: Any):
-    """Train ``config``'s model on Ray through the runner; returns the Model (the same
-    kind as one machine's). ``options`` (or its fields as keywords): progress, tmp_dir,
-    read_vocab, save_vocab, checkpoint, resume_checkpoint, callbacks.
-
-    ``on_start(run)`` is called once the workers are ready (tests use it to find
-    the workers' process ids)."""
-    from ..training import ThreadExecutor, check_finite, drive
-    from .task import RayTask, make_model
-
-    options = options if options is not None else RunOptions(**option_fields)
-    # the rounds run one after another on this thread; the workers are the parallelism
-    options = replace(options, executor=ThreadExecutor(1))
-    ckpt = options.resume_checkpoint
-    if ckpt is not None:
-        check_ray_checkpoint(ckpt, dist)
-    run = RayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab)
-    with stopping_workers(run):
-        vocab = run.start()
-        if options.save_vocab:
-            vocab.save(options.save_vocab)
-        if ckpt is not None:
-            run.load_weights(ckpt.arrays)
-        if on_start is not None:
-            on_start(run)
-        task = RayTask(run, run.worker_config)  # the rate shown is the workers' rate
-        stats = dict(run.stats)
-        result = drive(task, config, options, vocab, stats, run.fingerprint())
-        arrays = run.weights()
-    total = task.total_words
-    stats.update(words_trained=total, train_seconds=round(result.seconds, 3),
-                 words_per_second=round(total / max(result.seconds, 1e-9)), threads=run.threads,
-                 distributed=run.describe())
-    if run.sync.words_redone:
-        log.warning("%d Ray worker restart(s); %s words redone", run.sync.restarts, f"{run.sync.words_redone:,}")
-    model = make_model(config, vocab, arrays, stats)
-    check_finite(config.model, model.word_matrix())
-    return model
 
 
 @contextlib.contextmanager

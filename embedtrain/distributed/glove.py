@@ -55,18 +55,14 @@ from ..errors import EmbedtrainError
 from ..io.archive import read_archive
 from ..kernels import glove as kernels
 from ..kernels.rng import seed_states
-from ..models import GloVeModel
-from ..parallel import run_jobs
 from ..training.checkpoint import digest
 from ..families.glove import GRADSQ_NAMES, JOB_ENTRIES, WEIGHT_NAMES, initial_arrays
-from ..training import RunOptions
 from ..vocab import Vocab
 from .cluster import connect
 from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition, row_entries,
                       write_map_outputs)
-from .executor import RayTraining, _death_errors, check_ray_checkpoint, stopping_workers
-from .task import RayTask
-from .sync import RowUpdate, ReplicaTracker, combine
+from .executor import RayTraining, _death_errors
+from .sync import RowUpdate, combine
 from .workers import ReplicaWorker
 
 log = logging.getLogger("embedtrain")
@@ -79,25 +75,81 @@ COUNT_ATTEMPTS = 3
 
 # --------------------------------------------------------------------------- the actor
 
+class EntryReplica:
+    """GloVe's replica on a worker (replica.Replica): AdaGrad on the co-occurrence entries
+    of this worker's row range, each visited as itself and mirrored (as one machine
+    does), in a fresh random order every epoch; a round is a slice of that order."""
+
+    def __init__(self, config: GloVeConfig, vocab: Vocab, index: int, rows: np.ndarray, cols: np.ndarray,
+                 values: np.ndarray):
+        self.config, self.vocab, self.index = config, vocab, index
+        log_x, weight = kernels.glove_targets(values, config.x_max, config.alpha)
+        self.entries = (rows, cols, log_x, weight)
+        ids = 2 * len(rows)
+        self.order = np.empty(ids, dtype=np.int32 if ids < 2 ** 31 else np.int64)
+        arrays = initial_arrays(len(vocab), config.dim, config.seed)  # the same on every worker
+        self.arrays = {n: arrays[n] for n in ARRAY_NAMES}
+        self.matrices = {n: a if a.ndim == 2 else a[:, None] for n, a in self.arrays.items()}
+        self.rows = {n: None for n in self.matrices}   # every row of every matrix is compared
+        self.weights = tuple(self.arrays[n] for n in WEIGHT_NAMES)
+        self.gradsq = tuple(self.arrays[n] for n in GRADSQ_NAMES)
+        self._epoch = -1
+        self._end = 0
+
+    def summary(self) -> dict[str, int]:
+        rows, cols = self.entries[0], self.entries[1]
+        return {"entries": int(len(rows)), "diagonal": int(np.count_nonzero(rows == cols)),
+                "ids": int(len(self.order))}
+
+    def _shuffle(self, epoch: int) -> None:
+        """This worker's order of epoch ``epoch``: a function of seed, worker and epoch
+        only, so a replacement redoes exactly the lost slice."""
+        mixed = np.random.SeedSequence([self.config.seed, self.index, epoch]).generate_state(1, np.uint64)
+        kernels.shuffle(self.order, seed_states(int(mixed[0]), 1)[0])
+        self._epoch = epoch
+
+    def round_jobs(self, epoch: int, index: int, rounds: int) -> list[int]:
+        """The starts of the jobs (JOB_ENTRIES visits each) of slice ``index`` of this
+        epoch's order."""
+        if self._epoch != epoch:
+            self._shuffle(epoch)
+        n = len(self.order)
+        lo, self._end = index * n // rounds, (index + 1) * n // rounds
+        return list(range(lo, self._end, JOB_ENTRIES))
+
+    def round_counts(self, jobs: list[int]) -> np.ndarray:
+        return np.zeros(len(self.vocab), dtype=np.int64)  # rows are compared whole (weights: 1)
+
+    def masses(self, counts: np.ndarray, epoch: int, jobs: list[int]) -> None:
+        return None
+
+    def run_job(self, epoch: int, start: int, rng_state: np.ndarray) -> tuple[int, float, int]:
+        end = min(start + JOB_ENTRIES, self._end)
+        cost, trained = kernels.train_entries(self.order, start, end, self.entries, self.weights,
+                                              self.gradsq, self.config.lr, kernels.GRAD_CLIP)
+        return end - start, cost, trained
+
+    def fingerprint(self) -> str:
+        return digest(self.entries[0], self.entries[1])
+
+    def close(self) -> None:
+        pass
+
+
 class GloVeWorker(ReplicaWorker):
-    """A Ray actor for GloVe: tokenise (inherited), count, write map files, merge a
-    partition, then train its partition on a replica (``train``/``apply`` rounds)."""
+    """The Ray actor for GloVe: the same worker, with a counting phase before training:
+    tokenise (inherited), ``count``, write map files, merge a partition, then ``load``
+    its entries as its replica (:class:`EntryReplica`) and train rounds as every
+    worker does."""
 
     def __init__(self, index: int, workers: int, config: GloVeConfig, threads: int,
                  tmp_dir: str | None = None, dtype: str = "float32"):
         super().__init__(index, workers, config, threads, tmp_dir, dtype)
         self.matrix: CooccurrenceMatrix | None = None
-        self.arrays: dict[str, np.ndarray] = {}
-        self.entries: tuple | None = None
-        self.order: np.ndarray | None = None
-        self._epoch = -1
 
     # ------------------------------------------------------------------ counting
-    def build(self, vocab_words: list[str], vocab_counts: np.ndarray, plan, appended,
-              corpus_tokens: int, job_size: int = 0) -> int:
-        """Count this part's co-occurrences (map); returns its vocabulary tokens.
-        (``job_size`` is the skip-gram workers' round granularity: GloVe's rounds are
-        entry visits, and its stream is only counted.)"""
+    def count(self, vocab_words: list[str], vocab_counts: np.ndarray, plan, appended) -> int:
+        """Count this part's co-occurrences (map); returns its vocabulary tokens."""
         self._set_vocab(vocab_words, vocab_counts)
         stream = self.part.to_stream(plan, appended, self.tmp_dir)
         self.part.close()
@@ -124,7 +176,7 @@ class GloVeWorker(ReplicaWorker):
 
     # ------------------------------------------------------------------ training
     def load(self, source: tuple, vocab_words: list[str], vocab_counts: np.ndarray) -> dict[str, int]:
-        """Read this worker's entries and make the initial replica. ``source``:
+        """Read this worker's entries and make them its replica. ``source``:
         ("partitioned", directory, [partition entries], lo, hi) or ("file", path)."""
         if self.vocab is None:
             self.vocab = Vocab(vocab_words, vocab_counts)
@@ -141,66 +193,9 @@ class GloVeWorker(ReplicaWorker):
             keep = (matrix.rows >= bounds[self.index]) & (matrix.rows < bounds[self.index + 1])
             rows, cols, values = matrix.rows[keep], matrix.cols[keep], matrix.values[keep]
             del matrix
-        log_x, weight = kernels.glove_targets(values, self.config.x_max, self.config.alpha)
-        self.entries = (rows, cols, log_x, weight)
-        ids = 2 * len(rows)
-        self.order = np.empty(ids, dtype=np.int32 if ids < 2 ** 31 else np.int64)
-        arrays = initial_arrays(v, self.config.dim, self.config.seed)  # the same on every worker
-        self.arrays = {n: arrays[n] for n in ARRAY_NAMES}
-        matrices = {n: a if a.ndim == 2 else a[:, None] for n, a in self.arrays.items()}
-        # GloVe's updates travel as float32 (AdaGrad sums; its rounds are few)
-        self.tracker = (ReplicaTracker(matrices, {n: None for n in matrices}, self.workers)
-                        if self.workers > 1 else None)
-        self._epoch = -1
-        return {"entries": int(len(rows)), "diagonal": int(np.count_nonzero(rows == cols)),
-                "ids": int(ids)}
-
-    def fingerprint(self) -> str:
-        return digest(self.entries[0], self.entries[1])
-
-    def _shuffle(self, epoch: int) -> None:
-        """This worker's order of epoch ``epoch``: a function of seed, worker and epoch
-        only, so a replacement redoes exactly the lost slice."""
-        mixed = np.random.SeedSequence([self.config.seed, self.index, epoch]).generate_state(1, np.uint64)
-        kernels.shuffle(self.order, seed_states(int(mixed[0]), 1)[0])
-        self._epoch = epoch
-
-    def train(self, epoch: int, index: int, rounds: int) -> tuple:
-        """Round ``index`` of ``rounds`` of ``epoch``: AdaGrad on that slice of this
-        epoch's order. Returns (stats, shard 0, ..., shard workers-1)."""
-        started = time.perf_counter()
-        if self._epoch != epoch:
-            self._shuffle(epoch)
-        n = len(self.order)
-        lo, hi = index * n // rounds, (index + 1) * n // rounds
-        if self.tracker is not None:
-            self.tracker.begin(np.zeros(len(self.vocab), dtype=np.int64))
-        weights = tuple(self.arrays[n] for n in WEIGHT_NAMES)
-        gradsq = tuple(self.arrays[n] for n in GRADSQ_NAMES)
-        results: list[Any] = []
-        prepared = time.perf_counter()
-
-        def work(worker: int, start: int):
-            return kernels.train_entries(self.order, start, min(start + JOB_ENTRIES, hi), self.entries,
-                                         weights, gradsq, self.config.lr, kernels.GRAD_CLIP)
-
-        run_jobs(list(range(lo, hi, JOB_ENTRIES)), work, lambda j, r: results.append(r), self.threads)
-        compute = time.perf_counter() - prepared
-        update, shards = self._updates()
-        stats = {"worker": self.index, "words": int(hi - lo),
-                 "loss": float(sum(r[0] for r in results)), "examples": int(sum(r[1] for r in results)),
-                 "compute_seconds": compute,
-                 "prepare_seconds": time.perf_counter() - started - compute,
-                 "bytes_sent": int(sum(u.nbytes for u in update.values())),
-                 "rows_sent": {name: len(u) for name, u in update.items()}}
-        return (stats, *shards)
-
-    def weights(self) -> dict[str, np.ndarray]:
-        return self.arrays
-
-    def load_weights(self, arrays: dict[str, np.ndarray]) -> None:
-        for name, a in self.arrays.items():
-            a[...] = arrays[name]
+        # GloVe's updates travel as float32 (AdaGrad sums; its family allows no other)
+        self.set_replica(EntryReplica(self.config, self.vocab, self.index, rows, cols, values))
+        return self.replica.summary()
 
 
 def reduce_glove_shard(protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
@@ -220,6 +215,10 @@ class GloVeRayTraining(RayTraining):
                  cooccur: str | None = None, save_cooccur: str | None = None,
                  on_phase: Callable[[Any, str], None] | None = None):
         super().__init__(config, dist, paths, tmp_dir, read_vocab)
+        if cooccur and paths:
+            raise EmbedtrainError("with --ray, --cooccur trains from the saved matrix alone: give no corpus")
+        if save_cooccur:
+            _check_matrix_target(save_cooccur)
         self.cooccur = cooccur
         self.save_cooccur = save_cooccur
         self.on_phase = on_phase
@@ -246,11 +245,18 @@ class GloVeRayTraining(RayTraining):
             if self.save_cooccur:
                 parent = os.path.dirname(os.path.abspath(self.save_cooccur))
             self.staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent)
-            super().start()  # split, tokenise, vocabulary, count (map) in _build_all
+            self._read()  # split, tokenise, vocabulary: as for the other models
+            self.vocab_tokens = int(sum(self._count_all()))
+            if self.vocab_tokens == 0:
+                raise EmbedtrainError("no word of the vocabulary occurs in the corpus")
+            self.stats.pop("read_seconds")
+            self.stats["vocab_tokens"] = self.vocab_tokens
             self._partition()
         self._load()
         self.stats.update(self.counting)
         self.stats["read_seconds"] = round(time.perf_counter() - started, 3)
+        if self.save_cooccur:
+            self.keep_matrix()
         return self.vocab
 
     def _retry(self, w: int, what: str, call: Callable[[], Any], recover: Callable[[], None]) -> Any:
@@ -273,19 +279,22 @@ class GloVeRayTraining(RayTraining):
     def _tokenised(self, w: int) -> None:
         self.conn.ray.get(self.actors[w].tokenise.remote(self.parts[w]))
 
-    def _build_all(self) -> list[int]:
+    def _count(self, w: int):
+        return self.actors[w].count.remote(*self._vocab_refs, self.plans[w], self.appended[w])
+
+    def _count_all(self) -> list[int]:
         """Count every part (map), replacing workers that die."""
         self._phase("count")
         started = time.perf_counter()
-        refs = {w: self._build(w) for w in range(self.workers)}
-        words = [self._retry(w, "counting its part", lambda w=w: refs.pop(w) if w in refs else self._build(w),
+        refs = {w: self._count(w) for w in range(self.workers)}
+        words = [self._retry(w, "counting its part", lambda w=w: refs.pop(w) if w in refs else self._count(w),
                              lambda w=w: self._tokenised(w)) for w in range(self.workers)]
         self.counting["count_seconds"] = round(time.perf_counter() - started, 3)
         return words
 
     def _recount(self, w: int) -> None:
         self._tokenised(w)
-        self.conn.ray.get(self._build(w))
+        self.conn.ray.get(self._count(w))
 
     def _partition(self) -> None:
         """Cut the rows into one range per worker, write the map files, merge them."""
@@ -411,6 +420,7 @@ class GloVeRayTraining(RayTraining):
             raise EmbedtrainError("no co-occurrences to train on: no line has two vocabulary words")
         self.nnz = 2 * self.n_stored - sum(x["diagonal"] for x in loaded)
         self.total_ids = sum(x["ids"] for x in loaded)
+        self.units_per_epoch = self.total_ids   # a round counts entry visits
         self.rounds = max(1, math.ceil(max(x["ids"] for x in loaded) / self.sync_every))
         self.nodes = ray.get([a.node.remote() for a in self.actors])
         log.info("GloVe on %d Ray workers (%d nodes): %s stored entries (%s per worker); %d rounds per "
@@ -426,6 +436,20 @@ class GloVeRayTraining(RayTraining):
         ray.get(actor.load.remote(self._source(w), *self._vocab_refs))
         ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
         self.sync.restarts += 1
+
+    def epoch_loss(self, loss_sum: float, examples: int) -> float:
+        return loss_sum / self.nnz  # glove.c's average cost per non-zero entry
+
+    REDONE = "entry visits"
+
+    def trained_stats(self, result: Any, task: Any, started: float, fitting: float) -> dict[str, Any]:
+        """As one machine's GloVe: the time of the whole run, counting included."""
+        seconds = time.perf_counter() - started
+        return {"fit_seconds": round(time.perf_counter() - fitting, 3),
+                "epoch_costs": [round(h["loss"], 6) for h in result.history],
+                "words_trained": int(self.n_tokens), "train_seconds": round(seconds, 3),
+                "words_per_second": round(self.n_tokens / max(seconds, 1e-9)),
+                "nonzero_entries": int(self.nnz)}
 
     # ------------------------------------------------------------------ results
     def fingerprint(self) -> dict[str, Any]:
@@ -476,71 +500,3 @@ def _check_matrix_target(path: str) -> None:
         raise EmbedtrainError(f"output directory {parent} is not writable")
     if target.is_dir():
         partitioned_meta(target)
-
-
-class GloVeRayTask(RayTask):
-    """A GloVe Ray run as the runner sees it: ``n_jobs`` rounds per epoch of entry
-    visits, at AdaGrad's constant rate."""
-
-    unit = "entry"
-
-    @staticmethod
-    def epoch_units(run: GloVeRayTraining) -> int:
-        return run.total_ids
-
-    def lr_at(self, units_done: int) -> float:
-        return self.config.lr  # AdaGrad: a constant eta
-
-    def epoch_loss(self, loss_sum: float, examples: int) -> float:
-        return loss_sum / self.run.nnz  # glove.c's average cost per non-zero entry
-
-
-def train_glove_on_ray(config: GloVeConfig, dist: DistributedConfig, paths: Sequence[str],
-                       options: RunOptions | None = None, *, cooccur: str | None = None,
-                       save_cooccur: str | None = None, on_start=None, on_phase=None,
-                       **option_fields: Any) -> GloVeModel:
-    """Count (or read ``cooccur``) and train GloVe on Ray; returns a GloVeModel like one
-    machine's. ``save_cooccur``: keep the partitioned matrix there (a directory).
-    ``on_phase(run, name)`` is called before "count", "map", "merge" and "load";
-    ``on_start(run)`` once training is about to start (tests kill workers from them)."""
-    from ..training import ThreadExecutor, check_finite, drive
-
-    options = options if options is not None else RunOptions(**option_fields)
-    options = dataclasses.replace(options, executor=ThreadExecutor(1))
-    if cooccur and paths:
-        raise EmbedtrainError("with --ray, --cooccur trains from the saved matrix alone: give no corpus")
-    if save_cooccur:
-        _check_matrix_target(save_cooccur)
-    ckpt = options.resume_checkpoint
-    if ckpt is not None:
-        check_ray_checkpoint(ckpt, dist)
-    started = time.perf_counter()
-    run = GloVeRayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab,
-                           cooccur=cooccur, save_cooccur=save_cooccur, on_phase=on_phase)
-    with stopping_workers(run):
-        vocab = run.start()
-        config = run.config  # --cooccur: the counting settings of the matrix
-        if options.save_vocab:
-            vocab.save(options.save_vocab)
-        if save_cooccur:
-            run.keep_matrix()
-        if ckpt is not None:
-            run.load_weights(ckpt.arrays)
-        if on_start is not None:
-            on_start(run)
-        task = GloVeRayTask(run, config)
-        stats = dict(run.stats)
-        fitting = time.perf_counter()
-        result = drive(task, config, options, vocab, stats, run.fingerprint())
-        arrays = run.weights()
-    seconds = time.perf_counter() - started
-    stats.update(fit_seconds=round(time.perf_counter() - fitting, 3),
-                 epoch_costs=[round(h["loss"], 6) for h in result.history],
-                 words_trained=int(run.n_tokens), train_seconds=round(seconds, 3),
-                 words_per_second=round(run.n_tokens / max(seconds, 1e-9)), nonzero_entries=int(run.nnz),
-                 threads=run.threads, distributed=run.describe())
-    if run.sync.words_redone:
-        log.warning("%d Ray worker restart(s); %s entry visits redone", run.sync.restarts,
-                    f"{run.sync.words_redone:,}")
-    check_finite(config.model, *(arrays[n] for n in WEIGHT_NAMES))
-    return GloVeModel(config, vocab, {name: arrays[name] for name in WEIGHT_NAMES}, stats)

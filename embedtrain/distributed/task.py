@@ -37,23 +37,18 @@ def replica_task(config: CommonConfig, vocab: Vocab, corpus_tokens: int,
 
 class RayTask:
     """A Ray run as the runner sees it (:class:`~embedtrain.training.runner.Task`):
-    ``n_jobs`` rounds per epoch, each trained on every worker and synchronised."""
-
-    unit = "word"
+    ``n_jobs`` rounds per epoch, each trained on every worker and synchronised. What a
+    round counts (words, or GloVe's entry visits) and the schedule are the family's."""
 
     def __init__(self, run: Any, config: CommonConfig):
         self.run = run
         self.config = config
         self.family = family_of(config.model)
         self.kind = config.model
+        self.unit = self.family.unit
         self.epochs = config.epochs
-        self.units_per_epoch = self.epoch_units(run)
+        self.units_per_epoch = run.units_per_epoch
         self.n_jobs = run.rounds
-
-    @staticmethod
-    def epoch_units(run: Any) -> int:
-        """What an epoch trains (the schedule's unit): the vocabulary's tokens."""
-        return run.vocab_tokens
 
     @property
     def total_words(self) -> int:
@@ -70,7 +65,7 @@ class RayTask:
         return self.family.lr_at(self.config, units_done, self.units_per_epoch)
 
     def epoch_loss(self, loss_sum: float, examples: int) -> float:
-        return loss_sum / examples if examples else 0.0
+        return self.run.epoch_loss(loss_sum, examples)
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """The synchronised weights (every replica holds them between rounds)."""

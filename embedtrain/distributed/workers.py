@@ -1,12 +1,15 @@
-"""The Ray actor: one replica of the weights, trained on one part of the input.
+"""The Ray actor: one replica of the weights, trained on one part of the input; the
+same actor for every model family.
 
 A :class:`ReplicaWorker` lives in its own process on some node (Ray's
 ``ray.remote`` wraps it in executor.py; this module does not import Ray). Its
 life: ``tokenise`` its part (pass 1, on its node), receive the vocabulary and
-build its id stream (``fragment``, ``build``), then rounds of ``train`` (one
-interval of its part, returning its row updates split into one shard per worker)
-and ``apply`` (the combined shards). ``weights``/``load_weights`` copy a replica
-(the final model; a replacement for a worker that died).
+build its id stream and its family's replica over it (``fragment``, ``build``;
+GloVe's worker counts instead, and loads its entries as its replica, glove.py),
+then rounds of ``train`` (the jobs its replica makes of one interval of its part,
+returning its row updates split into one shard per worker) and ``apply`` (the
+combined shards). ``weights``/``load_weights`` copy a replica (the final model; a
+replacement for a worker that died).
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..config import CommonConfig
-from ..corpus.stream import JOB_TOKENS, SENTENCE_END
+from ..corpus.stream import JOB_TOKENS
 from ..families import family_of
 from ..kernels.rng import seed_states
 from ..parallel import run_jobs
@@ -26,7 +29,7 @@ from ..vocab import Vocab
 from .parts import PartCorpus, SentencePlan, tokenise_part
 from .split import Part
 from .sync import RowUpdate, ReplicaTracker, combine, warm_up
-from .task import replica_task
+from .replica import StreamReplica
 
 # Per-worker seeds: worker k's kernel threads take states k*STRIDE.. of the seed's sequence.
 SEED_STRIDE = 1024
@@ -54,8 +57,7 @@ class ReplicaWorker:
         self.threads = threads
         self.tmp_dir = tmp_dir
         self.part: PartCorpus | None = None
-        self.stream = None
-        self.task = None
+        self.replica = None                 # replica.StreamReplica, or the family's own
         self.tracker: ReplicaTracker | None = None
         self.vocab: Vocab | None = None
         states = seed_states(config.seed, (index + 1) * SEED_STRIDE)
@@ -92,45 +94,32 @@ class ReplicaWorker:
     def build(self, vocab_words: list[str], vocab_counts: np.ndarray, plan: SentencePlan,
               appended: list[np.ndarray], corpus_tokens: int, job_size: int | None = None) -> int:
         """The id stream of this part (in jobs of about ``job_size`` tokens, see
-        :func:`job_tokens`) and the initial weights; returns its word count."""
+        :func:`job_tokens`) and the family's replica over it; returns its word count."""
         self._set_vocab(vocab_words, vocab_counts)
-        self.stream = self.part.to_stream(plan, appended, self.tmp_dir, job_size)
+        stream = self.part.to_stream(plan, appended, self.tmp_dir, job_size)
         self.part.close()
-        self.task, rows_from_words = replica_task(self.config, self.vocab, corpus_tokens, self.threads)
-        self.task.units_per_epoch = int(self.stream.n_tokens)  # its epoch: this part (lr_at)
+        self.set_replica(StreamReplica(family_of(self.config.model), self.config, self.vocab, stream,
+                                       corpus_tokens, self.threads))
+        return int(stream.n_tokens)
+
+    def set_replica(self, replica: Any) -> None:
+        """Train ``replica`` from now on (and track it when there are other workers)."""
+        self.replica = replica
         # a lone worker has nothing to synchronise with: no tracking, no updates
-        self.tracker = (ReplicaTracker(self.task.arrays, rows_from_words, self.workers, self.dtype)
+        self.tracker = (ReplicaTracker(replica.matrices, replica.rows, self.workers, self.dtype)
                         if self.workers > 1 else None)
         if self.tracker is not None:
             warm_up(self.dtype)
-        return int(self.stream.n_tokens)
 
     def fingerprint(self) -> str:
-        """A digest of this part's ids (what a checkpoint checks it resumes on)."""
-        import hashlib
-
-        h = hashlib.sha256()
-        for c in range(self.stream.n_chunks):
-            h.update(self.stream.chunk(c).tobytes())
-        return h.hexdigest()[:32]
+        """A digest of this replica's data (what a checkpoint checks it resumes on)."""
+        return self.replica.fingerprint()
 
     # ------------------------------------------------------------------ training
-    def chunks_of_round(self, index: int, rounds: int) -> np.ndarray:
-        """Chunks whose first word lies in [index/rounds, (index+1)/rounds) of the part."""
-        n = self.stream.n_tokens
-        before = self.stream.chunk_words[:-1]
-        lo, hi = index * n / rounds, (index + 1) * n / rounds
-        return np.flatnonzero((before >= lo) & (before < hi))
-
     def train(self, epoch: int, index: int, rounds: int, *late: dict[str, RowUpdate],
               overlap: bool = False) -> tuple:
-        """Train round ``index`` of ``rounds`` of ``epoch`` on this part.
-
-        The learning-rate schedule is the global one: a chunk at fraction f of this
-        part in epoch e is trained at (e + f) / epochs of the run, as it would be
-        when every part advances at the same pace (the kernel's position inside a
-        chunk advances at the same rate too, since both counts are this part's).
-        Returns (stats, shard 0, ..., shard workers-1).
+        """Train round ``index`` of ``rounds`` of ``epoch`` on this replica (the jobs its
+        family makes of the round). Returns (stats, shard 0, ..., shard workers-1).
 
         ``overlap``: the synchronisation of this round runs while the next one trains,
         so this replica keeps its own update until the combined result comes back
@@ -139,24 +128,18 @@ class ReplicaWorker:
         """
         started = time.perf_counter()
         received = self.apply_late(*late)["bytes_received"] if late else 0
-        chunks = self.chunks_of_round(index, rounds)
-        tokens = [self.stream.chunk(int(c)) for c in chunks]
+        replica = self.replica
+        jobs = replica.round_jobs(epoch, index, rounds)
         if self.tracker is not None:
-            counts = np.zeros(len(self.vocab), dtype=np.int64)
-            for t in tokens:
-                counts += np.bincount(t[t != SENTENCE_END], minlength=len(self.vocab))
-            self.tracker.begin(counts, self._masses(counts, epoch, chunks))
-        n = self.stream.n_tokens
-        total = n * self.config.epochs
-        before = self.stream.chunk_words
+            counts = replica.round_counts(jobs)
+            self.tracker.begin(counts, replica.masses(counts, epoch, jobs))
         results: list[Any] = []
 
         def work(worker: int, j: int):
-            return self.task.train_chunk(tokens[j], epoch * n + int(before[chunks[j]]), total,
-                                         self.rng_states[worker])
+            return replica.run_job(epoch, jobs[j], self.rng_states[worker])
 
         kernel_started = time.perf_counter()
-        run_jobs(range(len(chunks)), work, lambda j, r: results.append(r), self.threads)
+        run_jobs(range(len(jobs)), work, lambda j, r: results.append(r), self.threads)
         compute = time.perf_counter() - started
         kernel = time.perf_counter() - kernel_started
         update, shards = self._updates()
@@ -183,16 +166,6 @@ class ReplicaWorker:
             return {}, [{}] * self.workers
         update = self.tracker.update()
         return update, self.tracker.shards_of(update)
-
-    def _masses(self, counts: np.ndarray, epoch: int, chunks: np.ndarray) -> dict[str, np.ndarray]:
-        """The family's row masses for this round (sync.update_masses) at the learning
-        rate of the round's middle."""
-        task, n = self.task, self.stream.n_tokens
-        if len(chunks):
-            middle = (self.stream.chunk_words[chunks[0]] + self.stream.chunk_words[chunks[-1] + 1]) / 2
-        else:
-            middle = 0
-        return family_of(self.config.model).row_masses(task, self.vocab, counts, task.lr_at(epoch * n + middle))
 
     def apply_late(self, *combined: dict[str, RowUpdate]) -> dict:
         """The combined shards of this replica's oldest unapplied round (overlapped
@@ -226,15 +199,15 @@ class ReplicaWorker:
 
     # ------------------------------------------------------------------ weights
     def weights(self) -> dict[str, np.ndarray]:
-        return self.task.arrays
+        return self.replica.arrays
 
     def load_weights(self, arrays: dict[str, np.ndarray]) -> None:
-        for name, a in self.task.arrays.items():
+        for name, a in self.replica.arrays.items():
             a[...] = arrays[name]
 
     def close(self) -> None:
-        if self.stream is not None:
-            self.stream.close()
+        if self.replica is not None:
+            self.replica.close()
 
 
 def reduce_shard(protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:

@@ -107,6 +107,25 @@ class Family:
         """Train on one machine (threads): read, build the task, run it, finish."""
         raise NotImplementedError
 
+    def layout(self, config: CommonConfig, vocab: "Vocab") -> Any:
+        """What the arrays' shape depends on beyond the vocabulary (FastText: the n-gram
+        rows), computed once per run; None when nothing."""
+        return None
+
+    def lr_at(self, config: CommonConfig, units_done: float, units_per_epoch: int) -> float:
+        """The learning rate after ``units_done`` units of a run (what a Ray run reports;
+        each worker's task computes its own)."""
+        raise NotImplementedError
+
+    def finished_model(self, config: CommonConfig, vocab: "Vocab", arrays: dict[str, np.ndarray],
+                       stats: dict[str, Any], layout: Any = None) -> "Model":
+        """The trained model (of :meth:`model_class`) over the arrays it keeps."""
+        return self.model_class(config.model)(config, vocab, arrays, stats)
+
+    def trained_arrays(self, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+        """The arrays checked for NaN after training (before the model is made)."""
+        return (arrays["input_vectors"],)
+
     def resumed_arrays(self, checkpoint: Any, vocab: "Vocab", layout: Any) -> dict[str, np.ndarray]:
         """The arrays of an interrupted run's checkpoint, ready to train (checked)."""
         return writable_copy(checkpoint.arrays)
@@ -118,11 +137,6 @@ class StreamFamily(Family):
     uses the same declarations on its part of the input."""
 
     # ------------------------------------------------------------------ declarations
-    def layout(self, config: CommonConfig, vocab: "Vocab") -> Any:
-        """What the arrays' shape depends on beyond the vocabulary (FastText: the n-gram
-        rows), computed once per run; None when nothing."""
-        return None
-
     def check_before_reading(self, config: CommonConfig) -> None:
         """Refuse, before the corpus is read, settings that cannot fit."""
 
@@ -135,14 +149,6 @@ class StreamFamily(Family):
         """The runner's task over ``arrays`` (``stream=None``: a Ray worker's replica,
         which trains chunks it is handed with ``task.train_chunk``)."""
         raise NotImplementedError
-
-    def finished_model(self, config: CommonConfig, vocab: "Vocab", arrays: dict[str, np.ndarray],
-                       stats: dict[str, Any], layout: Any) -> "Model":
-        return self.model_class(config.model)(config, vocab, arrays, stats)
-
-    def trained_arrays(self, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
-        """The arrays checked for NaN after training (before the model is made)."""
-        return (arrays["input_vectors"],)
 
     def lr_schedule(self, config: CommonConfig) -> tuple[float, float, float]:
         """(floor, offset, epoch decay) of the linear learning-rate schedule

@@ -71,15 +71,14 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
         arrays = initial_arrays(len(matrix.vocab), config.dim, config.seed)
     task = GloVeTask(config, matrix, arrays)
     result = drive(task, config, options, matrix.vocab, stats, matrix_fingerprint(matrix))
-    check_finite(config.model, *task.weights)
+    check_finite(config.model, *GLOVE.trained_arrays(arrays))
     seconds = time.perf_counter() - started - stats.get("read_seconds", 0.0)
     stats.update(fit_seconds=round(time.perf_counter() - fitting, 3),
                  epoch_costs=[round(h["loss"], 6) for h in result.history],
                  words_trained=int(matrix.n_tokens), train_seconds=round(seconds, 3),
                  words_per_second=round(matrix.n_tokens / max(seconds, 1e-9)),
                  nonzero_entries=matrix.nnz)
-    model = GLOVE.model_class(config.model)(config, matrix.vocab,
-                                            {name: arrays[name] for name in WEIGHT_NAMES}, stats)
+    model = GLOVE.finished_model(config, matrix.vocab, arrays, stats)
     log.debug(summary_line(model))
     return model
 
@@ -244,6 +243,15 @@ class GloVe(Family):
 
     def ray_lr_scale(self, workers: int) -> float:
         return 1.0  # AdaGrad's per-coordinate rates
+
+    def lr_at(self, config, units_done, units_per_epoch):
+        return config.lr  # AdaGrad: a constant eta
+
+    def trained_arrays(self, arrays):
+        return tuple(arrays[n] for n in WEIGHT_NAMES)
+
+    def finished_model(self, config, vocab, arrays, stats, layout=None):
+        return self.model_class(config.model)(config, vocab, {n: arrays[n] for n in WEIGHT_NAMES}, stats)
 
     def train(self, config, corpus, options, **extra):
         return train_glove(config, corpus, options, **extra)
