@@ -34,6 +34,7 @@ import numpy as np
 
 from ..config import CommonConfig, DistributedConfig
 from ..errors import EmbedtrainError, TrainingInterrupted
+from ..families import family_of
 from ..vocab import Vocab
 from .cluster import Connection, connect
 from .parts import merge_counts, plan_sentences, route_fragments
@@ -169,11 +170,11 @@ class RayTraining:
         return {"words_trained": total, "train_seconds": round(result.seconds, 3),
                 "words_per_second": round(total / max(result.seconds, 1e-9))}
 
-    def worker_class(self) -> tuple[type, Any]:
-        """The actor class and the reduce function of a shard (subclasses change them)."""
-        from .workers import ReplicaWorker, reduce_shard
+    def worker_class(self) -> type:
+        """The actor class (GloVe's adds its counting phase)."""
+        from .workers import ReplicaWorker
 
-        return ReplicaWorker, reduce_shard
+        return ReplicaWorker
 
     def _start_actors(self) -> None:
         """The workers, and with several workers one reducer actor per shard beside
@@ -185,12 +186,12 @@ class RayTraining:
         from .workers import Reducer
 
         ray = self.conn.ray
-        worker_class, reduce = self.worker_class()
-        self._actor_class = ray.remote(worker_class)
+        self._actor_class = ray.remote(self.worker_class())
         self.actors = [self._new_actor(w) for w in range(self.workers)]
         reducer = ray.remote(Reducer)
+        summed = family_of(self.config.model).ray_summed
         self.reducers = [reducer.options(num_cpus=0, scheduling_strategy=self.conn.strategy(s),
-                                         max_restarts=-1, max_task_retries=-1).remote(reduce, self.dist.sync_dtype)
+                                         max_restarts=-1, max_task_retries=-1).remote(summed, self.dist.sync_dtype)
                          for s in range(self.workers)] if self.workers > 1 else []
 
     def _build_all(self) -> list[int]:

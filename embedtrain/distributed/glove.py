@@ -62,7 +62,6 @@ from .cluster import connect
 from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition, row_entries,
                       write_map_outputs)
 from .executor import RayTraining, _death_errors
-from .sync import RowUpdate, combine
 from .workers import ReplicaWorker
 
 log = logging.getLogger("embedtrain")
@@ -198,13 +197,6 @@ class GloVeWorker(ReplicaWorker):
         return self.replica.summary()
 
 
-def reduce_glove_shard(protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
-    """One shard of the combined update: AdaGrad sums summed, weights by ``protocol``."""
-    names = updates[0].keys()
-    return {name: combine([u[name] for u in updates], "sum" if name in GRADSQ_NAMES else protocol)
-            for name in names}
-
-
 # --------------------------------------------------------------------------- the driver
 
 class GloVeRayTraining(RayTraining):
@@ -228,7 +220,7 @@ class GloVeRayTraining(RayTraining):
         self.nodes: list[str] = []
 
     def worker_class(self):
-        return GloVeWorker, reduce_glove_shard
+        return GloVeWorker
 
     def _phase(self, name: str) -> None:
         if self.on_phase is not None:

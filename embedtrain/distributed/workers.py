@@ -210,22 +210,26 @@ class ReplicaWorker:
             self.replica.close()
 
 
-def reduce_shard(protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
-    """One shard of the combined update from every worker's shard (a reducer's call)."""
+def reduce_shard(protocol: str, *updates: dict[str, RowUpdate],
+                 summed: tuple[str, ...] = ()) -> dict[str, RowUpdate]:
+    """One shard of the combined update from every worker's shard (a reducer's call):
+    every array by ``protocol``, but those ``summed`` (the family's ``ray_summed``: GloVe's
+    AdaGrad sums, which hold every worker's squared steps)."""
     names = updates[0].keys()
-    return {name: combine([u[name] for u in updates], protocol) for name in names}
+    return {name: combine([u[name] for u in updates], "sum" if name in summed else protocol)
+            for name in names}
 
 
 class Reducer:
-    """A reducer actor (executor.py): combines one shard of every worker's update with
-    ``reduce`` (:func:`reduce_shard`, or GloVe's), in a process that stays up."""
+    """A reducer actor (executor.py): combines one shard of every worker's update
+    (:func:`reduce_shard`), in a process that stays up."""
 
-    def __init__(self, reduce, dtype: str = "float32"):
-        self._reduce = reduce
+    def __init__(self, summed: tuple[str, ...] = (), dtype: str = "float32"):
+        self._summed = tuple(summed)
         warm_up(dtype)  # while the workers read their parts
 
     def reduce(self, protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
-        return self._reduce(protocol, *updates)
+        return reduce_shard(protocol, *updates, summed=self._summed)
 
     def pid(self) -> int:
         return os.getpid()

@@ -60,6 +60,8 @@ class Family:
     # A Ray run first counts co-occurrences on the workers (GloVe: distributed/glove.py);
     # otherwise it trains the family's task on each worker's part (distributed/executor.py).
     ray_counting: ClassVar[bool] = False
+    # Arrays whose updates are summed, whatever --sync-protocol says (GloVe: AdaGrad sums).
+    ray_summed: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ settings
     @property

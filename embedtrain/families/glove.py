@@ -240,6 +240,7 @@ class GloVe(Family):
     ray_dtype_reason = " (its AdaGrad sums)"
     ray_overlap = False
     ray_counting = True
+    ray_summed = GRADSQ_NAMES   # every worker's squared steps were taken
 
     def ray_lr_scale(self, workers: int) -> float:
         return 1.0  # AdaGrad's per-coordinate rates
