@@ -437,7 +437,8 @@ def make_config(model: str | None = None, config_file: str | os.PathLike | None 
     walk_settings = [k for k in unknown if k in fields_with("walk")]
     if walk_settings:
         names = ", ".join("--" + k.replace("_", "-") for k in walk_settings)
-        raise ConfigError(f"{names}: walk settings apply to graphs only (train --graph EDGES)")
+        raise ConfigError(f"{names} applies to --graph only (random walks: train --graph EDGES, "
+                          "or embedtrain.train_graph)")
     if unknown:
         names = ", ".join("--" + k.replace("_", "-") for k in unknown)
         raise ConfigError(f"{names} does not apply to --model {chosen}")

@@ -57,11 +57,8 @@ def graph_training(output_prefix: Callable[[str | None, tuple[str, ...], str], s
         @functools.wraps(func)
         def wrapper(*args, graph: str | None, **kwargs):
             walk = {name: kwargs.pop(name) for name in WALK_FIELDS}
-            if graph is None:
-                given = [name for name, value in walk.items() if value is not None]
-                if given:
-                    raise EmbedtrainError(f"--{given[0].replace('_', '-')} applies to --graph only")
-                return func(*args, **kwargs)
+            if graph is None:  # walk settings given without --graph: the library refuses them
+                return func(*args, **kwargs, **{k: v for k, v in walk.items() if v is not None})
             return train_graph_command(graph, walk, output_prefix, **kwargs)
 
         return wrapper
