@@ -16,7 +16,7 @@ def __getattr__(name):
         from .api import train
         return train
     if name == "train_graph":
-        from .training.graph import train_graph
+        from .graphs import train_graph
         return train_graph
     if name in ("load", "Model"):
         from .models import Model

@@ -69,9 +69,10 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
          progress: bool = True, tmp_dir: str | None = None, read_vocab: str | None = None,
          save_vocab: str | None = None, resume: Any = None, checkpoint: str | os.PathLike | None = None,
          keep_checkpoint: bool = False, callbacks: Sequence[object] | None = None,
-         executor: Any = None, **settings: Any) -> Plan:
+         executor: Any = None, config: CommonConfig | None = None, **settings: Any) -> Plan:
     """Build and check a run (see :func:`train` for the arguments); nothing is read or
-    written yet."""
+    written yet. ``config``: settings built already (graphs/train.py builds them with
+    its presets), used as they are instead of ``model`` and ``settings``."""
     from .training.callbacks import check_callbacks
     from .training.checkpoint import Checkpoint, is_checkpoint
     from .training.prepare import RunOptions
@@ -90,8 +91,10 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
 
         base = resume if isinstance(resume, Model) else Model.load(resume)
         config = resumed_config(base, model, config_file, settings)
-    else:
+    elif config is None:
         config = make_config(model, config_file, **settings)
+    elif model is not None or config_file is not None or settings:
+        raise EmbedtrainError("give either config= or the settings, not both")
     family = family_of(config.model)
     extra = {k: v for k, v in run_options.items() if v is not None}
     for name in extra:
@@ -102,8 +105,7 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
         corpus = None
         if not extra.get("cooccur"):
             raise EmbedtrainError("no corpus given (usage: embedtrain train CORPUS... [options])")
-    if tmp_dir and not Path(tmp_dir).is_dir():
-        raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
+    check_tmp_dir(tmp_dir)
     if ckpt is not None and dist.ray is None and "ray_workers" in ckpt.fingerprint:
         raise EmbedtrainError(f"checkpoint {ckpt.path} was written by a --ray run; resume it with "
                               f"--ray and --workers {ckpt.fingerprint['ray_workers']}")
@@ -153,6 +155,11 @@ def train(corpus: Any = None, model: str | None = None, *, config_file: str | No
                 read_vocab=read_vocab, save_vocab=save_vocab, resume=resume, checkpoint=checkpoint,
                 keep_checkpoint=keep_checkpoint, callbacks=callbacks, executor=executor,
                 **settings).run()
+
+
+def check_tmp_dir(tmp_dir: str | None) -> None:
+    if tmp_dir and not Path(tmp_dir).is_dir():
+        raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
 
 
 # --------------------------------------------------------------------------- resuming

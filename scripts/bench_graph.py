@@ -122,7 +122,7 @@ def pecanpy_cmd(script: Path, edges: Path, out: Path, seed: int, walks: int, len
 
 
 def node_scores(vec: Path, labels: Path, repeats: int) -> tuple[float, float]:
-    from embedtrain.evaluate_graph import eval_nodes
+    from embedtrain.graphs.evaluate import eval_nodes
     from embedtrain.io.formats import load_vectors
 
     r = eval_nodes(load_vectors(vec), labels, train_fractions=[0.5], repeats=repeats)["results"][0]
@@ -130,7 +130,7 @@ def node_scores(vec: Path, labels: Path, repeats: int) -> tuple[float, float]:
 
 
 def link_auc(split, vec: Path) -> float:
-    from embedtrain.evaluate_graph import score_links
+    from embedtrain.graphs.evaluate import score_links
     from embedtrain.io.formats import load_vectors
 
     return score_links(load_vectors(vec), split)["auc_hadamard"]
@@ -171,8 +171,8 @@ def compare(name: str, edges: Path, labels: Path, delimiter: str, walks: int, le
                   + f"  {load}", flush=True)
     result = {tool: [statistics.median(col) for col in zip(*r)] for tool, r in rows.items()}
     if links:
-        from embedtrain.evaluate_graph import split_links
-        from embedtrain.graph import read_edge_list
+        from embedtrain.graphs.evaluate import split_links
+        from embedtrain.graphs.read import read_edge_list
 
         split = split_links(read_edge_list(edges), 0.5, seed=1)
         train_edges = work / f"{name}-train.edges"
@@ -236,8 +236,8 @@ def main() -> None:
             sbm(args.sbm_nodes, round(args.sbm_edges / (1 - holdout)), 20, 0.4, 7, edges, labels)
             split, delimiter = None, "\t"
             if holdout:
-                from embedtrain.evaluate_graph import split_links
-                from embedtrain.graph import read_edge_list
+                from embedtrain.graphs.evaluate import split_links
+                from embedtrain.graphs.read import read_edge_list
 
                 split = split_links(read_edge_list(edges), holdout, seed=1)
                 edges, delimiter = work / "sbm-train.edges", " "

@@ -52,3 +52,20 @@ def test_a_plan_builds_the_settings_once_and_resolves_ray_defaults_by_family(sma
     assert run.dist.sync_every == run.family.ray_sync_every and run.dist.lr_scale == 2.0
     assert plan(str(small_corpus), model="glove", ray="local").dist.sync_dtype == "float32"
     assert plan(str(small_corpus)).dist is None   # one machine
+
+
+@pytest.mark.parametrize("cli,kwargs,message", [
+    (["--checkpoint-every", "5"], {"checkpoint_every": 5.0}, "--checkpoint-every does not apply to --graph"),
+    (["--tmp-dir", "nowhere"], {"tmp_dir": "nowhere"}, "--tmp-dir nowhere is not a directory"),
+    (["--model", "glove"], {"model": "glove"}, "graphs train with --model skipgram or cbow, not glove"),
+], ids=["checkpoint", "tmp-dir", "model"])
+def test_train_graph_refuses_what_train_graph_in_the_cli_refuses(tmp_path, monkeypatch, cli, kwargs, message):
+    monkeypatch.chdir(tmp_path)
+    edges = tmp_path / "g.txt"
+    edges.write_text("a b\nb c\nc a\n")
+    with pytest.raises(EmbedtrainError) as caught:
+        embedtrain.train_graph(str(edges), progress=False, **kwargs)
+    assert message in str(caught.value)
+    result = CliRunner().invoke(main, ["train", "--graph", str(edges), *cli])
+    assert result.exit_code != 0 and message in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.txt"]

@@ -23,7 +23,7 @@ def test_model_defaults():
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_shipped_recipes_load(path):
     from embedtrain.config import WalkConfig
-    from embedtrain.training.graph import graph_configs
+    from embedtrain.graphs.train import graph_configs
 
     if set(load_toml(path)) & set(WalkConfig.__dataclass_fields__):  # a graph recipe
         config, _ = graph_configs(None, path)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from embedtrain.errors import EmbedtrainError
-from embedtrain.graph import from_edges, load_graph, read_edge_list
+from embedtrain.graphs.read import from_edges, load_graph, read_edge_list
 
 EDGES = [("a", "b", 1.0), ("b", "c", 2.5), ("c", "a", 0.5), ("c", "d", 4.0)]
 

@@ -13,11 +13,11 @@ from embedtrain.cli import main
 from embedtrain.config import load_toml
 from embedtrain.families.word2vec import GRAPH_PRESETS
 from embedtrain.errors import EmbedtrainError
-from embedtrain.evaluate_graph import (eval_links, eval_nodes, f1_scores, read_labels, roc_auc,
+from embedtrain.graphs.evaluate import (eval_links, eval_nodes, f1_scores, read_labels, roc_auc,
                                        split_links, top_k_labels)
-from embedtrain.graph import read_edge_list
+from embedtrain.graphs.read import read_edge_list
 from embedtrain.models import Model
-from embedtrain.training.graph import graph_configs
+from embedtrain.graphs.train import graph_configs
 
 from conftest import DATA, SHARED_DATA
 

@@ -7,9 +7,9 @@ import pytest
 
 from embedtrain.config import WalkConfig
 from embedtrain.corpus.stream import SENTENCE_END
-from embedtrain.graph import from_edges
+from embedtrain.graphs.read import from_edges
 from embedtrain.kernels.walks import neighbour_alias_tables, random_walks, spanning_forest
-from embedtrain.walks import WalkTables, seed_base, walk_blocks, write_walks
+from embedtrain.graphs.walks import WalkTables, seed_base, walk_blocks, write_walks
 
 import reference_walks as ref
 

@@ -8,7 +8,7 @@ import click
 
 from ..config import CommonConfig
 from ..errors import EmbedtrainError
-from ..evaluate_graph import REPEATS, TEST_FRACTION, TRAIN_FRACTIONS
+from ..graphs.evaluate import REPEATS, TEST_FRACTION, TRAIN_FRACTIONS
 from .app import handle_errors, main, quiet, verbosity_options
 from .walk_options import graph_model_options, walk_options
 
@@ -33,10 +33,10 @@ _COMMON = CommonConfig.__dataclass_fields__
 def walks_command(edges: str, output: str, config_file: str | None, seed: int | None,
                   threads: int | None, **walk) -> None:
     """Write random walks over the graph in EDGES (DeepWalk; node2vec with --p/--q) as text."""
-    from ..graph import read_edge_list
+    from ..graphs.read import read_edge_list
     from ..io.atomic import check_writable
-    from ..training.graph import graph_configs
-    from ..walks import write_walks
+    from ..graphs.train import graph_configs
+    from ..graphs.walks import write_walks
 
     config, walk_config = graph_configs(None, config_file, seed=seed, threads=threads, **walk)
     check_writable(output)
@@ -73,7 +73,7 @@ def eval_nodes_command(vectors: str, labels: str, fractions: str | None, repeats
                        seed: int, format_: str | None, as_json: bool) -> None:
     """Node classification: one-vs-rest logistic regression on the vectors of the nodes in
     LABELS ('node label' lines; several lines for several labels); micro- and macro-F1."""
-    from ..evaluate_graph import eval_nodes
+    from ..graphs.evaluate import eval_nodes
     from ..io.formats import load_vectors
 
     report = eval_nodes(load_vectors(vectors, format_), labels,
@@ -108,7 +108,7 @@ def eval_links_command(edges: str, test_fraction: float | None, model: str | Non
                        config_file: str | None, as_json: bool, **settings) -> None:
     """Link prediction: hold out edges of EDGES (the rest stays connected), train node
     vectors on the rest, and score held-out edges against as many non-edges (ROC-AUC)."""
-    from ..evaluate_graph import eval_links
+    from ..graphs.evaluate import eval_links
 
     report = eval_links(edges, TEST_FRACTION if test_fraction is None else test_fraction, model,
                         config_file=config_file, progress=not quiet() and not as_json, **settings)

@@ -8,7 +8,6 @@ imports it.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -17,7 +16,7 @@ from ..config import WalkConfig, fields_with
 from ..config import option_fields
 from ..errors import EmbedtrainError
 from ..families import DEFAULT_MODEL, family_of
-from .app import field_option, log, quiet
+from .app import field_option, quiet
 
 WALK_FIELDS = fields_with("walk")
 GRAPH_PRESETS = family_of(DEFAULT_MODEL).graph_presets
@@ -74,11 +73,10 @@ def train_graph_command(graph: str, walk: dict[str, Any],
                         cooccur: str | None, resume: str | None, tmp_dir: str | None,
                         **settings) -> None:
     """``embedtrain train --graph EDGES``: write PREFIX.vec and PREFIX.etm of node vectors."""
-    from ..graph import read_edge_list
+    from ..graphs.train import plan_graph
     from ..io.atomic import check_writable
     from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
     from ..training import summary_line
-    from ..training.graph import graph_configs, train_on_walks
 
     if corpus:
         raise EmbedtrainError("give either a corpus or --graph, not both")
@@ -86,19 +84,13 @@ def train_graph_command(graph: str, walk: dict[str, Any],
                         ("--cooccur", cooccur), ("--resume", resume)):
         if value:
             raise EmbedtrainError(f"{name} does not apply to --graph")
-    config, walk_config = graph_configs(model, config_file, **walk, **settings)  # bad settings fail here
-    if tmp_dir and not Path(tmp_dir).is_dir():
-        raise EmbedtrainError(f"--tmp-dir {tmp_dir} is not a directory")
-    if config.checkpoint_every:
-        raise EmbedtrainError("--checkpoint-every does not apply to --graph (a graph run is "
-                              "one pass over its walks)")
-    prefix = output_prefix(prefix, (graph,), config.model)
+    # every setting and refusal is the library's (bad settings fail here, before any work)
+    run = plan_graph(graph, model, config_file=config_file, progress=not quiet(), tmp_dir=tmp_dir,
+                     save_vocab=save_vocab, **walk, **settings)
+    prefix = output_prefix(prefix, (graph,), run.config.model)
     for path in filter(None, [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab]):
         check_writable(path)
-    g = read_edge_list(graph, directed=walk_config.directed, weighted=walk_config.weighted)
-    log.info("graph: %s", g)
-    fitted = train_on_walks(g, config, walk_config, progress=not quiet(), tmp_dir=tmp_dir,
-                            save_vocab=save_vocab)
+    fitted = run.run()
     vec_path, model_path = fitted.save(prefix)
     if not quiet():
         click.echo(f"{summary_line(fitted)}; wrote {vec_path} and {model_path}", err=True)

@@ -22,9 +22,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import EmbedtrainError
-from .graph import Graph, graph_from_ids
-from .vectors import Vectors
+from ..errors import EmbedtrainError
+from .read import Graph, graph_from_ids
+from ..vectors import Vectors
 
 log = logging.getLogger("embedtrain")
 
@@ -55,7 +55,7 @@ def read_labels(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
     name = os.fspath(path)
     if not os.path.isfile(name):
         raise EmbedtrainError(f"label file {name} does not exist")
-    from .corpus.text import decode, iter_blocks
+    from ..corpus.text import decode, iter_blocks
 
     labels: dict[str, list[str]] = {}
     number = 0
@@ -188,7 +188,7 @@ class LinkSplit:
 
     def write_train_edges(self, path: str | os.PathLike) -> None:
         """The training graph as an edge list (``a b`` or ``a b weight`` lines), atomically."""
-        from .io.atomic import atomic_output
+        from ..io.atomic import atomic_output
 
         g = self.train_graph
         a, b, w = g.edges()
@@ -204,7 +204,7 @@ def split_links(graph: Graph, test_fraction: float = TEST_FRACTION, seed: int = 
     """Hold out ``test_fraction`` of the edges, never one of a random spanning forest (so
     every connected component stays connected; if fewer edges are outside the forest,
     all of those are held out, with a warning)."""
-    from .kernels.walks import spanning_forest
+    from ..kernels.walks import spanning_forest
 
     if not 0 < test_fraction < 1:
         raise EmbedtrainError(f"--test-fraction must be between 0 and 1 (got {test_fraction:g})")
@@ -298,8 +298,8 @@ def eval_links(graph: Any, test_fraction: float = TEST_FRACTION, model: str | No
                config_file: str | None = None, progress: bool = True, **settings: Any) -> dict[str, Any]:
     """Link prediction for the walk and training ``settings`` (as for
     :func:`embedtrain.train_graph`): split, train on the rest, score."""
-    from .graph import load_graph
-    from .training.graph import graph_configs, train_on_walks
+    from .read import load_graph
+    from .train import graph_configs, train_on_walks
 
     logistic_regression()  # fail now if scikit-learn is missing
     config, walk = graph_configs(model, config_file, **settings)

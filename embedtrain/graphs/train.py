@@ -1,22 +1,24 @@
 """Node embeddings: random walks over a graph (DeepWalk, node2vec), trained with the
 word2vec drivers as a corpus whose words are the nodes.
 
-Settings are layered: the model's defaults, then the graph presets (config.py
-``GRAPH_PRESETS``: dim 128, window 10, min-count 0, no subsampling, 5 negatives, one
-epoch), then a TOML file, then the arguments given.
+Settings are layered: the model's defaults, then its family's graph presets
+(``Family.graph_presets``; word2vec's: dim 128, window 10, min-count 0, no
+subsampling, 5 negatives, one epoch), then a TOML file, then the arguments given.
+They are built once (:func:`plan_graph`), refused there in the CLI's words, and
+trained through the one entry path (embedtrain/api.py).
 """
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ..config import CommonConfig, WalkConfig, fields_with, load_toml
-from ..config import make_config
+from ..config import CommonConfig, WalkConfig, fields_with, load_toml, make_config
 from ..errors import EmbedtrainError
 from ..families import DEFAULT_MODEL, family_of, graph_models
-from ..graph import Graph, load_graph
 from ..models import Model
+from .read import Graph, load_graph
 
 log = logging.getLogger("embedtrain")
 
@@ -47,7 +49,44 @@ def graph_configs(model: str | None = None, config_file: str | None = None,
         presets.pop("negative", None)  # DeepWalk's original: hierarchical softmax alone
     config = make_config(chosen, None, **{**presets, **explicit})
     walk = WalkConfig(**{**file_walk, **walk_given})
+    if config.checkpoint_every:
+        raise EmbedtrainError("--checkpoint-every does not apply to --graph (a graph run is "
+                              "one pass over its walks)")
     return config, walk
+
+
+@dataclass(frozen=True)
+class GraphPlan:
+    """A checked graph run, ready to :meth:`run`: the settings are built."""
+
+    graph: Any
+    config: CommonConfig
+    walk: WalkConfig
+    weighted: bool | None       # as given (arrays: weighted when weights are given)
+    nodes: Any
+    progress: bool
+    tmp_dir: str | None
+    save_vocab: str | None
+
+    def run(self) -> Model:
+        started = time.perf_counter()
+        g = load_graph(self.graph, directed=self.walk.directed, nodes=self.nodes,
+                       weighted=self.weighted if isinstance(self.graph, tuple) else self.walk.weighted)
+        log.info("graph: %s nodes, %s edges (read in %.1f s)", f"{g.n_nodes:,}", f"{g.n_edges:,}",
+                 time.perf_counter() - started)
+        return train_on_walks(g, self.config, self.walk, progress=self.progress, tmp_dir=self.tmp_dir,
+                              save_vocab=self.save_vocab)
+
+
+def plan_graph(graph: Any, model: str | None = None, *, weighted: bool | None = None,
+               nodes: Iterable[Any] | None = None, config_file: str | None = None, progress: bool = True,
+               tmp_dir: str | None = None, save_vocab: str | None = None, **settings: Any) -> GraphPlan:
+    """Build and check a graph run (see :func:`train_graph`); nothing is read yet."""
+    from ..api import check_tmp_dir
+
+    config, walk = graph_configs(model, config_file, weighted=weighted, **settings)
+    check_tmp_dir(tmp_dir)
+    return GraphPlan(graph, config, walk, weighted, nodes, progress, tmp_dir, save_vocab)
 
 
 def train_graph(graph: Any, model: str | None = None, *, directed: bool | None = None,
@@ -60,33 +99,25 @@ def train_graph(graph: Any, model: str | None = None, *, directed: bool | None =
 
     ``graph``: an edge-list path (``a b`` or ``a b weight`` lines), a tuple
     ``(sources, targets)`` or ``(sources, targets, weights)`` of arrays (node ids of any
-    type; names are ``str(id)``), or a :class:`~embedtrain.graph.Graph`. ``nodes``: more
+    type; names are ``str(id)``), or a :class:`~embedtrain.graphs.Graph`. ``nodes``: more
     nodes to give vectors to even without edges (they keep their random initial vectors).
     ``settings``: model settings as for :func:`embedtrain.train` (``dim``, ``window``,
     ``hs``, ``threads``, ``seed``, ...), with the graph presets as defaults.
     Returns the trained model; its words are the node names.
     """
-    config, walk = graph_configs(model, config_file, directed=directed, weighted=weighted, p=p, q=q,
-                                 walks_per_node=walks_per_node, walk_length=walk_length,
-                                 **settings)
-    started = time.perf_counter()
-    # arrays: weighted when weights are given (unless weighted=False); files: as configured
-    g = load_graph(graph, directed=walk.directed,
-                   weighted=weighted if isinstance(graph, tuple) else walk.weighted, nodes=nodes)
-    log.info("graph: %s nodes, %s edges (read in %.1f s)", f"{g.n_nodes:,}", f"{g.n_edges:,}",
-             time.perf_counter() - started)
-    return train_on_walks(g, config, walk, progress=progress, tmp_dir=tmp_dir, save_vocab=save_vocab)
+    return plan_graph(graph, model, directed=directed, weighted=weighted, p=p, q=q,
+                      walks_per_node=walks_per_node, walk_length=walk_length, nodes=nodes,
+                      config_file=config_file, progress=progress, tmp_dir=tmp_dir,
+                      save_vocab=save_vocab, **settings).run()
 
 
 def train_on_walks(graph: Graph, config: CommonConfig, walk: WalkConfig, *, progress: bool = True,
                    tmp_dir: str | None = None, save_vocab: str | None = None) -> Model:
-    """Train ``config`` on the walks over an already loaded graph."""
-    from ..walks import walk_source
-    from ..api import train
+    """Train ``config`` (built already) on the walks over an already loaded graph."""
+    from ..api import plan
+    from .walks import walk_source
 
     source = walk_source(graph, walk, config.seed, config.worker_threads)
-    settings = {k: v for k, v in config.to_dict().items() if k != "model"}
-    fitted = train(source, config.model, progress=progress, tmp_dir=tmp_dir, save_vocab=save_vocab,
-                   **settings)
+    fitted = plan(source, config=config, progress=progress, tmp_dir=tmp_dir, save_vocab=save_vocab).run()
     fitted.stats.update(graph_nodes=graph.n_nodes, graph_edges=graph.n_edges, walks=walk.to_dict())
     return fitted

@@ -19,10 +19,10 @@ from typing import Iterator
 
 import numpy as np
 
-from .config import WalkConfig
-from .corpus.source import IdSequences
-from .corpus.stream import SENTENCE_END
-from .graph import Graph
+from ..config import WalkConfig
+from ..corpus.source import IdSequences
+from ..corpus.stream import SENTENCE_END
+from .read import Graph
 
 # Entries (nodes + separators) per batch of walks handed to one kernel call (4 MB).
 BATCH_ENTRIES = 1 << 20
@@ -36,7 +36,7 @@ class WalkTables:
     """The arrays a walk kernel needs for one graph (alias tables built once, if weighted)."""
 
     def __init__(self, graph: Graph):
-        from .kernels.walks import neighbour_alias_tables
+        from ..kernels.walks import neighbour_alias_tables
 
         self.graph = graph
         if graph.weights is not None:
@@ -47,7 +47,7 @@ class WalkTables:
 
 
 def seed_base(seed: int) -> np.uint64:
-    from .kernels.rng import seed_states
+    from ..kernels.rng import seed_states
 
     return seed_states(seed ^ WALK_SEED_SALT, 1)[0][0]
 
@@ -60,7 +60,7 @@ def start_order(n_nodes: int, seed: int, round_: int) -> np.ndarray:
 def walk_blocks(graph: Graph, walk: WalkConfig, seed: int = 1, threads: int = 1,
                 batch_entries: int = BATCH_ENTRIES) -> Iterator[np.ndarray]:
     """int32 blocks of walks (node indices, ``SENTENCE_END`` after each walk), in order."""
-    from .kernels.walks import random_walks
+    from ..kernels.walks import random_walks
 
     tables = WalkTables(graph)
     n = graph.n_nodes
@@ -107,7 +107,7 @@ def write_walks(graph: Graph, walk: WalkConfig, path: str | os.PathLike, seed: i
                 threads: int = 1) -> int:
     """Write the walks as text, one walk a line, node names separated by spaces
     (atomically). Returns the number of walks written."""
-    from .io.atomic import atomic_output
+    from ..io.atomic import atomic_output
 
     names = np.array(graph.nodes, dtype=object)
     walks = 0

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .errors import EmbedtrainError
+from ..errors import EmbedtrainError
 
 log = logging.getLogger("embedtrain")
 
@@ -193,7 +193,7 @@ def _count_repeats(keys: np.ndarray) -> int:
 def read_edge_list(path: str | os.PathLike, *, directed: bool = False, weighted: bool = False,
                    nodes: Iterable[Any] | None = None) -> Graph:
     """Read an edge list file (see the module docstring for the format and the checks)."""
-    from .corpus.text import decode, iter_blocks
+    from ..corpus.text import decode, iter_blocks
 
     name = os.fspath(path)
     if name != "-" and not os.path.isfile(name):
