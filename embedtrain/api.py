@@ -47,7 +47,7 @@ class Plan:
         """Train; returns the Model. The checkpoint goes when the run completes, unless
         ``keep_checkpoint`` (the CLI removes it after saving the model)."""
         from .io.atomic import check_writable
-        from .training.checkpoint import remove_checkpoint
+        from .io.checkpoint import remove_checkpoint
 
         if self.config.checkpoint_every and self.options.checkpoint is None:
             raise EmbedtrainError("checkpoint_every needs a file to write: give checkpoint=PATH")
@@ -74,7 +74,7 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
     written yet. ``config``: settings built already (graphs/train.py builds them with
     its presets), used as they are instead of ``model`` and ``settings``."""
     from .training.callbacks import check_callbacks
-    from .training.checkpoint import Checkpoint, is_checkpoint
+    from .io.checkpoint import Checkpoint, is_checkpoint
     from .training.prepare import RunOptions
 
     dist = pop_distributed(settings)

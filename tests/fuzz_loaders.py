@@ -136,7 +136,7 @@ def run_cli(main, args: list[str]) -> tuple[int, str]:
 
 def check_case(kind: str, path: Path, work: Path, main) -> str:
     """'' when the case behaved, else what went wrong."""
-    from embedtrain.cooccur import CooccurrenceMatrix
+    from embedtrain.io.cooc import CooccurrenceMatrix
     from embedtrain.errors import EmbedtrainError
     from embedtrain.io.formats import load_vectors
 

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from embedtrain import cooccur
+from embedtrain.io import cooc
 from embedtrain.config import make_config
-from embedtrain.cooccur import CooccurrenceMatrix, count_cooccurrences, table_slots
+from embedtrain.cooccur import count_cooccurrences, table_slots
+from embedtrain.io.cooc import CooccurrenceMatrix
 from embedtrain.errors import EmbedtrainError, TrainingInterrupted
 from embedtrain.kernels import glove as kernels
 from embedtrain.training.prepare import RunOptions, prepare_corpus
@@ -135,7 +137,7 @@ def test_spill_and_merge_gives_the_in_memory_counts(medium_corpus, tmp_path, thr
 
 def _failing_writes(monkeypatch, after, exc):
     calls = []
-    real = cooccur._write_bytes
+    real = cooc._write_bytes
 
     def write(handle, data):
         calls.append(1)
@@ -143,7 +145,7 @@ def _failing_writes(monkeypatch, after, exc):
             raise exc
         real(handle, data)
 
-    monkeypatch.setattr(cooccur, "_write_bytes", write)
+    monkeypatch.setattr(cooc, "_write_bytes", write)
     return calls
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from embedtrain.config import make_config
-from embedtrain.cooccur import (COUNTING_SETTINGS, CooccurrenceMatrix, count_cooccurrences,
-                                load_partitioned, read_partition, write_partitioned_meta)
+from embedtrain.cooccur import count_cooccurrences
+from embedtrain.io.cooc import (COUNTING_SETTINGS, CooccurrenceMatrix, load_partitioned, read_partition,
+                                write_partitioned_meta)
 from embedtrain.distributed.cooccur import bounds_from_partitions, partition_bounds
 from embedtrain.distributed.glove import GloVeWorker
 from embedtrain.errors import EmbedtrainError

@@ -164,3 +164,31 @@ def test_job_size_follows_the_sync_interval(tmp_path, sample_text):
     sizes = np.diff(small.chunk_starts)
     assert small.n_chunks > big.n_chunks
     assert (sizes[:-1] >= 2_000).all() and (sizes <= 2_000 + 101).all()   # cut at the next sentence end
+
+
+@pytest.mark.parametrize("content_size", [True, False], ids=["frame-size", "no-frame-size"])
+def test_zstd_one_line_file_is_shared_and_sized_by_its_text(tmp_path, sample_text, content_size):
+    """A .zst corpus is read like the others on every worker (a part that starts inside
+    it decompresses and skips forward to its start) and sized by its decompressed
+    bytes: recorded in the frame, or estimated, never its compressed size."""
+    zstandard = pytest.importorskip("zstandard", reason="the zstd extra is not installed")
+    text = " ".join(sample_text.split()[:50_000]).encode()
+    path = tmp_path / "text8.zst"
+    path.write_bytes(zstandard.ZstdCompressor(write_content_size=content_size).compress(text))
+    files = describe_inputs([str(path)])
+    assert files[0].compression == "zstd"
+    if content_size:
+        assert files[0].size == len(text)
+    else:
+        assert files[0].size > 2 * path.stat().st_size
+    parts = assert_same([path], 4, min_count=2)
+    assert len([p for p in parts if p.pieces]) == 4
+
+
+def test_compression_is_told_by_content_not_name(tmp_path):
+    from embedtrain.io.compression import compression_of, strip_suffix
+
+    assert compression_of(gzip.compress(b"x")) == "gzip" and compression_of(bz2.compress(b"x")) == "bzip2"
+    assert compression_of(b"BZh is how this text starts") is None   # not a bzip2 header
+    assert compression_of(b"plain text") is None
+    assert strip_suffix("a.txt.zst") == "a.txt" and strip_suffix("a.gz") == "a" and strip_suffix("a") == "a"

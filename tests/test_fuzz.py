@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from embedtrain.config import FastTextConfig
-from embedtrain.cooccur import CooccurrenceMatrix
+from embedtrain.io.cooc import CooccurrenceMatrix
 from embedtrain.io.fasttext_bin import write_fasttext_bin
 from embedtrain.io.formats import write_word2vec_binary
 from embedtrain.io.text import write_word2vec_text

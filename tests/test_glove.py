@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 import embedtrain
 from embedtrain.cli import main
-from embedtrain.cooccur import CooccurrenceMatrix
+from embedtrain.io.cooc import CooccurrenceMatrix
 from embedtrain.errors import EmbedtrainError
 from embedtrain.models import GloVeModel
 from embedtrain.kernels import glove as kernels

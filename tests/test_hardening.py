@@ -297,12 +297,12 @@ def test_full_disk_for_the_corpus_token_file(monkeypatch, small_corpus, tmp_path
 
 
 def test_full_disk_for_glove_spill_files(monkeypatch, small_corpus, tmp_path):
-    from embedtrain import cooccur
+    from embedtrain.io import cooc
 
     def full(handle, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(cooccur, "_write_bytes", full)
+    monkeypatch.setattr(cooc, "_write_bytes", full)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     one_line_error(run("train", small_corpus, "--model", "glove", *FAST, "--memory", "0.0001", "-q",

@@ -240,7 +240,7 @@ def test_ctrl_c_stops_every_worker(tmp_path):
 
 
 def test_checkpoint_and_resume_on_ray(tmp_path):
-    from embedtrain.training.checkpoint import Checkpoint
+    from embedtrain.io.checkpoint import Checkpoint
 
     ckpt = tmp_path / "run.ckpt"
     settings = dict(model="skipgram", dim=20, epochs=2, seed=3, threads=1, progress=False,

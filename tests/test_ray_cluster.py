@@ -55,7 +55,8 @@ def test_three_workers_do_not_fit_on_two_cpus():
 
 def test_glove_counts_one_machines_matrix_on_two_nodes(two_nodes, tmp_path):
     from embedtrain.config import make_config
-    from embedtrain.cooccur import COUNTING_SETTINGS, CooccurrenceMatrix, count_cooccurrences
+    from embedtrain.cooccur import count_cooccurrences
+    from embedtrain.io.cooc import COUNTING_SETTINGS, CooccurrenceMatrix
     from embedtrain.training.prepare import RunOptions, prepare_corpus
 
     from conftest import SAMPLE_CORPUS

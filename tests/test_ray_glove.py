@@ -18,7 +18,8 @@ ray = pytest.importorskip("ray")
 import embedtrain  # noqa: E402
 from embedtrain.config import DistributedConfig  # noqa: E402
 from embedtrain.config import make_config  # noqa: E402
-from embedtrain.cooccur import COUNTING_SETTINGS, CooccurrenceMatrix, count_cooccurrences  # noqa: E402
+from embedtrain.cooccur import count_cooccurrences  # noqa: E402
+from embedtrain.io.cooc import COUNTING_SETTINGS, CooccurrenceMatrix  # noqa: E402
 from embedtrain.errors import EmbedtrainError  # noqa: E402
 from embedtrain.models import Model  # noqa: E402
 from embedtrain.training.prepare import RunOptions, prepare_corpus  # noqa: E402
@@ -221,7 +222,7 @@ def test_glove_on_ray_through_the_cli(tmp_path):
 
 def test_glove_checkpoint_and_resume_on_ray(tmp_path):
     from embedtrain.errors import TrainingInterrupted
-    from embedtrain.training.checkpoint import Checkpoint
+    from embedtrain.io.checkpoint import Checkpoint
 
     ckpt = tmp_path / "run.ckpt"
     settings = dict(GLOVE, dim=20, epochs=2, threads=1, ray="local", workers=2, sync_every=100_000,

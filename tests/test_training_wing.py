@@ -18,7 +18,7 @@ import pytest
 import embedtrain
 from embedtrain.errors import EmbedtrainError
 from embedtrain.models import Model
-from embedtrain.training.checkpoint import Checkpoint
+from embedtrain.io.checkpoint import Checkpoint
 from embedtrain.training.runner import TrainingDiverged
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,7 +221,7 @@ def test_fasttext_checkpoint_in_the_full_layout_resumes(small_corpus, tmp_path):
     """A FastText checkpoint written before compact storage (every bucket row, no
     ngram_buckets) resumes to the same bytes as an uninterrupted run."""
     from embedtrain.ngram_rows import NgramRows
-    from embedtrain.training.checkpoint import write_checkpoint
+    from embedtrain.io.checkpoint import write_checkpoint
 
     settings = dict(FAST, epochs=3, checkpoint_every=1e-9, **MODELS["fasttext"])
     settings.pop("progress")

@@ -12,11 +12,11 @@ from ..config import DistributedConfig, fields_with
 from ..config import option_fields
 from ..config import config_class
 from ..families import REGISTRY, model_names
+from ..io.compression import strip_suffix
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
 from .app import field_option, handle_errors, log, main, quiet, verbosity_options
 from .walk_options import graph_training
 
-_COMPRESSED = (".gz", ".bz2", ".xz")
 
 
 def _default_text(name: str) -> str:
@@ -109,10 +109,7 @@ def default_prefix(corpus: tuple[str, ...], model: str) -> str:
     if first == "-":
         stem = "stdin"
     else:
-        name = Path(first.rstrip("/")).name
-        for suffix in _COMPRESSED:
-            if name.endswith(suffix):
-                name = name[: -len(suffix)]
+        name = strip_suffix(Path(first.rstrip("/")).name)
         stem = Path(name).stem if Path(name).suffix in (".txt", ".text", ".tok") else name
     return f"{stem or 'corpus'}-{model}"
 
@@ -166,7 +163,7 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
     from ..api import plan
     from ..io.atomic import check_writable
     from ..training import summary_line
-    from ..training.checkpoint import CHECKPOINT_SUFFIX, remove_checkpoint
+    from ..io.checkpoint import CHECKPOINT_SUFFIX, remove_checkpoint
 
     # every setting and refusal is the library's (bad settings fail here, before any work)
     run = plan(list(corpus) or None, model, config_file=config_file, progress=not quiet(),

@@ -22,6 +22,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 from ..config import MAX_LINE_TOKENS
 from ..errors import EmbedtrainError
+from ..io.compression import HEAD_BYTES, NAMES as COMPRESSIONS, compression_of
 from .stream import RawBuilder, RawCorpus
 
 log = logging.getLogger("embedtrain.corpus")
@@ -29,10 +30,8 @@ log = logging.getLogger("embedtrain.corpus")
 READ_BLOCK_BYTES = 1 << 20   # bytes read at a time: bounds the Python token lists
 STDIN = "-"
 
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 ZSTD_EXTRA = 'pip install "embedtrain[zstd]"'
 ZSTD_INPUT_BYTES = 4096  # compressed bytes decompressed at a time
-SUPPORTED_COMPRESSIONS = "gzip, bzip2, xz and zstd"
 # Containers recognised only to be refused in one line (their bytes are no text).
 _UNSUPPORTED = {b"PK\x03\x04": "a zip archive", b"\x04\x22\x4d\x18": "lz4-compressed",
                 b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive"}
@@ -57,6 +56,7 @@ class _ZstdReader:
         self._in_frame = False   # input was given to the current frame and it has not ended
         self._out = bytearray()
         self._done = False
+        self._pos = 0            # decompressed bytes handed out
 
     def _feed(self, data: bytes) -> None:
         while data:
@@ -81,13 +81,29 @@ class _ZstdReader:
             self._feed(data)
         out = bytes(self._out[:n])
         del self._out[:n]
+        self._pos += len(out)
         return out
+
+    # Forward seeking (decompressing to get there), as gzip's, bz2's and lzma's readers
+    # do: a Ray worker whose part starts inside the file skips to it (distributed/split.py).
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence != 0 or offset < self._pos:
+            raise ValueError("a zstd stream seeks forward from its start only")
+        while self._pos < offset and self.read(min(offset - self._pos, 1 << 20)):
+            pass
+        return self._pos
 
     def close(self) -> None:
         self._raw.close()
 
 
-_MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+_OPENERS = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}  # zstd: _ZstdReader
 _WHITESPACE_BYTES = b" \t\r\n\v\f"
 
 
@@ -134,19 +150,19 @@ def open_source(path: str) -> BinaryIO:
             raw = open(path, "rb")
         except OSError as exc:
             raise EmbedtrainError(f"cannot open {path}: {exc.strerror or exc}") from None
-    head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+    head = raw.peek(HEAD_BYTES)[:HEAD_BYTES] if hasattr(raw, "peek") else b""
     name = "standard input" if path == STDIN else path
-    for magic, opener in _MAGIC.items():
-        if head.startswith(magic):
-            return opener(raw)  # type: ignore[return-value]
-    if head.startswith(ZSTD_MAGIC):
+    kind = compression_of(head)
+    if kind == "zstd":
         return _ZstdReader(raw, name)  # type: ignore[return-value]
+    if kind is not None:
+        return _OPENERS[kind](raw)  # type: ignore[return-value]
     for magic, what in _UNSUPPORTED.items():
         if head.startswith(magic):
             if path != STDIN:
                 raw.close()
             raise EmbedtrainError(f"{name} is {what}, not text; corpora may be plain text or "
-                                  f"{SUPPORTED_COMPRESSIONS}-compressed text: extract it first")
+                                  f"{COMPRESSIONS}-compressed text: extract it first")
     return raw
 
 

@@ -31,8 +31,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..cooccur import (CooccurrenceMatrix, RECORD_BYTES, merge_to_file, partition_name,
-                       write_partition_records)
+from ..cooccur import merge_to_file
+from ..io.cooc import CooccurrenceMatrix, RECORD_BYTES, partition_name, write_partition_records
 
 
 def matrix_keys(matrix: CooccurrenceMatrix) -> np.ndarray:

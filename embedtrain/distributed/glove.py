@@ -48,14 +48,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..config import DistributedConfig, GloVeConfig
-from ..cooccur import (COOCCUR_FORMAT, COOCCUR_FORMAT_VERSION, COUNTING_SETTINGS, CooccurrenceMatrix,
-                       count_cooccurrences, partition_name, partitioned_meta, read_partition, table_slots,
-                       write_partitioned_meta)
+from ..cooccur import count_cooccurrences, table_slots
+from ..io.cooc import (COOCCUR_FORMAT, COOCCUR_FORMAT_VERSION, COUNTING_SETTINGS, CooccurrenceMatrix,
+                       partition_name, partitioned_meta, read_partition, write_partitioned_meta)
 from ..errors import EmbedtrainError
 from ..io.archive import read_archive
 from ..kernels import glove as kernels
 from ..kernels.rng import seed_states
-from ..training.checkpoint import digest
+from ..io.checkpoint import digest
 from ..families.glove import GRADSQ_NAMES, JOB_ENTRIES, WEIGHT_NAMES, initial_arrays
 from ..vocab import Vocab
 from .cluster import connect

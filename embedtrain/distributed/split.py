@@ -13,7 +13,8 @@ cut never splits a token or a UTF-8 character (ASCII bytes never occur inside a
 multi-byte sequence), and the two workers on either side of it agree on where it
 is without talking to each other. Correctness never depends on the sizes used to
 place the cuts, only the balance does: compressed files are cut at offsets of an
-*estimated* decompressed size (gzip's ISIZE field; a ratio otherwise), and a worker
+*estimated* decompressed size (io/compression.py: gzip's ISIZE field, a zstd
+frame's content size; a ratio otherwise), and a worker
 whose piece starts inside one decompresses from the start and skips to it.
 
 Tokens are exactly those of :func:`embedtrain.corpus.text.encode` on the whole
@@ -23,23 +24,18 @@ from __future__ import annotations
 
 import gzip
 import lzma
-import os
 import re
-import struct
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from ..corpus.text import READ_BLOCK_BYTES, STDIN, expand_sources, open_source
+from ..io.compression import decompressed_size
 from ..errors import EmbedtrainError
 
 # A cut that lands within this fraction of a part's size from a file boundary
 # moves to the boundary: files are handed out whole when there are many.
 SNAP_FRACTION = 0.1
-# Decompressed-to-compressed size ratio assumed when the format does not record it
-# (English text: gzip ~3, bzip2 and xz ~4). It only affects the balance of the parts.
-ASSUMED_RATIO = {"gzip": 3.0, "bzip2": 4.0, "xz": 4.0}
 _WHITESPACE = re.compile(rb"[ \t\n\r\v\f]")
-_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
 
 
 @dataclass(frozen=True)
@@ -93,20 +89,10 @@ def describe_inputs(paths: list[str]) -> list[InputFile]:
 
 def _describe(path: str) -> InputFile:
     try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as f:
-            head = f.read(8)
-            kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
-            if kind == "gzip" and size >= 18:
-                f.seek(-4, os.SEEK_END)
-                isize = struct.unpack("<I", f.read(4))[0]  # decompressed size mod 2**32 (RFC 1952)
-                estimate = isize if isize >= size else int(size * ASSUMED_RATIO["gzip"])
-                return InputFile(path, estimate, kind)
+        size, kind = decompressed_size(path)
     except OSError as exc:
         raise EmbedtrainError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if kind:
-        return InputFile(path, int(size * ASSUMED_RATIO[kind]), kind)
-    return InputFile(path, size, None)
+    return InputFile(path, size, kind)
 
 
 def split_inputs(files: list[InputFile], workers: int) -> list[Part]:

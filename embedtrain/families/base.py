@@ -192,7 +192,7 @@ class StreamFamily(Family):
     def train(self, config: CommonConfig, corpus: Any, options: "RunOptions", **extra: Any) -> "Model":
         import logging
 
-        from ..training.checkpoint import stream_fingerprint
+        from ..io.checkpoint import stream_fingerprint
         from ..training.prepare import drive, prepare_corpus
         from ..training.runner import check_finite, summary_line
 

@@ -21,7 +21,7 @@ from ..vocab import Vocab
 from .base import Family, writable_copy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..cooccur import CooccurrenceMatrix
+    from ..io.cooc import CooccurrenceMatrix
     from ..models import GloVeModel
     from ..training.prepare import RunOptions
 
@@ -175,7 +175,7 @@ class GloVeTask:
 def matrix_fingerprint(matrix: "CooccurrenceMatrix") -> dict[str, Any]:
     """What identifies a co-occurrence matrix for a checkpoint (the counts are float
     sums, so only the entries' positions are hashed)."""
-    from ..training.checkpoint import digest
+    from ..io.checkpoint import digest
 
     return {"entries": matrix.n_stored, "tokens": int(matrix.n_tokens),
             "positions": digest(matrix.rows, matrix.cols)}
@@ -184,7 +184,7 @@ def matrix_fingerprint(matrix: "CooccurrenceMatrix") -> dict[str, Any]:
 def _load_matrix(path: str, corpus, config: GloVeConfig,
                  options: "RunOptions") -> tuple["CooccurrenceMatrix", GloVeConfig, dict[str, Any]]:
     """A saved matrix, the settings it was counted with, and a vocabulary check."""
-    from ..cooccur import CooccurrenceMatrix
+    from ..io.cooc import CooccurrenceMatrix
     from ..training.prepare import prepare_corpus
 
     matrix = CooccurrenceMatrix.load(path)

@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import EmbedtrainError
 from ..vectors import Vectors, finite_rows
 from .atomic import atomic_group, atomic_output
+from .compression import compression_of
 from .text import (UTF8_BOM, WRITE_BATCH_ROWS, _check_header_fits, _check_words, _parse_header, _show,
                    read_text, write_glove, write_word2vec_text)
 
@@ -39,9 +40,6 @@ log = logging.getLogger("embedtrain")
 SNIFF_BYTES = 1 << 16
 NPY_MAGIC = b"\x93NUMPY"
 FASTTEXT_MAGIC_BYTES = (793712314).to_bytes(4, "little")  # fastText's .bin starts with it
-# Compressions a vectors file might arrive in (corpora are decompressed, vectors are not).
-COMPRESSED_MAGIC = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
-BZIP2_BLOCK_MAGIC = b"1AY&SY"  # after "BZh" and the block-size digit
 NPY_VOCAB_SUFFIX = ".vocab.txt"
 BINARY_DTYPE = np.dtype("<f4")
 # A binary record's word must end (in a space) within this many bytes.
@@ -130,7 +128,7 @@ def detect_format(path: str | os.PathLike) -> str:
         raise EmbedtrainError(f"{p} is {compression}-compressed; vectors files are read "
                               f"uncompressed: decompress it first")
     if head.startswith(b"PK"):  # a zip archive: ours, or damaged
-        from ..cooccur import COOCCUR_FORMAT
+        from .cooc import COOCCUR_FORMAT
         from .archive import is_archive_of
 
         if is_archive_of(p, COOCCUR_FORMAT):
@@ -161,16 +159,6 @@ def detect_format(path: str | os.PathLike) -> str:
             return "glove"
         return "word2vec-text"
     return "word2vec-binary"
-
-
-def compression_of(head: bytes) -> str | None:
-    """The compression whose magic number starts ``head``, if any."""
-    for magic, name in COMPRESSED_MAGIC.items():
-        if head.startswith(magic):
-            return name
-    if head[:3] == b"BZh" and head[4:10] == BZIP2_BLOCK_MAGIC:
-        return "bzip2"
-    return None
 
 
 def _what_bytes(head: bytes) -> str:

@@ -9,11 +9,10 @@ the settings and picks one machine or Ray is embedtrain/api.py (``embedtrain.tra
 from __future__ import annotations
 
 from .callbacks import Callback, EpochInfo, ProgressInfo
-from .checkpoint import Checkpoint
 from .executor import Executor, ThreadExecutor
 from .prepare import RunOptions, drive, prepare_corpus
 from .runner import TrainingDiverged, check_finite, summary_line
 
 # What the rest of embedtrain (families/, distributed/) uses of the training wing.
 __all__ = ["summary_line", "RunOptions", "drive", "prepare_corpus", "check_finite", "TrainingDiverged",
-           "Callback", "EpochInfo", "ProgressInfo", "Checkpoint", "Executor", "ThreadExecutor"]
+           "Callback", "EpochInfo", "ProgressInfo", "Executor", "ThreadExecutor"]

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import CommonConfig
 from ..corpus import TokenStream
 from ..corpus.source import as_source
 from ..errors import EmbedtrainError
 from ..models import Model
-from .checkpoint import Checkpoint
 from .executor import Executor
 from ..vocab import Vocab
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..io.checkpoint import Checkpoint
 
 log = logging.getLogger("embedtrain")
 
@@ -32,7 +34,7 @@ class RunOptions:
     save_vocab: str | None = None
     resume: Model | None = None                 # continue training this finished model
     checkpoint: str | None = None               # write checkpoints here (config.checkpoint_every)
-    resume_checkpoint: Checkpoint | None = None  # continue this interrupted run
+    resume_checkpoint: "Checkpoint | None" = None  # continue this interrupted run
     callbacks: tuple = ()
     executor: Executor | None = None            # default: threads (config.threads)
 
@@ -78,7 +80,7 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
     """Run ``task`` through the runner with this run's executor, callbacks and
     checkpoints (resuming from ``options.resume_checkpoint`` when given, after checking
     it belongs to this data). Returns the runner's result; ``stats`` gain the history."""
-    from .checkpoint import write_checkpoint
+    from ..io.checkpoint import write_checkpoint
     from .runner import RunState, run
     from .executor import ThreadExecutor
 

@@ -27,9 +27,9 @@ import numpy as np
 from .._version import __version__
 from ..config import CommonConfig, config_class, fields_with
 from ..errors import EmbedtrainError
-from ..io.archive import is_archive_of, read_archive, write_archive
+from .archive import is_archive_of, read_archive, write_archive
 from ..vocab import Vocab
-from .runner import RunState
+from ..training.runner import RunState
 
 CHECKPOINT_FORMAT = "embedtrain-checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1
