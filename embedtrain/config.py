@@ -1,8 +1,9 @@
 """Training settings: one frozen dataclass per model.
 
 Every default lives here and only here. The CLI builds its options from these
-fields (help text included), TOML recipes use the same names, and the README
-points at this file rather than repeating the numbers.
+fields (help text included), TOML recipes use the same names, and the docs' option
+tables are generated from them (scripts/readme_options.py). What depends on the model
+beyond its class (Ray's interval, graph presets) is its family's (embedtrain/families/).
 """
 from __future__ import annotations
 

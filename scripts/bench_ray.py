@@ -14,7 +14,7 @@ the other benchmarks).
 These machines have 2 cores, so more workers cannot be faster here; the numbers
 show overhead and quality. The projection for a cluster (8/32/128 workers on a
 10 Gb/s network) uses the measured one-thread compute rate and the measured bytes
-per round; the arithmetic is printed and copied into the README.
+per round; the arithmetic is printed and copied into docs/benchmarks.md.
 
 GloVe (``--models glove``): window 10, x_max 10, 15 epochs, dim 100; one process
 with 1 thread against ``--ray local`` with 1, 2 and 4 workers of 1 thread. Reported

@@ -1,4 +1,4 @@
-"""Screenshot of a report page in headless Chromium (the picture in the README).
+"""Screenshot of a report page in headless Chromium (the picture in docs/pictures.md).
 
     python scripts/report_screenshot.py run/text8.etm docs/report.png [--eval] [--width 1100]
 

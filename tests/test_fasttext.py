@@ -122,7 +122,7 @@ def test_driver_picks_the_kernel(arch, shared, expected):
     task = ft.FASTTEXT.make_task(config, vocab, {"input_vectors": inp, "output_vectors": out,
                                                  "output_hs": np.zeros((0, inp.shape[1]), np.float32)},
                                  100, (SubwordTable(offsets, rows), None))
-    assert task.settings[0] == expected
+    assert task.settings.arch == expected
 
 
 def test_word_vectors_kernel_is_mean_of_rows():

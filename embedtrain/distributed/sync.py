@@ -31,8 +31,8 @@ touched the row, so an idle replica never dilutes a trained one:
     idea of GraphWord2Vec's model combiner (Gill et al. 2019: combine by projection,
     so that aligned gradients are not counted k times), in a closed form of our own.
     It also averages rows that every worker moves the same way while still far from
-    where they go (a learning rate divided by up to k): 0.02-0.04 below ``scaled``
-    on WordSim-353 at 4 workers (README).
+    where they go (a learning rate divided by up to k): below ``scaled`` on WordSim-353
+    at 4 workers (docs/ray.md, "Combining the replicas").
 ``sum``
     new = base + sum of the deltas. Every update any worker made is kept, as if the
     workers had trained one after another on a copy that is one interval stale (the
@@ -210,11 +210,8 @@ def subword_rows(offsets: np.ndarray, table_rows: np.ndarray) -> RowsFromWords:
 
 
 # The curvature of the logistic loss along a row is sigma'(x) |v|^2, sigma' at most 1/4 (and
-# far less once the model fits). The factor applied to |v|^2 lr n, chosen by measurement
-# (README; skip-gram, 4 workers, text8-prefix, seed 1, WordSim-353 / questions-words):
-# 0.25: 0.29 / 0.016 on text8-1m, far below one machine; 0.03: 0.488 / 0.058;
-# 0.01: 0.528 / 0.070 (seeds 1-3: 0.520 / 0.068; one machine 0.510 / 0.087); 0.003: 0.487 /
-# 0.056; 0 is ``sum``, which diverges at 4 workers.
+# far less once the model fits). The factor applied to |v|^2 lr n: the best of the values
+# measured at 4 workers (docs/ray.md, "Combining the replicas", has the table).
 SIGMOID_SLOPE = 0.01
 
 

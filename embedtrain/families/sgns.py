@@ -15,7 +15,7 @@ def sgns_row_masses(task, vocab, counts: np.ndarray, lr: float) -> dict[str, np.
     if noise_prob is None:  # once per replica
         noise_prob = task.noise_prob = vocab.noise_sampler(task.config.ns_exponent).probabilities()
     tables = task.tables
-    return update_masses(task.arrays, counts * tables[0], lr, window=task.config.window,
+    return update_masses(task.arrays, counts * tables.keep_prob, lr, window=task.config.window,
                          negative=task.config.negative if task.arrays["output_vectors"].size else 0,
-                         noise_prob=noise_prob, cbow=task.settings[0] == kernels.CBOW,
-                         hs_offsets=tables[3], hs_points=tables[5])
+                         noise_prob=noise_prob, cbow=task.settings.arch == kernels.CBOW,
+                         hs_offsets=tables.hs_offsets, hs_points=tables.hs_points)

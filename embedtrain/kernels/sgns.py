@@ -38,15 +38,12 @@ their gradient at the end of the window and the centre's rows the window's summe
 gradient. So a window computes c + negative dot products and row updates instead
 of c x (negative + 1), and touches c + negative output rows instead of
 c x (negative + 1). tests/reference_fasttext.py has the plain-numpy version.
-Measured on text8 (README, "Speed, quality and memory (FastText)"): 0.54 of
-``SKIPGRAM_CENTRE``'s kernel time, but far lower scores (questions-words 0.33
-against 0.48): unlike word2vec's pairing, where each context row still meets
-``negative`` noise words per window, here the one input (the centre's rows) meets
-``negative`` instead of c x negative. Drawing as many window noise words as the
-per-pair loop does (each weighted by negative / their number) scored as the
-per-pair loop on WordSim-353 in a 1 M-token trial, so the batch itself costs
-little, but took 1.17 of its kernel time. So FastText keeps ``SKIPGRAM_CENTRE`` as
-its default.
+It is about half of ``SKIPGRAM_CENTRE``'s kernel time but scores far lower: unlike
+word2vec's pairing, where each context row still meets ``negative`` noise words per
+window, here the one input (the centre's rows) meets ``negative`` instead of
+c x negative; drawing more noise words brings back the quality and the cost together.
+So FastText keeps ``SKIPGRAM_CENTRE`` as its default (the measurements:
+docs/benchmarks.md, FastText).
 
 ``SKIPGRAM_CENTRE`` computes the centre's representation once per position, not
 once per pair as fastText does: after each pair it moves the representation by
@@ -59,6 +56,8 @@ the target is skipped (fastText draws again).
 Vectors are updated in place without locks (Hogwild, Recht et al. 2011), so
 several threads may run kernels on different chunks at once.
 """
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -68,6 +67,48 @@ from .losses import draw_noise, hs_update, logistic, ns_update
 from .options import KERNEL_OPTIONS
 from .memory import CACHE_LINE_FLOATS, prefetch
 from .rows import add_to_rows, mean_of_rows, prefetch_rows
+
+class SgnsWeights(NamedTuple):
+    """What :func:`train_chunk` updates in place (see its docstring for shapes)."""
+    input_vectors: np.ndarray
+    output_vectors: np.ndarray
+    output_hs: np.ndarray
+
+
+class SgnsRows(NamedTuple):
+    """Each word's input rows: ``ids[offsets[w]:offsets[w+1]]`` (both empty: row w alone)."""
+    offsets: np.ndarray
+    ids: np.ndarray
+
+
+class SgnsTables(NamedTuple):
+    """The tables drawn from the vocabulary (read only)."""
+    keep_prob: np.ndarray
+    noise_prob: np.ndarray
+    noise_alias: np.ndarray
+    hs_offsets: np.ndarray
+    hs_codes: np.ndarray
+    hs_points: np.ndarray
+    sigmoid: np.ndarray
+    log_sigmoid: np.ndarray
+
+
+class SgnsSettings(NamedTuple):
+    """The scalars of one call: the architecture, the window and losses, the schedule."""
+    arch: int
+    window: int
+    negative: int
+    use_hs: bool
+    shuffle: bool
+    lr: float
+    lr_floor: float
+    lr_offset: float
+    words_done: float
+    total_words: float
+
+
+# The kernel's arguments travel as these named tuples (training/sgns.py builds them); no
+# module but this one reads them by position.
 
 # arch: which context loop.
 SKIPGRAM = 0          # word2vec.c's pairing: the context word's input predicts the centre

@@ -47,12 +47,13 @@ class SgnsTask:
         noise = vocab.noise_sampler(config.ns_exponent)
         tree = vocab.huffman() if use_hs else HuffmanTree.empty(len(vocab))
         sigmoid, log_sigmoid = sigmoid_tables()
-        self.weights = tuple(arrays[name] for name in WEIGHT_NAMES)
-        self.rows = rows
-        self.tables = (keep_prob, noise.prob, noise.alias, tree.offsets, tree.codes, tree.points,
-                       sigmoid, log_sigmoid)
-        self.settings = (arch, config.window, config.negative, bool(use_hs), bool(shuffle),
-                         float(config.lr), float(lr_floor), float(lr_offset))
+        self.weights = kernels.SgnsWeights(*(arrays[name] for name in WEIGHT_NAMES))
+        self.rows = kernels.SgnsRows(*rows)
+        self.tables = kernels.SgnsTables(keep_prob, noise.prob, noise.alias, tree.offsets, tree.codes,
+                                         tree.points, sigmoid, log_sigmoid)
+        self.settings = kernels.SgnsSettings(arch, config.window, config.negative, bool(use_hs),
+                                             bool(shuffle), float(config.lr), float(lr_floor),
+                                             float(lr_offset), 0, 0)
 
     @property
     def total_words(self) -> int:
@@ -63,7 +64,7 @@ class SgnsTask:
         """The kernel on one chunk; the schedule stands at words_done / total_words of a
         run of ``self.epochs`` epochs of total_words / epochs words each."""
         if self.epoch_decay == 1.0:
-            params = self.settings + (int(words_done), int(total_words))
+            params = self.settings._replace(words_done=int(words_done), total_words=int(total_words))
         else:
             # The kernel's rate is 1 - (done + seen) / (total + offset); with the numbers
             # divided by epoch_decay it falls epoch_decay times as fast within the chunk
@@ -71,7 +72,8 @@ class SgnsTask:
             c, offset = self.epoch_decay, self.lr_offset
             _, within = divmod(int(words_done), max(int(total_words) // self.epochs, 1))
             done = (int(words_done) - within) / c + within
-            params = self.settings + (float(done), float((total_words + offset) / c - offset))
+            params = self.settings._replace(words_done=float(done),
+                                            total_words=float((total_words + offset) / c - offset))
         return kernels.train_chunk(tokens, self.weights, self.rows, self.tables, params, rng_state)
 
     # ------------------------------------------------------------------ runner's Task
