@@ -97,8 +97,8 @@ def connect(address: str, workers: int, threads: int) -> Connection:
         if address == "local":
             cpus = max(workers * threads, os.cpu_count() or 1)
             # Ray starts worker processes at niceness 15 (so that its own daemons win the
-            # CPU); on a machine shared with other jobs that starves our actors (measured:
-            # one worker 2-5x slower than one process while other jobs ran). The actors
+            # CPU); on a machine shared with other jobs that starves our actors (docs/ray.md
+            # has the measurement). The actors
             # are the job here, so they run at the driver's priority unless the user says.
             os.environ.setdefault("RAY_worker_niceness", "0")
             # address="local": always a new Ray of our own; without it Ray joins a cluster

@@ -180,8 +180,8 @@ class RayTraining:
         """The workers, and with several workers one reducer actor per shard beside
         worker s. Reducers are actors, not tasks: Ray ends a task's idle worker process
         after about a second when the workers hold the node's CPUs, and starting one
-        again (a Python process importing numpy and this package) cost 0.8 s of every
-        round whose training took longer than that. A reducer is stateless, so Ray
+        again (a Python process importing numpy and this package) cost most of a round's
+        synchronisation (docs/ray.md, "Reducers"). A reducer is stateless, so Ray
         restarts it and retries its call if it dies."""
         from .workers import Reducer
 
