@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from embedtrain.cli.train import _default_text
-from embedtrain.config import option_fields
+from embedtrain.families import setting_fields
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGE = DOCS / "training.md"
@@ -27,7 +27,7 @@ def option_cell(f) -> str:
 
 def table() -> str:
     rows = ["| option | default | meaning |", "|---|---|---|"]
-    for f in option_fields():
+    for f in setting_fields():
         rows.append(f"| {option_cell(f)} | {_default_text(f.name)} | {f.metadata['help']} |")
     return "\n".join(rows)
 

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..config import DistributedConfig, fields_with
-from ..config import option_fields
-from ..config import config_class
-from ..families import REGISTRY, model_names
+from ..config import DistributedConfig, config_class, fields_with
+from ..families import REGISTRY, model_names, setting_fields
 from ..io.compression import strip_suffix
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
 from .app import field_option, handle_errors, log, main, quiet, verbosity_options
@@ -42,7 +40,7 @@ def _show(value) -> str:
 
 def config_options(func):
     """One click option per setting of any model, defaulting to None (= not given)."""
-    for f in reversed(option_fields()):
+    for f in reversed(setting_fields()):
         func = field_option(f, f"{f.metadata['help']} [default: {_default_text(f.name)}]")(func)
     return func
 

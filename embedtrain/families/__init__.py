@@ -7,6 +7,8 @@ outside the package, :func:`register`).
 """
 from __future__ import annotations
 
+import dataclasses
+
 from ..config import DEFAULT_MODEL
 from ..errors import ConfigError
 from .base import Family, StreamFamily
@@ -46,6 +48,17 @@ def family_of(model: str) -> Family:
     raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(model_names())}")
 
 
+def setting_fields() -> list:
+    """Every setting of every registered model, each name once (the first family's field:
+    its help text): the CLI's options and the docs' option table."""
+    seen: dict = {}
+    for family in REGISTRY:
+        for cls in family.configs.values():
+            for f in dataclasses.fields(cls):
+                seen.setdefault(f.name, f)
+    return list(seen.values())
+
+
 def ray_models() -> list[str]:
     return [m for f in REGISTRY if f.ray for m in f.models]
 
@@ -55,4 +68,4 @@ def graph_models() -> list[str]:
 
 
 __all__ = ["Family", "StreamFamily", "REGISTRY", "DEFAULT_MODEL", "register", "unregister",
-           "model_names", "family_of", "ray_models", "graph_models"]
+           "model_names", "family_of", "setting_fields", "ray_models", "graph_models"]
