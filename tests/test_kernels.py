@@ -236,17 +236,3 @@ def test_init_bound_scales_the_initial_vectors():
     b = init_input_vectors(500, 10, seed=3, bound=1.0)
     np.testing.assert_array_equal(b, 2 * a)
     assert a.max() < 0.05 and a.min() >= -0.05 and b.max() > 0.09
-
-
-def test_a_run_compiles_only_the_kernel_of_its_architecture(small_corpus):
-    """Each architecture is its own kernel (kernels/sgns.py KERNELS): training skip-gram
-    compiles (or loads) the shared-negatives kernel alone."""
-    import subprocess
-    import sys
-
-    code = ("import embedtrain; from embedtrain.kernels import sgns\n"
-            f"embedtrain.train({str(small_corpus)!r}, model='skipgram', dim=8, epochs=1, threads=1, "
-            "min_count=1, progress=False)\n"
-            "print(sorted(f.__name__ for f in sgns.KERNELS.values() if f.signatures))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "['skipgram_shared_chunk']"

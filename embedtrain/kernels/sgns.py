@@ -1,5 +1,4 @@
-"""The skip-gram family: word2vec skip-gram and CBOW and FastText, one kernel per
-architecture.
+"""The skip-gram family: word2vec skip-gram and CBOW and FastText, one kernel.
 
 As in fastText's own source (FastText::skipgram, FastText::cbow, Model::update), a
 word's input is a list of rows of the input matrix: ``rows[offsets[w]:offsets[w+1]]``
@@ -8,11 +7,9 @@ embedtrain/subwords.py), and its representation is the mean of those rows. The
 gradient of that mean is added in full to every row that formed it (fastText's
 unsupervised models; a row listed twice is updated twice). Around that:
 
-- one sentence step (:func:`_next_sentence`): sentence ends, the learning-rate
-  schedule, subsampling, optional shuffling;
-- five loops over a sentence's positions (the context window, then the pairs), one
-  kernel each (:data:`KERNELS`; :func:`train_chunk` picks it by ``arch``, so a run
-  compiles only its own):
+- one sentence loop (:func:`train_chunk`): sentence ends, the learning-rate
+  schedule, subsampling, optional shuffling, the context window;
+- five context loops, chosen by ``arch``:
   ``SKIPGRAM`` (word2vec.c: each context word's rows predict the centre word),
   ``SKIPGRAM_SHARED`` (the same pairs, with one set of negatives per centre word
   shared by its whole window: pWord2Vec's HogBatch, Ji et al. 2016),
@@ -67,9 +64,10 @@ from numba import njit
 from .common import (context_window, learning_rate, sentence_end, shuffle_sentence,
                      subsample)
 from .losses import draw_noise, hs_update, logistic, ns_update
-from .options import HELPER_OPTIONS, KERNEL_OPTIONS
+from .options import KERNEL_OPTIONS
 from .memory import CACHE_LINE_FLOATS, prefetch
 from .rows import add_to_rows, mean_of_rows, prefetch_rows
+
 
 class SgnsWeights(NamedTuple):
     """What :func:`train_chunk` updates in place (see its docstring for shapes)."""
@@ -111,7 +109,10 @@ class SgnsSettings(NamedTuple):
 
 
 # The kernel's arguments travel as these named tuples (training/sgns.py builds them); no
-# module but this one reads them by position.
+# module but this one reads them by position. train_chunk hands them to the kernel as
+# plain tuples, so the compiled kernel is the same as before them. (One kernel per
+# architecture, so that a run compiles only its own, was tried and kept the bytes but ran
+# 16-60% slower for word2vec: docs/benchmarks.md, "Kernel shape".)
 
 # arch: which context loop.
 SKIPGRAM = 0          # word2vec.c's pairing: the context word's input predicts the centre
@@ -121,368 +122,34 @@ SKIPGRAM_SHARED = 3   # SKIPGRAM with one set of negatives per centre word (nega
 SKIPGRAM_CENTRE_SHARED = 4  # SKIPGRAM_CENTRE with one set of negatives per centre word (the same)
 
 
-# One kernel per architecture (KERNELS), each a short loop over its sentences that numba
-# compiles alone: a run compiles only the architecture it trains (docs/benchmarks.md,
-# "First-run compile"). What they share is written once as helpers that numba inlines
-# (inline="always"), so each kernel is as flat as one function: helpers numba calls rather
-# than inlines cost 20-30% of the kernel time (they reference-count every array passed).
-
-
-@njit(**HELPER_OPTIONS)
-def _begin(tokens, weights, params, rng_state):
-    """The scratch arrays of a chunk (sentence, hidden, grad, total_grad, noise_words,
-    shared_grad, coeff), the rng state, and the counters (start, words seen, loss, examples)."""
-    dim = weights.input_vectors.shape[1]
-    negative = params.negative
-    scratch = (np.empty(tokens.shape[0], dtype=np.int32), np.zeros(dim, dtype=np.float32),
-               np.zeros(dim, dtype=np.float32), np.zeros(dim, dtype=np.float32),
-               np.empty(negative + 1, dtype=np.int64), np.zeros((negative + 1, dim), dtype=np.float32),
-               np.zeros(negative + 1, dtype=np.float32))
-    return scratch, rng_state[0], 0, 0, 0.0, 0
-
-
-@njit(**HELPER_OPTIONS)
-def _next_sentence(tokens, start, seen, tables, params, sentence, state):
-    """The sentence at ``start`` subsampled (and shuffled) into ``sentence``: returns (kept
-    words, its learning rate, the next sentence's start, words seen, rng state)."""
-    end = sentence_end(tokens, start)
-    lr = learning_rate(params.lr, params.lr_floor, params.lr_offset, params.words_done + seen,
-                       params.total_words)
-    m, state = subsample(tokens, start, end, tables.keep_prob, sentence, state)
-    if params.shuffle:
-        state = shuffle_sentence(sentence, m, state)
-    return m, lr, end + 1, seen + end - start, state
-
-
-@njit(**HELPER_OPTIONS)
-def _input_of(word, weights, rows, hidden):
-    """(the first of ``word``'s input rows, their mean): the row itself, read in place, for
-    word2vec; the mean of its rows, in ``hidden``, for FastText."""
-    if rows.ids.shape[0] == 0:
-        return word, weights.input_vectors[word]
-    mean_of_rows(weights.input_vectors, rows.ids, rows.offsets[word], rows.offsets[word + 1], hidden)
-    return rows.offsets[word], hidden
-
-
-@njit(**HELPER_OPTIONS)
-def _add_to_input(word, r0, weights, rows, grad):
-    """Add ``grad`` to each of ``word``'s input rows (``r0``: from :func:`_input_of`)."""
-    if rows.ids.shape[0] == 0:
-        for k in range(grad.shape[0]):
-            weights.input_vectors[word, k] += grad[k]
-    else:
-        add_to_rows(weights.input_vectors, rows.ids, r0, rows.offsets[word + 1], grad)
-
-
-@njit(**HELPER_OPTIONS)
-def _losses(h, target, weights, tables, params, lr, grad, noise_words, state, loss):
-    """Hierarchical softmax and/or negative sampling for ``h`` predicting ``target``:
-    ``grad`` (zeroed first) gets h's gradient. Returns (``loss`` plus this example's,
-    rng state)."""
-    grad[:] = 0.0
-    if params.use_hs:
-        loss += hs_update(h, weights.output_hs, target, lr, tables.hs_offsets, tables.hs_codes,
-                          tables.hs_points, grad, tables.sigmoid, tables.log_sigmoid)
-    if params.negative > 0:
-        part, state = ns_update(h, weights.output_vectors, target, params.negative, lr, tables.noise_prob,
-                                tables.noise_alias, grad, tables.sigmoid, tables.log_sigmoid, state,
-                                noise_words)
-        loss += part
-    return loss, state
-
-
-@njit(**HELPER_OPTIONS)
-def _skipgram(sentence, m, lr, weights, rows, tables, params, scratch, state, loss, examples):
-    """word2vec.c's pairing: each context word's input predicts the centre word."""
-    hidden, grad, noise_words = scratch[1], scratch[2], scratch[4]
-    for i in range(m):
-        lo, hi, state = context_window(i, m, params.window, state)
-        for j in range(lo, hi):
-            if j != i:
-                r0, h = _input_of(sentence[j], weights, rows, hidden)
-                loss, state = _losses(h, sentence[i], weights, tables, params, lr, grad, noise_words, state, loss)
-                _add_to_input(sentence[j], r0, weights, rows, grad)
-                examples += 1
-    return state, loss, examples
-
-
-@njit(**HELPER_OPTIONS)
-def _skipgram_shared(sentence, m, lr, weights, rows, tables, params, scratch, state, loss, examples):
-    """word2vec's pairing with one set of noise words for the window; the output rows
-    are updated at its end."""
-    hidden, grad, noise_words, shared_grad, coeff = scratch[1], scratch[2], scratch[4], scratch[5], scratch[6]
-    output_vectors, negative = weights.output_vectors, params.negative
-    dim = output_vectors.shape[1]
-    for i in range(m):
-        lo, hi, state = context_window(i, m, params.window, state)
-        if hi - lo < 2:
-            continue
-        centre = sentence[i]
-        noise_words[0] = centre
-        for d in range(1, negative + 1):
-            state, word = draw_noise(state, tables.noise_prob, tables.noise_alias)
-            noise_words[d] = word
-            for k in range(0, dim, CACHE_LINE_FLOATS):
-                prefetch(output_vectors, (word, k))
-        shared_grad[:, :] = 0.0
-        for j in range(lo, hi):
-            if j == i:
-                continue
-            r0, h = _input_of(sentence[j], weights, rows, hidden)
-            # scores against the window's output rows (they stay in L1), then
-            # one pass for both gradients: a (negative + 1) x dim product
-            for d in range(negative + 1):
-                word = noise_words[d]
-                coeff[d] = 0.0
-                label = np.float32(1.0)
-                if d > 0:
-                    if word == centre:
-                        continue
-                    label = np.float32(0.0)
-                f = np.float32(0.0)
-                for k in range(dim):
-                    f += h[k] * output_vectors[word, k]
-                sig, part = logistic(f, label, tables.sigmoid, tables.log_sigmoid)
-                loss += part
-                if sig == sig:  # else NaN: diverged, no update
-                    coeff[d] = (label - sig) * lr
-            grad[:] = 0.0
-            for d in range(negative + 1):
-                g = coeff[d]
-                word = noise_words[d]
-                for k in range(dim):
-                    grad[k] += g * output_vectors[word, k]
-                    shared_grad[d, k] += g * h[k]
-            _add_to_input(sentence[j], r0, weights, rows, grad)
-            examples += 1
-        for d in range(negative + 1):
-            word = noise_words[d]
-            for k in range(dim):
-                output_vectors[word, k] += shared_grad[d, k]
-    return state, loss, examples
-
-
-@njit(**HELPER_OPTIONS)
-def _centre_input(sentence, i, m, weights, rows, hidden, total_grad):
-    """fastText's pairing: the centre's rows' mean, in ``hidden``; ``total_grad`` zeroed.
-    Returns the centre's first row."""
-    if i + 1 < m:
-        # the next centre word's rows (~20 for FastText) lie scattered over the n-gram
-        # matrix: start loading them while this position trains
-        following = sentence[i + 1]
-        prefetch_rows(weights.input_vectors, rows.ids, rows.offsets[following], rows.offsets[following + 1])
-    centre = sentence[i]
-    mean_of_rows(weights.input_vectors, rows.ids, rows.offsets[centre], rows.offsets[centre + 1], hidden)
-    total_grad[:] = 0.0
-    return rows.offsets[centre]
-
-
-@njit(**HELPER_OPTIONS)
-def _skipgram_centre(sentence, m, lr, weights, rows, tables, params, scratch, state, loss, examples):
-    """fastText's pairing, per pair: the centre's mean predicts each context word."""
-    hidden, grad, total_grad, noise_words = scratch[1], scratch[2], scratch[3], scratch[4]
-    for i in range(m):
-        lo, hi, state = context_window(i, m, params.window, state)
-        if hi - lo < 2:
-            continue
-        r0 = _centre_input(sentence, i, m, weights, rows, hidden, total_grad)
-        for j in range(lo, hi):
-            if j == i:
-                continue
-            loss, state = _losses(hidden, sentence[j], weights, tables, params, lr, grad, noise_words, state,
-                                  loss)
-            # fastText would now add the gradient to every row and recompute the
-            # mean: the mean moves by exactly the gradient.
-            for k in range(hidden.shape[0]):
-                hidden[k] += grad[k]
-                total_grad[k] += grad[k]
-            examples += 1
-        add_to_rows(weights.input_vectors, rows.ids, r0, rows.offsets[sentence[i] + 1], total_grad)
-    return state, loss, examples
-
-
-@njit(**HELPER_OPTIONS)
-def _skipgram_centre_shared(sentence, m, lr, weights, rows, tables, params, scratch, state, loss, examples):
-    """fastText's pairing as one batch: the centre's mean and the noise words' rows stay
-    as they were for the whole window."""
-    hidden, total_grad, noise_words, coeff = scratch[1], scratch[3], scratch[4], scratch[6]
-    output_vectors, negative = weights.output_vectors, params.negative
-    dim = output_vectors.shape[1]
-    for i in range(m):
-        lo, hi, state = context_window(i, m, params.window, state)
-        if hi - lo < 2:
-            continue
-        r0 = _centre_input(sentence, i, m, weights, rows, hidden, total_grad)
-        for d in range(negative):
-            state, word = draw_noise(state, tables.noise_prob, tables.noise_alias)
-            noise_words[d] = word
-            for k in range(0, dim, CACHE_LINE_FLOATS):
-                prefetch(output_vectors, (word, k))
-        for d in range(negative):
-            # one score per noise word, counted for each pair whose target it is not
-            word = noise_words[d]
-            coeff[d] = 0.0
-            uses = 0
-            for j in range(lo, hi):
-                if j != i and sentence[j] != word:
-                    uses += 1
-            if uses == 0:
-                continue
-            f = np.float32(0.0)
-            for k in range(dim):
-                f += hidden[k] * output_vectors[word, k]
-            sig, part = logistic(f, np.float32(0.0), tables.sigmoid, tables.log_sigmoid)
-            loss += uses * part
-            if sig == sig:  # else NaN: diverged, no update
-                g = -sig * lr * np.float32(uses)
-                coeff[d] = g
-                for k in range(dim):
-                    total_grad[k] += g * output_vectors[word, k]
-        for j in range(lo, hi):
-            if j == i:
-                continue
-            target = sentence[j]
-            f = np.float32(0.0)
-            for k in range(dim):
-                f += hidden[k] * output_vectors[target, k]
-            sig, part = logistic(f, np.float32(1.0), tables.sigmoid, tables.log_sigmoid)
-            loss += part
-            if sig == sig:
-                g = (np.float32(1.0) - sig) * lr
-                for k in range(dim):
-                    o = output_vectors[target, k]
-                    total_grad[k] += g * o
-                    output_vectors[target, k] = o + g * hidden[k]
-            examples += 1
-        for d in range(negative):
-            g = coeff[d]
-            word = noise_words[d]
-            for k in range(dim):
-                output_vectors[word, k] += g * hidden[k]
-        add_to_rows(weights.input_vectors, rows.ids, r0, rows.offsets[sentence[i] + 1], total_grad)
-    return state, loss, examples
-
-
-@njit(**HELPER_OPTIONS)
-def _cbow(sentence, m, lr, weights, rows, tables, params, scratch, state, loss, examples):
-    """The mean of the rows of all context words (pooled, as fastText's FastText::cbow
-    does) predicts the centre word; the gradient is added unscaled to each of those
-    rows, as word2vec.c does (gensim divides it by the number of context words, which
-    learns more slowly at the same rate)."""
-    hidden, grad, noise_words = scratch[1], scratch[2], scratch[4]
-    input_vectors, row_offsets, row_ids = weights.input_vectors, rows.offsets, rows.ids
-    one_row = row_ids.shape[0] == 0
-    dim = input_vectors.shape[1]
-    for i in range(m):
-        lo, hi, state = context_window(i, m, params.window, state)
-        if hi - lo < 2:
-            continue
-        hidden[:] = 0.0
-        count = 0
-        for j in range(lo, hi):
-            if j == i:
-                continue
-            w = sentence[j]
-            if one_row:
-                for k in range(dim):
-                    hidden[k] += input_vectors[w, k]
-                count += 1
-                continue
-            for r in range(row_offsets[w], row_offsets[w + 1]):
-                row = row_ids[r]
-                for k in range(dim):
-                    hidden[k] += input_vectors[row, k]
-            count += row_offsets[w + 1] - row_offsets[w]
-        scale = np.float32(1.0) / np.float32(count)
-        for k in range(dim):
-            hidden[k] *= scale
-        loss, state = _losses(hidden, sentence[i], weights, tables, params, lr, grad, noise_words, state, loss)
-        for j in range(lo, hi):
-            if j != i:
-                _add_to_input(sentence[j], row_offsets[sentence[j]] if not one_row else 0, weights, rows, grad)
-        examples += 1
-    return state, loss, examples
-
-
-# The kernels. Each is a loop over the chunk's sentences: subsampled (and shuffled), then
-# trained by its architecture's loop over positions (the words of all epochs before a
-# sentence set its learning rate, common.learning_rate).
-
-@njit(**KERNEL_OPTIONS)
-def skipgram_chunk(tokens, weights, rows, tables, params, rng_state):
-    scratch, state, start, seen, loss, examples = _begin(tokens, weights, params, rng_state)
-    while start < tokens.shape[0]:
-        m, lr, start, seen, state = _next_sentence(tokens, start, seen, tables, params, scratch[0], state)
-        state, loss, examples = _skipgram(scratch[0], m, lr, weights, rows, tables, params, scratch, state,
-                                          loss, examples)
-    rng_state[0] = state
-    return seen, loss, examples
-
-
-@njit(**KERNEL_OPTIONS)
-def skipgram_shared_chunk(tokens, weights, rows, tables, params, rng_state):
-    scratch, state, start, seen, loss, examples = _begin(tokens, weights, params, rng_state)
-    while start < tokens.shape[0]:
-        m, lr, start, seen, state = _next_sentence(tokens, start, seen, tables, params, scratch[0], state)
-        state, loss, examples = _skipgram_shared(scratch[0], m, lr, weights, rows, tables, params, scratch,
-                                                 state, loss, examples)
-    rng_state[0] = state
-    return seen, loss, examples
-
-
-@njit(**KERNEL_OPTIONS)
-def skipgram_centre_chunk(tokens, weights, rows, tables, params, rng_state):
-    scratch, state, start, seen, loss, examples = _begin(tokens, weights, params, rng_state)
-    while start < tokens.shape[0]:
-        m, lr, start, seen, state = _next_sentence(tokens, start, seen, tables, params, scratch[0], state)
-        state, loss, examples = _skipgram_centre(scratch[0], m, lr, weights, rows, tables, params, scratch,
-                                                 state, loss, examples)
-    rng_state[0] = state
-    return seen, loss, examples
-
-
-@njit(**KERNEL_OPTIONS)
-def skipgram_centre_shared_chunk(tokens, weights, rows, tables, params, rng_state):
-    scratch, state, start, seen, loss, examples = _begin(tokens, weights, params, rng_state)
-    while start < tokens.shape[0]:
-        m, lr, start, seen, state = _next_sentence(tokens, start, seen, tables, params, scratch[0], state)
-        state, loss, examples = _skipgram_centre_shared(scratch[0], m, lr, weights, rows, tables, params,
-                                                        scratch, state, loss, examples)
-    rng_state[0] = state
-    return seen, loss, examples
-
-
-@njit(**KERNEL_OPTIONS)
-def cbow_chunk(tokens, weights, rows, tables, params, rng_state):
-    scratch, state, start, seen, loss, examples = _begin(tokens, weights, params, rng_state)
-    while start < tokens.shape[0]:
-        m, lr, start, seen, state = _next_sentence(tokens, start, seen, tables, params, scratch[0], state)
-        state, loss, examples = _cbow(scratch[0], m, lr, weights, rows, tables, params, scratch, state,
-                                      loss, examples)
-    rng_state[0] = state
-    return seen, loss, examples
-
-
-KERNELS = {SKIPGRAM: skipgram_chunk, SKIPGRAM_SHARED: skipgram_shared_chunk,
-           SKIPGRAM_CENTRE: skipgram_centre_chunk, SKIPGRAM_CENTRE_SHARED: skipgram_centre_shared_chunk,
-           CBOW: cbow_chunk}
-
-
+# The context loops are written out here, each calling the two losses itself,
+# rather than in helper functions: measured on text8 (thread CPU time, alternating with
+# the former per-model kernels), context loops in helpers cost 20-30% and even a small
+# helper calling both losses 10-14% (numba reference-counts the arrays it passes and
+# inlines less), while this flat form runs within 0-5% of them.
 def train_chunk(tokens, weights, rows, tables, params, rng_state):
-    """Train on one chunk of the token stream with the kernel of ``params.arch``.
+    """Train on one chunk of the token stream (:func:`_train_chunk` on the tuples' values;
+    the named tuples or plain tuples in the same order).
+    """
+    return _train_chunk(tokens, tuple(weights), tuple(rows), tuple(tables), tuple(params), rng_state)
+
+
+@njit(**KERNEL_OPTIONS)
+def _train_chunk(tokens, weights, rows, tables, params, rng_state):
+    """Train on one chunk of the token stream.
 
     tokens   int32 [n]: vocabulary ids, SENTENCE_END (-1) between sentences
-    weights  SgnsWeights (input_vectors float32 [R, dim], output_vectors float32 [V, dim]
-             (negative sampling; [0, dim] when unused), output_hs float32 [V-1, dim]
-             (hierarchical softmax; [0, dim] when unused)): all updated in place
-    rows     SgnsRows (offsets int64 [V+1], ids int32 [*]): word w's input rows are
-             ids[offsets[w]:offsets[w+1]]; both empty means one row per word, row w
-             (word2vec), read without the lookups
-    tables   SgnsTables (keep_prob float32 [V] (subsampling), noise_prob float32 [V] and
+    weights  (input_vectors float32 [R, dim], output_vectors float32 [V, dim] (negative
+             sampling; [0, dim] when unused), output_hs float32 [V-1, dim] (hierarchical
+             softmax; [0, dim] when unused)): all updated in place
+    rows     (row_offsets int64 [V+1], row_ids int32 [*]): word w's input rows are
+             row_ids[row_offsets[w]:row_offsets[w+1]]; both empty means one row per
+             word, row w (word2vec), read without the lookups
+    tables   (keep_prob float32 [V] (subsampling), noise_prob float32 [V] and
              noise_alias int32 [V] (alias table of the noise distribution),
              hs_offsets int64 [V+1], hs_codes uint8 [*], hs_points int32 [*] (Huffman
              paths), sigmoid float32 [T+1], log_sigmoid float32 [T+1] (common.sigmoid_tables))
-    params   SgnsSettings (arch, window, negative, use_hs, shuffle, lr, lr_floor, lr_offset,
+    params   (arch, window, negative, use_hs, shuffle, lr_start, lr_floor, lr_offset,
              words_done, total_words): ``arch`` SKIPGRAM, SKIPGRAM_SHARED,
              SKIPGRAM_CENTRE, SKIPGRAM_CENTRE_SHARED or CBOW;
              ``window`` 0 means whole sentences; ``shuffle`` shuffles each sentence
@@ -490,11 +157,248 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
              words of all epochs before it (``words_done`` counts those before the chunk)
     rng_state uint64 [1]: advanced in place
     Returns (words seen, summed loss, number of examples); the loss is NaN when the
-    weights diverged. (Plain tuples in these orders work too.)
+    weights diverged.
     """
-    params = SgnsSettings(*params)
-    return KERNELS[params.arch](tokens, SgnsWeights(*weights), SgnsRows(*rows), SgnsTables(*tables), params,
-                                rng_state)
+    arch, window, negative, use_hs, shuffle, lr_start, lr_floor, lr_offset, words_done, total_words = params
+    input_vectors, output_vectors, output_hs = weights
+    row_offsets, row_ids = rows
+    one_row = row_ids.shape[0] == 0  # word2vec: word w is row w alone (no lookups)
+    keep_prob, noise_prob, noise_alias, hs_offsets, hs_codes, hs_points, sigmoid, log_sigmoid = tables
+    dim = input_vectors.shape[1]
+    state = rng_state[0]
+    n = tokens.shape[0]
+    sentence = np.empty(n, dtype=np.int32)
+    hidden = np.zeros(dim, dtype=np.float32)
+    grad = np.zeros(dim, dtype=np.float32)
+    total_grad = np.zeros(dim, dtype=np.float32)
+    noise_words = np.empty(negative + 1, dtype=np.int64)
+    shared_grad = np.zeros((negative + 1, dim), dtype=np.float32)
+    coeff = np.zeros(negative + 1, dtype=np.float32)
+    words_seen = 0
+    loss = 0.0
+    examples = 0
+    start = 0
+    while start < n:
+        end = sentence_end(tokens, start)
+        lr = learning_rate(lr_start, lr_floor, lr_offset, words_done + words_seen, total_words)
+        m, state = subsample(tokens, start, end, keep_prob, sentence, state)
+        words_seen += end - start
+        if shuffle:
+            state = shuffle_sentence(sentence, m, state)
+        for i in range(m):
+            lo, hi, state = context_window(i, m, window, state)
+            if hi - lo < 2:
+                continue
+            centre = sentence[i]
+            if arch == SKIPGRAM:
+                # word2vec.c: each context word's input predicts the centre word
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    context = sentence[j]
+                    if one_row:
+                        r0 = context
+                        h = input_vectors[context]  # read in place
+                    else:
+                        r0 = row_offsets[context]
+                        r1 = row_offsets[context + 1]
+                        mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                        h = hidden
+                    grad[:] = 0.0
+                    if use_hs:
+                        loss += hs_update(h, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
+                                          grad, sigmoid, log_sigmoid)
+                    if negative > 0:
+                        part, state = ns_update(h, output_vectors, centre, negative, lr, noise_prob,
+                                                noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
+                        loss += part
+                    if one_row:
+                        for k in range(dim):
+                            input_vectors[context, k] += grad[k]
+                    else:
+                        add_to_rows(input_vectors, row_ids, r0, r1, grad)
+                    examples += 1
+            elif arch == SKIPGRAM_SHARED:
+                # one set of noise words for the window; output rows updated at its end
+                noise_words[0] = centre
+                for d in range(1, negative + 1):
+                    state, word = draw_noise(state, noise_prob, noise_alias)
+                    noise_words[d] = word
+                    for k in range(0, dim, CACHE_LINE_FLOATS):
+                        prefetch(output_vectors, (word, k))
+                shared_grad[:, :] = 0.0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    context = sentence[j]
+                    if one_row:
+                        r0 = context
+                        h = input_vectors[context]
+                    else:
+                        r0 = row_offsets[context]
+                        r1 = row_offsets[context + 1]
+                        mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                        h = hidden
+                    # scores against the window's output rows (they stay in L1), then
+                    # one pass for both gradients: a (negative + 1) x dim product
+                    for d in range(negative + 1):
+                        word = noise_words[d]
+                        coeff[d] = 0.0
+                        label = np.float32(1.0)
+                        if d > 0:
+                            if word == centre:
+                                continue
+                            label = np.float32(0.0)
+                        f = np.float32(0.0)
+                        for k in range(dim):
+                            f += h[k] * output_vectors[word, k]
+                        sig, part = logistic(f, label, sigmoid, log_sigmoid)
+                        loss += part
+                        if sig == sig:  # else NaN: diverged, no update
+                            coeff[d] = (label - sig) * lr
+                    grad[:] = 0.0
+                    for d in range(negative + 1):
+                        g = coeff[d]
+                        word = noise_words[d]
+                        for k in range(dim):
+                            grad[k] += g * output_vectors[word, k]
+                            shared_grad[d, k] += g * h[k]
+                    if one_row:
+                        for k in range(dim):
+                            input_vectors[context, k] += grad[k]
+                    else:
+                        add_to_rows(input_vectors, row_ids, r0, r1, grad)
+                    examples += 1
+                for d in range(negative + 1):
+                    word = noise_words[d]
+                    for k in range(dim):
+                        output_vectors[word, k] += shared_grad[d, k]
+            elif arch == SKIPGRAM_CENTRE or arch == SKIPGRAM_CENTRE_SHARED:
+                # fastText: the centre word's input predicts each context word
+                if i + 1 < m:
+                    # the next centre word's rows (~20 for FastText) lie scattered over the
+                    # n-gram matrix: start loading them while this position trains
+                    following = sentence[i + 1]
+                    prefetch_rows(input_vectors, row_ids, row_offsets[following],
+                                  row_offsets[following + 1])
+                r0 = row_offsets[centre]
+                r1 = row_offsets[centre + 1]
+                mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                total_grad[:] = 0.0
+                if arch == SKIPGRAM_CENTRE:
+                    for j in range(lo, hi):
+                        if j == i:
+                            continue
+                        grad[:] = 0.0
+                        if use_hs:
+                            loss += hs_update(hidden, output_hs, sentence[j], lr, hs_offsets, hs_codes,
+                                              hs_points, grad, sigmoid, log_sigmoid)
+                        if negative > 0:
+                            part, state = ns_update(hidden, output_vectors, sentence[j], negative, lr,
+                                                    noise_prob, noise_alias, grad, sigmoid, log_sigmoid,
+                                                    state, noise_words)
+                            loss += part
+                        # fastText would now add the gradient to every row and recompute the
+                        # mean: the mean moves by exactly the gradient.
+                        for k in range(dim):
+                            hidden[k] += grad[k]
+                            total_grad[k] += grad[k]
+                        examples += 1
+                else:
+                    # one batch: h (the centre's mean) and the noise words' rows stay as
+                    # they were for the whole window
+                    for d in range(negative):
+                        state, word = draw_noise(state, noise_prob, noise_alias)
+                        noise_words[d] = word
+                        for k in range(0, dim, CACHE_LINE_FLOATS):
+                            prefetch(output_vectors, (word, k))
+                    for d in range(negative):
+                        # one score per noise word, counted for each pair whose target it is not
+                        word = noise_words[d]
+                        coeff[d] = 0.0
+                        uses = 0
+                        for j in range(lo, hi):
+                            if j != i and sentence[j] != word:
+                                uses += 1
+                        if uses == 0:
+                            continue
+                        f = np.float32(0.0)
+                        for k in range(dim):
+                            f += hidden[k] * output_vectors[word, k]
+                        sig, part = logistic(f, np.float32(0.0), sigmoid, log_sigmoid)
+                        loss += uses * part
+                        if sig == sig:  # else NaN: diverged, no update
+                            g = -sig * lr * np.float32(uses)
+                            coeff[d] = g
+                            for k in range(dim):
+                                total_grad[k] += g * output_vectors[word, k]
+                    for j in range(lo, hi):
+                        if j == i:
+                            continue
+                        target = sentence[j]
+                        f = np.float32(0.0)
+                        for k in range(dim):
+                            f += hidden[k] * output_vectors[target, k]
+                        sig, part = logistic(f, np.float32(1.0), sigmoid, log_sigmoid)
+                        loss += part
+                        if sig == sig:
+                            g = (np.float32(1.0) - sig) * lr
+                            for k in range(dim):
+                                o = output_vectors[target, k]
+                                total_grad[k] += g * o
+                                output_vectors[target, k] = o + g * hidden[k]
+                        examples += 1
+                    for d in range(negative):
+                        g = coeff[d]
+                        word = noise_words[d]
+                        for k in range(dim):
+                            output_vectors[word, k] += g * hidden[k]
+                add_to_rows(input_vectors, row_ids, r0, r1, total_grad)
+            else:
+                # CBOW: the mean of the rows of all context words (pooled, as fastText's
+                # FastText::cbow does) predicts the centre word; the gradient is added
+                # unscaled to each of those rows, as word2vec.c does (gensim divides it by
+                # the number of context words, which learns more slowly at the same rate)
+                hidden[:] = 0.0
+                count = 0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    w = sentence[j]
+                    if one_row:
+                        for k in range(dim):
+                            hidden[k] += input_vectors[w, k]
+                        count += 1
+                        continue
+                    for r in range(row_offsets[w], row_offsets[w + 1]):
+                        row = row_ids[r]
+                        for k in range(dim):
+                            hidden[k] += input_vectors[row, k]
+                    count += row_offsets[w + 1] - row_offsets[w]
+                scale = np.float32(1.0) / np.float32(count)
+                for k in range(dim):
+                    hidden[k] *= scale
+                grad[:] = 0.0
+                if use_hs:
+                    loss += hs_update(hidden, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
+                                      grad, sigmoid, log_sigmoid)
+                if negative > 0:
+                    part, state = ns_update(hidden, output_vectors, centre, negative, lr, noise_prob,
+                                            noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
+                    loss += part
+                for j in range(lo, hi):
+                    if j != i:
+                        w = sentence[j]
+                        if one_row:
+                            for k in range(dim):
+                                input_vectors[w, k] += grad[k]
+                        else:
+                            add_to_rows(input_vectors, row_ids, row_offsets[w], row_offsets[w + 1],
+                                        grad)
+                examples += 1
+        start = end + 1
+    rng_state[0] = state
+    return words_seen, loss, examples
 
 
 @njit(**KERNEL_OPTIONS)
