@@ -3,7 +3,8 @@
     python tests/fuzz_loaders.py WORKDIR SEED CASES_PER_KIND MEMORY_LIMIT_BYTES
 
 WORKDIR holds the intact files (small.vec, small.w2v.bin, small.etm, small.cooc,
-small.ft.bin) and the evaluation sets (sim.tsv, analogy.txt). Each mutation (bit flips,
+small.ft.bin, small.ckpt with the corpus it was written on, corpus.txt) and the
+evaluation sets (sim.tsv, analogy.txt). A checkpoint is resumed (``train --resume``). Each mutation (bit flips,
 truncation, inserted or deleted bytes, header edits) goes through the library loader
 and through the command a user would run (``embedtrain eval``, or ``train --cooccur``
 for a co-occurrence file), in this process. Every case must load or give exactly one
@@ -71,7 +72,7 @@ def header_edit(kind: str, data: bytes, rng: random.Random) -> bytes:
         else:
             return b"\xef\xbb\xbf" + data  # a byte-order mark
         return n + b" " + d + sep + rest
-    if kind in ("etm", "cooc"):
+    if kind in ("etm", "cooc", "ckpt"):
         return edit_archive(data, rng)
     if kind == "ft.bin":
         out = bytearray(data)
@@ -99,6 +100,9 @@ def edit_archive(data: bytes, rng: random.Random) -> bytes:
     elif choice == 3 and isinstance(meta.get("settings"), dict):
         key = rng.choice(sorted(meta["settings"]))
         meta["settings"][key] = rng.choice([None, -5, 0, 10**9, "x"])
+    elif choice == 3 and isinstance(meta.get("state"), dict):  # a checkpoint's saved position
+        key = rng.choice(sorted(meta["state"]))
+        meta["state"][key] = rng.choice([None, -5, 0, 10**12, "x", [], ["-1"], 1e300])
     elif choice == 4:
         name = rng.choice([n for n in members if n.endswith(".npy")])
         raw = members[name]
@@ -143,6 +147,11 @@ def check_case(kind: str, path: Path, work: Path, main) -> str:
     try:
         if kind == "cooc":
             CooccurrenceMatrix.load(path)
+        elif kind == "ckpt":
+            import embedtrain
+
+            embedtrain.train(str(work / "corpus.txt"), resume=path, checkpoint=work / "resumed.ckpt",
+                             progress=False, threads=1)
         else:
             vectors = load_vectors(path)
             if len(vectors):
@@ -155,6 +164,9 @@ def check_case(kind: str, path: Path, work: Path, main) -> str:
     if kind == "cooc":
         args = ["train", "--cooccur", str(path), "--model", "glove", "--epochs", "1", "--dim", "4",
                 "--threads", "1", "-q", "-o", str(work / "out")]
+    elif kind == "ckpt":
+        args = ["train", str(work / "corpus.txt"), "--resume", str(path), "--threads", "1", "-q",
+                "-o", str(work / "out")]
     else:
         args = ["eval", str(path), str(work / "sim.tsv"), str(work / "analogy.txt"), "-q"]
     code, err = run_cli(main, args)
@@ -176,7 +188,7 @@ def main_() -> int:
 
     rng = random.Random(seed)
     originals = {kind: (work / f"small.{kind}").read_bytes()
-                 for kind in ("vec", "w2v.bin", "etm", "cooc", "ft.bin")}
+                 for kind in ("vec", "w2v.bin", "etm", "cooc", "ft.bin", "ckpt")}
     failures, total = [], 0
     for kind, data in originals.items():
         for i in range(per_kind):

@@ -1,7 +1,8 @@
-"""Seeded fuzzing of every file kind embedtrain reads: 300 mutations (bit flips,
+"""Seeded fuzzing of every file kind embedtrain reads: 360 mutations (bit flips,
 truncations, insertions, deletions, header edits) of a small .vec, word2vec .bin, .etm,
-.cooc and fastText .bin, each through the library loader and the CLI, in one child
-process under a memory limit (tests/fuzz_loaders.py). Each must load or give one line."""
+.cooc, fastText .bin and checkpoint (resumed), each through the library and the CLI, in
+one child process under a memory limit (tests/fuzz_loaders.py). Each must load (or
+train) or give one line."""
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+import embedtrain
 from embedtrain.config import FastTextConfig
 from embedtrain.io.cooc import CooccurrenceMatrix
 from embedtrain.io.fasttext_bin import write_fasttext_bin
@@ -51,6 +53,22 @@ def write_originals(work: Path) -> None:
                 "lowercase": False, "max_line_tokens": 1000}
     CooccurrenceMatrix(vocab, rows, cols, rng.uniform(0.5, 5, len(pairs)), settings, 1000).save(
         work / "small.cooc")
+    corpus = work / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(rng.choice(words, size=12)) for _ in range(60)) + "\n")
+
+    class Stop(Exception):
+        pass
+
+    class StopAfterFirstEpoch:
+        def on_epoch_end(self, info):
+            raise Stop
+
+    try:
+        embedtrain.train(str(corpus), dim=4, epochs=2, threads=1, min_count=1, progress=False,
+                         checkpoint=work / "small.ckpt", checkpoint_every=1e-9,
+                         callbacks=[StopAfterFirstEpoch()])
+    except Stop:
+        pass
     (work / "sim.tsv").write_text("king\tqueen\t8\nman\twoman\t7\nparis\tfrance\t6\nw1\tw2\t1\n")
     (work / "analogy.txt").write_text(": test\nman king woman queen\nparis france w1 w2\n")
 
@@ -65,5 +83,5 @@ def test_every_mutated_file_loads_or_gives_one_line(tmp_path):
     current = (tmp_path / "current.txt").read_text() if (tmp_path / "current.txt").exists() else "?"
     assert proc.returncode == 0, f"fuzzing crashed (exit {proc.returncode}) at {current}: {proc.stderr[-2000:]}"
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report["cases"] == 5 * CASES_PER_KIND
+    assert report["cases"] == 6 * CASES_PER_KIND
     assert report["failures"] == [], "\n".join(report["failures"][:20])

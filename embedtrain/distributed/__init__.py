@@ -59,6 +59,7 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
         if options.save_vocab:
             vocab.save(options.save_vocab)
         if ckpt is not None:
+            family.check_checkpoint(ckpt, config, vocab, family.layout(config, vocab), required=family.ray_arrays)
             run.load_weights(ckpt.arrays)
         if on_start is not None:
             on_start(run)

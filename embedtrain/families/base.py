@@ -128,8 +128,27 @@ class Family:
         """The arrays checked for NaN after training (before the model is made)."""
         return (arrays["input_vectors"],)
 
+    def checkpoint_shapes(self, config: CommonConfig, vocab: "Vocab",
+                          layout: Any) -> dict[str, tuple[list[tuple[int, ...]], Any]]:
+        """The arrays a checkpoint of this family may hold: name -> (the shapes allowed,
+        dtype). Every array is checked against them before a kernel sees it. By default
+        those of :meth:`fresh_arrays` (the built-in families declare them without
+        allocating)."""
+        return {name: ([a.shape], a.dtype) for name, a in self.fresh_arrays(config, vocab, layout).items()}
+
+    # The arrays a Ray replica holds (what a --ray checkpoint has and a resumed run needs).
+    ray_arrays: ClassVar[tuple[str, ...]] = ("input_vectors", "output_vectors", "output_hs")
+
+    def check_checkpoint(self, checkpoint: Any, config: CommonConfig, vocab: "Vocab", layout: Any,
+                         required: Any = None) -> None:
+        """Refuse a checkpoint of another vocabulary, or whose arrays are not this run's
+        (shape, dtype, finiteness)."""
+        checkpoint.check_vocab(vocab)
+        checkpoint.check_arrays(self.checkpoint_shapes(config, vocab, layout), required)
+
     def resumed_arrays(self, checkpoint: Any, vocab: "Vocab", layout: Any) -> dict[str, np.ndarray]:
         """The arrays of an interrupted run's checkpoint, ready to train (checked)."""
+        self.check_checkpoint(checkpoint, checkpoint.config, vocab, layout)
         return writable_copy(checkpoint.arrays)
 
 

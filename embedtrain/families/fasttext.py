@@ -187,7 +187,15 @@ class FastText(StreamFamily):
                 "output_hs": np.zeros((0, dim), dtype=np.float32),
                 "ngram_buckets": buckets}
 
+    def checkpoint_shapes(self, config, vocab, layout):
+        v, dim, stored = len(vocab), config.dim, len(layout[1])
+        # the compact layout; or every bucket row (a checkpoint written before it)
+        return {"input_vectors": ([(v + stored, dim), (v + config.subword_buckets, dim)], np.float32),
+                "output_vectors": ([(v, dim)], np.float32), "output_hs": ([(0, dim)], np.float32),
+                "ngram_buckets": ([(stored,)], np.int32)}
+
     def resumed_arrays(self, checkpoint, vocab, layout):
+        self.check_checkpoint(checkpoint, checkpoint.config, vocab, layout, required=self.ray_arrays)
         return resumed_arrays(checkpoint, len(vocab), layout[1])
 
     def make_task(self, config, vocab, arrays, corpus_tokens, layout, stream=None):

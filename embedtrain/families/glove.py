@@ -18,7 +18,7 @@ import numpy as np
 from ..config import GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
 from ..errors import EmbedtrainError
 from ..vocab import Vocab
-from .base import Family, writable_copy
+from .base import Family
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..io.cooc import CooccurrenceMatrix
@@ -66,7 +66,7 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
         stats["save_cooccur_seconds"] = round(time.perf_counter() - saving, 3)
     fitting = time.perf_counter()
     if options.resume_checkpoint is not None:
-        arrays = writable_copy(options.resume_checkpoint.arrays)
+        arrays = GLOVE.resumed_arrays(options.resume_checkpoint, matrix.vocab, None)
     else:
         arrays = initial_arrays(len(matrix.vocab), config.dim, config.seed)
     task = GloVeTask(config, matrix, arrays)
@@ -247,6 +247,26 @@ class GloVe(Family):
 
     def lr_at(self, config, units_done, units_per_epoch):
         return config.lr  # AdaGrad: a constant eta
+
+    ray_arrays = WEIGHT_NAMES + GRADSQ_NAMES
+
+    def checkpoint_shapes(self, config, vocab, layout):
+        v, dim = len(vocab), config.dim
+        out = {name: ([(v, dim) if "vectors" in name or name in ("word_gradsq", "context_gradsq") else (v,)],
+                      np.float32) for name in WEIGHT_NAMES + GRADSQ_NAMES}
+        out[SHUFFLE_STATE] = ([(1,)], np.uint64)
+        out[SHUFFLE_EPOCH] = ([(1,)], np.int64)
+        return out
+
+    def check_checkpoint(self, checkpoint, config, vocab, layout, required=None):
+        super().check_checkpoint(checkpoint, config, vocab, layout, required)
+        arrays = checkpoint.arrays
+        for name in GRADSQ_NAMES:   # AdaGrad divides by their square roots
+            if name in arrays and arrays[name].size and not (arrays[name] > 0).all():
+                raise checkpoint.damaged(f"{name} holds values that are not positive")
+        if SHUFFLE_EPOCH in arrays and not 0 <= int(arrays[SHUFFLE_EPOCH][0]) <= config.epochs:
+            raise checkpoint.damaged(f"{SHUFFLE_EPOCH} {int(arrays[SHUFFLE_EPOCH][0])} is not an epoch "
+                                     "of the run")
 
     def trained_arrays(self, arrays):
         return tuple(arrays[n] for n in WEIGHT_NAMES)

@@ -49,6 +49,12 @@ class Word2Vec(StreamFamily):
     def fresh_arrays(self, config, vocab, layout):
         return initial_arrays(config, len(vocab))
 
+    def checkpoint_shapes(self, config, vocab, layout):
+        v, dim = len(vocab), config.dim
+        return {"input_vectors": ([(v, dim)], np.float32),
+                "output_vectors": ([(v if config.negative else 0, dim)], np.float32),
+                "output_hs": ([(max(v - 1, 0) if config.hs else 0, dim)], np.float32)}
+
     def continued_arrays(self, model):
         return {name: model.arrays[name].astype(np.float32, copy=True)
                 for name in ("input_vectors", "output_vectors", "output_hs")}

@@ -17,6 +17,7 @@ one that never stopped.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +57,34 @@ class Checkpoint:
             config = config_class(kind)(**settings)
             state = RunState.from_dict(meta["state"])
             fingerprint = dict(meta["fingerprint"])
-        except (KeyError, TypeError, ValueError) as exc:
+            stats = dict(meta.get("stats") or {})
+        except (KeyError, TypeError, ValueError, AttributeError, EmbedtrainError) as exc:
             raise EmbedtrainError(f"{p}: damaged checkpoint file ({exc})") from None
-        return cls(p, config, vocab, arrays, state, fingerprint, dict(meta.get("stats") or {}))
+        problem = check_state(state, config)
+        if problem:
+            raise EmbedtrainError(f"{p}: damaged checkpoint file ({problem})")
+        return cls(p, config, vocab, arrays, state, fingerprint, stats)
+
+    def damaged(self, problem: str) -> EmbedtrainError:
+        return EmbedtrainError(f"{self.path}: damaged checkpoint file ({problem})")
+
+    def check_arrays(self, expected: dict[str, tuple[list[tuple[int, ...]], Any]],
+                     required: Any = None) -> None:
+        """Refuse arrays that are not what the run's kernels expect (``expected``: name ->
+        (the shapes allowed, dtype); ``required``: the names that must be there, default
+        all), checked before any kernel sees them."""
+        problem = check_arrays(expected, self.arrays, expected if required is None else required)
+        if problem:
+            raise self.damaged(problem)
+
+    def check_position(self, units_per_epoch: int, n_jobs: int) -> None:
+        """Refuse a saved position outside the run (its jobs and words are known now)."""
+        s = self.state
+        if s.job > n_jobs:
+            raise self.damaged(f"job {s.job} of an epoch of {n_jobs} jobs")
+        if s.units_done > units_per_epoch * self.config.epochs:
+            raise self.damaged(f"{s.units_done:,} units done of a run of "
+                               f"{units_per_epoch * self.config.epochs:,}")
 
     def check_settings(self, config: CommonConfig) -> None:
         """Refuse to resume with settings other than the checkpoint's (but those with the
@@ -75,13 +101,66 @@ class Checkpoint:
 
     def check_data(self, vocab: Vocab, fingerprint: dict[str, Any]) -> None:
         """Refuse to resume on another corpus (or another co-occurrence matrix)."""
+        self.check_vocab(vocab)
+        if fingerprint != self.fingerprint:
+            raise EmbedtrainError(f"checkpoint {self.path} was written for another corpus (the "
+                                  "text differs though the word counts match)")
+
+    def check_vocab(self, vocab: Vocab) -> None:
+        """Refuse to resume with another vocabulary (first: the arrays' shapes follow it)."""
         if vocab.words != self.vocab.words or not np.array_equal(vocab.counts, self.vocab.counts):
             raise EmbedtrainError(f"checkpoint {self.path} was written for another corpus (its "
                                   f"vocabulary of {len(self.vocab):,} words differs from this "
                                   f"corpus's {len(vocab):,})")
-        if fingerprint != self.fingerprint:
-            raise EmbedtrainError(f"checkpoint {self.path} was written for another corpus (the "
-                                  "text differs though the word counts match)")
+
+
+# uint64 rng states
+UINT64_LIMIT = 1 << 64
+
+
+def _whole(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def check_state(state: RunState, config: CommonConfig) -> str:
+    """What is wrong with a checkpoint's saved position ("" if nothing): checked before
+    any work, so a damaged file is refused rather than trained on."""
+    for name in ("epoch", "job", "units_done", "epoch_examples", "epoch_units"):
+        value = getattr(state, name)
+        if not _whole(value) or value < 0:
+            return f"state.{name} {value!r} is not a whole number >= 0"
+    if state.epoch >= config.epochs:
+        return f"state.epoch {state.epoch} is not an epoch of a {config.epochs}-epoch run"
+    for name in ("epoch_loss", "epoch_seconds", "seconds"):
+        value = getattr(state, name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            return f"state.{name} {value!r} is not a finite number"
+    if not isinstance(state.rng_states, list) or not state.rng_states or \
+            not all(_whole(r) and 0 <= r < UINT64_LIMIT for r in state.rng_states):
+        return "state.rng_states is not a list of 64-bit random states"
+    if not isinstance(state.history, list) or len(state.history) != state.epoch or \
+            not all(isinstance(h, dict) for h in state.history):
+        return f"state.history does not hold the {state.epoch} finished epochs"
+    return ""
+
+
+def check_arrays(expected: dict[str, tuple[list[tuple[int, ...]], Any]], arrays: dict[str, np.ndarray],
+                 required: Any) -> str:
+    """What is wrong with ``arrays`` given ``expected`` (name -> (shapes allowed, dtype))."""
+    missing = sorted(set(required) - set(arrays))
+    if missing:
+        return f"array {missing[0]} is missing"
+    for name, a in arrays.items():
+        if name not in expected:
+            return f"unexpected array {name}"
+        shapes, dtype = expected[name]
+        if a.dtype != dtype:
+            return f"{name} holds {a.dtype} values, not {np.dtype(dtype)}"
+        if a.shape not in shapes:
+            return f"{name} has shape {a.shape}; the vocabulary and settings call for {shapes[0]}"
+        if a.dtype.kind == "f" and a.size and not np.isfinite(a).all():
+            return f"{name} holds NaN or infinite values"
+    return ""
 
 
 def write_checkpoint(path: str | os.PathLike, config: CommonConfig, vocab: Vocab,

@@ -88,6 +88,7 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
     ckpt = options.resume_checkpoint
     if ckpt is not None:
         ckpt.check_data(vocab, fingerprint)
+        ckpt.check_position(task.units_per_epoch, task.n_jobs)
         start = RunState.from_dict(ckpt.state.to_dict())  # the runner advances its own copy
         stats["resumed_from_checkpoint"] = {"epoch": start.epoch + 1, "job": start.job,
                                             "units_done": start.units_done}
