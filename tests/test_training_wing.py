@@ -371,3 +371,28 @@ def test_kernels_run_without_jit_against_the_reference():
                          env=dict(os.environ, NUMBA_DISABLE_JIT="1"))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "1 passed" in out.stdout
+
+
+def test_cli_resume_into_another_prefix_keeps_the_checkpoint_it_resumed(small_corpus, tmp_path):
+    """Only a run's own checkpoint (PREFIX.ckpt) is removed when it completes (issue 21)."""
+    ckpt = tmp_path / "keep.ckpt"
+
+    class Stop(Exception):
+        pass
+
+    class StopAfterFirstEpoch:
+        def on_epoch_end(self, info):
+            raise Stop
+
+    with pytest.raises(Stop):
+        embedtrain.train(str(small_corpus), checkpoint=ckpt, checkpoint_every=1e-9,
+                         callbacks=[StopAfterFirstEpoch()], **dict(FAST, epochs=2))
+    common = ["--dim", "12", "--epochs", "2", "--threads", "1", "--seed", "5", "--min-count", "2", "-q"]
+    other = subprocess.run([sys.executable, "-m", "embedtrain", "train", str(small_corpus), *common,
+                            "--resume", str(ckpt), "-o", str(tmp_path / "other")], capture_output=True, text=True)
+    assert other.returncode == 0, other.stderr
+    assert ckpt.exists() and (tmp_path / "other.etm").exists()
+    same = subprocess.run([sys.executable, "-m", "embedtrain", "train", str(small_corpus), *common,
+                           "--resume", str(ckpt), "-o", str(tmp_path / "keep")], capture_output=True, text=True)
+    assert same.returncode == 0, same.stderr
+    assert not ckpt.exists() and (tmp_path / "keep.etm").exists()

@@ -170,8 +170,8 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
                **{k: v for k, v in settings.items() if v is not None})
     config = run.config
     prefix = output_prefix(prefix, corpus or (cooccur,), config.model)
-    if config.checkpoint_every:
-        run = run.with_checkpoint(prefix + CHECKPOINT_SUFFIX)
+    own = prefix + CHECKPOINT_SUFFIX   # this run's checkpoint: the only one it removes
+    run = run.with_checkpoint(own if config.checkpoint_every else None)
     # with --ray, --save-cooccur is a directory (a partitioned matrix), checked when written
     outputs = [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX,
                save_cooccur if run.dist is None else None]
@@ -179,10 +179,9 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
         check_writable(path)
     fitted = run.run()
     vec_path, model_path = fitted.save(prefix)
-    # the run is complete and saved: its checkpoint, and the one it resumed from, go
-    remove_checkpoint(run.checkpoint)
-    if run.resumed_checkpoint is not None:
-        remove_checkpoint(run.resumed_checkpoint.path)
+    # the run is complete and saved: its own checkpoint goes (the one it resumed from too,
+    # when that is PREFIX.ckpt; a checkpoint resumed into another -o PREFIX is kept)
+    remove_checkpoint(own)
     if not quiet():
         click.echo(f"{summary_line(fitted)}; wrote {vec_path} and {model_path}", err=True)
     log.debug("settings: %s", fitted.config.to_dict())
