@@ -396,3 +396,14 @@ def test_cli_resume_into_another_prefix_keeps_the_checkpoint_it_resumed(small_co
                            "--resume", str(ckpt), "-o", str(tmp_path / "keep")], capture_output=True, text=True)
     assert same.returncode == 0, same.stderr
     assert not ckpt.exists() and (tmp_path / "keep.etm").exists()
+
+
+def test_messages_count_entries_not_entrys():
+    from types import SimpleNamespace
+
+    from embedtrain.training.runner import _raise_diverged
+
+    with pytest.raises(TrainingDiverged, match="after 5 entries "):
+        _raise_diverged(SimpleNamespace(kind="glove", unit="entry"), 0, 5)
+    with pytest.raises(TrainingDiverged, match="after 7 words "):
+        _raise_diverged(SimpleNamespace(kind="skipgram", unit="word"), 0, 7)

@@ -81,6 +81,7 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
     checkpoints (resuming from ``options.resume_checkpoint`` when given, after checking
     it belongs to this data). Returns the runner's result; ``stats`` gain the history."""
     from ..io.checkpoint import write_checkpoint
+    from .progress import plural
     from .runner import RunState, run
     from .executor import ThreadExecutor
 
@@ -92,8 +93,8 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
         start = RunState.from_dict(ckpt.state.to_dict())  # the runner advances its own copy
         stats["resumed_from_checkpoint"] = {"epoch": start.epoch + 1, "job": start.job,
                                             "units_done": start.units_done}
-        log.info("resuming from %s: epoch %d, %s %ss done", ckpt.path, start.epoch + 1,
-                 f"{start.units_done:,}", task.unit)
+        log.info("resuming from %s: epoch %d, %s %s done", ckpt.path, start.epoch + 1,
+                 f"{start.units_done:,}", plural(task.unit))
     writer = None
     if options.checkpoint and config.checkpoint_every:
         path = options.checkpoint

@@ -19,6 +19,11 @@ def is_terminal(stream: TextIO) -> bool:
         return False
 
 
+
+def plural(unit: str) -> str:
+    """"words", "entries": what the runner counts, in messages."""
+    return unit[:-1] + "ies" if unit.endswith("y") else unit + "s"
+
 class TrainingProgress:
     """A bar over ``total`` units (words, or co-occurrence entries), updated from
     worker threads. Shows the epoch, rate, learning rate and running loss.
@@ -89,7 +94,7 @@ class TrainingProgress:
                and self._epoch_done[self._next_line] >= self._epoch_size * (1 - 1e-9)):
             e = self._next_line
             elapsed = self.elapsed
-            units = self.unit[:-1] + "ies" if self.unit.endswith("y") else self.unit + "s"
+            units = plural(self.unit)
             text = (f"epoch {e + 1}/{self.epochs}: {self._epoch_done[e]:,} {units}; "
                     f"{elapsed:.1f} s so far ({self.done / max(elapsed, 1e-9):,.0f} {units}/s), "
                     f"lr {lr:.5f}")

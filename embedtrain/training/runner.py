@@ -26,7 +26,7 @@ from ..kernels.rng import seed_states
 from ..models import Model
 from .callbacks import EpochInfo, ProgressInfo, call
 from .executor import Executor
-from .progress import TrainingProgress
+from .progress import TrainingProgress, plural
 
 log = logging.getLogger("embedtrain")
 
@@ -155,8 +155,8 @@ def run(task: Task, executor: Executor, *, seed: int, progress: bool = True,
             info = EpochInfo(epoch + 1, task.epochs, task.epoch_loss(state.epoch_loss, state.epoch_examples),
                              state.epoch_units, state.epoch_seconds, task.lr_at(state.units_done), task.unit)
             state.history.append(info.to_dict())
-            log.debug("epoch %d/%d: loss %.6f, %.0f %ss/s", epoch + 1, task.epochs, info.loss,
-                      info.words_per_second, task.unit)
+            log.debug("epoch %d/%d: loss %.6f, %.0f %s/s", epoch + 1, task.epochs, info.loss,
+                      info.words_per_second, plural(task.unit))
             state.epoch, state.job = epoch + 1, 0
             state.epoch_loss, state.epoch_examples, state.epoch_units, state.epoch_seconds = 0.0, 0, 0, 0.0
             call(callbacks, "on_epoch_end", info)
@@ -178,7 +178,7 @@ def _save(checkpoint: CheckpointWriter, state: RunState, states: list[np.ndarray
 
 def _raise_diverged(task: Task, epoch: int, units_done: int) -> None:
     raise TrainingDiverged(
-        f"{task.kind} training diverged in epoch {epoch + 1} after {units_done:,} {task.unit}s "
+        f"{task.kind} training diverged in epoch {epoch + 1} after {units_done:,} {plural(task.unit)} "
         f"(the loss became NaN: the weights overflowed); nothing was written; try a lower --lr")
 
 
