@@ -407,3 +407,28 @@ def test_messages_count_entries_not_entrys():
         _raise_diverged(SimpleNamespace(kind="glove", unit="entry"), 0, 5)
     with pytest.raises(TrainingDiverged, match="after 7 words "):
         _raise_diverged(SimpleNamespace(kind="skipgram", unit="word"), 0, 7)
+
+
+def test_the_shared_temporary_cache_directory_is_used_only_when_private(tmp_path, monkeypatch):
+    """The last fallback for compiled kernels is a directory in the shared temporary
+    directory: numba's cache index is a pickle, so it is used only when it is a real
+    directory of this user's that nobody else may write to (issue 21, item 2)."""
+    from embedtrain.kernels import options
+
+    monkeypatch.setattr(options.tempfile, "gettempdir", lambda: str(tmp_path))
+    root = options._temp_cache_root()
+    inside = root / "numba" / "kernels"
+    assert options._writable(inside)                 # made by us: private
+    assert root.stat().st_mode & 0o777 == 0o700
+    root.chmod(0o777)                                # another user could plant a pickle
+    assert not options._writable(inside)
+    root.chmod(0o700)
+    assert options._writable(inside)
+    if os.geteuid() == 0:                            # as another user's directory
+        os.chown(root, 54321, 54321)
+        assert not options._writable(inside)
+        os.chown(root, 0, 0)
+    shutil.rmtree(root)
+    root.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    assert not options._writable(inside)             # a link planted in its place

@@ -15,7 +15,8 @@ The cache (:class:`KernelCacheLocator`):
 - **Works on read-only installs.** The cache goes beside the module
   (``__pycache__``) when that is writable, else under ``NUMBA_CACHE_DIR``, else
   ``$XDG_CACHE_HOME/embedtrain`` (``~/.cache/embedtrain``), else a per-user
-  directory in the system's temporary directory. If none is writable (no home,
+  directory in the system's temporary directory, only if it is this user's and
+  nobody else may write to it (:func:`_private`). If none is usable (no home,
   read-only ``/tmp``), kernels compile without a cache, with one warning.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -63,7 +65,30 @@ def _temp_cache_root() -> Path:
     return Path(tempfile.gettempdir()) / f"{CACHE_SUBDIR}-numba-{uid}"
 
 
+_WARNED: set[str] = set()
+
+
+def _private(directory: Path) -> bool:
+    """The shared temporary directory's cache root is used only when it is a real
+    directory of ours that nobody else may write to: numba's cache index is a pickle,
+    so another local user who could write there could run code as us (issue 21)."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = directory.lstat()
+    except OSError:
+        return False
+    ok = stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
+    if not ok and str(directory) not in _WARNED:
+        _WARNED.add(str(directory))
+        log.warning("embedtrain: not caching compiled kernels in %s: it is not a directory of this "
+                    "user's that only this user may write to", directory)
+    return ok
+
+
 def _writable(directory: Path) -> bool:
+    temp_root = _temp_cache_root()
+    if (directory == temp_root or temp_root in directory.parents) and not _private(temp_root):
+        return False
     try:
         directory.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=directory).close()
