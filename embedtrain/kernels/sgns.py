@@ -112,7 +112,7 @@ class SgnsSettings(NamedTuple):
 # module but this one reads them by position. train_chunk hands them to the kernel as
 # plain tuples, so the compiled kernel is the same as before them. (One kernel per
 # architecture, so that a run compiles only its own, was tried and kept the bytes but ran
-# 16-60% slower for word2vec: docs/benchmarks.md, "Kernel shape".)
+# 25-86% slower for word2vec: docs/benchmarks.md, "Kernel shape".)
 
 # arch: which context loop.
 SKIPGRAM = 0          # word2vec.c's pairing: the context word's input predicts the centre
