@@ -2,6 +2,7 @@
 and link prediction (karate club from data/, Cora from ../shared/data when present)."""
 import json
 import logging
+import subprocess
 import sys
 
 import numpy as np
@@ -294,3 +295,18 @@ def test_readme_graph_table_is_current():
                                env={**__import__("os").environ, "PYTHONPATH": str(root)}).stdout.strip()
     assert generated in (root / "docs" / "graphs.md").read_text(), \
         "docs/graphs.md graph table is stale: run python scripts/readme_graph_options.py --write"
+
+
+@pytest.mark.parametrize("args,message", [(["--seed", "-1"], "--seed must be 0 to"),
+                                          (["--repeats", "1000000000"], "--repeats must be 1 to"),
+                                          (["--repeats", "0"], "--repeats must be 1 to")])
+def test_eval_nodes_refuses_a_bad_seed_or_repeats_in_one_line(tmp_path, args, message):
+    pytest.importorskip("sklearn", reason="eval-nodes needs scikit-learn (the graph extra)")
+    vec = tmp_path / "v.vec"
+    vec.write_text("4 2\na 1 0\nb 0 1\nc 1 1\nd 0 0\n")
+    labels = tmp_path / "labels.txt"
+    labels.write_text("a x\nb y\nc x\nd y\n")
+    proc = subprocess.run([sys.executable, "-m", "embedtrain", "eval-nodes", str(vec), str(labels), *args],
+                          capture_output=True, text=True)
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert proc.returncode == 1 and len(lines) == 1 and message in lines[0], proc.stderr

@@ -30,6 +30,9 @@ log = logging.getLogger("embedtrain")
 
 TRAIN_FRACTIONS = (0.1, 0.5, 0.9)
 REPEATS = 10
+# Most random splits per fraction: beyond this the mean moves by less than its noise, and
+# 10^9 repeats ran for ever (issue 21).
+MAX_REPEATS = 10_000
 TEST_FRACTION = 0.5
 # DeepWalk's classifier: scikit-learn's LogisticRegression with its defaults of the time.
 LOGISTIC_C = 1.0
@@ -140,8 +143,10 @@ def eval_nodes(vectors: Vectors, labels: str | os.PathLike | tuple[list[str], li
     bad = [f for f in fractions if not 0 < f < 1]
     if bad:
         raise EmbedtrainError(f"--train-fraction must be between 0 and 1 (got {bad[0]:g})")
-    if repeats < 1:
-        raise EmbedtrainError(f"--repeats must be at least 1 (got {repeats})")
+    if not 1 <= repeats <= MAX_REPEATS:
+        raise EmbedtrainError(f"--repeats must be 1 to {MAX_REPEATS:,} (got {repeats})")
+    if not 0 <= seed < 2 ** 32:   # numpy's seeds (a negative one raised a traceback)
+        raise EmbedtrainError(f"--seed must be 0 to {2 ** 32 - 1:,} (got {seed})")
     names = sorted({l for ls in node_labels for l in ls})
     column = {l: i for i, l in enumerate(names)}
     y = np.zeros((len(nodes), len(names)), dtype=bool)
