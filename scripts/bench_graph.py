@@ -16,7 +16,7 @@ Each training run is a whole process timed by /usr/bin/time (wall, peak RSS); Pe
 numba functions compile in every process (it does not cache them), embedtrain's are
 cached on disk, and the first, warm-up run of each is not counted. Scores are computed
 afterwards on the written vectors by the same code for both tools (embedtrain's
-evaluate_graph): node classification (one-vs-rest logistic regression on half the nodes,
+graphs/evaluate.py): node classification (one-vs-rest logistic regression on half the nodes,
 micro/macro-F1, mean over splits) and link prediction (half the edges held out, the rest
 kept connected, each tool trained on the rest; ROC-AUC, Hadamard + logistic regression).
 On the block model the held-out edges (``--sbm-holdout``, 10%) are split off before the

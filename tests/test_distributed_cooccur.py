@@ -1,5 +1,5 @@
 """GloVe's map-reduce counting (distributed/cooccur.py) and the partitioned matrix
-(cooccur.py), without Ray: the actors' own class (GloVeWorker) driven in this
+(io/cooc.py), without Ray: the actors' own class (GloVeWorker) driven in this
 process, worker after worker, exactly as the Ray driver drives the actors."""
 from __future__ import annotations
 

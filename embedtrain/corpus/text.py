@@ -22,7 +22,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 from ..config import MAX_LINE_TOKENS
 from ..errors import EmbedtrainError
-from ..io.compression import HEAD_BYTES, NAMES as COMPRESSIONS, compression_of
+from ..io.compression import HEAD_BYTES, NAMES as COMPRESSIONS, READ_ERRORS, compression_of
 from .stream import RawBuilder, RawCorpus
 
 log = logging.getLogger("embedtrain.corpus")
@@ -176,7 +176,7 @@ def iter_blocks(path: str) -> Iterator[bytes]:
         while True:
             try:
                 block = stream.read(READ_BLOCK_BYTES)
-            except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+            except READ_ERRORS as exc:
                 raise EmbedtrainError(f"cannot read {name}: corrupt or truncated compressed data ({exc})") from None
             if not block:
                 break

@@ -22,14 +22,12 @@ input; how sentences are rebuilt across cuts is in :mod:`.parts`.
 """
 from __future__ import annotations
 
-import gzip
-import lzma
 import re
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from ..corpus.text import READ_BLOCK_BYTES, STDIN, expand_sources, open_source
-from ..io.compression import decompressed_size
+from ..io.compression import READ_ERRORS, decompressed_size
 from ..errors import EmbedtrainError
 
 # A cut that lands within this fraction of a part's size from a file boundary
@@ -172,7 +170,7 @@ def iter_piece_blocks(piece: Piece, ends: PieceEnds) -> Iterator[bytes]:
     stream = open_source(piece.path)
     try:
         yield from _read_range(stream, piece, ends)
-    except (OSError, EOFError, lzma.LZMAError, ValueError, gzip.BadGzipFile) as exc:
+    except READ_ERRORS as exc:
         if isinstance(exc, EmbedtrainError):
             raise
         raise EmbedtrainError(f"cannot read {piece.path}: {exc}") from None

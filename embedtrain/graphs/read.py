@@ -1,7 +1,7 @@
 """Graphs for node embeddings: edge lists read into CSR arrays.
 
 An edge list has one edge per line, ``a b`` or ``a b weight``, separated by spaces, tabs
-or commas; ``#`` starts a comment; gzip, bzip2 and xz files are decompressed on the fly.
+or commas; ``#`` starts a comment; gzip, bzip2, xz and zstd files are decompressed on the fly.
 Node ids are any strings without separators (``1`` and ``01`` are different nodes).
 
 What networkx's readers users expect, made explicit:

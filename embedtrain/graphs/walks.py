@@ -1,4 +1,4 @@
-"""Random walks over a :class:`~embedtrain.graph.Graph` as a token source.
+"""Random walks over a :class:`~embedtrain.graphs.read.Graph` as a token source.
 
 Walks are made by the numba kernel in :mod:`embedtrain.kernels.walks`, in batches on
 worker threads (the kernel releases the GIL), and handed on in order as int32 blocks

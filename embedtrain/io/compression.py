@@ -9,6 +9,7 @@ suffixes when it names its outputs (cli/train.py).
 """
 from __future__ import annotations
 
+import lzma
 import os
 import struct
 
@@ -24,6 +25,9 @@ HEAD_BYTES = 18   # enough of a file's start for compression_of and a zstd frame
 # the parts of a Ray run.
 ASSUMED_RATIO = {"gzip": 3.0, "bzip2": 4.0, "xz": 4.0, "zstd": 3.5}
 NAMES = "gzip, bzip2, xz and zstd"
+# What reading a damaged or truncated compressed file raises: gzip (BadGzipFile is an
+# OSError) and bzip2 raise OSError or EOFError, xz LZMAError, zstd (corpus/text.py) ValueError.
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError, ValueError)
 
 
 def compression_of(head: bytes) -> str | None:
