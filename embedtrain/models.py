@@ -28,7 +28,7 @@ from ._version import __version__
 from .config import CommonConfig, FastTextConfig, config_class, model_settings
 from .errors import EmbedtrainError
 from .io.atomic import atomic_group
-from .io.archive import is_archive_of, read_archive, write_archive
+from .io.archive import check_arrays as check_archive_arrays, is_archive_of, read_archive, write_archive
 from .io.text import write_word2vec_text
 from .ngram_rows import NgramRows, compact_table
 from .subwords import SubwordTable, char_ngrams, subword_table
@@ -165,34 +165,9 @@ class Model:
                 "output_hs": (max(v - 1, 0) if config.hs else 0, dim)}
 
 
-# Rows checked for NaN/inf at a time (bounds the temporary boolean array).
-FINITE_CHECK_ROWS = 1 << 16
-
-
 def check_arrays(expected: dict[str, tuple[int, ...]], arrays: dict[str, np.ndarray]) -> str:
     """What is wrong with ``arrays`` given the ``expected`` float32 shapes ("" if nothing)."""
-    missing = sorted(set(expected) - set(arrays))
-    if missing:
-        return f"array {missing[0]} is missing"
-    extra = sorted(set(arrays) - set(expected))
-    if extra:
-        return f"unexpected array {extra[0]}"
-    for name, shape in expected.items():
-        a = arrays[name]
-        if a.dtype != np.float32:
-            return f"{name} holds {a.dtype} values, not float32"
-        if a.shape != shape:
-            return (f"{name} has shape {a.shape}; the vocabulary and settings call for "
-                    f"{shape}")
-    for name in expected:
-        a = arrays[name]
-        if a.size == 0:
-            continue
-        flat = a.reshape(a.shape[0], -1)
-        for start in range(0, flat.shape[0], FINITE_CHECK_ROWS):
-            if not np.isfinite(flat[start:start + FINITE_CHECK_ROWS]).all():
-                return f"{name} holds NaN or infinite values"
-    return ""
+    return check_archive_arrays({name: ([shape], np.float32) for name, shape in expected.items()}, arrays)
 
 
 class FastTextModel(Model):

@@ -193,3 +193,34 @@ def is_archive_of(path: str | os.PathLike, format_name: str) -> bool:
     except _DAMAGE:
         return False
     return isinstance(meta, dict) and meta.get("format") == format_name
+
+
+# Rows checked for NaN/inf at a time (bounds the temporary boolean array).
+FINITE_CHECK_ROWS = 1 << 16
+
+
+def check_arrays(expected: dict[str, tuple[list[tuple[int, ...]], Any]], arrays: dict[str, np.ndarray],
+                 required: Iterable[str] | None = None) -> str:
+    """What is wrong with the arrays read from an archive ("" if nothing): ``expected``
+    maps each name allowed to (the shapes allowed, dtype); ``required``: the names that
+    must be there (default: all of ``expected``). Floating-point arrays must be finite."""
+    missing = sorted(set(expected if required is None else required) - set(arrays))
+    if missing:
+        return f"array {missing[0]} is missing"
+    extra = sorted(set(arrays) - set(expected))
+    if extra:
+        return f"unexpected array {extra[0]}"
+    for name, a in arrays.items():
+        shapes, dtype = expected[name]
+        if a.dtype != dtype:
+            return f"{name} holds {a.dtype} values, not {np.dtype(dtype)}"
+        if a.shape not in shapes:
+            return f"{name} has shape {a.shape}; the vocabulary and settings call for {shapes[0]}"
+    for name, a in arrays.items():
+        if a.size == 0 or a.dtype.kind != "f":
+            continue
+        flat = a.reshape(a.shape[0], -1)
+        for start in range(0, flat.shape[0], FINITE_CHECK_ROWS):
+            if not np.isfinite(flat[start:start + FINITE_CHECK_ROWS]).all():
+                return f"{name} holds NaN or infinite values"
+    return ""

@@ -28,7 +28,7 @@ import numpy as np
 from .._version import __version__
 from ..config import CommonConfig, config_class, fields_with
 from ..errors import EmbedtrainError
-from .archive import is_archive_of, read_archive, write_archive
+from .archive import check_arrays, is_archive_of, read_archive, write_archive
 from ..vocab import Vocab
 from ..training.runner import RunState
 
@@ -73,7 +73,7 @@ class Checkpoint:
         """Refuse arrays that are not what the run's kernels expect (``expected``: name ->
         (the shapes allowed, dtype); ``required``: the names that must be there, default
         all), checked before any kernel sees them."""
-        problem = check_arrays(expected, self.arrays, expected if required is None else required)
+        problem = check_arrays(expected, self.arrays, required)
         if problem:
             raise self.damaged(problem)
 
@@ -141,25 +141,6 @@ def check_state(state: RunState, config: CommonConfig) -> str:
     if not isinstance(state.history, list) or len(state.history) != state.epoch or \
             not all(isinstance(h, dict) for h in state.history):
         return f"state.history does not hold the {state.epoch} finished epochs"
-    return ""
-
-
-def check_arrays(expected: dict[str, tuple[list[tuple[int, ...]], Any]], arrays: dict[str, np.ndarray],
-                 required: Any) -> str:
-    """What is wrong with ``arrays`` given ``expected`` (name -> (shapes allowed, dtype))."""
-    missing = sorted(set(required) - set(arrays))
-    if missing:
-        return f"array {missing[0]} is missing"
-    for name, a in arrays.items():
-        if name not in expected:
-            return f"unexpected array {name}"
-        shapes, dtype = expected[name]
-        if a.dtype != dtype:
-            return f"{name} holds {a.dtype} values, not {np.dtype(dtype)}"
-        if a.shape not in shapes:
-            return f"{name} has shape {a.shape}; the vocabulary and settings call for {shapes[0]}"
-        if a.dtype.kind == "f" and a.size and not np.isfinite(a).all():
-            return f"{name} holds NaN or infinite values"
     return ""
 
 
