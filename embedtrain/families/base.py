@@ -131,10 +131,8 @@ class Family:
     def checkpoint_shapes(self, config: CommonConfig, vocab: "Vocab",
                           layout: Any) -> dict[str, tuple[list[tuple[int, ...]], Any]]:
         """The arrays a checkpoint of this family may hold: name -> (the shapes allowed,
-        dtype). Every array is checked against them before a kernel sees it. By default
-        those of :meth:`fresh_arrays` (the built-in families declare them without
-        allocating)."""
-        return {name: ([a.shape], a.dtype) for name, a in self.fresh_arrays(config, vocab, layout).items()}
+        dtype). Every array is checked against them before a kernel sees it."""
+        raise NotImplementedError
 
     # The arrays a Ray replica holds (what a --ray checkpoint has and a resumed run needs).
     ray_arrays: ClassVar[tuple[str, ...]] = ("input_vectors", "output_vectors", "output_hs")
@@ -165,6 +163,12 @@ class StreamFamily(Family):
         """The starting weights (a function of the seed only)."""
         raise NotImplementedError
 
+    def checkpoint_shapes(self, config: CommonConfig, vocab: "Vocab",
+                          layout: Any) -> dict[str, tuple[list[tuple[int, ...]], Any]]:
+        """By default those of :meth:`fresh_arrays` (the built-in families declare them
+        without allocating)."""
+        return {name: ([a.shape], a.dtype) for name, a in self.fresh_arrays(config, vocab, layout).items()}
+
     def make_task(self, config: CommonConfig, vocab: "Vocab", arrays: dict[str, np.ndarray],
                   corpus_tokens: int, layout: Any, stream: Any = None) -> Any:
         """The runner's task over ``arrays`` (``stream=None``: a Ray worker's replica,
@@ -179,11 +183,10 @@ class StreamFamily(Family):
     def lr_at(self, config: CommonConfig, units_done: float, units_per_epoch: int) -> float:
         """The rate after ``units_done`` words of a run of ``config.epochs`` epochs (what a
         Ray run reports; each worker's task computes its own)."""
-        from ..kernels.common import decayed_units, schedule_fraction
+        from ..kernels.common import scheduled_lr
 
         floor, offset, decay = self.lr_schedule(config)
-        units = decayed_units(units_done, units_per_epoch, config.epochs, decay)
-        return config.lr * schedule_fraction(units, units_per_epoch * config.epochs, floor, offset)
+        return scheduled_lr(config.lr, units_done, units_per_epoch, config.epochs, floor, offset, decay)
 
     def replica_rows(self, config: CommonConfig, layout: Any) -> dict[str, Any]:
         """For each array of a Ray replica, the rows a set of trained words can touch

@@ -33,6 +33,15 @@ def schedule_fraction(words_done: int, total_words: int, floor: float, offset: f
     return max(1.0 - words_done / (total_words + offset), floor)
 
 
+def scheduled_lr(lr: float, units_done: float, units_per_epoch: int, epochs: int, floor: float,
+                 offset: float, epoch_decay: float) -> float:
+    """The rate the runner reports after ``units_done`` units of a run of ``epochs``
+    epochs: ``lr`` times :func:`schedule_fraction` at the :func:`decayed_units` position.
+    In plain Python."""
+    units = decayed_units(units_done, units_per_epoch, epochs, epoch_decay)
+    return lr * schedule_fraction(units, units_per_epoch * epochs, floor, offset)
+
+
 def decayed_units(units_done: float, units_per_epoch: int, epochs: int, epoch_decay: float) -> float:
     """The position in the linear schedule of a run whose rate falls ``epoch_decay`` of an
     epoch's share within each epoch (each epoch starting where the linear schedule

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..corpus import TokenStream
 from ..kernels import sgns as kernels
-from ..kernels.common import decayed_units, schedule_fraction, sigmoid_tables
+from ..kernels.common import scheduled_lr, sigmoid_tables
 from ..vocab import HuffmanTree, Vocab
 
 WEIGHT_NAMES = ("input_vectors", "output_vectors", "output_hs")
@@ -85,8 +85,8 @@ class SgnsTask:
         return self.train_chunk(self.stream.chunk(job), words_done, self.total_words, rng_state)
 
     def lr_at(self, units_done: int) -> float:
-        units = decayed_units(units_done, self.units_per_epoch, self.epochs, self.epoch_decay)
-        return self.config.lr * schedule_fraction(units, self.total_words, self.lr_floor, self.lr_offset)
+        return scheduled_lr(self.config.lr, units_done, self.units_per_epoch, self.epochs, self.lr_floor,
+                            self.lr_offset, self.epoch_decay)
 
     def epoch_loss(self, loss_sum: float, examples: int) -> float:
         return loss_sum / examples if examples else 0.0
