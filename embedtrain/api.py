@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from .config import CommonConfig, DistributedConfig, fields_with, load_toml
+from .config import CommonConfig, DistributedConfig, fields_with, load_toml, make_config
 from .errors import EmbedtrainError
-from .families import Family, family_of
-from .config import make_config
+from .families import REGISTRY, Family, family_of
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,6 @@ class Plan:
     corpus: Any
     options: Any                          # training.prepare.RunOptions
     extra: dict[str, Any]                 # the family's run options (GloVe: cooccur, save_cooccur)
-    resumed_checkpoint: Any = None        # the Checkpoint resumed, if any
     keep_checkpoint: bool = False
 
     @property
@@ -99,7 +97,7 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
     extra = {k: v for k, v in run_options.items() if v is not None}
     for name in extra:
         if name not in family.run_options:
-            owners = [m for m in _models_with_option(name)]
+            owners = _models_with_option(name)
             raise EmbedtrainError(f"--{name.replace('_', '-')} applies to --model {' or '.join(owners)} only")
     if corpus is None or (isinstance(corpus, (list, tuple)) and not corpus):
         corpus = None
@@ -118,7 +116,7 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
                          checkpoint=os.fspath(checkpoint) if checkpoint is not None else None,
                          resume_checkpoint=ckpt, callbacks=tuple(check_callbacks(callbacks)),
                          executor=executor)
-    return Plan(family, config, resolved, corpus, options, extra, ckpt, keep_checkpoint)
+    return Plan(family, config, resolved, corpus, options, extra, keep_checkpoint)
 
 
 def train(corpus: Any = None, model: str | None = None, *, config_file: str | None = None,
@@ -183,8 +181,6 @@ def resumed_config(base: Any, model: str | None, config_file: str | None,
     if model is not None and model != base.kind:
         raise EmbedtrainError(f"cannot resume a {base.kind} model as --model {model}")
     if not family_of(base.kind).resumable:
-        from .families import REGISTRY
-
         able = [m for f in REGISTRY if f.resumable for m in f.models]
         raise EmbedtrainError(f"resuming is supported for {' and '.join(able)} models, not {base.kind}")
     saved = {k: v for k, v in base.config.to_dict().items() if k != "model"}
@@ -254,12 +250,8 @@ def _paths(corpus: Any) -> list[str]:
 
 
 def _all_run_options() -> list[str]:
-    from .families import REGISTRY
-
     return list(dict.fromkeys(o for f in REGISTRY for o in f.run_options))
 
 
 def _models_with_option(name: str) -> list[str]:
-    from .families import REGISTRY
-
     return [m for f in REGISTRY if name in f.run_options for m in f.models]

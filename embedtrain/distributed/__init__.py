@@ -58,8 +58,9 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
         config = run.config  # GloVe with --cooccur: the counting settings of the matrix
         if options.save_vocab:
             vocab.save(options.save_vocab)
+        layout = family.layout(config, vocab)
         if ckpt is not None:
-            family.check_checkpoint(ckpt, config, vocab, family.layout(config, vocab), required=family.ray_arrays)
+            family.check_checkpoint(ckpt, config, vocab, layout, required=family.ray_arrays)
             run.load_weights(ckpt.arrays)
         if on_start is not None:
             on_start(run)
@@ -74,4 +75,4 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
         log.warning("%d Ray worker restart(s); %s %s redone", run.sync.restarts,
                     f"{run.sync.words_redone:,}", run.REDONE)
     check_finite(config.model, *family.trained_arrays(arrays))
-    return family.finished_model(config, vocab, arrays, stats, family.layout(config, vocab))
+    return family.finished_model(config, vocab, arrays, stats, layout)
