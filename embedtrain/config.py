@@ -39,7 +39,10 @@ MAX_X_MAX = 1e12
 MAX_ALPHA = 10.0
 MAX_MEMORY_GB = 1e6
 MAX_INIT_BOUND = 100.0
-# node2vec's p and q: beyond 1e6 either way the bias is total (and 1/p underflows nothing).
+# node2vec's p and q lie in [1/MAX_WALK_BIAS, MAX_WALK_BIAS]: at the bounds one kind of
+# step is 10^12 times likelier than another, so no run makes enough steps to tell a more
+# extreme value from the bound, and every ratio the walk kernel forms stays far inside
+# float64 (1e-300 made 1/q overflow what a weight times it can hold).
 MAX_WALK_BIAS = 1e6
 MAX_WALKS_PER_NODE = 1_000_000
 MAX_WALK_LENGTH = INT32_MAX // 2   # one walk fills one int32-indexed batch
@@ -273,10 +276,10 @@ class WalkConfig:
                                  "neighbour in proportion to its weight.", flag=True, roles=("walk",))
     # beyond 1e6 either way the bias is total
     p: float = _opt(1.0, "node2vec return parameter: stepping back to the previous node is "
-                         "weighted 1/p.", range=(0.0, MAX_WALK_BIAS, True), roles=("walk",))
+                         "weighted 1/p.", range=(1 / MAX_WALK_BIAS, MAX_WALK_BIAS, False), roles=("walk",))
     q: float = _opt(1.0, "node2vec in-out parameter: stepping to a node not adjacent to the "
                          "previous one is weighted 1/q (p = q = 1: DeepWalk).",
-                    range=(0.0, MAX_WALK_BIAS, True), roles=("walk",))
+                    range=(1 / MAX_WALK_BIAS, MAX_WALK_BIAS, False), roles=("walk",))
     walks_per_node: int = _opt(10, "Walks started from every node.", range=(1, MAX_WALKS_PER_NODE, False),
                                roles=("walk",))
     walk_length: int = _opt(80, "Nodes per walk (a directed walk stops early at a node with "

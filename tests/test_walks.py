@@ -1,6 +1,12 @@
 """Walk kernels against the plain-Python reference (tests/reference_walks.py): transition
 frequencies within sampling error, determinism, the walks as a token source and as text."""
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +18,8 @@ from embedtrain.kernels.walks import neighbour_alias_tables, random_walks, spann
 from embedtrain.graphs.walks import WalkTables, seed_base, walk_blocks, write_walks
 
 import reference_walks as ref
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Two triangles joined by a square, plus a pendant node: steps back (1/p), to common
 # neighbours (1) and away (1/q) all occur.
@@ -33,8 +41,8 @@ def kernel_walks(g, p, q, n_walks, length, seed=3):
     tables = WalkTables(g)
     starts = np.resize(np.arange(g.n_nodes, dtype=np.int32), n_walks)
     out = np.empty(n_walks * (length + 1), dtype=np.int32)
-    used = random_walks(g.indptr, g.indices, tables.alias_prob, tables.alias_index, starts, length,
-                        0, seed_base(seed), 1.0 / p, 1.0 / q, out)
+    used = random_walks(g.indptr, g.indices, tables.weights, tables.alias_prob, tables.alias_index,
+                        starts, length, 0, seed_base(seed), 1.0 / p, 1.0 / q, np.zeros(1, np.int8), out)
     return split_walks(out[:used])
 
 
@@ -56,7 +64,11 @@ def check_frequencies(counts, probabilities):
 
 @pytest.mark.parametrize("directed", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("p,q", [(1.0, 1.0), (0.25, 4.0), (4.0, 0.25), (2.0, 2.0)])
+# (1, 1e-3) and (1e3, 1e-3): steps whose neighbours are all the previous node or its
+# neighbours accept one proposal in a thousand or fewer, so many give up on rejection after
+# MAX_PROPOSALS and are drawn exactly: the frequencies must still be node2vec's.
+@pytest.mark.parametrize("p,q", [(1.0, 1.0), (0.25, 4.0), (4.0, 0.25), (2.0, 2.0), (1.0, 1e-3),
+                                 (1e3, 1e-3)])
 def test_transition_frequencies_match_the_reference(directed, weighted, p, q):
     g, adj = make_graph(directed, weighted)
     walks = kernel_walks(g, p, q, n_walks=7 * (1500 if directed else 600), length=12)
@@ -174,3 +186,48 @@ def test_spanning_forest_connects_each_component():
                     reach.add(int(u))
                     frontier.append(int(u))
         assert {g.nodes[i] for i in reach} == {"0", "1", "2"}
+
+
+def test_a_set_stop_flag_ends_a_batch_before_its_next_walk():
+    g, _ = make_graph()
+    tables = WalkTables(g)
+    starts = np.arange(g.n_nodes, dtype=np.int32)
+    out = np.empty(len(starts) * 6, dtype=np.int32)
+    args = (g.indptr, g.indices, tables.weights, tables.alias_prob, tables.alias_index, starts, 5, 0,
+            seed_base(1), 1.0, 1.0)
+    assert random_walks(*args, np.ones(1, np.int8), out) == 0
+    assert len(split_walks(out[:random_walks(*args, np.zeros(1, np.int8), out)])) == g.n_nodes
+
+
+def _tree_edges(path, n_nodes):
+    """A random tree: at a leaf the only step is back, which p = 1e6 makes one proposal in
+    10^12 accept, so every such step runs the rejection bound out."""
+    rng = np.random.default_rng(0)
+    parents = [int(rng.integers(0, i)) for i in range(1, n_nodes)]
+    path.write_text("".join(f"{a} {i}\n" for i, a in enumerate(parents, start=1)))
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_extreme_walks_are_bounded_and_stop_at_a_signal(tmp_path, sig, code, threads):
+    """node2vec at the bounds of p and q (issue 21: --q 1e-6 ran for minutes in one kernel
+    call that no signal could interrupt). The run is long (a million walks), so it is
+    still walking when the signal comes; it must stop, exit with the signal's status and
+    leave nothing (the deadline only bounds a hung test, it measures nothing)."""
+    edges = tmp_path / "tree.edges"
+    _tree_edges(edges, 2000)
+    out = tmp_path / "walks.txt"
+    proc = subprocess.Popen([sys.executable, "-m", "embedtrain", "walks", str(edges), "-o", str(out),
+                             "--p", "1e6", "--q", "1e-6", "--walks-per-node", "500",
+                             "--threads", str(threads)],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 120
+    while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):  # walking, writing
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    time.sleep(1.0)  # well inside the kernel
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "Traceback" not in err and "stopped" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tree.edges"], err

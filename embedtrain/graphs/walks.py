@@ -9,6 +9,10 @@ graph plus a few batches, never walks x length.
 Order, as DeepWalk and node2vec do it: ``walks_per_node`` rounds, each starting one walk
 from every node in a fresh random order. Every walk draws from its own random stream
 (seed and walk number), so the walks do not depend on the number of threads.
+
+The kernel always runs on a worker thread (one with ``threads=1``) while the calling
+thread waits, so a signal is handled at once; leaving the generator (Ctrl-C, SIGTERM, an
+error downstream) sets the batches' stop flag, which the kernel reads before every walk.
 """
 from __future__ import annotations
 
@@ -40,8 +44,10 @@ class WalkTables:
 
         self.graph = graph
         if graph.weights is not None:
+            self.weights = graph.weights
             self.alias_prob, self.alias_index = neighbour_alias_tables(graph.indptr, graph.weights)
         else:
+            self.weights = np.zeros(0, np.float32)
             self.alias_prob = np.zeros(0, np.float32)
             self.alias_index = np.zeros(0, np.int32)
 
@@ -74,16 +80,16 @@ def walk_blocks(graph: Graph, walk: WalkConfig, seed: int = 1, threads: int = 1,
             for start in range(0, n, per_batch):
                 yield r * n + start, order[start:start + per_batch]
 
+    stop = np.zeros(1, dtype=np.int8)
+
     def run(first_walk: int, starts: np.ndarray) -> np.ndarray:
         out = np.empty(len(starts) * (walk.walk_length + 1), dtype=np.int32)
-        used = random_walks(graph.indptr, graph.indices, tables.alias_prob, tables.alias_index,
-                            starts, walk.walk_length, first_walk, base, inv_p, inv_q, out)
+        used = random_walks(graph.indptr, graph.indices, tables.weights, tables.alias_prob,
+                            tables.alias_index, starts, walk.walk_length, first_walk, base, inv_p,
+                            inv_q, stop, out)
         return out[:used]
 
-    if threads <= 1:
-        for first_walk, starts in batches():
-            yield run(first_walk, starts)
-        return
+    threads = max(threads, 1)
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="embedtrain-walks") as pool:
         pending: deque = deque()
         try:
@@ -94,6 +100,7 @@ def walk_blocks(graph: Graph, walk: WalkConfig, seed: int = 1, threads: int = 1,
             while pending:
                 yield pending.popleft().result()
         finally:
+            stop[0] = 1   # batches still running return after their current walk
             for future in pending:
                 future.cancel()
 

@@ -18,6 +18,18 @@ looking at ``prev``'s neighbours; otherwise one binary search in ``prev``'s sort
 decides. For directed graphs "adjacent to prev" means an edge prev -> x (as in PecanPy;
 the original node2vec code looks for x -> prev).
 
+Rejection is bounded: when a step's acceptance is low (an extreme p or q at a node whose
+neighbours are mostly of the disfavoured kind: q = 1e-6 at a leaf accepts one proposal in
+a million), after ``MAX_PROPOSALS`` rejected proposals the step is drawn exactly from
+``w(cur, x) * alpha(x)`` over ``cur``'s row (O(degree) binary searches, the cost of one
+PecanPy-style exact step). A step that gives up on rejection is still drawn from the
+target distribution, so the walks' distribution is unchanged; the draws (and bytes) of
+steps accepted within the bound are the same as without it.
+
+Stopping: the kernel looks at ``stop[0]`` before every walk and returns early when it is
+set (by another thread: a signal is handled in the main thread, which sets it), so a
+batch never holds up Ctrl-C for longer than one walk.
+
 Random numbers: every walk has its own SplitMix64 state, derived from the run's seed and
 the walk's global number, so the walks are the same whatever the number of threads or
 the size of the batches.
@@ -28,6 +40,13 @@ from numba import njit
 from ..corpus.stream import SENTENCE_END
 from .options import HELPER_OPTIONS, KERNEL_OPTIONS
 from .rng import GOLDEN_GAMMA, below, fraction, next_state
+
+# Proposals rejected at one step before it is drawn exactly. A step's acceptance is at
+# least min(1, 1/p, 1/q) / max(1, 1/p, 1/q): 1/16 for the usual grid (p, q in 1/4..4),
+# where 1,024 rejections in a row happen once in 10^28 steps, so those walks keep the
+# draws (and bytes) they had before the bound; at q = 1e-6 a step at a leaf stops
+# proposing after 1,024 instead of a million on average.
+MAX_PROPOSALS = 1024
 
 
 @njit(**KERNEL_OPTIONS)
@@ -116,13 +135,47 @@ def _has_edge(indptr, indices, a, b):
     return lo < indptr[a + 1] and indices[lo] == b
 
 
+@njit(**HELPER_OPTIONS)
+def _alpha(indptr, indices, prev, x, alpha_p, alpha_1, alpha_q):
+    """node2vec's bias of a step to ``x`` when the walk came from ``prev``."""
+    if x == prev:
+        return alpha_p
+    if _has_edge(indptr, indices, prev, x):
+        return alpha_1
+    return alpha_q
+
+
+@njit(**HELPER_OPTIONS)
+def _exact_step(bits, indptr, indices, weights, lo, degree, prev, alpha_p, alpha_1, alpha_q):
+    """A row position drawn exactly from ``w(cur, x) * alpha(x)`` (inverse CDF)."""
+    total = 0.0
+    for k in range(degree):
+        w = weights[lo + k] if weights.shape[0] > 0 else 1.0
+        total += w * _alpha(indptr, indices, prev, indices[lo + k], alpha_p, alpha_1, alpha_q)
+    target = fraction(bits) * total
+    acc = 0.0
+    for k in range(degree):
+        w = weights[lo + k] if weights.shape[0] > 0 else 1.0
+        acc += w * _alpha(indptr, indices, prev, indices[lo + k], alpha_p, alpha_1, alpha_q)
+        if target < acc:
+            return k
+    # rounding left target at the total: the last position with any mass
+    for k in range(degree - 1, -1, -1):
+        w = weights[lo + k] if weights.shape[0] > 0 else 1.0
+        if w > 0.0:
+            return k
+    return degree - 1
+
+
 @njit(**KERNEL_OPTIONS)
-def random_walks(indptr, indices, alias_prob, alias_index, starts, walk_length, first_walk,
-                 seed_base, inv_p, inv_q, out):
+def random_walks(indptr, indices, weights, alias_prob, alias_index, starts, walk_length,
+                 first_walk, seed_base, inv_p, inv_q, stop, out):
     """One walk from each node of ``starts``, written to ``out``.
 
     indptr       int64 [n + 1]    CSR row starts
     indices      int32 [m]        CSR columns, sorted within each row
+    weights      float32 [m] or [0]   edge weights (weighted), or empty (uniform); read
+                                  only by a step drawn exactly (see the module text)
     alias_prob   float32 [m] or [0]   per-node alias tables (weighted), or empty (uniform)
     alias_index  int32 [m] or [0]
     starts       int32 [w]        start node of each walk
@@ -131,10 +184,11 @@ def random_walks(indptr, indices, alias_prob, alias_index, starts, walk_length, 
     first_walk   int              global number of the first walk (selects its rng stream)
     seed_base    uint64           the run's seed state
     inv_p, inv_q float64          1/p and 1/q; both 1 gives first-order walks
+    stop         int8 [1]         read before every walk: nonzero returns at once
     out          int32 [w * (walk_length + 1)]   modified: the walks, ``SENTENCE_END``
                                   after each
 
-    Returns the number of entries written to ``out``.
+    Returns the number of entries written to ``out`` (whole walks only).
     """
     second_order = inv_p != 1.0 or inv_q != 1.0
     max_alpha = max(inv_p, 1.0, inv_q)
@@ -144,6 +198,8 @@ def random_walks(indptr, indices, alias_prob, alias_index, starts, walk_length, 
     alpha_q = inv_q / max_alpha
     pos = 0
     for w in range(starts.shape[0]):
+        if stop[0] != 0:
+            break
         state = _walk_state(seed_base, first_walk + w)
         cur = starts[w]
         out[pos] = cur
@@ -157,21 +213,21 @@ def random_walks(indptr, indices, alias_prob, alias_index, starts, walk_length, 
             state, bits = next_state(state)
             nxt = indices[lo + _pick(bits, lo, degree, alias_prob, alias_index)]
             if second_order and prev >= 0:
+                proposals = 1
                 while True:
                     state, bits = next_state(state)
                     r = fraction(bits)
                     if r < accept_at_once:
                         break
-                    if nxt == prev:
-                        alpha = alpha_p
-                    elif _has_edge(indptr, indices, prev, nxt):
-                        alpha = alpha_1
-                    else:
-                        alpha = alpha_q
-                    if r < alpha:
+                    if r < _alpha(indptr, indices, prev, nxt, alpha_p, alpha_1, alpha_q):
                         break
                     state, bits = next_state(state)
+                    if proposals == MAX_PROPOSALS:
+                        nxt = indices[lo + _exact_step(bits, indptr, indices, weights, lo, degree, prev,
+                                                       alpha_p, alpha_1, alpha_q)]
+                        break
                     nxt = indices[lo + _pick(bits, lo, degree, alias_prob, alias_index)]
+                    proposals += 1
             prev = cur
             cur = nxt
             out[pos] = cur
