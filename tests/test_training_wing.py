@@ -351,6 +351,22 @@ def test_read_only_install_falls_back_to_a_writable_cache(tmp_path):
         "the kernel was not cached under $XDG_CACHE_HOME/embedtrain"
 
 
+def test_an_installed_package_keeps_its_kernel_caches_outside_site_packages(tmp_path):
+    """pip uninstall removes only what it installed: caches beside the modules stayed (4-31
+    files) and kept an embedtrain/ directory that shadowed the next install (issue 21)."""
+    site = tmp_path / "venv" / "lib" / "python3" / "site-packages"
+    shutil.copytree(ROOT / "embedtrain", site / "embedtrain",
+                    ignore=shutil.ignore_patterns("__pycache__", "datasets"))
+    cache_home = tmp_path / "xdg"
+    env = dict(os.environ, PYTHONPATH=str(site), XDG_CACHE_HOME=str(cache_home), PYTHONDONTWRITEBYTECODE="1")
+    env.pop("NUMBA_CACHE_DIR", None)
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [6.0, 7.0, 8.0]
+    assert not [p for p in site.rglob("*") if p.suffix in (".nbi", ".nbc")]
+    assert list((cache_home / "embedtrain" / "numba").rglob("sgns.word_vectors*.nbi"))
+
+
 def test_no_writable_cache_directory_means_no_cache(tmp_path, monkeypatch):
     from embedtrain.kernels import options
 

@@ -12,8 +12,12 @@ The cache (:class:`KernelCacheLocator`):
   (``kernels/losses.py`` into ``kernels/sgns.py``) it would serve the old machine
   code. Our stamp hashes every file a kernel can reach: the whole ``kernels``
   package, ``corpus/stream.py`` (``SENTENCE_END``) and the function's own file.
-- **Works on read-only installs.** The cache goes beside the module
-  (``__pycache__``) when that is writable, else under ``NUMBA_CACHE_DIR``, else
+- **Works on read-only installs, and leaves no trace in an installed package.** The
+  cache goes under ``NUMBA_CACHE_DIR`` when set, else beside the module
+  (``__pycache__``) in a source checkout when that is writable, never inside
+  ``site-packages``/``dist-packages`` (``pip uninstall`` removes only the files it
+  installed: the caches stayed, and the ``embedtrain/`` directory they kept then
+  shadowed the next install as an empty namespace package), else
   ``$XDG_CACHE_HOME/embedtrain`` (``~/.cache/embedtrain``), else a per-user
   directory in the system's temporary directory, only if it is this user's and
   nobody else may write to it (:func:`_private`). If none is usable (no home,
@@ -37,6 +41,8 @@ KERNELS_DIR = Path(__file__).resolve().parent
 # Files outside kernels/ whose globals kernels freeze into their machine code.
 KERNEL_DEPENDENCIES = (PACKAGE_DIR / "corpus" / "stream.py",)
 CACHE_SUBDIR = "embedtrain"
+# Directories where installers put packages: nothing is cached beside modules inside them.
+INSTALL_DIR_NAMES = ("site-packages", "dist-packages")
 
 log = logging.getLogger("embedtrain")
 
@@ -100,7 +106,8 @@ def _writable(directory: Path) -> bool:
 def cache_directories(py_file: str) -> list[Path]:
     """Where the compiled code of a function in ``py_file`` may go, in order of preference."""
     sub = caching._CacheLocator.get_suitable_cache_subpath(py_file)
-    out = [Path(py_file).parent / "__pycache__"]
+    installed = any(part in INSTALL_DIR_NAMES for part in Path(py_file).resolve().parts)
+    out = [] if installed else [Path(py_file).parent / "__pycache__"]
     if config.CACHE_DIR:
         out.insert(0, Path(config.CACHE_DIR) / sub)  # the user asked for it: first
     user = _user_cache_root()
