@@ -97,6 +97,8 @@ def test_self_loops_and_duplicates_are_dropped_with_one_warning(tmp_path, warnin
     ("a b 1\n\n\nc d -2\n", True, "line 4: weight '-2' is not a positive number"),
     ("a b 1\nc d nan\n", True, "line 2: weight 'nan' is not a positive number"),
     ("a b 0\n", True, "line 1: weight '0' is not a positive number"),
+    ("a b 1\nc d 1e39\n", True, "line 2: weight '1e39' is not a positive number in float32's range"),
+    ("a b 1e-50\n", True, "line 1: weight '1e-50' is not a positive number in float32's range"),
     ("# nothing\n\n", False, "holds no edges"),
     ("a a\n", False, "no edges other than self-loops"),
 ])

@@ -105,10 +105,10 @@ def from_edges(sources: Any, targets: Any, weights: Any = None, *, directed: boo
         w = np.asarray(weights, dtype=np.float64) if not _is_text(weights) else None
         if w is None or w.shape != src.shape:
             raise EmbedtrainError(f"{source_name}: weights must be numbers, one per edge")
-        bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
+        bad = _bad_weights(w)
         if len(bad):
             raise EmbedtrainError(f"{source_name}, edge {int(bad[0])}: weight {w[bad[0]]:g} is not a "
-                                  "positive number")
+                                  f"positive number {WEIGHT_RANGE}")
     return graph_from_ids(names, a, b, w, directed, source_name)
 
 
@@ -236,10 +236,10 @@ def read_edge_list(path: str | os.PathLike, *, directed: bool = False, weighted:
         id_blocks.append(np.fromiter(map(index.__getitem__, both), dtype=np.int64, count=len(both)))
         if weighted:
             w = _parse_weights([r[2] for r in filled], numbers, name)
-            bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
+            bad = _bad_weights(w)
             if len(bad):
                 raise EmbedtrainError(f"{name}, line {int(numbers[bad[0]])}: weight "
-                                      f"{filled[bad[0]][2]!r} is not a positive number")
+                                      f"{filled[bad[0]][2]!r} is not a positive number {WEIGHT_RANGE}")
             weight_blocks.append(w)
     if not id_blocks:
         raise EmbedtrainError(f"edge list {name} holds no edges")
@@ -254,6 +254,16 @@ def read_edge_list(path: str | os.PathLike, *, directed: bool = False, weighted:
             names.append(str(node))
     w = np.concatenate(weight_blocks) if weighted else None
     return graph_from_ids(names, a, b, w, directed, name)
+
+
+# Weights are kept as float32: 1e39 would become inf and 1e-50 zero (issue 21).
+WEIGHT_LIMITS = (float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max))
+WEIGHT_RANGE = f"in float32's range ({WEIGHT_LIMITS[0]:.3g} to {WEIGHT_LIMITS[1]:.3g})"
+
+
+def _bad_weights(w: np.ndarray) -> np.ndarray:
+    """Positions of weights that are not finite, positive and within float32's normal range."""
+    return np.flatnonzero(~(np.isfinite(w) & (w >= WEIGHT_LIMITS[0]) & (w <= WEIGHT_LIMITS[1])))
 
 
 def _parse_weights(weights: Sequence[str], numbers: np.ndarray, name: str) -> np.ndarray:
