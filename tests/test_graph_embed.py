@@ -232,7 +232,7 @@ def test_cli_train_graph_walks_and_eval(tmp_path, caplog):
     (["train", "--graph", "missing.txt"], "does not exist"),
     (["train", "--graph", KARATE, "corpus.txt"], "either a corpus or --graph"),
     (["train", "--graph", KARATE, "--resume", "m.etm"], "--resume does not apply"),
-    (["train", "--graph", KARATE, "--q", "-1"], "--q must be positive"),
+    (["train", "--graph", KARATE, "--q", "-1"], "--q must be at least 1e-06"),
     (["train", "--graph", KARATE, "--checkpoint-every", "1"], "--checkpoint-every does not apply"),
     (["train", "--graph", KARATE, "--model", "fasttext"], "skipgram or cbow"),
     (["train", "--graph", KARATE, "-o", "/nonexistent/dir/x"], "does not exist"),
