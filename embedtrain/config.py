@@ -274,7 +274,6 @@ class WalkConfig:
                                  "undirected).", flag=True, roles=("walk",))
     weighted: bool = _opt(False, "Read the third column as edge weights; walks step to a "
                                  "neighbour in proportion to its weight.", flag=True, roles=("walk",))
-    # beyond 1e6 either way the bias is total
     p: float = _opt(1.0, "node2vec return parameter: stepping back to the previous node is "
                          "weighted 1/p.", range=(1 / MAX_WALK_BIAS, MAX_WALK_BIAS, False), roles=("walk",))
     q: float = _opt(1.0, "node2vec in-out parameter: stepping to a node not adjacent to the "

@@ -28,6 +28,10 @@ log = logging.getLogger("embedtrain")
 
 _SEPARATORS = str.maketrans({",": " "})
 
+# Weights are kept as float32: 1e39 would become inf and 1e-50 zero (issue 21).
+WEIGHT_LIMITS = (float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max))
+WEIGHT_RANGE = f"in float32's range ({WEIGHT_LIMITS[0]:.3g} to {WEIGHT_LIMITS[1]:.3g})"
+
 
 @dataclass
 class Graph:
@@ -254,11 +258,6 @@ def read_edge_list(path: str | os.PathLike, *, directed: bool = False, weighted:
             names.append(str(node))
     w = np.concatenate(weight_blocks) if weighted else None
     return graph_from_ids(names, a, b, w, directed, name)
-
-
-# Weights are kept as float32: 1e39 would become inf and 1e-50 zero (issue 21).
-WEIGHT_LIMITS = (float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max))
-WEIGHT_RANGE = f"in float32's range ({WEIGHT_LIMITS[0]:.3g} to {WEIGHT_LIMITS[1]:.3g})"
 
 
 def _bad_weights(w: np.ndarray) -> np.ndarray:

@@ -146,24 +146,25 @@ def _alpha(indptr, indices, prev, x, alpha_p, alpha_1, alpha_q):
 
 
 @njit(**HELPER_OPTIONS)
+def _step_mass(indptr, indices, weights, lo, k, prev, alpha_p, alpha_1, alpha_q):
+    """``w(cur, x) * alpha(x)`` for row position ``k`` (weight 1 when unweighted)."""
+    w = weights[lo + k] if weights.shape[0] > 0 else 1.0
+    return w * _alpha(indptr, indices, prev, indices[lo + k], alpha_p, alpha_1, alpha_q)
+
+
+@njit(**HELPER_OPTIONS)
 def _exact_step(bits, indptr, indices, weights, lo, degree, prev, alpha_p, alpha_1, alpha_q):
     """A row position drawn exactly from ``w(cur, x) * alpha(x)`` (inverse CDF)."""
     total = 0.0
     for k in range(degree):
-        w = weights[lo + k] if weights.shape[0] > 0 else 1.0
-        total += w * _alpha(indptr, indices, prev, indices[lo + k], alpha_p, alpha_1, alpha_q)
+        total += _step_mass(indptr, indices, weights, lo, k, prev, alpha_p, alpha_1, alpha_q)
     target = fraction(bits) * total
     acc = 0.0
     for k in range(degree):
-        w = weights[lo + k] if weights.shape[0] > 0 else 1.0
-        acc += w * _alpha(indptr, indices, prev, indices[lo + k], alpha_p, alpha_1, alpha_q)
+        acc += _step_mass(indptr, indices, weights, lo, k, prev, alpha_p, alpha_1, alpha_q)
         if target < acc:
             return k
-    # rounding left target at the total: the last position with any mass
-    for k in range(degree - 1, -1, -1):
-        w = weights[lo + k] if weights.shape[0] > 0 else 1.0
-        if w > 0.0:
-            return k
+    # fraction * total rounded up to total: the last position (every weight is positive)
     return degree - 1
 
 
