@@ -3,7 +3,7 @@
 The data behind each picture comes from a function that needs numpy alone
 (:func:`loss_history`, :func:`map_points`, :func:`word_map`, :func:`place_labels`), so
 it can be tested without looking at pixels; drawing needs matplotlib (the optional
-extra ``embedtrain[plot]``), imported only here and only when a figure is drawn, with
+extra ``plot``), imported only here and only when a figure is drawn, with
 the Agg canvas (no display, no pyplot state). t-SNE needs scikit-learn and UMAP
 umap-learn, also imported only when asked for.
 """
@@ -20,12 +20,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import EmbedtrainError
+from .extras import install_hint
 from .io.atomic import atomic_output, check_writable
 from .vectors import Vectors
 
 log = logging.getLogger("embedtrain")
-
-INSTALL_HINT = 'pip install "embedtrain[plot]"'
 
 # Map settings.
 DEFAULT_MAP_WORDS = 500
@@ -70,7 +69,7 @@ def require_matplotlib():
     try:
         import matplotlib
     except ImportError:
-        raise EmbedtrainError(f"plots need matplotlib: {INSTALL_HINT}") from None
+        raise EmbedtrainError(f"plots need matplotlib: {install_hint('plot')}") from None
     return matplotlib
 
 
@@ -301,7 +300,7 @@ def _optional(module: str, what: str, needed: str):
     except ImportError:
         found = None
     if not hasattr(found, needed):
-        raise EmbedtrainError(f"{what}: {INSTALL_HINT}")
+        raise EmbedtrainError(f"{what}: {install_hint('plot')}")
     return found
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 import embedtrain
 from embedtrain.cli import main
 from embedtrain.config import load_toml
+from embedtrain.extras import install_hint
 from embedtrain.families.word2vec import GRAPH_PRESETS
 from embedtrain.errors import EmbedtrainError
 from embedtrain.graphs.evaluate import (eval_links, eval_nodes, f1_scores, read_labels, roc_auc,
@@ -171,7 +172,7 @@ def test_missing_scikit_learn_is_one_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)
     result = run("eval-nodes", KARATE, FACTIONS)
-    assert result.exit_code == 1 and "embedtrain[graph]" in result.output
+    assert result.exit_code == 1 and install_hint("graph") in result.output
     assert "Traceback" not in result.output
 
 

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 import embedtrain
 from embedtrain.cli import main
 from embedtrain.errors import EmbedtrainError
+from embedtrain.extras import install_hint
 from embedtrain.io import atomic
 from embedtrain.io.formats import load_vectors
 from embedtrain.models import Model
@@ -525,7 +526,7 @@ def test_zstd_corpus_trains_like_the_plain_text(small_corpus, tmp_path, monkeypa
     one_line_error(run("train", tmp_path / "t.zst", *FAST, "-o", tmp_path / "t"), "truncated zstd")
     monkeypatch.setitem(sys.modules, "zstandard", None)  # as if the extra were not installed
     one_line_error(run("train", zst, *FAST, "-o", tmp_path / "m"), "zstd-compressed",
-                   'pip install "embedtrain[zstd]"')
+                   install_hint("zstd"))
     (tmp_path / "c.zip").write_bytes(b"PK\x03\x04" + b"\0" * 40)
     one_line_error(run("train", tmp_path / "c.zip", *FAST, "-o", tmp_path / "m"), "zip archive",
                    "gzip, bzip2, xz and zstd")

@@ -20,6 +20,7 @@ ray = pytest.importorskip("ray")
 import embedtrain  # noqa: E402
 from embedtrain.corpus.text import encode  # noqa: E402
 from embedtrain.errors import EmbedtrainError  # noqa: E402
+from embedtrain.extras import install_hint  # noqa: E402
 from embedtrain.models import Model  # noqa: E402
 from embedtrain.vocab import Vocab  # noqa: E402
 
@@ -213,7 +214,7 @@ def test_missing_ray_is_one_line(tmp_path):
     out = run_cli(SAMPLE_CORPUS, "--ray", "local", "-o", tmp_path / "x", env_extra=env)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == [
-        'embedtrain: error: --ray needs Ray, which is not installed: pip install "embedtrain[ray]"']
+        f'embedtrain: error: --ray needs Ray, which is not installed: {install_hint("ray")}']
 
 
 def test_unreachable_address_is_one_line(tmp_path):

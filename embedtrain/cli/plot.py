@@ -35,7 +35,7 @@ def display_names(paths: list[str]) -> list[str]:
 @main.group("plot", short_help="Plot the loss per epoch, or a 2-D map of word vectors.")
 def plot_group() -> None:
     """Draw the loss per epoch of models, or a 2-D map of word vectors (PNG, SVG or PDF by
-    the output's suffix; needs the extra: pip install "embedtrain[plot]")."""
+    the output's suffix; needs the plot extra)."""
 
 
 @plot_group.command("loss")

@@ -29,7 +29,7 @@ def report_command(model: str, output: str | None, evaluate: bool, map_words: in
                    seed: int) -> None:
     """A self-contained HTML page about MODEL (.etm): settings, corpus and vocabulary
     statistics, loss per epoch, benchmark scores (--eval), nearest neighbours, word map.
-    Needs the extra: pip install "embedtrain[plot]"."""
+    Needs the plot extra (matplotlib, scikit-learn)."""
     output = output or default_output(model, REPORT_OUTPUT_SUFFIX)
     write_report(model, output, evaluate=evaluate, map_words=map_words, method=method, seed=seed)
     log.info("wrote %s", output)

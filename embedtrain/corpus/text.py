@@ -22,6 +22,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 from ..config import MAX_LINE_TOKENS
 from ..errors import EmbedtrainError
+from ..extras import install_hint
 from ..io.compression import HEAD_BYTES, NAMES as COMPRESSIONS, READ_ERRORS, compression_of
 from .stream import RawBuilder, RawCorpus
 
@@ -30,7 +31,6 @@ log = logging.getLogger("embedtrain.corpus")
 READ_BLOCK_BYTES = 1 << 20   # bytes read at a time: bounds the Python token lists
 STDIN = "-"
 
-ZSTD_EXTRA = 'pip install "embedtrain[zstd]"'
 ZSTD_INPUT_BYTES = 4096  # compressed bytes decompressed at a time
 # Containers recognised only to be refused in one line (their bytes are no text).
 _UNSUPPORTED = {b"PK\x03\x04": "a zip archive", b"\x04\x22\x4d\x18": "lz4-compressed",
@@ -49,7 +49,7 @@ class _ZstdReader:
             import zstandard
         except ImportError:
             raise EmbedtrainError(f"{name} is zstd-compressed; reading it needs the zstandard "
-                                  f"package: {ZSTD_EXTRA}") from None
+                                  f"package: {install_hint('zstd')}") from None
         self._zstd = zstandard
         self._raw = raw
         self._frame = zstandard.ZstdDecompressor().decompressobj()

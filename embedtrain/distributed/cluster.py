@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import EmbedtrainError
+from ..extras import install_hint
 
 log = logging.getLogger("embedtrain")
 
 CONNECT_TIMEOUT = 5.0
 PLACEMENT_TIMEOUT = 15.0
-INSTALL_HINT = 'pip install "embedtrain[ray]"'
 
 
 def import_ray():
@@ -34,7 +34,7 @@ def import_ray():
     try:
         import ray
     except ImportError:
-        raise EmbedtrainError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}") from None
+        raise EmbedtrainError(f"--ray needs Ray, which is not installed: {install_hint('ray')}") from None
     return ray
 
 

@@ -11,7 +11,7 @@
   score the held-out edges against as many sampled non-edges by ROC-AUC, with Hadamard
   product features and logistic regression, and with plain cosine similarity.
 
-The classifier is scikit-learn's (the ``embedtrain[graph]`` extra), imported only here.
+The classifier is scikit-learn's (the ``graph`` extra), imported only here.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import EmbedtrainError
+from ..extras import install_hint
 from .read import Graph, graph_from_ids
 from ..vectors import Vectors
 
@@ -45,8 +46,8 @@ def logistic_regression():
     try:
         from sklearn.linear_model import LogisticRegression
     except ImportError:
-        raise EmbedtrainError("evaluating node vectors needs scikit-learn: pip install "
-                              "'embedtrain[graph]'") from None
+        raise EmbedtrainError("evaluating node vectors needs scikit-learn: "
+                              f"{install_hint('graph')}") from None
     return LogisticRegression(C=LOGISTIC_C, solver="liblinear")
 
 

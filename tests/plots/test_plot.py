@@ -12,6 +12,7 @@ from .helpers import HISTORY, OTHER_HISTORY, SHARED_DATA, assert_one_line_error,
 from .images import image_size, png_size
 
 from embedtrain.errors import EmbedtrainError
+from embedtrain.extras import install_hint
 from embedtrain.models import Model
 from embedtrain.plot import (LOSS_SIZE_INCHES, MAP_SIZE_INCHES, PLOT_DPI,
                              loss_history, map_points, pca_2d, place_labels, read_labels,
@@ -102,7 +103,7 @@ def test_without_matplotlib_plot_and_report_say_what_to_install(model_files, tmp
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     for args in (("plot", "loss", model_files["model"]), ("plot", "map", model_files["vec"]),
                  ("report", model_files["model"])):
-        assert_one_line_error(run(*args, "-o", tmp_path / "x.png"), 'pip install "embedtrain[plot]"')
+        assert_one_line_error(run(*args, "-o", tmp_path / "x.png"), install_hint("plot"))
 
 
 # ---------------------------------------------------------------------- map data
