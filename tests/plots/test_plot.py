@@ -2,6 +2,7 @@
 (loss values, map points, label positions) is checked through the functions that compute it."""
 from __future__ import annotations
 
+import re
 import sys
 import types
 
@@ -144,7 +145,7 @@ def test_map_keeps_clusters_apart(method):
 def test_a_missing_reducer_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "umap", types.ModuleType("umap"))  # an empty namespace
     vectors, _ = clustered_vectors()
-    with pytest.raises(EmbedtrainError, match=r'UMAP needs umap-learn: pip install "embedtrain\[plot\]"'):
+    with pytest.raises(EmbedtrainError, match=re.escape(f"UMAP needs umap-learn: {install_hint('plot')}")):
         map_points(vectors, vectors.words, "umap")
 
 
