@@ -28,6 +28,10 @@ INT64_MAX = 2**63 - 1
 INT32_MAX = 2**31 - 1
 MAX_DIM = 10_000
 MAX_WINDOW = 10_000
+# --window 0 makes every word of a sentence the context of every other (item2vec's
+# baskets): the work grows with the square of the sentence. Above this many contexts
+# per word on average (about 170 times --window 5's six) a run says so before training.
+WHOLE_LINE_WARN_CONTEXTS = 1_000
 MAX_EPOCHS = 10_000          # jobs are listed per epoch: 10^8 epochs built a 2.6 GB list
 MAX_THREADS = 1024
 MAX_NEGATIVE = 1_000

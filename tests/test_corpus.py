@@ -165,3 +165,26 @@ def test_oov_tokens_removed_before_windows_and_chunks_end_at_sentences(tmp_path,
             assert chunk[-1] == SENTENCE_END
             assert stream.chunk_words[i + 1] - stream.chunk_words[i] == np.count_nonzero(chunk != SENTENCE_END)
         assert stream.n_chunks > 1
+
+
+def test_stream_measures_its_sentences_across_blocks(tmp_path, monkeypatch):
+    """squared_lengths and longest, against the sentences themselves, with lines cut
+    across read blocks and stream blocks and out-of-vocabulary words dropped."""
+    monkeypatch.setattr(corpus_mod, "READ_BLOCK_BYTES", 32)
+    rng = np.random.default_rng(4)
+    lines = [" ".join(f"w{rng.integers(0, 30)}" for _ in range(rng.integers(1, 60))) for _ in range(80)]
+    lines[7] = " ".join(["rare"] + lines[7].split())  # a word below min_count
+    raw = encode([write(tmp_path, "c.txt", ("\n".join(lines) + "\n").encode())], max_line_tokens=40)
+    vocab = Vocab.build(raw.words, raw.counts, min_count=2)
+    writer_blocks = list(raw.blocks(block_entries=17))
+    writer = stream_mod._StreamWriter(None)
+    for block in writer_blocks:
+        mapped = np.array([vocab.index.get(raw.words[i], -2) if i >= 0 else SENTENCE_END for i in block],
+                          dtype=np.int32)
+        writer.add(mapped[mapped != -2])
+    with writer.finish() as stream:
+        lengths = np.array([len(s) for s in stream.sentences()])
+        assert stream.squared_lengths == int((lengths ** 2).sum())
+        assert stream.longest == lengths.max() and lengths.max() <= 40
+        assert stream.line_contexts == pytest.approx((lengths ** 2).sum() / lengths.sum())
+    raw.close()

@@ -585,3 +585,22 @@ def test_recipes_ship_in_the_package_and_licence_is_declared():
     assert 'license = "MIT"' in pyproject and '"embedtrain" = ["configs/*.toml"]' in pyproject
     licence = (ROOT / "LICENSE").read_text()
     assert licence.startswith("MIT License") and "WordSim-353" in licence and "Apache" in licence
+
+
+def test_whole_line_window_on_long_lines_warns(tmp_path):
+    """--window 0 (every word of a line is every other's context) costs the square of the
+    line's length: long lines get one warning saying so; baskets do not."""
+    rng = np.random.default_rng(2)
+    words = [f"w{i}" for i in rng.integers(0, 40, 1500)]
+    (tmp_path / "long.txt").write_text(" ".join(words) + "\n")
+    (tmp_path / "baskets.txt").write_text(
+        "".join(" ".join(words[i:i + 6]) + "\n" for i in range(0, 1500, 6)))
+    warned = {}
+    for name in ("long", "baskets"):
+        result = run("train", tmp_path / f"{name}.txt", *FAST, "--window", "0", "--lr", "0.001",
+                     "-o", tmp_path / name)
+        assert result.exit_code == 0, result.output
+        warned[name] = [line for line in result.stderr.splitlines() if "--window 0" in line]
+    assert len(warned["long"]) == 1 and "1,500 contexts" in warned["long"][0], warned
+    assert "longest sentence 1,500 words" in warned["long"][0]
+    assert warned["baskets"] == []

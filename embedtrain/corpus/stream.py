@@ -209,6 +209,14 @@ class TokenStream:
     n_tokens: int
     chunk_starts: np.ndarray = field(repr=False)
     chunk_words: np.ndarray = field(repr=False)
+    squared_lengths: int = 0    # sum over sentences of (words in it) ** 2
+    longest: int = 0            # words in the longest sentence
+
+    @property
+    def line_contexts(self) -> float:
+        """Mean words per word in the same sentence: the contexts a word gets with a
+        whole-sentence window (``--window 0``), whose cost is quadratic in length."""
+        return self.squared_lengths / self.n_tokens if self.n_tokens else 0.0
 
     @property
     def n_chunks(self) -> int:
@@ -253,6 +261,9 @@ class _StreamWriter:
         self.starts = [0]
         self.words = [0]
         self.prev_was_end = True  # so that a leading separator is dropped
+        self.open_words = 0       # words of the sentence still open at the end of the last block
+        self.squared_lengths = 0
+        self.longest = 0
 
     def add(self, entries: np.ndarray) -> None:
         if not len(entries):
@@ -267,6 +278,7 @@ class _StreamWriter:
             return
         is_end = is_end[keep]
         self.prev_was_end = bool(is_end[-1])
+        self._measure(is_end)
         # job boundaries: after the first sentence end at or past every job_tokens entries
         end_pos = np.flatnonzero(is_end) + self.n_entries + 1
         words_before = np.cumsum(~is_end)
@@ -279,6 +291,18 @@ class _StreamWriter:
         self.n_entries += len(entries)
         self.n_tokens += int(len(entries) - is_end.sum())
 
+    def _measure(self, is_end: np.ndarray) -> None:
+        """Sentence lengths for TokenStream.line_contexts (separators at ``is_end``)."""
+        ends = np.flatnonzero(is_end)
+        if not len(ends):
+            self.open_words += len(is_end)
+            return
+        lengths = np.diff(ends, prepend=-1) - 1
+        lengths[0] += self.open_words
+        self.squared_lengths += int(np.dot(lengths, lengths))
+        self.longest = max(self.longest, int(lengths.max()))
+        self.open_words = len(is_end) - int(ends[-1]) - 1
+
     def finish(self) -> TokenStream:
         if not self.prev_was_end:
             self.add(np.array([SENTENCE_END], dtype=np.int32))
@@ -288,4 +312,5 @@ class _StreamWriter:
         write_temporary(self.file, b"", self.tmp_dir, flush=True)
         return TokenStream(file=self.file, n_entries=self.n_entries, n_tokens=self.n_tokens,
                            chunk_starts=np.asarray(self.starts, dtype=np.int64),
-                           chunk_words=np.asarray(self.words, dtype=np.int64))
+                           chunk_words=np.asarray(self.words, dtype=np.int64),
+                           squared_lengths=self.squared_lengths, longest=self.longest)

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config import CommonConfig
+from ..config import WHOLE_LINE_WARN_CONTEXTS, CommonConfig
 from ..corpus import TokenStream
 from ..corpus.source import as_source
 from ..errors import EmbedtrainError
@@ -72,7 +72,19 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
     log.info("read %s tokens (%s distinct); vocabulary: %s words covering %s tokens (%.1f s)",
              f"{raw.n_tokens:,}", f"{len(raw.words):,}", f"{len(vocab):,}", f"{stream.n_tokens:,}",
              stats["read_seconds"])
+    warn_whole_lines(stream, getattr(config, "window", None))
     return vocab, stream, stats
+
+
+def warn_whole_lines(stream: TokenStream, window: int | None) -> None:
+    """With ``--window 0`` on long sentences, one warning that says what it costs."""
+    if window != 0 or stream.line_contexts <= WHOLE_LINE_WARN_CONTEXTS:
+        return
+    log.warning("--window 0 makes every word of a sentence the context of every other, and the "
+                "sentences here give each word %s contexts on average (longest sentence %s words; "
+                "--window 5 gives about 6): training time grows with the square of the length. "
+                "--window 0 is meant for short baskets (item2vec); give a --window, or cut lines "
+                "shorter with --max-line-tokens", f"{stream.line_contexts:,.0f}", f"{stream.longest:,}")
 
 
 def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: dict[str, Any],
