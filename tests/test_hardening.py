@@ -604,3 +604,21 @@ def test_whole_line_window_on_long_lines_warns(tmp_path):
     assert len(warned["long"]) == 1 and "1,500 contexts" in warned["long"][0], warned
     assert "longest sentence 1,500 words" in warned["long"][0]
     assert warned["baskets"] == []
+
+
+@pytest.mark.parametrize("suffix", ["vectors.tsv", "metadata.tsv"])
+def test_full_disk_on_a_projector_export(monkeypatch, tiny_models, tmp_path, suffix):
+    """A new directory is not left behind empty; an existing one keeps its old pair (the
+    two files are renamed into place together)."""
+    full_disk_for(monkeypatch, suffix, budget=100)
+    one_line_error(run("export", tiny_models["fasttext"], "-o", tmp_path / "new", "--format", "projector"),
+                   "no space left on the device", suffix)
+    assert listing(tmp_path) == []
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "vectors.tsv").write_text("1\t2\n")
+    (old / "metadata.tsv").write_text("a\n")
+    one_line_error(run("export", tiny_models["fasttext"], "-o", old, "--format", "projector"),
+                   "no space left on the device", suffix)
+    assert listing(old) == ["metadata.tsv", "vectors.tsv"]
+    assert (old / "vectors.tsv").read_text() == "1\t2\n" and (old / "metadata.tsv").read_text() == "a\n"

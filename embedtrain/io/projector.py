@@ -11,6 +11,7 @@ The projector loads at most :data:`PROJECTOR_MAX_POINTS` points, so more are nev
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..errors import EmbedtrainError
 from ..vectors import Vectors
-from .atomic import atomic_output, check_writable
+from .atomic import atomic_group, atomic_output, check_writable
 from .text import TEXT_FLOAT_FORMAT, WRITE_BATCH_ROWS
 
 PROJECTOR_VECTORS = "vectors.tsv"
@@ -57,9 +58,28 @@ def projector_limit(limit: int | None) -> int:
     return min(limit, PROJECTOR_MAX_POINTS)
 
 
+def _write_rows(path: Path, vectors: Vectors) -> None:
+    matrix = np.asarray(vectors.vectors, dtype=np.float32)
+    row_format = "\t".join([TEXT_FLOAT_FORMAT] * matrix.shape[1]) + "\n"
+    with atomic_output(path, "w", encoding="utf-8", newline="\n") as out:
+        for start in range(0, len(matrix), WRITE_BATCH_ROWS):
+            out.write("".join(row_format % tuple(row)
+                              for row in matrix[start:start + WRITE_BATCH_ROWS].tolist()))
+
+
+def _write_metadata(path: Path, vectors: Vectors) -> None:
+    with atomic_output(path, "w", encoding="utf-8", newline="\n") as out:
+        if vectors.counts is None:
+            out.write("".join(w + "\n" for w in vectors.words))
+        else:
+            out.write(METADATA_HEADER + "\n")
+            out.write("".join(f"{w}\t{int(c)}\n" for w, c in zip(vectors.words, vectors.counts)))
+
+
 def write_projector(directory: str | os.PathLike, vectors: Vectors) -> tuple[Path, Path]:
     """Write ``vectors`` (at most :data:`PROJECTOR_MAX_POINTS` rows) as ``DIR/vectors.tsv``
-    and ``DIR/metadata.tsv``; returns their paths."""
+    and ``DIR/metadata.tsv``, together (on failure neither changes, and a directory
+    this call created is removed); returns their paths."""
     if len(vectors) > PROJECTOR_MAX_POINTS:
         raise EmbedtrainError(f"the Embedding Projector loads at most {PROJECTOR_MAX_POINTS:,} "
                               f"points; got {len(vectors):,} (use --limit)")
@@ -68,18 +88,16 @@ def write_projector(directory: str | os.PathLike, vectors: Vectors) -> tuple[Pat
             raise EmbedtrainError(f"cannot write the word {w!r} to a TSV file: it is empty or "
                                   f"contains a tab or a line break")
     check_projector_output(directory)
+    created = not Path(directory).is_dir()
     Path(directory).mkdir(exist_ok=True)
     vectors_path, metadata_path = projector_paths(directory)
-    matrix = np.asarray(vectors.vectors, dtype=np.float32)
-    row_format = "\t".join([TEXT_FLOAT_FORMAT] * matrix.shape[1]) + "\n"
-    with atomic_output(vectors_path, "w", encoding="utf-8", newline="\n") as out:
-        for start in range(0, len(matrix), WRITE_BATCH_ROWS):
-            out.write("".join(row_format % tuple(row)
-                              for row in matrix[start:start + WRITE_BATCH_ROWS].tolist()))
-    with atomic_output(metadata_path, "w", encoding="utf-8", newline="\n") as out:
-        if vectors.counts is None:
-            out.write("".join(w + "\n" for w in vectors.words))
-        else:
-            out.write(METADATA_HEADER + "\n")
-            out.write("".join(f"{w}\t{int(c)}\n" for w, c in zip(vectors.words, vectors.counts)))
+    try:
+        with atomic_group():  # both files, or neither (the old pair stays)
+            _write_rows(vectors_path, vectors)
+            _write_metadata(metadata_path, vectors)
+    except BaseException:
+        if created:  # a directory this call made is not left behind empty
+            with contextlib.suppress(OSError):
+                Path(directory).rmdir()
+        raise
     return vectors_path, metadata_path
