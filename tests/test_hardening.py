@@ -622,3 +622,17 @@ def test_full_disk_on_a_projector_export(monkeypatch, tiny_models, tmp_path, suf
                    "no space left on the device", suffix)
     assert listing(old) == ["metadata.tsv", "vectors.tsv"]
     assert (old / "vectors.tsv").read_text() == "1\t2\n" and (old / "metadata.tsv").read_text() == "a\n"
+
+
+def test_full_disk_for_a_periodic_checkpoint_warns_and_trains_on(monkeypatch, small_corpus, tmp_path):
+    """A checkpoint that cannot be written costs only the chance to resume from it: one
+    warning per try, the run finishes, its outputs are whole and no .ckpt is left."""
+    full_disk_for(monkeypatch, ".ckpt", budget=100)
+    result = run("train", small_corpus, *FAST, "--epochs", "2", "--checkpoint-every", "1e-9",
+                 "-o", tmp_path / "p")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "checkpoint not written" in line]
+    assert warnings and all("no space left on the device" in w and "p.ckpt" in w for w in warnings)
+    assert "Traceback" not in result.output
+    assert listing(tmp_path) == ["p.etm", "p.vec"]
+    assert Model.load(tmp_path / "p.etm").stats["history"][-1]["epoch"] == 2

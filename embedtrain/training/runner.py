@@ -170,9 +170,18 @@ def run(task: Task, executor: Executor, *, seed: int, progress: bool = True,
 
 
 def _save(checkpoint: CheckpointWriter, state: RunState, states: list[np.ndarray]) -> None:
+    """Write a periodic checkpoint. A checkpoint that cannot be written (a full disk)
+    costs only the ability to resume from this point: one warning, and training goes
+    on (the file is written atomically, so an earlier checkpoint stays whole); the
+    final outputs are written, and must succeed, as in any run."""
     state.rng_states = [int(s[0]) for s in states]
     started = time.perf_counter()
-    checkpoint(state)
+    try:
+        checkpoint(state)
+    except EmbedtrainError as exc:
+        log.warning("checkpoint not written, training goes on (an earlier checkpoint, if any, is "
+                    "kept; the next try is in --checkpoint-every seconds): %s", exc)
+        return
     log.debug("checkpoint written in %.2f s", time.perf_counter() - started)
 
 
