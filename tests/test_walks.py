@@ -1,6 +1,7 @@
 """Walk kernels against the plain-Python reference (tests/reference_walks.py): transition
 frequencies within sampling error, determinism, the walks as a token source and as text."""
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -231,3 +232,21 @@ def test_extreme_walks_are_bounded_and_stop_at_a_signal(tmp_path, sig, code, thr
     assert proc.returncode == code, err
     assert "Traceback" not in err and "stopped" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tree.edges"], err
+
+
+def test_walks_to_stdout(tmp_path):
+    """-o - writes the walks to stdout (it wrote a file named '-'); the same bytes as a
+    file, and a reader that stops early (| head) ends the run quietly."""
+    edges = tmp_path / "tree.edges"
+    _tree_edges(edges, 300)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "embedtrain", "walks", str(edges), "--walks-per-node", "2", "--seed", "4"]
+    subprocess.run([*args, "-o", str(tmp_path / "w.txt")], check=True, env=env, capture_output=True)
+    out = subprocess.run([*args, "-o", "-"], env=env, capture_output=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (tmp_path / "w.txt").read_bytes() and out.stdout.count(b"\n") == 600
+    assert b"to stdout" in out.stderr and not (tmp_path / "-").exists()
+    head = subprocess.run(["bash", "-c", f"{shlex.join(args)} --walks-per-node 500 -o - | head -n 1; "
+                           "exit ${PIPESTATUS[0]}"], env=env, capture_output=True, cwd=tmp_path)
+    assert head.returncode == 0 and head.stdout.count(b"\n") == 1, head.stderr
+    assert b"Traceback" not in head.stderr and b"Exception" not in head.stderr, head.stderr

@@ -19,8 +19,8 @@ _COMMON = CommonConfig.__dataclass_fields__
 
 @main.command("walks", short_help="Write random walks over a graph as text (DeepWalk, node2vec).")
 @click.argument("edges", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Write the walks here, one a line (node names separated by spaces).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the walks here, one a line (node names separated by spaces); - for stdout.")
 @walk_options
 @click.option("--seed", type=int, default=None,
               help=f"Random seed (the walks do not depend on --threads). [default: {_COMMON['seed'].default}]")
@@ -36,14 +36,15 @@ def walks_command(edges: str, output: str, config_file: str | None, seed: int | 
     from ..graphs.read import read_edge_list
     from ..io.atomic import check_writable
     from ..graphs.train import graph_configs
-    from ..graphs.walks import write_walks
+    from ..graphs.walks import STDOUT, write_walks
 
     config, walk_config = graph_configs(None, config_file, seed=seed, threads=threads, **walk)
-    check_writable(output)
+    if output != STDOUT:
+        check_writable(output)
     g = read_edge_list(edges, directed=walk_config.directed, weighted=walk_config.weighted)
     count = write_walks(g, walk_config, output, config.seed, config.worker_threads)
     if not quiet():
-        click.echo(f"{g}: wrote {count:,} walks to {output}", err=True)
+        click.echo(f"{g}: wrote {count:,} walks to {'stdout' if output == STDOUT else output}", err=True)
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -17,6 +17,7 @@ error downstream) sets the batches' stop flag, which the kernel reads before eve
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
@@ -29,6 +30,7 @@ from ..corpus.stream import SENTENCE_END
 from .read import Graph
 
 # Entries (nodes + separators) per batch of walks handed to one kernel call (4 MB).
+STDOUT = "-"                 # the output name of stdout (as "-" is stdin for a corpus)
 BATCH_ENTRIES = 1 << 20
 # Batches in flight per thread: enough to keep the threads busy while blocks are consumed.
 BATCHES_AHEAD = 2
@@ -113,23 +115,31 @@ def walk_source(graph: Graph, walk: WalkConfig, seed: int = 1, threads: int = 1)
 def write_walks(graph: Graph, walk: WalkConfig, path: str | os.PathLike, seed: int = 1,
                 threads: int = 1) -> int:
     """Write the walks as text, one walk a line, node names separated by spaces
-    (atomically). Returns the number of walks written."""
+    (atomically; ``-`` writes them to stdout, as it reads stdin for a corpus).
+    Returns the number of walks written."""
     from ..io.atomic import atomic_output
 
+    if str(path) == STDOUT:
+        return _walk_lines(graph, walk, seed, threads, sys.stdout)
+    with atomic_output(path, "w", encoding="utf-8", newline="\n") as out:
+        return _walk_lines(graph, walk, seed, threads, out)
+
+
+def _walk_lines(graph: Graph, walk: WalkConfig, seed: int, threads: int, out) -> int:
     names = np.array(graph.nodes, dtype=object)
     walks = 0
-    with atomic_output(path, "w", encoding="utf-8", newline="\n") as out:
-        for block in walk_blocks(graph, walk, seed, threads):
-            ends = np.flatnonzero(block == SENTENCE_END)
-            starts = np.concatenate([[0], ends[:-1] + 1])
-            tokens = names[block[block != SENTENCE_END]]
-            lengths = ends - starts
-            lines = []
-            at = 0
-            for length in lengths.tolist():
-                lines.append(" ".join(tokens[at:at + length]))
-                at += length
-            out.write("\n".join(lines))
-            out.write("\n")
-            walks += len(lines)
+    for block in walk_blocks(graph, walk, seed, threads):
+        ends = np.flatnonzero(block == SENTENCE_END)
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        tokens = names[block[block != SENTENCE_END]]
+        lengths = ends - starts
+        lines = []
+        at = 0
+        for length in lengths.tolist():
+            lines.append(" ".join(tokens[at:at + length]))
+            at += length
+        out.write("\n".join(lines))
+        out.write("\n")
+        walks += len(lines)
+    out.flush()
     return walks
