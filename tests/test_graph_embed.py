@@ -115,17 +115,31 @@ def test_isolated_nodes_get_vectors():
 
 # --------------------------------------------------------------------------- evaluation pieces
 
-def test_f1_and_top_k_agree_with_scikit_learn():
+def _reference_f1(truth, predicted):
+    """Plain-numpy micro- and macro-F1 as scikit-learn defines them: macro over every
+    label, 0 for a label with no true and no predicted node."""
+    tp = (truth & predicted).sum(axis=0)
+    fp = (~truth & predicted).sum(axis=0)
+    fn = (truth & ~predicted).sum(axis=0)
+    per_label = [2 * t / (2 * t + p + n) if 2 * t + p + n else 0.0 for t, p, n in zip(tp, fp, fn)]
+    return 2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum()), float(np.mean(per_label))
+
+
+def test_f1_top_k_and_auc_agree_with_references():
     metrics = pytest.importorskip("sklearn.metrics")
     rng = np.random.default_rng(0)
     truth = rng.random((200, 6)) < 0.3
     truth[np.arange(200), rng.integers(0, 6, 200)] = True
+    truth[:, 5] = False  # a label no test node has (a split that missed it; issue 21)
     scores = rng.random((200, 6)) + truth * 0.4
+    scores[:, 5] = -1.0  # ... and nobody predicts
     predicted = top_k_labels(scores, truth.sum(axis=1))
-    assert (predicted.sum(axis=1) == truth.sum(axis=1)).all()
+    assert (predicted.sum(axis=1) == truth.sum(axis=1)).all() and not predicted[:, 5].any()
     micro, macro = f1_scores(truth, predicted)
-    assert micro == pytest.approx(metrics.f1_score(truth, predicted, average="micro"))
-    assert macro == pytest.approx(metrics.f1_score(truth, predicted, average="macro"))
+    want_micro, want_macro = _reference_f1(truth, predicted)
+    assert micro == pytest.approx(want_micro) and macro == pytest.approx(want_macro)
+    assert macro == pytest.approx(np.mean([_reference_f1(truth[:, [j]], predicted[:, [j]])[0]
+                                           for j in range(5)]) * 5 / 6)  # the absent label counts 0
     labels = rng.random(300) < 0.4
     values = np.round(rng.random(300) + labels * 0.3, 2)  # with ties
     assert roc_auc(labels, values) == pytest.approx(metrics.roc_auc_score(labels, values))
@@ -217,7 +231,8 @@ def test_cli_train_graph_walks_and_eval(tmp_path, caplog):
     result = run("eval-nodes", f"{prefix}.vec", FACTIONS, "--train-fraction", "0.5,0.8", "--repeats", "3",
                  "--json")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)  # stderr: a warning (7 test nodes at 0.8)
+    assert "a split tests on as few as 7" in result.stderr
     assert [r["train_fraction"] for r in report["results"]] == [0.5, 0.8]
     assert report["results"][0]["micro_f1"] >= KARATE_FLOOR
     text = run("eval-nodes", f"{prefix}.etm", FACTIONS, "--repeats", "2").output
@@ -311,3 +326,26 @@ def test_eval_nodes_refuses_a_bad_seed_or_repeats_in_one_line(tmp_path, args, me
                           capture_output=True, text=True)
     lines = [l for l in proc.stderr.splitlines() if l.strip()]
     assert proc.returncode == 1 and len(lines) == 1 and message in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize("labels,warning", [
+    ("a x\nb x\nc x\nd x\n", "every labelled node has the same label"),
+    ("a x\nb y\n", "only 2 labelled nodes: a split tests on as few as 1"),
+    (None, None),  # 200 nodes and two labels (20 test nodes at --train-fraction 0.9): no warning
+])
+def test_eval_nodes_warns_when_scores_mean_nothing(tmp_path, labels, warning):
+    """One class (F1 1.0 whatever the vectors) and tiny test sets (0 or 1) are said."""
+    pytest.importorskip("sklearn", reason="eval-nodes needs scikit-learn (the graph extra)")
+    rng = np.random.default_rng(1)
+    names = [f"n{i}" for i in range(200)] if labels is None else ["a", "b", "c", "d"]
+    vec = tmp_path / "v.vec"
+    vec.write_text(f"{len(names)} 2\n" + "".join(f"{n} {rng.random():.3f} {rng.random():.3f}\n" for n in names))
+    path = tmp_path / "labels.txt"
+    path.write_text(labels if labels is not None else "".join(f"{n} {'xy'[i % 2]}\n" for i, n in enumerate(names)))
+    result = run("eval-nodes", vec, path, "--repeats", "2")
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "labelled node" in line]
+    if warning is None:
+        assert warned == [], result.stderr
+    else:
+        assert len(warned) == 1 and warning in warned[0], result.stderr
