@@ -349,3 +349,35 @@ def test_eval_nodes_warns_when_scores_mean_nothing(tmp_path, labels, warning):
         assert warned == [], result.stderr
     else:
         assert len(warned) == 1 and warning in warned[0], result.stderr
+
+
+def test_link_cosine_is_centred_so_hubs_do_not_invert_it():
+    """Vectors built as skip-gram makes them on graphs with hubs (issue 21): a common
+    direction that dominates low-degree nodes. The raw cosine then ranks the sampled
+    non-edges (mostly low-degree pairs) above the held-out edges (mostly hub pairs);
+    score_links' cosine is of the mean-centred vectors (checked against plain numpy)."""
+    pytest.importorskip("sklearn")
+    from embedtrain.graphs.evaluate import score_links
+    from embedtrain.graphs.read import from_edges
+    from embedtrain.vectors import Vectors
+
+    rng = np.random.default_rng(3)
+    weight = np.arange(1, 401) ** -0.9
+    a, b = rng.choice(400, 6000, p=weight / weight.sum()), rng.choice(400, 6000, p=weight / weight.sum())
+    g = from_edges(a[a != b], b[a != b], nodes=range(400))
+    split = split_links(g, 0.5, seed=2)
+    degree = split.train_graph.degrees().astype(float)
+    common = np.ones(16) / 4.0
+    matrix = (8.0 / np.sqrt(degree + 1))[:, None] * common + rng.normal(size=(400, 16))
+    vectors = Vectors(list(split.train_graph.nodes), matrix.astype(np.float32))
+    pairs, labels = split.test_pairs, split.test_labels
+
+    def cosine_auc(m):
+        unit = m / np.linalg.norm(m, axis=1, keepdims=True)
+        return roc_auc(labels, (unit[pairs[:, 0]] * unit[pairs[:, 1]]).sum(axis=1))
+
+    raw = cosine_auc(matrix)
+    centred = cosine_auc(matrix - matrix.mean(axis=0))
+    scores = score_links(vectors, split)
+    assert scores["auc_cosine"] == pytest.approx(centred, abs=1e-6)
+    assert raw < 0.45 and centred > raw + 0.1, (raw, centred)
