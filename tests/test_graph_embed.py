@@ -21,10 +21,10 @@ from embedtrain.graphs.read import read_edge_list
 from embedtrain.models import Model
 from embedtrain.graphs.train import graph_configs
 
-from conftest import DATA, SHARED_DATA
+from conftest import DATA, ROOT, SHARED_DATA
 
-KARATE = DATA / "graphs" / "karate.edgelist"
-FACTIONS = DATA / "graphs" / "karate.factions"
+KARATE = ROOT / "graphs" / "karate.edgelist"
+FACTIONS = ROOT / "graphs" / "karate.factions"
 CORA = SHARED_DATA / "graphs" / "cora.edges"
 CORA_LABELS = SHARED_DATA / "graphs" / "cora.node_labels"
 needs_cora = pytest.mark.skipif(not CORA.exists(), reason="../shared/data/graphs/cora.edges absent")

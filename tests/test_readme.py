@@ -27,3 +27,33 @@ def test_readme_starts_with_the_two_setup_commands():
 def test_readme_is_short():
     size = len((ROOT / "README.md").read_bytes())
     assert size <= README_LIMIT, f"README.md is {size:,} bytes; keep it under {README_LIMIT:,} (move detail to docs/)"
+
+
+def _tracked() -> set[str]:
+    out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        import pytest
+
+        pytest.skip("not a git checkout")
+    return set(out.stdout.split())
+
+
+def test_the_readme_uses_files_a_clone_has():
+    """Every data/ or graphs/ path the README's examples name is in the repository (the
+    graph example trained on a file only ../shared had; issue 21)."""
+    import re
+
+    named = set(re.findall(r"\b((?:data|graphs)/[\w.\-/]+)", (ROOT / "README.md").read_text()))
+    tracked = _tracked()
+    files = {n for n in named if not n.endswith("/")}
+    assert files and "graphs/karate.edgelist" in files
+    assert sorted(n for n in files if n not in tracked) == []
+
+
+def test_training_on_data_reads_the_sample_corpora_alone():
+    """`embedtrain train data/` reads every file under data/: text corpora only there (the
+    graph fixtures used to sit in data/graphs and were trained on as text)."""
+    from embedtrain.corpus.text import expand_sources
+
+    sources = [Path(p).relative_to(ROOT).as_posix() for p in expand_sources([ROOT / "data"])]
+    assert sources and all(p.startswith("data/text8-") and p.endswith(".gz") for p in sources), sources
