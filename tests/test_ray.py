@@ -225,12 +225,116 @@ def test_unreachable_address_is_one_line(tmp_path):
     assert not (tmp_path / "x.vec").exists()
 
 
+def _one_error_line(out, *needles):
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1 and lines[0].startswith("embedtrain: error: "), out.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_local_refuses_far_more_cpus_than_the_machine_has(tmp_path):
+    from embedtrain.distributed.cluster import MAX_LOCAL_OVERSUBSCRIPTION, check_local
+
+    cores = os.cpu_count()
+    workers = MAX_LOCAL_OVERSUBSCRIPTION * cores + 1
+    out = run_cli(SAMPLE_CORPUS, "--ray", "local", "--workers", workers, "--threads", 1, "-o", tmp_path / "x")
+    _one_error_line(out, f"asks for {workers} CPUs on a machine with {cores}")
+    check_local(MAX_LOCAL_OVERSUBSCRIPTION * cores, 1)  # the bound itself is allowed
+    with pytest.raises(EmbedtrainError, match="asks for"):
+        check_local(2, 2 * cores + 1)
+
+
+def test_local_refuses_a_temporary_directory_too_long_for_rays_sockets(tmp_path):
+    """Ray failed inside with 'AF_UNIX path length' and left ray/session_* behind."""
+    deep = tmp_path / ("d" * 60)
+    deep.mkdir()
+    out = run_cli(SAMPLE_CORPUS, "--ray", "local", "-o", tmp_path / "x",
+                  env_extra={"TMPDIR": str(deep), "RAY_TMPDIR": ""})
+    _one_error_line(out, "over the system's limit of 107", "RAY_TMPDIR")
+    assert list(deep.iterdir()) == []
+
+
+def test_an_address_that_never_answers_is_one_line_within_seconds(tmp_path):
+    """A local listener that accepts and never replies (Ray used to wait on it for 50 s
+    and more, printing its C++ retry lines)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        out = run_cli(SAMPLE_CORPUS, "--ray", f"127.0.0.1:{port}", "-o", tmp_path / "x")
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        server.close()
+    _one_error_line(out, f"127.0.0.1:{port} accepts connections but did not answer within 5 s")
+    assert accepted and elapsed < 20, elapsed  # 5 s of waiting, plus Python and Ray's import
+
+
+class _FakeRay:
+    """What ray.init does against a cluster with token authentication and no token: C++
+    retry lines on file descriptor 2, then a ConnectionError."""
+
+    def __init__(self, stderr_text: str, error: Exception | None):
+        self.stderr_text, self.error, self.waits = stderr_text, error, []
+
+    def init(self, **kwargs):
+        self.waits.append(os.environ.get("RAY_gcs_server_port_wait_time_s"))
+        os.write(2, self.stderr_text.encode())
+        if self.error is not None:
+            raise self.error
+
+    def shutdown(self):
+        pass
+
+
+def test_token_authentication_failure_is_one_line_that_says_so(capfd, monkeypatch):
+    from embedtrain.distributed import cluster
+
+    monkeypatch.setattr(cluster, "_cluster_address", lambda address: None)
+    monkeypatch.delenv("RAY_gcs_server_port_wait_time_s", raising=False)
+    noisy = ("[gcs_client.cc:210] Failed to get cluster ID from GCS server: Unauthenticated: RPC error: "
+             "InvalidAuthToken: Authentication token is missing or incorrect\n") * 5
+    fake = _FakeRay(noisy, ConnectionError("Failed to connect to Ray cluster at 10.0.0.1:6379"))
+    with pytest.raises(EmbedtrainError, match="requires token authentication") as caught:
+        cluster._join(fake, "auto")
+    assert "RAY_AUTH_TOKEN" in str(caught.value) and "\n" not in str(caught.value)
+    assert "InvalidAuthToken" not in capfd.readouterr().err  # Ray's lines stay off the terminal
+    assert fake.waits == [str(int(cluster.CONNECT_TIMEOUT))]  # Ray retries for 5 s, not 20
+    assert "RAY_gcs_server_port_wait_time_s" not in os.environ
+    other = _FakeRay("retrying\n", ConnectionError("Failed to connect to Ray cluster at 10.0.0.1:6379"))
+    with pytest.raises(EmbedtrainError, match=r"cannot connect to Ray \(Failed to connect"):
+        cluster._join(other, "auto")
+    cluster._join(_FakeRay("", None), "auto")  # a cluster that takes us: no error
+
+
 def test_ctrl_c_stops_every_worker(tmp_path):
     before = ray_processes()
     code, err = signal_cli_run([QUALITY_CORPUS, "--ray", "local", "--workers", "2", "--threads", "1",
                                 "--epochs", "50", "--sync-every", "100000", "-o", tmp_path / "x"],
                                "rounds per epoch", signal.SIGINT, wait=3)
     assert code == 130, err
+    assert err.startswith("started a local Ray at "), err  # the first line names the cluster
     assert "interrupted" in err
     assert "Traceback" not in err
     assert not (tmp_path / "x.vec").exists()

@@ -5,10 +5,16 @@ joins the cluster that ``ray start`` set up on this machine; ``ray://HOST:PORT``
 goes through Ray Client. A process that has already called ``ray.init`` (a
 notebook, the tests) keeps its connection whatever ``--ray`` says.
 
-Every failure here is one line: Ray not installed, an address that does not
-answer within :data:`CONNECT_TIMEOUT` seconds, or a cluster that cannot place
-``workers`` actors of ``threads`` CPUs each (checked with a placement group that
-must be ready within :data:`PLACEMENT_TIMEOUT` seconds).
+Every failure here is one line: Ray not installed; ``--ray local`` asked for far
+more CPUs than the machine has (:data:`MAX_LOCAL_OVERSUBSCRIPTION`) or under a
+temporary directory too long for Ray's sockets (:data:`UNIX_PATH_MAX`); an address
+that does not answer as a Ray cluster within :data:`CONNECT_TIMEOUT` seconds (a TCP
+connection, then a gRPC handshake: something that accepts and never answers is not
+waited for); a cluster that requires token authentication this process has no token
+for; or a cluster that cannot place ``workers`` actors of ``threads`` CPUs each
+(checked with a placement group that must be ready within :data:`PLACEMENT_TIMEOUT`
+seconds). While Ray connects, its C++ retry lines are kept off the terminal and read
+for the cause.
 """
 from __future__ import annotations
 
@@ -27,6 +33,18 @@ log = logging.getLogger("embedtrain")
 
 CONNECT_TIMEOUT = 5.0
 PLACEMENT_TIMEOUT = 15.0
+# --ray local starts Ray with at least workers x threads CPUs; more than this many per
+# core is a typo, not a plan (64 workers on 2 cores ran 266 s with 120 processes).
+MAX_LOCAL_OVERSUBSCRIPTION = 4
+# Linux's limit on a Unix socket's path (sun_path, 108 bytes with the final NUL). Ray
+# puts its sockets at TEMP/ray/session_<date>_<time>_<usec>_<pid>/sockets/plasma_store;
+# a longer TEMP failed inside Ray ("AF_UNIX path length") and left the session behind.
+UNIX_PATH_MAX = 107
+RAY_SOCKET_TAIL = len("/ray/session_2026-12-05_12-37-29_604205_") + 7 + len("/sockets/plasma_store")
+# The HTTP/2 client preface and an empty SETTINGS frame: a gRPC server (Ray's GCS, the
+# Ray Client server) answers with a SETTINGS frame (type 4) at once.
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+HTTP2_SETTINGS = 4
 
 
 def import_ray():
@@ -65,18 +83,146 @@ class Connection:
             self.ray.shutdown()
 
 
-def _check_reachable(address: str) -> None:
-    """A TCP connection to HOST:PORT within CONNECT_TIMEOUT, else one line."""
+def _host_port(address: str) -> tuple[str, int]:
     hostport = address.split("://", 1)[-1]
     host, _, port = hostport.rpartition(":")
     if not host or not port.isdigit():
         raise EmbedtrainError(f"--ray {address}: expected 'local', 'auto' or ray://HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def _check_reachable(address: str, shown: str | None = None) -> None:
+    """A TCP connection to HOST:PORT and a gRPC server's answer to the HTTP/2 preface,
+    both within CONNECT_TIMEOUT in all, else one line."""
+    import time
+
+    shown = shown or address
+    host, port = _host_port(address)
+    deadline = time.monotonic() + CONNECT_TIMEOUT
     try:
-        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT):
-            pass
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as conn:
+            conn.sendall(HTTP2_PREFACE)
+            head = b""
+            while len(head) < 9:
+                conn.settimeout(max(deadline - time.monotonic(), 0.01))
+                part = conn.recv(9 - len(head))
+                if not part:
+                    break
+                head += part
+    except socket.timeout:
+        head = None
     except OSError as exc:
-        raise EmbedtrainError(f"--ray {address}: cannot reach the Ray cluster "
+        raise EmbedtrainError(f"--ray {shown}: cannot reach the Ray cluster "
                               f"({exc.strerror or exc})") from None
+    if head is None or len(head) < 9 or head[3] != HTTP2_SETTINGS:
+        what = "did not answer" if not head else "answered, but not as a Ray (gRPC) server"
+        raise EmbedtrainError(f"--ray {shown}: {host}:{port} accepts connections but {what} within "
+                              f"{CONNECT_TIMEOUT:g} s; is it a Ray cluster's address (ray start prints it)?")
+
+
+def ray_temp_root() -> str:
+    """Where Ray will put its sessions (its rule: RAY_TMPDIR, else TMPDIR, else /tmp)."""
+    return os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
+
+
+def check_local(workers: int, threads: int) -> None:
+    """``--ray local``: refuse, before Ray starts, what would only fail or crawl inside it."""
+    cores = os.cpu_count() or 1
+    need = workers * threads
+    if need > MAX_LOCAL_OVERSUBSCRIPTION * cores:
+        raise EmbedtrainError(
+            f"--ray local: --workers {workers} x --threads {threads} asks for {need} CPUs on a machine "
+            f"with {cores}; --ray local runs at most {MAX_LOCAL_OVERSUBSCRIPTION * cores} ({MAX_LOCAL_OVERSUBSCRIPTION} a core: more only "
+            f"time-slice the same cores); use fewer workers, or a cluster (--ray auto or ray://HOST:PORT)")
+    root = ray_temp_root().rstrip("/") or "/"
+    longest = len(root) + RAY_SOCKET_TAIL
+    if longest > UNIX_PATH_MAX:
+        raise EmbedtrainError(
+            f"--ray local: Ray's socket paths under the temporary directory {root} would be {longest} "
+            f"characters, over the system's limit of {UNIX_PATH_MAX}; set RAY_TMPDIR to a shorter "
+            f"directory (e.g. RAY_TMPDIR=/tmp)")
+
+
+def _cluster_address(address: str) -> str | None:
+    """The address to check before Ray connects: the one given, or for ``auto`` the one
+    RAY_ADDRESS or ``ray start`` left (None when there is none: Ray then says so itself)."""
+    if address != "auto":
+        return address
+    env = os.environ.get("RAY_ADDRESS")
+    if env and env not in ("auto", "local"):
+        return env
+    try:
+        from ray._private.utils import read_ray_address  # not public API: best effort
+
+        return read_ray_address() or None
+    except Exception:  # noqa: BLE001 - a Ray without it: ray.init finds the cluster itself
+        return None
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Send file descriptor 2 (where Ray's C++ core writes its retry lines) to a temporary
+    file while Ray connects; yields a function that returns what was written."""
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryFile() as sink:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+
+        def captured() -> str:
+            sink.flush()
+            sink.seek(0)
+            return sink.read().decode("utf-8", "replace")
+        try:
+            yield captured
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+AUTH_MARKERS = ("InvalidAuthToken", "Unauthenticated", "AuthenticationError")
+
+
+def _join(ray, address: str, **kwargs) -> None:
+    """ray.init for an existing cluster: at most ~CONNECT_TIMEOUT of Ray's connection
+    retries, its C++ lines kept off the terminal, and the cause in one line."""
+    target = _cluster_address(address)
+    if target is not None:
+        _check_reachable(target, shown=address if address == target else f"{address} ({target})")
+    # Ray retries the cluster's GCS once a second, 20 times by default
+    prior = os.environ.get("RAY_gcs_server_port_wait_time_s")
+    if prior is None:
+        os.environ["RAY_gcs_server_port_wait_time_s"] = str(int(CONNECT_TIMEOUT))
+    try:
+        with _quiet_stderr() as captured:
+            try:
+                ray.init(address=address, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, AuthenticationError...
+                failure, text = exc, f"{captured()} {exc} {type(exc).__name__}"
+            else:
+                failure, text = None, captured()
+    finally:
+        if prior is None:
+            os.environ.pop("RAY_gcs_server_port_wait_time_s", None)
+    if failure is None:
+        for line in text.splitlines():  # what Ray said on success (e.g. that tokens are on)
+            if line.strip():
+                log.debug("ray: %s", line)
+        return
+    with contextlib.suppress(Exception):
+        ray.shutdown()
+    if any(marker in text for marker in AUTH_MARKERS):
+        raise EmbedtrainError(
+            f"--ray {address}: the Ray cluster requires token authentication and rejected this "
+            "process's token (none found, or another cluster's): set RAY_AUTH_TOKEN to the cluster's "
+            "token, or put it in ~/.ray/auth_token (on the head node: ray get-auth-token)") from None
+    first = str(failure).strip().splitlines()[0] if str(failure).strip() else type(failure).__name__
+    raise EmbedtrainError(f"--ray {address}: cannot connect to Ray ({first})") from None
 
 
 def connect(address: str, workers: int, threads: int) -> Connection:
@@ -95,6 +241,7 @@ def connect(address: str, workers: int, threads: int) -> Connection:
         env = {"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"]}} if os.environ.get("PYTHONPATH") else None
         common = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
         if address == "local":
+            check_local(workers, threads)
             cpus = max(workers * threads, os.cpu_count() or 1)
             # Ray starts worker processes at niceness 15 (so that its own daemons win the
             # CPU); on a machine shared with other jobs that starves our actors (docs/ray.md
@@ -105,25 +252,34 @@ def connect(address: str, workers: int, threads: int) -> Connection:
             # this machine started earlier (`ray start`, another run), which is 'auto'
             ray.init(address="local", num_cpus=cpus, runtime_env=env, **common)
         else:
-            if address != "auto":
-                _check_reachable(address)
-            try:
-                ray.init(address=address, runtime_env=env, **common)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise EmbedtrainError(f"--ray {address}: cannot connect to Ray ({first})") from None
+            _join(ray, address, runtime_env=env, **common)
         started = True
         for sig, handler in handlers.items():
             with contextlib.suppress(ValueError, OSError, TypeError):  # not the main thread
                 if handler is not None:
                     signal.signal(sig, handler)
     try:
+        log.info("%s", describe_cluster(ray, address, started))
         pg = _reserve(ray, workers, threads)
     except BaseException:
         if started:
             ray.shutdown()
         raise
     return Connection(ray=ray, placement_group=pg, started=started, address=address)
+
+
+def describe_cluster(ray, address: str, started: bool) -> str:
+    """The first line of a Ray run: which cluster, where, and what it has."""
+    try:
+        where = ray.get_runtime_context().gcs_address
+    except Exception:  # noqa: BLE001 - Ray Client connections have no GCS address here
+        where = address
+    nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+    cpus = ray.cluster_resources().get("CPU", 0)
+    how = ("started a local Ray" if address == "local" and started else
+           "joined the Ray cluster" if started else "using the Ray this process is connected to")
+    via = f" (--ray {address})" if address not in ("local", where) else ""
+    return f"{how} at {where}{via}: {nodes} node{'s' if nodes != 1 else ''}, {cpus:g} CPUs"
 
 
 def _reserve(ray, workers: int, threads: int):
