@@ -124,6 +124,49 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap)
     assert ours >= theirs - NOISE, (ours, theirs)
 
 
+@pytest.mark.parametrize("phase", ["tokenise", "fragment", "build"])
+def test_a_worker_killed_during_set_up_is_replaced(phase):
+    """Set-up survives a lost worker as rounds do (issue 21: a worker killed while
+    tokenising ended the run with a 66-line traceback): the replacement redoes the
+    step for its part, and the model is the one an undisturbed run makes."""
+    import logging
+
+    from embedtrain.config import make_config
+    from embedtrain.distributed import train_on_ray
+
+    config = make_config("skipgram", dim=20, epochs=1, seed=4, threads=1)
+    dist = ray_settings(config, ray="local", workers=2, sync_every=40_000)
+    killed = []
+
+    def kill_at(run, name):
+        if name == phase and not killed:
+            pid = run.conn.ray.get(run.actors[1].pid.remote())
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            for _ in range(100):  # until the process is gone, so the step meets a dead actor
+                if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
+                    break
+                time.sleep(0.05)
+
+    records = _Records()
+    logger = logging.getLogger("embedtrain")
+    logger.addHandler(records)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model = train_on_ray(config, dist, [str(SAMPLE_CORPUS)], progress=False, on_phase=kill_at)
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(level)
+    assert killed
+    assert any(line.startswith("Ray worker 1 died while") for line in records.lines), records.lines
+    assert model.stats["distributed"]["restarts"] == 1
+    assert model.stats["distributed"]["words_counted"] == model.stats["vocab_tokens"]
+    calm = train_on_ray(config, dist, [str(SAMPLE_CORPUS)], progress=False)
+    assert model.vocab.words == calm.vocab.words
+    np.testing.assert_array_equal(model.arrays["input_vectors"], calm.arrays["input_vectors"])
+
+
 def test_a_killed_reducer_is_restarted_and_the_run_finishes(one_machine):
     """A reducer is a stateless actor: Ray restarts it and retries the call it missed."""
     from embedtrain.config import DistributedConfig
@@ -376,6 +419,31 @@ def test_checkpoint_and_resume_on_ray(tmp_path):
     assert saved.state.units_done + d["words_counted"] == model.stats["vocab_tokens"] * 2
     assert not ckpt.exists()  # removed once the run completed
     assert np.isfinite(model.word_matrix()).all()
+
+
+def test_a_damaged_ray_checkpoint_is_refused_in_one_line(tmp_path):
+    """The one-machine checks (tests/test_damaged_checkpoints.py) hold for a --ray run's
+    checkpoint: refused on the driver before any weights reach a worker."""
+    from embedtrain.io.archive import read_archive, write_archive
+    from embedtrain.io.checkpoint import CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION
+    from embedtrain.errors import TrainingInterrupted
+    from test_damaged_checkpoints import damaged_variants
+
+    ckpt = tmp_path / "run.ckpt"
+    settings = dict(model="skipgram", dim=20, epochs=2, seed=3, threads=1, progress=False,
+                    ray="local", workers=2, sync_every=20_000, checkpoint_every=1e-9)
+    with pytest.raises(TrainingInterrupted):
+        embedtrain.train(SAMPLE_CORPUS, callbacks=[StopAfter(3)], checkpoint=ckpt, **settings)
+    _, vocab, _ = read_archive(ckpt, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, "checkpoint file")
+    variants = damaged_variants(ckpt, "skipgram")
+    for name in ("5 rows", "0 rows", "dim 7", "NaN", "epoch 99", "job 10^12", "rng 2^70"):
+        meta, arrays = variants[name]
+        damaged = tmp_path / "damaged.ckpt"
+        write_archive(damaged, {**meta, "arrays": list(arrays)}, vocab, arrays)
+        with pytest.raises(EmbedtrainError, match="damaged checkpoint file") as caught:
+            embedtrain.train(SAMPLE_CORPUS, resume=damaged, checkpoint=tmp_path / "out.ckpt", **settings)
+        assert "\n" not in str(caught.value), name
+    embedtrain.train(SAMPLE_CORPUS, resume=ckpt, **settings)  # the undamaged one resumes
 
 
 def test_one_worker_syncs_nothing_and_trains_as_one_process():

@@ -30,8 +30,9 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
 
     The same round loop (executor.py) and workers (workers.py) serve every family; a
     family that counts first (GloVe: ``cooccur``, ``save_cooccur``) runs its counting
-    phase before it (glove.py). ``on_phase(run, name)`` is called before GloVe's
-    "count", "map", "merge" and "load"; ``on_start(run)`` once the workers are ready
+    phase before it (glove.py). ``on_phase(run, name)`` is called before each step of
+    the set-up ("tokenise", "fragment", "build"; GloVe's "count", "map", "merge" and
+    "load"); ``on_start(run)`` once the workers are ready
     (tests kill workers from them)."""
     from ..families import family_of
     from ..training import RunOptions, ThreadExecutor, check_finite, drive
@@ -52,7 +53,8 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
         run = GloVeRayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab,
                                cooccur=cooccur, save_cooccur=save_cooccur, on_phase=on_phase)
     else:
-        run = RayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab)
+        run = RayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab,
+                          on_phase=on_phase)
     with stopping_workers(run):
         vocab = run.start()
         config = run.config  # GloVe with --cooccur: the counting settings of the matrix

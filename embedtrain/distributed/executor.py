@@ -18,7 +18,10 @@ at most ``--max-line-tokens`` ids where a sentence crosses a part boundary).
 A worker that dies during a round is replaced: the new actor tokenises the same
 part again, copies the weights from a surviving worker after the round's sync
 (the last synchronised weights), and then trains the lost slice alone in a repair
-round. Nothing is skipped; the log says how many words were redone.
+round. Nothing is skipped; the log says how many words were redone. A worker that
+dies while the run is set up (tokenising, handing over sentence fragments, building
+its stream) is replaced too, and the new actor does that step again for its part
+(:data:`MAX_SETUP_RESTARTS` times at most per worker).
 """
 from __future__ import annotations
 
@@ -41,6 +44,10 @@ from .parts import merge_counts, plan_sentences, route_fragments
 from .split import describe_inputs, split_inputs
 
 log = logging.getLogger("embedtrain")
+
+# Replacements of one worker during set-up before the run gives up (a part whose
+# tokenising kills every process it runs in would otherwise loop for ever).
+MAX_SETUP_RESTARTS = 3
 
 
 def _death_errors(ray) -> tuple[type, ...]:
@@ -81,8 +88,11 @@ class RayTraining:
     then ``weights()``; ``close()`` always (it kills every actor)."""
 
     def __init__(self, config: CommonConfig, dist: DistributedConfig, paths: Sequence[str],
-                 tmp_dir: str | None = None, read_vocab: str | None = None):
-        """``dist``: resolved by the model's family (Family.ray_settings)."""
+                 tmp_dir: str | None = None, read_vocab: str | None = None,
+                 on_phase: Any = None):
+        """``dist``: resolved by the model's family (Family.ray_settings); ``on_phase(run,
+        name)`` is called before each step of the set-up ("tokenise", "fragment", "build";
+        GloVe's "count", "map", "merge", "load"): tests kill workers from it."""
         self.config = config
         self.dist = dist
         self.paths = [str(p) for p in paths]
@@ -100,6 +110,11 @@ class RayTraining:
         # combined shards of the rounds not yet applied by the workers, oldest first
         self.overlap = bool(dist.sync_overlap) and self.workers > 1
         self._late: collections.deque = collections.deque()
+        self.on_phase = on_phase
+
+    def _phase(self, name: str) -> None:
+        if self.on_phase is not None:
+            self.on_phase(self, name)
 
     # ------------------------------------------------------------------ setup
     def start(self) -> Vocab:
@@ -136,7 +151,8 @@ class RayTraining:
             raise EmbedtrainError(files)
         self.parts = split_inputs(files, self.workers)
         self._start_actors()
-        summaries = ray.get([a.tokenise.remote(p) for a, p in zip(self.actors, self.parts)])
+        self._phase("tokenise")
+        summaries = self._each("tokenising", lambda w: self.actors[w].tokenise.remote(self.parts[w]))
         self.summaries = summaries
         words, counts = merge_counts(summaries)
         corpus_tokens = int(sum(s.n_tokens for s in summaries))
@@ -151,9 +167,9 @@ class RayTraining:
         self.corpus_types = len(words)
         self.plans = plan_sentences(summaries, self.config.max_line_tokens)
         self._vocab_refs = (ray.put(vocab.words), ray.put(vocab.counts))
-        frag_refs = [a.fragment.remote(*self._vocab_refs, p.fragment)
-                     for a, p in zip(self.actors, self.plans)]
-        fragments = ray.get(frag_refs)  # at most --max-line-tokens ids each
+        self._phase("fragment")
+        fragments = self._each("handing over sentence fragments",  # at most --max-line-tokens ids each
+                               lambda w: self.actors[w].fragment.remote(*self._vocab_refs, self.plans[w].fragment))
         self.appended = route_fragments(self.plans, fragments)
         self.stats = {"corpus_tokens": corpus_tokens, "corpus_types": len(words),
                       "read_seconds": round(time.perf_counter() - started, 3)}
@@ -195,7 +211,34 @@ class RayTraining:
                          for s in range(self.workers)] if self.workers > 1 else []
 
     def _build_all(self) -> list[int]:
-        return self.conn.ray.get([self._build(w) for w in range(self.workers)])
+        self._phase("build")
+        return self._each("building its stream", self._build)
+
+    def _each(self, step: str, call) -> list:
+        """``call(w)`` (a Ray call on worker w) for every worker, and the results in worker
+        order. A worker that died is replaced, the new actor tokenises its part again (a
+        replacement starts empty) and ``call`` is repeated."""
+        ray = self.conn.ray
+        pending = {w: call(w) for w in range(self.workers)}
+        results: dict[int, Any] = {}
+        restarts: collections.Counter = collections.Counter()
+        while pending:
+            w = min(pending)
+            try:
+                results[w] = ray.get(pending.pop(w))
+            except _death_errors(ray) as exc:
+                restarts[w] += 1
+                if restarts[w] > MAX_SETUP_RESTARTS:
+                    raise EmbedtrainError(f"Ray worker {w} died {restarts[w]} times while {step}; "
+                                          "giving up") from None
+                log.warning("Ray worker %d died while %s (%s); restarting it", w, step, type(exc).__name__)
+                self._kill(w)
+                self.actors[w] = self._new_actor(w)
+                self.sync.restarts += 1
+                if step != "tokenising":
+                    ray.get(self.actors[w].tokenise.remote(self.parts[w]))
+                pending[w] = call(w)
+        return [results[w] for w in range(self.workers)]
 
     def _new_actor(self, w: int):
         return self._actor_class.options(

@@ -206,14 +206,13 @@ class GloVeRayTraining(RayTraining):
                  tmp_dir: str | None = None, read_vocab: str | None = None, *,
                  cooccur: str | None = None, save_cooccur: str | None = None,
                  on_phase: Callable[[Any, str], None] | None = None):
-        super().__init__(config, dist, paths, tmp_dir, read_vocab)
+        super().__init__(config, dist, paths, tmp_dir, read_vocab, on_phase=on_phase)
         if cooccur and paths:
             raise EmbedtrainError("with --ray, --cooccur trains from the saved matrix alone: give no corpus")
         if save_cooccur:
             _check_matrix_target(save_cooccur)
         self.cooccur = cooccur
         self.save_cooccur = save_cooccur
-        self.on_phase = on_phase
         self.sync_every = self.dist.sync_every
         self.staging: str | None = None
         self.counting: dict[str, Any] = {}
@@ -221,10 +220,6 @@ class GloVeRayTraining(RayTraining):
 
     def worker_class(self):
         return GloVeWorker
-
-    def _phase(self, name: str) -> None:
-        if self.on_phase is not None:
-            self.on_phase(self, name)
 
     # ------------------------------------------------------------------ setup
     def start(self) -> Vocab:
