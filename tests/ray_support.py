@@ -18,7 +18,9 @@ from conftest import ROOT
 def local_ray():
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    # address="local": a Ray of the module's own, even when `ray start` left a cluster on
+    # this machine (ray.init() would join it, and refuse num_cpus)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))}})
     yield
     ray.shutdown()

@@ -446,6 +446,27 @@ def test_a_damaged_ray_checkpoint_is_refused_in_one_line(tmp_path):
     embedtrain.train(SAMPLE_CORPUS, resume=ckpt, **settings)  # the undamaged one resumes
 
 
+def test_whole_line_window_on_long_lines_warns_on_ray_too(tmp_path):
+    import logging
+
+    rng = np.random.default_rng(5)
+    corpus = tmp_path / "long.txt"
+    corpus.write_text("".join(" ".join(f"w{i}" for i in rng.integers(0, 50, 1500)) + "\n" for _ in range(4)))
+    records = _Records()
+    logger = logging.getLogger("embedtrain")
+    logger.addHandler(records)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        embedtrain.train(str(corpus), ray="local", workers=2, threads=1, window=0, dim=8, epochs=1,
+                         lr=0.001, sync_every=2000, progress=False)
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(level)
+    warned = [line for line in records.lines if line.startswith("--window 0")]
+    assert len(warned) == 1 and "1,500 contexts" in warned[0], records.lines
+
+
 def test_one_worker_syncs_nothing_and_trains_as_one_process():
     settings = dict(model="skipgram", dim=20, epochs=1, seed=5, threads=1, progress=False)
     model = embedtrain.train(SAMPLE_CORPUS, ray="local", workers=1, sync_every=30_000, **settings)

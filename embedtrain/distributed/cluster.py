@@ -209,10 +209,10 @@ def _join(ray, address: str, **kwargs) -> None:
     finally:
         if prior is None:
             os.environ.pop("RAY_gcs_server_port_wait_time_s", None)
+    for line in text.splitlines():  # what Ray said (-v shows it)
+        if line.strip():
+            log.debug("ray: %s", line)
     if failure is None:
-        for line in text.splitlines():  # what Ray said on success (e.g. that tokens are on)
-            if line.strip():
-                log.debug("ray: %s", line)
         return
     with contextlib.suppress(Exception):
         ray.shutdown()

@@ -125,6 +125,11 @@ class RayTraining:
         self.vocab_tokens = int(sum(self.part_words))
         if self.vocab_tokens == 0:
             raise EmbedtrainError("no word of the vocabulary occurs in the corpus")
+        if getattr(self.config, "window", None) == 0:
+            from ..training.prepare import warn_whole_lines
+
+            shapes = self.conn.ray.get([a.sentence_shape.remote() for a in self.actors])
+            warn_whole_lines(0, sum(s[0] for s in shapes), sum(s[1] for s in shapes), max(s[2] for s in shapes))
         # rounds per epoch: every worker trains about sync_every words per round
         self.rounds = max(1, math.ceil(self.vocab_tokens / (self.workers * self.dist.sync_every)))
         self.units_per_epoch = self.vocab_tokens

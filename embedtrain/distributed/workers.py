@@ -111,6 +111,11 @@ class ReplicaWorker:
         if self.tracker is not None:
             warm_up(self.dtype)
 
+    def sentence_shape(self) -> tuple[int, int, int]:
+        """(words, sum of squared sentence lengths, longest sentence) of this part's stream."""
+        stream = self.replica.stream
+        return int(stream.n_tokens), int(stream.squared_lengths), int(stream.longest)
+
     def fingerprint(self) -> str:
         """A digest of this replica's data (what a checkpoint checks it resumes on)."""
         return self.replica.fingerprint()

@@ -72,19 +72,21 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
     log.info("read %s tokens (%s distinct); vocabulary: %s words covering %s tokens (%.1f s)",
              f"{raw.n_tokens:,}", f"{len(raw.words):,}", f"{len(vocab):,}", f"{stream.n_tokens:,}",
              stats["read_seconds"])
-    warn_whole_lines(stream, getattr(config, "window", None))
+    warn_whole_lines(getattr(config, "window", None), stream.n_tokens, stream.squared_lengths, stream.longest)
     return vocab, stream, stats
 
 
-def warn_whole_lines(stream: TokenStream, window: int | None) -> None:
-    """With ``--window 0`` on long sentences, one warning that says what it costs."""
-    if window != 0 or stream.line_contexts <= WHOLE_LINE_WARN_CONTEXTS:
+def warn_whole_lines(window: int | None, n_tokens: int, squared_lengths: int, longest: int) -> None:
+    """With ``--window 0`` on long sentences, one warning that says what it costs
+    (TokenStream.line_contexts: the stream's sentence lengths; a Ray run sums its parts')."""
+    contexts = squared_lengths / n_tokens if n_tokens else 0.0
+    if window != 0 or contexts <= WHOLE_LINE_WARN_CONTEXTS:
         return
     log.warning("--window 0 makes every word of a sentence the context of every other, and the "
                 "sentences here give each word %s contexts on average (longest sentence %s words; "
                 "--window 5 gives about 6): training time grows with the square of the length. "
                 "--window 0 is meant for short baskets (item2vec); give a --window, or cut lines "
-                "shorter with --max-line-tokens", f"{stream.line_contexts:,.0f}", f"{stream.longest:,}")
+                "shorter with --max-line-tokens", f"{contexts:,.0f}", f"{longest:,}")
 
 
 def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: dict[str, Any],
