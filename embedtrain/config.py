@@ -308,6 +308,13 @@ SYNC_EVERY = 500_000
 FASTTEXT_SYNC_EVERY = 250_000
 # ... GloVe's, in entry visits: a sync sends whole changed rows of four matrices.
 GLOVE_SYNC_EVERY = 500_000
+# Skip-gram and CBOW: at most this many words per round over all the workers, so the
+# default --sync-every shrinks as workers grow (never below MIN_SYNC_EVERY). A round's
+# staleness is what the other workers trained in it: at 8 workers x 500,000 skip-gram's
+# analogy score halved, at 8 x 125,000 it matched one machine (docs/ray.md, "Words per
+# round"). Up to 2 workers the default is SYNC_EVERY as before.
+ROUND_WORDS = 1_000_000
+MIN_SYNC_EVERY = 10_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
 SYNC_PROTOCOL = "scaled"
 # GloVe's vectors and biases ("adaptive" lost WordSim-353 at 4 workers where "sum"
@@ -346,7 +353,8 @@ class DistributedConfig:
                         range=(1, MAX_RAY_WORKERS, False), roles=("ray",))
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
-              f"{SYNC_EVERY:,}; FastText: {FASTTEXT_SYNC_EVERY:,}; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].",
+              f"{SYNC_EVERY:,}, or {ROUND_WORDS:,} / --workers when smaller; FastText: "
+              f"{FASTTEXT_SYNC_EVERY:,}; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].",
         range=(1, INT64_MAX, False), roles=("ray",))
     sync_protocol: str | None = _opt(
         None, f"With --ray: how updates of a row are combined (see docs/ray.md) [default: "

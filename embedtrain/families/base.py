@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
 
-from ..config import (SYNC_DTYPE, SYNC_DTYPES, SYNC_EVERY, SYNC_OVERLAP, SYNC_PROTOCOL, CommonConfig,
+from ..config import (MIN_SYNC_EVERY, SYNC_DTYPE, SYNC_DTYPES, SYNC_EVERY, SYNC_OVERLAP, SYNC_PROTOCOL, CommonConfig,
                       DistributedConfig)
 from ..errors import EmbedtrainError
 
@@ -53,6 +53,7 @@ class Family:
     # --ray: whether the family trains on Ray, and its defaults for what was not given.
     ray: ClassVar[bool] = False
     ray_sync_every: ClassVar[int] = SYNC_EVERY
+    ray_round_words: ClassVar[int | None] = None  # the default shrinks to this / workers (config)
     ray_sync_protocol: ClassVar[str] = SYNC_PROTOCOL
     ray_sync_dtypes: ClassVar[tuple[str, ...]] = SYNC_DTYPES   # allowed; the default: SYNC_DTYPE
     ray_dtype_reason: ClassVar[str] = ""     # why only some dtypes are allowed (the refusal says it)
@@ -91,6 +92,13 @@ class Family:
             raise EmbedtrainError(f"{self.title}'s updates travel as {' or '.join(self.ray_sync_dtypes)}"
                                   f"{self.ray_dtype_reason}: --sync-dtype {dist.sync_dtype} does not apply")
 
+    def default_sync_every(self, workers: int) -> int:
+        """--sync-every when not given: the family's, or fewer words a worker when
+        ``workers`` of them would train more than ``ray_round_words`` a round."""
+        if self.ray_round_words is None:
+            return self.ray_sync_every
+        return min(self.ray_sync_every, max(MIN_SYNC_EVERY, self.ray_round_words // max(workers, 1)))
+
     def ray_settings(self, dist: DistributedConfig) -> DistributedConfig:
         """``dist`` with what was not given set to this family's defaults (resolved once
         per run, by the entry point)."""
@@ -99,7 +107,7 @@ class Family:
         overlap = (SYNC_OVERLAP if dist.sync_overlap is None else dist.sync_overlap) \
             if self.ray_overlap else False
         return dataclasses.replace(
-            dist, sync_every=dist.sync_every or self.ray_sync_every,
+            dist, sync_every=dist.sync_every or self.default_sync_every(dist.workers),
             sync_protocol=dist.sync_protocol or self.ray_sync_protocol, sync_dtype=dtype,
             sync_overlap=overlap,
             lr_scale=dist.lr_scale if dist.lr_scale is not None else self.ray_lr_scale(dist.workers))

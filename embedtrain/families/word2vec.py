@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import CBOWConfig, SkipGramConfig
+from ..config import ROUND_WORDS, CBOWConfig, SkipGramConfig
 from .base import StreamFamily
 
 # The settings graph training (DeepWalk/node2vec) takes unless told otherwise: every
@@ -45,6 +45,7 @@ class Word2Vec(StreamFamily):
     resumable = True
     graph_presets = GRAPH_PRESETS
     ray = True
+    ray_round_words = ROUND_WORDS  # measured for skip-gram and CBOW (FastText, GloVe: not yet)
 
     def fresh_arrays(self, config, vocab, layout):
         return initial_arrays(config, len(vocab))
