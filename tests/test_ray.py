@@ -292,8 +292,10 @@ def test_local_refuses_a_temporary_directory_too_long_for_rays_sockets(tmp_path)
     """Ray failed inside with 'AF_UNIX path length' and left ray/session_* behind."""
     deep = tmp_path / ("d" * 60)
     deep.mkdir()
-    out = run_cli(SAMPLE_CORPUS, "--ray", "local", "-o", tmp_path / "x",
-                  env_extra={"TMPDIR": str(deep), "RAY_TMPDIR": ""})
+    env = {k: v for k, v in os.environ.items() if k != "RAY_TMPDIR"}
+    env.update(TMPDIR=str(deep), PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT)))
+    out = subprocess.run([sys.executable, "-m", "embedtrain", "train", str(SAMPLE_CORPUS), "--ray", "local",
+                          "-o", str(tmp_path / "x")], capture_output=True, text=True, env=env)
     _one_error_line(out, "over the system's limit of 107", "RAY_TMPDIR")
     assert list(deep.iterdir()) == []
 

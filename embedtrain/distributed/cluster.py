@@ -121,8 +121,11 @@ def _check_reachable(address: str, shown: str | None = None) -> None:
 
 
 def ray_temp_root() -> str:
-    """Where Ray will put its sessions (its rule: RAY_TMPDIR, else TMPDIR, else /tmp)."""
-    return os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
+    """Where Ray will put its sessions, by Ray's own rule: RAY_TMPDIR when set (even
+    empty), else TMPDIR when set, else /tmp."""
+    if "RAY_TMPDIR" in os.environ:
+        return os.environ["RAY_TMPDIR"]
+    return os.environ["TMPDIR"] if "TMPDIR" in os.environ else "/tmp"
 
 
 def check_local(workers: int, threads: int) -> None:
