@@ -353,17 +353,27 @@ class _FakeRay:
         pass
 
 
-def test_token_authentication_failure_is_one_line_that_says_so(capfd, monkeypatch):
+def test_token_authentication_failure_is_one_line_that_says_so(capfd, monkeypatch, tmp_path):
     from embedtrain.distributed import cluster
 
     monkeypatch.setattr(cluster, "_cluster_address", lambda address: None)
     monkeypatch.delenv("RAY_gcs_server_port_wait_time_s", raising=False)
     noisy = ("[gcs_client.cc:210] Failed to get cluster ID from GCS server: Unauthenticated: RPC error: "
              "InvalidAuthToken: Authentication token is missing or incorrect\n") * 5
+    for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.ray/auth_token
     fake = _FakeRay(noisy, ConnectionError("Failed to connect to Ray cluster at 10.0.0.1:6379"))
-    with pytest.raises(EmbedtrainError, match="requires token authentication") as caught:
+    with pytest.raises(EmbedtrainError, match="requires token authentication and no token was found") as caught:
         cluster._join(fake, "auto")
-    assert "RAY_AUTH_TOKEN" in str(caught.value) and "\n" not in str(caught.value)
+    assert "RAY_AUTH_MODE=token and RAY_AUTH_TOKEN" in str(caught.value) and "\n" not in str(caught.value)
+    # a token Ray does not send by itself (an explicit address), and one it sent and was refused
+    (tmp_path / ".ray").mkdir()
+    (tmp_path / ".ray" / "auth_token").write_text("abc\n")
+    with pytest.raises(EmbedtrainError, match="set RAY_AUTH_MODE=token to send the token from ~/.ray/auth_token"):
+        cluster._join(_FakeRay(noisy, ConnectionError("x")), "127.0.0.1:6379")
+    with pytest.raises(EmbedtrainError, match="rejected the authentication token from ~/.ray/auth_token"):
+        cluster._join(_FakeRay(noisy, ConnectionError("x")), "auto")
     assert "InvalidAuthToken" not in capfd.readouterr().err  # Ray's lines stay off the terminal
     assert fake.waits == [str(int(cluster.CONNECT_TIMEOUT))]  # Ray retries for 5 s, not 20
     assert "RAY_gcs_server_port_wait_time_s" not in os.environ

@@ -189,6 +189,37 @@ def _quiet_stderr():
 
 
 AUTH_MARKERS = ("InvalidAuthToken", "Unauthenticated", "AuthenticationError")
+AUTH_HINT = ("RAY_AUTH_TOKEN to the cluster's token (`ray get-auth-token` on its head node prints it; "
+             "or RAY_AUTH_TOKEN_PATH to a file holding it)")
+
+
+def _auth_token_source() -> str | None:
+    """Where Ray would read a token from (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token), if any."""
+    if os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        return "RAY_AUTH_TOKEN"
+    for name, path in (("RAY_AUTH_TOKEN_PATH", os.environ.get("RAY_AUTH_TOKEN_PATH")),
+                       ("~/.ray/auth_token", os.path.expanduser("~/.ray/auth_token"))):
+        with contextlib.suppress(OSError):
+            if path and open(path, encoding="utf-8").read().strip():
+                return name
+    return None
+
+
+def _auth_advice(address: str) -> str:
+    """Why a cluster with token authentication refused us, and what to set. Ray sends its
+    token only with RAY_AUTH_MODE=token, or by itself for ``auto`` (RAY_ADDRESS unset)
+    when the mode is unset and a token exists."""
+    mode = os.environ.get("RAY_AUTH_MODE", "").strip().lower()
+    source = _auth_token_source()
+    sent = source is not None and (mode == "token" or (
+        not mode and address == "auto" and not os.environ.get("RAY_ADDRESS")))
+    if sent:
+        return f"the Ray cluster rejected the authentication token from {source}; set {AUTH_HINT}"
+    if source is not None:
+        return (f"the Ray cluster requires token authentication; set RAY_AUTH_MODE=token to send the "
+                f"token from {source} (if it is not the cluster's, set {AUTH_HINT})")
+    return (f"the Ray cluster requires token authentication and no token was found; set "
+            f"RAY_AUTH_MODE=token and {AUTH_HINT}")
 
 
 def _join(ray, address: str, **kwargs) -> None:
@@ -220,10 +251,7 @@ def _join(ray, address: str, **kwargs) -> None:
     with contextlib.suppress(Exception):
         ray.shutdown()
     if any(marker in text for marker in AUTH_MARKERS):
-        raise EmbedtrainError(
-            f"--ray {address}: the Ray cluster requires token authentication and rejected this "
-            "process's token (none found, or another cluster's): set RAY_AUTH_TOKEN to the cluster's "
-            "token, or put it in ~/.ray/auth_token (on the head node: ray get-auth-token)") from None
+        raise EmbedtrainError(f"--ray {address}: {_auth_advice(address)}") from None
     first = str(failure).strip().splitlines()[0] if str(failure).strip() else type(failure).__name__
     raise EmbedtrainError(f"--ray {address}: cannot connect to Ray ({first})") from None
 
