@@ -236,6 +236,17 @@ def test_more_workers_than_the_cluster_has_is_refused():
         embedtrain.train(SAMPLE_CORPUS, ray="local", workers=64, threads=1, progress=False)
 
 
+def test_a_relative_corpus_path_is_the_drivers(tmp_path, monkeypatch):
+    """The workers run in the directory their Ray started in (for a cluster from `ray start`,
+    not the driver's); a relative corpus path is the driver's, so it is made absolute."""
+    import shutil
+
+    shutil.copy(SAMPLE_CORPUS, tmp_path / "corpus.gz")
+    monkeypatch.chdir(tmp_path)  # the module's Ray (and its workers) started elsewhere
+    model = embedtrain.train("corpus.gz", ray="local", workers=1, threads=1, dim=8, epochs=1, progress=False)
+    assert model.stats["vocab_tokens"] > 0
+
+
 def test_token_lists_are_refused_before_any_work():
     # (GloVe trains on Ray: tests/test_ray_glove.py)
     with pytest.raises(EmbedtrainError, match="corpus files"):

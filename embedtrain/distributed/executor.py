@@ -29,6 +29,7 @@ import collections
 import contextlib
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
@@ -95,7 +96,9 @@ class RayTraining:
         GloVe's "count", "map", "merge", "load"): tests kill workers from it."""
         self.config = config
         self.dist = dist
-        self.paths = [str(p) for p in paths]
+        # absolute: the workers read them, and a cluster started elsewhere (ray start) runs
+        # them in another working directory (a relative path was not found there)
+        self.paths = [str(p) if str(p) == "-" else os.path.abspath(p) for p in paths]
         self.tmp_dir = tmp_dir
         self.read_vocab = read_vocab
         self.workers = dist.workers
