@@ -3,6 +3,7 @@ local Ray (2 CPUs) per module, a callback that breaks a run off, and the Ray
 processes a run leaves behind."""
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -24,6 +25,31 @@ def local_ray():
              runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))}})
     yield
     ray.shutdown()
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def logged(fn):
+    """(fn(), the lines the "embedtrain" logger gave at WARNING and above meanwhile), through
+    a handler of our own: the CLI's set_verbosity stops the logger propagating to caplog's,
+    and an earlier -q run may have set its level to ERROR."""
+    records = _Records()
+    logger = logging.getLogger("embedtrain")
+    logger.addHandler(records)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        return fn(), records.lines
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(level)
 
 
 class StopAfter:

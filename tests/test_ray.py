@@ -25,8 +25,8 @@ from embedtrain.models import Model  # noqa: E402
 from embedtrain.vocab import Vocab  # noqa: E402
 
 from conftest import QUALITY_CORPUS, ROOT, SAMPLE_CORPUS, wordsim_score  # noqa: E402
-from ray_support import (StopAfter, alive_actors, local_ray, processes_left, ray_processes,  # noqa: E402,F401
-                         ray_settings, signal_cli_run)
+from ray_support import (StopAfter, alive_actors, local_ray, logged, processes_left,  # noqa: E402,F401
+                         ray_processes, ray_settings, signal_cli_run)
 
 pytestmark = pytest.mark.slow
 SETTINGS = dict(model="skipgram", dim=50, epochs=3, seed=1, progress=False)
@@ -68,15 +68,6 @@ def test_two_workers_match_one_machine(one_machine, tmp_path):
     assert not alive_actors(), alive_actors(0)
 
 
-class _Records(__import__("logging").Handler):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
-
-
 @pytest.mark.parametrize("overlap", [False, True], ids=["synchronous", "overlapped"])
 def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap):
     killed = []
@@ -97,22 +88,10 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap)
     from embedtrain.distributed import train_on_ray
 
     config = make_config("skipgram", dim=50, epochs=3, seed=1, threads=1)
-    # a handler of our own: the CLI's set_verbosity stops the logger propagating to caplog's
-    import logging
-
-    records = _Records()
-    logger = logging.getLogger("embedtrain")
-    logger.addHandler(records)
-    level = logger.level
-    logger.setLevel(logging.WARNING)   # an earlier -q run may have set ERROR
-    try:
-        model = train_on_ray(config, ray_settings(config, ray="local", workers=2, sync_every=100_000,
-                                                       sync_overlap=overlap),
-                             [str(QUALITY_CORPUS)], progress=False, on_start=kill_during_training)
-    finally:
-        logger.removeHandler(records)
-        logger.setLevel(level)
-    log_text = "\n".join(records.lines)
+    model, lines = logged(lambda: train_on_ray(
+        config, ray_settings(config, ray="local", workers=2, sync_every=100_000, sync_overlap=overlap),
+        [str(QUALITY_CORPUS)], progress=False, on_start=kill_during_training))
+    log_text = "\n".join(lines)
     assert killed
     d = model.stats["distributed"]
     assert d["restarts"] == 1 and d["sync_overlap"] is overlap
@@ -129,8 +108,6 @@ def test_a_worker_killed_during_set_up_is_replaced(phase):
     """Set-up survives a lost worker as rounds do (issue 21: a worker killed while
     tokenising ended the run with a 66-line traceback): the replacement redoes the
     step for its part, and the model is the one an undisturbed run makes."""
-    import logging
-
     from embedtrain.config import make_config
     from embedtrain.distributed import train_on_ray
 
@@ -148,18 +125,10 @@ def test_a_worker_killed_during_set_up_is_replaced(phase):
                     break
                 time.sleep(0.05)
 
-    records = _Records()
-    logger = logging.getLogger("embedtrain")
-    logger.addHandler(records)
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        model = train_on_ray(config, dist, [str(SAMPLE_CORPUS)], progress=False, on_phase=kill_at)
-    finally:
-        logger.removeHandler(records)
-        logger.setLevel(level)
+    model, lines = logged(lambda: train_on_ray(config, dist, [str(SAMPLE_CORPUS)], progress=False,
+                                               on_phase=kill_at))
     assert killed
-    assert any(line.startswith("Ray worker 1 died while") for line in records.lines), records.lines
+    assert any(line.startswith("Ray worker 1 died while") for line in lines), lines
     assert model.stats["distributed"]["restarts"] == 1
     assert model.stats["distributed"]["words_counted"] == model.stats["vocab_tokens"]
     calm = train_on_ray(config, dist, [str(SAMPLE_CORPUS)], progress=False)
@@ -470,24 +439,13 @@ def test_a_damaged_ray_checkpoint_is_refused_in_one_line(tmp_path):
 
 
 def test_whole_line_window_on_long_lines_warns_on_ray_too(tmp_path):
-    import logging
-
     rng = np.random.default_rng(5)
     corpus = tmp_path / "long.txt"
     corpus.write_text("".join(" ".join(f"w{i}" for i in rng.integers(0, 50, 1500)) + "\n" for _ in range(4)))
-    records = _Records()
-    logger = logging.getLogger("embedtrain")
-    logger.addHandler(records)
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        embedtrain.train(str(corpus), ray="local", workers=2, threads=1, window=0, dim=8, epochs=1,
-                         lr=0.001, sync_every=2000, progress=False)
-    finally:
-        logger.removeHandler(records)
-        logger.setLevel(level)
-    warned = [line for line in records.lines if line.startswith("--window 0")]
-    assert len(warned) == 1 and "1,500 contexts" in warned[0], records.lines
+    _, lines = logged(lambda: embedtrain.train(str(corpus), ray="local", workers=2, threads=1, window=0,
+                                               dim=8, epochs=1, lr=0.001, sync_every=2000, progress=False))
+    warned = [line for line in lines if line.startswith("--window 0")]
+    assert len(warned) == 1 and "1,500 contexts" in warned[0], lines
 
 
 def test_one_worker_syncs_nothing_and_trains_as_one_process():

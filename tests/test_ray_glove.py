@@ -4,7 +4,6 @@ Ray, training matches one machine's quality, and killed workers lose nothing.
 One local Ray (2 CPUs) for the module, as in test_ray.py."""
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import threading
@@ -25,7 +24,8 @@ from embedtrain.models import Model  # noqa: E402
 from embedtrain.training.prepare import RunOptions, prepare_corpus  # noqa: E402
 
 from conftest import QUALITY_CORPUS, SAMPLE_CORPUS, wordsim_score  # noqa: E402
-from ray_support import StopAfter, local_ray, processes_left, ray_processes, ray_settings, signal_cli_run  # noqa: E402,F401
+from ray_support import (StopAfter, local_ray, logged, processes_left, ray_processes, ray_settings,  # noqa: E402,F401
+                         signal_cli_run)
 
 pytestmark = pytest.mark.slow
 GLOVE = dict(model="glove", dim=30, window=8, x_max=10.0, epochs=5, seed=1, min_count=5, progress=False)
@@ -110,28 +110,6 @@ def _kill(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
-class _Records(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
-
-
-def _logged(fn):
-    records = _Records()
-    logger = logging.getLogger("embedtrain")
-    logger.addHandler(records)
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        return fn(), "\n".join(records.lines)
-    finally:
-        logger.removeHandler(records)
-        logger.setLevel(level)
-
-
 def test_workers_killed_while_counting_and_merging_lose_no_entry(tmp_path):
     from embedtrain.distributed import train_on_ray as train_glove_on_ray
 
@@ -147,9 +125,10 @@ def test_workers_killed_while_counting_and_merging_lose_no_entry(tmp_path):
     settings = {k: v for k, v in GLOVE.items() if k not in ("model", "progress")}
     config = make_config("glove", **dict(settings, epochs=1, threads=1, memory=0.002))
     out = tmp_path / "matrix"
-    model, log_text = _logged(lambda: train_glove_on_ray(
+    model, lines = logged(lambda: train_glove_on_ray(
         config, ray_settings(config, ray="local", workers=2), [str(SAMPLE_CORPUS)], progress=False,
         tmp_dir=str(tmp_path), save_cooccur=str(out), on_phase=on_phase))
+    log_text = "\n".join(lines)
     assert [k[0] for k in killed] == ["count", "merge"]
     assert "died while counting its part" in log_text and "died while merging its partition" in log_text
     d = model.stats["distributed"]
@@ -177,9 +156,10 @@ def test_a_worker_killed_while_training_is_replaced_and_no_entry_is_lost(tmp_pat
 
     settings = {k: v for k, v in GLOVE.items() if k not in ("model", "progress")}
     config = make_config("glove", **dict(settings, epochs=3, threads=1))
-    model, log_text = _logged(lambda: train_glove_on_ray(
+    model, lines = logged(lambda: train_glove_on_ray(
         config, ray_settings(config, ray="local", workers=2, sync_every=60_000), [str(SAMPLE_CORPUS)],
         progress=False, tmp_dir=str(tmp_path), on_start=kill_during_training))
+    log_text = "\n".join(lines)
     assert killed
     d = model.stats["distributed"]
     assert d["restarts"] == 1 and d["rounds_per_epoch"] > 2

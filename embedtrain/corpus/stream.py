@@ -195,6 +195,13 @@ def _pread_int32(handle: BinaryIO, start: int, count: int) -> np.ndarray:
 
 # --------------------------------------------------------------------------- token stream
 
+def line_contexts(n_tokens: int, squared_lengths: int) -> float:
+    """Mean words per word in the same sentence, from the sentences' word count and the sum
+    of their squared lengths: the contexts a word gets with a whole-sentence window
+    (``--window 0``), whose cost is quadratic in length."""
+    return squared_lengths / n_tokens if n_tokens else 0.0
+
+
 @dataclass
 class TokenStream:
     """Vocabulary ids of the whole corpus, SENTENCE_END between sentences, on disk.
@@ -214,9 +221,7 @@ class TokenStream:
 
     @property
     def line_contexts(self) -> float:
-        """Mean words per word in the same sentence: the contexts a word gets with a
-        whole-sentence window (``--window 0``), whose cost is quadratic in length."""
-        return self.squared_lengths / self.n_tokens if self.n_tokens else 0.0
+        return line_contexts(self.n_tokens, self.squared_lengths)
 
     @property
     def n_chunks(self) -> int:

@@ -23,6 +23,9 @@ import logging
 import os
 import signal
 import socket
+import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,8 +97,6 @@ def _host_port(address: str) -> tuple[str, int]:
 def _check_reachable(address: str, shown: str | None = None) -> None:
     """A TCP connection to HOST:PORT and a gRPC server's answer to the HTTP/2 preface,
     both within CONNECT_TIMEOUT in all, else one line."""
-    import time
-
     shown = shown or address
     host, port = _host_port(address)
     deadline = time.monotonic() + CONNECT_TIMEOUT
@@ -166,9 +167,6 @@ def _cluster_address(address: str) -> str | None:
 def _quiet_stderr():
     """Send file descriptor 2 (where Ray's C++ core writes its retry lines) to a temporary
     file while Ray connects; yields a function that returns what was written."""
-    import sys
-    import tempfile
-
     with tempfile.TemporaryFile() as sink:
         with contextlib.suppress(Exception):
             sys.stderr.flush()

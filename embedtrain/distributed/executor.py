@@ -225,28 +225,33 @@ class RayTraining:
     def _each(self, step: str, call) -> list:
         """``call(w)`` (a Ray call on worker w) for every worker, and the results in worker
         order. A worker that died is replaced, the new actor tokenises its part again (a
-        replacement starts empty) and ``call`` is repeated."""
+        replacement starts empty) and ``call`` is repeated (:meth:`_retry`)."""
+        refs = {w: call(w) for w in range(self.workers)}
+        recover = (lambda w: None) if step == "tokenising" else self._tokenised
+        return [self._retry(w, step, lambda w=w: refs.pop(w) if w in refs else call(w),
+                            lambda w=w: recover(w), MAX_SETUP_RESTARTS + 1)
+                for w in range(self.workers)]
+
+    def _retry(self, w: int, what: str, call, recover, attempts: int) -> Any:
+        """``call()`` (a remote call on worker ``w``, got); on the worker's death a new
+        actor, ``recover()`` (bringing it to the step's start) and again, ``attempts``
+        times in all."""
         ray = self.conn.ray
-        pending = {w: call(w) for w in range(self.workers)}
-        results: dict[int, Any] = {}
-        restarts: collections.Counter = collections.Counter()
-        while pending:
-            w = min(pending)
+        for attempt in range(attempts):
             try:
-                results[w] = ray.get(pending.pop(w))
+                return ray.get(call())
             except _death_errors(ray) as exc:
-                restarts[w] += 1
-                if restarts[w] > MAX_SETUP_RESTARTS:
-                    raise EmbedtrainError(f"Ray worker {w} died {restarts[w]} times while {step}; "
+                if attempt == attempts - 1:
+                    raise EmbedtrainError(f"Ray worker {w} died {attempts} times while {what}; "
                                           "giving up") from None
-                log.warning("Ray worker %d died while %s (%s); restarting it", w, step, type(exc).__name__)
+                log.warning("Ray worker %d died while %s (%s); replacing it", w, what, type(exc).__name__)
                 self._kill(w)
                 self.actors[w] = self._new_actor(w)
                 self.sync.restarts += 1
-                if step != "tokenising":
-                    ray.get(self.actors[w].tokenise.remote(self.parts[w]))
-                pending[w] = call(w)
-        return [results[w] for w in range(self.workers)]
+                recover()
+
+    def _tokenised(self, w: int) -> None:
+        self.conn.ray.get(self.actors[w].tokenise.remote(self.parts[w]))
 
     def _new_actor(self, w: int):
         return self._actor_class.options(

@@ -61,7 +61,7 @@ from ..vocab import Vocab
 from .cluster import connect
 from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition, row_entries,
                       write_map_outputs)
-from .executor import RayTraining, _death_errors
+from .executor import RayTraining
 from .workers import ReplicaWorker
 
 log = logging.getLogger("embedtrain")
@@ -246,26 +246,6 @@ class GloVeRayTraining(RayTraining):
             self.keep_matrix()
         return self.vocab
 
-    def _retry(self, w: int, what: str, call: Callable[[], Any], recover: Callable[[], None]) -> Any:
-        """``call()`` (a remote call on worker ``w``, got); on the worker's death,
-        ``recover()`` (a new actor brought to the step's start) and again."""
-        ray = self.conn.ray
-        for attempt in range(COUNT_ATTEMPTS):
-            try:
-                return ray.get(call())
-            except _death_errors(ray) as exc:
-                if attempt == COUNT_ATTEMPTS - 1:
-                    raise EmbedtrainError(f"Ray worker {w} died {COUNT_ATTEMPTS} times while {what}; "
-                                          "giving up") from None
-                log.warning("Ray worker %d died while %s (%s); replacing it", w, what, type(exc).__name__)
-                self._kill(w)
-                self.actors[w] = self._new_actor(w)
-                self.sync.restarts += 1
-                recover()
-
-    def _tokenised(self, w: int) -> None:
-        self.conn.ray.get(self.actors[w].tokenise.remote(self.parts[w]))
-
     def _count(self, w: int):
         return self.actors[w].count.remote(*self._vocab_refs, self.plans[w], self.appended[w])
 
@@ -275,7 +255,7 @@ class GloVeRayTraining(RayTraining):
         started = time.perf_counter()
         refs = {w: self._count(w) for w in range(self.workers)}
         words = [self._retry(w, "counting its part", lambda w=w: refs.pop(w) if w in refs else self._count(w),
-                             lambda w=w: self._tokenised(w)) for w in range(self.workers)]
+                             lambda w=w: self._tokenised(w), COUNT_ATTEMPTS) for w in range(self.workers)]
         self.counting["count_seconds"] = round(time.perf_counter() - started, 3)
         return words
 
@@ -288,7 +268,7 @@ class GloVeRayTraining(RayTraining):
         ray = self.conn.ray
         started = time.perf_counter()
         counted = [self._retry(w, "counting its part", lambda w=w: self.actors[w].counted.remote(),
-                               lambda w=w: self._recount(w)) for w in range(self.workers)]
+                               lambda w=w: self._recount(w), COUNT_ATTEMPTS) for w in range(self.workers)]
         per_row = np.sum([c[0] for c in counted], axis=0)
         self.bounds = partition_bounds(per_row, self.workers)
         bounds_ref = ray.put(self.bounds)
@@ -304,7 +284,7 @@ class GloVeRayTraining(RayTraining):
         """One worker has nothing to merge with: its one map file is the partition."""
         self._phase("map")
         written = [self._retry(0, "writing its partition", lambda: self.actors[0].write_map.remote(bounds_ref, out_dir),
-                               lambda: self._recount(0))]
+                               lambda: self._recount(0), COUNT_ATTEMPTS)]
         first = written[0][0]
         os.replace(first["file"], os.path.join(out_dir, partition_name(0)))
         merged = [{"file": partition_name(0), "entries": first["entries"], "bytes": first["bytes"],
@@ -318,13 +298,13 @@ class GloVeRayTraining(RayTraining):
         refs = {w: self.actors[w].write_map.remote(bounds_ref, map_dir) for w in range(self.workers)}
         written = [self._retry(w, "writing its map files",
                                lambda w=w: refs.pop(w) if w in refs else self.actors[w].write_map.remote(bounds_ref, map_dir),
-                               lambda w=w: self._recount(w)) for w in range(self.workers)]
+                               lambda w=w: self._recount(w), COUNT_ATTEMPTS) for w in range(self.workers)]
         mapped = time.perf_counter()
         self._phase("merge")
         refs = {p: self.actors[p].merge.remote(map_dir, p, out_dir, len(self.vocab)) for p in range(self.workers)}
         merged = [self._retry(p, "merging its partition",
                               lambda p=p: refs.pop(p) if p in refs else self.actors[p].merge.remote(map_dir, p, out_dir, len(self.vocab)),
-                              lambda: None) for p in range(self.workers)]
+                              lambda: None, COUNT_ATTEMPTS) for p in range(self.workers)]
         shutil.rmtree(map_dir, ignore_errors=True)
         return written, merged, mapped
 
@@ -401,7 +381,7 @@ class GloVeRayTraining(RayTraining):
         loaded = [self._retry(w, "reading its partition",
                               lambda w=w: refs.pop(w) if w in refs else
                               self.actors[w].load.remote(self._source(w), *self._vocab_refs),
-                              lambda: None) for w in range(self.workers)]
+                              lambda: None, COUNT_ATTEMPTS) for w in range(self.workers)]
         self.n_stored = sum(x["entries"] for x in loaded)
         if self.n_stored == 0:
             raise EmbedtrainError("no co-occurrences to train on: no line has two vocabulary words")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import WHOLE_LINE_WARN_CONTEXTS, CommonConfig
 from ..corpus import TokenStream
 from ..corpus.source import as_source
+from ..corpus.stream import line_contexts
 from ..errors import EmbedtrainError
 from ..models import Model
 from .executor import Executor
@@ -77,9 +78,9 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
 
 
 def warn_whole_lines(window: int | None, n_tokens: int, squared_lengths: int, longest: int) -> None:
-    """With ``--window 0`` on long sentences, one warning that says what it costs
-    (TokenStream.line_contexts: the stream's sentence lengths; a Ray run sums its parts')."""
-    contexts = squared_lengths / n_tokens if n_tokens else 0.0
+    """With ``--window 0`` on long sentences, one warning that says what it costs (from the
+    stream's sentence lengths; a Ray run sums its parts')."""
+    contexts = line_contexts(n_tokens, squared_lengths)
     if window != 0 or contexts <= WHOLE_LINE_WARN_CONTEXTS:
         return
     log.warning("--window 0 makes every word of a sentence the context of every other, and the "
