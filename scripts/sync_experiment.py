@@ -21,22 +21,54 @@ from benchlib import replicas, scores
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embedtrain.config import SYNC_DTYPE, SYNC_DTYPES, ray_lr_scale  # noqa: E402
+from embedtrain.config import SYNC_DTYPE, SYNC_DTYPES  # noqa: E402
 from embedtrain.config import make_config  # noqa: E402
 from embedtrain.distributed.task import make_model  # noqa: E402
+from embedtrain.families import family_of  # noqa: E402
 from embedtrain.distributed.workers import reduce_shard  # noqa: E402
+
+
+def glove_replicas(corpus: str, config, workers: int, sync_every: int):
+    """GloVe's Ray workers (distributed/glove.py) in this process: the co-occurrences are
+    counted once on one machine (cached beside the corpus name in the temporary
+    directory, keyed by the counting settings) and every worker keeps its row range of
+    them, as ``--ray ... --cooccur FILE`` does. Returns (workers, vocabulary, rounds)."""
+    import hashlib
+    import math
+    import os
+
+    import embedtrain
+    from embedtrain.distributed.glove import GloVeWorker
+    from embedtrain.io.cooc import CooccurrenceMatrix
+
+    key = hashlib.sha1(repr((os.path.abspath(corpus), config.window, config.min_count, config.max_vocab,
+                             config.distance_weighting)).encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"sync-experiment-{key}.cooc"
+    if not path.exists():
+        embedtrain.train([corpus], model="glove", epochs=1, progress=False, save_cooccur=str(path),
+                         **{k: getattr(config, k) for k in ("window", "min_count", "max_vocab",
+                                                            "distance_weighting")})
+    vocab = CooccurrenceMatrix.load(path).vocab
+    ws = [GloVeWorker(w, workers, config, 1) for w in range(workers)]
+    loaded = [wk.load(("file", str(path)), vocab.words, vocab.counts) for wk in ws]
+    return ws, vocab, max(1, math.ceil(max(x["ids"] for x in loaded) / sync_every))
 
 
 def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, overlap: bool = False,
              dtype: str = "float32"):
-    ws, vocab, rounds = replicas(corpus, config, workers, sync_every, dtype)
+    if config.model == "glove":
+        ws, vocab, rounds = glove_replicas(corpus, config, workers, sync_every)
+    else:
+        ws, vocab, rounds = replicas(corpus, config, workers, sync_every, dtype)
+    summed = family_of(config.model).ray_summed
     queue = []  # overlap: combined shards of the rounds not yet applied
     for epoch in range(config.epochs):
         for index in range(rounds):
             late = queue.pop(0) if len(queue) == 2 else []
             results = [wk.train(epoch, index, rounds, *late, overlap=overlap) for wk in ws]
             if workers > 1:
-                combined = [reduce_shard(protocol, *[r[1 + s] for r in results]) for s in range(workers)]
+                combined = [reduce_shard(protocol, *[r[1 + s] for r in results], summed=summed)
+                            for s in range(workers)]
                 if overlap:
                     queue.append(combined)
                 else:
@@ -68,7 +100,7 @@ def main() -> None:
     a = ap.parse_args()
     extra = {k: json.loads(v) for k, v in (s.split("=", 1) for s in a.set)}
     config = make_config(a.model, dim=a.dim, seed=a.seed, threads=1, epochs=extra.pop("epochs", 3), **extra)
-    scale = ray_lr_scale(a.workers) if a.lr_scale is None else a.lr_scale
+    scale = family_of(a.model).ray_lr_scale(a.workers) if a.lr_scale is None else a.lr_scale
     if a.workers > 1 and scale != 1.0:  # what RayTraining.worker_config does
         config = dataclasses.replace(config, lr=config.lr * scale)
     model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap, a.dtype)
@@ -80,7 +112,8 @@ def main() -> None:
             for word, row in zip(model.vocab.words, matrix):
                 f.write(word + " " + " ".join(f"{x:.5f}" for x in row) + "\n")
         analogy, ws = scores(vec)
-    print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol, overlap=a.overlap, dtype=a.dtype,
+    print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol, overlap=a.overlap,
+                          dtype="float32" if a.model == "glove" else a.dtype,
                           lr_scale=scale if a.workers > 1 else 1.0,
                           seed=a.seed, dim=a.dim, settings=extra, analogy=round(analogy, 4),
                           wordsim=round(ws, 4))), flush=True)

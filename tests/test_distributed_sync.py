@@ -100,6 +100,34 @@ def test_update_masses_follow_counts_rate_and_norms():
     assert not m0["input_vectors"].any()
 
 
+def test_cbow_masses_see_the_mean_of_the_context_rows():
+    # CBOW's output terms are trained against the mean h of about window + 1 context rows,
+    # and its input rows move by the gradient of h: a Monte Carlo of |h|^2 over context
+    # rows drawn by frequency, and a plain recount of the input rows' contraction
+    rng = np.random.default_rng(7)
+    v, dim, window, lr = 8, 5, 5, 0.05
+    f = window + 1
+    arrays = {"input_vectors": (rng.normal(size=(v, dim)) + 0.7).astype(np.float32),
+              "output_vectors": rng.normal(size=(v, dim)).astype(np.float32),
+              "output_hs": np.zeros((0, dim), np.float32)}
+    trained = np.array([40.0, 30.0, 10.0, 8.0, 5.0, 4.0, 2.0, 1.0])
+    noise = np.full(v, 1.0 / v)
+    m = update_masses(arrays, trained, lr, window=window, negative=5, noise_prob=noise, cbow=True)
+    terms = trained + trained.sum() * 5 * noise
+    draws = rng.choice(v, size=(200_000, f), p=trained / trained.sum())
+    h_sq = float((arrays["input_vectors"][draws].astype(np.float64).mean(axis=1) ** 2).sum(1).mean())
+    np.testing.assert_allclose(m["output_vectors"], lr * SIGMOID_SLOPE * h_sq * terms, rtol=0.01)
+    one_row = float(trained @ (arrays["input_vectors"] ** 2).sum(1) / trained.sum())
+    assert h_sq < 0.9 * one_row   # what the skip-gram formula would have used
+    h_in = SIGMOID_SLOPE * float(terms @ (arrays["output_vectors"] ** 2).sum(1)) / trained.sum()
+    np.testing.assert_allclose(m["input_vectors"], lr * h_in * trained, rtol=1e-6)
+    # the same rows everywhere: the mean of the context is that row, nothing shrinks
+    arrays["input_vectors"][:] = arrays["input_vectors"][0]
+    same = update_masses(arrays, trained, lr, window=window, negative=5, noise_prob=noise, cbow=True)
+    row_sq = float((arrays["input_vectors"][0].astype(np.float64) ** 2).sum())
+    np.testing.assert_allclose(same["output_vectors"], lr * SIGMOID_SLOPE * row_sq * terms, rtol=1e-5)
+
+
 @pytest.mark.parametrize("protocol", ["sum", "mean", "scaled"])
 def test_a_row_one_worker_trained_keeps_its_whole_update(protocol):
     # Spark-style averaging would divide it by the number of workers.

@@ -239,6 +239,13 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
     v = len(trained)
     word_sq = np.einsum("ij,ij->i", inp[:v], inp[:v]).astype(np.float64)
     in_sq = float(trained @ word_sq / centres) if centres > 0 else 0.0
+    if cbow and centres > 0:
+        # CBOW's output terms see the mean of about f context rows: for rows drawn
+        # independently by frequency its squared norm is |mean row|^2 + (the mean squared
+        # norm - |mean row|^2) / f, not one row's
+        mean_row = (trained @ inp[:v].astype(np.float64)) / centres
+        centre_sq = float(mean_row @ mean_row)
+        in_sq = centre_sq + max(in_sq - centre_sq, 0.0) / f
     out: dict[str, np.ndarray] = {}
     interactions = 0.0                      # sum over output terms of |u|^2 (for the input rows)
     per_word = trained * (1.0 if cbow else f)
@@ -254,7 +261,9 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
         interactions += float(terms @ np.einsum("ij,ij->i", hs, hs))
         out["output_hs"] = lr * SIGMOID_SLOPE * in_sq * terms
     h_in = SIGMOID_SLOPE * interactions / base if base > 0 else 0.0
-    out["input_vectors"] = lr * h_in * trained * f
+    # CBOW adds the gradient of the mean to each of its ~f rows unscaled, so a step moves
+    # the mean, and what pulls the row back, 1/f as much as it moves the row
+    out["input_vectors"] = lr * h_in * trained * (1.0 if cbow else f)
     return out
 
 

@@ -131,7 +131,7 @@ class ReplicaWorker:
         (``late``: the combined shards of the round before the previous one, applied
         before training, see :meth:`apply_late`).
         """
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         received = self.apply_late(*late)["bytes_received"] if late else 0
         replica = self.replica
         jobs = replica.round_jobs(epoch, index, rounds)
@@ -143,10 +143,11 @@ class ReplicaWorker:
         def work(worker: int, j: int):
             return replica.run_job(epoch, jobs[j], self.rng_states[worker])
 
-        kernel_started = time.perf_counter()
+        kernel_started, kernel_cpu = time.perf_counter(), time.process_time()
         run_jobs(range(len(jobs)), work, lambda j, r: results.append(r), self.threads)
         compute = time.perf_counter() - started
         kernel = time.perf_counter() - kernel_started
+        kernel_cpu = time.process_time() - kernel_cpu
         update, shards = self._updates()
         if overlap:  # its own update, exact, to take out when the combination comes back
             self._own.append(update if self.dtype == "float32" else self.tracker.update("float32"))
@@ -158,6 +159,10 @@ class ReplicaWorker:
             "compute_seconds": compute,
             "kernel_seconds": kernel,     # the kernels alone (compute also has the round's set-up)
             "prepare_seconds": time.perf_counter() - started - compute,
+            # CPU seconds (this process, all threads): unlike the wall times above they do not
+            # grow when other processes share the cores (scripts/ray_costs.py)
+            "kernel_cpu_seconds": kernel_cpu,
+            "cpu_seconds": time.process_time() - cpu_started,
             "bytes_sent": int(sum(u.nbytes for u in update.values())),
             "bytes_received": received,
             "rows_sent": {name: len(u) for name, u in update.items()},

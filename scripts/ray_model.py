@@ -1,0 +1,116 @@
+#!/usr/bin/env python
+"""A Ray round's time at N workers, from what scripts/ray_costs.py measured, and the
+efficiency it projects at 8, 32 and 128 workers.
+
+One worker per node, one thread each; a synchronous round is the sum of its steps,
+each taken by the process that is on the round's path:
+
+    round(N) = compute(N) x spread(N)     the slowest worker's kernels
+             + worker(N)                  a worker's own synchronisation (masses, snapshot,
+                                          changed rows, shards, applying the combined rows)
+             + reducer(N)                 combining one shard of N workers
+             + driver(N)                  the driver: 3N calls, N + N^2 objects, gathering
+             + raylet(N) / N              the object store's work, spread over N nodes
+             + bytes(N) / N / bandwidth   a node's share of the bytes, over the network
+
+All terms but bytes are CPU seconds measured per process (not wall time: on 2 cores N
+actors take turns, but a process's CPU seconds do not depend on that); ``spread(N)``
+is the expected slowest of N draws of a worker's kernel time over the round's mean,
+drawn from the measured rounds. Between measured worker counts a term is interpolated
+in log-log; beyond them (128) it is extrapolated from the last two (a power law: the
+raylet's work grows about as N^1.5, the driver's as N). Efficiency = compute(N) /
+round(N): the fraction of one-thread speed each worker keeps.
+
+    python scripts/ray_model.py COSTS.jsonl [--bandwidth-gbit 10] [--at 8 32 128]
+    python scripts/ray_model.py COSTS.jsonl --check NODES.json   # against a multi-raylet run
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+
+TERMS = ("driver_cpu_round", "worker_sync_cpu_round", "reducer_cpu_round", "raylet_cpu_round",
+         "bytes_sent_round", "bytes_received_round")
+
+
+def load(path: str) -> dict[int, dict]:
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    return {r["workers"]: r for r in rows}
+
+
+def at(points: dict[int, float], n: int) -> float:
+    """``points`` (workers -> value) at ``n``: log-log interpolation, or extrapolation from
+    the two nearest measured counts."""
+    xs = sorted(k for k, v in points.items() if v > 0)
+    if not xs:
+        return 0.0
+    if n in points:
+        return points[n]
+    if len(xs) == 1:
+        return points[xs[0]]
+    lo = max([x for x in xs if x < n] or xs[:1])
+    hi = min([x for x in xs if x > n] or xs[-1:])
+    if lo == hi:  # outside: the two nearest
+        lo, hi = (xs[0], xs[1]) if n < xs[0] else (xs[-2], xs[-1])
+    slope = math.log(points[hi] / points[lo]) / math.log(hi / lo)
+    return points[lo] * (n / lo) ** slope
+
+
+def spread(samples: list[list[float]], n: int, draws: int = 2000, seed: int = 1) -> float:
+    """E[max of n draws] / mean, the draws being a worker's kernel time over its round's
+    mean, pooled over all measured rounds and worker counts."""
+    ratios = [k / statistics.mean(r) for r in samples for k in r if statistics.mean(r) > 0]
+    if not ratios:
+        return 1.0
+    rng = random.Random(seed)
+    return statistics.mean(max(rng.choice(ratios) for _ in range(n)) for _ in range(draws))
+
+
+def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | None = None) -> dict:
+    """The terms of round(n) in seconds. ``compute``: the round's kernel seconds (default:
+    interpolated from the measured counts, i.e. the default words per round at n)."""
+    pooled = [s for c in costs.values() for s in c.get("kernel_samples", [])]
+    kernel = compute if compute is not None else at({w: c["worker_kernel_cpu_round"] for w, c in costs.items()}, n)
+    t = {name: at({w: c[name] for w, c in costs.items()}, n) for name in TERMS}
+    parts = {
+        "compute": kernel,
+        "spread": kernel * (spread(pooled, n) - 1.0),
+        "worker": t["worker_sync_cpu_round"],
+        "reducer": t["reducer_cpu_round"] if n > 1 else 0.0,
+        "driver": t["driver_cpu_round"],
+        "raylet": t["raylet_cpu_round"] / n,
+        "network": (t["bytes_sent_round"] + t["bytes_received_round"]) / n / bandwidth,
+    }
+    parts["round"] = sum(parts.values())
+    parts["efficiency"] = parts["compute"] / parts["round"]
+    return parts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("costs", nargs="+", help="ray_costs.py output (one file per model)")
+    ap.add_argument("--bandwidth-gbit", type=float, default=10.0)
+    ap.add_argument("--at", type=int, nargs="+", default=[8, 32, 128])
+    ap.add_argument("--markdown", action="store_true", help="print the docs' table")
+    a = ap.parse_args()
+    bandwidth = a.bandwidth_gbit * 1e9 / 8
+    for path in a.costs:
+        costs = load(path)
+        model = next(iter(costs.values()))["model"]
+        for n in a.at:
+            p = project(costs, n, bandwidth)
+            if a.markdown:
+                ms = {k: f"{v * 1000:.0f}" for k, v in p.items() if k != "efficiency"}
+                print(f"| {model} | {n} | {ms['compute']} | {ms['spread']} | {ms['worker']} | {ms['reducer']} | "
+                      f"{ms['driver']} | {ms['raylet']} | {ms['network']} | {ms['round']} | "
+                      f"{p['efficiency']:.0%} |")
+            else:
+                print(json.dumps(dict(model=model, workers=n, measured=n in costs,
+                                      **{k: round(v, 4) for k, v in p.items()})))
+
+
+if __name__ == "__main__":
+    main()
