@@ -172,7 +172,7 @@ def main() -> None:
         for n in a.workers:
             rec.rounds, rec.run = [], None
             model = embedtrain.train([a.corpus], model=a.model, ray="local", workers=n, threads=1,
-                                     epochs=a.epochs, seed=1, progress=False, **extra)
+                                     seed=1, progress=False, **{"epochs": a.epochs, **extra})
             line = dict(model=a.model, settings=extra, **summarise(n, rec.rounds, model))
             print(json.dumps({k: v for k, v in line.items() if k != "kernel_samples"}), flush=True)
             if a.out:

@@ -365,3 +365,13 @@ def test_replicas_stay_identical_with_fixed_point_updates():
         results[dtype] = replicas[0]
     assert not np.array_equal(results["int16"], results["float32"])
     np.testing.assert_allclose(results["int16"], results["float32"], atol=3 * 0.3 * 3 / 32767 * 2)
+
+
+def test_weighted_row_sum_is_the_float64_product_over_the_weighted_rows():
+    from embedtrain.kernels.sync import weighted_row_sum
+
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(9, 4)).astype(np.float32)      # rows beyond the weights: n-grams
+    weights = np.array([0.0, 2.5, 0.0, 1.0, 7.0, 0.0])
+    np.testing.assert_allclose(weighted_row_sum(matrix, weights), weights @ matrix[:6].astype(np.float64),
+                               rtol=1e-12)

@@ -42,7 +42,7 @@ from ..families import family_of
 from ..vocab import Vocab
 from .cluster import Connection, connect
 from .parts import merge_counts, plan_sentences, route_fragments
-from .split import describe_inputs, split_inputs
+from .split import split_inputs
 
 log = logging.getLogger("embedtrain")
 
@@ -74,14 +74,6 @@ class SyncStats:
     words_redone: int = 0
     worker_words: dict[int, int] = field(default_factory=dict)
     words_counted: int = 0       # words of every chunk trained into the final weights
-
-
-def _describe_remote(paths: list[str]):
-    """Expand and size the input where the workers run (the driver may not see it)."""
-    try:
-        return "ok", describe_inputs(paths)
-    except EmbedtrainError as exc:
-        return "error", str(exc)
 
 
 class RayTraining:
@@ -154,11 +146,15 @@ class RayTraining:
         self.conn = connect(self.dist.ray, self.workers, self.threads)
         ray = self.conn.ray
         started = time.perf_counter()
-        status, files = ray.get(ray.remote(num_cpus=0)(_describe_remote).remote(self.paths))
+        # the actors start (a process each, importing numpy, numba and this package) while
+        # worker 0 sizes the input: one process start less than a separate task's
+        self._start_actors()
+        status, files = self._retry(0, "reading the input's sizes",
+                                    lambda: self.actors[0].describe.remote(self.paths), lambda: None,
+                                    MAX_SETUP_RESTARTS + 1)
         if status == "error":
             raise EmbedtrainError(files)
         self.parts = split_inputs(files, self.workers)
-        self._start_actors()
         self._phase("tokenise")
         summaries = self._each("tokenising", lambda w: self.actors[w].tokenise.remote(self.parts[w]))
         self.summaries = summaries

@@ -243,7 +243,7 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
         # CBOW's output terms see the mean of about f context rows: for rows drawn
         # independently by frequency its squared norm is |mean row|^2 + (the mean squared
         # norm - |mean row|^2) / f, not one row's
-        mean_row = (trained @ inp[:v].astype(np.float64)) / centres
+        mean_row = kernels.weighted_row_sum(inp, trained) / centres
         centre_sq = float(mean_row @ mean_row)
         in_sq = centre_sq + max(in_sq - centre_sq, 0.0) / f
     out: dict[str, np.ndarray] = {}

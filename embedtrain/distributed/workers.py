@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 
 from ..config import CommonConfig
+from ..errors import EmbedtrainError
 from ..corpus.stream import JOB_TOKENS
 from ..families import family_of
 from ..kernels.rng import seed_states
 from ..parallel import run_jobs
 from ..vocab import Vocab
 from .parts import PartCorpus, SentencePlan, tokenise_part
-from .split import Part
+from .split import Part, describe_inputs
 from .sync import RowUpdate, ReplicaTracker, combine, warm_up
 from .replica import StreamReplica
 
@@ -74,6 +75,14 @@ class ReplicaWorker:
         return ray.get_runtime_context().get_node_id()
 
     # ------------------------------------------------------------------ input
+    def describe(self, paths: list[str]) -> tuple[str, Any]:
+        """Expand and size the input where the workers run (the driver may not see it):
+        ("ok", [InputFile]) or ("error", the message)."""
+        try:
+            return "ok", describe_inputs(paths)
+        except EmbedtrainError as exc:
+            return "error", str(exc)
+
     def tokenise(self, part: Part):
         """Pass 1 on this node; returns the :class:`~.parts.PartSummary`."""
         if self.part is not None:

@@ -263,3 +263,17 @@ def finish_rows(total, total_w, gained, squares, workers, protocol, out_values, 
             for c in range(dim):
                 row[c] /= wf
         _encode_row(row, out_values, out_step, j, levels)
+
+
+@njit(**ROW_OPTIONS)
+def weighted_row_sum(matrix, weights):
+    """sum_i weights[i] x matrix[i] in float64 (weights float64 [n] for rows 0..n-1),
+    skipping rows of weight 0 (most of a round's vocabulary) and copying nothing."""
+    dim = matrix.shape[1]
+    out = np.zeros(dim, np.float64)
+    for i in range(weights.shape[0]):
+        w = weights[i]
+        if w != 0.0:
+            for k in range(dim):
+                out[k] += w * np.float64(matrix[i, k])
+    return out

@@ -1,0 +1,82 @@
+#!/usr/bin/env python
+"""What Ray's calls and objects cost the driver, apart from the training: the driver's
+CPU seconds per round of the synchronous protocol with N actors that do nothing.
+
+    flock /tmp/embedtrain-bench.lock python scripts/ray_calls.py [--workers 4 16 32]
+
+Two rounds, timed as the driver's CPU seconds (this process, all threads):
+
+- ``protocol``: what executor.RayTraining.round issues: N calls returning N + 1
+  objects each (the stats and one shard per reducer), a get of the N stats, N reducer
+  calls taking N shard references each, a get of their results (the apply calls,
+  N more with N references each, are not included: the ``plain`` round prices calls);
+- ``plain``: N calls returning one object each, and a get.
+
+The difference over the references passed (2 N^2) is the cost of one object reference;
+``plain`` / N the cost of one call. Shards of ``--bytes`` each (below Ray's 100 KiB
+inline limit they travel inside the messages).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workers", type=int, nargs="+", default=[4, 16, 32])
+    ap.add_argument("--bytes", type=int, nargs="+", default=[1000, 200_000])
+    ap.add_argument("--rounds", type=int, default=10)
+    a = ap.parse_args()
+    os.environ.setdefault("RAY_worker_niceness", "0")
+    import numpy as np
+    import ray
+
+    ray.init(address="local", num_cpus=2 * max(a.workers) + 2, include_dashboard=False,
+             logging_level="WARNING", log_to_driver=False)
+
+    @ray.remote(num_cpus=0)
+    class Actor:
+        def train(self, n: int, size: int):
+            x = np.zeros(size, np.uint8)
+            return tuple([{"words": 1}] + [x] * (n - 1)) if n > 1 else {"words": 1}
+
+        def take(self, *shards):
+            return len(shards)
+
+    try:
+        for n in a.workers:
+            actors = [Actor.remote() for _ in range(n)]
+            reducers = [Actor.remote() for _ in range(n)]
+            ray.get([x.take.remote() for x in actors + reducers])
+            for size in a.bytes:
+                start = cpu()
+                for _ in range(a.rounds):
+                    out = [x.train.options(num_returns=n + 1).remote(n + 1, size) for x in actors]
+                    ray.get([o[0] for o in out])
+                    ray.get([reducers[s].take.remote(*[o[1 + s] for o in out]) for s in range(n)])
+                protocol = (cpu() - start) / a.rounds
+                start = cpu()
+                for _ in range(a.rounds):
+                    ray.get([x.train.remote(1, size) for x in actors])
+                plain = (cpu() - start) / a.rounds
+                per_call = plain / n
+                per_ref = max(protocol - 2 * plain, 0.0) / (2 * n * n)
+                print(json.dumps(dict(workers=n, shard_bytes=size, protocol_s=round(protocol, 4),
+                                      plain_s=round(plain, 4), per_call_ms=round(per_call * 1e3, 3),
+                                      per_reference_ms=round(per_ref * 1e3, 4))), flush=True)
+            for x in actors + reducers:
+                ray.kill(x)
+    finally:
+        ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()
