@@ -353,8 +353,8 @@ class DistributedConfig:
                         range=(1, MAX_RAY_WORKERS, False), roles=("ray",))
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
-              f"{SYNC_EVERY:,}, or {ROUND_WORDS:,} / --workers when smaller; FastText: "
-              f"{FASTTEXT_SYNC_EVERY:,}; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].",
+              f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} / --workers when "
+              f"smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].",
         range=(1, INT64_MAX, False), roles=("ray",))
     sync_protocol: str | None = _opt(
         None, f"With --ray: how updates of a row are combined (see docs/ray.md) [default: "

@@ -104,7 +104,8 @@ def main() -> None:
             p = project(costs, n, bandwidth)
             if a.markdown:
                 ms = {k: f"{v * 1000:.0f}" for k, v in p.items() if k != "efficiency"}
-                print(f"| {model} | {n} | {ms['compute']} | {ms['spread']} | {ms['worker']} | {ms['reducer']} | "
+                shown = n if n in costs else f"{n} (extrapolated)"
+                print(f"| {model} | {shown} | {ms['compute']} | {ms['spread']} | {ms['worker']} | {ms['reducer']} | "
                       f"{ms['driver']} | {ms['raylet']} | {ms['network']} | {ms['round']} | "
                       f"{p['efficiency']:.0%} |")
             else:

@@ -78,13 +78,15 @@ def test_default_sync_interval_keeps_a_round_under_round_words():
     """Skip-gram and CBOW: the default --sync-every shrinks with the workers so that a round
     holds at most ROUND_WORDS words (8 x 500,000 halved the analogy score; issue 22);
     up to 2 workers it stays SYNC_EVERY; a value given is kept."""
-    from embedtrain.config import MIN_SYNC_EVERY, ROUND_WORDS, SYNC_EVERY, DistributedConfig
+    from embedtrain.config import FASTTEXT_SYNC_EVERY, MIN_SYNC_EVERY, ROUND_WORDS, SYNC_EVERY, DistributedConfig
 
-    for model in ("skipgram", "cbow"):
-        for workers in (1, 2, 3, 8, 32, 1000):
+    for model, most in (("skipgram", SYNC_EVERY), ("cbow", SYNC_EVERY), ("fasttext", FASTTEXT_SYNC_EVERY)):
+        for workers in (1, 2, 3, 4, 8, 32, 1000):
             every = _resolved(DistributedConfig(ray="local", workers=workers), model).sync_every
-            assert every == min(SYNC_EVERY, max(MIN_SYNC_EVERY, ROUND_WORDS // workers))
-            assert workers * every <= ROUND_WORDS or every == MIN_SYNC_EVERY or workers <= 2
+            assert every == min(most, max(MIN_SYNC_EVERY, ROUND_WORDS // workers))
+            assert workers * every <= ROUND_WORDS or every == MIN_SYNC_EVERY or workers * most <= ROUND_WORDS
+    assert _resolved(DistributedConfig(ray="local", workers=4), "fasttext").sync_every == FASTTEXT_SYNC_EVERY
+    assert _resolved(DistributedConfig(ray="local", workers=32), "fasttext").sync_every == 31_250
     assert _resolved(DistributedConfig(ray="local", workers=2), "skipgram").sync_every == SYNC_EVERY
     assert _resolved(DistributedConfig(ray="local", workers=8, sync_every=400_000), "skipgram").sync_every == 400_000
 

@@ -45,7 +45,7 @@ class Word2Vec(StreamFamily):
     resumable = True
     graph_presets = GRAPH_PRESETS
     ray = True
-    ray_round_words = ROUND_WORDS  # measured for skip-gram and CBOW (FastText, GloVe: not yet)
+    ray_round_words = ROUND_WORDS  # measured at 8-32 workers: docs/ray.md, "Words per round"
 
     def fresh_arrays(self, config, vocab, layout):
         return initial_arrays(config, len(vocab))
