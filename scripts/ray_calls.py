@@ -13,7 +13,10 @@ Two rounds, timed as the driver's CPU seconds (this process, all threads):
 - ``plain``: N calls returning one object each, and a get.
 
 The difference over the references passed (2 N^2) is the cost of one object reference;
-``plain`` / N the cost of one call. Shards of ``--bytes`` each (below Ray's 100 KiB
+``plain`` / N the cost of one call. ``--variants`` times two other ways of moving the
+shards (the driver's CPU for the same round's train and reduce steps): each worker
+``ray.put``s its N shards and returns their references, or keeps them and each reducer
+pulls its shard from every worker through the actor handles passed with its call. Shards of ``--bytes`` each (below Ray's 100 KiB
 inline limit they travel inside the messages).
 """
 from __future__ import annotations
@@ -34,6 +37,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[4, 16, 32])
     ap.add_argument("--bytes", type=int, nargs="+", default=[1000, 200_000])
     ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--variants", action="store_true",
+                    help="also the two alternatives: workers put their shards in the object store "
+                         "(worker_put_s), reducers pull them through actor handles (pull_s)")
     a = ap.parse_args()
     os.environ.setdefault("RAY_worker_niceness", "0")
     import numpy as np
@@ -51,6 +57,22 @@ def main() -> None:
         def take(self, *shards):
             return len(shards)
 
+        # the variants (--variants): shards put into the object store by the worker, or
+        # kept by it and pulled by the reducers through actor handles passed with the call
+        def put_shards(self, n: int, size: int):
+            x = np.zeros(size, np.uint8)
+            return [ray.put(x) for _ in range(n)]
+
+        def keep_shards(self, n: int, size: int):
+            self.shards = [np.zeros(size, np.uint8) for _ in range(n)]
+            return 1
+
+        def shard(self, s: int):
+            return self.shards[s]
+
+        def pull(self, s: int, workers):
+            return len(ray.get([w.shard.remote(s) for w in workers]))
+
     try:
         for n in a.workers:
             actors = [Actor.remote() for _ in range(n)]
@@ -67,11 +89,24 @@ def main() -> None:
                 for _ in range(a.rounds):
                     ray.get([x.train.remote(1, size) for x in actors])
                 plain = (cpu() - start) / a.rounds
+                extra = {}
+                if a.variants:
+                    start = cpu()
+                    for _ in range(a.rounds):
+                        lists = ray.get([x.put_shards.remote(n, size) for x in actors])
+                        ray.get([reducers[s].take.remote(*[refs[s] for refs in lists]) for s in range(n)])
+                        del lists
+                    extra["worker_put_s"] = round((cpu() - start) / a.rounds, 4)
+                    start = cpu()
+                    for _ in range(a.rounds):
+                        ray.get([x.keep_shards.remote(n, size) for x in actors])
+                        ray.get([reducers[s].pull.remote(s, actors) for s in range(n)])
+                    extra["pull_s"] = round((cpu() - start) / a.rounds, 4)
                 per_call = plain / n
                 per_ref = max(protocol - 2 * plain, 0.0) / (2 * n * n)
                 print(json.dumps(dict(workers=n, shard_bytes=size, protocol_s=round(protocol, 4),
                                       plain_s=round(plain, 4), per_call_ms=round(per_call * 1e3, 3),
-                                      per_reference_ms=round(per_ref * 1e3, 4))), flush=True)
+                                      per_reference_ms=round(per_ref * 1e3, 4), **extra)), flush=True)
             for x in actors + reducers:
                 ray.kill(x)
     finally:

@@ -16,9 +16,11 @@ each taken by the process that is on the round's path:
 All terms but bytes are CPU seconds measured per process (not wall time: on 2 cores N
 actors take turns, but a process's CPU seconds do not depend on that); ``spread(N)``
 is the expected slowest of N draws of a worker's kernel time over the round's mean,
-drawn from the measured rounds. Between measured worker counts a term is interpolated
-in log-log; beyond them (128) it is extrapolated from the last two (a power law: the
-raylet's work grows about as N^1.5, the driver's as N). Efficiency = compute(N) /
+drawn from the measured rounds. Compute at a worker count not measured is the
+family's default words per round there (``Family.default_sync_every``) at the nearest
+measured count's rate. Between measured worker counts the other terms are interpolated
+in log-log; beyond them (128) extrapolated from the last two (a power law: the raylet's
+work grows about as N^1.4, the driver's about as N). Efficiency = compute(N) /
 round(N): the fraction of one-thread speed each worker keeps.
 
     python scripts/ray_model.py COSTS.jsonl [--bandwidth-gbit 10] [--at 8 32 128]
@@ -31,6 +33,12 @@ import json
 import math
 import random
 import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from embedtrain.families import family_of  # noqa: E402
 
 TERMS = ("driver_cpu_round", "worker_sync_cpu_round", "reducer_cpu_round", "raylet_cpu_round",
          "bytes_sent_round", "bytes_received_round")
@@ -73,7 +81,13 @@ def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | N
     """The terms of round(n) in seconds. ``compute``: the round's kernel seconds (default:
     interpolated from the measured counts, i.e. the default words per round at n)."""
     pooled = [s for c in costs.values() for s in c.get("kernel_samples", [])]
-    kernel = compute if compute is not None else at({w: c["worker_kernel_cpu_round"] for w, c in costs.items()}, n)
+    if compute is None and n in costs:
+        compute = costs[n]["worker_kernel_cpu_round"]
+    if compute is None:  # the default words per round at n, at the nearest measured rate
+        near = min(costs, key=lambda w: abs(math.log(w / n)))
+        rate = costs[near]["worker_kernel_cpu_round"] / costs[near]["words_per_worker_round"]
+        compute = rate * family_of(costs[near]["model"]).default_sync_every(n)
+    kernel = compute
     t = {name: at({w: c[name] for w, c in costs.items()}, n) for name in TERMS}
     parts = {
         "compute": kernel,

@@ -180,3 +180,11 @@ def test_a_settings_role_and_range_live_in_its_field():
             cls(lr=0.0)
     with pytest.raises(ConfigError, match="--negative must be at most"):
         FastTextConfig(negative=10_000)
+
+
+def test_glove_on_more_ray_workers_than_measured_is_warned():
+    from embedtrain.distributed.glove import GLOVE_MEASURED_WORKERS, scale_warning
+
+    assert scale_warning(GLOVE_MEASURED_WORKERS) is None
+    line = scale_warning(32)
+    assert "32 workers" in line and "\n" not in line

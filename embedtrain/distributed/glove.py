@@ -199,6 +199,20 @@ class GloVeWorker(ReplicaWorker):
 
 # --------------------------------------------------------------------------- the driver
 
+# The most workers GloVe's combination was measured good at (docs/ray.md, "Words per
+# round": at 32 workers it learnt nothing at the defaults).
+GLOVE_MEASURED_WORKERS = 4
+
+
+def scale_warning(workers: int) -> str | None:
+    """The warning for a GloVe run on more workers than its combination was measured at."""
+    if workers <= GLOVE_MEASURED_WORKERS:
+        return None
+    return (f"GloVe on Ray was measured good at up to {GLOVE_MEASURED_WORKERS} workers; at 32 workers its "
+            f"vectors learnt nothing (docs/ray.md, \"Words per round\"): check the vectors of a run on "
+            f"{workers} workers before using them")
+
+
 class GloVeRayTraining(RayTraining):
     """A GloVe run on Ray: ``start()`` (count or read, partition, load), rounds, weights."""
 
@@ -217,6 +231,9 @@ class GloVeRayTraining(RayTraining):
         self.staging: str | None = None
         self.counting: dict[str, Any] = {}
         self.nodes: list[str] = []
+        warning = scale_warning(self.workers)
+        if warning:
+            log.warning("%s", warning)
 
     def worker_class(self):
         return GloVeWorker
