@@ -341,12 +341,19 @@ def connect(address: str, workers: int, threads: int) -> Connection:
             cpus = max(workers * threads, os.cpu_count() or 1)
             # Ray starts worker processes at niceness 15 (so that its own daemons win the
             # CPU); on a machine shared with other jobs that starves our actors (docs/ray.md
-            # has the measurement). The actors
-            # are the job here, so they run at the driver's priority unless the user says.
+            # has the measurement). The actors are the job here, so they run at the
+            # driver's priority unless the user says (RAY_worker_niceness: Ray reads it
+            # when it starts, so it is set for ray.init alone and a later run in this
+            # process still sees what the user set, executor.RayTraining.niceness)
+            niceness = os.environ.get("RAY_worker_niceness")
             os.environ.setdefault("RAY_worker_niceness", "0")
-            # address="local": always a new Ray of our own; without it Ray joins a cluster
-            # this machine started earlier (`ray start`, another run), which is 'auto'
-            ray.init(address="local", num_cpus=cpus, runtime_env=env, **common)
+            try:
+                # address="local": always a new Ray of our own; without it Ray joins a
+                # cluster this machine started earlier (`ray start`, another run): 'auto'
+                ray.init(address="local", num_cpus=cpus, runtime_env=env, **common)
+            finally:
+                if niceness is None:
+                    os.environ.pop("RAY_worker_niceness", None)
         else:
             _join(ray, address, runtime_env=env, **common)
         started = True
