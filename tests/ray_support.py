@@ -1,14 +1,21 @@
 """What the Ray test modules share (import the fixture into a module to use it): one
-local Ray (2 CPUs) per module, a callback that breaks a run off, and the Ray
-processes a run leaves behind."""
+local Ray (2 CPUs) per module, a cluster started as a user starts one (`ray start`),
+a callback that breaks a run off, and the Ray processes a run leaves behind."""
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import logging
 import os
+import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 
 import pytest
 
@@ -119,3 +126,151 @@ def ray_settings(config, **given):
     from embedtrain.families import family_of
 
     return family_of(config.model).ray_settings(DistributedConfig(**given))
+
+
+# `ray start` clusters of the tests: every port they listen on comes from these ranges
+# (the machine is shared; other ranges are other people's)
+CLUSTER_PORTS = range(6500, 6600)
+CLUSTER_WORKER_PORTS = range(10500, 10600)
+WORKER_PORT_COUNT = 30
+# set in a test cluster's environment, so its processes (and the workers and Ray Client
+# servers they start, which inherit it) are found and stopped by pid: `ray stop` would stop
+# every Ray on the machine
+CLUSTER_MARK = "EMBEDTRAIN_TEST_CLUSTER"
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_ports(candidates, n: int, contiguous: bool = False) -> list[int]:
+    found: list[int] = []
+    for port in candidates:
+        if _free(port):
+            found.append(port)
+        elif contiguous:
+            found = []
+        if len(found) == n:
+            return found
+    pytest.skip(f"{n} free ports in {candidates} were not found for a test Ray cluster")
+
+
+def run_train(args: list, env: dict, niceness: int = 0) -> subprocess.CompletedProcess:
+    """``embedtrain train ARGS`` in a process of its own with environment ``env`` (and
+    ``niceness`` added to this process's)."""
+    return subprocess.run([sys.executable, "-m", "embedtrain", "train", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=600,
+                          preexec_fn=(lambda: os.nice(niceness)) if niceness else None)
+
+
+@dataclass
+class StartedCluster:
+    """A cluster `ray start --head` set up, with token authentication (Ray 2.60's default)
+    and a token of its own."""
+
+    gcs_address: str        # 127.0.0.1:PORT
+    client_address: str     # ray://127.0.0.1:PORT (Ray Client), or "" without one
+    env: dict               # what a driver needs to join it (token, PYTHONPATH)
+    temp_dir: str
+
+    @property
+    def gcs_port(self) -> int:
+        return int(self.gcs_address.rsplit(":", 1)[1])
+
+    def driver_env(self, **extra: str) -> dict:
+        """The environment of a driver process that joins this cluster (``extra`` on top;
+        RAY_ADDRESS and RAY_worker_niceness are only those given)."""
+        env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_worker_niceness")}
+        env.update(self.env)
+        env.update(extra)
+        return env
+
+
+def _marked(mark: str) -> list[int]:
+    """The processes whose environment holds ``mark``."""
+    needle = f"{CLUSTER_MARK}={mark}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def _stop_marked(mark: str, timeout: float = 20.0) -> list[int]:
+    """SIGTERM to every process of the cluster, SIGKILL to those left after a few
+    seconds (Ray's daemons start workers while they stop); returns those still there."""
+    deadline = time.monotonic() + timeout
+    sig = signal.SIGTERM
+    term_until = time.monotonic() + 5.0
+    while True:
+        left = _marked(mark)
+        if not left or time.monotonic() > deadline:
+            return left
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        time.sleep(0.3)
+        if time.monotonic() > term_until:
+            sig = signal.SIGKILL
+
+
+@contextlib.contextmanager
+def ray_start_cluster(client: bool = False):
+    """`ray start --head --num-cpus 2` in a temporary directory of its own, without
+    RAY_worker_niceness (Ray's workers at niceness 15, as on a cluster someone else
+    started), with token authentication on (a token of its own). ``client``: a Ray Client
+    server is needed (skip without ray[client]; with it installed `ray start` runs one
+    anyway). Stopped afterwards (also when a test failed) by pid, never `ray stop`."""
+    if sys.platform != "linux":
+        pytest.skip("the test cluster is found by /proc")
+    mark = secrets.token_hex(8)
+    token = secrets.token_hex(16)
+    # short: Ray's socket paths under it must stay within 107 bytes
+    temp_dir = tempfile.mkdtemp(prefix="et-rc-", dir="/tmp")
+    (gcs, node_manager, object_manager, agent_listen, agent_grpc, runtime_env_agent, metrics,
+     dashboard) = _free_ports(CLUSTER_PORTS, 8)
+    worker_ports = _free_ports(CLUSTER_WORKER_PORTS, WORKER_PORT_COUNT + 1, contiguous=True)
+    client_port, worker_ports = worker_ports[0], worker_ports[1:]
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token,
+            "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))}
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_worker_niceness")}
+    env.update(auth)
+    env[CLUSTER_MARK] = mark
+    command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--num-cpus", "2",
+               "--port", str(gcs), "--node-manager-port", str(node_manager),
+               "--object-manager-port", str(object_manager),
+               "--dashboard-agent-listen-port", str(agent_listen),
+               "--dashboard-agent-grpc-port", str(agent_grpc),
+               "--runtime-env-agent-port", str(runtime_env_agent), "--metrics-export-port", str(metrics),
+               "--include-dashboard", "false", "--dashboard-port", str(dashboard),
+               "--min-worker-port", str(worker_ports[0]), "--max-worker-port", str(worker_ports[-1]),
+               "--temp-dir", temp_dir, "--disable-usage-stats"]
+    # with ray[client] installed `ray start` always runs a Ray Client server, by default
+    # on 10001 (not ours): so it gets one of our ports whether asked for or not
+    has_client = importlib.util.find_spec("grpc") is not None
+    if client and not has_client:
+        pytest.skip("Ray Client (ray://) needs ray[client] (grpcio): pip install \".[ray]\"")
+    if has_client:
+        command += ["--ray-client-server-port", str(client_port)]
+    try:
+        started = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+        if started.returncode != 0:
+            pytest.fail(f"ray start failed:\n{started.stdout}\n{started.stderr}")
+        yield StartedCluster(gcs_address=f"127.0.0.1:{gcs}",
+                             client_address=f"ray://127.0.0.1:{client_port}" if has_client else "",
+                             env=auth, temp_dir=temp_dir)
+    finally:
+        left = _stop_marked(mark)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        assert not left, f"processes of the test cluster left running: {left}"

@@ -12,6 +12,14 @@ def test_the_extras_are_pyprojects():
     assert set(extras.EXTRAS) == set(declared)
 
 
+def test_the_ray_extra_installs_ray_client():
+    """--ray ray://HOST:PORT (Ray Client) needs Ray's client extra (grpcio); the test
+    extra installs the same Ray, so the Ray Client tests run."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    rays = [[r for r in declared[name] if r.split("[")[0].split(">")[0] == "ray"] for name in ("ray", "test")]
+    assert rays[0] == rays[1] == ["ray[client]>=2.9"]
+
+
 def test_from_a_checkout_the_hint_names_the_checkout():
     hint = extras.install_hint("plot")
     assert hint.endswith(f'"{ROOT}[plot]"') and hint.startswith("pip install ")

@@ -240,6 +240,40 @@ def test_missing_ray_is_one_line(tmp_path):
         f'embedtrain: error: --ray needs Ray, which is not installed: {install_hint("ray")}']
 
 
+def test_ray_client_without_grpc_is_one_line_naming_the_extra(tmp_path):
+    """ray:// needs Ray's client extra (grpcio), which the ray extra installs; without it
+    Ray failed deep inside ray.init ("No module named 'grpc'")."""
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "grpc.py").write_text("raise ImportError('No module named grpc')\n")
+    env = {"PYTHONPATH": f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', ROOT)}"}
+    out = run_cli(SAMPLE_CORPUS, "--ray", "ray://127.0.0.1:9", "-o", tmp_path / "x", env_extra=env)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        "embedtrain: error: --ray ray://127.0.0.1:9: Ray Client (ray://) needs ray[client] (grpcio), "
+        f'which is not installed: {install_hint("ray")}']
+
+
+def test_a_ray_client_server_that_fails_our_session_is_one_line(monkeypatch):
+    """What Ray Client raises when its server cannot start a session (a server started by
+    hand with `python -m ray.util.client.server`, given a runtime_env: docs/ray.md): the
+    server's traceback; the line keeps its cause."""
+    from embedtrain.distributed import cluster
+
+    monkeypatch.setattr(cluster, "_cluster_address", lambda address: None)
+    monkeypatch.setattr(cluster, "_check_client", lambda address: None)
+    failure = ConnectionAbortedError(
+        "Initialization failure from server:\nTraceback (most recent call last):\n  File \"proxier.py\", "
+        "line 267, in _create_runtime_env\n    len(self._runtime_env_agent_address) > 0\n"
+        "TypeError: object of type 'NoneType' has no len()\n")
+    with pytest.raises(EmbedtrainError) as caught:
+        cluster._join(_FakeRay("", failure), "ray://127.0.0.1:10001")
+    assert str(caught.value) == (
+        "--ray ray://127.0.0.1:10001: the Ray Client server could not start a session for this process "
+        "(TypeError: object of type 'NoneType' has no len()); its log is ray_client_server*.err in the "
+        "head node's session logs")
+
+
 def test_unreachable_address_is_one_line(tmp_path):
     out = run_cli(SAMPLE_CORPUS, "--ray", "ray://127.0.0.1:9", "-o", tmp_path / "x")
     assert out.returncode == 1

@@ -2,16 +2,22 @@
 
 ``--ray local`` starts Ray on this machine (and stops it afterwards); ``auto``
 joins the cluster that ``ray start`` set up on this machine; ``ray://HOST:PORT``
-goes through Ray Client. A process that has already called ``ray.init`` (a
-notebook, the tests) keeps its connection whatever ``--ray`` says.
+goes through Ray Client (the Ray Client server that ``ray start
+--ray-client-server-port`` runs on the head node; it needs grpcio, Ray's
+``client`` extra, which the ``ray`` extra installs). A process that has already
+called ``ray.init`` (a notebook, the tests) keeps its connection whatever ``--ray``
+says.
 
-Every failure here is one line: Ray not installed; ``--ray local`` asked for far
+Every failure here is one line: Ray not installed, or for ``ray://`` its client
+extra; ``--ray local`` asked for far
 more CPUs than the machine has (:data:`MAX_LOCAL_OVERSUBSCRIPTION`) or under a
 temporary directory too long for Ray's sockets (:data:`UNIX_PATH_MAX`); an address
 that does not answer as a Ray cluster within :data:`CONNECT_TIMEOUT` seconds (a TCP
 connection, then a gRPC handshake: something that accepts and never answers is not
-waited for); a cluster that requires token authentication this process has no token
-for; or a cluster that cannot place ``workers`` actors of ``threads`` CPUs each
+waited for; for ``ray://`` one call to the Ray Client server, which also finds a port
+that is not one, and a token refused at once rather than after Ray Client's 30 s of
+retries); a cluster that requires token authentication this process has no token
+for; a Ray Client server that cannot start a session for us; or a cluster that cannot place ``workers`` actors of ``threads`` CPUs each
 (checked with a placement group that must be ready within :data:`PLACEMENT_TIMEOUT`
 seconds). While Ray connects, its C++ retry lines are kept off the terminal and read
 for the cause.
@@ -19,6 +25,7 @@ for the cause.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -57,6 +64,17 @@ def import_ray():
     except ImportError:
         raise EmbedtrainError(f"--ray needs Ray, which is not installed: {install_hint('ray')}") from None
     return ray
+
+
+def require_client(address: str) -> None:
+    """``ray://``: Ray Client's transport (grpcio, Ray's ``client`` extra), or one line
+    naming our ``ray`` extra, which installs it (without it ray.init failed deep inside
+    Ray with "No module named 'grpc'")."""
+    try:
+        importlib.import_module("grpc")
+    except ImportError:
+        raise EmbedtrainError(f"--ray {address}: Ray Client (ray://) needs ray[client] (grpcio), which is "
+                              f"not installed: {install_hint('ray')}") from None
 
 
 @dataclass
@@ -220,12 +238,60 @@ def _auth_advice(address: str) -> str:
             f"RAY_AUTH_MODE=token and {AUTH_HINT}")
 
 
+CLIENT_HINT = "Ray Client listens on the port `ray start --ray-client-server-port` gives, 10001 by default"
+
+
+def _check_client(address: str) -> None:
+    """``ray://``: one ping of the Ray Client server within CONNECT_TIMEOUT. Ray Client
+    itself retries for about 30 s and then says only "ray client connection timeout",
+    whether the token was refused or the port is the cluster's GCS, not Ray Client."""
+    try:  # not public API: without it, ray.init finds out itself (slowly)
+        import grpc
+        from ray._private.grpc_utils import init_grpc_channel
+        from ray.core.generated import ray_client_pb2, ray_client_pb2_grpc
+    except Exception:  # noqa: BLE001
+        return
+    host, port = _host_port(address)
+    # the channel Ray Client opens (with Ray's token interceptor when token mode is on)
+    channel = init_grpc_channel(f"{host}:{port}", options=[], asynchronous=False)
+    try:
+        ping = ray_client_pb2.ClusterInfoRequest(type=ray_client_pb2.ClusterInfoType.PING)
+        ray_client_pb2_grpc.RayletDriverStub(channel).ClusterInfo(ping, timeout=CONNECT_TIMEOUT)
+    except grpc.RpcError as exc:
+        code = exc.code() if callable(getattr(exc, "code", None)) else None
+        if code == grpc.StatusCode.UNAUTHENTICATED:
+            raise EmbedtrainError(f"--ray {address}: {_auth_advice(address)}") from None
+        if code == grpc.StatusCode.UNIMPLEMENTED:
+            raise EmbedtrainError(f"--ray {address}: {host}:{port} answers gRPC but is not a Ray Client "
+                                  f"server (a cluster's GCS port?); {CLIENT_HINT}") from None
+        log.debug("ray: Ray Client ping: %s", exc)  # anything else: ray.init says what
+    finally:
+        channel.close()
+
+
+def _failure_line(address: str, failure: BaseException) -> str:
+    """The one line for a ray.init that failed for a reason not found in Ray's output."""
+    text = str(failure).strip()
+    if "Initialization failure from server" in text:
+        # Ray Client's server failed to start our session; the message holds its
+        # traceback, whose last line is the cause (a Ray Client server started by hand,
+        # `python -m ray.util.client.server`, lacks the runtime-env agent's address that
+        # `ray start` gives it, and fails on our runtime_env: docs/ray.md)
+        cause = [ln.strip() for ln in text.splitlines() if ln.strip()][-1]
+        return (f"--ray {address}: the Ray Client server could not start a session for this process "
+                f"({cause}); its log is ray_client_server*.err in the head node's session logs")
+    first = text.splitlines()[0] if text else type(failure).__name__
+    return f"--ray {address}: cannot connect to Ray ({first})"
+
+
 def _join(ray, address: str, **kwargs) -> None:
     """ray.init for an existing cluster: at most ~CONNECT_TIMEOUT of Ray's connection
     retries, its C++ lines kept off the terminal, and the cause in one line."""
     target = _cluster_address(address)
     if target is not None:
         _check_reachable(target, shown=address if address == target else f"{address} ({target})")
+    if address.startswith("ray://"):
+        _check_client(address)
     # Ray retries the cluster's GCS once a second, 20 times by default
     prior = os.environ.get("RAY_gcs_server_port_wait_time_s")
     if prior is None:
@@ -250,13 +316,14 @@ def _join(ray, address: str, **kwargs) -> None:
         ray.shutdown()
     if any(marker in text for marker in AUTH_MARKERS):
         raise EmbedtrainError(f"--ray {address}: {_auth_advice(address)}") from None
-    first = str(failure).strip().splitlines()[0] if str(failure).strip() else type(failure).__name__
-    raise EmbedtrainError(f"--ray {address}: cannot connect to Ray ({first})") from None
+    raise EmbedtrainError(_failure_line(address, failure)) from None
 
 
 def connect(address: str, workers: int, threads: int) -> Connection:
     """Connect (or start Ray) and reserve ``workers`` bundles of ``threads`` CPUs."""
     ray = import_ray()
+    if address.startswith("ray://"):
+        require_client(address)
     started = False
     # ray.init installs its own SIGTERM handler (it exits at once, skipping our clean-up):
     # keep whatever handler the process had (the CLI's turns SIGTERM into Ctrl-C, exit 143)
@@ -274,12 +341,19 @@ def connect(address: str, workers: int, threads: int) -> Connection:
             cpus = max(workers * threads, os.cpu_count() or 1)
             # Ray starts worker processes at niceness 15 (so that its own daemons win the
             # CPU); on a machine shared with other jobs that starves our actors (docs/ray.md
-            # has the measurement). The actors
-            # are the job here, so they run at the driver's priority unless the user says.
+            # has the measurement). The actors are the job here, so they run at the
+            # driver's priority unless the user says (RAY_worker_niceness: Ray reads it
+            # when it starts, so it is set for ray.init alone and a later run in this
+            # process still sees what the user set, executor.RayTraining.niceness)
+            niceness = os.environ.get("RAY_worker_niceness")
             os.environ.setdefault("RAY_worker_niceness", "0")
-            # address="local": always a new Ray of our own; without it Ray joins a cluster
-            # this machine started earlier (`ray start`, another run), which is 'auto'
-            ray.init(address="local", num_cpus=cpus, runtime_env=env, **common)
+            try:
+                # address="local": always a new Ray of our own; without it Ray joins a
+                # cluster this machine started earlier (`ray start`, another run): 'auto'
+                ray.init(address="local", num_cpus=cpus, runtime_env=env, **common)
+            finally:
+                if niceness is None:
+                    os.environ.pop("RAY_worker_niceness", None)
         else:
             _join(ray, address, runtime_env=env, **common)
         started = True

@@ -49,6 +49,22 @@ log = logging.getLogger("embedtrain")
 # Replacements of one worker during set-up before the run gives up (a part whose
 # tokenising kills every process it runs in would otherwise loop for ever).
 MAX_SETUP_RESTARTS = 3
+# What the one warning says when a node refuses the workers the driver's priority
+# (docs/ray.md, "The workers' priority").
+PRIORITY_FIX = "start the cluster with `RAY_worker_niceness=0 ray start ...` on every node"
+
+
+def priority_warning(driver: int, reports: Sequence[tuple[int, str | None]]) -> str | None:
+    """The warning for workers that could not take the driver's niceness ``driver``
+    (``reports``: each worker's (niceness, refusal or None)), or None when none was refused."""
+    refused = [(n, why) for n, why in reports if why]
+    if not refused:
+        return None
+    values = ", ".join(str(n) for n in sorted({n for n, _ in refused}))
+    return (f"{len(refused)} of {len(reports)} Ray workers run at niceness {values}, below this "
+            f"process's priority (niceness {driver}): their node refused to raise it ({refused[0][1]}; "
+            f"that needs root, CAP_SYS_NICE or RLIMIT_NICE); to run them at the driver's priority, "
+            f"{PRIORITY_FIX}")
 
 
 def _death_errors(ray) -> tuple[type, ...]:
@@ -106,6 +122,12 @@ class RayTraining:
         self.overlap = bool(dist.sync_overlap) and self.workers > 1
         self._late: collections.deque = collections.deque()
         self.on_phase = on_phase
+        # The actors take this process's niceness (Ray starts its workers at 15, and a
+        # cluster someone else started is not ours to configure), unless the user set
+        # RAY_worker_niceness: then they keep what Ray gives them
+        self.driver_niceness = os.nice(0)
+        self.niceness = None if "RAY_worker_niceness" in os.environ else self.driver_niceness
+        self.worker_niceness: list[int] = []
 
     def _phase(self, name: str) -> None:
         if self.on_phase is not None:
@@ -131,13 +153,25 @@ class RayTraining:
         read = self.stats.pop("read_seconds")
         self.stats.update(vocab_tokens=self.vocab_tokens,
                           read_seconds=round(read + time.perf_counter() - started, 3))
-        self.nodes = nodes = self.conn.ray.get([a.node.remote() for a in self.actors])
+        nodes = self._locate()
         log.info("read %s tokens (%s distinct) on %d Ray workers (%d nodes); vocabulary: %s words "
                  "covering %s tokens; %d rounds per epoch (%.1f s)", f"{self.corpus_tokens:,}",
                  f"{self.corpus_types:,}", self.workers, len(set(nodes)), f"{len(self.vocab):,}",
                  f"{self.vocab_tokens:,}", self.rounds, self.stats["read_seconds"])
         log.debug("words per worker: %s", ", ".join(f"{n:,}" for n in self.part_words))
         return self.vocab
+
+    def _locate(self) -> list[str]:
+        """Every worker's node (self.nodes) and niceness (self.worker_niceness), with one
+        warning when a node refused the driver's niceness."""
+        ray = self.conn.ray
+        self.nodes = ray.get([a.node.remote() for a in self.actors])
+        reports = ray.get([a.priority.remote() for a in self.actors])
+        self.worker_niceness = [n for n, _ in reports]
+        warning = priority_warning(self.driver_niceness, reports)
+        if warning:
+            log.warning("%s", warning)
+        return self.nodes
 
     def _read(self) -> None:
         """Split the input, tokenise every part on its worker, build the vocabulary from
@@ -211,7 +245,8 @@ class RayTraining:
         reducer = ray.remote(Reducer)
         summed = family_of(self.config.model).ray_summed
         self.reducers = [reducer.options(num_cpus=0, scheduling_strategy=self.conn.strategy(s),
-                                         max_restarts=-1, max_task_retries=-1).remote(summed, self.dist.sync_dtype)
+                                         max_restarts=-1, max_task_retries=-1).remote(
+                             summed, self.dist.sync_dtype, self.niceness)
                          for s in range(self.workers)] if self.workers > 1 else []
 
     def _build_all(self) -> list[int]:
@@ -253,7 +288,7 @@ class RayTraining:
         return self._actor_class.options(
             num_cpus=self.threads, scheduling_strategy=self.conn.strategy(w), max_restarts=0,
             name=None).remote(w, self.workers, self.worker_config, self.threads, self.tmp_dir,
-                              self.dist.sync_dtype)
+                              self.dist.sync_dtype, self.niceness)
 
     @property
     def worker_config(self) -> CommonConfig:
@@ -474,7 +509,8 @@ class RayTraining:
                 "kernel_seconds": round(s.kernel_seconds, 3), "kernel_max_seconds": round(s.kernel_max_seconds, 3),
                 "worker_sync_seconds": round(s.worker_sync_seconds, 3),
                 "restarts": s.restarts, "words_redone": s.words_redone,
-                "words_counted": s.words_counted, "nodes": len(set(self.nodes))}
+                "words_counted": s.words_counted, "nodes": len(set(self.nodes)),
+                "driver_niceness": self.driver_niceness, "worker_niceness": self.worker_niceness}
 
     def close(self) -> None:
         if self.conn is None:

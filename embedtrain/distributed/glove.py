@@ -142,8 +142,8 @@ class GloVeWorker(ReplicaWorker):
     worker does."""
 
     def __init__(self, index: int, workers: int, config: GloVeConfig, threads: int,
-                 tmp_dir: str | None = None, dtype: str = "float32"):
-        super().__init__(index, workers, config, threads, tmp_dir, dtype)
+                 tmp_dir: str | None = None, dtype: str = "float32", niceness: int | None = None):
+        super().__init__(index, workers, config, threads, tmp_dir, dtype, niceness)
         self.matrix: CooccurrenceMatrix | None = None
 
     # ------------------------------------------------------------------ counting
@@ -392,7 +392,6 @@ class GloVeRayTraining(RayTraining):
 
     def _load(self) -> None:
         """Every worker reads its entries; the rounds per epoch follow."""
-        ray = self.conn.ray
         self._phase("load")
         refs = {w: self.actors[w].load.remote(self._source(w), *self._vocab_refs) for w in range(self.workers)}
         loaded = [self._retry(w, "reading its partition",
@@ -406,7 +405,7 @@ class GloVeRayTraining(RayTraining):
         self.total_ids = sum(x["ids"] for x in loaded)
         self.units_per_epoch = self.total_ids   # a round counts entry visits
         self.rounds = max(1, math.ceil(max(x["ids"] for x in loaded) / self.sync_every))
-        self.nodes = ray.get([a.node.remote() for a in self.actors])
+        self._locate()
         log.info("GloVe on %d Ray workers (%d nodes): %s stored entries (%s per worker); %d rounds per "
                  "epoch", self.workers, len(set(self.nodes)), f"{self.n_stored:,}",
                  ", ".join(f"{x['entries']:,}" for x in loaded), self.rounds)

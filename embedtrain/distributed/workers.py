@@ -10,6 +10,10 @@ then rounds of ``train`` (the jobs its replica makes of one interval of its part
 returning its row updates split into one shard per worker) and ``apply`` (the
 combined shards). ``weights``/``load_weights`` copy a replica (the final model; a
 replacement for a worker that died).
+
+Workers and reducers start by taking the driver's niceness (:func:`set_niceness`): Ray
+starts its worker processes at niceness 15, and on a cluster someone else started
+(``--ray auto``, ``ray://``) this run cannot set ``RAY_worker_niceness`` for them.
 """
 from __future__ import annotations
 
@@ -40,6 +44,44 @@ SEED_STRIDE = 1024
 MIN_JOB_TOKENS = 1000
 
 
+def _threads() -> list[int]:
+    """This process's thread ids (Linux), or [0]: the calling thread (elsewhere, the process)."""
+    try:
+        return [int(t) for t in os.listdir("/proc/self/task")]
+    except (OSError, ValueError):
+        return [0]
+
+
+def niceness() -> int:
+    """This process's niceness: the highest of its threads' (its lowest priority)."""
+    values = []
+    for tid in _threads():
+        try:
+            values.append(os.getpriority(os.PRIO_PROCESS, tid))
+        except OSError:  # a thread that ended meanwhile
+            continue
+    return max(values) if values else os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def set_niceness(value: int | None) -> str | None:
+    """Give this process the niceness ``value`` (the driver's; None: leave it as Ray made
+    it). Returns None, or why the system refused: raising a priority (a lower niceness)
+    needs root, CAP_SYS_NICE or an RLIMIT_NICE that allows it. Linux keeps a niceness per
+    thread and setpriority(PRIO_PROCESS, 0, ...) changes the calling thread alone (man 2
+    setpriority), so every thread is set; threads started later inherit it."""
+    if value is None:
+        return None
+    for tid in _threads():
+        try:
+            if os.getpriority(os.PRIO_PROCESS, tid) != value:
+                os.setpriority(os.PRIO_PROCESS, tid, value)
+        except PermissionError as exc:
+            return exc.strerror or str(exc)
+        except ProcessLookupError:  # a thread that ended meanwhile
+            continue
+    return None
+
+
 def job_tokens(workers: int, sync_every: int) -> int:
     """Tokens per job of a worker's stream: the one-machine size for a lone worker
     (whose run is then the one-machine run, bit for bit)."""
@@ -50,7 +92,8 @@ def job_tokens(workers: int, sync_every: int) -> int:
 
 class ReplicaWorker:
     def __init__(self, index: int, workers: int, config: CommonConfig, threads: int,
-                 tmp_dir: str | None = None, dtype: str = "float32"):
+                 tmp_dir: str | None = None, dtype: str = "float32", niceness: int | None = None):
+        self.refused = set_niceness(niceness)  # first: the set-up below runs at it too
         self.index = index
         self.workers = workers
         self.dtype = dtype            # how updates travel (sync.SYNC_DTYPES)
@@ -73,6 +116,10 @@ class ReplicaWorker:
         import ray
 
         return ray.get_runtime_context().get_node_id()
+
+    def priority(self) -> tuple[int, str | None]:
+        """(this process's niceness, why the driver's was refused or None)."""
+        return niceness(), self.refused
 
     # ------------------------------------------------------------------ input
     def describe(self, paths: list[str]) -> tuple[str, Any]:
@@ -243,7 +290,8 @@ class Reducer:
     """A reducer actor (executor.py): combines one shard of every worker's update
     (:func:`reduce_shard`), in a process that stays up."""
 
-    def __init__(self, summed: tuple[str, ...] = (), dtype: str = "float32"):
+    def __init__(self, summed: tuple[str, ...] = (), dtype: str = "float32", niceness: int | None = None):
+        set_niceness(niceness)  # refused here if refused for the workers: they warn
         self._summed = tuple(summed)
         warm_up(dtype)  # while the workers read their parts
 
