@@ -72,6 +72,22 @@ class StopAfter:
             raise KeyboardInterrupt
 
 
+def one_error_line(out, *needles):
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1 and lines[0].startswith("embedtrain: error: "), out.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def blocked_import_env(tmp_path, module: str) -> dict:
+    """PYTHONPATH under which ``import module`` fails (a stub raising ImportError first on the path)."""
+    blocker = tmp_path / "block"
+    blocker.mkdir(exist_ok=True)
+    (blocker / f"{module}.py").write_text(f"raise ImportError('No module named {module}')\n")
+    return {"PYTHONPATH": f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', ROOT)}"}
+
+
 def ray_processes() -> set[int]:
     out = subprocess.run(["pgrep", "-f", "ray::|raylet|gcs_server"], capture_output=True, text=True)
     return {int(p) for p in out.stdout.split()}

@@ -25,8 +25,8 @@ from embedtrain.models import Model  # noqa: E402
 from embedtrain.vocab import Vocab  # noqa: E402
 
 from conftest import QUALITY_CORPUS, ROOT, SAMPLE_CORPUS, wordsim_score  # noqa: E402
-from ray_support import (StopAfter, alive_actors, local_ray, logged, processes_left,  # noqa: E402,F401
-                         ray_processes, ray_settings, signal_cli_run)
+from ray_support import (StopAfter, alive_actors, blocked_import_env, local_ray, logged,  # noqa: E402,F401
+                         one_error_line, processes_left, ray_processes, ray_settings, signal_cli_run)
 
 pytestmark = pytest.mark.slow
 SETTINGS = dict(model="skipgram", dim=50, epochs=3, seed=1, progress=False)
@@ -230,10 +230,7 @@ def run_cli(*args, env_extra=None, **kw):
 
 
 def test_missing_ray_is_one_line(tmp_path):
-    blocker = tmp_path / "block"
-    blocker.mkdir()
-    (blocker / "ray.py").write_text("raise ImportError('No module named ray')\n")
-    env = {"PYTHONPATH": f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', ROOT)}"}
+    env = blocked_import_env(tmp_path, "ray")
     out = run_cli(SAMPLE_CORPUS, "--ray", "local", "-o", tmp_path / "x", env_extra=env)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == [
@@ -243,10 +240,7 @@ def test_missing_ray_is_one_line(tmp_path):
 def test_ray_client_without_grpc_is_one_line_naming_the_extra(tmp_path):
     """ray:// needs Ray's client extra (grpcio), which the ray extra installs; without it
     Ray failed deep inside ray.init ("No module named 'grpc'")."""
-    blocker = tmp_path / "block"
-    blocker.mkdir()
-    (blocker / "grpc.py").write_text("raise ImportError('No module named grpc')\n")
-    env = {"PYTHONPATH": f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', ROOT)}"}
+    env = blocked_import_env(tmp_path, "grpc")
     out = run_cli(SAMPLE_CORPUS, "--ray", "ray://127.0.0.1:9", "-o", tmp_path / "x", env_extra=env)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == [
@@ -282,21 +276,13 @@ def test_unreachable_address_is_one_line(tmp_path):
     assert not (tmp_path / "x.vec").exists()
 
 
-def _one_error_line(out, *needles):
-    lines = out.stderr.strip().splitlines()
-    assert out.returncode == 1 and len(lines) == 1 and lines[0].startswith("embedtrain: error: "), out.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
-
-
 def test_local_refuses_far_more_cpus_than_the_machine_has(tmp_path):
     from embedtrain.distributed.cluster import MAX_LOCAL_OVERSUBSCRIPTION, check_local
 
     cores = os.cpu_count()
     workers = MAX_LOCAL_OVERSUBSCRIPTION * cores + 1
     out = run_cli(SAMPLE_CORPUS, "--ray", "local", "--workers", workers, "--threads", 1, "-o", tmp_path / "x")
-    _one_error_line(out, f"asks for {workers} CPUs on a machine with {cores}")
+    one_error_line(out, f"asks for {workers} CPUs on a machine with {cores}")
     check_local(MAX_LOCAL_OVERSUBSCRIPTION * cores, 1)  # the bound itself is allowed
     with pytest.raises(EmbedtrainError, match="asks for"):
         check_local(2, 2 * cores + 1)
@@ -310,7 +296,7 @@ def test_local_refuses_a_temporary_directory_too_long_for_rays_sockets(tmp_path)
     env.update(TMPDIR=str(deep), PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT)))
     out = subprocess.run([sys.executable, "-m", "embedtrain", "train", str(SAMPLE_CORPUS), "--ray", "local",
                           "-o", str(tmp_path / "x")], capture_output=True, text=True, env=env)
-    _one_error_line(out, "over the system's limit of 107", "RAY_TMPDIR")
+    one_error_line(out, "over the system's limit of 107", "RAY_TMPDIR")
     assert list(deep.iterdir()) == []
 
 
@@ -346,7 +332,7 @@ def test_an_address_that_never_answers_is_one_line_within_seconds(tmp_path):
         for conn in accepted:
             conn.close()
         server.close()
-    _one_error_line(out, f"127.0.0.1:{port} accepts connections but did not answer within 5 s")
+    one_error_line(out, f"127.0.0.1:{port} accepts connections but did not answer within 5 s")
     assert accepted and elapsed < 20, elapsed  # 5 s of waiting, plus Python and Ray's import
 
 

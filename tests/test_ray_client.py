@@ -15,7 +15,7 @@ pytest.importorskip("grpc", reason='Ray Client (ray://) needs ray[client] (grpci
 import embedtrain  # noqa: E402
 from embedtrain.models import Model  # noqa: E402
 
-from ray_support import ray_start_cluster, run_train  # noqa: E402
+from ray_support import one_error_line, ray_start_cluster, run_train  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SETTINGS = dict(model="skipgram", dim=20, epochs=2, seed=3, min_count=5)
@@ -26,14 +26,6 @@ OPTIONS = [f"--{k.replace('_', '-')}={v}" for k, v in SETTINGS.items()]
 def cluster():
     with ray_start_cluster(client=True) as started:
         yield started
-
-
-def _one_error_line(out, *needles):
-    lines = out.stderr.strip().splitlines()
-    assert out.returncode == 1 and len(lines) == 1 and lines[0].startswith("embedtrain: error: "), out.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def test_trains_through_ray_client(cluster, small_corpus, tmp_path):
@@ -71,9 +63,9 @@ def test_refusals_of_ray_client_are_one_line(cluster, small_corpus, tmp_path):
     unsent = cluster.driver_env()
     del unsent["RAY_AUTH_MODE"]  # Ray sends a token to an explicit address only in token mode
     out = run_train([*args, "--ray", cluster.client_address], env=unsent)
-    _one_error_line(out, "requires token authentication", "set RAY_AUTH_MODE=token to send the token from RAY_AUTH_TOKEN")
+    one_error_line(out, "requires token authentication", "set RAY_AUTH_MODE=token to send the token from RAY_AUTH_TOKEN")
     out = run_train([*args, "--ray", cluster.client_address], env=cluster.driver_env(RAY_AUTH_TOKEN="not-the-token"))
-    _one_error_line(out, "rejected the authentication token from RAY_AUTH_TOKEN")
+    one_error_line(out, "rejected the authentication token from RAY_AUTH_TOKEN")
     out = run_train([*args, "--ray", f"ray://127.0.0.1:{cluster.gcs_port}"], env=cluster.driver_env())
-    _one_error_line(out, "is not a Ray Client server", "--ray-client-server-port")
+    one_error_line(out, "is not a Ray Client server", "--ray-client-server-port")
     assert not (tmp_path / "x.vec").exists()
