@@ -1,6 +1,7 @@
 """What the Ray test modules share (import the fixture into a module to use it): one
-local Ray (2 CPUs) per module, a cluster started as a user starts one (`ray start`),
-a callback that breaks a run off, and the Ray processes a run leaves behind."""
+local Ray (2 CPUs) per module, a cluster started as a user starts one (`ray start`), a
+cluster of several raylets on this machine, a callback that breaks a run off, killing a worker's process, and the Ray processes a
+run leaves behind."""
 from __future__ import annotations
 
 import contextlib
@@ -34,6 +35,111 @@ def local_ray():
     ray.shutdown()
 
 
+# Ports of a local_cluster: node i listens on port_base + 10 i + 0..6 (the head's GCS at
+# port_base) and runs its worker processes on worker_port_base + 10 i + 0..9.
+NODE_PORTS = 10
+
+
+@contextlib.contextmanager
+def local_cluster(nodes: int, cpus: int = 1, port_base: int = 6600, worker_port_base: int = 10600,
+                  temp_root: str | None = None, **node_args):
+    """A Ray cluster of ``nodes`` raylets on this machine (ray.cluster_utils.Cluster: a head
+    and ``nodes - 1`` more, each with its own raylet, object store and worker processes),
+    ``cpus`` CPUs each (``node_args``: more of Ray's node settings, e.g.
+    object_store_memory; Cluster's default store is 150 MiB a node). Yields the Cluster
+    (its address: ``cluster.address``); every process of it is stopped on the way out,
+    whatever happened (and, should this process die first, by Cluster's exit hooks).
+
+    Every port it listens on is pinned (:data:`NODE_PORTS` a node from ``port_base`` and
+    from ``worker_port_base``), and its sessions and address file are kept under
+    ``temp_root`` (RAY_TMPDIR meanwhile): Ray writes the newest cluster's address to
+    TEMP/ray/ray_current_cluster, which `ray.init(address="auto")` (and `--ray auto`) of
+    every user of the machine would otherwise join. Token authentication is on
+    when the machine has a token, off otherwise (RAY_AUTH_MODE meanwhile, for the nodes
+    and this process: :func:`_auth_mode`); a driver joins by the explicit address. The workers run at the driver's niceness
+    (RAY_worker_niceness=0, as `--ray local` does; Ray's 15 starved them on this shared
+    machine)."""
+    from ray.cluster_utils import Cluster
+
+    def ports(i: int) -> dict:
+        base, workers = port_base + NODE_PORTS * i, worker_port_base + NODE_PORTS * i
+        return dict(num_cpus=cpus, node_manager_port=base + 1, object_manager_port=base + 2,
+                    metrics_export_port=base + 3, metrics_agent_port=base + 4,
+                    dashboard_agent_listen_port=base + 5, runtime_env_agent_port=base + 6,
+                    min_worker_port=workers, max_worker_port=workers + NODE_PORTS - 1,
+                    include_dashboard=False, **node_args)
+
+    root = temp_root or os.path.join("/tmp", f"etn-{os.getpid()}")
+    os.makedirs(root, exist_ok=True)
+    settings = dict(RAY_TMPDIR=root, RAY_AUTH_MODE=_auth_mode(), RAY_worker_niceness="0")
+    saved = {k: os.environ.get(k) for k in settings}
+    os.environ.update(settings)
+    _refresh_ray_config()
+    cluster = None
+    try:
+        cluster = Cluster(initialize_head=True, head_node_args=dict(ports(0), gcs_server_port=port_base))
+        for i in range(1, nodes):
+            cluster.add_node(**ports(i))
+        cluster.wait_for_nodes()
+        yield cluster
+    finally:
+        if cluster is not None:
+            _disconnect_from(cluster.address)
+            cluster.shutdown()  # each node's processes, head last (not `ray stop`: every Ray here)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        _refresh_ray_config()
+
+
+def _auth_mode() -> str:
+    """Token authentication when this machine has a token (~/.ray/auth_token, which a
+    local ``ray.init`` creates, or RAY_AUTH_TOKEN), else none: the nodes and this driver
+    must agree, and a node in token mode without a token aborts."""
+    from ray._raylet import AuthenticationTokenLoader
+
+    loader = AuthenticationTokenLoader.instance()
+    loader.reset_cache()
+    return "token" if loader.has_token(ignore_auth_mode=True) else "disabled"
+
+
+def _refresh_ray_config() -> None:
+    """Make this process's Ray read RAY_AUTH_MODE again: Ray caches its settings per process,
+    and a driver still in token mode (from an earlier local Ray) rejects the calls of a
+    cluster without authentication ("Missing authorization header"), so its actors are
+    never created."""
+    from ray._raylet import Config
+
+    Config.initialize("")
+
+
+def _disconnect_from(address: str) -> None:
+    """ray.shutdown() if this process is still connected to the cluster at ``address`` (a
+    run that failed half-way): Ray refuses to remove the node a driver is attached to."""
+    import ray
+
+    with contextlib.suppress(Exception):
+        if ray.is_initialized() and ray.get_runtime_context().gcs_address == address:
+            ray.shutdown()
+
+
+def kill_process(pid: int, timeout: float = 5.0) -> None:
+    """SIGKILL ``pid`` and wait until it is gone (or a zombie), so that the next call to
+    its actor meets a dead process."""
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split()[2] == "Z":
+                    return
+        except OSError:
+            return
+        time.sleep(0.05)
+
+
 class _Records(logging.Handler):
     def __init__(self):
         super().__init__()
@@ -43,20 +149,20 @@ class _Records(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def logged(fn):
-    """(fn(), the lines the "embedtrain" logger gave at WARNING and above meanwhile), through
+def logged(fn, level: int = logging.WARNING):
+    """(fn(), the lines the "embedtrain" logger gave at ``level`` and above meanwhile), through
     a handler of our own: the CLI's set_verbosity stops the logger propagating to caplog's,
     and an earlier -q run may have set its level to ERROR."""
     records = _Records()
     logger = logging.getLogger("embedtrain")
     logger.addHandler(records)
-    level = logger.level
-    logger.setLevel(logging.WARNING)
+    prior = logger.level
+    logger.setLevel(level)
     try:
         return fn(), records.lines
     finally:
         logger.removeHandler(records)
-        logger.setLevel(level)
+        logger.setLevel(prior)
 
 
 class StopAfter:
@@ -86,6 +192,24 @@ def blocked_import_env(tmp_path, module: str) -> dict:
     blocker.mkdir(exist_ok=True)
     (blocker / f"{module}.py").write_text(f"raise ImportError('No module named {module}')\n")
     return {"PYTHONPATH": f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', ROOT)}"}
+
+
+class KillAfter:
+    """A callback that kills process ``pid`` (set it before the run reaches ``rounds``
+    rounds, e.g. from on_start) after ``rounds`` rounds and waits until it is gone: the
+    next round meets a dead worker, whatever the rounds' speed."""
+
+    def __init__(self, rounds: int):
+        self.rounds = rounds
+        self.seen = 0
+        self.pid: int | None = None
+        self.killed: list[int] = []
+
+    def on_progress(self, info):
+        self.seen += 1
+        if self.seen == self.rounds and self.pid is not None:
+            kill_process(self.pid)
+            self.killed.append(self.pid)
 
 
 def ray_processes() -> set[int]:

@@ -25,8 +25,9 @@ from embedtrain.models import Model  # noqa: E402
 from embedtrain.vocab import Vocab  # noqa: E402
 
 from conftest import QUALITY_CORPUS, ROOT, SAMPLE_CORPUS, wordsim_score  # noqa: E402
-from ray_support import (StopAfter, alive_actors, blocked_import_env, local_ray, logged,  # noqa: E402,F401
-                         one_error_line, processes_left, ray_processes, ray_settings, signal_cli_run)
+from ray_support import (StopAfter, alive_actors, blocked_import_env, kill_process, local_ray,  # noqa: E402,F401
+                         logged, one_error_line, processes_left, ray_processes, ray_settings,
+                         signal_cli_run)
 
 pytestmark = pytest.mark.slow
 SETTINGS = dict(model="skipgram", dim=50, epochs=3, seed=1, progress=False)
@@ -118,12 +119,8 @@ def test_a_worker_killed_during_set_up_is_replaced(phase):
     def kill_at(run, name):
         if name == phase and not killed:
             pid = run.conn.ray.get(run.actors[1].pid.remote())
-            os.kill(pid, signal.SIGKILL)
+            kill_process(pid)  # and wait until it is gone, so the step meets a dead actor
             killed.append(pid)
-            for _ in range(100):  # until the process is gone, so the step meets a dead actor
-                if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
-                    break
-                time.sleep(0.05)
 
     model, lines = logged(lambda: train_on_ray(config, dist, [str(SAMPLE_CORPUS)], progress=False,
                                                on_phase=kill_at))

@@ -32,7 +32,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -90,6 +90,27 @@ class SyncStats:
     words_redone: int = 0
     worker_words: dict[int, int] = field(default_factory=dict)
     words_counted: int = 0       # words of every chunk trained into the final weights
+    driver_calls: int = 0        # remote calls the driver submitted in rounds (train, reduce,
+    #                              apply, settle, a replacement's set-up)
+    objects: int = 0             # the object references those calls returned
+    per_round: list = field(default_factory=list)  # a RoundRecord per round
+
+    def counters(self) -> tuple:
+        """The cumulative counters a RoundRecord is the difference of."""
+        return (self.kernel_max_seconds, self.kernel_seconds, self.sync_seconds, self.driver_calls,
+                self.objects, self.bytes_sent + self.bytes_received)
+
+
+class RoundRecord(NamedTuple):
+    """One round as the driver saw it (what a cost model of a round is checked against)."""
+
+    wall_seconds: float          # the driver's round call: training, sync, any repair
+    kernel_max_seconds: float    # the slowest worker's kernels
+    kernel_mean_seconds: float   # the kernels, mean over the workers
+    sync_seconds: float          # the last worker's end of training to all applied (0 overlapped)
+    driver_calls: int
+    objects: int
+    bytes: int                   # updates sent plus combined shards read, all workers
 
 
 class RayTraining:
@@ -307,9 +328,21 @@ class RayTraining:
     # ------------------------------------------------------------------ rounds
     def round(self, epoch: int, index: int) -> tuple[int, float, int]:
         """Train round ``index`` of epoch ``epoch`` on every worker and synchronise.
-        Returns (words, summed loss, examples) over all workers."""
-        if self.overlap:
-            return self._overlapped_round(epoch, index)
+        Returns (words, summed loss, examples) over all workers; the round's
+        :class:`RoundRecord` goes to ``self.sync.per_round``."""
+        before = self.sync.counters()
+        started = time.perf_counter()
+        totals = (self._overlapped_round if self.overlap else self._synchronous_round)(epoch, index)
+        wall = time.perf_counter() - started
+        self.sync.per_round.append(RoundRecord(wall, *(b - a for a, b in zip(before, self.sync.counters()))))
+        return totals
+
+    def _submitted(self, calls: int, objects_each: int = 1) -> None:
+        """Count ``calls`` remote calls of ``objects_each`` returns each (SyncStats)."""
+        self.sync.driver_calls += calls
+        self.sync.objects += calls * objects_each
+
+    def _synchronous_round(self, epoch: int, index: int) -> tuple[int, float, int]:
         started = time.perf_counter()
         results = self._train(list(range(self.workers)), epoch, index)
         stats, dead, alive = self._gather(results, epoch, index)
@@ -334,6 +367,7 @@ class RayTraining:
         late = self._late.popleft() if len(self._late) == 2 else []
         results = {w: self.actors[w].train.options(num_returns=self.workers + 1).remote(
             epoch, index, self.rounds, *late, overlap=True) for w in range(self.workers)}
+        self._submitted(self.workers, self.workers + 1)
         stats, dead, alive = self._gather(results, epoch, index)
         self._late.append(self._combine({w: results[w] for w in alive}))
         for s in stats.values():  # the late combination applied at the start of the call
@@ -396,6 +430,7 @@ class RayTraining:
 
     def _combine(self, results: dict[int, list]) -> list:
         """One reducer call per shard over the workers' shards in ``results`` (refs)."""
+        self._submitted(self.workers)
         return [self.reducers[s].reduce.remote(self.dist.sync_protocol, *[results[w][1 + s] for w in results])
                 for s in range(self.workers)]
 
@@ -409,10 +444,12 @@ class RayTraining:
         flat = [ref for shards in self._late for ref in shards]
         self._late.clear()
         done = ray.get([self.actors[w].settle.remote(*flat) for w in range(self.workers) if w not in skip])
+        self._submitted(len(done))
         self.sync.bytes_received += sum(d["bytes_received"] for d in done)
         self.sync.sync_seconds += time.perf_counter() - started
 
     def _train(self, which: list[int], epoch: int, index: int) -> dict[int, list]:
+        self._submitted(len(which), self.workers + 1)
         return {w: self.actors[w].train.options(num_returns=self.workers + 1).remote(
             epoch, index, self.rounds) for w in which}
 
@@ -423,6 +460,7 @@ class RayTraining:
         targets = [w for w in range(self.workers) if w not in skip]
         applied, failed = {}, []
         refs = {w: self.actors[w].apply.remote(*shard_refs) for w in targets}
+        self._submitted(len(refs))
         for w, ref in refs.items():
             try:
                 applied[w] = ray.get(ref)
@@ -443,6 +481,7 @@ class RayTraining:
         ray.get(actor.tokenise.remote(self.parts[w]))
         ray.get(self._build(w))
         ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
+        self._submitted(4)  # tokenise, build, weights, load_weights
         self.sync.restarts += 1
 
     def _kill(self, w: int) -> None:
@@ -510,7 +549,8 @@ class RayTraining:
                 "worker_sync_seconds": round(s.worker_sync_seconds, 3),
                 "restarts": s.restarts, "words_redone": s.words_redone,
                 "words_counted": s.words_counted, "nodes": len(set(self.nodes)),
-                "driver_niceness": self.driver_niceness, "worker_niceness": self.worker_niceness}
+                "driver_niceness": self.driver_niceness, "worker_niceness": self.worker_niceness,
+                "per_round": per_round_columns(s.per_round)}
 
     def close(self) -> None:
         if self.conn is None:
@@ -520,6 +560,14 @@ class RayTraining:
         self.actors, self.reducers = [], []
         self.conn.close()
         self.conn = None
+
+
+def per_round_columns(records: Sequence[RoundRecord]) -> dict[str, list]:
+    """The rounds' records as one list per field (seconds to 0.1 ms), as the model's stats
+    keep them."""
+    columns = {name: [r[i] for r in records] for i, name in enumerate(RoundRecord._fields)}
+    return {name: [round(v, 4) for v in values] if name.endswith("seconds") else values
+            for name, values in columns.items()}
 
 
 @contextlib.contextmanager

@@ -418,6 +418,7 @@ class GloVeRayTraining(RayTraining):
         actor = self.actors[w] = self._new_actor(w)
         ray.get(actor.load.remote(self._source(w), *self._vocab_refs))
         ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
+        self._submitted(3)  # load, weights, load_weights
         self.sync.restarts += 1
 
     def epoch_loss(self, loss_sum: float, examples: int) -> float:
