@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import sys
@@ -103,14 +104,51 @@ def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | N
     return parts
 
 
+def check(costs: dict[int, dict], nodes_path: str, bandwidth: float, cores: int) -> list[dict]:
+    """The model's round time against the rounds measured on a multi-raylet cluster
+    (scripts/ray_nodes.py): for each setting, the path above with the run's own words per
+    worker and round at the measured kernel rate, and, because the check runs N nodes on
+    ``cores`` cores, never less than all the processes' CPU seconds of a round over the
+    cores (N workers' kernels and own part, N reducers, the driver, the raylets)."""
+    rows = []
+    for m in json.load(open(nodes_path))["summary"]:
+        n = m["workers"]
+        runs = [r for r in json.load(open(nodes_path))["runs"]
+                if (r["mode"], r["workers"], r["sync_every"]) == (m["mode"], n, m["sync_every"])]
+        words = statistics.median(r["vocab_tokens"] / (n * r["rounds"]) for r in runs)
+        near = min(costs, key=lambda w: abs(math.log(w / n)))
+        rate = costs[near]["worker_kernel_cpu_round"] / costs[near]["words_per_worker_round"]
+        p = project(costs, n, bandwidth, compute=rate * words)
+        cpu = (n * (p["compute"] + p["worker"] + p["reducer"]) + p["driver"] + p["raylet"] * n)
+        predicted = max(p["round"], cpu / cores)
+        measured = m["median_round_seconds_after_first"]
+        rows.append(dict(mode=m["mode"], nodes=m["nodes"], workers=n, sync_every=m["sync_every"],
+                         words=round(words), path=round(p["round"], 4), cpu_over_cores=round(cpu / cores, 4),
+                         predicted=round(predicted, 4), measured=measured,
+                         error=round(predicted / measured - 1, 3)))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("costs", nargs="+", help="ray_costs.py output (one file per model)")
     ap.add_argument("--bandwidth-gbit", type=float, default=10.0)
     ap.add_argument("--at", type=int, nargs="+", default=[8, 32, 128])
     ap.add_argument("--markdown", action="store_true", help="print the docs' table")
+    ap.add_argument("--check", metavar="NODES.json", help="compare with scripts/ray_nodes.py's rounds")
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1,
+                    help="cores the --check cluster shared (default: this machine's)")
     a = ap.parse_args()
     bandwidth = a.bandwidth_gbit * 1e9 / 8
+    if a.check:
+        for row in check(load(a.costs[0]), a.check, bandwidth, a.cores):
+            if a.markdown:
+                print(f"| {row['mode']} | {row['workers']} | {row['sync_every']:,} | {row['path'] * 1000:.0f} | "
+                      f"{row['cpu_over_cores'] * 1000:.0f} | {row['predicted'] * 1000:.0f} | "
+                      f"{row['measured'] * 1000:.0f} | {row['error']:+.0%} |")
+            else:
+                print(json.dumps(row))
+        return
     for path in a.costs:
         costs = load(path)
         model = next(iter(costs.values()))["model"]
