@@ -11,7 +11,9 @@ each taken by the process that is on the round's path:
              + reducer(N)                 combining one shard of N workers
              + driver(N)                  the driver: 3N calls, N + N^2 objects, gathering
              + raylet(N) / N              the object store's work, spread over N nodes
-             + bytes(N) / N / bandwidth   a node's share of the bytes, over the network
+             + bytes(N) / N / bandwidth   a node's share of the bytes, over the network: the
+                                          larger of the bytes sent and read (a link is full
+                                          duplex; --half-duplex: their sum)
 
 All terms but bytes are CPU seconds measured per process (not wall time: on 2 cores N
 actors take turns, but a process's CPU seconds do not depend on that); ``spread(N)``
@@ -97,11 +99,35 @@ def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | N
         "reducer": t["reducer_cpu_round"] if n > 1 else 0.0,
         "driver": t["driver_cpu_round"],
         "raylet": t["raylet_cpu_round"] / n,
-        "network": (t["bytes_sent_round"] + t["bytes_received_round"]) / n / bandwidth,
+        "network": ((t["bytes_sent_round"] + t["bytes_received_round"]) if HALF_DUPLEX else
+                    max(t["bytes_sent_round"], t["bytes_received_round"])) / n / bandwidth,
     }
     parts["round"] = sum(parts.values())
     parts["efficiency"] = parts["compute"] / parts["round"]
     return parts
+
+
+HALF_DUPLEX = False  # --half-duplex: a node's bytes sent and read share one direction
+RATES = {"gbit": 1e9 / 8, "mbit": 1e6 / 8}
+TEXT8_PREFIX_TOKENS = 2_046_942  # the vocabulary's tokens in ../shared/data/text8-prefix.gz (min-count 5)
+
+
+def _settings(path: str):
+    """(summary, words per worker and round, link bytes/s or None) for each setting of
+    scripts/ray_nodes.py's JSON or scripts/ray_netns.sh's JSON lines."""
+    text = open(path).read()
+    if path.endswith(".jsonl"):
+        for line in text.splitlines():
+            if line.strip():
+                r = json.loads(line)
+                unit = next((u for u in RATES if r["rate"].endswith(u)), None)
+                link = float(r["rate"][:-len(unit)]) * RATES[unit] if unit else None
+                yield r, TEXT8_PREFIX_TOKENS / (r["workers"] * r["rounds"]), link
+        return
+    d = json.loads(text)
+    for m in d["summary"]:
+        runs = [r for r in d["runs"] if (r["mode"], r["workers"], r["sync_every"]) == (m["mode"], m["workers"], m["sync_every"])]
+        yield m, statistics.median(r["vocab_tokens"] / (r["workers"] * r["rounds"]) for r in runs), None
 
 
 def check(costs: dict[int, dict], nodes_path: str, bandwidth: float, cores: int) -> list[dict]:
@@ -111,18 +137,16 @@ def check(costs: dict[int, dict], nodes_path: str, bandwidth: float, cores: int)
     ``cores`` cores, never less than all the processes' CPU seconds of a round over the
     cores (N workers' kernels and own part, N reducers, the driver, the raylets)."""
     rows = []
-    for m in json.load(open(nodes_path))["summary"]:
+    for m, words, link in _settings(nodes_path):
         n = m["workers"]
-        runs = [r for r in json.load(open(nodes_path))["runs"]
-                if (r["mode"], r["workers"], r["sync_every"]) == (m["mode"], n, m["sync_every"])]
-        words = statistics.median(r["vocab_tokens"] / (n * r["rounds"]) for r in runs)
         near = min(costs, key=lambda w: abs(math.log(w / n)))
         rate = costs[near]["worker_kernel_cpu_round"] / costs[near]["words_per_worker_round"]
-        p = project(costs, n, bandwidth, compute=rate * words)
+        p = project(costs, n, link or bandwidth, compute=rate * words)
         cpu = (n * (p["compute"] + p["worker"] + p["reducer"]) + p["driver"] + p["raylet"] * n)
         predicted = max(p["round"], cpu / cores)
-        measured = m["median_round_seconds_after_first"]
-        rows.append(dict(mode=m["mode"], nodes=m["nodes"], workers=n, sync_every=m["sync_every"],
+        measured = m.get("median_round_seconds_after_first") or m["median_round_seconds"]
+        rows.append(dict(mode=m["mode"], rate=m.get("rate", "-"), nodes=m["nodes"], workers=n,
+                         sync_every=m["sync_every"],
                          words=round(words), path=round(p["round"], 4), cpu_over_cores=round(cpu / cores, 4),
                          predicted=round(predicted, 4), measured=measured,
                          error=round(predicted / measured - 1, 3)))
@@ -138,12 +162,15 @@ def main() -> None:
     ap.add_argument("--check", metavar="NODES.json", help="compare with scripts/ray_nodes.py's rounds")
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 1,
                     help="cores the --check cluster shared (default: this machine's)")
+    ap.add_argument("--half-duplex", action="store_true", help="sent and read bytes share the link")
     a = ap.parse_args()
+    global HALF_DUPLEX
+    HALF_DUPLEX = a.half_duplex
     bandwidth = a.bandwidth_gbit * 1e9 / 8
     if a.check:
         for row in check(load(a.costs[0]), a.check, bandwidth, a.cores):
             if a.markdown:
-                print(f"| {row['mode']} | {row['workers']} | {row['sync_every']:,} | {row['path'] * 1000:.0f} | "
+                print(f"| {row['mode']} | {row['rate']} | {row['workers']} | {row['sync_every']:,} | {row['path'] * 1000:.0f} | "
                       f"{row['cpu_over_cores'] * 1000:.0f} | {row['predicted'] * 1000:.0f} | "
                       f"{row['measured'] * 1000:.0f} | {row['error']:+.0%} |")
             else:
