@@ -118,6 +118,36 @@ class Vocab:
                 f"time{'s' if top != 1 else ''}); try a lower --min-count")
         return cls([words[i] for i in order], counts[order])
 
+    def merged(self, words: list[str], counts: np.ndarray, min_count: int = 5,
+               max_vocab: int | None = None) -> "Vocab":
+        """This vocabulary grown by a new text's counts (``words`` in first-seen order):
+        every word here stays, with its count plus the new text's; a word new to it joins
+        when its new count reaches ``min_count`` (a word this vocabulary dropped below
+        --min-count has no count left to add: only the new text's counts for it), while
+        the vocabulary has fewer than ``max_vocab`` words (the most frequent first).
+        Sorted by descending merged count; ties keep this vocabulary's order, then the
+        new words' first-seen order. (gensim's ``build_vocab(update=True)``, re-sorted.)"""
+        counts = np.asarray(counts, dtype=np.int64)
+        merged = self.counts.copy()
+        extra_words: list[str] = []
+        extra_counts: list[int] = []
+        for word, count in zip(words, counts.tolist()):
+            i = self.index.get(word)
+            if i is not None:
+                merged[i] += count
+            elif count >= min_count:
+                extra_words.append(word)
+                extra_counts.append(count)
+        extra = np.asarray(extra_counts, dtype=np.int64)
+        if max_vocab is not None:
+            room = max(max_vocab - len(self), 0)
+            keep = np.sort(np.argsort(-extra, kind="stable")[:room])
+            extra_words, extra = [extra_words[i] for i in keep], extra[keep]
+        all_words = self.words + extra_words
+        all_counts = np.concatenate([merged, extra])
+        order = np.argsort(-all_counts, kind="stable")
+        return Vocab([all_words[i] for i in order], all_counts[order])
+
     def restricted(self, min_count: int = 1, max_vocab: int | None = None) -> "Vocab":
         """This vocabulary re-sorted and trimmed (for a vocabulary read from a file)."""
         return Vocab.build(self.words, self.counts, min_count, max_vocab)

@@ -47,6 +47,10 @@ class Family:
     run_options: ClassVar[tuple[str, ...]] = ()
     # A finished model of this family can be trained further (--resume MODEL.etm).
     resumable: ClassVar[bool] = False
+    # ... and continued on new text, its vocabulary grown (--continue MODEL.etm:
+    # grown_arrays); a family that cannot says why and what to do instead.
+    continuable: ClassVar[bool] = False
+    continue_refusal: ClassVar[str] = ""
     # Settings for graphs (DeepWalk/node2vec) under the file and the arguments; None: the
     # family does not train on graphs.
     graph_presets: ClassVar[Mapping[str, Any] | None] = None
@@ -213,7 +217,16 @@ class StreamFamily(Family):
             return self.resumed_arrays(options.resume_checkpoint, vocab, layout)
         if options.resume is not None:
             return self.continued_arrays(options.resume)
+        if options.init is not None:
+            return self.grown_arrays(options.init, config, vocab, layout)
         return self.fresh_arrays(config, vocab, layout)
+
+    def grown_arrays(self, model: "Model", config: CommonConfig, vocab: "Vocab",
+                     layout: Any) -> dict[str, np.ndarray]:
+        """A finished model's arrays over the grown vocabulary ``vocab`` (its words keep
+        their rows; new rows start as :meth:`fresh_arrays` starts them): ``continuable``
+        families (training/continuing.py)."""
+        raise EmbedtrainError(f"continuing is not supported for {model.kind} models")
 
     def continued_arrays(self, model: "Model") -> dict[str, np.ndarray]:
         """A finished model's arrays to train further (``resumable`` families)."""
@@ -223,15 +236,19 @@ class StreamFamily(Family):
         import logging
 
         from ..io.checkpoint import stream_fingerprint
+        from ..training.continuing import lineage, prior_tokens
         from ..training.prepare import drive, prepare_corpus
         from ..training.runner import check_finite, summary_line
 
         self.check_before_reading(config)
         vocab, stream, stats = prepare_corpus(corpus, config, options)
+        # a continued run subsamples by the tokens of every corpus so far (FastText's
+        # keep-probability counts them; word2vec's counts the merged vocabulary)
+        counted = stats["corpus_tokens"] + (prior_tokens(options.init) if options.init is not None else 0)
         with stream:
             layout = self.layout(config, vocab)
             arrays = self.starting_arrays(config, vocab, layout, options)
-            task = self.make_task(config, vocab, arrays, stats["corpus_tokens"], layout, stream)
+            task = self.make_task(config, vocab, arrays, counted, layout, stream)
             result = drive(task, config, options, vocab, stats, stream_fingerprint(stream))
         check_finite(config.model, *self.trained_arrays(arrays))
         if options.resume is not None:
@@ -240,6 +257,8 @@ class StreamFamily(Family):
         total_words = task.total_words
         stats.update(words_trained=total_words, train_seconds=round(result.seconds, 3),
                      words_per_second=round(total_words / max(result.seconds, 1e-9)))
+        stats["lineage"] = lineage(options.init, stats.pop("corpus", {}), dict(stats, vocab_words=len(vocab)),
+                                   config.epochs)
         model = self.finished_model(config, vocab, arrays, stats, layout)
         logging.getLogger("embedtrain").debug(summary_line(model))
         return model

@@ -231,6 +231,11 @@ class GloVe(Family):
     configs = {"glove": GloVeConfig}
     unit = "entry"
     run_options = ("cooccur", "save_cooccur")
+    # GloVe fits a co-occurrence matrix, and a model file does not keep it (docs/training.md,
+    # "Continuing on new text")
+    continue_refusal = ("a GloVe model cannot be continued on new text: it fits the co-occurrence "
+                        "counts of all its text, which the model file does not keep; train again "
+                        "on the old and new text together (embedtrain train OLD NEW --model glove)")
     ray = True
     # a sync sends whole changed rows of four matrices, so GloVe syncs less often, and sums
     # its vectors and biases (docs/ray.md, "GloVe on Ray")
