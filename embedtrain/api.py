@@ -274,9 +274,10 @@ def check_resumed_corpus(ckpt: Any, corpus: Any) -> None:
     except EmbedtrainError:
         return  # a missing file is reported where it is read
     if not same_text(recorded, current):
-        raise EmbedtrainError(f"checkpoint {ckpt.path} was started on {describe(recorded)}, not "
-                              f"{describe(current)}: --resume finishes that run on its own corpus "
-                              "(to train a finished model on new text, use --continue MODEL.etm)")
+        raise EmbedtrainError(f"checkpoint {ckpt.path} was written for another corpus (its run was "
+                              f"started on {describe(recorded)}, not {describe(current)}): --resume "
+                              "finishes that run on its own corpus; to train a finished model on new "
+                              "text, use --continue MODEL.etm")
 
 
 def _explicit(config_file: str | None, settings: dict[str, Any]) -> dict[str, Any]:

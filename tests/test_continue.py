@@ -316,7 +316,8 @@ def test_resume_refuses_another_corpus_before_reading_it(corpora, tmp_path):
     assert ckpt.exists()
     result = cli("train", b, "--resume", ckpt, "-o", tmp_path / "r")
     assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
-    assert f"was started on {a}, not {b}" in result.stderr and "--continue" in result.stderr
+    assert f"another corpus (its run was started on {a}, not {b})" in result.stderr
+    assert "--continue" in result.stderr
     moved = tmp_path / "moved.txt"
     moved.write_bytes(a.read_bytes())   # the same text elsewhere is the same corpus
     resumed = embedtrain.train(str(moved), resume=str(ckpt), progress=False)
@@ -331,3 +332,46 @@ def test_fasttext_subsamples_by_the_tokens_of_every_corpus(captured_tables):
     ratio = 1e-2 * 8 * (len(CORPUS_A) + len(CORPUS_B)) / counts   # fastText's sqrt(t/f) + t/f
     keep = np.minimum(np.sqrt(ratio) + ratio, 1.0).astype(np.float32)
     np.testing.assert_allclose(captured_tables[-1].keep_prob, keep, rtol=1e-6)
+
+
+def test_report_shows_the_lineage(corpora, saved_models, tmp_path):
+    pytest.importorskip("matplotlib")
+    from html.parser import HTMLParser
+
+    from embedtrain.report import LINEAGE_HEADER
+
+    _, b = corpora
+    assert cli("train", b, "--continue", saved_models / "sg.etm", "--epochs", "1", "-q",
+               "-o", tmp_path / "c").exit_code == 0
+    result = cli("report", tmp_path / "c.etm", "-o", tmp_path / "c.html", "--words", 20)
+    assert result.exit_code == 0, result.output
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.cell = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th"):
+                self.rows[-1].append("".join(self.cell).strip())
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    page = Cells()
+    page.feed((tmp_path / "c.html").read_text(encoding="utf-8"))
+    start = page.rows.index(list(LINEAGE_HEADER))
+    rows = page.rows[start + 1:start + 3]
+    model = embedtrain.load(tmp_path / "c.etm")
+    assert [r[1] for r in rows] == ["train", "continue"]
+    assert rows[0][2].endswith("a.txt") and rows[1][2] == str(b)
+    assert [r[3] for r in rows] == [f"{8 * len(CORPUS_A):,}", f"{8 * len(CORPUS_B):,}"]
+    assert rows[1][4] == str(len(model.vocab))
