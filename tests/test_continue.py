@@ -375,3 +375,13 @@ def test_report_shows_the_lineage(corpora, saved_models, tmp_path):
     assert rows[0][2].endswith("a.txt") and rows[1][2] == str(b)
     assert [r[3] for r in rows] == [f"{8 * len(CORPUS_A):,}", f"{8 * len(CORPUS_B):,}"]
     assert rows[1][4] == str(len(model.vocab))
+
+
+def test_training_further_with_resume_and_glove_record_their_lineage(corpora, saved_models):
+    a, b = corpora
+    first = embedtrain.load(saved_models / "sg.etm")
+    further = embedtrain.train(str(b), resume=first, progress=False, epochs=1)
+    assert [e["mode"] for e in further.stats["lineage"]] == ["train", "resume"]
+    assert further.stats["lineage"][-1]["vocab_words"] == len(first.vocab)   # fixed vocabulary
+    glove = embedtrain.load(saved_models / "gl.etm")
+    assert [e["corpus"]["files"][0]["path"] for e in glove.stats["lineage"]] == [str(a)]

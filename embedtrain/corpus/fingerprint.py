@@ -7,7 +7,7 @@ import hashlib
 import os
 from typing import Any
 
-from .source import TextFiles, TokenLists, as_source
+from .source import IdSequences, TextFiles, TokenLists, as_source
 from .text import STDIN, expand_sources
 
 # Bytes of each file that go into its digest.
@@ -22,6 +22,8 @@ def corpus_record(corpus: Any) -> dict[str, Any]:
         return {"files": [file_record(path) for path in expand_sources(source.paths)]}
     if isinstance(source, TokenLists):
         return {"source": "token lists"}
+    if isinstance(source, IdSequences):
+        return {"source": "id sequences (random walks)"}
     return {"source": type(source).__name__}
 
 

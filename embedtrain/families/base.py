@@ -257,8 +257,9 @@ class StreamFamily(Family):
         total_words = task.total_words
         stats.update(words_trained=total_words, train_seconds=round(result.seconds, 3),
                      words_per_second=round(total_words / max(result.seconds, 1e-9)))
-        stats["lineage"] = lineage(options.init, stats.pop("corpus", {}), dict(stats, vocab_words=len(vocab)),
-                                   config.epochs)
+        before, mode = (options.init, "continue") if options.init is not None else (options.resume, "resume")
+        stats["lineage"] = lineage(before, stats.pop("corpus", {}), dict(stats, vocab_words=len(vocab)),
+                                   config.epochs, mode)
         model = self.finished_model(config, vocab, arrays, stats, layout)
         logging.getLogger("embedtrain").debug(summary_line(model))
         return model

@@ -78,6 +78,10 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
                  words_trained=int(matrix.n_tokens), train_seconds=round(seconds, 3),
                  words_per_second=round(matrix.n_tokens / max(seconds, 1e-9)),
                  nonzero_entries=matrix.nnz)
+    from ..training.continuing import lineage
+
+    record = stats.pop("corpus", None) or {"source": f"co-occurrence matrix {cooccur}"}
+    stats["lineage"] = lineage(None, record, dict(stats, vocab_words=len(matrix.vocab)), config.epochs)
     model = GLOVE.finished_model(config, matrix.vocab, arrays, stats)
     log.debug(summary_line(model))
     return model

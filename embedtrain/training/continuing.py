@@ -43,10 +43,12 @@ def prior_tokens(model: Any) -> int:
     return int(model.stats.get("corpus_tokens") or 0)
 
 
-def lineage(init: Any, record: dict[str, Any], stats: dict[str, Any], epochs: int) -> list[dict[str, Any]]:
+def lineage(init: Any, record: dict[str, Any], stats: dict[str, Any], epochs: int,
+            mode: str = "continue") -> list[dict[str, Any]]:
     """The model's lineage after this run: the corpora it was trained on, oldest first
-    (``init``: the model continued, or None), each with its tokens, the vocabulary size
-    after it, the epochs and the words trained."""
+    (``init``: the model trained further, or None for a fresh run; ``mode``: how, "continue"
+    or "resume"), each with its tokens, the vocabulary size after it, the epochs and the
+    words trained."""
     before: list[dict[str, Any]] = []
     if init is not None:
         known = init.stats.get("lineage")
@@ -59,5 +61,5 @@ def lineage(init: Any, record: dict[str, Any], stats: dict[str, Any], epochs: in
     entry = {"corpus": record, "tokens": int(stats.get("corpus_tokens", 0)),
              "vocab_words": int(stats.get("vocab_words", 0)), "epochs": int(epochs),
              "words_trained": int(stats.get("words_trained", 0)),
-             "mode": "continue" if init is not None else "train"}
+             "mode": mode if init is not None else "train"}
     return before + [entry]
