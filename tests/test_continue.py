@@ -91,8 +91,31 @@ def test_min_count_applies_to_the_merged_counts():
     merged = old.merged(["e", "d", "b", "c"], np.array([2, 3, 4, 1]), min_count=3)
     assert dict(zip(merged.words, merged.counts.tolist())) == {"a": 9, "b": 9, "c": 4, "d": 3}
     assert merged.words == ["a", "b", "c", "d"]     # ties: old order first
+    assert dict(zip(merged.unkept.words, merged.unkept.counts.tolist())) == {"e": 2}
     capped = old.merged(["d", "f"], np.array([4, 7]), min_count=3, max_vocab=4)
     assert set(capped.words) == {"a", "b", "c", "f"}  # room for one new word: the most frequent
+    # words the old corpus had below --min-count: their old counts are added
+    old.unkept = Vocab(["g", "h"], np.array([2, 1]))
+    merged = old.merged(["g", "h"], np.array([1, 1]), min_count=3)
+    assert "g" in merged and merged.counts[merged.index["g"]] == 3
+    assert merged.unkept.words == ["h"] and merged.unkept.counts.tolist() == [2]
+
+
+def test_words_below_min_count_in_both_halves_join_as_when_counting_both_at_once(tmp_path):
+    """A word twice in A and twice in B, at --min-count 3: dropped from the first model,
+    in the continued one (through the model file) with count 4, as in a run over A+B."""
+    a = CORPUS_A[:500] + [["rareword", "cat"], ["rareword", "dog"], ["onlyonce", "cow"]]
+    b = CORPUS_B[:500] + [["rareword", "saw"], ["rareword", "rice"]]
+    settings = dict(SETTINGS, min_count=3)
+    first = embedtrain.train(a, **settings)
+    assert "rareword" not in first
+    first.save(tmp_path / "a")
+    continued = embedtrain.train(b, init=str(tmp_path / "a.etm"), progress=False)
+    fresh = embedtrain.train(a + b, **dict(settings, epochs=1))
+    assert dict(zip(continued.vocab.words, continued.vocab.counts.tolist())) == \
+        dict(zip(fresh.vocab.words, fresh.vocab.counts.tolist()))
+    assert continued.vocab.counts[continued.vocab.index["rareword"]] == 4
+    assert dict(zip(continued.vocab.unkept.words, continued.vocab.unkept.counts.tolist())) == {"onlyonce": 1}
 
 
 # --------------------------------------------------------------------------- rows
