@@ -112,8 +112,10 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
             raise EmbedtrainError(f"--{name.replace('_', '-')} applies to --model {' or '.join(owners)} only")
     if corpus is None or (isinstance(corpus, (list, tuple)) and not corpus):
         corpus = None
-        if not extra.get("cooccur"):
+        if not extra.get("cooccur") and grown is None:
             raise EmbedtrainError("no corpus given (usage: embedtrain train CORPUS... [options])")
+    if grown is not None:
+        family.check_continuing(grown, corpus, extra)
     check_tmp_dir(tmp_dir)
     if ckpt is not None and corpus is not None:
         check_resumed_corpus(ckpt, corpus)
@@ -222,8 +224,7 @@ def continued_config(base: Any, model: str | None, config_file: str | None,
     family = family_of(base.kind)
     if not family.continuable:
         able = [m for f in REGISTRY if f.continuable for m in f.models]
-        raise EmbedtrainError(family.continue_refusal or
-                              f"continuing is supported for {', '.join(able)} models, not {base.kind}")
+        raise EmbedtrainError(f"continuing is supported for {', '.join(able)} models, not {base.kind}")
     return _model_settings(base, config_file, settings, "continuing", CONTINUE_MAY_CHANGE)
 
 

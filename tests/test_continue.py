@@ -275,7 +275,9 @@ def saved_models(corpora, tmp_path_factory):
     embedtrain.train(str(a), **SETTINGS).save(d / "sg")
     embedtrain.train(str(a), model="fasttext", bucket=5000, **SETTINGS).save(d / "ft")
     glove = {k: v for k, v in SETTINGS.items() if k != "sample"}   # GloVe does not subsample
-    embedtrain.train(str(a), model="glove", **glove).save(d / "gl")
+    embedtrain.train(str(a), model="glove", save_cooccur=str(d / "gl.cooc"), **glove).save(d / "gl")
+    embedtrain.train(CORPUS_A[:50], model="glove", save_cooccur=str(d / "other.cooc"),
+                     **dict(glove, min_count=20))
     return d
 
 
@@ -296,11 +298,15 @@ def test_continue_through_the_cli_writes_the_grown_model(corpora, saved_models, 
     ("ft", ["--minn", "2"], "--minn cannot change when continuing"),
     ("ft", ["--maxn", "5"], "--maxn cannot change when continuing"),
     ("ft", ["--bucket", "100"], "--bucket cannot change when continuing"),
-    ("gl", [], "a GloVe model cannot be continued on new text"),
+    ("gl", [], "continuing a GloVe model needs the co-occurrence matrix of its text: give --cooccur"),
+    ("gl", ["--window", "3", "--cooccur", "{glcooc}"], "--window 3 differs from"),
+    ("gl", ["--cooccur", "{othercooc}"], "is not the model's: its vocabulary of"),
     ("sg", ["--read-vocab", "v.txt"], "--read-vocab does not apply with --continue"),
 ])
 def test_bad_continuations_are_one_line_and_exit_1(corpora, saved_models, tmp_path, model, args, message):
     _, b = corpora
+    args = [a.format(glcooc=saved_models / "gl.cooc", othercooc=saved_models / "other.cooc")
+            for a in args]
     result = cli("train", b, "--continue", saved_models / f"{model}.etm", *args, "-o", tmp_path / "c")
     assert result.exit_code == 1
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -325,7 +331,7 @@ def test_the_library_refuses_with_embedtrain_error(corpora, saved_models):
         embedtrain.train(str(b), init=model, dim=8)
     with pytest.raises(EmbedtrainError, match="either --resume or --continue"):
         embedtrain.train(str(b), init=model, resume=model)
-    with pytest.raises(EmbedtrainError, match="GloVe model cannot be continued"):
+    with pytest.raises(EmbedtrainError, match="continuing a GloVe model needs the co-occurrence matrix"):
         embedtrain.train(str(b), init=str(saved_models / "gl.etm"))
 
 
@@ -408,3 +414,33 @@ def test_training_further_with_resume_and_glove_record_their_lineage(corpora, sa
     assert further.stats["lineage"][-1]["vocab_words"] == len(first.vocab)   # fixed vocabulary
     glove = embedtrain.load(saved_models / "gl.etm")
     assert [e["corpus"]["files"][0]["path"] for e in glove.stats["lineage"]] == [str(a)]
+
+
+# --------------------------------------------------------------------------- GloVe
+
+def test_glove_continues_from_its_saved_matrix_plus_the_new_counts(corpora, saved_models, tmp_path):
+    from embedtrain.io.cooc import CooccurrenceMatrix
+
+    a, b = corpora
+    first = embedtrain.load(saved_models / "gl.etm")
+    continued = embedtrain.train(str(b), init=first, cooccur=str(saved_models / "gl.cooc"),
+                                 save_cooccur=str(tmp_path / "ab.cooc"), progress=False, epochs=2)
+    glove = {k: v for k, v in SETTINGS.items() if k != "sample"}
+    embedtrain.train([str(a), str(b)], model="glove", save_cooccur=str(tmp_path / "both.cooc"),
+                     **dict(glove, epochs=1))
+    merged, both = CooccurrenceMatrix.load(tmp_path / "ab.cooc"), CooccurrenceMatrix.load(tmp_path / "both.cooc")
+    assert sorted(merged.vocab.words) == sorted(both.vocab.words) and "lion" in continued
+    order = [both.vocab.index[w] for w in merged.vocab.words]
+    np.testing.assert_allclose(merged.dense(), both.dense()[np.ix_(order, order)], rtol=1e-12)
+    assert merged.n_tokens == both.n_tokens
+    assert [e["mode"] for e in continued.stats["lineage"]] == ["train", "continue"]
+    # the starting rows: old words' trained weights, new words' as a fresh run's
+    family = family_of("glove")
+    arrays = family.grown_arrays(first, continued.config, continued.vocab, None)
+    for word in first.vocab.words[:10]:
+        np.testing.assert_array_equal(arrays["word_vectors"][continued.vocab.index[word]],
+                                      first.arrays["word_vectors"][first.vocab.index[word]])
+    from embedtrain.families.glove import initial_arrays
+    start = initial_arrays(len(continued.vocab), continued.config.dim, continued.config.seed)
+    new = continued.vocab.index["lion"]
+    np.testing.assert_array_equal(arrays["context_vectors"][new], start["context_vectors"][new])

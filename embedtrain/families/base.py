@@ -48,9 +48,8 @@ class Family:
     # A finished model of this family can be trained further (--resume MODEL.etm).
     resumable: ClassVar[bool] = False
     # ... and continued on new text, its vocabulary grown (--continue MODEL.etm:
-    # grown_arrays); a family that cannot says why and what to do instead.
+    # check_continuing, grown_arrays).
     continuable: ClassVar[bool] = False
-    continue_refusal: ClassVar[str] = ""
     # Settings for graphs (DeepWalk/node2vec) under the file and the arguments; None: the
     # family does not train on graphs.
     graph_presets: ClassVar[Mapping[str, Any] | None] = None
@@ -220,6 +219,13 @@ class StreamFamily(Family):
         if options.init is not None:
             return self.grown_arrays(options.init, config, vocab, layout)
         return self.fresh_arrays(config, vocab, layout)
+
+    def check_continuing(self, model: "Model", corpus: Any, extra: Mapping[str, Any]) -> None:
+        """Refuse, before any work, a --continue this family cannot do with these run
+        options (GloVe: it needs the saved co-occurrence matrix)."""
+        if not corpus:
+            raise EmbedtrainError("--continue needs the new text: embedtrain train NEW... "
+                                  "--continue MODEL.etm")
 
     def grown_arrays(self, model: "Model", config: CommonConfig, vocab: "Vocab",
                      layout: Any) -> dict[str, np.ndarray]:
