@@ -143,7 +143,7 @@ def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str
                    "one file per partition).")
 @click.option("--cooccur", type=click.Path(), default=None,
               help="GloVe: train from a saved co-occurrence matrix, a file or a partitioned "
-                   "directory (no corpus needed).")
+                   "directory (no corpus needed); with --continue, the continued model's matrix.")
 @click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="PREFIX.ckpt|MODEL.etm",
               help="Continue an interrupted run from its checkpoint (same CORPUS and settings), or "
                    "train a finished skipgram/cbow model further on CORPUS (its vocabulary and "
