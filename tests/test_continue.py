@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -321,7 +322,7 @@ def test_a_file_that_is_not_a_model_is_one_line(corpora, tmp_path):
     with pytest.raises(EmbedtrainError, match="is not an embedtrain model file"):
         embedtrain.train(str(b), init=str(a))
     result = cli("train", "--graph", a, "--continue", a, "-o", tmp_path / "g")
-    assert result.exit_code == 1 and "--continue does not apply to --graph" in result.stderr
+    assert result.exit_code == 1 and "is not an embedtrain model file" in result.stderr
 
 
 def test_the_library_refuses_with_embedtrain_error(corpora, saved_models):
@@ -444,3 +445,34 @@ def test_glove_continues_from_its_saved_matrix_plus_the_new_counts(corpora, save
     start = initial_arrays(len(continued.vocab), continued.config.dim, continued.config.seed)
     new = continued.vocab.index["lion"]
     np.testing.assert_array_equal(arrays["context_vectors"][new], start["context_vectors"][new])
+
+
+# --------------------------------------------------------------------------- graphs
+
+KARATE = Path(__file__).resolve().parent.parent / "graphs" / "karate.edgelist"
+
+
+def test_node_vectors_continue_on_a_new_edge_list(tmp_path):
+    edges = [tuple(line.split()) for line in KARATE.read_text().splitlines() if line.strip()]
+    old = tmp_path / "old.edgelist"
+    old.write_text("".join(f"{a} {b}\n" for a, b in edges))
+    first = embedtrain.train_graph(str(old), dim=16, threads=1, seed=4, progress=False)
+    # new edges: nodes 101 and 102 joined to node 1's neighbourhood; node 34's edges absent
+    kept = [(a, b) for a, b in edges if "34" not in (a, b)]
+    new = tmp_path / "new.edgelist"
+    new.write_text("".join(f"{a} {b}\n" for a, b in kept + [("101", "1"), ("101", "2"), ("102", "101")]))
+    continued = embedtrain.train_graph(str(new), init=first, progress=False)
+    assert "101" in continued and "102" in continued and len(continued.vocab) == len(first.vocab) + 2
+    np.testing.assert_array_equal(continued["34"], first["34"])   # in no walk: its row is kept
+    assert not np.array_equal(continued["1"], first["1"])
+    lineage = continued.stats["lineage"]
+    assert [e["mode"] for e in lineage] == ["train", "continue"]
+    assert lineage[-1]["corpus"]["files"][0]["path"] == str(new)
+    result = cli("train", "--graph", new, "--continue", tmp_path / "nothere.etm", "-o", tmp_path / "g")
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+    first.save(tmp_path / "first")
+    result = cli("train", "--graph", new, "--continue", tmp_path / "first.etm", "--dim", "8",
+                 "-q", "-o", tmp_path / "g")
+    assert result.exit_code == 1 and "--dim cannot change when continuing" in result.stderr
+    result = cli("train", "--graph", new, "--continue", tmp_path / "first.etm", "-q", "-o", tmp_path / "g")
+    assert result.exit_code == 0 and "101" in embedtrain.load(tmp_path / "g.etm")

@@ -84,12 +84,9 @@ def train_graph_command(graph: str, walk: dict[str, Any],
                         ("--cooccur", cooccur), ("--resume", resume)):
         if value:
             raise EmbedtrainError(f"{name} does not apply to --graph")
-    if continue_from:
-        raise EmbedtrainError("--continue does not apply to --graph yet: train the node vectors "
-                              "again on the whole edge list (old and new edges)")
     # every setting and refusal is the library's (bad settings fail here, before any work)
     run = plan_graph(graph, model, config_file=config_file, progress=not quiet(), tmp_dir=tmp_dir,
-                     save_vocab=save_vocab, **walk, **settings)
+                     save_vocab=save_vocab, init=continue_from, **walk, **settings)
     prefix = output_prefix(prefix, (graph,), run.config.model)
     for path in filter(None, [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab]):
         check_writable(path)
