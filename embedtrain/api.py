@@ -89,8 +89,13 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
         if read_vocab:
             raise EmbedtrainError("--read-vocab does not apply with --continue (the vocabulary is "
                                   "the model's, grown by the new text)")
+        if settings.get("checkpoint_every"):
+            raise EmbedtrainError("--checkpoint-every does not work with --continue yet (an interrupted "
+                                  "continued run cannot be resumed): leave it out")
         grown = continued_model(init)
-        config = continued_config(grown, model, config_file, settings)
+        # the model's own --checkpoint-every (a setting of the run that made it) does not carry over
+        config = dataclasses.replace(continued_config(grown, model, config_file, settings),
+                                     checkpoint_every=None)
     elif isinstance(resume, Checkpoint):
         ckpt = resume
         config = checkpoint_config(ckpt, model, config_file, settings)
@@ -166,12 +171,13 @@ def train(corpus: Any = None, model: str | None = None, *, config_file: str | No
     weights and settings are the starting point, and ``settings`` may change the
     schedule (epochs, lr, threads, seed, sample, window) but not the shape.
 
-    ``init``: a finished model (or its .etm file; skip-gram, CBOW, FastText) to continue
-    on new text: its vocabulary grows by the words of ``corpus`` that reach
-    ``min_count`` on the merged counts, its rows keep their values, new rows start as a
-    fresh run starts them, and the run follows its own learning-rate schedule from
-    ``lr`` down (docs/training.md, "Continuing on new text"). Settings not given are the
-    model's; its shape (dim, hs, minn/maxn/bucket, ...) cannot change.
+    ``init``: a finished model (or its .etm file; skip-gram, CBOW, FastText, GloVe with
+    ``cooccur=`` its saved co-occurrence matrix) to continue on new text: its vocabulary
+    grows by the words of ``corpus`` that reach ``min_count`` on the merged counts, its
+    rows keep their values, new rows start as a fresh run starts them, and the run
+    follows its own learning-rate schedule from ``lr`` down (docs/training.md,
+    "Continuing on new text"). Settings not given are the model's; its shape (dim, hs,
+    minn/maxn/bucket, ...) cannot change. Node models: ``train_graph(edges, init=...)``.
     """
     return plan(corpus, model, config_file=config_file, progress=progress, tmp_dir=tmp_dir,
                 read_vocab=read_vocab, save_vocab=save_vocab, resume=resume, checkpoint=checkpoint,

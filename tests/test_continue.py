@@ -332,6 +332,8 @@ def test_the_library_refuses_with_embedtrain_error(corpora, saved_models):
         embedtrain.train(str(b), init=model, dim=8)
     with pytest.raises(EmbedtrainError, match="either --resume or --continue"):
         embedtrain.train(str(b), init=model, resume=model)
+    with pytest.raises(EmbedtrainError, match="--checkpoint-every does not work with --continue"):
+        embedtrain.train(str(b), init=model, checkpoint_every=5)
     with pytest.raises(EmbedtrainError, match="continuing a GloVe model needs the co-occurrence matrix"):
         embedtrain.train(str(b), init=str(saved_models / "gl.etm"))
 
