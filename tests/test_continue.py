@@ -478,3 +478,19 @@ def test_node_vectors_continue_on_a_new_edge_list(tmp_path):
     assert result.exit_code == 1 and "--dim cannot change when continuing" in result.stderr
     result = cli("train", "--graph", new, "--continue", tmp_path / "first.etm", "-q", "-o", tmp_path / "g")
     assert result.exit_code == 0 and "101" in embedtrain.load(tmp_path / "g.etm")
+
+
+def test_fasttext_full_layout_model_grows_as_the_compact_one(fasttext_pair):
+    """A model file of the full layout (every bucket row, written before compact storage)
+    carries the same rows over as the compact model it was made from."""
+    from embedtrain.models import FastTextModel
+
+    first, continued = fasttext_pair
+    full = FastTextModel(first.config, first.vocab, {"input_vectors": first.full_input_matrix(),
+                                                     "output_vectors": first.output_vectors})
+    family = family_of("fasttext")
+    layout = family.layout(continued.config, continued.vocab)
+    from_full = family.grown_arrays(full, continued.config, continued.vocab, layout)
+    from_compact = family.grown_arrays(first, continued.config, continued.vocab, layout)
+    for name in ("input_vectors", "output_vectors"):
+        np.testing.assert_array_equal(from_full[name], from_compact[name])
