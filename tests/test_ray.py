@@ -178,6 +178,8 @@ def test_fasttext_through_the_cli(tmp_path):
     model = Model.load(str(prefix) + ".etm")
     assert model.kind == "fasttext"
     assert model.stats["distributed"]["workers"] == 2
+    lineage = model.stats["lineage"]   # a Ray run records its corpus as one machine's does
+    assert len(lineage) == 1 and lineage[0]["corpus"]["files"][0]["path"] == str(SAMPLE_CORPUS)
     # the compact layout of one machine (word rows, then the n-gram rows the vocabulary
     # uses); every one of them was trained on some worker and reached the saved replica
     # (worker 0's): none is left at its initial value

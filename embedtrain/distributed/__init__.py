@@ -77,4 +77,9 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
         log.warning("%d Ray worker restart(s); %s %s redone", run.sync.restarts,
                     f"{run.sync.words_redone:,}", run.REDONE)
     check_finite(config.model, *family.trained_arrays(arrays))
+    from ..corpus.fingerprint import corpus_record
+    from ..training.continuing import lineage
+
+    record = corpus_record(list(paths)) if paths else {"source": f"co-occurrence matrix {cooccur}"}
+    stats["lineage"] = lineage(None, record, dict(stats, vocab_words=len(vocab)), config.epochs)
     return family.finished_model(config, vocab, arrays, stats, layout)
