@@ -71,6 +71,22 @@ class NoiseSampler:
         return p
 
 
+@dataclass
+class WordCounts:
+    """Words and their counts, no index (the words a vocabulary did not keep: there may be
+    millions of them, and nothing looks one up)."""
+
+    words: list[str]
+    counts: np.ndarray   # int64 [n]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def to_text(self) -> str:
+        """``word count`` lines, as :meth:`Vocab.to_text`."""
+        return "".join(f"{w} {c}\n" for w, c in zip(self.words, self.counts.tolist()))
+
+
 class Vocab:
     """Words sorted by descending count, with a word -> id index."""
 
@@ -85,7 +101,7 @@ class Vocab:
         # The words counted but not kept (below --min-count, beyond --max-vocab) with their
         # counts, when known: a model keeps them so that continuing it on new text merges
         # counts exactly (merged); None when not recorded.
-        self.unkept: Vocab | None = None
+        self.unkept: WordCounts | Vocab | None = None
 
     def __len__(self) -> int:
         return len(self.words)
@@ -124,7 +140,7 @@ class Vocab:
         left = np.ones(len(counts), dtype=bool)
         left[order] = False
         left &= counts > 0
-        vocab.unkept = cls([words[i] for i in np.flatnonzero(left)], counts[left])
+        vocab.unkept = WordCounts([words[i] for i in np.flatnonzero(left)], counts[left])
         return vocab
 
     def merged(self, words: list[str], counts: np.ndarray, min_count: int = 5,
@@ -161,7 +177,7 @@ class Vocab:
         grown = Vocab([all_words[i] for i in order], all_counts[order])
         left = np.ones(len(other_words), dtype=bool)
         left[joining] = False
-        grown.unkept = Vocab([w for w, keep in zip(other_words, left) if keep], other_counts[left])
+        grown.unkept = WordCounts([w for w, keep in zip(other_words, left) if keep], other_counts[left])
         return grown
 
     def restricted(self, min_count: int = 1, max_vocab: int | None = None) -> "Vocab":
