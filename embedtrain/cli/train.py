@@ -150,9 +150,10 @@ def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str
                    "settings; --epochs, --lr, --threads, --seed, --sample, --window may change).")
 @click.option("--continue", "continue_from", type=click.Path(dir_okay=False), default=None,
               metavar="MODEL.etm",
-              help="Continue this skipgram/cbow/fasttext model on CORPUS (new text): its vocabulary "
-                   "grows by CORPUS's words that reach --min-count, its rows keep their values, and "
-                   "the settings not given are the model's (its shape cannot change).")
+              help="Continue this model on CORPUS (new text; GloVe: with --cooccur, its saved "
+                   "matrix; with --graph: walks over new edges): its vocabulary grows by CORPUS's "
+                   "words that reach --min-count, its rows keep their values, and the settings not "
+                   "given are the model's (its shape cannot change).")
 @click.option("--tmp-dir", type=click.Path(file_okay=False), default=None,
               help="Directory for temporary files. [default: the system's]")
 @verbosity_options
