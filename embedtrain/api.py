@@ -89,13 +89,13 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
         if read_vocab:
             raise EmbedtrainError("--read-vocab does not apply with --continue (the vocabulary is "
                                   "the model's, grown by the new text)")
-        if settings.get("checkpoint_every"):
-            raise EmbedtrainError("--checkpoint-every does not work with --continue yet (an interrupted "
-                                  "continued run cannot be resumed): leave it out")
         grown = continued_model(init)
         # the model's own --checkpoint-every (a setting of the run that made it) does not carry over
         config = dataclasses.replace(continued_config(grown, model, config_file, settings),
-                                     checkpoint_every=None)
+                                     checkpoint_every=settings.get("checkpoint_every"))
+        if config.checkpoint_every and not family_of(config.model).continue_checkpoints:
+            raise EmbedtrainError(f"--checkpoint-every does not work with --continue of a {config.model} "
+                                  "model yet (an interrupted run could not be resumed): leave it out")
     elif isinstance(resume, Checkpoint):
         ckpt = resume
         config = checkpoint_config(ckpt, model, config_file, settings)

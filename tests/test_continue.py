@@ -332,8 +332,9 @@ def test_the_library_refuses_with_embedtrain_error(corpora, saved_models):
         embedtrain.train(str(b), init=model, dim=8)
     with pytest.raises(EmbedtrainError, match="either --resume or --continue"):
         embedtrain.train(str(b), init=model, resume=model)
-    with pytest.raises(EmbedtrainError, match="--checkpoint-every does not work with --continue"):
-        embedtrain.train(str(b), init=model, checkpoint_every=5)
+    with pytest.raises(EmbedtrainError, match="--checkpoint-every does not work with --continue of a glove"):
+        embedtrain.train(str(b), init=str(saved_models / "gl.etm"), cooccur=str(saved_models / "gl.cooc"),
+                         checkpoint_every=5)
     with pytest.raises(EmbedtrainError, match="continuing a GloVe model needs the co-occurrence matrix"):
         embedtrain.train(str(b), init=str(saved_models / "gl.etm"))
 
@@ -494,3 +495,36 @@ def test_fasttext_full_layout_model_grows_as_the_compact_one(fasttext_pair):
     from_compact = family.grown_arrays(first, continued.config, continued.vocab, layout)
     for name in ("input_vectors", "output_vectors"):
         np.testing.assert_array_equal(from_full[name], from_compact[name])
+
+
+
+# --------------------------------------------------------------------------- resuming a continued run
+
+@pytest.mark.parametrize("settings", [dict(model="skipgram"), dict(model="fasttext", bucket=5000, sample=1e-2)],
+                         ids=["skipgram", "fasttext"])
+def test_an_interrupted_continued_run_resumes_to_the_same_bytes(corpora, tmp_path, settings):
+    a, b = corpora
+    first = embedtrain.train(str(a), **dict(SETTINGS, **settings))
+    whole = embedtrain.train(str(b), init=first, progress=False)
+    ckpt = tmp_path / "run.ckpt"
+
+    class Stop(Exception):
+        pass
+
+    class StopAfterTwo:
+        def on_epoch_end(self, info):
+            if info.epoch == 2:
+                raise Stop
+
+    with pytest.raises(Stop):  # a checkpoint after every job (checkpoint_every tiny)
+        embedtrain.train(str(b), init=first, checkpoint=ckpt, checkpoint_every=1e-9,
+                         callbacks=[StopAfterTwo()], progress=False)
+    result = cli("train", b, "--resume", ckpt, "-q", "-o", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    resumed = embedtrain.load(tmp_path / "r.etm")
+    assert resumed.vocab.words == whole.vocab.words and "lion" in resumed
+    for name in ("input_vectors", "output_vectors"):
+        np.testing.assert_array_equal(resumed.arrays[name], whole.arrays[name])
+    assert resumed.stats["lineage"] == whole.stats["lineage"]
+    assert [e["mode"] for e in resumed.stats["lineage"]] == ["train", "continue"]
+    assert resumed.vocab.unkept.words == whole.vocab.unkept.words

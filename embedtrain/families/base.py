@@ -48,8 +48,9 @@ class Family:
     # A finished model of this family can be trained further (--resume MODEL.etm).
     resumable: ClassVar[bool] = False
     # ... and continued on new text, its vocabulary grown (--continue MODEL.etm:
-    # check_continuing, grown_arrays).
+    # check_continuing, grown_arrays); and a continued run's checkpoint resumed.
     continuable: ClassVar[bool] = False
+    continue_checkpoints: ClassVar[bool] = False
     # Settings for graphs (DeepWalk/node2vec) under the file and the arguments; None: the
     # family does not train on graphs.
     graph_presets: ClassVar[Mapping[str, Any] | None] = None
@@ -166,6 +167,8 @@ class StreamFamily(Family):
     one-machine driver is written once here, over the declarations below; a Ray worker
     uses the same declarations on its part of the input."""
 
+    continue_checkpoints = True   # the driver below resumes a continued run (stats["continued"])
+
     # ------------------------------------------------------------------ declarations
     def check_before_reading(self, config: CommonConfig) -> None:
         """Refuse, before the corpus is read, settings that cannot fit."""
@@ -242,15 +245,22 @@ class StreamFamily(Family):
         import logging
 
         from ..io.checkpoint import stream_fingerprint
-        from ..training.continuing import lineage, prior_tokens
+        from ..training.continuing import lineage, lineage_so_far, prior_tokens
         from ..training.prepare import drive, prepare_corpus
         from ..training.runner import check_finite, summary_line
 
         self.check_before_reading(config)
         vocab, stream, stats = prepare_corpus(corpus, config, options)
-        # a continued run subsamples by the tokens of every corpus so far (FastText's
-        # keep-probability counts them; word2vec's counts the merged vocabulary)
-        counted = stats["corpus_tokens"] + (prior_tokens(options.init) if options.init is not None else 0)
+        # a continued run (or one resumed from its checkpoint) subsamples by the tokens of
+        # every corpus so far (FastText's keep-probability counts them; word2vec's counts the
+        # merged vocabulary), and its model's lineage starts with the continued model's
+        ckpt = options.resume_checkpoint
+        if options.init is not None:
+            stats["continued"] = {"lineage": lineage_so_far(options.init),
+                                  "prior_tokens": prior_tokens(options.init)}
+        elif ckpt is not None and ckpt.continued:
+            stats["continued"] = ckpt.continued
+        counted = stats["corpus_tokens"] + int(stats.get("continued", {}).get("prior_tokens", 0))
         with stream:
             layout = self.layout(config, vocab)
             arrays = self.starting_arrays(config, vocab, layout, options)
@@ -263,7 +273,11 @@ class StreamFamily(Family):
         total_words = task.total_words
         stats.update(words_trained=total_words, train_seconds=round(result.seconds, 3),
                      words_per_second=round(total_words / max(result.seconds, 1e-9)))
-        before, mode = (options.init, "continue") if options.init is not None else (options.resume, "resume")
+        continued = stats.pop("continued", None)
+        if continued is not None:
+            before, mode = continued["lineage"], "continue"
+        else:
+            before, mode = (lineage_so_far(options.resume) if options.resume is not None else None), "resume"
         stats["lineage"] = lineage(before, stats.pop("corpus", {}), dict(stats, vocab_words=len(vocab)),
                                    config.epochs, mode)
         model = self.finished_model(config, vocab, arrays, stats, layout)

@@ -82,11 +82,11 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
                  words_trained=int(matrix.n_tokens), train_seconds=round(seconds, 3),
                  words_per_second=round(matrix.n_tokens / max(seconds, 1e-9)),
                  nonzero_entries=matrix.nnz)
-    from ..training.continuing import lineage
+    from ..training.continuing import lineage, lineage_so_far
 
     record = stats.pop("corpus", None) or {"source": f"co-occurrence matrix {cooccur}"}
-    stats["lineage"] = lineage(options.init, record, dict(stats, vocab_words=len(matrix.vocab)),
-                               config.epochs)
+    stats["lineage"] = lineage(lineage_so_far(options.init) if options.init is not None else None, record,
+                               dict(stats, vocab_words=len(matrix.vocab)), config.epochs)
     model = GLOVE.finished_model(config, matrix.vocab, arrays, stats)
     log.debug(summary_line(model))
     return model

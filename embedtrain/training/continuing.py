@@ -43,23 +43,23 @@ def prior_tokens(model: Any) -> int:
     return int(model.stats.get("corpus_tokens") or 0)
 
 
-def lineage(init: Any, record: dict[str, Any], stats: dict[str, Any], epochs: int,
-            mode: str = "continue") -> list[dict[str, Any]]:
+def lineage_so_far(model: Any) -> list[dict[str, Any]]:
+    """The lineage ``model`` records (one entry for a model written before lineage was)."""
+    known = model.stats.get("lineage")
+    if isinstance(known, list) and known:
+        return [dict(e) for e in known if isinstance(e, dict)]
+    return [{"corpus": "(not recorded)", "tokens": int(model.stats.get("corpus_tokens") or 0),
+             "vocab_words": len(model.vocab), "words_trained": int(model.stats.get("words_trained") or 0)}]
+
+
+def lineage(before: list[dict[str, Any]] | None, record: dict[str, Any], stats: dict[str, Any],
+            epochs: int, mode: str = "continue") -> list[dict[str, Any]]:
     """The model's lineage after this run: the corpora it was trained on, oldest first
-    (``init``: the model trained further, or None for a fresh run; ``mode``: how, "continue"
-    or "resume"), each with its tokens, the vocabulary size after it, the epochs and the
-    words trained."""
-    before: list[dict[str, Any]] = []
-    if init is not None:
-        known = init.stats.get("lineage")
-        if isinstance(known, list) and known:
-            before = [dict(e) for e in known if isinstance(e, dict)]
-        else:  # a model written before lineage was recorded
-            before = [{"corpus": "(not recorded)", "tokens": int(init.stats.get("corpus_tokens") or 0),
-                       "vocab_words": len(init.vocab),
-                       "words_trained": int(init.stats.get("words_trained") or 0)}]
+    (``before``: the lineage of the model trained further, or None for a fresh run;
+    ``mode``: how, "continue" or "resume"), each with its tokens, the vocabulary size after
+    it, the epochs and the words trained."""
     entry = {"corpus": record, "tokens": int(stats.get("corpus_tokens", 0)),
              "vocab_words": int(stats.get("vocab_words", 0)), "epochs": int(epochs),
              "words_trained": int(stats.get("words_trained", 0)),
-             "mode": mode if init is not None else "train"}
-    return before + [entry]
+             "mode": mode if before is not None else "train"}
+    return list(before or []) + [entry]

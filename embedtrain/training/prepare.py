@@ -59,6 +59,8 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
             raise EmbedtrainError("the corpus is empty: no tokens were found")
         if options.resume is not None:
             vocab = options.resume.vocab  # fixed: rows must keep their words
+        elif options.resume_checkpoint is not None and options.resume_checkpoint.continued:
+            vocab = options.resume_checkpoint.vocab  # a continued run's grown vocabulary
         elif options.init is not None:   # grown: the old words and the new text's
             vocab = options.init.vocab.merged(raw.words, raw.counts, config.min_count, config.max_vocab)
             log.info("continuing %s: %s words, %s of them new", options.init.kind, f"{len(vocab):,}",
