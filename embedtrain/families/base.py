@@ -161,6 +161,20 @@ class Family:
         self.check_checkpoint(checkpoint, checkpoint.config, vocab, layout)
         return writable_copy(checkpoint.arrays)
 
+    def check_continuing(self, model: "Model", corpus: Any, extra: Mapping[str, Any]) -> None:
+        """Refuse, before any work, a --continue this family cannot do with these run
+        options (GloVe: it needs the saved co-occurrence matrix)."""
+        if not corpus:
+            raise EmbedtrainError("--continue needs the new text: embedtrain train NEW... "
+                                  "--continue MODEL.etm")
+
+    def grown_arrays(self, model: "Model", config: CommonConfig, vocab: "Vocab",
+                     layout: Any) -> dict[str, np.ndarray]:
+        """A finished model's arrays over the grown vocabulary ``vocab`` (its words keep
+        their rows; new rows start as :meth:`fresh_arrays` starts them): ``continuable``
+        families (training/continuing.py)."""
+        raise EmbedtrainError(f"continuing is not supported for {model.kind} models")
+
 
 class StreamFamily(Family):
     """A family trained on the stream of token ids in chunks (word2vec, FastText): the
@@ -222,20 +236,6 @@ class StreamFamily(Family):
         if options.init is not None:
             return self.grown_arrays(options.init, config, vocab, layout)
         return self.fresh_arrays(config, vocab, layout)
-
-    def check_continuing(self, model: "Model", corpus: Any, extra: Mapping[str, Any]) -> None:
-        """Refuse, before any work, a --continue this family cannot do with these run
-        options (GloVe: it needs the saved co-occurrence matrix)."""
-        if not corpus:
-            raise EmbedtrainError("--continue needs the new text: embedtrain train NEW... "
-                                  "--continue MODEL.etm")
-
-    def grown_arrays(self, model: "Model", config: CommonConfig, vocab: "Vocab",
-                     layout: Any) -> dict[str, np.ndarray]:
-        """A finished model's arrays over the grown vocabulary ``vocab`` (its words keep
-        their rows; new rows start as :meth:`fresh_arrays` starts them): ``continuable``
-        families (training/continuing.py)."""
-        raise EmbedtrainError(f"continuing is not supported for {model.kind} models")
 
     def continued_arrays(self, model: "Model") -> dict[str, np.ndarray]:
         """A finished model's arrays to train further (``resumable`` families)."""
