@@ -129,8 +129,12 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
                               f"--ray and --workers {ckpt.fingerprint['ray_workers']}")
     resolved = None
     if dist.ray is not None:
-        if grown is not None:
-            raise EmbedtrainError("--continue does not work with --ray yet")
+        if grown is not None and family.ray_counting:
+            raise EmbedtrainError(f"--continue of a {config.model} model does not work with --ray yet "
+                                  "(continue it on one machine)")
+        if grown is not None and config.checkpoint_every:
+            raise EmbedtrainError("--checkpoint-every does not work with --continue on --ray yet: "
+                                  "leave it out")
         check_distributed(family, config, dist, corpus, resume=base, **extra)
         resolved = family.ray_settings(dist)
     options = RunOptions(progress=progress, tmp_dir=tmp_dir, read_vocab=read_vocab,

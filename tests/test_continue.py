@@ -331,6 +331,11 @@ def test_the_library_refuses_with_embedtrain_error(corpora, saved_models):
         embedtrain.train(str(b), init=model, dim=8)
     with pytest.raises(EmbedtrainError, match="either --resume or --continue"):
         embedtrain.train(str(b), init=model, resume=model)
+    with pytest.raises(EmbedtrainError, match="--continue of a glove model does not work with --ray yet"):
+        embedtrain.train(str(b), init=str(saved_models / "gl.etm"), cooccur=str(saved_models / "gl.cooc"),
+                         ray="local")
+    with pytest.raises(EmbedtrainError, match="--checkpoint-every does not work with --continue on --ray"):
+        embedtrain.train(str(b), init=model, ray="local", checkpoint_every=5)
     with pytest.raises(EmbedtrainError, match="--checkpoint-every does not work with --continue of a glove"):
         embedtrain.train(str(b), init=str(saved_models / "gl.etm"), cooccur=str(saved_models / "gl.cooc"),
                          checkpoint_every=5)
