@@ -26,7 +26,8 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
     as one machine's). ``dist``: the --ray settings resolved by the model's family
     (``Family.ray_settings``; embedtrain.train does it). ``options`` (or its fields as
     keywords): progress, tmp_dir, read_vocab, save_vocab, checkpoint, resume_checkpoint,
-    callbacks.
+    callbacks, init (--continue: the model whose vocabulary grows and whose rows the
+    workers start from).
 
     The same round loop (executor.py) and workers (workers.py) serve every family; a
     family that counts first (GloVe: ``cooccur``, ``save_cooccur``) runs its counting
