@@ -67,7 +67,8 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
          progress: bool = True, tmp_dir: str | None = None, read_vocab: str | None = None,
          save_vocab: str | None = None, resume: Any = None, checkpoint: str | os.PathLike | None = None,
          keep_checkpoint: bool = False, callbacks: Sequence[object] | None = None,
-         executor: Any = None, config: CommonConfig | None = None, **settings: Any) -> Plan:
+         executor: Any = None, config: CommonConfig | None = None, init: Any = None,
+         **settings: Any) -> Plan:
     """Build and check a run (see :func:`train` for the arguments); nothing is read or
     written yet. ``config``: settings built already (graphs/train.py builds them with
     its presets), used as they are instead of ``model`` and ``settings``."""
@@ -77,10 +78,25 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
 
     dist = pop_distributed(settings)
     run_options = {k: settings.pop(k) for k in _all_run_options() if k in settings}
-    base = ckpt = None
+    base = ckpt = grown = None
     if isinstance(resume, (str, os.PathLike)) and is_checkpoint(resume):
         resume = Checkpoint.load(resume)
-    if isinstance(resume, Checkpoint):
+    if init is not None:
+        if resume is not None:
+            raise EmbedtrainError("give either --resume or --continue, not both")
+        if config is not None:
+            raise EmbedtrainError("give either config= or init=, not both")
+        if read_vocab:
+            raise EmbedtrainError("--read-vocab does not apply with --continue (the vocabulary is "
+                                  "the model's, grown by the new text)")
+        grown = continued_model(init)
+        # the model's own --checkpoint-every (a setting of the run that made it) does not carry over
+        config = dataclasses.replace(continued_config(grown, model, config_file, settings),
+                                     checkpoint_every=settings.get("checkpoint_every"))
+        if config.checkpoint_every and not family_of(config.model).continue_checkpoints:
+            raise EmbedtrainError(f"--checkpoint-every does not work with --continue of a {config.model} "
+                                  "model yet (an interrupted run could not be resumed): leave it out")
+    elif isinstance(resume, Checkpoint):
         ckpt = resume
         config = checkpoint_config(ckpt, model, config_file, settings)
         checkpoint = checkpoint if checkpoint is not None else ckpt.path
@@ -101,18 +117,28 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
             raise EmbedtrainError(f"--{name.replace('_', '-')} applies to --model {' or '.join(owners)} only")
     if corpus is None or (isinstance(corpus, (list, tuple)) and not corpus):
         corpus = None
-        if not extra.get("cooccur"):
+        if not extra.get("cooccur") and grown is None:
             raise EmbedtrainError("no corpus given (usage: embedtrain train CORPUS... [options])")
+    if grown is not None:
+        family.check_continuing(grown, corpus, extra)
     check_tmp_dir(tmp_dir)
+    if ckpt is not None and corpus is not None:
+        check_resumed_corpus(ckpt, corpus)
     if ckpt is not None and dist.ray is None and "ray_workers" in ckpt.fingerprint:
         raise EmbedtrainError(f"checkpoint {ckpt.path} was written by a --ray run; resume it with "
                               f"--ray and --workers {ckpt.fingerprint['ray_workers']}")
     resolved = None
     if dist.ray is not None:
+        if grown is not None and family.ray_counting:
+            raise EmbedtrainError(f"--continue of a {config.model} model does not work with --ray yet "
+                                  "(continue it on one machine)")
+        if grown is not None and config.checkpoint_every:
+            raise EmbedtrainError("--checkpoint-every does not work with --continue on --ray yet: "
+                                  "leave it out")
         check_distributed(family, config, dist, corpus, resume=base, **extra)
         resolved = family.ray_settings(dist)
     options = RunOptions(progress=progress, tmp_dir=tmp_dir, read_vocab=read_vocab,
-                         save_vocab=save_vocab, resume=base,
+                         save_vocab=save_vocab, resume=base, init=grown,
                          checkpoint=os.fspath(checkpoint) if checkpoint is not None else None,
                          resume_checkpoint=ckpt, callbacks=tuple(check_callbacks(callbacks)),
                          executor=executor)
@@ -123,7 +149,7 @@ def train(corpus: Any = None, model: str | None = None, *, config_file: str | No
           progress: bool = True, tmp_dir: str | None = None, read_vocab: str | None = None,
           save_vocab: str | None = None, resume: Any = None, checkpoint: str | os.PathLike | None = None,
           keep_checkpoint: bool = False, callbacks: Sequence[object] | None = None,
-          executor: Any = None, **settings: Any):
+          executor: Any = None, init: Any = None, **settings: Any):
     """Train ``model`` ("skipgram", "cbow", "glove", "fasttext", or any registered family's
     model) on ``corpus``.
 
@@ -148,10 +174,18 @@ def train(corpus: Any = None, model: str | None = None, *, config_file: str | No
     resumable family (skip-gram/CBOW) to train further on ``corpus``: its vocabulary,
     weights and settings are the starting point, and ``settings`` may change the
     schedule (epochs, lr, threads, seed, sample, window) but not the shape.
+
+    ``init``: a finished model (or its .etm file; skip-gram, CBOW, FastText, GloVe with
+    ``cooccur=`` its saved co-occurrence matrix) to continue on new text: its vocabulary
+    grows by the words of ``corpus`` that reach ``min_count`` on the merged counts, its
+    rows keep their values, new rows start as a fresh run starts them, and the run
+    follows its own learning-rate schedule from ``lr`` down (docs/training.md,
+    "Continuing on new text"). Settings not given are the model's; its shape (dim, hs,
+    minn/maxn/bucket, ...) cannot change. Node models: ``train_graph(edges, init=...)``.
     """
     return plan(corpus, model, config_file=config_file, progress=progress, tmp_dir=tmp_dir,
                 read_vocab=read_vocab, save_vocab=save_vocab, resume=resume, checkpoint=checkpoint,
-                keep_checkpoint=keep_checkpoint, callbacks=callbacks, executor=executor,
+                keep_checkpoint=keep_checkpoint, callbacks=callbacks, executor=executor, init=init,
                 **settings).run()
 
 
@@ -183,17 +217,78 @@ def resumed_config(base: Any, model: str | None, config_file: str | None,
     if not family_of(base.kind).resumable:
         able = [m for f in REGISTRY if f.resumable for m in f.models]
         raise EmbedtrainError(f"resuming is supported for {' and '.join(able)} models, not {base.kind}")
+    return _model_settings(base, config_file, settings, "resuming")
+
+
+# Shape settings a continued run may set: --min-count decides which new words join (the
+# old words all stay).
+CONTINUE_MAY_CHANGE = ("min_count",)
+
+
+def continued_config(base: Any, model: str | None, config_file: str | None,
+                     settings: dict[str, Any]) -> CommonConfig:
+    """As :func:`resumed_config`, for ``--continue`` (the vocabulary grows)."""
+    if model is not None and model != base.kind:
+        raise EmbedtrainError(f"--model {model} differs from the continued model's ({base.kind}): "
+                              f"leave --model out, or give a {model} model")
+    family = family_of(base.kind)
+    if not family.continuable:
+        able = [m for f in REGISTRY if f.continuable for m in f.models]
+        raise EmbedtrainError(f"continuing is supported for {', '.join(able)} models, not {base.kind}")
+    return _model_settings(base, config_file, settings, "continuing", CONTINUE_MAY_CHANGE)
+
+
+def _model_settings(base: Any, config_file: str | None, settings: dict[str, Any], doing: str,
+                    may_change: tuple[str, ...] = ()) -> CommonConfig:
+    """``base``'s settings under those given; one line naming a shape setting that differs."""
     saved = {k: v for k, v in base.config.to_dict().items() if k != "model"}
     requested = make_config(base.kind, config_file, **settings).to_dict() if (config_file or settings) else {}
     explicit = _explicit(config_file, settings)
     for name in fields_with("shape", base.kind):
-        if name in explicit and explicit[name] != saved.get(name):
-            raise EmbedtrainError(f"--{name.replace('_', '-')} cannot change when resuming "
-                                  f"(the model has {saved.get(name)})")
+        if name in explicit and name not in may_change and explicit[name] != saved.get(name):
+            raise EmbedtrainError(f"--{name.replace('_', '-')} cannot change when {doing} "
+                                  f"(the model has {_shown(saved.get(name))}, this run asks for "
+                                  f"{_shown(explicit[name])})")
     if "negative" in explicit and (requested["negative"] > 0) != (saved["negative"] > 0):
-        raise EmbedtrainError("negative sampling cannot be switched on or off when resuming")
+        raise EmbedtrainError(f"negative sampling cannot be switched on or off when {doing}")
     saved.update(explicit)
     return make_config(base.kind, None, **saved)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def continued_model(init: Any):
+    """The model to continue: a Model, or the path of a model file (one line otherwise)."""
+    from .models import Model, load_model_file
+
+    if isinstance(init, Model):
+        return init
+    if not isinstance(init, (str, os.PathLike)):
+        raise EmbedtrainError(f"--continue takes a model or a model file, not a {type(init).__name__}")
+    return load_model_file(init, "--continue needs a model trained by embedtrain (PREFIX.etm)")
+
+
+def check_resumed_corpus(ckpt: Any, corpus: Any) -> None:
+    """Refuse, before reading it, a corpus other than the one the checkpoint's run was
+    started on (by the files' sizes and first megabytes, as recorded in the checkpoint)."""
+    from .corpus.fingerprint import corpus_record, describe, same_text
+
+    recorded = ckpt.stats.get("corpus")
+    if not isinstance(recorded, dict):  # a checkpoint written before corpora were recorded
+        return
+    try:
+        current = corpus_record(corpus)
+    except EmbedtrainError:
+        return  # a missing file is reported where it is read
+    if not same_text(recorded, current):
+        raise EmbedtrainError(f"checkpoint {ckpt.path} was written for another corpus (its run was "
+                              f"started on {describe(recorded)}, not {describe(current)}): --resume "
+                              "finishes that run on its own corpus; to train a finished model on new "
+                              "text, use --continue MODEL.etm")
 
 
 def _explicit(config_file: str | None, settings: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,10 @@ Model file (``PREFIX.etm``): a zip archive (stored, not compressed) that
     ``word count`` lines, UTF-8, most frequent first; line i is row i.
 ``NAME.npy``
     each weight matrix listed in ``arrays`` (``.npy`` format, no pickled objects).
+``unkept.txt``
+    (when meta.json has ``"unkept_words"``) ``word count`` lines: the words the corpus
+    had that the vocabulary did not keep (below --min-count), so that ``--continue``
+    merges counts exactly (Vocab.merged).
 
 word2vec models hold ``input_vectors`` [V, dim] (the word vectors),
 ``output_vectors`` [V, dim] (negative sampling; [0, dim] when unused) and
@@ -28,7 +32,8 @@ from ._version import __version__
 from .config import CommonConfig, FastTextConfig, config_class, model_settings
 from .errors import EmbedtrainError
 from .io.atomic import atomic_group
-from .io.archive import check_arrays as check_archive_arrays, is_archive_of, read_archive, write_archive
+from .io.archive import (check_arrays as check_archive_arrays, is_archive_of, read_archive,
+                         read_counts_member, write_archive)
 from .io.text import write_word2vec_text
 from .ngram_rows import NgramRows, compact_table
 from .subwords import SubwordTable, char_ngrams, subword_table
@@ -38,6 +43,7 @@ from .vocab import Vocab
 MODEL_FORMAT = "embedtrain-model"
 MODEL_FORMAT_VERSION = 1
 MODEL_SUFFIX = ".etm"
+UNKEPT_MEMBER = "unkept.txt"
 VECTORS_SUFFIX = ".vec"
 
 
@@ -116,7 +122,11 @@ class Model:
             "arrays": list(self.arrays),
             "stats": self.stats,
         }
-        return write_archive(path, meta, self.vocab, self.arrays)
+        texts = {}
+        if self.vocab.unkept is not None:
+            meta["unkept_words"] = len(self.vocab.unkept)
+            texts[UNKEPT_MEMBER] = self.vocab.unkept.to_text()
+        return write_archive(path, meta, self.vocab, self.arrays, texts)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Model":
@@ -147,6 +157,8 @@ class Model:
         problem = klass.check_loaded_arrays(config, len(vocab), arrays)
         if problem:
             raise EmbedtrainError(f"{damaged} ({problem})")
+        if meta.get("unkept_words") is not None:
+            vocab.unkept = read_counts_member(p, UNKEPT_MEMBER, "model file")
         stats = meta.get("stats")
         return klass(config, vocab, arrays, stats if isinstance(stats, dict) else {})
 

@@ -205,7 +205,7 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 def render(data: ReportData) -> str:
     """The whole page as one string."""
-    sections = [_overview(data), _settings(data), _corpus(data), _loss(data),
+    sections = [_overview(data), _settings(data), _corpus(data), _lineage(data), _loss(data),
                 _evaluation(data), _neighbours(data), _map(data)]
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -259,6 +259,30 @@ def _corpus(data: ReportData) -> str:
     return ('<section><h2 id="corpus">Corpus and vocabulary</h2><div class="columns">'
             f'<div>{stats_table}</div><div><p class="note">The {len(data.top_words)} most '
             f'frequent words</p>{top}</div></div></section>')
+
+
+# The lineage table's header (tests find the table by it).
+LINEAGE_HEADER = ("run", "how", "corpus", "tokens", "vocabulary after", "epochs", "words trained")
+
+
+def _lineage(data: ReportData) -> str:
+    """The corpora the model was trained on, oldest first (stats["lineage"]: a model
+    continued with --continue has one row per run); nothing for a model without it."""
+    from .corpus.fingerprint import describe
+
+    lineage = data.stats.get("lineage")
+    if not isinstance(lineage, list) or not lineage:
+        return ""
+    rows = []
+    for number, entry in enumerate(e for e in lineage if isinstance(e, dict)):
+        corpus = entry.get("corpus")
+        name = describe(corpus) if isinstance(corpus, dict) else str(corpus)
+        rows.append((number + 1, _e(entry.get("mode", "train")), _e(name), _num(entry.get("tokens")),
+                     _num(entry.get("vocab_words")), _num(entry.get("epochs")),
+                     _num(entry.get("words_trained"))))
+    table = _table(LINEAGE_HEADER, rows, (True, False, False, True, True, True, True))
+    return ('<section><h2 id="lineage">Lineage</h2><p class="note">The corpora this model was '
+            'trained on, oldest first (train --continue adds a row).</p>' + table + '</section>')
 
 
 def _loss(data: ReportData) -> str:

@@ -71,6 +71,22 @@ class NoiseSampler:
         return p
 
 
+@dataclass
+class WordCounts:
+    """Words and their counts, no index (the words a vocabulary did not keep: there may be
+    millions of them, and nothing looks one up)."""
+
+    words: list[str]
+    counts: np.ndarray   # int64 [n]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def to_text(self) -> str:
+        """``word count`` lines, as :meth:`Vocab.to_text`."""
+        return "".join(f"{w} {c}\n" for w, c in zip(self.words, self.counts.tolist()))
+
+
 class Vocab:
     """Words sorted by descending count, with a word -> id index."""
 
@@ -82,6 +98,10 @@ class Vocab:
         self.index = {w: i for i, w in enumerate(self.words)}
         if len(self.index) != len(self.words):
             raise EmbedtrainError("the vocabulary lists a word twice")
+        # The words counted but not kept (below --min-count, beyond --max-vocab) with their
+        # counts, when known: a model keeps them so that continuing it on new text merges
+        # counts exactly (merged); None when not recorded.
+        self.unkept: WordCounts | Vocab | None = None
 
     def __len__(self) -> int:
         return len(self.words)
@@ -116,7 +136,49 @@ class Vocab:
             raise EmbedtrainError(
                 f"no word occurs at least {min_count} times (the most frequent occurs {top} "
                 f"time{'s' if top != 1 else ''}); try a lower --min-count")
-        return cls([words[i] for i in order], counts[order])
+        vocab = cls([words[i] for i in order], counts[order])
+        left = np.ones(len(counts), dtype=bool)
+        left[order] = False
+        left &= counts > 0
+        vocab.unkept = WordCounts([words[i] for i in np.flatnonzero(left)], counts[left])
+        return vocab
+
+    def merged(self, words: list[str], counts: np.ndarray, min_count: int = 5,
+               max_vocab: int | None = None) -> "Vocab":
+        """This vocabulary grown by a new text's counts (``words`` in first-seen order):
+        every word here stays, with its count plus the new text's; another word joins when
+        its merged count (the new text's plus its count in :attr:`unkept`, the words this
+        vocabulary's corpus had below --min-count) reaches ``min_count``, while the
+        vocabulary has fewer than ``max_vocab`` words (the most frequent first). Sorted by
+        descending merged count; ties keep this vocabulary's order, then the order of
+        :attr:`unkept`, then the new words' first-seen order. The result's :attr:`unkept`
+        holds the merged counts of the words left out. (gensim's ``build_vocab(update=True)``,
+        which forgets the words below --min-count, so counts only the new text's for them.)"""
+        counts = np.asarray(counts, dtype=np.int64)
+        merged = self.counts.copy()
+        others: dict[str, int] = {}
+        if self.unkept is not None:
+            others.update(zip(self.unkept.words, self.unkept.counts.tolist()))
+        for word, count in zip(words, counts.tolist()):
+            i = self.index.get(word)
+            if i is not None:
+                merged[i] += count
+            else:
+                others[word] = others.get(word, 0) + count
+        other_words = list(others)
+        other_counts = np.fromiter(others.values(), dtype=np.int64, count=len(others))
+        joining = np.flatnonzero(other_counts >= min_count)
+        if max_vocab is not None:
+            room = max(max_vocab - len(self), 0)
+            joining = np.sort(joining[np.argsort(-other_counts[joining], kind="stable")[:room]])
+        all_words = self.words + [other_words[i] for i in joining]
+        all_counts = np.concatenate([merged, other_counts[joining]])
+        order = np.argsort(-all_counts, kind="stable")
+        grown = Vocab([all_words[i] for i in order], all_counts[order])
+        left = np.ones(len(other_words), dtype=bool)
+        left[joining] = False
+        grown.unkept = WordCounts([w for w, keep in zip(other_words, left) if keep], other_counts[left])
+        return grown
 
     def restricted(self, min_count: int = 1, max_vocab: int | None = None) -> "Vocab":
         """This vocabulary re-sorted and trimmed (for a vocabulary read from a file)."""

@@ -178,6 +178,8 @@ def test_fasttext_through_the_cli(tmp_path):
     model = Model.load(str(prefix) + ".etm")
     assert model.kind == "fasttext"
     assert model.stats["distributed"]["workers"] == 2
+    lineage = model.stats["lineage"]   # a Ray run records its corpus as one machine's does
+    assert len(lineage) == 1 and lineage[0]["corpus"]["files"][0]["path"] == str(SAMPLE_CORPUS)
     # the compact layout of one machine (word rows, then the n-gram rows the vocabulary
     # uses); every one of them was trained on some worker and reached the saved replica
     # (worker 0's): none is left at its initial value
@@ -195,6 +197,37 @@ def test_fasttext_through_the_cli(tmp_path):
     # and an unseen word gets a vector near words that share its n-grams
     top = [w for w, _ in model.most_similar("nationalities", topn=10)]
     assert any("nation" in w or "ation" in w for w in top), top
+
+
+@pytest.mark.parametrize("model", ["skipgram", "fasttext"])
+def test_continue_on_ray_grows_the_vocabulary_and_keeps_untouched_rows(tmp_path, model):
+    """--continue with --ray: the vocabulary one machine's continued run builds, and the
+    input rows of words the new text lacks exactly as they were (no worker touches them)."""
+    import gzip
+
+    with gzip.open(SAMPLE_CORPUS, "rt", encoding="utf-8") as f:
+        words = f.read().split()
+    half = len(words) // 2
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    for path, part in ((a, words[:half]), (b, words[half:])):
+        path.write_text("\n".join(" ".join(part[i:i + 100]) for i in range(0, len(part), 100)) + "\n")
+    settings = dict(model=model, dim=20, epochs=1, threads=1, seed=2, progress=False, min_count=3)
+    if model == "fasttext":
+        settings["bucket"] = 20000
+    first = embedtrain.train(str(a), **settings)
+    on_one = embedtrain.train(str(b), init=first, progress=False)
+    on_ray = embedtrain.train(str(b), init=first, progress=False, ray="local", workers=2,
+                              sync_every=20_000)
+    assert on_ray.vocab.words == on_one.vocab.words and len(on_ray.vocab) > len(first.vocab)
+    in_b = set(words[half:])
+    absent = [w for w in first.vocab.words if w not in in_b]
+    assert absent
+    rows = on_ray.arrays["input_vectors"]
+    for w in absent:
+        np.testing.assert_array_equal(rows[on_ray.vocab.index[w]],
+                                      first.arrays["input_vectors"][first.vocab.index[w]])
+    assert [e["mode"] for e in on_ray.stats["lineage"]] == ["train", "continue"]
+    assert on_ray.stats["distributed"]["workers"] == 2
 
 
 def test_more_workers_than_the_cluster_has_is_refused():

@@ -62,6 +62,7 @@ RUN_SECTION = "Run options"
 WALK_SECTION = "Graph walks (with --graph)"
 _NON_SETTINGS = {"model": IO_SECTION, "prefix": IO_SECTION, "config_file": IO_SECTION,
                  "save_vocab": IO_SECTION, "read_vocab": IO_SECTION, "resume": IO_SECTION,
+                 "continue_from": IO_SECTION,
                  "save_cooccur": "GloVe settings", "cooccur": "GloVe settings",
                  "checkpoint_every": "Run options", "threads": "Run options",
                  "graph": IO_SECTION, **{name: WALK_SECTION for name in fields_with("walk")}}
@@ -142,11 +143,17 @@ def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str
                    "one file per partition).")
 @click.option("--cooccur", type=click.Path(), default=None,
               help="GloVe: train from a saved co-occurrence matrix, a file or a partitioned "
-                   "directory (no corpus needed).")
+                   "directory (no corpus needed); with --continue, the continued model's matrix.")
 @click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="PREFIX.ckpt|MODEL.etm",
               help="Continue an interrupted run from its checkpoint (same CORPUS and settings), or "
                    "train a finished skipgram/cbow model further on CORPUS (its vocabulary and "
                    "settings; --epochs, --lr, --threads, --seed, --sample, --window may change).")
+@click.option("--continue", "continue_from", type=click.Path(dir_okay=False), default=None,
+              metavar="MODEL.etm",
+              help="Continue this model on CORPUS (new text; GloVe: with --cooccur, its saved "
+                   "matrix; with --graph: walks over new edges): its vocabulary grows by CORPUS's "
+                   "words that reach --min-count, its rows keep their values, and the settings not "
+                   "given are the model's (its shape cannot change).")
 @click.option("--tmp-dir", type=click.Path(file_okay=False), default=None,
               help="Directory for temporary files. [default: the system's]")
 @verbosity_options
@@ -155,7 +162,7 @@ def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str
 def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None,
                   config_file: str | None, save_vocab: str | None, read_vocab: str | None,
                   save_cooccur: str | None, cooccur: str | None, resume: str | None,
-                  tmp_dir: str | None, **settings) -> None:
+                  continue_from: str | None, tmp_dir: str | None, **settings) -> None:
     """Train word vectors on CORPUS (files, directories, or - for stdin; .gz/.bz2/.xz/.zst
     are read directly) and write PREFIX.vec (word2vec text) and PREFIX.etm (the model)."""
     from ..api import plan
@@ -166,7 +173,7 @@ def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None
     # every setting and refusal is the library's (bad settings fail here, before any work)
     run = plan(list(corpus) or None, model, config_file=config_file, progress=not quiet(),
                tmp_dir=tmp_dir, read_vocab=read_vocab, save_vocab=save_vocab, resume=resume,
-               keep_checkpoint=True, save_cooccur=save_cooccur, cooccur=cooccur,
+               init=continue_from, keep_checkpoint=True, save_cooccur=save_cooccur, cooccur=cooccur,
                **{k: v for k, v in settings.items() if v is not None})
     config = run.config
     prefix = output_prefix(prefix, corpus or (cooccur,), config.model)

@@ -71,7 +71,7 @@ def train_graph_command(graph: str, walk: dict[str, Any],
                         model: str | None, prefix: str | None, config_file: str | None,
                         save_vocab: str | None, read_vocab: str | None, save_cooccur: str | None,
                         cooccur: str | None, resume: str | None, tmp_dir: str | None,
-                        **settings) -> None:
+                        continue_from: str | None = None, **settings) -> None:
     """``embedtrain train --graph EDGES``: write PREFIX.vec and PREFIX.etm of node vectors."""
     from ..graphs.train import plan_graph
     from ..io.atomic import check_writable
@@ -86,7 +86,7 @@ def train_graph_command(graph: str, walk: dict[str, Any],
             raise EmbedtrainError(f"{name} does not apply to --graph")
     # every setting and refusal is the library's (bad settings fail here, before any work)
     run = plan_graph(graph, model, config_file=config_file, progress=not quiet(), tmp_dir=tmp_dir,
-                     save_vocab=save_vocab, **walk, **settings)
+                     save_vocab=save_vocab, init=continue_from, **walk, **settings)
     prefix = output_prefix(prefix, (graph,), run.config.model)
     for path in filter(None, [prefix + VECTORS_SUFFIX, prefix + MODEL_SUFFIX, save_vocab]):
         check_writable(path)

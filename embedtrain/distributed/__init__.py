@@ -26,7 +26,8 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
     as one machine's). ``dist``: the --ray settings resolved by the model's family
     (``Family.ray_settings``; embedtrain.train does it). ``options`` (or its fields as
     keywords): progress, tmp_dir, read_vocab, save_vocab, checkpoint, resume_checkpoint,
-    callbacks.
+    callbacks, init (--continue: the model whose vocabulary grows and whose rows the
+    workers start from).
 
     The same round loop (executor.py) and workers (workers.py) serve every family; a
     family that counts first (GloVe: ``cooccur``, ``save_cooccur``) runs its counting
@@ -54,7 +55,7 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
                                cooccur=cooccur, save_cooccur=save_cooccur, on_phase=on_phase)
     else:
         run = RayTraining(config, dist, paths, tmp_dir=options.tmp_dir, read_vocab=options.read_vocab,
-                          on_phase=on_phase)
+                          on_phase=on_phase, init=options.init)
     with stopping_workers(run):
         vocab = run.start()
         config = run.config  # GloVe with --cooccur: the counting settings of the matrix
@@ -64,6 +65,8 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
         if ckpt is not None:
             family.check_checkpoint(ckpt, config, vocab, layout, required=family.ray_arrays)
             run.load_weights(ckpt.arrays)
+        elif options.init is not None:  # --continue: the model's rows over the grown vocabulary
+            run.load_weights(family.grown_arrays(options.init, config, vocab, layout))
         if on_start is not None:
             on_start(run)
         task = RayTask(run, run.worker_config)  # the rate shown is the workers' rate
@@ -77,4 +80,10 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
         log.warning("%d Ray worker restart(s); %s %s redone", run.sync.restarts,
                     f"{run.sync.words_redone:,}", run.REDONE)
     check_finite(config.model, *family.trained_arrays(arrays))
+    from ..corpus.fingerprint import corpus_record
+    from ..training.continuing import lineage, lineage_so_far
+
+    record = corpus_record(list(paths)) if paths else {"source": f"co-occurrence matrix {cooccur}"}
+    before = lineage_so_far(options.init) if options.init is not None else None
+    stats["lineage"] = lineage(before, record, dict(stats, vocab_words=len(vocab)), config.epochs)
     return family.finished_model(config, vocab, arrays, stats, layout)

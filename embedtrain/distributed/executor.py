@@ -39,6 +39,7 @@ import numpy as np
 from ..config import CommonConfig, DistributedConfig
 from ..errors import EmbedtrainError, TrainingInterrupted
 from ..families import family_of
+from ..training.continuing import prior_tokens
 from ..vocab import Vocab
 from .cluster import Connection, connect
 from .parts import merge_counts, plan_sentences, route_fragments
@@ -119,7 +120,7 @@ class RayTraining:
 
     def __init__(self, config: CommonConfig, dist: DistributedConfig, paths: Sequence[str],
                  tmp_dir: str | None = None, read_vocab: str | None = None,
-                 on_phase: Any = None):
+                 on_phase: Any = None, init: Any = None):
         """``dist``: resolved by the model's family (Family.ray_settings); ``on_phase(run,
         name)`` is called before each step of the set-up ("tokenise", "fragment", "build";
         GloVe's "count", "map", "merge", "load"): tests kill workers from it."""
@@ -130,6 +131,7 @@ class RayTraining:
         self.paths = [str(p) if str(p) == "-" else os.path.abspath(p) for p in paths]
         self.tmp_dir = tmp_dir
         self.read_vocab = read_vocab
+        self.init = init   # --continue: the model whose vocabulary the new text's counts grow
         self.workers = dist.workers
         self.threads = config.threads or 1  # with --ray, 0 (all cores) means one thread per worker
         self.conn: Connection | None = None
@@ -217,12 +219,16 @@ class RayTraining:
         corpus_tokens = int(sum(s.n_tokens for s in summaries))
         if corpus_tokens == 0:
             raise EmbedtrainError("the corpus is empty: no tokens were found")
-        if self.read_vocab:
+        if self.init is not None:
+            vocab = self.init.vocab.merged(words, counts, self.config.min_count, self.config.max_vocab)
+        elif self.read_vocab:
             vocab = Vocab.load(self.read_vocab).restricted(self.config.min_count, self.config.max_vocab)
         else:
             vocab = Vocab.build(words, counts, self.config.min_count, self.config.max_vocab)
         self.vocab = vocab
         self.corpus_tokens = corpus_tokens
+        # what FastText's subsampling counts: every corpus so far when continuing
+        self.counted_tokens = corpus_tokens + (prior_tokens(self.init) if self.init is not None else 0)
         self.corpus_types = len(words)
         self.plans = plan_sentences(summaries, self.config.max_line_tokens)
         self._vocab_refs = (ray.put(vocab.words), ray.put(vocab.counts))
@@ -323,7 +329,7 @@ class RayTraining:
         from .workers import job_tokens
 
         return self.actors[w].build.remote(*self._vocab_refs, self.plans[w], self.appended[w],
-                                           self.corpus_tokens, job_tokens(self.workers, self.dist.sync_every))
+                                           self.counted_tokens, job_tokens(self.workers, self.dist.sync_every))
 
     # ------------------------------------------------------------------ rounds
     def round(self, epoch: int, index: int) -> tuple[int, float, int]:

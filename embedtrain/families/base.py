@@ -47,6 +47,10 @@ class Family:
     run_options: ClassVar[tuple[str, ...]] = ()
     # A finished model of this family can be trained further (--resume MODEL.etm).
     resumable: ClassVar[bool] = False
+    # ... and continued on new text, its vocabulary grown (--continue MODEL.etm:
+    # check_continuing, grown_arrays); and a continued run's checkpoint resumed.
+    continuable: ClassVar[bool] = False
+    continue_checkpoints: ClassVar[bool] = False
     # Settings for graphs (DeepWalk/node2vec) under the file and the arguments; None: the
     # family does not train on graphs.
     graph_presets: ClassVar[Mapping[str, Any] | None] = None
@@ -157,11 +161,27 @@ class Family:
         self.check_checkpoint(checkpoint, checkpoint.config, vocab, layout)
         return writable_copy(checkpoint.arrays)
 
+    def check_continuing(self, model: "Model", corpus: Any, extra: Mapping[str, Any]) -> None:
+        """Refuse, before any work, a --continue this family cannot do with these run
+        options (GloVe: it needs the saved co-occurrence matrix)."""
+        if not corpus:
+            raise EmbedtrainError("--continue needs the new text: embedtrain train NEW... "
+                                  "--continue MODEL.etm")
+
+    def grown_arrays(self, model: "Model", config: CommonConfig, vocab: "Vocab",
+                     layout: Any) -> dict[str, np.ndarray]:
+        """A finished model's arrays over the grown vocabulary ``vocab`` (its words keep
+        their rows; new rows start as :meth:`fresh_arrays` starts them): ``continuable``
+        families (training/continuing.py)."""
+        raise EmbedtrainError(f"continuing is not supported for {model.kind} models")
+
 
 class StreamFamily(Family):
     """A family trained on the stream of token ids in chunks (word2vec, FastText): the
     one-machine driver is written once here, over the declarations below; a Ray worker
     uses the same declarations on its part of the input."""
+
+    continue_checkpoints = True   # the driver below resumes a continued run (stats["continued"])
 
     # ------------------------------------------------------------------ declarations
     def check_before_reading(self, config: CommonConfig) -> None:
@@ -213,6 +233,8 @@ class StreamFamily(Family):
             return self.resumed_arrays(options.resume_checkpoint, vocab, layout)
         if options.resume is not None:
             return self.continued_arrays(options.resume)
+        if options.init is not None:
+            return self.grown_arrays(options.init, config, vocab, layout)
         return self.fresh_arrays(config, vocab, layout)
 
     def continued_arrays(self, model: "Model") -> dict[str, np.ndarray]:
@@ -223,15 +245,26 @@ class StreamFamily(Family):
         import logging
 
         from ..io.checkpoint import stream_fingerprint
+        from ..training.continuing import lineage, lineage_so_far, prior_tokens
         from ..training.prepare import drive, prepare_corpus
         from ..training.runner import check_finite, summary_line
 
         self.check_before_reading(config)
         vocab, stream, stats = prepare_corpus(corpus, config, options)
+        # a continued run (or one resumed from its checkpoint) subsamples by the tokens of
+        # every corpus so far (FastText's keep-probability counts them; word2vec's counts the
+        # merged vocabulary), and its model's lineage starts with the continued model's
+        ckpt = options.resume_checkpoint
+        if options.init is not None:
+            stats["continued"] = {"lineage": lineage_so_far(options.init),
+                                  "prior_tokens": prior_tokens(options.init)}
+        elif ckpt is not None and ckpt.continued:
+            stats["continued"] = ckpt.continued
+        counted = stats["corpus_tokens"] + int(stats.get("continued", {}).get("prior_tokens", 0))
         with stream:
             layout = self.layout(config, vocab)
             arrays = self.starting_arrays(config, vocab, layout, options)
-            task = self.make_task(config, vocab, arrays, stats["corpus_tokens"], layout, stream)
+            task = self.make_task(config, vocab, arrays, counted, layout, stream)
             result = drive(task, config, options, vocab, stats, stream_fingerprint(stream))
         check_finite(config.model, *self.trained_arrays(arrays))
         if options.resume is not None:
@@ -240,6 +273,13 @@ class StreamFamily(Family):
         total_words = task.total_words
         stats.update(words_trained=total_words, train_seconds=round(result.seconds, 3),
                      words_per_second=round(total_words / max(result.seconds, 1e-9)))
+        continued = stats.pop("continued", None)
+        if continued is not None:
+            before, mode = continued["lineage"], "continue"
+        else:
+            before, mode = (lineage_so_far(options.resume) if options.resume is not None else None), "resume"
+        stats["lineage"] = lineage(before, stats.pop("corpus", {}), dict(stats, vocab_words=len(vocab)),
+                                   config.epochs, mode)
         model = self.finished_model(config, vocab, arrays, stats, layout)
         logging.getLogger("embedtrain").debug(summary_line(model))
         return model

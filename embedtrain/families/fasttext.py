@@ -161,6 +161,7 @@ class FastText(StreamFamily):
     name = "fasttext"
     title = "FastText"
     configs = {"fasttext": FastTextConfig}
+    continuable = True
     ray = True
     # its n-gram rows, shared by thousands of words, go stale faster than word rows
     # (docs/ray.md, "Combining the replicas": at 500,000 four workers lost 0.033 WordSim-353)
@@ -189,6 +190,33 @@ class FastText(StreamFamily):
                 "output_vectors": np.zeros((v, dim), dtype=np.float32),
                 "output_hs": np.zeros((0, dim), dtype=np.float32),
                 "ngram_buckets": buckets}
+
+    def grown_arrays(self, model, config, vocab, layout):
+        """Each old word keeps its own input row and its output row under its new id, each
+        n-gram bucket the model stored keeps its row (buckets are hashed: new words share
+        them); new word rows and new buckets' rows start as in a fresh run over ``vocab``
+        (the seeded value of their row in the full [V + bucket, dim] layout of the grown
+        vocabulary, the value the model computes for any bucket it does not store)."""
+        from ..training.continuing import old_positions
+
+        arrays = self.fresh_arrays(config, vocab, layout)
+        _, buckets = layout
+        old_v, v = len(model.vocab), len(vocab)
+        rows = old_positions(model.vocab, vocab)
+        arrays["input_vectors"][rows] = model.input_vectors[:old_v]
+        arrays["output_vectors"][rows] = model.output_vectors
+        kept = model.ngram_buckets
+        if kept is None:  # the full layout (older files): keep the buckets the old words use
+            kept = training_table(config, model.vocab)[1]
+            values = model.input_vectors[old_v + kept.astype(np.int64)]
+        else:
+            values = model.input_vectors[old_v:]
+        at = np.searchsorted(buckets, kept)
+        if len(kept) and (at.max() >= len(buckets) or not np.array_equal(buckets[at], kept)):
+            raise EmbedtrainError("the model's n-gram rows are not among the grown vocabulary's "
+                                  "(its --minn/--maxn/--bucket differ from this run's?)")
+        arrays["input_vectors"][v + at] = values
+        return arrays
 
     def checkpoint_shapes(self, config, vocab, layout):
         v, dim, stored = len(vocab), config.dim, len(layout[1])

@@ -45,7 +45,9 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
     if save_cooccur:
         check_writable(save_cooccur)
     started = time.perf_counter()
-    if cooccur:
+    if options.init is not None:   # --continue: the model's saved matrix plus the new text's
+        matrix, stats = _continued_matrix(options.init, cooccur, corpus, config, options)
+    elif cooccur:
         matrix, config, stats = _load_matrix(cooccur, corpus, config, options)
     else:
         table_slots(config.memory, threads, config.window)  # a too-small --memory fails first
@@ -67,6 +69,8 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
     fitting = time.perf_counter()
     if options.resume_checkpoint is not None:
         arrays = GLOVE.resumed_arrays(options.resume_checkpoint, matrix.vocab, None)
+    elif options.init is not None:
+        arrays = GLOVE.grown_arrays(options.init, config, matrix.vocab, None)
     else:
         arrays = initial_arrays(len(matrix.vocab), config.dim, config.seed)
     task = GloVeTask(config, matrix, arrays)
@@ -78,6 +82,11 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
                  words_trained=int(matrix.n_tokens), train_seconds=round(seconds, 3),
                  words_per_second=round(matrix.n_tokens / max(seconds, 1e-9)),
                  nonzero_entries=matrix.nnz)
+    from ..training.continuing import lineage, lineage_so_far
+
+    record = stats.pop("corpus", None) or {"source": f"co-occurrence matrix {cooccur}"}
+    stats["lineage"] = lineage(lineage_so_far(options.init) if options.init is not None else None, record,
+                               dict(stats, vocab_words=len(matrix.vocab)), config.epochs)
     model = GLOVE.finished_model(config, matrix.vocab, arrays, stats)
     log.debug(summary_line(model))
     return model
@@ -216,6 +225,54 @@ def _load_matrix(path: str, corpus, config: GloVeConfig,
     return matrix, config, stats
 
 
+# Counting settings a continued run must share with the saved matrix (--min-count may
+# change: it decides which new words join).
+SAME_COUNTING = ("window", "distance_weighting", "lowercase", "max_line_tokens")
+
+
+def _continued_matrix(model: "GloVeModel", cooccur: str | None, corpus, config: GloVeConfig,
+                      options: "RunOptions") -> tuple["CooccurrenceMatrix", dict[str, Any]]:
+    """--continue: the co-occurrence matrix of the model's text (``cooccur``, saved with
+    --save-cooccur when it was trained) plus the new text's counts, over the grown
+    vocabulary (entries of the same pair are summed)."""
+    from ..cooccur import count_cooccurrences, table_slots
+    from ..io.cooc import CooccurrenceMatrix
+    from ..training.continuing import old_positions
+    from ..training.prepare import prepare_corpus
+
+    old = CooccurrenceMatrix.load(cooccur)
+    if old.vocab.words != model.vocab.words:
+        raise EmbedtrainError(f"co-occurrence file {cooccur} is not the model's: its vocabulary of "
+                              f"{len(old.vocab):,} words differs from the model's {len(model.vocab):,}"
+                              f"{_first_difference(old.vocab, model.vocab)}")
+    for name in SAME_COUNTING:
+        if name in old.settings and old.settings[name] != getattr(config, name):
+            raise EmbedtrainError(f"--{name.replace('_', '-')} {getattr(config, name)} differs from "
+                                  f"{cooccur}'s ({old.settings[name]}): continue with the settings "
+                                  "the matrix was counted with")
+    table_slots(config.memory, config.worker_threads, config.window)
+    vocab, stream, stats = prepare_corpus(corpus, config, options)   # the grown vocabulary
+    with stream:
+        new = count_cooccurrences(stream, vocab, config, threads=config.worker_threads,
+                                  tmp_dir=options.tmp_dir, progress=options.progress)
+    v = len(vocab)
+    moved = old_positions(old.vocab, vocab)
+    a, b = moved[old.rows], moved[old.cols]
+    keys = np.concatenate([np.minimum(a, b) * v + np.maximum(a, b),
+                           new.rows.astype(np.int64) * v + new.cols])
+    values = np.concatenate([old.values, new.values])
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+    keys, values = keys[starts], np.add.reduceat(values, starts) if len(starts) else values
+    matrix = CooccurrenceMatrix(vocab, (keys // v).astype(np.int32), (keys % v).astype(np.int32),
+                                values, new.settings, old.n_tokens + new.n_tokens, new.stats)
+    stats["cooccur_file"] = str(cooccur)
+    log.info("continuing from %s: %s entries, %s with the new text", cooccur, f"{old.n_stored:,}",
+             f"{matrix.n_stored:,}")
+    return matrix, stats
+
+
 def _first_difference(a: Vocab, b: Vocab) -> str:
     for i, (x, y) in enumerate(zip(a.words, b.words)):
         if x != y:
@@ -231,6 +288,10 @@ class GloVe(Family):
     configs = {"glove": GloVeConfig}
     unit = "entry"
     run_options = ("cooccur", "save_cooccur")
+    # GloVe fits the co-occurrence matrix of all its text, which a model file does not keep:
+    # a continued run needs the one saved with --save-cooccur (docs/training.md,
+    # "Continuing on new text")
+    continuable = True
     ray = True
     # a sync sends whole changed rows of four matrices, so GloVe syncs less often, and sums
     # its vectors and biases (docs/ray.md, "GloVe on Ray")
@@ -270,6 +331,27 @@ class GloVe(Family):
 
     def trained_arrays(self, arrays):
         return tuple(arrays[n] for n in WEIGHT_NAMES)
+
+    def check_continuing(self, model, corpus, extra):
+        if not extra.get("cooccur"):
+            raise EmbedtrainError("continuing a GloVe model needs the co-occurrence matrix of its text: "
+                                  "give --cooccur FILE, saved with --save-cooccur when it was trained "
+                                  "(without one, train again on the old and new text together)")
+        if not corpus:
+            raise EmbedtrainError("--continue needs the new text: embedtrain train NEW... --continue "
+                                  "MODEL.etm --cooccur OLD.cooc")
+
+    def grown_arrays(self, model, config, vocab, layout):
+        """Each old word keeps its word and context vectors and biases under its new id; new
+        words start as in a fresh run over ``vocab``; every AdaGrad sum starts at 1 as in a
+        fresh run (a model file does not keep them)."""
+        from ..training.continuing import old_positions
+
+        arrays = initial_arrays(len(vocab), config.dim, config.seed)
+        rows = old_positions(model.vocab, vocab)
+        for name in WEIGHT_NAMES:
+            arrays[name][rows] = model.arrays[name]
+        return arrays
 
     def finished_model(self, config, vocab, arrays, stats, layout=None):
         return self.model_class(config.model)(config, vocab, {n: arrays[n] for n in WEIGHT_NAMES}, stats)

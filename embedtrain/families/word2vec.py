@@ -43,6 +43,7 @@ class Word2Vec(StreamFamily):
     title = "word2vec"
     configs = {"skipgram": SkipGramConfig, "cbow": CBOWConfig}
     resumable = True
+    continuable = True
     graph_presets = GRAPH_PRESETS
     ray = True
     ray_round_words = ROUND_WORDS  # measured at 8-32 workers: docs/ray.md, "Words per round"
@@ -59,6 +60,24 @@ class Word2Vec(StreamFamily):
     def continued_arrays(self, model):
         return {name: model.arrays[name].astype(np.float32, copy=True)
                 for name in ("input_vectors", "output_vectors", "output_hs")}
+
+    def grown_arrays(self, model, config, vocab, layout):
+        """Each old word keeps its input and output rows under its new id; new words' rows
+        start as in a fresh run over ``vocab`` (seeded input rows, zero output rows). The
+        inner-node rows of hierarchical softmax are kept only when the tree over the merged
+        counts is the old tree; otherwise they start at zero, as a fresh run's
+        (docs/training.md, "Continuing on new text": a row by index would hold the weights
+        of another split of the words)."""
+        from ..training.continuing import old_positions, same_huffman_tree
+
+        arrays = initial_arrays(config, len(vocab))
+        rows = old_positions(model.vocab, vocab)
+        arrays["input_vectors"][rows] = model.arrays["input_vectors"]
+        if config.negative:
+            arrays["output_vectors"][rows] = model.arrays["output_vectors"]
+        if config.hs and same_huffman_tree(model.vocab, vocab):
+            arrays["output_hs"][:] = model.arrays["output_hs"]
+        return arrays
 
     def make_task(self, config, vocab, arrays, corpus_tokens, layout, stream=None):
         """The kernel's view of a word2vec model: one row per word."""

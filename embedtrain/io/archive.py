@@ -23,12 +23,15 @@ from .atomic import atomic_output
 
 
 def write_archive(path: str | os.PathLike, meta: dict[str, Any], vocab: Vocab,
-                  arrays: dict[str, np.ndarray]) -> Path:
-    """Write the archive atomically (temporary name, then rename)."""
+                  arrays: dict[str, np.ndarray], texts: dict[str, str] | None = None) -> Path:
+    """Write the archive atomically (temporary name, then rename); ``texts``: more UTF-8
+    members by name (a model's unkept.txt)."""
     with atomic_output(path, "wb") as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             zf.writestr("meta.json", json.dumps(meta, indent=1))
             zf.writestr("vocab.txt", vocab.to_text().encode("utf-8"))
+            for name, text in (texts or {}).items():
+                zf.writestr(name, text.encode("utf-8"))
             for name, array in arrays.items():
                 with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
@@ -159,6 +162,24 @@ def read_archive(path: str | os.PathLike, format_name: str, max_version: int, wh
         except _DAMAGE as exc:
             raise EmbedtrainError(f"{p}: damaged {what} ({_one_line(exc)})") from None
     return meta, vocab, arrays
+
+
+def read_counts_member(path: str | os.PathLike, name: str, what: str) -> Vocab:
+    """Member ``name`` of the archive at ``path``: ``word count`` lines (may be empty);
+    damage is one EmbedtrainError naming the file."""
+    p = Path(path)
+    try:
+        with zipfile.ZipFile(p) as zf:
+            text = zf.read(name).decode("utf-8", errors="replace")
+        if not text.strip():
+            return Vocab([], np.zeros(0, dtype=np.int64))
+        return Vocab.parse(text, f"{p}:{name}")
+    except KeyError:
+        raise EmbedtrainError(f"{p}: damaged {what} (missing {name})") from None
+    except EmbedtrainError as exc:
+        raise EmbedtrainError(f"{p}: damaged {what} ({_one_line(exc)})") from None
+    except _DAMAGE as exc:
+        raise EmbedtrainError(f"{p}: damaged {what} ({_one_line(exc)})") from None
 
 
 def _names_member(zf: zipfile.ZipFile, name: str) -> bool:

@@ -28,13 +28,14 @@ import numpy as np
 from .._version import __version__
 from ..config import CommonConfig, config_class, fields_with
 from ..errors import EmbedtrainError
-from .archive import check_arrays, is_archive_of, read_archive, write_archive
+from .archive import check_arrays, is_archive_of, read_archive, read_counts_member, write_archive
 from ..vocab import Vocab
 from ..training.runner import RunState
 
 CHECKPOINT_FORMAT = "embedtrain-checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1
 CHECKPOINT_SUFFIX = ".ckpt"
+UNKEPT_MEMBER = "unkept.txt"   # as in a model file
 
 
 @dataclass
@@ -63,7 +64,16 @@ class Checkpoint:
         problem = check_state(state, config)
         if problem:
             raise EmbedtrainError(f"{p}: damaged checkpoint file ({problem})")
+        if meta.get("unkept_words") is not None:
+            vocab.unkept = read_counts_member(p, UNKEPT_MEMBER, "checkpoint file")
         return cls(p, config, vocab, arrays, state, fingerprint, stats)
+
+    @property
+    def continued(self) -> dict[str, Any] | None:
+        """What a run continued with --continue records to be resumed (its vocabulary is
+        the checkpoint's): {"lineage": the model's lineage before it, "prior_tokens"}."""
+        value = self.stats.get("continued")
+        return value if isinstance(value, dict) else None
 
     def damaged(self, problem: str) -> EmbedtrainError:
         return EmbedtrainError(f"{self.path}: damaged checkpoint file ({problem})")
@@ -151,7 +161,11 @@ def write_checkpoint(path: str | os.PathLike, config: CommonConfig, vocab: Vocab
             "model": config.model, "embedtrain_version": __version__, "config": config.to_dict(),
             "state": state.to_dict(), "fingerprint": fingerprint, "stats": stats,
             "arrays": list(arrays)}
-    return write_archive(path, meta, vocab, arrays)
+    texts = {}
+    if vocab.unkept is not None:  # the model's unkept.txt (models.py), for a resumed run's model
+        meta["unkept_words"] = len(vocab.unkept)
+        texts[UNKEPT_MEMBER] = vocab.unkept.to_text()
+    return write_archive(path, meta, vocab, arrays, texts)
 
 
 def is_checkpoint(path: str | os.PathLike) -> bool:

@@ -33,7 +33,8 @@ class RunOptions:
     tmp_dir: str | None = None
     read_vocab: str | None = None
     save_vocab: str | None = None
-    resume: Model | None = None                 # continue training this finished model
+    resume: Model | None = None                 # train this finished model further (its vocabulary)
+    init: Model | None = None                   # continue this model on new text (vocabulary grown)
     checkpoint: str | None = None               # write checkpoints here (config.checkpoint_every)
     resume_checkpoint: "Checkpoint | None" = None  # continue this interrupted run
     callbacks: tuple = ()
@@ -46,6 +47,9 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
 
     Returns (vocab, stream, stats); the caller closes the stream.
     """
+    from ..corpus.fingerprint import corpus_record
+
+    record = corpus_record(corpus)
     source = as_source(corpus)
     started = time.perf_counter()
     raw = source.encode(lowercase=config.lowercase, max_line_tokens=config.max_line_tokens,
@@ -55,6 +59,12 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
             raise EmbedtrainError("the corpus is empty: no tokens were found")
         if options.resume is not None:
             vocab = options.resume.vocab  # fixed: rows must keep their words
+        elif options.resume_checkpoint is not None and options.resume_checkpoint.continued:
+            vocab = options.resume_checkpoint.vocab  # a continued run's grown vocabulary
+        elif options.init is not None:   # grown: the old words and the new text's
+            vocab = options.init.vocab.merged(raw.words, raw.counts, config.min_count, config.max_vocab)
+            log.info("continuing %s: %s words, %s of them new", options.init.kind, f"{len(vocab):,}",
+                     f"{len(vocab) - len(options.init.vocab):,}")
         elif options.read_vocab:
             vocab = Vocab.load(options.read_vocab).restricted(config.min_count, config.max_vocab)
         else:
@@ -69,7 +79,8 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
     if options.save_vocab:
         vocab.save(options.save_vocab)
     stats = {"corpus_tokens": raw.n_tokens, "corpus_types": len(raw.words),
-             "vocab_tokens": stream.n_tokens, "read_seconds": round(time.perf_counter() - started, 3)}
+             "vocab_tokens": stream.n_tokens, "read_seconds": round(time.perf_counter() - started, 3),
+             "corpus": record}
     log.info("read %s tokens (%s distinct); vocabulary: %s words covering %s tokens (%.1f s)",
              f"{raw.n_tokens:,}", f"{len(raw.words):,}", f"{len(vocab):,}", f"{stream.n_tokens:,}",
              stats["read_seconds"])
