@@ -152,10 +152,11 @@ def seed_dictionary(source: Vectors, target: Vectors, pairs: PairsLike | None,
                     identical: bool) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
     """The pairs asked for, and the rows of those with vectors; every refusal."""
     if identical and pairs is not None:
-        raise EmbedtrainError("give a dictionary or identical (the words both spaces share), not both")
+        raise EmbedtrainError("give a dictionary (--dictionary) or the words both spaces share "
+                              "(--identical), not both")
     if not identical and pairs is None:
-        raise EmbedtrainError("alignment needs a dictionary of pairs, or identical to use the words "
-                              "both spaces share")
+        raise EmbedtrainError("alignment needs a dictionary of pairs (--dictionary) or the words "
+                              "both spaces share (--identical)")
     check_same_dim(source, target)
     given = shared_pairs(source, target) if identical else as_pairs(pairs)
     src, tgt = dictionary_rows(source, target, given)

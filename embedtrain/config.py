@@ -399,8 +399,10 @@ class AlignConfig:
     """Aligning two vector spaces (``embedtrain align``) and scoring word translation
     (``embedtrain eval-translation``): every default written once, here."""
 
-    csls: bool = _opt(False, "Retrieve by CSLS (cross-domain similarity local scaling, MUSE) "
-                             "instead of cosine: fewer hub words answer every query.", flag=True)
+    csls: bool = _opt(False, "Nearest neighbours by CSLS (cross-domain similarity local scaling, "
+                             "MUSE) instead of cosine, so that fewer hub words answer every query "
+                             "(align: the pairs --refine adds; eval-translation: the retrieval).",
+                      flag=True)
     csls_k: int = _opt(CSLS_NEIGHBOURS, "Neighbours CSLS averages over.", range=(1, 1_000, False))
     refine: int = _opt(0, "align: self-learning iterations: add the mutual nearest neighbours of "
                           "the mapped spaces to the dictionary and solve again.",

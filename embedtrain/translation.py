@@ -78,10 +78,10 @@ def evaluate_translation(source: VectorsLike, target: VectorsLike, pairs: PairsL
     config = dataclasses.replace(config or AlignConfig(), **settings)
     source, target = as_vectors(source), as_vectors(target)
     if identical and pairs is not None:
-        raise EmbedtrainError("give test pairs or identical (the words both spaces share), not both")
+        raise EmbedtrainError("give test pairs or --identical (the words both spaces share), not both")
     if not identical and pairs is None:
-        raise EmbedtrainError("evaluation needs test pairs, or identical to use the words both "
-                              "spaces share")
+        raise EmbedtrainError("evaluation needs test pairs (PAIRS) or the words both spaces "
+                              "share (--identical)")
     check_same_dim(source, target)
     test = shared_pairs(source, target) if identical else as_pairs(pairs)
     if not test:
