@@ -330,3 +330,17 @@ def test_defaults_live_in_config():
     assert (defaults.csls, defaults.csls_k, defaults.refine) == (False, 10, 0)
     help_text = run("align", "--help").stdout
     assert f"[default: {defaults.csls_k}]" in help_text and "[default: 20,000]" in help_text
+
+
+def test_docs_settings_table_is_current():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    generated = subprocess.run([sys.executable, str(root / "scripts" / "readme_align_options.py")],
+                               capture_output=True, text=True, check=True,
+                               env=dict(os.environ, PYTHONPATH=str(root))).stdout.strip()
+    assert generated in (root / "docs" / "align.md").read_text(), \
+        "docs/align.md settings table is stale: run python scripts/readme_align_options.py --write"
