@@ -344,3 +344,14 @@ def test_docs_settings_table_is_current():
                                env=dict(os.environ, PYTHONPATH=str(root))).stdout.strip()
     assert generated in (root / "docs" / "align.md").read_text(), \
         "docs/align.md settings table is stale: run python scripts/readme_align_options.py --write"
+
+
+def test_small_blocks_give_the_same_scores():
+    source, target, _ = related_spaces(seed=8, n=120, d=10, noise=1.0)
+    result = embedtrain.align(source, target, pairs_of(60), block_bytes=4 * 120 * 3)
+    test = pairs_of(120, 60)
+    for csls in (False, True):
+        one = embedtrain.evaluate_translation(result.source, target, test, csls=csls)
+        blocks = embedtrain.evaluate_translation(result.source, target, test, csls=csls,
+                                                 block_bytes=4 * 120 * 5)
+        assert one == blocks and 0 < one.precision[1] < 1
