@@ -13,7 +13,8 @@
      VecMap map_embeddings.py --supervised TRAIN     (its recommended supervised recipe:
                                                       whitening, re-weighting, de-whitening)
      VecMap --supervised TRAIN --orthogonal          (its orthogonal map: our recipe)
-     VecMap --semi_supervised TRAIN                  (its self-learning)
+     VecMap --semi_supervised TRAIN                  (its self-learning; only with
+                                                      --semi-supervised: minutes a run)
 4. Scores every mapping on the test pairs with embedtrain eval-translation (P@1, P@5,
    cosine and CSLS) and with VecMap's eval_translation.py (P@1, nn and csls).
 
@@ -97,6 +98,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--test-share", type=float, default=0.3)
     parser.add_argument("--refine", type=int, default=5)
+    parser.add_argument("--semi-supervised", action="store_true",
+                        help="also VecMap's self-learning mode (slow: minutes per run)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     vec = train_vectors(args.work, args)
@@ -116,10 +119,11 @@ def main() -> None:
         "VecMap --supervised --orthogonal": (
             [*vm, "--supervised", train, "--orthogonal", vec["en"], vec["de"], w / "vmo.en.vec",
              w / "vmo.de.vec"], w / "vmo.en.vec", w / "vmo.de.vec", None),
-        "VecMap --semi_supervised": ([*vm, "--semi_supervised", train, vec["en"], vec["de"],
-                                      w / "vms.en.vec", w / "vms.de.vec"], w / "vms.en.vec",
-                                     w / "vms.de.vec", None),
     }
+    if args.semi_supervised:   # minutes per run (hundreds of stochastic iterations): optional
+        methods["VecMap --semi_supervised"] = (
+            [*vm, "--semi_supervised", train, vec["en"], vec["de"], w / "vms.en.vec",
+             w / "vms.de.vec"], w / "vms.en.vec", w / "vms.de.vec", None)
     times: dict[str, list[float]] = {name: [] for name in methods}
     rss: dict[str, list[float]] = {name: [] for name in methods}
     for _ in range(args.runs):            # interleaved: each run times every method once
