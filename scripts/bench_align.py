@@ -101,6 +101,32 @@ def vecmap_eval(vecmap: Path, src: Path, tgt: Path, test: Path, csls: bool) -> d
     return {"coverage": float(m.group(1)) / 100, "p@1": float(m.group(2)) / 100}
 
 
+def scale(args) -> None:
+    """Memory at scale: two random N-word spaces (npy, so reading is not what is timed),
+    N test pairs' worth of queries, eval-translation timed whole with cosine and CSLS."""
+    import numpy as np
+
+    from embedtrain.io.formats import write_vectors
+    from embedtrain.vectors import Vectors
+
+    rng = np.random.default_rng(args.seed)
+    words = [f"w{i}" for i in range(args.scale)]
+    paths = []
+    for name in ("src", "tgt"):
+        path = args.work / f"scale-{name}.npy"
+        write_vectors(path, Vectors(words, rng.normal(size=(args.scale, args.dim)).astype(np.float32)),
+                      "npy")
+        paths.append(path)
+    test = args.work / "scale-test.tsv"
+    test.write_text("".join(f"w{i}\tw{i}\n" for i in range(0, args.scale, args.scale // 5000)))
+    out = {"words": args.scale, "dim": args.dim}
+    for csls in (False, True):
+        wall, peak, _ = timed([*EMBEDTRAIN, "eval-translation", *map(str, paths), str(test), "--json"]
+                              + (["--csls"] if csls else []), env=ENV)
+        out["csls" if csls else "cosine"] = {"seconds": wall, "peak_rss_mb": peak}
+    print(json.dumps(out, indent=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--vecmap", type=Path, default=Path("/tmp/vecmap"))
@@ -114,8 +140,12 @@ def main() -> None:
     parser.add_argument("--refine", type=int, default=5)
     parser.add_argument("--semi-supervised", action="store_true",
                         help="also VecMap's self-learning mode (slow: minutes per run)")
+    parser.add_argument("--scale", type=int, default=0,
+                        help="instead: time eval-translation on two random spaces of N words")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.scale:
+        return scale(args)
     vec = train_vectors(args.work, args)
     train, test, split = split_dictionary(args.work, vec, args.test_share, args.seed)
     w = args.work
