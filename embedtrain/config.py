@@ -389,8 +389,9 @@ CSLS_NEIGHBOURS = 10
 # (VecMap's --vocabulary_cutoff in its semi-supervised and identical modes).
 REFINE_VOCAB = 20_000
 MAX_REFINE = 1_000
-# Cosine blocks of retrieval: at most this many bytes of float32 scores at a time, so
-# two 200,000-word vocabularies never need their 160 GB similarity matrix.
+# Cosine blocks of retrieval: a block's float32 scores and the temporaries of selecting the
+# best take at most this many bytes, so two 200,000-word vocabularies never need their
+# 160 GB similarity matrix.
 RETRIEVAL_BLOCK_BYTES = 1 << 27
 
 

@@ -2,8 +2,8 @@
 
 Pure functions over float32 arrays whose rows are already unit length (so a dot product
 is a cosine). Scores are computed a block of query rows at a time and never as the whole
-queries x keys matrix: a block holds at most ``block_bytes`` of float32 scores
-(config.RETRIEVAL_BLOCK_BYTES), so two 200,000-word vocabularies need about 128 MB.
+queries x keys matrix: a block's scores and their temporaries take at most ``block_bytes``
+(config.RETRIEVAL_BLOCK_BYTES), whatever the vocabularies' sizes.
 
 CSLS (cross-domain similarity local scaling; Conneau et al. 2018, "Word translation
 without parallel data", section 2.3, as MUSE computes it):
@@ -19,9 +19,16 @@ from __future__ import annotations
 import numpy as np
 
 
-def block_rows(n_cols: int, block_bytes: int) -> int:
-    """Query rows per block so that a block's float32 scores fit in ``block_bytes``."""
-    return max(1, int(block_bytes) // (4 * max(1, int(n_cols))))
+# Bytes a block holds per score: the float32 score and what selecting the best makes of
+# it (np.partition's float32 copy; np.argpartition's int64 indices).
+PARTITION_BYTES = 4 + 4
+ARGPARTITION_BYTES = 4 + 8
+
+
+def block_rows(n_cols: int, block_bytes: int, bytes_per_score: int = 4) -> int:
+    """Query rows per block so that a block's scores (and their temporaries, at
+    ``bytes_per_score`` a score) fit in ``block_bytes``."""
+    return max(1, int(block_bytes) // (bytes_per_score * max(1, int(n_cols))))
 
 
 def mean_top_similarity(queries: np.ndarray, keys: np.ndarray, k: int,
@@ -33,7 +40,7 @@ def mean_top_similarity(queries: np.ndarray, keys: np.ndarray, k: int,
     k = min(int(k), keys.shape[0])
     if k <= 0 or n == 0:
         return out
-    step = block_rows(keys.shape[0], block_bytes)
+    step = block_rows(keys.shape[0], block_bytes, PARTITION_BYTES)
     for start in range(0, n, step):
         sims = queries[start:start + step] @ keys.T
         # the k largest of each row (argpartition: no full sort of the block)
@@ -56,7 +63,7 @@ def top_keys(queries: np.ndarray, keys: np.ndarray, n: int, block_bytes: int,
     scores = np.zeros((q_count, n), dtype=np.float32)
     if n <= 0 or q_count == 0:
         return indices, scores
-    step = block_rows(keys.shape[0], block_bytes)
+    step = block_rows(keys.shape[0], block_bytes, ARGPARTITION_BYTES)
     for start in range(0, q_count, step):
         sims = queries[start:start + step] @ keys.T
         if key_penalty is not None:
@@ -68,7 +75,8 @@ def top_keys(queries: np.ndarray, keys: np.ndarray, n: int, block_bytes: int,
         if n == 1:  # argmax: the first best key on ties
             best = sims.argmax(axis=1)[:, None]
         else:
-            best = np.argpartition(-sims, n - 1, axis=1)[:, :n] if n < sims.shape[1] else \
+            kth = sims.shape[1] - n
+            best = np.argpartition(sims, kth, axis=1)[:, kth:] if kth > 0 else \
                 np.broadcast_to(np.arange(n), sims.shape).copy()
             # best first, lower index first among equal scores (a tie at the n-th place
             # keeps whichever keys argpartition kept)
