@@ -97,6 +97,16 @@ class Alignment:
                 "settings": self.config.to_dict()}
 
 
+def align_config(config: AlignConfig | None, settings: dict[str, Any]) -> AlignConfig:
+    """``config`` (or the defaults) with ``settings`` changed; an unknown name is refused."""
+    names = [f.name for f in dataclasses.fields(AlignConfig)]
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        raise EmbedtrainError(f"unknown alignment setting {unknown[0]!r} (choose from "
+                              f"{', '.join(names)})")
+    return dataclasses.replace(config or AlignConfig(), **settings)
+
+
 def as_vectors(vectors: VectorsLike) -> Vectors:
     """Vectors, or the vectors of any file embedtrain reads."""
     if isinstance(vectors, Vectors):
@@ -180,7 +190,7 @@ def align(source: VectorsLike, target: VectorsLike, pairs: PairsLike | None = No
     ``refine``, ``refine_vocab``). Pairs with a word missing from the vectors are left
     out and reported as ``coverage``; different dimensions, or no usable pair, raise
     EmbedtrainError."""
-    config = dataclasses.replace(config or AlignConfig(), **settings)
+    config = align_config(config, settings)
     source, target = as_vectors(source), as_vectors(target)
     given, src_rows, tgt_rows = seed_dictionary(source, target, pairs, identical)
     coverage = len(src_rows) / len(given)

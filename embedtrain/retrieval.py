@@ -43,7 +43,7 @@ def mean_top_similarity(queries: np.ndarray, keys: np.ndarray, k: int,
     step = block_rows(keys.shape[0], block_bytes, PARTITION_BYTES)
     for start in range(0, n, step):
         sims = queries[start:start + step] @ keys.T
-        # the k largest of each row (argpartition: no full sort of the block)
+        # the k largest of each row (a partition: no full sort of the block)
         top = np.partition(sims, sims.shape[1] - k, axis=1)[:, sims.shape[1] - k:]
         out[start:start + step] = top.mean(axis=1, dtype=np.float64)
     return out

@@ -16,14 +16,13 @@ are once aligned).
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .alignment import (PairsLike, VectorsLike, as_pairs, as_vectors, check_same_dim, normalize,
-                        shared_pairs)
+from .alignment import (PairsLike, VectorsLike, align_config, as_pairs, as_vectors, check_same_dim,
+                        normalize, shared_pairs)
 from .config import RETRIEVAL_BLOCK_BYTES, AlignConfig
 from .errors import EmbedtrainError
 from .retrieval import mean_top_similarity, top_keys
@@ -75,7 +74,7 @@ def evaluate_translation(source: VectorsLike, target: VectorsLike, pairs: PairsL
                          ) -> TranslationResult:
     """P@1, P@5, P@10 and coverage of translating ``pairs``' source words into ``target``
     (see the module's docstring); ``settings``: AlignConfig's ``csls`` and ``csls_k``."""
-    config = dataclasses.replace(config or AlignConfig(), **settings)
+    config = align_config(config, settings)
     source, target = as_vectors(source), as_vectors(target)
     if identical and pairs is not None:
         raise EmbedtrainError("give test pairs or --identical (the words both spaces share), not both")

@@ -323,6 +323,8 @@ def test_bad_input_is_one_line_from_the_cli_and_an_error_from_the_library(files,
     assert not out.exists()
     with pytest.raises(EmbedtrainError, match="two words"):
         embedtrain.align(src, tgt, [("s1", "t1", "x")])
+    with pytest.raises(EmbedtrainError, match="unknown alignment setting 'refin'"):
+        embedtrain.align(src, tgt, pairs, refin=5)
 
 
 def test_defaults_live_in_config():
