@@ -242,6 +242,13 @@ def test_align_command_writes_what_the_library_returns(files):
     assert not [p for p in files["dir"].iterdir() if p.name.endswith(".tmp")]
     scores = json.loads(run("eval-translation", out, files["tgt"], files["test"], "--json").stdout)
     assert scores["p@1"] == 1.0 and scores["coverage"] == 1.0
+    refined = run("align", files["src"], files["tgt"], "-d", files["pairs"], "-o", out, "--csls",
+                  "--refine", 3, "--refine-vocab", 200, "--csls-k", 5, "--json")
+    lib_refined = embedtrain.align(files["src"], files["tgt"], files["pairs"], csls=True, refine=3,
+                                   refine_vocab=200, csls_k=5)
+    assert json.loads(refined.stdout)["refined"] == lib_refined.refined != []
+    assert json.loads(refined.stdout)["settings"] == lib_refined.config.to_dict()
+    np.testing.assert_allclose(load_vectors(out).vectors, lib_refined.source.vectors, atol=1e-6)
     npy = run("align", files["src"], files["tgt"], "-d", files["pairs"], "-o", files["dir"] / "a.npy",
               "--format", "npy", "-q")
     assert npy.exit_code == 0 and npy.output == ""
