@@ -157,6 +157,9 @@ def test_dictionary_files_tabs_spaces_header_blank_lines_and_repeats(tmp_path):
                  "lonely\n\n   \ndog\thund\n", encoding="utf-8")
     assert read_pairs(p) == [("the", "die"), ("cat", "katze"), ("the", "der"), ("dog", "hund")]
     assert parse_pairs(["of von", "to zu"]) == [("of", "von"), ("to", "zu")]   # no header: kept
+    bom = tmp_path / "bom.tsv"
+    bom.write_bytes("\ufeffof\tvon\r\nto\tzu\r\n".encode("utf-8"))
+    assert read_pairs(bom) == [("of", "von"), ("to", "zu")]
 
 
 # ---------------------------------------------------------------------- eval-translation
@@ -314,6 +317,10 @@ def test_bad_input_is_one_line_from_the_cli_and_an_error_from_the_library(files,
         (("eval-translation", src, tgt, empty), "holds no pair",
          lambda: embedtrain.evaluate_translation(src, tgt, empty)),
     ]
+    latin1 = tmp_path / "latin1.tsv"
+    latin1.write_bytes("s1\tt1\nstra\xdfe\tt2\n".encode("latin-1"))
+    cases.append((("align", src, tgt, "-d", latin1, "-o", out), "is not UTF-8 text (byte offset 10)",
+                  lambda: embedtrain.align(src, tgt, latin1)))
     disjoint = tmp_path / "disjoint.vec"
     write_vectors(disjoint, Vectors(["x", "y"], np.ones((2, 12))), "word2vec-text")
     cases += [
