@@ -165,18 +165,20 @@ def test_dictionary_files_tabs_spaces_header_blank_lines_and_repeats(tmp_path):
 # ---------------------------------------------------------------------- eval-translation
 @pytest.fixture()
 def tiny(tmp_path):
-    """Four source words equal to four target words (the basis vectors of R^4): after
-    normalisation each is nearest to its own counterpart and the other three tie at
-    cosine -1/3, ranked by index."""
+    """Five source words equal to five target words (the basis vectors of R^5): after
+    normalisation each is nearest to its own counterpart and the other four tie at
+    cosine -1/4, ranked by index."""
     src = tmp_path / "src.vec"
     tgt = tmp_path / "tgt.vec"
-    write_vectors(src, Vectors(list("abcd"), np.eye(4)), "word2vec-text")
-    write_vectors(tgt, Vectors(list("ABCD"), np.eye(4)), "glove")
+    write_vectors(src, Vectors(list("abcde"), np.eye(5)), "word2vec-text")
+    write_vectors(tgt, Vectors(list("ABCDE"), np.eye(5)), "glove")
     test = tmp_path / "test.tsv"
     # a -> A: hit at 1; b -> A: A is b's second answer (B, then A): hit at 5, not at 1;
-    # c -> X or C: X has no vector, C is a hit at 1; d -> Y: no gold target with a vector,
-    # not scored; z: no source vector, not scored. Scored 3 of 5 source words.
-    test.write_text("src tgt\na\tA\nb A\nc\tX\nc\tC\n\nd Y\nz\tA\na\tA\n", encoding="utf-8")
+    # c -> X or C: X has no vector, C is a hit at 1; d -> B or D: D is a hit at 1 (B is
+    # d's third answer: only the second gold target hits); e -> Y: no gold target with a
+    # vector, not scored; z: no source vector, not scored. Scored 4 of 6 source words.
+    test.write_text("src tgt\na\tA\nb A\nc\tX\nc\tC\n\nd B\nd D\ne Y\nz\tA\na\tA\n",
+                    encoding="utf-8")
     return src, tgt, test
 
 
@@ -185,17 +187,17 @@ def test_eval_translation_by_hand(tiny):
     result = run("eval-translation", src, tgt, test, "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert out["p@1"] == pytest.approx(2 / 3) and out["p@5"] == 1.0 and out["p@10"] == 1.0
-    assert (out["evaluated"], out["source_words"], out["pairs"]) == (3, 5, 6)
-    assert out["coverage"] == pytest.approx(0.6) and out["retrieval"] == "cosine"
+    assert out["p@1"] == 0.75 and out["p@5"] == 1.0 and out["p@10"] == 1.0
+    assert (out["evaluated"], out["source_words"], out["pairs"]) == (4, 6, 8)
+    assert out["coverage"] == pytest.approx(4 / 6) and out["retrieval"] == "cosine"
     lib = embedtrain.evaluate_translation(src, tgt, test)
     assert lib.to_dict() == {k: v for k, v in out.items() if k not in ("source", "target", "test")}
     # CSLS: every r is the same here (by symmetry), so the ranking is cosine's
     csls = json.loads(run("eval-translation", src, tgt, test, "--json", "--csls").stdout)
     assert (csls["p@1"], csls["retrieval"], csls["csls_k"]) == (out["p@1"], "csls", 10)
     table = run("eval-translation", src, tgt, test)
-    assert "P@1 0.6667  P@5 1.0000  P@10 1.0000" in table.stdout
-    assert "coverage 0.6000 (3 of 5 source words" in table.stdout
+    assert "P@1 0.7500  P@5 1.0000  P@10 1.0000" in table.stdout
+    assert "coverage 0.6667 (4 of 6 source words" in table.stdout
 
 
 def test_eval_translation_retrieves_by_the_reference_csls():
