@@ -5,6 +5,7 @@
     >>> model.most_similar("king", topn=10)
     >>> model.save("run/text8")          # run/text8.vec and run/text8.etm
     >>> embedtrain.train([["the", "king"], ["a", "queen"]], min_count=1)   # token lists
+    >>> embedtrain.align("en.vec", "de.vec", "en-de.tsv").source  # English mapped onto German
 """
 from ._version import __version__
 from .errors import EmbedtrainError
@@ -27,6 +28,12 @@ def __getattr__(name):
     if name == "Vectors":
         from .vectors import Vectors
         return Vectors
+    if name in ("align", "Alignment"):
+        from . import alignment
+        return getattr(alignment, name)
+    if name in ("evaluate_translation", "TranslationResult"):
+        from . import translation
+        return getattr(translation, name)
     if name in ("Callback", "EpochInfo", "ProgressInfo"):
         from .training import callbacks
         return getattr(callbacks, name)
@@ -34,4 +41,5 @@ def __getattr__(name):
 
 
 __all__ = ["train", "train_graph", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
-           "ProgressInfo", "EmbedtrainError", "__version__"]
+           "ProgressInfo", "align", "Alignment", "evaluate_translation", "TranslationResult",
+           "EmbedtrainError", "__version__"]

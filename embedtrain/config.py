@@ -382,6 +382,44 @@ class DistributedConfig:
         return dataclasses.asdict(self)
 
 
+# Cross-lingual alignment (embedtrain/align.py, embedtrain/translation.py; docs/align.md).
+# CSLS's neighbourhood: MUSE's csls_knn_10 and VecMap's --csls default (Conneau et al. 2018).
+CSLS_NEIGHBOURS = 10
+# Self-learning looks for new pairs among this many most frequent words of each space
+# (VecMap's --vocabulary_cutoff in its semi-supervised and identical modes).
+REFINE_VOCAB = 20_000
+MAX_REFINE = 1_000
+# Cosine blocks of retrieval: a block's float32 scores and the temporaries of selecting the
+# best take at most this many bytes, so two 200,000-word vocabularies never need their
+# 160 GB similarity matrix.
+RETRIEVAL_BLOCK_BYTES = 1 << 27
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """Aligning two vector spaces (``embedtrain align``) and scoring word translation
+    (``embedtrain eval-translation``): every default written once, here."""
+
+    csls: bool = _opt(False, "Nearest neighbours by CSLS (cross-domain similarity local scaling, "
+                             "MUSE) instead of cosine, so that fewer hub words answer every query "
+                             "(align: the pairs --refine adds; eval-translation: the retrieval).",
+                      flag=True)
+    csls_k: int = _opt(CSLS_NEIGHBOURS, "Neighbours CSLS averages over.", range=(1, 1_000, False))
+    refine: int = _opt(0, "align: self-learning iterations: add the mutual nearest neighbours of "
+                          "the mapped spaces to the dictionary and solve again.",
+                       range=(0, MAX_REFINE, False))
+    refine_vocab: int = _opt(REFINE_VOCAB, "align --refine: look for new pairs among this many "
+                                           "most frequent words of each space.",
+                             range=(1, INT32_MAX, False))
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        _check_limits(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 # The model name of a run without --model.
 DEFAULT_MODEL = "skipgram"
 
