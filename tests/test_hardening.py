@@ -546,7 +546,7 @@ def test_help_sections_and_whole_command_summaries():
     from embedtrain.cli import main
 
     # one line per command, none cut mid-phrase
-    assert len(commands) == len(main.commands) and not any(line.rstrip().endswith("...") for line in commands), top
+    assert len(commands) == len(main.list_commands(None)) and not any(line.rstrip().endswith("...") for line in commands), top
     text = run("train", "--help").stdout
     sections = [line for line in text.splitlines() if line and not line.startswith(" ") and line.endswith(":")]
     assert sections == ["Input and output:", "Settings of every model:", "word2vec and FastText settings:",

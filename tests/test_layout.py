@@ -80,3 +80,19 @@ def test_kernels_import_nothing_but_numba_numpy_and_each_other():
                 assert node.module == "corpus.stream", f"{path.name} imports ..{node.module}"
             if isinstance(node, ast.Import):
                 assert all(a.name in allowed for a in node.names), path.name
+
+
+def test_every_command_is_found_where_the_cli_looks_for_it():
+    """The CLI imports a command's module only when the command is used
+    (cli.app.COMMAND_MODULES): every command a module of the package adds must be listed
+    there under that module, and nothing else."""
+    import importlib
+    import pkgutil
+
+    import embedtrain.cli as cli
+    from embedtrain.cli.app import COMMAND_MODULES, main
+
+    for info in pkgutil.iter_modules(cli.__path__):
+        importlib.import_module(f"embedtrain.cli.{info.name}")
+    found = {name: cmd.callback.__module__.rsplit(".", 1)[1] for name, cmd in main.commands.items()}
+    assert found == COMMAND_MODULES

@@ -90,7 +90,7 @@ def align_command(source: str, target: str, dictionary: str | None, identical: b
 
 
 @main.command("eval-translation",
-              short_help="Word translation precision (P@1, P@5, P@10) between two aligned spaces.")
+              short_help="Translation P@1, P@5, P@10 between two aligned spaces.")
 @click.argument("source", metavar="SRC", type=click.Path(dir_okay=False))
 @click.argument("target", metavar="TGT", type=click.Path(dir_okay=False))
 @click.argument("pairs", metavar="[PAIRS]", required=False, type=click.Path(dir_okay=False))

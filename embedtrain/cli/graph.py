@@ -17,7 +17,7 @@ _COMMON = CommonConfig.__dataclass_fields__
 
 # --------------------------------------------------------------------------- walks
 
-@main.command("walks", short_help="Write random walks over a graph as text (DeepWalk, node2vec).")
+@main.command("walks", short_help="Random walks over a graph, as text (DeepWalk, node2vec).")
 @click.argument("edges", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the walks here, one a line (node names separated by spaces); - for stdout.")
