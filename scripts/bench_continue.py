@@ -10,14 +10,14 @@ skip-gram; gensim in corpus_file mode). Each run is a whole process timed by
 /usr/bin/time; scores by gensim's evaluators (benchlib.scores). Run under the shared lock:
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_continue.py [--epochs 5] [--seed 1]
-        [--corpus PATH] [--json OUT.json]
+        [--corpus PATH] [--json OUT.json] [--no-gensim]
+    (also a fresh run on B alone: what continuing on B should cost)
 """
 from __future__ import annotations
 
 import argparse
 import gzip
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--no-gensim", action="store_true", help="embedtrain's runs only (more seeds)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,6 +105,11 @@ def main() -> None:
                embedtrain_cmd(d / "B.txt", d / "et_AB_cont", s, e, ["--continue", str(d / "et_A.etm")]),
                d / "et_AB_cont.vec")
         record("embedtrain", "A+B from scratch", embedtrain_cmd(d / "AB.txt", d / "et_AB", s, e), d / "et_AB.vec")
+        # what continuing should cost: a fresh run on B alone
+        record("embedtrain", "B from scratch", embedtrain_cmd(d / "B.txt", d / "et_B", s, e), d / "et_B.vec")
+        if args.no_gensim:
+            results_out(args, tokens, results)
+            return
         py = [sys.executable, str(gensim)]
         record("gensim", "A", py + ["train", str(d / "A.txt"), str(d / "gs_A"), str(s), str(e)], d / "gs_A.vec")
         record("gensim", "A, continued on B",
@@ -111,6 +117,10 @@ def main() -> None:
                      str(d / "gs_A.model")], d / "gs_AB_cont.vec")
         record("gensim", "A+B from scratch", py + ["train", str(d / "AB.txt"), str(d / "gs_AB"), str(s), str(e)],
                d / "gs_AB.vec")
+    results_out(args, tokens, results)
+
+
+def results_out(args, tokens: dict, results: list) -> None:
     out = {"corpus": str(args.corpus), "tokens": tokens, "settings": dict(SETTINGS, epochs=args.epochs,
            seed=args.seed, model="skipgram"), "results": results}
     text = json.dumps(out, indent=1)
