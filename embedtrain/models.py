@@ -101,6 +101,14 @@ class Model:
     def analogy(self, a: str, b: str, c: str, topn: int = 10):
         return self.vectors.analogy(a, b, c, topn=topn)
 
+    def train_more(self, corpus: Any, **settings: Any) -> "Model":
+        """This model continued on ``corpus`` (new words join): a new model, this one
+        unchanged; the same as ``embedtrain.train(corpus, init=self, **settings)``
+        (docs/training.md, "Continuing on new text")."""
+        import embedtrain  # the package's facade: the training entry, imported when used
+
+        return embedtrain.train(corpus, init=self, **settings)
+
     # ------------------------------------------------------------------ files
     def save(self, prefix: str | os.PathLike) -> tuple[Path, Path]:
         """Write ``PREFIX.vec`` (word2vec text) and ``PREFIX.etm`` (the full model)."""

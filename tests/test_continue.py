@@ -532,3 +532,12 @@ def test_an_interrupted_continued_run_resumes_to_the_same_bytes(corpora, tmp_pat
     assert resumed.stats["lineage"] == whole.stats["lineage"]
     assert [e["mode"] for e in resumed.stats["lineage"]] == ["train", "continue"]
     assert resumed.vocab.unkept.words == whole.vocab.unkept.words
+
+
+def test_train_more_is_train_with_init(word2vec_pair):
+    first, continued = word2vec_pair
+    again = first.train_more(CORPUS_B, progress=False)
+    assert again.vocab.words == continued.vocab.words
+    for name, array in continued.arrays.items():
+        assert np.array_equal(again.arrays[name], array), name
+    assert again is not first and len(first.vocab) < len(again.vocab)  # the first model is unchanged
