@@ -78,3 +78,19 @@ def wordsim_score(vectors) -> tuple[float, int]:
             pred.append(vectors.similarity(a, b))
             gold.append(float(score))
     return spearman(pred, gold), len(pred)
+
+
+class StopTraining(Exception):
+    """What :class:`StopAtEpoch` raises: a run broken off, as a crash would break it."""
+
+
+class StopAtEpoch:
+    """A training callback that raises :class:`StopTraining` at the end of epoch ``epoch``
+    (1 = the first), after that epoch's checkpoint."""
+
+    def __init__(self, epoch: int = 1):
+        self.epoch = epoch
+
+    def on_epoch_end(self, info):
+        if info.epoch == self.epoch:
+            raise StopTraining

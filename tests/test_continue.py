@@ -20,6 +20,8 @@ from embedtrain.subwords import ngram_buckets, subword_table
 from embedtrain.training import sgns as sgns_training
 from embedtrain.vocab import NoiseSampler, Vocab
 
+from conftest import StopAtEpoch, StopTraining
+
 GROUPS = {"animal": "cat dog horse cow sheep goat".split(),
           "tool": "hammer saw drill wrench chisel pliers".split(),
           "food": "bread cheese apple rice soup butter".split(),
@@ -512,17 +514,9 @@ def test_an_interrupted_continued_run_resumes_to_the_same_bytes(corpora, tmp_pat
     whole = embedtrain.train(str(b), init=first, progress=False)
     ckpt = tmp_path / "run.ckpt"
 
-    class Stop(Exception):
-        pass
-
-    class StopAfterTwo:
-        def on_epoch_end(self, info):
-            if info.epoch == 2:
-                raise Stop
-
-    with pytest.raises(Stop):  # a checkpoint after every job (checkpoint_every tiny)
+    with pytest.raises(StopTraining):  # a checkpoint after every job (checkpoint_every tiny)
         embedtrain.train(str(b), init=first, checkpoint=ckpt, checkpoint_every=1e-9,
-                         callbacks=[StopAfterTwo()], progress=False)
+                         callbacks=[StopAtEpoch(2)], progress=False)
     result = cli("train", b, "--resume", ckpt, "-q", "-o", tmp_path / "r")
     assert result.exit_code == 0, result.output
     resumed = embedtrain.load(tmp_path / "r.etm")

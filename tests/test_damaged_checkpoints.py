@@ -17,6 +17,8 @@ import embedtrain
 from embedtrain.io.archive import read_archive, write_archive
 from embedtrain.io.checkpoint import CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION
 
+from conftest import StopAtEpoch, StopTraining
+
 SETTINGS = {
     "skipgram": dict(model="skipgram", dim=8, epochs=3, threads=1, seed=3, min_count=2),
     "fasttext": dict(model="fasttext", dim=8, epochs=3, threads=1, seed=3, min_count=2, bucket=2000),
@@ -24,19 +26,10 @@ SETTINGS = {
 }
 
 
-class Stop(Exception):
-    pass
-
-
-class StopAfterFirstEpoch:
-    def on_epoch_end(self, info):
-        raise Stop
-
-
 def make_checkpoint(corpus: Path, path: Path, settings: dict) -> None:
-    with pytest.raises(Stop):
+    with pytest.raises(StopTraining):
         embedtrain.train(str(corpus), checkpoint=path, checkpoint_every=1e-9, progress=False,
-                         callbacks=[StopAfterFirstEpoch()], **settings)
+                         callbacks=[StopAtEpoch(1)], **settings)
     assert path.exists()
 
 

@@ -16,6 +16,8 @@ from embedtrain.corpus.stream import SENTENCE_END
 from embedtrain.errors import ConfigError, EmbedtrainError
 from embedtrain.families import REGISTRY, StreamFamily, family_of, model_names, register, unregister
 
+from conftest import StopAtEpoch, StopTraining
+
 LR = 0.5
 
 
@@ -136,17 +138,9 @@ def test_the_family_checkpoints_and_resumes_to_the_same_bytes(count_family, corp
     whole = embedtrain.train(str(corpus), **settings)
     ckpt = tmp_path / "run.ckpt"
 
-    class Stop(Exception):
-        pass
-
-    class StopAfterTwo:
-        def on_epoch_end(self, info):
-            if info.epoch == 2:
-                raise Stop
-
-    with pytest.raises(Stop):  # a checkpoint after every job (checkpoint_every tiny)
+    with pytest.raises(StopTraining):  # a checkpoint after every job (checkpoint_every tiny)
         embedtrain.train(str(corpus), checkpoint=ckpt, checkpoint_every=1e-9,
-                         callbacks=[StopAfterTwo()], **settings)
+                         callbacks=[StopAtEpoch(2)], **settings)
     assert ckpt.exists()
     resumed = embedtrain.train(str(corpus), resume=ckpt, **settings)
     assert not ckpt.exists()   # removed once the run completed

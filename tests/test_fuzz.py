@@ -22,6 +22,8 @@ from embedtrain.io.text import write_word2vec_text
 from embedtrain.models import FastTextModel
 from embedtrain.vocab import Vocab
 
+from conftest import StopAtEpoch, StopTraining
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20251121
 CASES_PER_KIND = 60
@@ -56,18 +58,11 @@ def write_originals(work: Path) -> None:
     corpus = work / "corpus.txt"
     corpus.write_text("\n".join(" ".join(rng.choice(words, size=12)) for _ in range(60)) + "\n")
 
-    class Stop(Exception):
-        pass
-
-    class StopAfterFirstEpoch:
-        def on_epoch_end(self, info):
-            raise Stop
-
     try:
         embedtrain.train(str(corpus), dim=4, epochs=2, threads=1, min_count=1, progress=False,
                          checkpoint=work / "small.ckpt", checkpoint_every=1e-9,
-                         callbacks=[StopAfterFirstEpoch()])
-    except Stop:
+                         callbacks=[StopAtEpoch(1)])
+    except StopTraining:
         pass
     (work / "sim.tsv").write_text("king\tqueen\t8\nman\twoman\t7\nparis\tfrance\t6\nw1\tw2\t1\n")
     (work / "analogy.txt").write_text(": test\nman king woman queen\nparis france w1 w2\n")

@@ -21,6 +21,8 @@ from embedtrain.models import Model
 from embedtrain.io.checkpoint import Checkpoint
 from embedtrain.training.runner import TrainingDiverged
 
+from conftest import StopAtEpoch, StopTraining
+
 ROOT = Path(__file__).resolve().parent.parent
 FAST = dict(dim=12, epochs=2, threads=1, seed=5, min_count=2, progress=False)
 
@@ -393,16 +395,9 @@ def test_cli_resume_into_another_prefix_keeps_the_checkpoint_it_resumed(small_co
     """Only a run's own checkpoint (PREFIX.ckpt) is removed when it completes (issue 21)."""
     ckpt = tmp_path / "keep.ckpt"
 
-    class Stop(Exception):
-        pass
-
-    class StopAfterFirstEpoch:
-        def on_epoch_end(self, info):
-            raise Stop
-
-    with pytest.raises(Stop):
+    with pytest.raises(StopTraining):
         embedtrain.train(str(small_corpus), checkpoint=ckpt, checkpoint_every=1e-9,
-                         callbacks=[StopAfterFirstEpoch()], **dict(FAST, epochs=2))
+                         callbacks=[StopAtEpoch(1)], **dict(FAST, epochs=2))
     common = ["--dim", "12", "--epochs", "2", "--threads", "1", "--seed", "5", "--min-count", "2", "-q"]
     other = subprocess.run([sys.executable, "-m", "embedtrain", "train", str(small_corpus), *common,
                             "--resume", str(ckpt), "-o", str(tmp_path / "other")], capture_output=True, text=True)
