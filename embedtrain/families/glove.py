@@ -237,6 +237,7 @@ def _continued_matrix(model: "GloVeModel", cooccur: str | None, corpus, config: 
     vocabulary (entries of the same pair are summed)."""
     from ..cooccur import count_cooccurrences, table_slots
     from ..io.cooc import CooccurrenceMatrix
+    from ..kernels import glove as kernels
     from ..training.continuing import old_positions
     from ..training.prepare import prepare_corpus
 
@@ -258,13 +259,10 @@ def _continued_matrix(model: "GloVeModel", cooccur: str | None, corpus, config: 
     v = len(vocab)
     moved = old_positions(old.vocab, vocab)
     a, b = moved[old.rows], moved[old.cols]
-    keys = np.concatenate([np.minimum(a, b) * v + np.maximum(a, b),
-                           new.rows.astype(np.int64) * v + new.cols])
-    values = np.concatenate([old.values, new.values])
-    order = np.argsort(keys, kind="stable")
-    keys, values = keys[order], values[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
-    keys, values = keys[starts], np.add.reduceat(values, starts) if len(starts) else values
+    old_keys = np.minimum(a, b) * v + np.maximum(a, b)   # the old entries under their new ids
+    order = np.argsort(old_keys)                          # (each pair once: ids move, none merge)
+    keys, values = kernels.merge_sum(old_keys[order], old.values[order],
+                                     new.rows.astype(np.int64) * v + new.cols, new.values)
     matrix = CooccurrenceMatrix(vocab, (keys // v).astype(np.int32), (keys % v).astype(np.int32),
                                 values, new.settings, old.n_tokens + new.n_tokens, new.stats)
     stats["cooccur_file"] = str(cooccur)
