@@ -31,7 +31,7 @@ import numpy as np
 from .config import RETRIEVAL_BLOCK_BYTES, AlignConfig
 from .errors import EmbedtrainError
 from .retrieval import mutual_nearest
-from .vectors import Vectors
+from .vectors import Vectors, unit_rows
 
 log = logging.getLogger("embedtrain")
 
@@ -42,17 +42,9 @@ PairsLike = str | os.PathLike | Iterable[tuple[str, str]]
 def normalize(matrix: np.ndarray) -> np.ndarray:
     """float32 [V, dim]: rows to unit length, centred (the mean row subtracted), rows to
     unit length again (VecMap's ``--normalize unit center unit``). Zero rows stay zero."""
-    out = np.array(matrix, dtype=np.float32, copy=True)
-    _unit_rows(out)
+    out = unit_rows(np.asarray(matrix, dtype=np.float32))
     out -= out.mean(axis=0, dtype=np.float64).astype(np.float32)
-    _unit_rows(out)
-    return out
-
-
-def _unit_rows(matrix: np.ndarray) -> None:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    matrix /= norms
+    return unit_rows(out)
 
 
 def procrustes(source_rows: np.ndarray, target_rows: np.ndarray) -> np.ndarray:

@@ -74,14 +74,7 @@ class Vectors:
     def unit_vectors(self) -> np.ndarray:
         """Rows scaled to unit length (zero rows stay zero); computed once."""
         if self._unit is None:
-            with np.errstate(over="ignore"):
-                norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-            huge = np.flatnonzero(~np.isfinite(norms[:, 0]))
-            if len(huge):  # values near float32's limit: their squares overflow
-                norms[huge] = np.linalg.norm(self.vectors[huge].astype(np.float64), axis=1,
-                                             keepdims=True)
-            norms[norms == 0] = 1.0
-            self._unit = (self.vectors / norms).astype(np.float32, copy=False)
+            self._unit = unit_rows(self.vectors)
         return self._unit
 
     # ------------------------------------------------------------------ queries
@@ -183,6 +176,18 @@ def cosmul_scores(pos_cos: np.ndarray, neg_cos: np.ndarray | None) -> np.ndarray
 
 # Rows checked at a time for NaN/inf (bounds the temporary boolean array).
 FINITE_CHECK_ROWS = 1 << 16
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """float32: ``matrix``'s rows scaled to unit length (zero rows stay zero; rows near
+    float32's limit, whose squares overflow, are measured in float64)."""
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    huge = np.flatnonzero(~np.isfinite(norms[:, 0]))
+    if len(huge):
+        norms[huge] = np.linalg.norm(matrix[huge].astype(np.float64), axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype(np.float32, copy=False)
 
 
 def finite_rows(matrix: np.ndarray) -> np.ndarray:
