@@ -80,7 +80,8 @@ def spread(samples: list[list[float]], n: int, draws: int = 2000, seed: int = 1)
     return statistics.mean(max(rng.choice(ratios) for _ in range(n)) for _ in range(draws))
 
 
-def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | None = None) -> dict:
+def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | None = None,
+            half_duplex: bool = False) -> dict:
     """The terms of round(n) in seconds. ``compute``: the round's kernel seconds (default:
     interpolated from the measured counts, i.e. the default words per round at n)."""
     pooled = [s for c in costs.values() for s in c.get("kernel_samples", [])]
@@ -99,7 +100,7 @@ def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | N
         "reducer": t["reducer_cpu_round"] if n > 1 else 0.0,
         "driver": t["driver_cpu_round"],
         "raylet": t["raylet_cpu_round"] / n,
-        "network": ((t["bytes_sent_round"] + t["bytes_received_round"]) if HALF_DUPLEX else
+        "network": ((t["bytes_sent_round"] + t["bytes_received_round"]) if half_duplex else
                     max(t["bytes_sent_round"], t["bytes_received_round"])) / n / bandwidth,
     }
     parts["round"] = sum(parts.values())
@@ -107,7 +108,6 @@ def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | N
     return parts
 
 
-HALF_DUPLEX = False  # --half-duplex: a node's bytes sent and read share one direction
 RATES = {"gbit": 1e9 / 8, "mbit": 1e6 / 8}
 TEXT8_PREFIX_TOKENS = 2_046_942  # the vocabulary's tokens in ../shared/data/text8-prefix.gz (min-count 5)
 
@@ -130,7 +130,8 @@ def _settings(path: str):
         yield m, statistics.median(r["vocab_tokens"] / (r["workers"] * r["rounds"]) for r in runs), None
 
 
-def check(costs: dict[int, dict], nodes_path: str, bandwidth: float, cores: int) -> list[dict]:
+def check(costs: dict[int, dict], nodes_path: str, bandwidth: float, cores: int,
+          half_duplex: bool = False) -> list[dict]:
     """The model's round time against the rounds measured on a multi-raylet cluster
     (scripts/ray_nodes.py): for each setting, the path above with the run's own words per
     worker and round at the measured kernel rate, and, because the check runs N nodes on
@@ -141,7 +142,7 @@ def check(costs: dict[int, dict], nodes_path: str, bandwidth: float, cores: int)
         n = m["workers"]
         near = min(costs, key=lambda w: abs(math.log(w / n)))
         rate = costs[near]["worker_kernel_cpu_round"] / costs[near]["words_per_worker_round"]
-        p = project(costs, n, link or bandwidth, compute=rate * words)
+        p = project(costs, n, link or bandwidth, compute=rate * words, half_duplex=half_duplex)
         cpu = (n * (p["compute"] + p["worker"] + p["reducer"]) + p["driver"] + p["raylet"] * n)
         predicted = max(p["round"], cpu / cores)
         measured = m.get("median_round_seconds_after_first") or m["median_round_seconds"]
@@ -164,11 +165,9 @@ def main() -> None:
                     help="cores the --check cluster shared (default: this machine's)")
     ap.add_argument("--half-duplex", action="store_true", help="sent and read bytes share the link")
     a = ap.parse_args()
-    global HALF_DUPLEX
-    HALF_DUPLEX = a.half_duplex
     bandwidth = a.bandwidth_gbit * 1e9 / 8
     if a.check:
-        for row in check(load(a.costs[0]), a.check, bandwidth, a.cores):
+        for row in check(load(a.costs[0]), a.check, bandwidth, a.cores, a.half_duplex):
             if a.markdown:
                 print(f"| {row['mode']} | {row['rate']} | {row['workers']} | {row['sync_every']:,} | {row['path'] * 1000:.0f} | "
                       f"{row['cpu_over_cores'] * 1000:.0f} | {row['predicted'] * 1000:.0f} | "
@@ -180,7 +179,7 @@ def main() -> None:
         costs = load(path)
         model = next(iter(costs.values()))["model"]
         for n in a.at:
-            p = project(costs, n, bandwidth)
+            p = project(costs, n, bandwidth, half_duplex=a.half_duplex)
             if a.markdown:
                 ms = {k: f"{v * 1000:.0f}" for k, v in p.items() if k != "efficiency"}
                 shown = n if n in costs else f"{n} (extrapolated)"
