@@ -11,7 +11,7 @@ import click
 
 from ..config import AlignConfig
 from ..io.formats import WRITE_FORMATS
-from .app import field_option, handle_errors, log, main, quiet, verbosity_options
+from .app import field_option, handle_errors, json_option, log, main, quiet, verbosity_options
 
 ALIGN_FIELDS = ("csls", "csls_k", "refine", "refine_vocab")
 EVAL_FIELDS = ("csls", "csls_k")
@@ -98,7 +98,7 @@ def align_command(source: str, target: str, dictionary: str | None, identical: b
               help="No PAIRS: the share of shared words whose nearest neighbour across the "
                    "spaces is the word itself (run-to-run stability).")
 @align_options(EVAL_FIELDS)
-@click.option("--json", "as_json", is_flag=True, default=False, help="Print one JSON object on stdout.")
+@json_option
 @verbosity_options
 @handle_errors
 def eval_translation_command(source: str, target: str, pairs: str | None, identical: bool,

@@ -144,6 +144,10 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
+# --json on the commands that report numbers (query, graph and translation evaluations).
+json_option = click.option("--json", "as_json", is_flag=True, default=False,
+                           help="Print one JSON object on stdout.")
+
 # The module of this package that adds each command. A command's module is imported when
 # the command runs (or when the help lists them all), so that `embedtrain align` does not
 # first import numba and every model family for `train` (0.3 s of start-up).

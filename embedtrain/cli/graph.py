@@ -9,7 +9,7 @@ import click
 from ..config import CommonConfig
 from ..errors import EmbedtrainError
 from ..graphs.evaluate import REPEATS, TEST_FRACTION, TRAIN_FRACTIONS
-from .app import handle_errors, main, quiet, verbosity_options
+from .app import handle_errors, json_option, main, quiet, verbosity_options
 from .walk_options import graph_model_options, walk_options
 
 _COMMON = CommonConfig.__dataclass_fields__
@@ -67,7 +67,7 @@ def _fractions(text: str | None) -> list[float] | None:
 @click.option("--repeats", type=int, default=None, help=f"Random splits per fraction. [default: {REPEATS}]")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the random splits.")
 @click.option("--format", "format_", default=None, help="Format of VECTORS. [default: detected]")
-@click.option("--json", "as_json", is_flag=True, default=False, help="Print one JSON object on stdout.")
+@json_option
 @verbosity_options
 @handle_errors
 def eval_nodes_command(vectors: str, labels: str, fractions: str | None, repeats: int | None,
@@ -100,7 +100,7 @@ def eval_nodes_command(vectors: str, labels: str, fractions: str | None, repeats
               help="Model to train. [default: skipgram]")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="TOML file of settings (keys are option names); options given here win.")
-@click.option("--json", "as_json", is_flag=True, default=False, help="Print one JSON object on stdout.")
+@json_option
 @graph_model_options
 @walk_options
 @verbosity_options

@@ -9,13 +9,11 @@ import click
 from ..evaluate import ANALOGY_METHODS, DEFAULT_RESTRICT_VOCAB, AnalogyResult, evaluate
 from ..io.formats import READ_FORMATS, load_vectors
 from ..vectors import UnknownWordError, Vectors
-from .app import handle_errors, main, quiet, verbosity_options
+from .app import handle_errors, json_option, main, quiet, verbosity_options
 
 format_option = click.option(
     "--format", "format_", type=click.Choice(READ_FORMATS), default=None,
     help="Format of VECTORS. [default: detected from the content]")
-json_option = click.option("--json", "as_json", is_flag=True, default=False,
-                           help="Print one JSON object on stdout.")
 topn_option = click.option("-n", "--topn", type=click.IntRange(min=1), default=10, show_default=True,
                            help="Number of answers.")
 vectors_argument = click.argument("vectors", type=click.Path(dir_okay=False))
