@@ -308,7 +308,8 @@ def pop_distributed(settings: dict[str, Any]) -> DistributedConfig:
     dist = DistributedConfig(**given)
     if dist.ray is None and given:
         names = ", ".join("--" + k.replace("_", "-") for k in given)
-        raise EmbedtrainError(f"{names} applies only with --ray")
+        threads = " (Ray actors; threads on this machine are threads=N)" if "workers" in given else ""
+        raise EmbedtrainError(f"{names} applies only with --ray{threads}")
     return dist
 
 

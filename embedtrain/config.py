@@ -149,6 +149,10 @@ class SkipGramConfig(CommonConfig):
     # Noise exponents outside [-1, 1] overflow or underflow counts ** exponent
     ns_exponent: float = _opt(0.75, "Exponent of the unigram noise distribution.",
                               range=(*NS_EXPONENT_RANGE, False))
+    # gensim's min_alpha (embedtrain.compat.gensim passes it); a floor of the linear schedule
+    min_lr: float | None = _opt(
+        None, "Lowest learning rate: the linear schedule stops falling there [default: --lr x 1e-4, "
+              "as word2vec.c; FastText: 0, as fastText].", range=(0.0, None, False))
     shuffle_lines: bool = _opt(
         False, "Shuffle the words of each line every epoch (baskets whose order means nothing).",
         flag=True)
@@ -179,6 +183,7 @@ class SkipGramConfig(CommonConfig):
         super().__post_init__()
         if not self.hs and self.negative == 0:
             raise ConfigError("--negative 0 needs --hs (otherwise there is nothing to train)")
+        _check_min_lr(self)
         if self.shared_negatives and self.model != "skipgram":
             raise ConfigError(f"--shared-negatives applies to --model skipgram, not {self.model}")
 
@@ -236,6 +241,7 @@ class FastTextConfig(CommonConfig):
     # fastText draws negatives from unigram counts ** 0.5 (Dictionary::getCounts and
     # Model::initTableNegatives), not word2vec's 0.75.
     ns_exponent: float = _like(SkipGramConfig, "ns_exponent", 0.5)
+    min_lr: float | None = _like(SkipGramConfig, "min_lr", None)
     minn: int = _opt(3, "Shortest character n-gram.", range=(0, MAX_NGRAM, False), roles=("shape",))
     maxn: int = _opt(6, "Longest character n-gram; 0 means no subwords.", range=(0, MAX_NGRAM, False),
                      roles=("shape",))
@@ -258,6 +264,7 @@ class FastTextConfig(CommonConfig):
         super().__post_init__()
         if self.negative < 1:
             raise ConfigError(f"--negative must be at least 1 for fasttext (got {self.negative})")
+        _check_min_lr(self)
         if self.arch not in ("skipgram", "cbow"):
             raise ConfigError(f"--arch must be 'skipgram' or 'cbow' (got {self.arch!r})")
         if self.maxn > 0:
@@ -267,6 +274,11 @@ class FastTextConfig(CommonConfig):
                 raise ConfigError(f"--minn ({self.minn}) must not exceed --maxn ({self.maxn})")
             if self.bucket == 0:
                 raise ConfigError("--bucket 0 leaves no room for subwords; give --maxn 0 to turn them off")
+
+
+def _check_min_lr(config: Any) -> None:
+    if config.min_lr is not None and config.min_lr > config.lr:
+        raise ConfigError(f"--min-lr ({config.min_lr:g}) must not exceed --lr ({config.lr:g})")
 
 
 @dataclass(frozen=True)
@@ -420,6 +432,13 @@ class AlignConfig:
         return dataclasses.asdict(self)
 
 
+# gensim's names of embedtrain's settings: a gensim user's guess is pointed to the right name.
+GENSIM_NAMES = {
+    "vector_size": "dim", "size": "dim", "alpha": "lr", "min_alpha": "min_lr", "iter": "epochs",
+    "sg": "model='skipgram' (sg=1) or model='cbow' (sg=0)", "max_final_vocab": "max_vocab",
+    "max_vocab_size": "max_vocab", "min_n": "minn", "max_n": "maxn",
+}
+
 # The model name of a run without --model.
 DEFAULT_MODEL = "skipgram"
 
@@ -492,6 +511,11 @@ def make_config(model: str | None = None, config_file: str | os.PathLike | None 
         names = ", ".join("--" + k.replace("_", "-") for k in walk_settings)
         raise ConfigError(f"{names} applies to --graph only (random walks: train --graph EDGES, "
                           "or embedtrain.train_graph)")
+    gensim = [k for k in unknown if k in GENSIM_NAMES]
+    if gensim:
+        k = gensim[0]
+        raise ConfigError(f"{k} is gensim's name for {GENSIM_NAMES[k]} (embedtrain.compat.gensim "
+                          "takes gensim's names and meanings)")
     if unknown:
         names = ", ".join("--" + k.replace("_", "-") for k in unknown)
         raise ConfigError(f"{names} does not apply to --model {chosen}")

@@ -1,7 +1,8 @@
 """The product of training: words and a float32 matrix, with similarity queries."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import os
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -50,18 +51,66 @@ class Vectors:
     def dim(self) -> int:
         return int(self.vectors.shape[1])
 
-    def __getitem__(self, word: str) -> np.ndarray:
+    def __getitem__(self, word: str | Sequence[str]) -> np.ndarray:
+        """``word``'s vector; a list of words gives their rows stacked (gensim's ``kv[[a, b]]``)."""
+        if isinstance(word, (list, tuple)):
+            return np.vstack([self.get_vector(w) for w in word]) if word else \
+                np.zeros((0, self.dim), np.float32)
         return self.get_vector(word)
 
-    def get_vector(self, word: str) -> np.ndarray:
-        """The vector of ``word``; subclasses may build one for unknown words."""
+    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
+        """The vector of ``word`` (scaled to unit length with ``norm``); subclasses may
+        build one for unknown words."""
         i = self.index.get(word)
         if i is None:
             vec = self.vector_for_unknown(word)
             if vec is None:
                 raise UnknownWordError(f"word {word!r} is not in the vocabulary")
-            return vec
-        return self.vectors[i]
+            return _unit(vec) if norm else vec
+        return self.unit_vectors[i] if norm else self.vectors[i]
+
+    # gensim's names (KeyedVectors) for what Vectors holds
+    @property
+    def index_to_key(self) -> list[str]:
+        return self.words
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        return self.index
+
+    @property
+    def vector_size(self) -> int:
+        return self.dim
+
+    @property
+    def norms(self) -> np.ndarray:
+        """float32 [V]: each row's length (gensim's ``norms``, filled when first read)."""
+        if getattr(self, "_norms", None) is None:
+            self._norms = np.linalg.norm(self.vectors, axis=1)
+        return self._norms
+
+    def fill_norms(self, force: bool = False) -> None:
+        """Compute the row lengths and unit rows now (again with ``force``)."""
+        if force:
+            self._norms, self._unit = None, None
+        self.norms, self.unit_vectors  # noqa: B018 - computed and kept
+
+    def get_normed_vectors(self) -> np.ndarray:
+        return self.unit_vectors
+
+    def get_index(self, key: str | int, default: int | None = None) -> int:
+        """The row of ``key`` (an int within range is its own row); ``default`` or an error."""
+        i = self.index.get(key) if isinstance(key, str) else None
+        if i is not None:
+            return i
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and 0 <= key < len(self):
+            return int(key)
+        if default is not None:
+            return default
+        raise UnknownWordError(f"word {key!r} is not in the vocabulary")
+
+    def has_index_for(self, key: str) -> bool:
+        return key in self.index
 
     def vector_for_unknown(self, word: str) -> np.ndarray | None:
         """Hook for models that can build vectors for unseen words (FastText)."""
@@ -82,20 +131,41 @@ class Vectors:
         va, vb = self._unit_of(a), self._unit_of(b)
         return float(va @ vb)
 
-    def most_similar(self, positive: str | np.ndarray | Iterable[str | np.ndarray],
-                     negative: Iterable[str | np.ndarray] = (), topn: int = 10,
-                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-        """Words nearest by cosine to the mean of the unit ``positive`` minus ``negative``
-        vectors (gensim's 3CosAdd). Query words are excluded from the answers."""
-        if isinstance(positive, (str, np.ndarray)):
-            positive = [positive]
-        positive, negative = list(positive), list(negative)
-        exclude = {w for w in positive + negative if isinstance(w, str)}
-        parts = [self._unit_of(w) for w in positive] + [-self._unit_of(w) for w in negative]
-        if not parts:
+    def most_similar(self, positive: Any = None, negative: Any = None, topn: int | None = 10,
+                     clip_start: int = 0, clip_end: int | None = None, restrict_vocab: int | None = None,
+                     indexer: Any = None):
+        """Words nearest by cosine to the weighted mean of the unit ``positive`` vectors minus
+        the ``negative`` ones (3CosAdd), as gensim's ``KeyedVectors.most_similar``: a word,
+        a vector (used as it is, not scaled) or a list of them; a ``(word, weight)`` pair
+        weighs an item. Query words are excluded from the answers. ``topn=None``: the
+        cosine of every word (an array); ``restrict_vocab``: the first N words only."""
+        if indexer is not None:
+            raise EmbedtrainError("most_similar(indexer=...) is not supported: embedtrain searches "
+                                  "exactly (leave indexer out)")
+        if isinstance(topn, (int, np.integer)) and topn < 1:
+            return []
+        positive, negative = _as_list(positive), _as_list(negative)
+        keys, weights = [], []
+        for item, sign in [(p, 1.0) for p in positive] + [(n, -1.0) for n in negative]:
+            if isinstance(item, tuple) and len(item) == 2 and not isinstance(item[0], tuple):
+                keys.append(item[0])
+                weights.append(float(item[1]))
+            else:
+                keys.append(item)
+                weights.append(sign)
+        if not keys:
             raise EmbedtrainError("most_similar needs at least one word or vector")
-        query = np.mean(parts, axis=0)
-        return self.nearest(query, topn=topn, exclude=exclude, restrict_vocab=restrict_vocab)
+        query = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True,
+                                     ignore_missing=False)
+        if restrict_vocab:
+            clip_start, clip_end = 0, restrict_vocab
+        clip_end = len(self) if clip_end is None else min(clip_end, len(self))
+        exclude = {self.index[k] for k in keys if isinstance(k, str) and k in self.index}
+        scores = self.unit_vectors[clip_start:clip_end] @ query
+        if not topn:
+            return scores
+        skip = [i - clip_start for i in exclude if clip_start <= i < clip_end]
+        return self._top(scores, topn, skip, offset=clip_start)
 
     def nearest(self, query: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
@@ -105,24 +175,140 @@ class Vectors:
         skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(unit)]
         return self._top(scores, topn, skip)
 
-    def most_similar_cosmul(self, positive: str | Iterable[str], negative: Iterable[str] = (),
-                            topn: int = 10, restrict_vocab: int | None = None
-                            ) -> list[tuple[str, float]]:
+    def similar_by_word(self, word: str, topn: int | None = 10, restrict_vocab: int | None = None):
+        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+
+    similar_by_key = similar_by_word
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10,
+                          restrict_vocab: int | None = None):
+        return self.most_similar(positive=[np.asarray(vector)], topn=topn, restrict_vocab=restrict_vocab)
+
+    def get_mean_vector(self, keys: Sequence[Any], weights: Sequence[float] | np.ndarray | None = None,
+                        pre_normalize: bool = True, post_normalize: bool = False,
+                        ignore_missing: bool = True) -> np.ndarray:
+        """The weighted mean of the vectors of ``keys`` (words or vectors; words' vectors
+        scaled to unit length with ``pre_normalize``), divided by the sum of the absolute
+        weights; unit length with ``post_normalize`` (gensim's get_mean_vector)."""
+        if len(keys) == 0:
+            raise EmbedtrainError("get_mean_vector needs at least one key")
+        w = np.ones(len(keys), np.float32) if weights is None else np.asarray(weights, np.float32)
+        if w.shape != (len(keys),):
+            raise EmbedtrainError(f"{len(keys)} keys but {w.size} weights")
+        mean = np.zeros(self.dim, np.float32)
+        total = 0.0
+        for key, weight in zip(keys, w):
+            if isinstance(key, np.ndarray):
+                vec = key
+            elif self.has_vector(key):
+                vec = self.get_vector(key, norm=pre_normalize)
+            elif not ignore_missing:
+                raise UnknownWordError(f"word {key!r} is not in the vocabulary")
+            else:
+                continue
+            mean += weight * vec
+            total += abs(float(weight))
+        if total > 0:
+            mean = mean / total
+        return _unit(mean) if post_normalize else mean
+
+    def most_similar_cosmul(self, positive: Any = None, negative: Any = None, topn: int | None = 10,
+                            restrict_vocab: int | None = None, epsilon: float | None = None):
         """Words maximising the product of the ``positive`` cosines divided by the product of
         the ``negative`` ones, each shifted to [0, 1] (3CosMul: Levy & Goldberg 2014, eq. 4
-        and footnote 7). Query words are excluded from the answers."""
-        if isinstance(positive, str):
-            positive = [positive]
-        positive, negative = list(positive), list(negative)
+        and footnote 7; ``epsilon`` keeps it finite: COSMUL_EPSILON, gensim's 1e-6 through
+        the gensim module). Words or vectors (used as they are); query words are excluded
+        from the answers. ``topn=None``: every word's score."""
+        if isinstance(topn, (int, np.integer)) and topn < 1:
+            return []
+        positive, negative = _as_list(positive), _as_list(negative)
         if not positive:
             raise EmbedtrainError("most_similar_cosmul needs at least one positive word")
         unit = self.unit_vectors[:restrict_vocab] if restrict_vocab else self.unit_vectors
-        pos = np.stack([self._unit_of(w) for w in positive])
-        neg = np.stack([self._unit_of(w) for w in negative]) if negative else None
-        scores = cosmul_scores(unit @ pos.T, None if neg is None else unit @ neg.T)
+        pos = np.stack([self._term(w) for w in positive])
+        neg = np.stack([self._term(w) for w in negative]) if negative else None
+        scores = cosmul_scores(unit @ pos.T, None if neg is None else unit @ neg.T,
+                               COSMUL_EPSILON if epsilon is None else epsilon)
+        if not topn:
+            return scores
         skip = [self.index[w] for w in positive + negative
                 if isinstance(w, str) and w in self.index and self.index[w] < len(unit)]
         return self._top(scores, topn, skip)
+
+    def _term(self, word: str | np.ndarray) -> np.ndarray:
+        """A 3CosMul term: a word's unit vector, or a vector as it is (as gensim takes it)."""
+        return np.asarray(word, np.float32) if isinstance(word, np.ndarray) else self.get_vector(word, norm=True)
+
+    # ------------------------------------------------------------------ gensim's other queries
+    def rank_by_centrality(self, words: Sequence[str], use_norm: bool = True) -> list[tuple[float, str]]:
+        """(cosine to the mean, word) for the known ``words``, nearest the mean first."""
+        used = [w for w in words if self.has_vector(w)]
+        if not used:
+            raise EmbedtrainError("rank_by_centrality needs at least one known word")
+        rows = np.vstack([self.get_vector(w, norm=use_norm) for w in used]).astype(np.float32)
+        mean = self.get_mean_vector(list(rows), post_normalize=True)
+        return sorted(zip((float(x) for x in rows @ mean), used), reverse=True)
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """The word furthest from the mean of ``words`` (unknown words are left out)."""
+        return self.rank_by_centrality(words)[-1][1]
+
+    @staticmethod
+    def cosine_similarities(vector_1: np.ndarray, vectors_all: np.ndarray) -> np.ndarray:
+        """Cosine of ``vector_1`` [dim] with each row of ``vectors_all`` [n, dim]."""
+        norm = np.linalg.norm(vector_1)
+        return (vectors_all @ vector_1) / (norm * np.linalg.norm(vectors_all, axis=1))
+
+    def distances(self, word_or_vector: str | np.ndarray, other_words: Sequence[str] = ()) -> np.ndarray:
+        """1 - cosine from ``word_or_vector`` to each of ``other_words`` (default: every word)."""
+        vec = self.get_vector(word_or_vector) if isinstance(word_or_vector, str) else word_or_vector
+        others = self.vectors if not other_words else self.vectors[[self.get_index(w) for w in other_words]]
+        return 1 - self.cosine_similarities(np.asarray(vec), others)
+
+    def distance(self, w1: str, w2: str) -> float:
+        """1 - :meth:`similarity`."""
+        return 1 - self.similarity(w1, w2)
+
+    def n_similarity(self, ws1: Sequence[str], ws2: Sequence[str]) -> float:
+        """Cosine between the means of two lists of words (their raw vectors)."""
+        if not (len(ws1) and len(ws2)):
+            raise EmbedtrainError("n_similarity needs two non-empty lists of words")
+        mean1 = self.get_mean_vector(ws1, pre_normalize=False)
+        mean2 = self.get_mean_vector(ws2, pre_normalize=False)
+        return float(_unit(mean1) @ _unit(mean2))
+
+    def closer_than(self, word1: str, word2: str) -> list[str]:
+        """The words closer to ``word1`` than ``word2`` is."""
+        all_distances = self.distances(word1)
+        i1, i2 = self.get_index(word1), self.get_index(word2)
+        return [self.words[i] for i in np.flatnonzero(all_distances < all_distances[i2]) if i != i1]
+
+    def rank(self, word1: str, word2: str) -> int:
+        """``word2``'s rank among ``word1``'s neighbours (1: the nearest)."""
+        return len(self.closer_than(word1, word2)) + 1
+
+    # ------------------------------------------------------------------ gensim's benchmarks
+    def evaluate_word_pairs(self, pairs: str | os.PathLike, delimiter: str = "\t", encoding: str = "utf8",
+                            restrict_vocab: int = 300_000, case_insensitive: bool = True,
+                            dummy4unknown: bool = False):
+        """gensim's ``evaluate_word_pairs``: ``(pearson, spearman, oov_ratio)``, each
+        correlation a ``(statistic, pvalue)`` tuple, the ratio in percent (embedtrain's own
+        benchmark with its report is :func:`embedtrain.evaluate.evaluate`)."""
+        from .gensim_eval import evaluate_word_pairs
+
+        return evaluate_word_pairs(self, pairs, delimiter, encoding, restrict_vocab, case_insensitive,
+                                   dummy4unknown)
+
+    def evaluate_word_analogies(self, analogies: str | os.PathLike, restrict_vocab: int = 300_000,
+                                case_insensitive: bool = True, dummy4unknown: bool = False,
+                                similarity_function: str = "most_similar"):
+        """gensim's ``evaluate_word_analogies``: ``(score, sections)``, each section a dict
+        ``{"section", "correct", "incorrect"}`` of (a, b, c, expected) tuples, the last
+        "Total accuracy"."""
+        from .gensim_eval import evaluate_word_analogies
+
+        return evaluate_word_analogies(self, analogies, restrict_vocab, case_insensitive, dummy4unknown,
+                                       similarity_function)
 
     def analogy(self, a: str, b: str, c: str, topn: int = 10, method: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
@@ -135,7 +321,7 @@ class Vectors:
                                             restrict_vocab=restrict_vocab)
         raise EmbedtrainError(f"unknown analogy method {method!r} (choose 3cosadd or 3cosmul)")
 
-    def _top(self, scores: np.ndarray, topn: int, skip: list[int]) -> list[tuple[str, float]]:
+    def _top(self, scores: np.ndarray, topn: int, skip: list[int], offset: int = 0) -> list[tuple[str, float]]:
         """The ``topn`` best scores, never a row in ``skip`` (the query's own words) nor a
         score that is not a finite number (a row of NaNs in a foreign file)."""
         valid = np.isfinite(scores)
@@ -147,7 +333,7 @@ class Vectors:
         best = scores[candidates]
         top = np.argpartition(-best, k - 1)[:k]
         top = top[np.argsort(-best[top], kind="stable")]
-        return [(self.words[candidates[i]], float(best[i])) for i in top]
+        return [(self.words[offset + candidates[i]], float(best[i])) for i in top]
 
     def _unit_of(self, word: str | np.ndarray) -> np.ndarray:
         if isinstance(word, np.ndarray):
@@ -161,16 +347,18 @@ class Vectors:
 
 
 # Keeps 3CosMul finite when the negative term is 0; Levy & Goldberg use 0.001 (gensim's
-# most_similar_cosmul uses 1e-6: the ranking differs only when a cosine is near -1).
+# most_similar_cosmul uses 1e-6, which embedtrain.compat.gensim passes: the ranking differs
+# only when a cosine is near -1).
 COSMUL_EPSILON = 1e-3
 
 
-def cosmul_scores(pos_cos: np.ndarray, neg_cos: np.ndarray | None) -> np.ndarray:
+def cosmul_scores(pos_cos: np.ndarray, neg_cos: np.ndarray | None,
+                  epsilon: float = COSMUL_EPSILON) -> np.ndarray:
     """3CosMul from cosines: ``pos_cos`` [..., P] and ``neg_cos`` [..., N] (or None) give
     prod((1 + pos) / 2) / (prod((1 + neg) / 2) + epsilon) over the last axis."""
     score = np.prod((1.0 + pos_cos) * 0.5, axis=-1)
     if neg_cos is not None and neg_cos.shape[-1]:
-        score = score / (np.prod((1.0 + neg_cos) * 0.5, axis=-1) + COSMUL_EPSILON)
+        score = score / (np.prod((1.0 + neg_cos) * 0.5, axis=-1) + epsilon)
     return score.astype(np.float32, copy=False)
 
 
@@ -197,6 +385,22 @@ def finite_rows(matrix: np.ndarray) -> np.ndarray:
         out[start:start + FINITE_CHECK_ROWS] = np.isfinite(
             matrix[start:start + FINITE_CHECK_ROWS]).all(axis=1)
     return out
+
+
+def _unit(vec: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vec))
+    return (vec / norm).astype(np.float32, copy=False) if norm else vec
+
+
+def _as_list(value: Any) -> list:
+    """gensim's _ensure_list: None -> [], a word or a 1-d vector -> [it], a 2-d array -> its rows."""
+    if value is None:
+        return []
+    if isinstance(value, (str, int, np.integer)) or (isinstance(value, np.ndarray) and value.ndim == 1):
+        return [value]
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        return list(value)
+    return list(value)
 
 
 class FastTextVectors(Vectors):

@@ -249,7 +249,8 @@ class FastText(StreamFamily):
     def lr_schedule(self, config):
         from ..kernels.common import FASTTEXT_LR_FLOOR, FASTTEXT_LR_OFFSET
 
-        return FASTTEXT_LR_FLOOR, FASTTEXT_LR_OFFSET, 1.0  # fastText's linear schedule
+        floor = FASTTEXT_LR_FLOOR if config.min_lr is None else config.min_lr / config.lr
+        return floor, FASTTEXT_LR_OFFSET, 1.0  # fastText's linear schedule
 
     def trained_arrays(self, arrays):
         return (arrays["output_vectors"],)

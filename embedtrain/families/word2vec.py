@@ -98,7 +98,8 @@ class Word2Vec(StreamFamily):
     def lr_schedule(self, config):
         from ..kernels.common import WORD2VEC_LR_FLOOR, WORD2VEC_LR_OFFSET
 
-        return WORD2VEC_LR_FLOOR, WORD2VEC_LR_OFFSET, config.epoch_decay
+        floor = WORD2VEC_LR_FLOOR if config.min_lr is None else config.min_lr / config.lr
+        return floor, WORD2VEC_LR_OFFSET, config.epoch_decay
 
     def replica_rows(self, config, layout):
         from ..distributed.sync import word_rows
