@@ -4,6 +4,7 @@
     >>> model = embedtrain.train("corpus.txt", model="skipgram", dim=100)
     >>> model.most_similar("king", topn=10)
     >>> model.save("run/text8")          # run/text8.vec and run/text8.etm
+    >>> embedtrain.load_vectors("run/text8.vec")   # any vectors file (.vec, .bin, GloVe, .npy)
     >>> embedtrain.train([["the", "king"], ["a", "queen"]], min_count=1)   # token lists
     >>> embedtrain.align("en.vec", "de.vec", "en-de.tsv").source  # English mapped onto German
 """
@@ -25,6 +26,12 @@ def __getattr__(name):
     if name == "Vocab":
         from .vocab import Vocab
         return Vocab
+    if name == "load_vectors":
+        from .io.formats import load_vectors
+        return load_vectors
+    if name == "walks":
+        from .graphs.walks import walks
+        return walks
     if name == "Vectors":
         from .vectors import Vectors
         return Vectors
@@ -40,6 +47,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
 
 
-__all__ = ["train", "train_graph", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
+__all__ = ["train", "train_graph", "load", "load_vectors", "walks", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
            "ProgressInfo", "align", "Alignment", "evaluate_translation", "TranslationResult",
            "EmbedtrainError", "__version__"]

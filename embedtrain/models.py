@@ -32,7 +32,8 @@ from ._version import __version__
 from .config import CommonConfig, FastTextConfig, config_class, model_settings
 from .errors import EmbedtrainError
 from .io.atomic import atomic_group
-from .io.archive import (check_arrays as check_archive_arrays, is_archive_of, read_archive,
+from .io.archive import (VECTORS_ARCHIVE, check_arrays as check_archive_arrays, is_archive_of,
+                         read_archive,
                          read_counts_member, write_archive)
 from .io.text import write_word2vec_text
 from .ngram_rows import NgramRows, compact_table
@@ -95,6 +96,14 @@ class Model:
     def most_similar(self, *args, **kwargs):
         return self.vectors.most_similar(*args, **kwargs)
 
+    def most_similar_cosmul(self, *args, **kwargs):
+        return self.vectors.most_similar_cosmul(*args, **kwargs)
+
+    @property
+    def wv(self) -> Vectors:
+        """The word vectors under gensim's name (``model.wv.most_similar(...)``)."""
+        return self.vectors
+
     def similarity(self, a: str, b: str) -> float:
         return self.vectors.similarity(a, b)
 
@@ -146,6 +155,12 @@ class Model:
         EmbedtrainError naming the file and the problem.
         """
         p = Path(path)
+        if p.is_file() and not is_model_file(p):
+            with open(p, "rb") as f:
+                zipped = f.read(2) == b"PK"   # our archives are zip files
+            if not zipped or is_archive_of(p, VECTORS_ARCHIVE):
+                raise EmbedtrainError(f"{p} is not an embedtrain model file (.etm); for a vectors file "
+                                      "(.vec, .bin, GloVe, .npy, fastText .bin) use embedtrain.load_vectors")
         meta, vocab, arrays = read_archive(p, MODEL_FORMAT, MODEL_FORMAT_VERSION, "model file")
         damaged = f"{p}: damaged model file"
         settings = meta.get("config")

@@ -28,8 +28,6 @@ from ..training.callbacks import Callback
 MAX_WORDS_IN_BATCH = 10_000
 # gensim's most_similar_cosmul keeps its quotient finite with this (embedtrain's own: 1e-3).
 GENSIM_COSMUL_EPSILON = 1e-6
-VECTORS_FORMAT = "embedtrain-vectors"
-VECTORS_FORMAT_VERSION = 1
 # A pickle starts with the PROTO opcode (protocol 2 and later: gensim's files).
 PICKLE_PROTO = 0x80
 
@@ -126,6 +124,12 @@ class KeyedVectors:
     def vectors(self) -> np.ndarray:
         return self._kv.vectors
 
+    @staticmethod
+    def cosine_similarities(vector_1: np.ndarray, vectors_all: np.ndarray) -> np.ndarray:
+        from ..vectors import Vectors
+
+        return Vectors.cosine_similarities(vector_1, vectors_all)
+
     def most_similar_cosmul(self, positive: Any = None, negative: Any = None, topn: int | None = 10,
                             restrict_vocab: int | None = None):
         return self._kv.most_similar_cosmul(positive, negative, topn, restrict_vocab,
@@ -160,7 +164,7 @@ class KeyedVectors:
     # ------------------------------------------------------------------ files
     def save(self, fname: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
         """Write the vectors to ``fname`` as an archive (no pickle); :meth:`load` reads it."""
-        from ..io.archive import write_archive
+        from ..io.archive import VECTORS_ARCHIVE, VECTORS_ARCHIVE_VERSION, write_archive
         from ..vocab import Vocab
         from .._version import __version__
 
@@ -168,7 +172,7 @@ class KeyedVectors:
             raise EmbedtrainError(f"KeyedVectors.save: {', '.join(list(kwargs) or ['more arguments'])} "
                                   "not supported by embedtrain (save(fname) writes one archive)")
         counts = self._kv.counts if self._kv.counts is not None else np.zeros(len(self._kv), np.int64)
-        meta = {"format": VECTORS_FORMAT, "format_version": VECTORS_FORMAT_VERSION,
+        meta = {"format": VECTORS_ARCHIVE, "format_version": VECTORS_ARCHIVE_VERSION,
                 "embedtrain_version": __version__, "arrays": ["vectors"]}
         write_archive(fname, meta, Vocab(list(self._kv.words), counts), {"vectors": self._kv.vectors})
 
@@ -241,22 +245,11 @@ class KeyedVectors:
 def load_any(fname: str | os.PathLike):
     """Vectors from a vectors archive, a model file or any vectors file; a pickle is
     refused in one line."""
-    from ..io.archive import is_archive_of, read_archive
     from ..io.formats import load_vectors
-    from ..vectors import Vectors
 
     p = _existing(fname)
     if _is_pickle(p):
         raise _pickle_error(p)
-    if is_archive_of(p, VECTORS_FORMAT):
-        _, vocab, arrays = read_archive(p, VECTORS_FORMAT, VECTORS_FORMAT_VERSION, "vectors file",
-                                        array_names=["vectors"])
-        matrix = arrays["vectors"]
-        if matrix.ndim != 2 or matrix.shape[0] != len(vocab) or matrix.dtype != np.float32:
-            raise EmbedtrainError(f"{p}: damaged vectors file (vectors of {matrix.dtype} {matrix.shape} "
-                                  f"for {len(vocab)} words)")
-        counts = vocab.counts if vocab.counts.any() else None
-        return Vectors(vocab.words, matrix, counts)
     return load_vectors(p)
 
 
@@ -462,7 +455,7 @@ class Word2Vec:
         if kwargs:
             raise EmbedtrainError(f"train: {', '.join(kwargs)} not supported by embedtrain")
         corpus = _one_corpus(corpus_iterable, corpus_file)
-        self.compute_loss = bool(compute_loss) or self.compute_loss and self.train_count == 0
+        self.compute_loss = bool(compute_loss)   # gensim: each train() says whether
         self.running_training_loss = 0.0
         self._epochs_done = 0
         given = list(callbacks) or list(self.callbacks)

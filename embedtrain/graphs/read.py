@@ -280,11 +280,15 @@ def _parse_weights(weights: Sequence[str], numbers: np.ndarray, name: str) -> np
 
 def load_graph(graph: Any, *, directed: bool = False, weighted: bool | None = None,
                nodes: Iterable[Any] | None = None) -> Graph:
-    """What a user passed as a graph: a :class:`Graph`, an edge-list path, or a tuple
-    ``(sources, targets)`` / ``(sources, targets, weights)`` of arrays.
+    """What a user passed as a graph: a :class:`Graph`, an edge-list path, a tuple
+    ``(sources, targets)`` / ``(sources, targets, weights)`` of arrays, a networkx graph,
+    a scipy sparse adjacency matrix (``nodes``: its rows' names) or a pandas or polars
+    DataFrame of edges (columns ``source``, ``target``, optional ``weight``).
 
-    ``weighted=None``: weighted exactly when weights are given (arrays) ; a file is read
-    unweighted unless ``weighted=True``.
+    ``weighted=None``: weighted exactly when weights are given (arrays); a file, a
+    networkx graph, a matrix or a DataFrame is read unweighted unless ``weighted=True``.
+    networkx, scipy, pandas and polars are never imported here: an object of theirs is
+    recognised by its type's module.
     """
     if isinstance(graph, Graph):
         return graph
@@ -295,5 +299,94 @@ def load_graph(graph: Any, *, directed: bool = False, weighted: bool | None = No
         if weighted and weights is None:
             raise EmbedtrainError("weighted=True needs (sources, targets, weights)")
         return from_edges(graph[0], graph[1], weights, directed=directed, nodes=nodes)
-    raise EmbedtrainError(f"cannot read a graph from a {type(graph).__name__}: give an edge-list "
-                          "path or a tuple (sources, targets[, weights])")
+    library = type(graph).__module__.split(".")[0]
+    if library == "networkx":
+        return from_networkx(graph, directed=directed, weighted=bool(weighted), nodes=nodes)
+    if library == "scipy" and hasattr(graph, "tocoo"):
+        return from_sparse(graph, directed=directed, weighted=bool(weighted), nodes=nodes)
+    if library in ("pandas", "polars") and hasattr(graph, "columns"):
+        return from_dataframe(graph, directed=directed, weighted=bool(weighted), nodes=nodes)
+    raise EmbedtrainError(f"cannot read a graph from a {type(graph).__name__}: give an edge-list path, "
+                          "a tuple (sources, targets[, weights]), a networkx graph, a scipy sparse "
+                          "adjacency matrix or a pandas/polars DataFrame of edges")
+
+
+def from_networkx(graph: Any, *, directed: bool = False, weighted: bool = False,
+                  nodes: Iterable[Any] | None = None) -> Graph:
+    """A networkx graph's edges (node attributes ignored; with ``weighted`` the edge
+    attribute ``weight``, 1 where missing, as networkx's own default). Nodes are numbered
+    in the graph's node order and named ``str(node)``; nodes without edges are kept.
+    ``directed`` decides, as for a file (a DiGraph read undirected merges a -> b and b -> a)."""
+    names = [str(v) for v in graph.nodes]
+    lookup = {v: i for i, v in enumerate(graph.nodes)}
+    if len(set(names)) != len(names):
+        raise EmbedtrainError("networkx graph: two nodes have the same name as text (str(node))")
+    edges = list(graph.edges(data="weight", default=1.0)) if weighted else list(graph.edges())
+    if not edges:
+        raise EmbedtrainError("the networkx graph holds no edges")
+    a = np.fromiter((lookup[e[0]] for e in edges), dtype=np.int64, count=len(edges))
+    b = np.fromiter((lookup[e[1]] for e in edges), dtype=np.int64, count=len(edges))
+    w = None
+    if weighted:
+        try:
+            w = np.array([e[2] for e in edges], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise EmbedtrainError("networkx graph: an edge 'weight' is not a number") from None
+        _check_weights(w, "networkx graph")
+    return graph_from_ids(_with_extra(names, nodes), a, b, w, directed, "networkx graph")
+
+
+def from_sparse(matrix: Any, *, directed: bool = False, weighted: bool = False,
+                nodes: Iterable[Any] | None = None) -> Graph:
+    """A scipy sparse adjacency matrix: entry (i, j) is an edge i -> j (its value the weight
+    with ``weighted``; explicit zeros are no edge). ``nodes``: the rows' names (default
+    ``"0"``, ``"1"``, ...); every row is a node, with or without edges."""
+    if len(matrix.shape) != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise EmbedtrainError(f"an adjacency matrix must be square (got shape {matrix.shape})")
+    n = matrix.shape[0]
+    names = [str(v) for v in nodes] if nodes is not None else [str(i) for i in range(n)]
+    if len(names) != n:
+        raise EmbedtrainError(f"nodes= names {len(names)} nodes for an adjacency matrix of {n} rows")
+    if len(set(names)) != n:
+        raise EmbedtrainError("nodes= names a node twice")
+    coo = matrix.tocoo()
+    keep = coo.data != 0
+    a, b = coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
+    w = None
+    if weighted:
+        w = np.asarray(coo.data[keep], dtype=np.float64)
+        _check_weights(w, "adjacency matrix")
+    return graph_from_ids(names, a, b, w, directed, "adjacency matrix")
+
+
+def from_dataframe(frame: Any, *, directed: bool = False, weighted: bool = False,
+                   nodes: Iterable[Any] | None = None) -> Graph:
+    """A pandas or polars DataFrame of edges: columns ``source`` and ``target`` (node ids of
+    any type; names are ``str(id)``) and, with ``weighted``, ``weight``."""
+    columns = [str(c) for c in frame.columns]
+    missing = [c for c in ("source", "target") + (("weight",) if weighted else ()) if c not in columns]
+    if missing:
+        raise EmbedtrainError(f"the DataFrame has no {', '.join(repr(c) for c in missing)} column "
+                              f"(it has {', '.join(columns)})")
+    def column(name: str) -> np.ndarray:
+        values = frame[name]
+        return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+
+    weights = column("weight") if weighted else None
+    return from_edges(column("source"), column("target"), weights, directed=directed, nodes=nodes,
+                      source_name="the DataFrame")
+
+
+def _check_weights(w: np.ndarray, source_name: str) -> None:
+    bad = _bad_weights(w)
+    if len(bad):
+        raise EmbedtrainError(f"{source_name}, edge {int(bad[0])}: weight {w[bad[0]]:g} is not a "
+                              f"positive number {WEIGHT_RANGE}")
+
+
+def _with_extra(names: list[str], nodes: Iterable[Any] | None) -> list[str]:
+    if nodes is None:
+        return names
+    known = set(names)
+    extra = [str(v) for v in nodes if str(v) not in known]
+    return names + list(dict.fromkeys(extra))

@@ -20,7 +20,7 @@ import os
 import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -143,3 +143,33 @@ def _walk_lines(graph: Graph, walk: WalkConfig, seed: int, threads: int, out) ->
         walks += len(lines)
     out.flush()
     return walks
+
+
+def walks(graph: Any, *, directed: bool | None = None, weighted: bool | None = None, p: float | None = None,
+          q: float | None = None, walks_per_node: int | None = None, walk_length: int | None = None,
+          nodes: Any = None, seed: int | None = None, threads: int | None = None,
+          output: str | os.PathLike | None = None) -> list[list[str]] | int:
+    """Random walks over ``graph`` (anything :func:`embedtrain.train_graph` takes: an
+    edge-list path, edge arrays, a networkx graph, a scipy sparse matrix, a DataFrame):
+    a list of walks, each a list of node names; with ``output``, the walks written there
+    as text (as ``embedtrain walks``) and their number returned."""
+    from ..config import CommonConfig
+    from .read import load_graph
+
+    given = dict(directed=directed, weighted=weighted, p=p, q=q, walks_per_node=walks_per_node,
+                 walk_length=walk_length)
+    walk = WalkConfig(**{k: v for k, v in given.items() if v is not None})
+    common = CommonConfig(**{k: v for k, v in dict(seed=seed, threads=threads).items() if v is not None})
+    g = load_graph(graph, directed=walk.directed, nodes=nodes,
+                   weighted=weighted if isinstance(graph, tuple) else walk.weighted)
+    if output is not None:
+        return write_walks(g, walk, output, common.seed, common.worker_threads)
+    names = g.nodes
+    out: list[list[str]] = []
+    for block in walk_blocks(g, walk, common.seed, common.worker_threads):
+        ends = np.flatnonzero(block == SENTENCE_END)
+        start = 0
+        for end in ends.tolist():
+            out.append([names[i] for i in block[start:end].tolist()])
+            start = end + 1
+    return out

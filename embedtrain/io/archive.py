@@ -21,6 +21,9 @@ from ..errors import EmbedtrainError
 from ..vocab import Vocab
 from .atomic import atomic_output
 
+# Words and vectors alone (KeyedVectors.save of compat/gensim.py): vocab.txt and vectors.npy.
+VECTORS_ARCHIVE, VECTORS_ARCHIVE_VERSION = "embedtrain-vectors", 1
+
 
 def write_archive(path: str | os.PathLike, meta: dict[str, Any], vocab: Vocab,
                   arrays: dict[str, np.ndarray], texts: dict[str, str] | None = None) -> Path:

@@ -67,6 +67,15 @@ def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
         from ..models import Model  # numba loads with it: only when a model file is read
 
         return Model.load(p).vectors
+    if fmt == "vectors-archive":
+        from .archive import VECTORS_ARCHIVE, VECTORS_ARCHIVE_VERSION, read_archive
+
+        _, vocab, arrays = read_archive(p, VECTORS_ARCHIVE, VECTORS_ARCHIVE_VERSION, "vectors file",
+                                        array_names=["vectors"])
+        matrix = arrays.get("vectors")
+        if matrix is None or matrix.ndim != 2 or matrix.shape[0] != len(vocab) or matrix.dtype != np.float32:
+            raise EmbedtrainError(f"{p}: damaged vectors file (no float32 [words, dim] vectors)")
+        return Vectors(vocab.words, matrix, vocab.counts if vocab.counts.any() else None)
     if fmt == "fasttext-bin":
         from .fasttext_bin import read_fasttext_bin
 
@@ -129,11 +138,13 @@ def detect_format(path: str | os.PathLike) -> str:
                               f"uncompressed: decompress it first")
     if head.startswith(b"PK"):  # a zip archive: ours, or damaged
         from .cooc import COOCCUR_FORMAT
-        from .archive import is_archive_of
+        from .archive import VECTORS_ARCHIVE, is_archive_of
 
         if is_archive_of(p, COOCCUR_FORMAT):
             raise EmbedtrainError(f"{p} is a GloVe co-occurrence file, not vectors (train on it "
                                   f"with: embedtrain train --model glove --cooccur {p})")
+        if is_archive_of(p, VECTORS_ARCHIVE):  # KeyedVectors.save (compat/gensim.py)
+            return "vectors-archive"
         return "model"  # Model.load names what is wrong with it
     head = head.removeprefix(UTF8_BOM)
     first, newline, rest = head.partition(b"\n")
