@@ -1,7 +1,7 @@
 """Graphs: node vectors from random walks (DeepWalk, node2vec) and their evaluation.
 
-- ``read``: edge lists and graph objects (arrays, networkx-like tuples) into a
-  :class:`Graph` (CSR adjacency, node names);
+- ``read``: edge lists and graph objects (arrays, networkx graphs, scipy sparse matrices,
+  pandas/polars DataFrames) into a :class:`Graph` (CSR adjacency, node names);
 - ``walks``: the walks as a token source (the numba walk kernels are in
   kernels/walks.py), and ``embedtrain walks`` (written as text);
 - ``train``: :func:`train_graph`, the graph presets of the model's family under the

@@ -123,8 +123,11 @@ def train_graph(graph: Any, model: str | None = None, *, directed: bool | None =
 
     ``graph``: an edge-list path (``a b`` or ``a b weight`` lines), a tuple
     ``(sources, targets)`` or ``(sources, targets, weights)`` of arrays (node ids of any
-    type; names are ``str(id)``), or a :class:`~embedtrain.graphs.Graph`. ``nodes``: more
-    nodes to give vectors to even without edges (they keep their random initial vectors).
+    type; names are ``str(id)``), a networkx graph (edge ``weight`` with ``weighted``), a
+    scipy sparse adjacency matrix (``nodes``: its rows' names), a pandas or polars DataFrame
+    with ``source``, ``target`` (and ``weight``) columns, or a
+    :class:`~embedtrain.graphs.Graph`. ``nodes``: more nodes to give vectors to even
+    without edges (they keep their random initial vectors).
     ``settings``: model settings as for :func:`embedtrain.train` (``dim``, ``window``,
     ``hs``, ``threads``, ``seed``, ...), with the graph presets as defaults.
     ``init``: a node model (or its .etm file) to continue on the walks over ``graph`` (new
