@@ -426,8 +426,9 @@ class Word2Vec:
         built by :meth:`train` from the corpus it is given (give it the same corpus, as
         gensim's documentation does); ``update=True`` makes the next train() continue
         this model on new text, new words joining."""
-        _refuse_unsupported("build_vocab", {"keep_raw_vocab": keep_raw_vocab, "trim_rule": trim_rule},
-                            {"keep_raw_vocab": False, "trim_rule": None})
+        _refuse_unsupported("build_vocab", {"keep_raw_vocab": keep_raw_vocab, "trim_rule": trim_rule,
+                                            "progress_per": progress_per},
+                            {"keep_raw_vocab": False, "trim_rule": None, "progress_per": 10000})
         if kwargs:
             raise EmbedtrainError(f"build_vocab: {', '.join(kwargs)} not supported by embedtrain")
         corpus = _one_corpus(corpus_iterable, corpus_file)
