@@ -267,6 +267,25 @@ def test_continue_and_train_more(w2v, sentences, tmp_path):
     assert not np.array_equal(more.wv.vectors, model.wv.vectors)
 
 
+def test_build_vocab_then_train_is_the_constructor(sentences):
+    """gensim's three steps (empty model, build_vocab, train) train what the constructor does."""
+    settings = dict(vector_size=12, min_count=3, workers=1, epochs=1, seed=2)
+    at_once = Word2Vec(sentences[:300], **settings)
+    steps = Word2Vec(**settings)
+    steps.build_vocab(sentences[:300])
+    assert (steps.corpus_count, steps.corpus_total_words) == (300, 12000)
+    steps.train(sentences[:300], total_examples=steps.corpus_count, epochs=steps.epochs)
+    assert np.array_equal(at_once.wv.vectors, steps.wv.vectors)
+
+
+def test_fasttext_continues(sentences):
+    ft = FastText(sentences[:300], vector_size=12, min_count=3, workers=1, epochs=1, bucket=3000)
+    new = [["zzebra", "the", "of"]] * 5
+    ft.build_vocab(new, update=True)
+    ft.train(new, total_examples=len(new), epochs=1)
+    assert "zzebra" in ft.wv.key_to_index and ft.model.kind == "fasttext"
+
+
 @pytest.mark.parametrize("argument, value", [
     ("hashfxn", lambda w: 0), ("null_word", 1), ("trim_rule", lambda *a: 1), ("sorted_vocab", 0),
     ("batch_words", 100), ("max_final_vocab", 1000), ("shrink_windows", False)])
