@@ -287,6 +287,32 @@ class Vectors:
         """``word2``'s rank among ``word1``'s neighbours (1: the nearest)."""
         return len(self.closer_than(word1, word2)) + 1
 
+    def most_similar_to_given(self, word: str, words: Sequence[str]) -> str:
+        """The one of ``words`` most similar to ``word``."""
+        return words[int(np.argmax([self.similarity(word, w) for w in words]))]
+
+    def relative_cosine_similarity(self, wa: str, wb: str, topn: int = 10) -> float:
+        """cos(wa, wb) over the sum of wa's ``topn`` nearest cosines (Leeuwenberg et al. 2016, eq. 1)."""
+        sims = self.most_similar(wa, topn=topn)
+        if not sims:
+            raise EmbedtrainError("relative_cosine_similarity needs at least one neighbour")
+        return float(self.similarity(wa, wb)) / sum(s for _, s in sims)
+
+    def get_vecattr(self, word: str, attr: str) -> int:
+        """gensim's per-word attributes: ``"count"`` is the only one embedtrain keeps."""
+        if attr != "count" or self.counts is None:
+            raise EmbedtrainError(f"no attribute {attr!r}: these vectors keep "
+                                  f"{'counts only' if self.counts is not None else 'no counts'}")
+        return int(self.counts[self.get_index(word)])
+
+    def vectors_for_all(self, words: Iterable[str], allow_inference: bool = True) -> "Vectors":
+        """Vectors of ``words`` (each once, in order; FastText builds unseen ones unless
+        ``allow_inference`` is False); words without a vector are left out."""
+        chosen = [w for w in dict.fromkeys(words)
+                  if (self.has_vector(w) if allow_inference else w in self.index)]
+        rows = np.vstack([self.get_vector(w) for w in chosen]) if chosen else np.zeros((0, self.dim), np.float32)
+        return Vectors(chosen, rows)
+
     # ------------------------------------------------------------------ gensim's benchmarks
     def evaluate_word_pairs(self, pairs: str | os.PathLike, delimiter: str = "\t", encoding: str = "utf8",
                             restrict_vocab: int = 300_000, case_insensitive: bool = True,

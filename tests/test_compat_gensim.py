@@ -114,6 +114,22 @@ def test_other_queries(pair):
     assert np.allclose(ours.get_mean_vector(["king", "nosuchword"]), theirs.get_mean_vector(["king", "nosuchword"]))
 
 
+def test_more_queries(pair, skipgram_model):
+    ours, theirs = pair
+    for attr, count in zip(theirs.index_to_key[:5], skipgram_model.vocab.counts[:5]):
+        theirs.set_vecattr(attr, "count", int(count))
+    for w in ("king", "war"):
+        assert ours.most_similar_to_given(w, ["queen", "music", "three"]) == \
+            theirs.most_similar_to_given(w, ["queen", "music", "three"])
+        assert ours.relative_cosine_similarity(w, "queen", topn=5) == pytest.approx(
+            theirs.relative_cosine_similarity(w, "queen", topn=5), abs=1e-6)
+    assert ours.get_vecattr(theirs.index_to_key[3], "count") == theirs.get_vecattr(theirs.index_to_key[3], "count")
+    keys = ["war", "king", "nosuchword", "war"]
+    got, want = ours.vectors_for_all(keys), theirs.vectors_for_all(keys)
+    assert got.index_to_key == want.index_to_key == ["war", "king"]
+    np.testing.assert_array_equal(got.vectors, want.vectors)
+
+
 def test_evaluate_word_pairs(pair):
     ours, theirs = pair
     path = datapath("wordsim353.tsv")
@@ -375,3 +391,20 @@ def test_gensim_usage_script_runs_both_ways(tmp_path):
     for key, noise in (("wordsim353", 0.1), ("fasttext_wordsim353", 0.1), ("analogies", 0.02),
                        ("similarity_woman_man", 0.15)):
         assert abs(ours[key] - theirs[key]) < noise, (key, ours[key], theirs[key])
+
+
+def test_min_lr_is_the_schedules_floor(sentences):
+    """--min-lr (gensim's min_alpha): the rate stops falling there; unset, word2vec.c's floor."""
+    ends = {}
+
+    class Last(embedtrain.Callback):
+        def on_epoch_end(self, info):
+            ends[key] = info.lr
+
+    for key, extra in (("floor", dict(min_lr=0.01)), ("default", {})):
+        embedtrain.train(sentences[:200], model="cbow", dim=8, min_count=2, threads=1, epochs=1, lr=0.04,
+                         progress=False, callbacks=[Last()], **extra)
+    assert ends["floor"] == pytest.approx(0.01)
+    assert ends["default"] < 0.04 * 1e-3   # near zero: lr / (words + 1), or the floor lr x 1e-4
+    with pytest.raises(EmbedtrainError, match="must not exceed --lr"):
+        embedtrain.train(sentences[:10], lr=0.01, min_lr=0.02)

@@ -93,10 +93,6 @@ class KeyedVectors:
     def _of(cls, vectors: Any) -> "KeyedVectors":
         return cls(vectors.dim, vectors=vectors)
 
-    @property
-    def vectors_(self):  # pragma: no cover - documentation only
-        return self._kv
-
     def __getattr__(self, name: str) -> Any:
         if name == "_kv":
             raise AttributeError(name)
@@ -134,6 +130,11 @@ class KeyedVectors:
                             restrict_vocab: int | None = None):
         return self._kv.most_similar_cosmul(positive, negative, topn, restrict_vocab,
                                             epsilon=GENSIM_COSMUL_EPSILON)
+
+    def vectors_for_all(self, keys: Iterable[str], allow_inference: bool = True,
+                        copy_vecattrs: bool = False) -> "KeyedVectors":
+        _refuse_unsupported("vectors_for_all", {"copy_vecattrs": copy_vecattrs}, {"copy_vecattrs": False})
+        return KeyedVectors._of(self._kv.vectors_for_all(keys, allow_inference))
 
     def add_vector(self, key: str, vector: np.ndarray) -> int:
         self.add_vectors([key], np.asarray(vector).reshape(1, -1))
