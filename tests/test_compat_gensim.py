@@ -294,6 +294,17 @@ def test_build_vocab_then_train_is_the_constructor(sentences):
     assert np.array_equal(at_once.wv.vectors, steps.wv.vectors)
 
 
+def test_max_final_vocab_as_gensim(sentences):
+    """gensim picks the min_count that leaves at most max_final_vocab words: the same vocabulary."""
+    for cap, min_count in ((500, 2), (50_000, 3), (40, 30)):
+        ours = Word2Vec(sentences[:300], vector_size=8, min_count=min_count, max_final_vocab=cap, workers=1,
+                        epochs=1)
+        theirs = gensim.models.Word2Vec(sentences[:300], vector_size=8, min_count=min_count,
+                                        max_final_vocab=cap, workers=1, epochs=1)
+        assert ours.effective_min_count == theirs.effective_min_count
+        assert sorted(ours.wv.index_to_key) == sorted(theirs.wv.index_to_key)
+
+
 def test_fasttext_continues(sentences):
     ft = FastText(sentences[:300], vector_size=12, min_count=3, workers=1, epochs=1, bucket=3000)
     new = [["zzebra", "the", "of"]] * 5
@@ -304,7 +315,7 @@ def test_fasttext_continues(sentences):
 
 @pytest.mark.parametrize("argument, value", [
     ("hashfxn", lambda w: 0), ("null_word", 1), ("trim_rule", lambda *a: 1), ("sorted_vocab", 0),
-    ("batch_words", 100), ("max_final_vocab", 1000), ("shrink_windows", False)])
+    ("batch_words", 100), ("shrink_windows", False)])
 def test_unsupported_arguments_refused(argument, value):
     with pytest.raises(EmbedtrainError, match=argument) as err:
         Word2Vec(**{argument: value})

@@ -3,6 +3,7 @@ gensim's arguments, meanings and defaults mapped onto embedtrain's settings."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -78,8 +79,7 @@ WORD2VEC_DEFAULTS: dict[str, Any] = dict(
     batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(), comment=None, max_final_vocab=None,
     shrink_windows=True)
 # Arguments embedtrain does not implement: refused unless at gensim's default.
-UNSUPPORTED = ("hashfxn", "null_word", "trim_rule", "sorted_vocab", "batch_words", "max_final_vocab",
-               "shrink_windows")
+UNSUPPORTED = ("hashfxn", "null_word", "trim_rule", "sorted_vocab", "batch_words", "shrink_windows")
 TRAIN_DEFAULTS: dict[str, Any] = dict(word_count=0, queue_factor=2, report_delay=1.0)
 
 
@@ -106,6 +106,7 @@ class Word2Vec:
         self.max_vocab_size, self.sample, self.seed, self.workers = max_vocab_size, sample, seed, workers
         self.min_alpha, self.sg, self.hs, self.negative = min_alpha, sg, hs, negative
         self.ns_exponent, self.cbow_mean, self.epochs = ns_exponent, cbow_mean, epochs
+        self.max_final_vocab, self.effective_min_count = max_final_vocab, min_count
         self.compute_loss, self.callbacks, self.comment = compute_loss, tuple(callbacks), comment
         self.running_training_loss = 0.0
         self.corpus_count = self.corpus_total_words = 0
@@ -126,7 +127,7 @@ class Word2Vec:
         """embedtrain's settings for gensim's (gensim's numerics: a negative set per pair,
         the rate falling linearly over the whole run, vectors in [-1/dim, 1/dim))."""
         return dict(model="skipgram" if self.sg else "cbow", dim=self.vector_size, window=self.window,
-                    min_count=self.min_count, max_vocab=self.max_vocab_size, sample=self.sample,
+                    min_count=self.effective_min_count, max_vocab=self.max_vocab_size, sample=self.sample,
                     seed=self.seed, threads=self.workers, lr=self.alpha, min_lr=self.min_alpha,
                     hs=bool(self.hs), negative=self.negative, ns_exponent=self.ns_exponent,
                     epochs=self.epochs, shared_negatives=False, epoch_decay=1.0, init_bound=1.0)
@@ -195,7 +196,13 @@ class Word2Vec:
             raise EmbedtrainError("build_vocab(update=True) needs a trained model: call build_vocab "
                                   "without update first")
         self._grow = bool(update)
-        self.corpus_count, self.corpus_total_words = _count(corpus)
+        counts = None if (update or self.max_final_vocab is None) else Counter()
+        self.corpus_count, self.corpus_total_words = _count(corpus, counts)
+        if counts is not None:
+            # gensim's rule: the min_count that leaves at most max_final_vocab words (or min_count)
+            ranked = sorted(counts.values(), reverse=True)
+            needed = ranked[self.max_final_vocab] + 1 if self.max_final_vocab < len(ranked) else 1
+            self.effective_min_count = max(needed, self.min_count)
 
     def train(self, corpus_iterable: Iterable[Sequence[str]] | None = None,
               corpus_file: str | os.PathLike | None = None, total_examples: int | None = None,
@@ -284,6 +291,7 @@ class Word2Vec:
         self.max_vocab_size, self.sample, self.seed, self.workers = c.max_vocab, c.sample, c.seed, c.threads or 3
         self.min_alpha, self.sg, self.hs, self.negative = c.min_lr, int(sg), int(getattr(c, "hs", 0)), c.negative
         self.ns_exponent, self.cbow_mean, self.epochs = c.ns_exponent, 1, c.epochs
+        self.max_final_vocab, self.effective_min_count = None, c.min_count
         if fitted.kind == "fasttext":
             self.min_n, self.max_n, self.bucket = c.minn, c.maxn, c.bucket
         self.compute_loss, self.callbacks, self.comment = False, (), None
@@ -331,7 +339,7 @@ class FastText(Word2Vec):
 
     def _settings(self) -> dict[str, Any]:
         return dict(model="fasttext", arch="skipgram" if self.sg else "cbow", dim=self.vector_size,
-                    window=self.window, min_count=self.min_count, max_vocab=self.max_vocab_size,
+                    window=self.window, min_count=self.effective_min_count, max_vocab=self.max_vocab_size,
                     sample=self.sample, seed=self.seed, threads=self.workers, lr=self.alpha,
                     min_lr=self.min_alpha, negative=self.negative, ns_exponent=self.ns_exponent,
                     epochs=self.epochs, minn=self.min_n, maxn=self.max_n, bucket=self.bucket)
@@ -361,17 +369,23 @@ def _corpus_arg(corpus: Any) -> Any:
     return os.fspath(corpus) if isinstance(corpus, Path) else corpus
 
 
-def _count(corpus: Any) -> tuple[int, int]:
-    """(sentences, words) of a corpus (a file: its lines and whitespace tokens)."""
+def _count(corpus: Any, counts: Counter | None = None) -> tuple[int, int]:
+    """(sentences, words) of a corpus (a file: its lines and whitespace tokens); each
+    word's count added to ``counts`` when given."""
     if isinstance(corpus, Path):
         lines = words = 0
-        with open(corpus, "rb") as f:
+        with open(corpus, encoding="utf-8", errors="replace") as f:
             for line in f:
+                tokens = line.split()
                 lines += 1
-                words += len(line.split())
+                words += len(tokens)
+                if counts is not None:
+                    counts.update(tokens)
         return lines, words
     sentences = words = 0
     for sentence in corpus:
         sentences += 1
         words += len(sentence)
+        if counts is not None:
+            counts.update(sentence)
     return sentences, words
