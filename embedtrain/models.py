@@ -157,8 +157,12 @@ class Model:
         p = Path(path)
         if p.is_file() and not is_model_file(p):
             with open(p, "rb") as f:
-                zipped = f.read(2) == b"PK"   # our archives are zip files
-            if not zipped or is_archive_of(p, VECTORS_ARCHIVE):
+                head = f.read(2)
+            if len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # pickle's PROTO opcode
+                raise EmbedtrainError(f"{p} is a Python pickle (gensim's save?), which embedtrain does not "
+                                      "read (unpickling can run code): save word2vec binary vectors in "
+                                      "gensim and read them with embedtrain.load_vectors")
+            if head != b"PK" or is_archive_of(p, VECTORS_ARCHIVE):   # our archives are zip files
                 raise EmbedtrainError(f"{p} is not an embedtrain model file (.etm); for a vectors file "
                                       "(.vec, .bin, GloVe, .npy, fastText .bin) use embedtrain.load_vectors")
         meta, vocab, arrays = read_archive(p, MODEL_FORMAT, MODEL_FORMAT_VERSION, "model file")

@@ -186,6 +186,8 @@ def test_save_load_and_pickles(pair, tmp_path, skipgram_files):
     with pytest.raises(EmbedtrainError, match="gensim pickle") as err:
         KeyedVectors.load(tmp_path / "g.kv")
     assert "\n" not in str(err.value)
+    with pytest.raises(EmbedtrainError, match="Python pickle"):
+        embedtrain.load(tmp_path / "g.kv")
     with pytest.raises(EmbedtrainError, match="load_vectors"):
         embedtrain.load(skipgram_files["vec"])
     with pytest.raises(EmbedtrainError, match="load_vectors"):
