@@ -151,8 +151,10 @@ def test_evaluate_word_analogies(pair):
         want_score, want_sections = theirs.evaluate_word_analogies(path, **flags)
         assert score == pytest.approx(want_score)
         assert sections == want_sections
-        assert sections[-1]["section"] == "Total accuracy" and len(sections[-1]["correct"]) >= 3
-        assert len(sections[-1]["incorrect"]) > len(sections[-1]["correct"])
+        # enough questions answered for the comparison to mean something (few are right on
+        # 200,000 tokens: 2 to 8 of about 230, run to run)
+        assert sections[-1]["section"] == "Total accuracy"
+        assert len(sections[-1]["correct"]) + len(sections[-1]["incorrect"]) > 200
 
 
 def test_word2vec_format_both_ways(pair, tmp_path):
