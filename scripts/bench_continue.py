@@ -10,7 +10,7 @@ skip-gram; gensim in corpus_file mode). Each run is a whole process timed by
 /usr/bin/time; scores by gensim's evaluators (benchlib.scores). Run under the shared lock:
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_continue.py [--epochs 5] [--seed 1]
-        [--corpus PATH] [--json OUT.json] [--no-gensim]
+        [--corpus PATH] [--json OUT.json] [--no-gensim] [--continue-lr LR ...]
     (also a fresh run on B alone: what continuing on B should cost)
 """
 from __future__ import annotations
@@ -82,6 +82,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--no-gensim", action="store_true", help="embedtrain's runs only (more seeds)")
+    parser.add_argument("--continue-lr", type=float, nargs="*", default=[],
+                        help="also continue A on B at each of these --lr values (a lower rate moves old rows less)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,6 +107,11 @@ def main() -> None:
                embedtrain_cmd(d / "B.txt", d / "et_AB_cont", s, e, ["--continue", str(d / "et_A.etm")]),
                d / "et_AB_cont.vec")
         record("embedtrain", "A+B from scratch", embedtrain_cmd(d / "AB.txt", d / "et_AB", s, e), d / "et_AB.vec")
+        for lr in args.continue_lr:
+            prefix = d / f"et_AB_cont_lr{lr:g}".replace(".", "_")
+            record("embedtrain", f"A, continued on B, --lr {lr}",
+                   embedtrain_cmd(d / "B.txt", prefix, s, e, ["--continue", str(d / "et_A.etm"), "--lr", str(lr)]),
+                   prefix.with_suffix(".vec"))
         # what continuing should cost: a fresh run on B alone
         record("embedtrain", "B from scratch", embedtrain_cmd(d / "B.txt", d / "et_B", s, e), d / "et_B.vec")
         if args.no_gensim:
