@@ -405,8 +405,12 @@ def test_gensim_usage_script_runs_both_ways(tmp_path):
         results[impl] = json.loads(done.stdout.strip().splitlines()[-1])
     ours, theirs = results["embedtrain"], results["gensim"]
     for key in ("vocabulary", "vector_shape", "reloaded_equal", "zebra_added", "fasttext_oov_shape",
-                "fasttext_oov_in", "doesnt_match"):
+                "fasttext_oov_in"):
         assert ours[key] == theirs[key], key
+    # doesnt_match of two independently trained models of 200,000 tokens is a coin toss between
+    # 'music' and a country (it differed between runs); it is compared with gensim's on the same
+    # vectors in test_other_queries. Here it must name one of the four words.
+    assert ours["doesnt_match"] in ("france", "germany", "italy", "music")
     assert ours["reloaded_equal"] and ours["zebra_added"] and ours["fasttext_oov_in"]
     for key, noise in (("wordsim353", 0.1), ("fasttext_wordsim353", 0.1), ("analogies", 0.02),
                        ("similarity_woman_man", 0.15)):
