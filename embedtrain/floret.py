@@ -25,15 +25,13 @@ from typing import Sequence
 import numpy as np
 from numba import njit
 
+from .config import FLORET_MAX_HASH_COUNT as MAX_HASH_COUNT
 from .kernels.options import HELPER_OPTIONS, KERNEL_OPTIONS
 from .subwords import SubwordTable, _pack, _utf8, char_ngrams
 
 # floret's Dictionary::MURMURHASH_SEED (the FNV-1a offset basis), written into the
 # .floret header, where spaCy reads it.
 FLORET_HASH_SEED = 2166136261
-# 32-bit keys one 128-bit MurmurHash3 gives (floret's -hashCount range is 1-4).
-MAX_HASH_COUNT = 4
-
 _C1 = np.uint64(0x87C37B91114253D5)
 _C2 = np.uint64(0x4CF5AD432745937F)
 _FMIX1 = np.uint64(0xFF51AFD7ED558CCD)
