@@ -39,7 +39,9 @@ from pathlib import Path
 from benchlib import timed, write_lines
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout (or beside the directory of worktrees)
+DATA = next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
+            ROOT.parent / "shared" / "data")
 CORPUS = DATA / "text8-prefix.gz"
 LINE_TOKENS = 1000
 FLOAT_BYTES = 4
