@@ -73,14 +73,15 @@ def vocab_size(vec: Path) -> int:
         return int(f.readline().split()[0])
 
 
-def run_embedtrain(corpus: Path, prefix: Path, seed: int, bucket: int, hashes: int | None) -> dict:
+def run_embedtrain(corpus: Path, prefix: Path, seed: int, bucket: int, hashes: int | None,
+                   extra: list[str] = ()) -> dict:
     cmd = [sys.executable, "-m", "embedtrain", "train", str(corpus), "--model", "fasttext",
            "--arch", "skipgram", "-o", str(prefix), "-q", "--seed", str(seed),
            "--max-line-tokens", str(LINE_TOKENS), "--bucket", str(bucket)]
     for key, value in SETTINGS.items():
         cmd += ["--" + key.replace("_", "-"), str(value)]
     if hashes:
-        cmd += ["--floret", "--hash-count", str(hashes)]
+        cmd += ["--floret", "--hash-count", str(hashes), *extra]
     wall, rss, _ = timed(cmd)
     vec = prefix.with_suffix(".vec")
     analogy, wordsim = evaluate(vec)
@@ -103,26 +104,31 @@ def run_floret_package(corpus: Path, prefix: Path, seed: int, bucket: int, hashe
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--floret", action="append", default=None, metavar="BUCKETxHASHES",
-                        help="an embedtrain floret setting (repeatable) [default: 50000x2]")
+    parser.add_argument("--floret", action="append", default=None, metavar="'BUCKETxHASHES [OPTIONS]'",
+                        help="an embedtrain floret setting, with extra train options (repeatable) "
+                             "[default: 50000x2]")
     parser.add_argument("--floret-package", action="store_true",
                         help="also the floret package at the first floret setting (seed 1)")
     parser.add_argument("--all-seeds", action="store_true", help="every setting on every seed")
     parser.add_argument("--json", default=None, help="write the results here")
     parser.add_argument("--tmp-dir", default=None)
     args = parser.parse_args()
-    florets = [tuple(int(x) for x in s.lower().split("x")) for s in (args.floret or ["50000x2"])]
+    florets = []
+    for setting in args.floret or ["50000x2"]:
+        size, *extra = setting.split()
+        bucket, hashes = (int(x) for x in size.lower().split("x"))
+        florets.append((bucket, hashes, extra))
     if not CORPUS.exists():
         sys.exit(f"missing {CORPUS}")
 
     runners = {"fasttext": (lambda c, p, s: run_embedtrain(c, p, s, FULL_BUCKET, None), True)}
-    for i, (bucket, hashes) in enumerate(florets):
-        runners[f"floret {bucket}x{hashes}"] = (
-            lambda c, p, s, b=bucket, h=hashes: run_embedtrain(c, p, s, b, h), i == 0)
+    for i, (bucket, hashes, extra) in enumerate(florets):
+        runners[" ".join([f"floret {bucket}x{hashes}", *extra])] = (
+            lambda c, p, s, b=bucket, h=hashes, e=extra: run_embedtrain(c, p, s, b, h, e), i == 0)
     if args.floret_package:
         import floret  # noqa: F401  (fail before any run when it is missing)
 
-        bucket, hashes = florets[0]
+        bucket, hashes, _ = florets[0]
         runners[f"floret package {bucket}x{hashes}"] = (
             lambda c, p, s, b=bucket, h=hashes: run_floret_package(c, p, s, b, h), False)
 
@@ -138,7 +144,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "embedtrain", "train", str(warm), "--model", "fasttext",
                             "--min-count", "1", "--bucket", "1000", "--dim", "4", "--epochs", "1", "-q",
                             "-o", str(tmp / "warm"), *extra], check=True)
-        header = (f"{'tool':<26}{'seed':>5}{'wall s':>8}{'RSS MB':>8}{'table MB':>10}{'etm MB':>8}"
+        header = (f"{'tool':<34}{'seed':>5}{'wall s':>8}{'RSS MB':>8}{'table MB':>10}{'etm MB':>8}"
                   f"{'questions-words':>17}{'WordSim-353':>13}")
         print(f"corpus {CORPUS.name}; " + ", ".join(f"{k} {v}" for k, v in SETTINGS.items()))
         print(header + "\n" + "-" * len(header), flush=True)
@@ -151,7 +157,7 @@ def main() -> None:
                 r["seed"] = seed
                 results[name].append(r)
                 etm = "" if r["etm_mb"] is None else f"{r['etm_mb']:.0f}"
-                print(f"{name:<26}{seed:>5}{r['wall']:>8.1f}{r['rss_mb']:>8.0f}{r['table_mb']:>10.0f}"
+                print(f"{name:<34}{seed:>5}{r['wall']:>8.1f}{r['rss_mb']:>8.0f}{r['table_mb']:>10.0f}"
                       f"{etm:>8}{r['analogy']:>17.3f}{r['wordsim']:>13.3f}", flush=True)
                 for ext in (".vec", ".etm", ".bin"):
                     prefix.with_suffix(ext).unlink(missing_ok=True)
@@ -166,7 +172,7 @@ def main() -> None:
         summary[name] = med
     print("\nmedians (difference from embedtrain's full FastText):")
     for name, m in summary.items():
-        print(f"{name:<26} runs {m['runs']}  wall {m['wall']:.1f} s  table {m['table_mb']:.0f} MB  "
+        print(f"{name:<34} runs {m['runs']}  wall {m['wall']:.1f} s  table {m['table_mb']:.0f} MB  "
               f"questions-words {m['analogy']:.3f} ({m['analogy_vs_fasttext']:+.3f})  "
               f"WordSim-353 {m['wordsim']:.3f} ({m['wordsim_vs_fasttext']:+.3f})")
     if args.json:

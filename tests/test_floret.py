@@ -250,3 +250,24 @@ def test_export_refuses_other_models_and_writes_nothing(small_corpus, floret_fil
 def test_continue_is_refused(small_corpus, floret_files, tmp_path):
     one_line_error(run("train", small_corpus, "--continue", floret_files["model"], "-o", tmp_path / "c"),
                    "--continue of a --floret model is not supported yet")
+
+
+def test_ray_is_refused_before_ray_starts():
+    with pytest.raises(EmbedtrainError, match="--floret does not train on Ray yet"):
+        embedtrain.train(["a b c"], **{**SMALL, "ray": "local"})
+
+
+def test_an_interrupted_run_resumes_to_the_same_bytes(small_corpus, tmp_path):
+    """A checkpoint of a floret run (table rows, no word rows) resumes to the uninterrupted bytes."""
+    from conftest import StopAtEpoch, StopTraining
+
+    settings = {**SMALL, "threads": 1, "epochs": 2}
+    whole = embedtrain.train(small_corpus, **settings)
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(StopTraining):
+        embedtrain.train(small_corpus, checkpoint=ckpt, checkpoint_every=1e-9, callbacks=[StopAtEpoch(1)],
+                         **settings)
+    resumed = embedtrain.train(small_corpus, resume=str(ckpt), progress=False)
+    assert resumed.config.floret
+    for name in ("input_vectors", "output_vectors", "ngram_buckets"):
+        np.testing.assert_array_equal(resumed.arrays[name], whole.arrays[name])
