@@ -7,9 +7,12 @@ negative 5, 5 epochs, min-count 5, minn 3, maxn 6, t 1e-4, lr 0.05, 2 threads.
 
 - ``fasttext``: embedtrain's full FastText (a row per word plus 2,000,000 n-gram buckets);
 - ``floret BxH``: embedtrain ``--floret --bucket B --hash-count H`` (one table of B rows);
-- ``floret package BxH`` (``--floret-package``): the floret binary's
-  ``train_unsupervised(mode="floret", hashCount=H, bucket=B)``, its .vec from
-  ``save_vectors``.
+- ``floret package BxH thread T`` (``--floret-package``): the floret binary's
+  ``train_unsupervised(mode="floret", hashCount=H, bucket=B, thread=T)``, its .vec from
+  ``save_vectors``. fastText 0.9 (so floret) initialises only the first T/10 of its input
+  matrix (DenseMatrix::uniform) and leaves the rest zero; in floret mode that first part is
+  mostly the unused word rows, so at 2 threads nearly every table row starts at zero:
+  ``--floret-package-threads 10`` fills it all (at the cost of 10 threads on 2 cores).
 
 Per seed, the tools run interleaved, each as its own process under /usr/bin/time -v (wall
 time and peak RSS of the whole process). Scores: ``embedtrain eval PREFIX.vec --json``
@@ -52,11 +55,11 @@ FULL_BUCKET = 2_000_000
 
 FLORET_SCRIPT = """
 import sys, floret
-corpus, prefix, bucket, hashes = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+corpus, prefix, bucket, hashes, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 s = {settings!r}
 m = floret.train_unsupervised(corpus, model="skipgram", mode="floret", hashCount=hashes, bucket=bucket,
         dim=s["dim"], ws=s["window"], neg=s["negative"], epoch=s["epochs"], minCount=s["min_count"],
-        minn=s["minn"], maxn=s["maxn"], t=s["sample"], lr=s["lr"], thread=s["threads"], verbose=0)
+        minn=s["minn"], maxn=s["maxn"], t=s["sample"], lr=s["lr"], thread=threads, verbose=0)
 m.save_vectors(prefix + ".vec")
 """
 
@@ -92,9 +95,10 @@ def run_embedtrain(corpus: Path, prefix: Path, seed: int, bucket: int, hashes: i
             "etm_mb": prefix.with_suffix(".etm").stat().st_size / 1e6}
 
 
-def run_floret_package(corpus: Path, prefix: Path, seed: int, bucket: int, hashes: int) -> dict:
+def run_floret_package(corpus: Path, prefix: Path, seed: int, bucket: int, hashes: int, threads: int) -> dict:
     script = FLORET_SCRIPT.format(settings=SETTINGS)
-    wall, rss, _ = timed([sys.executable, "-c", script, str(corpus), str(prefix), str(bucket), str(hashes)])
+    wall, rss, _ = timed([sys.executable, "-c", script, str(corpus), str(prefix), str(bucket), str(hashes),
+                          str(threads)])
     vec = prefix.with_suffix(".vec")
     analogy, wordsim = evaluate(vec)
     return {"wall": wall, "rss_mb": rss, "analogy": analogy, "wordsim": wordsim, "vocab": vocab_size(vec),
@@ -109,6 +113,9 @@ def main() -> None:
                              "[default: 50000x2]")
     parser.add_argument("--floret-package", action="store_true",
                         help="also the floret package at the first floret setting (seed 1)")
+    parser.add_argument("--floret-package-threads", type=int, default=SETTINGS["threads"],
+                        help="the floret package's threads (fastText 0.9 initialises only the first "
+                             "threads/10 of its input matrix: 10 or more fill it all)")
     parser.add_argument("--all-seeds", action="store_true", help="every setting on every seed")
     parser.add_argument("--json", default=None, help="write the results here")
     parser.add_argument("--tmp-dir", default=None)
@@ -129,8 +136,9 @@ def main() -> None:
         import floret  # noqa: F401  (fail before any run when it is missing)
 
         bucket, hashes, _ = florets[0]
-        runners[f"floret package {bucket}x{hashes}"] = (
-            lambda c, p, s, b=bucket, h=hashes: run_floret_package(c, p, s, b, h), False)
+        threads = args.floret_package_threads
+        runners[f"floret package {bucket}x{hashes} thread {threads}"] = (
+            lambda c, p, s, b=bucket, h=hashes, t=threads: run_floret_package(c, p, s, b, h, t), False)
 
     results: dict[str, list[dict]] = {name: [] for name in runners}
     with tempfile.TemporaryDirectory(dir=args.tmp_dir) as tmp_name:
