@@ -38,6 +38,9 @@ MAX_NEGATIVE = 1_000
 MAX_NGRAM = 100
 # floret's -hashCount range (1-4): one 128-bit MurmurHash3 gives four 32-bit keys (floret.py).
 FLORET_MAX_HASH_COUNT = 4
+# --hash-count with --floret: what floret's README and spaCy's floret projects use (the floret
+# binary's own -hashCount default is 1).
+FLORET_HASH_COUNT = 2
 # Noise exponents outside [-1, 1] overflow or underflow counts ** exponent for large
 # counts; [-1, 1] is the range studied by Caselles-Dupre et al. (2018).
 NS_EXPONENT_RANGE = (-1.0, 1.0)
@@ -253,9 +256,10 @@ class FastTextConfig(CommonConfig):
                                "share one table of --bucket rows, each hashed to --hash-count rows "
                                "(no word rows); export with 'export --format floret'.",
                         flag=True, roles=("shape",))
-    # floret's README and spaCy's floret projects use 2 (floret's own -hashCount default is 1)
-    hash_count: int = _opt(2, "With --floret: rows each word and n-gram is hashed to (floret's "
-                              "-hashCount).", range=(1, FLORET_MAX_HASH_COUNT, False), roles=("shape",))
+    hash_count: int | None = _opt(
+        None, f"With --floret: rows each word and n-gram is hashed to (floret's -hashCount; "
+              f"{FLORET_HASH_COUNT} when --floret is given).", range=(1, FLORET_MAX_HASH_COUNT, False),
+        roles=("shape",))
 
     model = "fasttext"
 
@@ -270,7 +274,11 @@ class FastTextConfig(CommonConfig):
         return 0 if self.floret else vocab_size
 
     def __post_init__(self) -> None:
+        if self.floret and self.hash_count is None:
+            object.__setattr__(self, "hash_count", FLORET_HASH_COUNT)
         super().__post_init__()
+        if self.hash_count is not None and not self.floret:
+            raise ConfigError("--hash-count applies with --floret only")
         if self.negative < 1:
             raise ConfigError(f"--negative must be at least 1 for fasttext (got {self.negative})")
         if self.arch not in ("skipgram", "cbow"):

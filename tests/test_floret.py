@@ -215,26 +215,32 @@ def one_line_error(result, message):
     (["--model", "glove", "--hash-count", "2"], "--hash-count does not apply to --model glove"),
     (["--model", "fasttext", "--floret", "--minn", "1"], "--floret needs character n-grams"),
     (["--model", "fasttext", "--floret", "--maxn", "0"], "--floret needs character n-grams"),
+    (["--model", "fasttext", "--hash-count", "3"], "--hash-count applies with --floret only"),
 ])
 def test_bad_train_input_is_one_line(small_corpus, tmp_path, args, message):
     one_line_error(run("train", small_corpus, "-o", tmp_path / "out", *args), message)
     assert not list(tmp_path.iterdir())  # nothing written
 
 
+def test_hash_count_default_comes_with_floret():
+    assert FastTextConfig(floret=True).hash_count == 2 and FastTextConfig().hash_count is None
+
+
 @pytest.mark.parametrize("settings,message", [
     (dict(hash_count=0), "--hash-count must be at least 1"),
     (dict(hash_count=5), "--hash-count must be at most 4"),
     (dict(minn=1), "--floret needs character n-grams"),
+    (dict(floret=False, hash_count=3), "--hash-count applies with --floret only"),
 ])
 def test_library_refuses_what_the_cli_refuses(settings, message):
     with pytest.raises(ConfigError, match=message):
-        FastTextConfig(floret=True, **settings)
+        FastTextConfig(**{"floret": True, **settings})
     with pytest.raises(EmbedtrainError, match=message):
         embedtrain.train(["a b c"], **{**SMALL, **settings})
 
 
 def test_export_refuses_other_models_and_writes_nothing(small_corpus, floret_files, tmp_path):
-    plain = embedtrain.train(small_corpus, **{**SMALL, "floret": False})
+    plain = embedtrain.train(small_corpus, **{**SMALL, "floret": False, "hash_count": None})
     _, etm = plain.save(tmp_path / "plain")
     out = tmp_path / "v.floret"
     one_line_error(run("export", etm, "--format", "floret", "-o", out), "trained without --floret")
