@@ -253,9 +253,36 @@ def test_export_refuses_other_models_and_writes_nothing(small_corpus, floret_fil
     assert not out.exists() and not list(tmp_path.glob("v.floret*"))
 
 
-def test_continue_is_refused(small_corpus, floret_files, tmp_path):
-    one_line_error(run("train", small_corpus, "--continue", floret_files["model"], "-o", tmp_path / "c"),
-                   "--continue of a --floret model is not supported yet")
+def test_continue_keeps_the_table_rows_and_output_rows(tmp_path):
+    """--continue: the table rows the model stored and the old words' output rows carry over;
+    the rows only new words reach start as a fresh run over the grown vocabulary starts them."""
+    from embedtrain.families import family_of
+
+    old_text, new_text = tmp_path / "old.txt", tmp_path / "new.txt"
+    old_text.write_text("the lion and the tiger of the savanna hunt\n" * 30)
+    new_text.write_text("zebroid quagga okapi zebroid the of and\n" * 30)
+    first = embedtrain.train(old_text, **{**SMALL, "bucket": 100_000, "min_count": 1, "threads": 1})
+    continued = embedtrain.train(new_text, init=first, progress=False, threads=1, epochs=1)
+    assert continued.config.floret and continued.config.hash_count == first.config.hash_count
+    assert "zebroid" in continued.vocab.index
+    family = family_of("fasttext")
+    layout = family.layout(continued.config, continued.vocab)
+    grown = family.grown_arrays(first, continued.config, continued.vocab, layout)
+    fresh = family.fresh_arrays(continued.config, continued.vocab, layout)
+    buckets = layout[1]
+    at = np.searchsorted(buckets, first.ngram_buckets)
+    np.testing.assert_array_equal(grown["input_vectors"][at], first.input_vectors)
+    new = np.setdiff1d(np.arange(len(buckets)), at)
+    assert len(new)
+    np.testing.assert_array_equal(grown["input_vectors"][new], fresh["input_vectors"][new])
+    for word in first.vocab.words:
+        np.testing.assert_array_equal(grown["output_vectors"][continued.vocab.index[word]],
+                                      first.output_vectors[first.vocab.index[word]])
+    # the continued model's vectors are still the means of its hashed rows
+    c, table = continued.config, full_table(continued)
+    for word in ["zebroid", "computerz"]:
+        rows = ref.spacy_order_rows(word, c.minn, c.maxn, c.bucket, c.hash_count, FLORET_HASH_SEED)
+        np.testing.assert_allclose(continued[word], ref.mean_rows(table, rows), rtol=1e-5, atol=1e-7)
 
 
 def test_ray_is_refused_before_ray_starts():

@@ -184,11 +184,6 @@ class FastText(StreamFamily):
             raise EmbedtrainError("--floret does not train on Ray yet (train it on one machine)")
         super().check_ray(config, dist)
 
-    def check_continuing(self, model, corpus, extra):
-        if model.config.floret:
-            raise EmbedtrainError("--continue of a --floret model is not supported yet")
-        super().check_continuing(model, corpus, extra)
-
     def layout(self, config, vocab):
         """(each word's rows in the compact layout, the buckets used int32 [T])."""
         table, buckets = training_table(config, vocab)
@@ -218,21 +213,23 @@ class FastText(StreamFamily):
 
         arrays = self.fresh_arrays(config, vocab, layout)
         _, buckets = layout
-        old_v, v = len(model.vocab), len(vocab)
+        # --floret: no word rows, the table rows come first
+        old_w, w = model.config.word_rows(len(model.vocab)), config.word_rows(len(vocab))
         rows = old_positions(model.vocab, vocab)
-        arrays["input_vectors"][rows] = model.input_vectors[:old_v]
+        if w:
+            arrays["input_vectors"][rows] = model.input_vectors[:old_w]
         arrays["output_vectors"][rows] = model.output_vectors
         kept = model.ngram_buckets
         if kept is None:  # the full layout (older files): keep the buckets the old words use
             kept = training_table(config, model.vocab)[1]
-            values = model.input_vectors[old_v + kept.astype(np.int64)]
+            values = model.input_vectors[old_w + kept.astype(np.int64)]
         else:
-            values = model.input_vectors[old_v:]
+            values = model.input_vectors[old_w:]
         at = np.searchsorted(buckets, kept)
         if len(kept) and (at.max() >= len(buckets) or not np.array_equal(buckets[at], kept)):
             raise EmbedtrainError("the model's n-gram rows are not among the grown vocabulary's "
                                   "(its --minn/--maxn/--bucket differ from this run's?)")
-        arrays["input_vectors"][v + at] = values
+        arrays["input_vectors"][w + at] = values
         return arrays
 
     def checkpoint_shapes(self, config, vocab, layout):
