@@ -36,6 +36,11 @@ MAX_EPOCHS = 10_000          # jobs are listed per epoch: 10^8 epochs built a 2.
 MAX_THREADS = 1024
 MAX_NEGATIVE = 1_000
 MAX_NGRAM = 100
+# floret's -hashCount range (1-4): one 128-bit MurmurHash3 gives four 32-bit keys (floret.py).
+FLORET_MAX_HASH_COUNT = 4
+# --hash-count with --floret: what floret's README and spaCy's floret projects use (the floret
+# binary's own -hashCount default is 1).
+FLORET_HASH_COUNT = 2
 # Noise exponents outside [-1, 1] overflow or underflow counts ** exponent for large
 # counts; [-1, 1] is the range studied by Caselles-Dupre et al. (2018).
 NS_EXPONENT_RANGE = (-1.0, 1.0)
@@ -252,6 +257,15 @@ class FastTextConfig(CommonConfig):
     # SKIPGRAM_CENTRE_SHARED): about half the kernel time but far lower scores, so off
     # (docs/training.md, FastText)
     shared_negatives: bool = _like(SkipGramConfig, "shared_negatives", False, "Skip-gram only.")
+    # floret (explosion/floret, spaCy's floret vectors; embedtrain/floret.py, docs/floret.md)
+    floret: bool = _opt(False, "floret mode, as spaCy's floret vectors: words and character n-grams "
+                               "share one table of --bucket rows, each hashed to --hash-count rows "
+                               "(no word rows); export with 'export --format floret'.",
+                        flag=True, roles=("shape",))
+    hash_count: int | None = _opt(
+        None, f"With --floret: rows each word and n-gram is hashed to (floret's -hashCount; "
+              f"{FLORET_HASH_COUNT} when --floret is given).", range=(1, FLORET_MAX_HASH_COUNT, False),
+        roles=("shape",))
 
     model = "fasttext"
 
@@ -260,8 +274,17 @@ class FastTextConfig(CommonConfig):
         """Bucket rows actually used: none without subwords (as fastText's Args does)."""
         return self.bucket if self.maxn > 0 else 0
 
+    def word_rows(self, vocab_size: int) -> int:
+        """Input rows of the words' own: one per word, none with --floret (a word is its
+        hashed rows alone, so the bucket rows come first)."""
+        return 0 if self.floret else vocab_size
+
     def __post_init__(self) -> None:
+        if self.floret and self.hash_count is None:
+            object.__setattr__(self, "hash_count", FLORET_HASH_COUNT)
         super().__post_init__()
+        if self.hash_count is not None and not self.floret:
+            raise ConfigError("--hash-count applies with --floret only")
         if self.negative < 1:
             raise ConfigError(f"--negative must be at least 1 for fasttext (got {self.negative})")
         _check_min_lr(self)
@@ -274,6 +297,12 @@ class FastTextConfig(CommonConfig):
                 raise ConfigError(f"--minn ({self.minn}) must not exceed --maxn ({self.maxn})")
             if self.bucket == 0:
                 raise ConfigError("--bucket 0 leaves no room for subwords; give --maxn 0 to turn them off")
+        if self.floret and (self.maxn < 1 or self.minn < 2):
+            # spaCy's floret mode counts the 1-grams '<' and '>' (floret does not) and with
+            # maxn 0 hashes empty strings: its vectors would not be the ones trained
+            raise ConfigError(f"--floret needs character n-grams of 2 or more characters (--minn 2 or "
+                              f"more, --maxn at least --minn; got --minn {self.minn} --maxn {self.maxn}), "
+                              "as spaCy reads floret tables")
 
 
 def _check_min_lr(config: Any) -> None:

@@ -38,7 +38,7 @@ from .io.archive import (VECTORS_ARCHIVE, check_arrays as check_archive_arrays, 
 from .io.text import write_word2vec_text
 from .ngram_rows import NgramRows, compact_table
 from .subwords import SubwordTable, char_ngrams, subword_table
-from .vectors import FastTextVectors, Vectors
+from .vectors import FastTextVectors, FloretVectors, Vectors
 from .vocab import Vocab
 
 MODEL_FORMAT = "embedtrain-model"
@@ -231,7 +231,7 @@ class FastTextModel(Model):
         super().__init__(config, vocab, arrays, stats)
         rows = arrays["input_vectors"].shape[0]
         buckets = arrays.get("ngram_buckets")
-        expected = len(vocab) + (config.subword_buckets if buckets is None else len(buckets))
+        expected = config.word_rows(len(vocab)) + (config.subword_buckets if buckets is None else len(buckets))
         if rows != expected:
             raise EmbedtrainError(f"FastText model has {rows:,} input rows; its vocabulary and "
                                   f"n-gram buckets call for {expected:,} (damaged model file?)")
@@ -242,7 +242,7 @@ class FastTextModel(Model):
     def expected_shapes(cls, config: FastTextConfig, vocab_size: int,
                         stored_buckets: int | None = None) -> dict[str, tuple[int, ...]]:
         ngram_rows = config.subword_buckets if stored_buckets is None else stored_buckets
-        return {"input_vectors": (vocab_size + ngram_rows, config.dim),
+        return {"input_vectors": (config.word_rows(vocab_size) + ngram_rows, config.dim),
                 "output_vectors": (vocab_size, config.dim)}
 
     @classmethod
@@ -280,14 +280,19 @@ class FastTextModel(Model):
     @property
     def ngrams(self) -> NgramRows:
         """Every n-gram bucket row, stored or computed (see ngram_rows.py)."""
-        return NgramRows(self.input_vectors, len(self.vocab), self.bucket, self.ngram_buckets,
+        return NgramRows(self.input_vectors, self.word_rows, self.bucket, self.ngram_buckets,
                          self.config.seed)
+
+    @property
+    def word_rows(self) -> int:
+        """The words' own input rows, before the bucket rows: V, or none with --floret."""
+        return self.config.word_rows(len(self.vocab))
 
     def input_rows(self, rows: np.ndarray) -> np.ndarray:
         """float32 [n, dim]: rows of the full [V + bucket, dim] input matrix (word
         rows below V, then bucket rows), stored or not."""
         rows = np.asarray(rows, dtype=np.int64)
-        v = len(self.vocab)
+        v = self.word_rows
         out = np.empty((len(rows), self.config.dim), dtype=np.float32)
         words = rows < v
         out[words] = self.input_vectors[rows[words]]
@@ -297,15 +302,20 @@ class FastTextModel(Model):
     def full_input_matrix(self) -> np.ndarray:
         """float32 [V + bucket, dim]: the whole input matrix fastText would hold (all
         bucket rows materialised: bucket x dim x 4 bytes)."""
-        return self.ngrams.full_rows(0, len(self.vocab) + self.bucket)
+        return self.ngrams.full_rows(0, self.word_rows + self.bucket)
 
     def subword_table(self) -> SubwordTable:
         """Each vocabulary word's rows of :attr:`input_vectors` (own row, then n-gram rows)."""
         if self._table is None:
             c = self.config
-            table = subword_table(self.vocab.words, c.minn, c.maxn, self.bucket)
+            if c.floret:
+                from .floret import floret_table
+
+                table = floret_table(self.vocab.words, c.minn, c.maxn, c.bucket, c.hash_count)
+            else:
+                table = subword_table(self.vocab.words, c.minn, c.maxn, self.bucket)
             if self.ngram_buckets is not None:
-                table = compact_table(table, len(self.vocab), self.ngram_buckets)
+                table = compact_table(table, self.word_rows, self.ngram_buckets)
             self._table = table
         return self._table
 
@@ -322,12 +332,20 @@ class FastTextModel(Model):
 
     def make_vectors(self) -> FastTextVectors:
         c = self.config
+        if c.floret:
+            return FloretVectors(self.vocab.words, self.word_matrix(), self.vocab.counts,
+                                 self.ngrams, c.minn, c.maxn, self.bucket, c.hash_count)
         return FastTextVectors(self.vocab.words, self.word_matrix(), self.vocab.counts,
                                self.ngrams, c.minn, c.maxn, self.bucket)
 
     def subwords(self, word: str) -> list[str]:
-        """The character n-grams that form ``word``'s vector (besides its own row when known)."""
+        """The character n-grams that form ``word``'s vector (besides its own row when
+        known; with --floret: ``<word>`` and its n-grams, each hashed to --hash-count rows)."""
         c = self.config
+        if c.floret:
+            from .floret import floret_strings
+
+            return floret_strings(word, c.minn, c.maxn)
         return char_ngrams(word, c.minn, c.maxn) if self.bucket else []
 
 

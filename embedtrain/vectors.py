@@ -460,3 +460,23 @@ class FastTextVectors(Vectors):
 
     def has_vector(self, word: str) -> bool:
         return word in self.index or len(self.ngram_buckets(word)) > 0
+
+
+class FloretVectors(FastTextVectors):
+    """Word vectors of a floret model (``--floret``): every word, in the vocabulary or
+    not, is the mean of the table rows its ``<word>`` and its n-grams hash to
+    (``hash_count`` rows each; embedtrain/floret.py), as spaCy computes it."""
+
+    def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None,
+                 ngrams, minn: int, maxn: int, bucket: int, hash_count: int):
+        super().__init__(words, vectors, counts, ngrams, minn, maxn, bucket)
+        self.hash_count = hash_count
+
+    def ngram_buckets(self, word: str) -> np.ndarray:
+        """int32: the table rows of ``word`` (floret's order; none for the empty string,
+        which spaCy gives a zero vector)."""
+        if not word:
+            return np.zeros(0, dtype=np.int32)
+        from .floret import floret_table  # numba: only for a floret model's vectors
+
+        return floret_table([word], self.minn, self.maxn, self.bucket, self.hash_count).rows

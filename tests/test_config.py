@@ -161,7 +161,7 @@ def test_a_settings_role_and_range_live_in_its_field():
     from embedtrain.config import DistributedConfig, WalkConfig, fields_with
 
     assert set(fields_with("shape")) == {"dim", "hs", "min_count", "max_vocab", "lowercase", "minn",
-                                         "maxn", "bucket", "arch"}
+                                         "maxn", "bucket", "arch", "floret", "hash_count"}
     assert set(fields_with("shape", "skipgram")) == {"dim", "hs", "min_count", "max_vocab", "lowercase"}
     assert set(fields_with("run")) == {"threads", "checkpoint_every"}
     assert set(fields_with("counting", "glove")) == {"window", "distance_weighting", "min_count",

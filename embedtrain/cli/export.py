@@ -13,8 +13,9 @@ from ..vectors import Vectors
 from .app import handle_errors, log, main, verbosity_options
 
 FASTTEXT_BIN = "fasttext-bin"
+FLORET = "floret"
 PROJECTOR = "projector"
-EXPORT_FORMATS = WRITE_FORMATS + (FASTTEXT_BIN, PROJECTOR)
+EXPORT_FORMATS = WRITE_FORMATS + (FASTTEXT_BIN, FLORET, PROJECTOR)
 
 
 @main.command("export", short_help="Write vectors in the formats other tools read.")
@@ -23,7 +24,8 @@ EXPORT_FORMATS = WRITE_FORMATS + (FASTTEXT_BIN, PROJECTOR)
               help="Output file (npy: OUT.npy and OUT.vocab.txt; projector: a directory).")
 @click.option("-f", "--format", "format_", type=click.Choice(EXPORT_FORMATS), required=True,
               help="word2vec-text, word2vec-binary, glove (text, no header), npy, fasttext-bin "
-                   "(a FastText model file only), or projector (vectors.tsv and metadata.tsv "
+                   "(a FastText model file only), floret (the table of a --floret model, for "
+                   "'spacy init vectors --mode floret'), or projector (vectors.tsv and metadata.tsv "
                    "for the TensorFlow Embedding Projector).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Keep only the N most frequent words (projector: default "
@@ -38,6 +40,8 @@ def export_command(source: str, output: str, format_: str, limit: int | None, no
     """Write the vectors of SOURCE (a model file or any vectors file) to OUT in FORMAT."""
     if format_ == FASTTEXT_BIN:
         export_fasttext_bin(source, output, limit, normalize)
+    elif format_ == FLORET:
+        export_floret(source, output, limit, normalize)
     elif format_ == PROJECTOR:
         export_projector(source, output, limit, normalize, source_format)
     else:
@@ -92,6 +96,21 @@ def export_fasttext_bin(source: str, output: str, limit: int | None, normalize: 
     check_writable(output)
     write_fasttext_bin(model, output)
     log.info("wrote %s", output)
+
+
+def export_floret(source: str, output: str, limit: int | None, normalize: bool) -> None:
+    """spaCy's floret table needs the whole model (its hashed rows and settings)."""
+    from ..io.floret import write_floret
+    from ..models import load_model_file
+
+    if limit is not None or normalize:
+        raise EmbedtrainError("--limit and --normalize do not apply to floret, which writes the "
+                              "whole hashed table")
+    model = load_model_file(source, "floret needs a FastText model trained with --floret")
+    check_writable(output)
+    write_floret(model, output)
+    log.info("wrote %s (%s rows, dim %d): spacy init vectors LANG %s DIR --mode floret", output,
+             f"{model.config.bucket:,}", model.config.dim, output)
 
 
 def export_projector(source: str, output: str, limit: int | None, normalize: bool,

@@ -78,7 +78,7 @@ def matrix_bytes(config: FastTextConfig, vocab_size: int = 0, ngram_rows: int | 
     """Bytes of the input (words + n-gram rows; all buckets unless ``ngram_rows`` is
     given) and output matrices."""
     rows = config.subword_buckets if ngram_rows is None else ngram_rows
-    return (2 * vocab_size + rows) * config.dim * FLOAT_BYTES
+    return (config.word_rows(vocab_size) + vocab_size + rows) * config.dim * FLOAT_BYTES
 
 
 def check_memory(config: FastTextConfig, vocab_size: int = 0, ngram_rows: int | None = None) -> None:
@@ -149,9 +149,15 @@ def initial_stored_rows(vocab_size: int, buckets: np.ndarray, dim: int, seed: in
 
 def training_table(config: FastTextConfig, vocab: Vocab):
     """(each word's rows in the compact layout, the buckets used int32 [T])."""
-    full = subword_table(vocab.words, config.minn, config.maxn, config.subword_buckets)
-    buckets = used_buckets(full, len(vocab))
-    return compact_table(full, len(vocab), buckets), buckets
+    if config.floret:
+        from ..floret import floret_table
+
+        full = floret_table(vocab.words, config.minn, config.maxn, config.bucket, config.hash_count)
+    else:
+        full = subword_table(vocab.words, config.minn, config.maxn, config.subword_buckets)
+    word_rows = config.word_rows(len(vocab))
+    buckets = used_buckets(full, word_rows)
+    return compact_table(full, word_rows, buckets), buckets
 
 
 class FastText(StreamFamily):
@@ -173,20 +179,26 @@ class FastText(StreamFamily):
     def check_before_reading(self, config):
         check_memory(config)
 
+    def check_ray(self, config, dist):
+        if config.floret:
+            raise EmbedtrainError("--floret does not train on Ray yet (train it on one machine)")
+        super().check_ray(config, dist)
+
     def layout(self, config, vocab):
         """(each word's rows in the compact layout, the buckets used int32 [T])."""
         table, buckets = training_table(config, vocab)
         check_memory(config, len(vocab), len(buckets))
+        word_rows = config.word_rows(len(vocab))
         log.info("input matrix: %s word rows + %s of %s n-gram rows x %d (%.0f MB); %.1f rows per word",
-                 f"{len(vocab):,}", f"{len(buckets):,}", f"{config.subword_buckets:,}", config.dim,
-                 (len(vocab) + len(buckets)) * config.dim * FLOAT_BYTES / 1e6,
+                 f"{word_rows:,}", f"{len(buckets):,}", f"{config.subword_buckets:,}", config.dim,
+                 (word_rows + len(buckets)) * config.dim * FLOAT_BYTES / 1e6,
                  len(table.rows) / max(len(vocab), 1))
         return table, buckets
 
     def fresh_arrays(self, config, vocab, layout):
         _, buckets = layout
         v, dim = len(vocab), config.dim
-        return {"input_vectors": initial_stored_rows(v, buckets, dim, config.seed),
+        return {"input_vectors": initial_stored_rows(config.word_rows(v), buckets, dim, config.seed),
                 "output_vectors": np.zeros((v, dim), dtype=np.float32),
                 "output_hs": np.zeros((0, dim), dtype=np.float32),
                 "ngram_buckets": buckets}
@@ -201,33 +213,36 @@ class FastText(StreamFamily):
 
         arrays = self.fresh_arrays(config, vocab, layout)
         _, buckets = layout
-        old_v, v = len(model.vocab), len(vocab)
+        # --floret: no word rows, the table rows come first
+        old_w, w = model.config.word_rows(len(model.vocab)), config.word_rows(len(vocab))
         rows = old_positions(model.vocab, vocab)
-        arrays["input_vectors"][rows] = model.input_vectors[:old_v]
+        if w:
+            arrays["input_vectors"][rows] = model.input_vectors[:old_w]
         arrays["output_vectors"][rows] = model.output_vectors
         kept = model.ngram_buckets
         if kept is None:  # the full layout (older files): keep the buckets the old words use
             kept = training_table(config, model.vocab)[1]
-            values = model.input_vectors[old_v + kept.astype(np.int64)]
+            values = model.input_vectors[old_w + kept.astype(np.int64)]
         else:
-            values = model.input_vectors[old_v:]
+            values = model.input_vectors[old_w:]
         at = np.searchsorted(buckets, kept)
         if len(kept) and (at.max() >= len(buckets) or not np.array_equal(buckets[at], kept)):
             raise EmbedtrainError("the model's n-gram rows are not among the grown vocabulary's "
                                   "(its --minn/--maxn/--bucket differ from this run's?)")
-        arrays["input_vectors"][v + at] = values
+        arrays["input_vectors"][w + at] = values
         return arrays
 
     def checkpoint_shapes(self, config, vocab, layout):
         v, dim, stored = len(vocab), config.dim, len(layout[1])
+        w = config.word_rows(v)
         # the compact layout; or every bucket row (a checkpoint written before it)
-        return {"input_vectors": ([(v + stored, dim), (v + config.subword_buckets, dim)], np.float32),
+        return {"input_vectors": ([(w + stored, dim), (w + config.subword_buckets, dim)], np.float32),
                 "output_vectors": ([(v, dim)], np.float32), "output_hs": ([(0, dim)], np.float32),
                 "ngram_buckets": ([(stored,)], np.int32)}
 
     def resumed_arrays(self, checkpoint, vocab, layout):
         self.check_checkpoint(checkpoint, checkpoint.config, vocab, layout, required=self.ray_arrays)
-        return resumed_arrays(checkpoint, len(vocab), layout[1])
+        return resumed_arrays(checkpoint, checkpoint.config.word_rows(len(vocab)), layout[1])
 
     def make_task(self, config, vocab, arrays, corpus_tokens, layout, stream=None):
         """The kernel's view of a FastText model: each word's own row plus its n-gram rows
@@ -283,7 +298,8 @@ class FastText(StreamFamily):
 
 def resumed_arrays(checkpoint, vocab_size: int, buckets: np.ndarray) -> dict[str, np.ndarray]:
     """A checkpoint's arrays in the compact layout (a checkpoint written before compact
-    storage holds every bucket row: keep the used ones)."""
+    storage holds every bucket row: keep the used ones); ``vocab_size``: the word rows
+    before the bucket rows (none with --floret)."""
     arrays = writable_copy(checkpoint.arrays)
     stored = arrays.get("ngram_buckets")
     if stored is None and arrays["input_vectors"].shape[0] == vocab_size + checkpoint.config.subword_buckets:

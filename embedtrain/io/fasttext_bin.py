@@ -67,6 +67,9 @@ def write_fasttext_bin(model, path: str | os.PathLike) -> Path:
         raise EmbedtrainError(f"only FastText models can be written as fastText .bin "
                               f"(this is a {model.kind} model)")
     config = model.config
+    if getattr(config, "floret", False):
+        raise EmbedtrainError("fastText's .bin has no floret mode (no word rows): export a --floret "
+                              "model with --format floret")
     words = model.vocab.words
     encoded = [w.encode("utf-8", errors="surrogatepass") for w in words]
     for w, b in zip(words, encoded):
