@@ -19,6 +19,9 @@ def __getattr__(name):
     if name == "train_graph":
         from .graphs import train_graph
         return train_graph
+    if name in ("train_items", "evaluate_items"):
+        from . import items
+        return getattr(items, name)
     if name in ("load", "Model"):
         from .models import Model
         return Model.load if name == "load" else Model
@@ -40,6 +43,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
 
 
-__all__ = ["train", "train_graph", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
+__all__ = ["train", "train_graph", "train_items", "evaluate_items", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
            "ProgressInfo", "align", "Alignment", "evaluate_translation", "TranslationResult",
            "EmbedtrainError", "__version__"]
