@@ -31,6 +31,10 @@ EMBEDTRAIN_GRID = {"ns_exponent": (-0.5, 0.0, 0.5, 0.75, 1.0), "sample": (0.0, 1
 GENSIM_BASE = {"window": 5, "ns_exponent": 0.75, "sample": 1e-3, "epochs": 5}   # gensim's defaults
 GENSIM_GRID = {"ns_exponent": (-0.5, 0.0, 0.5, 0.75, 1.0), "sample": (0.0, 1e-5, 1e-4, 1e-3),
                "window": (3, 5, 10, 600), "epochs": (5, 10, 20, 40)}
+# A second pass from the first pass's best (--second-pass): more epochs, and the settings that
+# interact with them re-tried.
+SECOND_GRID = {"epochs": (40, 80), "ns_exponent": (0.5, 0.75, 1.0), "sample": (0.0, 1e-4, 1e-3),
+               "lr": (0.025, 0.05)}
 DIM = 100
 THREADS = 2
 
@@ -64,6 +68,9 @@ def main() -> None:
     ap.add_argument("--data")
     ap.add_argument("--tool", action="append", choices=("embedtrain", "gensim"))
     ap.add_argument("--budget", type=int, default=20)
+    ap.add_argument("--second-pass", action="store_true",
+                    help="embedtrain only: SECOND_GRID from the best of --first (a tune_items.out.json)")
+    ap.add_argument("--first", default=str(ROOT / "scripts" / "tune_items.out.json"))
     ap.add_argument("--out", default=str(ROOT / "scripts" / "tune_items.out.json"))
     args = ap.parse_args()
     import logging
@@ -77,6 +84,9 @@ def main() -> None:
     for tool in args.tool or ["embedtrain", "gensim"]:
         train, base, grid = {"embedtrain": (train_embedtrain, EMBEDTRAIN_BASE, EMBEDTRAIN_GRID),
                              "gensim": (train_gensim, GENSIM_BASE, GENSIM_GRID)}[tool]
+        if args.second_pass:
+            base = json.loads(Path(args.first).read_text())[tool]["best"]
+            grid = SECOND_GRID
         best, trials = tune_items(sequences, train, base, budget=args.budget, grid=grid)
         out[tool] = {"base": base, "grid": {k: list(v) for k, v in grid.items()}, "best": best,
                      "trials": trials, "budget": args.budget}
@@ -86,3 +96,13 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def table(path: str | Path, tool: str) -> str:
+    """The trials of one tool as a markdown table (docs/items.md)."""
+    d = json.loads(Path(path).read_text())[tool]
+    keys = list(d["base"])
+    rows = ["| " + " | ".join(keys) + " | NDCG@10 (validation) |", "|" + "---|" * len(keys) + "---:|"]
+    for t in d["trials"]:
+        rows.append("| " + " | ".join(str(t[k]) for k in keys) + f" | {t['score']:.4f} |")
+    return "\n".join(rows)

@@ -11,7 +11,7 @@ from .app import handle_errors, json_option, main, quiet, verbosity_options
 from .item_options import reading_options, reading_settings
 
 
-@main.command("sessions", short_help="Interactions (user item [rating] [time]) into item sequences.")
+@main.command("sessions", short_help="Ratings or event logs into item sequences, one a line.")
 @click.argument("interactions", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, metavar="OUT",
               help="Write the sequences here, one a line (with --split: OUT's stem + .train.txt, "
