@@ -101,8 +101,8 @@ if __name__ == "__main__":
 def table(path: str | Path, tool: str) -> str:
     """The trials of one tool as a markdown table (docs/items.md)."""
     d = json.loads(Path(path).read_text())[tool]
-    keys = list(d["base"])
+    keys = list(dict.fromkeys(k for t in d["trials"] for k in t if k not in ("score", "seconds")))
     rows = ["| " + " | ".join(keys) + " | NDCG@10 (validation) |", "|" + "---|" * len(keys) + "---:|"]
     for t in d["trials"]:
-        rows.append("| " + " | ".join(str(t[k]) for k in keys) + f" | {t['score']:.4f} |")
+        rows.append("| " + " | ".join(str(t.get(k, "")) for k in keys) + f" | {t['score']:.4f} |")
     return "\n".join(rows)

@@ -370,3 +370,12 @@ def test_coordinate_search_keeps_the_budget_and_finds_the_best():
     assert best == {"a": 2, "b": 1} and len(calls) == len(trials) == 6   # repeats not retrained
     _, trials = coordinate_search(score, {"a": 0, "b": 0}, {"a": (0, 1, 2, 3), "b": (0, 1, 2)}, budget=3)
     assert len(trials) == 3
+
+
+def test_the_item2vec_recipe_is_the_item_presets():
+    from embedtrain.config import make_config
+    from embedtrain.families import family_of
+
+    config = make_config(config_file="item2vec-skipgram")
+    for name, value in family_of("skipgram").item_presets.items():
+        assert getattr(config, name) == value, name

@@ -21,8 +21,9 @@ GRAPH_PRESETS: dict[str, Any] = {"dim": 128, "window": 10, "min_count": 0, "samp
 
 # The settings item training (train --items, item2vec) takes unless told otherwise, chosen
 # by measurement on a validation split of amazon-toys (docs/items.md, "Presets").
-ITEM_PRESETS: dict[str, Any] = {"window": 0, "shuffle_lines": True, "min_count": 1, "sample": 1e-4,
-                                "negative": 5, "ns_exponent": 0.75, "epochs": 10}
+# Every item gets a vector (min-count 1); the whole sequence is the window, shuffled each epoch.
+ITEM_PRESETS: dict[str, Any] = {"window": 0, "shuffle_lines": True, "min_count": 1, "sample": 1e-3,
+                                "negative": 5, "ns_exponent": 0.5, "epochs": 80}
 
 
 def init_input_vectors(vocab_size: int, dim: int, seed: int, bound: float = 0.5) -> np.ndarray:
