@@ -379,3 +379,20 @@ def test_the_item2vec_recipe_is_the_item_presets():
     config = make_config(config_file="item2vec-skipgram")
     for name, value in family_of("skipgram").item_presets.items():
         assert getattr(config, name) == value, name
+
+
+def test_tune_searches_within_its_budget_and_refuses_a_leaky_pairing(tmp_path):
+    from embedtrain.items import plan_items
+
+    rng = random.Random(11)
+    sequences = [[f"{g}{rng.randint(0, 9)}" for _ in range(5)] for g in "abc" for _ in range(40)]
+    paths = write_split(sequences, tmp_path / "s", validation=True)
+    small = dict(sequences=True, dim=8, epochs=1, threads=1, progress=False)
+    model = plan_items(paths["tune"], tune=paths["valid"], tune_budget=2, **small).run()
+    tuning = model.stats["item_tuning"]
+    assert len(tuning["trials"]) == 2 and tuning["trials"][0]["ns_exponent"] == 0.5
+    best = max(tuning["trials"], key=lambda t: t["score"])
+    assert all(model.config.__getattribute__(k) == best[k] for k in tuning["best"])
+    # training on train.txt holds the validation targets: refused before any search
+    with pytest.raises(EmbedtrainError, match="held-out"):
+        plan_items(paths["train"], tune=paths["valid"], tune_budget=2, **small).run()

@@ -190,7 +190,7 @@ def load_vectors_for_items(path: str | os.PathLike):
     return load_vectors(name), None
 
 
-def model_lineage(vectors_path: str | os.PathLike, model: Any) -> list[Any] | None:
+def model_lineage(vectors_path: str | os.PathLike, model: Any, words: Sequence[str]) -> list[Any] | None:
     """The lineage of the model behind ``vectors_path``: the model's own, or that of
     ``PREFIX.etm`` beside ``PREFIX.vec`` (what ``embedtrain train`` writes); None if unknown."""
     from ..models import MODEL_SUFFIX, is_model_file
@@ -203,7 +203,7 @@ def model_lineage(vectors_path: str | os.PathLike, model: Any) -> list[Any] | No
             from ..models import Model
 
             model = Model.load(beside)
-            if model.vectors.words != load_vectors_for_items(vectors_path)[0].words:
+            if list(model.vectors.words) != list(words):
                 return None   # not the model of these vectors
     if model is None:
         return None
@@ -228,7 +228,7 @@ def eval_items(vectors_path: str | os.PathLike, sequences_path: str | os.PathLik
         raise EmbedtrainError(f"--history must be at least 1 (got {history})")
     sequences = read_sequences(sequences_path, user_col=user_col)
     vectors, model = load_vectors_for_items(vectors_path)
-    train_path, checked = check_split(sequences_path, vectors.words, model_lineage(vectors_path, model))
+    train_path, checked = check_split(sequences_path, vectors.words, model_lineage(vectors_path, model, vectors.words))
     counts_from = popular_from or train_path
     popular = read_sequences(counts_from) if counts_from else None
     result = evaluate_items(vectors, sequences, k=k, history=history, popular_from=popular)
