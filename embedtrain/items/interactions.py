@@ -142,25 +142,26 @@ def _rows(path: str) -> Iterator[tuple[int, list[str]]]:
             return
         kind, split = _splitter(first[1])
 
-        def fields(n_s):
-            n, s = n_s
-            return n, [f.strip() for f in split(s)] if split else None
-
         if kind == "comma":
-            # csv needs the lines themselves (quoted commas); line numbers kept alongside
-            pending = [first]
+            # one csv reader over the lines (quoted commas); the line number rides alongside
+            current = [first[0]]
 
             def source():
-                yield from pending
-                yield from numbered
+                yield first[1]
+                for n, line in numbered:
+                    current[0] = n
+                    yield line
 
-            for n, s in source():
-                row = next(csv.reader([s]), [])
-                yield n, [f.strip() for f in row]
+            for row in csv.reader(source()):
+                yield current[0], row
+        elif kind == "space":
+            yield first[0], first[1].split()
+            for n, line in numbered:
+                yield n, line.split()
         else:
-            yield fields(first)
-            for item in numbered:
-                yield fields(item)
+            yield first[0], split(first[1])
+            for n, line in numbered:
+                yield n, split(line)
     finally:
         stream.close()
 
@@ -228,40 +229,48 @@ def read_interactions(path: str | os.PathLike, *, user_col: str | int | None = N
                                   f"give --{role}-col")
     uc, ic, rc, tc = columns["user"], columns["item"], columns["rating"], columns["time"]
     need = max(c for c in columns.values() if c is not None) + 1
-    user_index: dict[str, int] = {}
-    item_index: dict[str, int] = {}
-    u_out: list[int] = []
-    i_out: list[int] = []
-    r_out: list[float] = []
-    t_out: list[float] = []
-    n_out: list[int] = []
-    bad = 0
-    first_bad = None
     body = rows if header is not None else _chain(first, rows)
+    # Columns gathered as strings first, then converted at once (a bad value: row by row).
+    users: list[str] = []
+    items: list[str] = []
+    ratings: list[str] = []
+    times: list[str] = []
+    numbers: list[int] = []
+    bad = 0
+    first_bad, first_bad_line = None, 0
     for n, f in body:
-        reason = None
         if len(f) < need:
-            reason = f"expected at least {need} fields, got {len(f)}"
-        elif not f[uc] or not f[ic]:
-            reason = "empty user or item"
-        else:
-            r = _number(f[rc]) if rc is not None else 0.0
-            t = parse_time(f[tc]) if tc is not None else 0.0
-            if r is None:
-                reason = f"rating {f[rc]!r} is not a number"
-            elif t is None:
-                reason = f"time {f[tc]!r} is neither a number nor an ISO date-time"
-        if reason is not None:
             bad += 1
             if first_bad is None:
-                first_bad = f"line {n}: {reason}: {' | '.join(f)[:80]!r}"
+                first_bad_line = n
+                first_bad = f"line {n}: expected at least {need} fields, got {len(f)}: {' | '.join(f)[:80]!r}"
             continue
-        item = "_".join(f[ic].split())   # an item name never holds whitespace in a sequence file
-        u_out.append(user_index.setdefault(f[uc], len(user_index)))
-        i_out.append(item_index.setdefault(item, len(item_index)))
-        r_out.append(r)
-        t_out.append(t)
-        n_out.append(n)
+        users.append(f[uc].strip())
+        items.append(f[ic].strip())
+        if rc is not None:
+            ratings.append(f[rc])
+        if tc is not None:
+            times.append(f[tc])
+        numbers.append(n)
+    lines = np.array(numbers, dtype=np.int64)
+    ok = np.array([bool(u) and bool(i) for u, i in zip(users, items)], dtype=bool)
+    reasons: dict[int, str] = {int(j): "empty user or item" for j in np.flatnonzero(~ok)}
+    r_arr = _column(ratings, _number, "rating {!r} is not a number", ok, reasons) if rc is not None else None
+    t_arr = _column(times, parse_time, "time {!r} is neither a number nor an ISO date-time", ok,
+                    reasons) if tc is not None else None
+    if reasons:
+        j = min(reasons)
+        if first_bad is None or lines[j] < first_bad_line:
+            first_bad = f"line {lines[j]}: {reasons[j]}"
+        bad += len(reasons)
+    keep = np.flatnonzero(ok)
+    kept = keep.tolist()
+    user_index: dict[str, int] = {}
+    item_index: dict[str, int] = {}
+    u_out = [user_index.setdefault(users[j], len(user_index)) for j in kept]
+    # an item name never holds whitespace in a sequence file
+    i_out = [item_index.setdefault(x if not _SPACE.search(x) else "_".join(x.split()), len(item_index))
+             for x in (items[j] for j in kept)]
     if not u_out:
         raise EmbedtrainError(f"{name}: no usable rows" + (f" ({first_bad})" if first_bad else ""))
     if bad:
@@ -269,10 +278,33 @@ def read_interactions(path: str | os.PathLike, *, user_col: str | int | None = N
                     first_bad)
     return Interactions(list(user_index), list(item_index), np.array(u_out, dtype=np.int64),
                         np.array(i_out, dtype=np.int64),
-                        np.array(r_out, dtype=np.float64) if rc is not None else None,
-                        np.array(t_out, dtype=np.float64) if tc is not None else None,
-                        np.array(n_out, dtype=np.int64), bad, first_bad,
+                        r_arr[keep] if r_arr is not None else None,
+                        t_arr[keep] if t_arr is not None else None,
+                        lines[keep], bad, first_bad,
                         {k: v for k, v in columns.items() if v is not None})
+
+
+_SPACE = re.compile(r"\s")
+
+
+def _column(values: list[str], parse, problem: str, ok: np.ndarray, reasons: dict[int, str]) -> np.ndarray:
+    """float64 of ``values``; one that ``parse`` cannot read marks its row bad in ``ok``."""
+    try:
+        out = np.array(values, dtype=np.float64)
+        if np.isfinite(out).all():
+            return out
+    except ValueError:
+        pass
+    out = np.zeros(len(values))
+    for j, text in enumerate(values):
+        value = parse(text.strip())
+        if value is None:
+            if ok[j]:
+                ok[j] = False
+                reasons[j] = problem.format(text)
+        else:
+            out[j] = value
+    return out
 
 
 def _chain(first, rest):
@@ -308,12 +340,11 @@ def build_sessions(data: Interactions, *, min_rating: float | None = None,
     cut = np.flatnonzero(users[1:] != users[:-1]) + 1
     if gap is not None:
         cut = np.union1d(cut, np.flatnonzero(np.diff(times) > gap) + 1)
-    items = data.items
-    sessions = []
-    for part in np.split(data.item_ids[rows], cut):
-        if len(part) >= min_items:
-            sessions.append([items[i] for i in part])
-    return sessions
+    names = [data.items[i] for i in data.item_ids[rows].tolist()]
+    bounds = np.concatenate([[0], cut, [len(rows)]]).astype(np.int64)
+    long_enough = np.flatnonzero(np.diff(bounds) >= min_items).tolist()
+    starts, stops = bounds[:-1].tolist(), bounds[1:].tolist()
+    return [names[starts[j]:stops[j]] for j in long_enough]
 
 
 def read_sequences(path: str | os.PathLike, *, user_col: str | int | None = None) -> list[list[str]]:
