@@ -53,7 +53,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data")
     ap.add_argument("--out", default=str(ROOT / "scripts" / "bench_items.out.json"))
+    ap.add_argument("--markdown", action="store_true", help="print the table of --out and stop")
     args = ap.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(Path(args.out).read_text())))
+        return
     from embedtrain.families import family_of
     from embedtrain.items import evaluate_items, read_sequences, split_sequences
 
@@ -95,6 +99,26 @@ def main() -> None:
            "cpus": os.cpu_count(), "load": os.getloadavg()}
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
+
+
+def markdown(out: dict) -> str:
+    """The results as the table in docs/items.md and docs/benchmarks.md."""
+    med = out["median"]
+    rows = ["| tool | settings | wall s (median) | HitRate@10 | NDCG@10 | per seed: s, HitRate@10, NDCG@10 |",
+            "|---|---|---:|---:|---:|---|"]
+    for tool in ("embedtrain", "gensim"):
+        settings = ", ".join(f"{k} {v}" for k, v in out["settings"][tool].items())
+        seeds = "; ".join(f"{r['seconds']:.1f}, {r['hit_rate@10']:.4f}, {r['ndcg@10']:.4f}"
+                          for r in out["runs"] if r["tool"] == tool)
+        rows.append(f"| {tool} | {settings} | {med[tool]['seconds']:.1f} | {med[tool]['hit_rate@10']:.4f} "
+                    f"| {med[tool]['ndcg@10']:.4f} | {seeds} |")
+    pop = med["most_popular"]
+    rows.append(f"| most popular | counts in the training file | - | {pop['hit_rate@10']:.4f} | "
+                f"{pop['ndcg@10']:.4f} | |")
+    r = med["ratio"]
+    rows.append(f"| **embedtrain / gensim** | | **{r['seconds']:.2f}** | **{r['hit_rate@10']:.2f}** | "
+                f"**{r['ndcg@10']:.2f}** | |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
