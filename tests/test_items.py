@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -272,9 +274,13 @@ def test_the_split_never_leaks_a_target(toy):
         split_sequences([["a"], ["b"]])
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 def _run(*args, check=True):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}    # this checkout's embedtrain, not an installed one
     proc = subprocess.run([sys.executable, "-m", "embedtrain", *map(str, args)], capture_output=True,
-                          text=True)
+                          text=True, env=env)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
