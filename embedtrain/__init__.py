@@ -43,6 +43,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
 
 
-__all__ = ["train", "train_graph", "train_items", "evaluate_items", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
-           "ProgressInfo", "align", "Alignment", "evaluate_translation", "TranslationResult",
+__all__ = ["train", "train_graph", "train_items", "evaluate_items", "load", "Model", "Vocab",
+           "Vectors", "Callback", "EpochInfo", "ProgressInfo", "align", "Alignment", "evaluate_translation", "TranslationResult",
            "EmbedtrainError", "__version__"]

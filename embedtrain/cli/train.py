@@ -68,7 +68,8 @@ _NON_SETTINGS = {"model": IO_SECTION, "prefix": IO_SECTION, "config_file": IO_SE
                  "save_cooccur": "GloVe settings", "cooccur": "GloVe settings",
                  "checkpoint_every": "Run options", "threads": "Run options",
                  "graph": IO_SECTION, "items": ITEM_SECTION, "tune": ITEM_SECTION,
-                 "tune_budget": ITEM_SECTION, **{name: ITEM_SECTION for name in READING}, **{name: WALK_SECTION for name in fields_with("walk")}}
+                 "tune_budget": ITEM_SECTION, **{name: ITEM_SECTION for name in READING},
+                 **{name: WALK_SECTION for name in fields_with("walk")}}
 
 
 def option_section(name: str) -> str:
