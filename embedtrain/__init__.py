@@ -20,6 +20,9 @@ def __getattr__(name):
     if name == "train_graph":
         from .graphs import train_graph
         return train_graph
+    if name in ("train_items", "evaluate_items"):
+        from . import items
+        return getattr(items, name)
     if name in ("load", "Model"):
         from .models import Model
         return Model.load if name == "load" else Model
@@ -47,6 +50,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
 
 
-__all__ = ["train", "train_graph", "load", "load_vectors", "walks", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
-           "ProgressInfo", "align", "Alignment", "evaluate_translation", "TranslationResult",
+__all__ = ["train", "train_graph", "train_items", "evaluate_items", "load", "load_vectors", "walks", "Model",
+           "Vocab", "Vectors", "Callback", "EpochInfo", "ProgressInfo", "align", "Alignment",
+           "evaluate_translation", "TranslationResult",
            "EmbedtrainError", "__version__"]

@@ -551,7 +551,7 @@ def test_help_sections_and_whole_command_summaries():
     sections = [line for line in text.splitlines() if line and not line.startswith(" ") and line.endswith(":")]
     assert sections == ["Input and output:", "Settings of every model:", "word2vec and FastText settings:",
                         "word2vec settings (skipgram, cbow):", "GloVe settings:", "FastText settings:",
-                        "Graph walks (with --graph):", "Run options:"], sections
+                        "Items (with --items):", "Graph walks (with --graph):", "Run options:"], sections
     glove = text.split("GloVe settings:")[1].split("FastText settings:")[0]
     assert "--x-max" in glove and "--cooccur" in glove and "--minn" not in glove
 

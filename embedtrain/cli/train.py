@@ -13,6 +13,7 @@ from ..families import REGISTRY, model_names, setting_fields
 from ..io.compression import strip_suffix
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
 from .app import field_option, handle_errors, log, main, quiet, verbosity_options
+from .item_options import READING, item_training
 from .walk_options import graph_training
 
 
@@ -60,12 +61,15 @@ IO_SECTION = "Input and output"
 COMMON_SECTION = "Settings of every model"
 RUN_SECTION = "Run options"
 WALK_SECTION = "Graph walks (with --graph)"
+ITEM_SECTION = "Items (with --items)"
 _NON_SETTINGS = {"model": IO_SECTION, "prefix": IO_SECTION, "config_file": IO_SECTION,
                  "save_vocab": IO_SECTION, "read_vocab": IO_SECTION, "resume": IO_SECTION,
                  "continue_from": IO_SECTION,
                  "save_cooccur": "GloVe settings", "cooccur": "GloVe settings",
                  "checkpoint_every": "Run options", "threads": "Run options",
-                 "graph": IO_SECTION, **{name: WALK_SECTION for name in fields_with("walk")}}
+                 "graph": IO_SECTION, "items": ITEM_SECTION, "tune": ITEM_SECTION,
+                 "tune_budget": ITEM_SECTION, **{name: ITEM_SECTION for name in READING},
+                 **{name: WALK_SECTION for name in fields_with("walk")}}
 
 
 def option_section(name: str) -> str:
@@ -158,6 +162,7 @@ def output_prefix(given: str | None, corpus: tuple[str, ...], model: str) -> str
               help="Directory for temporary files. [default: the system's]")
 @verbosity_options
 @handle_errors
+@item_training(output_prefix)
 @graph_training(output_prefix)
 def train_command(corpus: tuple[str, ...], model: str | None, prefix: str | None,
                   config_file: str | None, save_vocab: str | None, read_vocab: str | None,

@@ -67,5 +67,10 @@ def graph_models() -> list[str]:
     return [m for f in REGISTRY if f.graph_presets is not None for m in f.models]
 
 
+def item_models() -> list[str]:
+    return [m for f in REGISTRY if f.item_presets is not None for m in f.models]
+
+
 __all__ = ["Family", "StreamFamily", "REGISTRY", "DEFAULT_MODEL", "register", "unregister",
-           "model_names", "family_of", "setting_fields", "ray_models", "graph_models"]
+           "model_names", "family_of", "setting_fields", "ray_models", "graph_models",
+           "item_models"]

@@ -54,6 +54,9 @@ class Family:
     # Settings for graphs (DeepWalk/node2vec) under the file and the arguments; None: the
     # family does not train on graphs.
     graph_presets: ClassVar[Mapping[str, Any] | None] = None
+    # Settings for item sequences (train --items: item2vec) under the file and the
+    # arguments; None: the family does not train on items.
+    item_presets: ClassVar[Mapping[str, Any] | None] = None
     # --ray: whether the family trains on Ray, and its defaults for what was not given.
     ray: ClassVar[bool] = False
     ray_sync_every: ClassVar[int] = SYNC_EVERY
