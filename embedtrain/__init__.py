@@ -34,6 +34,12 @@ def __getattr__(name):
     if name in ("evaluate_translation", "TranslationResult"):
         from . import translation
         return getattr(translation, name)
+    if name == "document_vectors":
+        from .documents import document_vectors
+        return document_vectors
+    if name == "evaluate_classification":
+        from .extrinsic import evaluate_classification
+        return evaluate_classification
     if name in ("Callback", "EpochInfo", "ProgressInfo"):
         from .training import callbacks
         return getattr(callbacks, name)
@@ -42,4 +48,4 @@ def __getattr__(name):
 
 __all__ = ["train", "train_graph", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
            "ProgressInfo", "align", "Alignment", "evaluate_translation", "TranslationResult",
-           "EmbedtrainError", "__version__"]
+           "document_vectors", "evaluate_classification", "EmbedtrainError", "__version__"]
