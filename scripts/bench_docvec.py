@@ -43,7 +43,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout (or beside a directory of worktrees)
+SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data")
+               if p.is_dir()), ROOT.parent / "shared" / "data")
 TREC = SHARED / "classify"
 
 import embedtrain  # noqa: E402
