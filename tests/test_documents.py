@@ -252,3 +252,13 @@ def test_trec_quality_floor(skipgram_model, skipgram_files):
     got = json.loads(out.stdout)
     assert got["train_documents"] == 5452 and got["test_documents"] == 500
     assert got["accuracy"] > 0.55 and got["macro_f1"] > 0.5
+
+
+def test_eval_classify_without_scikit_learn_names_the_extra(skipgram_model, monkeypatch, tmp_path):
+    from embedtrain.extrinsic import evaluate_classification
+
+    for name in ("sklearn", "sklearn.linear_model"):
+        monkeypatch.setitem(sys.modules, name, None)  # import fails
+    path = write_labelled(tmp_path / "t.txt", [("a", "the king"), ("b", "the queen")])
+    with pytest.raises(EmbedtrainError, match=r"scikit-learn: pip install .*\[extrinsic\]"):
+        evaluate_classification(skipgram_model, path, path)
