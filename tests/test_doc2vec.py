@@ -211,3 +211,22 @@ def test_refusals(topic_docs, tmp_path):
     with pytest.raises(EmbedtrainError, match="checkpoint"):
         embedtrain.train(docs, model="doc2vec", checkpoint_every=10, checkpoint=tmp_path / "x.ckpt",
                          progress=False)
+
+
+def test_cli_train_writes_word_and_document_vectors(topic_docs, tmp_path):
+    corpus = tmp_path / "docs.txt"
+    corpus.write_text("".join(f"d{i % 50} {' '.join(w)}\n" for i, (_, w) in enumerate(topic_docs)))
+    prefix = tmp_path / "run"
+    out = subprocess.run([sys.executable, "-m", "embedtrain", "-q", "train", str(corpus), "--model", "doc2vec",
+                          "--doc-id", "--dbow-words", "--min-count", "1", "--epochs", "2", "--dim", "8",
+                          "--threads", "1", "-o", str(prefix)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    model = embedtrain.load(f"{prefix}.etm")
+    assert model.doc_tags == [f"d{i}" for i in range(50)] and model.config.dbow_words
+    from embedtrain.io.formats import load_vectors
+
+    assert load_vectors(f"{prefix}.docs.vec").words == model.doc_tags
+    assert load_vectors(f"{prefix}.vec").words == model.vocab.words
+    out = subprocess.run([sys.executable, "-m", "embedtrain", "train", str(corpus), "--model", "doc2vec",
+                          "--hs", "-o", str(tmp_path / "x")], capture_output=True, text=True)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
