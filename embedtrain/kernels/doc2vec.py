@@ -156,7 +156,8 @@ def infer_documents(ids, offsets, output_vectors, tables, settings, seed, out):
              lr_start * lr_floor over the document's epochs x words
     seed     int: with the document's ids, the only source of its random numbers
     out      float32 [docs, dim]: written; each row starts uniform in [-0.5/dim, 0.5/dim)
-             (as gensim's seeded_vector)
+             (as gensim's pseudorandom_weak_vector, which seeds it with Python's per-process
+             string hash)
     """
     keep_prob, noise_prob, noise_alias, sigmoid, log_sigmoid = tables
     epochs, negative, lr_start, lr_floor = settings
