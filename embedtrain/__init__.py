@@ -44,6 +44,12 @@ def __getattr__(name):
     if name in ("evaluate_translation", "TranslationResult"):
         from . import translation
         return getattr(translation, name)
+    if name == "document_vectors":
+        from .documents import document_vectors
+        return document_vectors
+    if name == "evaluate_classification":
+        from .extrinsic import evaluate_classification
+        return evaluate_classification
     if name in ("Callback", "EpochInfo", "ProgressInfo"):
         from .training import callbacks
         return getattr(callbacks, name)
@@ -52,5 +58,5 @@ def __getattr__(name):
 
 __all__ = ["train", "train_graph", "train_items", "evaluate_items", "load", "load_vectors", "walks", "Model",
            "Vocab", "Vectors", "Callback", "EpochInfo", "ProgressInfo", "align", "Alignment",
-           "evaluate_translation", "TranslationResult",
+           "evaluate_translation", "TranslationResult", "document_vectors", "evaluate_classification",
            "EmbedtrainError", "__version__"]

@@ -311,6 +311,27 @@ def _check_min_lr(config: Any) -> None:
 
 
 @dataclass(frozen=True)
+class Doc2VecConfig(CommonConfig):
+    """PV-DBOW (Le and Mikolov 2014; gensim's Doc2Vec with dm=0): each document's own
+    vector predicts its words, with negative sampling; gensim's defaults."""
+
+    epochs: int = _like(CommonConfig, "epochs", 10)
+    negative: int = _like(SkipGramConfig, "negative", 5, "Negative samples per positive example.",
+                          range=(1, MAX_NEGATIVE, False))
+    sample: float = _like(SkipGramConfig, "sample", 1e-3)
+    ns_exponent: float = _like(SkipGramConfig, "ns_exponent", 0.75)
+    dbow_words: bool = _opt(
+        False, "doc2vec: also train word vectors by skip-gram, interleaved with the document "
+               "vectors (gensim's dbow_words=1; --window applies to it).", flag=True)
+    doc_id: bool = _opt(
+        False, "doc2vec: the first token of each line is its document's id, and lines with the "
+               "same id form one document (default: each line is a document, named by its "
+               "line number from 0).", flag=True, roles=("shape", "counting", "text"))
+
+    model = "doc2vec"
+
+
+@dataclass(frozen=True)
 class WalkConfig:
     """Random walks over a graph: DeepWalk (Perozzi et al. 2014) and node2vec (Grover and
     Leskovec 2016). The walks are the corpus; the model's settings apply as for text."""

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-EXTRAS = ("ray", "plot", "graph", "zstd", "test", "docs", "peers")
+EXTRAS = ("ray", "plot", "graph", "zstd", "test", "docs", "peers", "extrinsic")
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 

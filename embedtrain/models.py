@@ -187,7 +187,13 @@ class Model:
         if meta.get("unkept_words") is not None:
             vocab.unkept = read_counts_member(p, UNKEPT_MEMBER, "model file")
         stats = meta.get("stats")
-        return klass(config, vocab, arrays, stats if isinstance(stats, dict) else {})
+        return klass.loaded(p, config, vocab, arrays, stats if isinstance(stats, dict) else {})
+
+    @classmethod
+    def loaded(cls, path: Path, config: CommonConfig, vocab: Vocab, arrays: dict[str, np.ndarray],
+               stats: dict[str, Any]) -> "Model":
+        """The model read from ``path`` (a subclass reads the members it adds)."""
+        return cls(config, vocab, arrays, stats)
 
     @classmethod
     def check_loaded_arrays(cls, config: CommonConfig, vocab_size: int,
@@ -370,6 +376,104 @@ class GloVeModel(Model):
         if getattr(self.config, "vectors", "word+context") == "word":
             return word
         return word + self.arrays["context_vectors"]
+
+
+DOC_TAGS_MEMBER = "doc_tags.txt"
+DOC_VECTORS_SUFFIX = ".docs.vec"
+
+
+class Doc2VecModel(Model):
+    """A PV-DBOW model: ``input_vectors`` [V, dim] (the word vectors: trained with
+    --dbow-words, else their random start, as gensim's), ``output_vectors`` [V, dim],
+    ``doc_vectors`` [D, dim]; ``doc_tags`` names each document (the member
+    ``doc_tags.txt`` of the .etm: ``tag words`` lines, in row order).
+
+    ``model.docvecs`` are the trained documents' vectors; :meth:`infer_vector` gives a
+    vector for any text, the same for the same text and seed every time.
+    """
+
+    KINDS = ("doc2vec",)
+
+    def __init__(self, config, vocab: Vocab, arrays: dict[str, np.ndarray],
+                 stats: dict[str, Any] | None = None, doc_tags: list[str] | None = None):
+        super().__init__(config, vocab, arrays, stats)
+        n = arrays["doc_vectors"].shape[0]
+        self.doc_tags = list(doc_tags) if doc_tags is not None else [str(i) for i in range(n)]
+        if len(self.doc_tags) != n:
+            raise EmbedtrainError(f"doc2vec model has {n:,} document vectors but {len(self.doc_tags):,} "
+                                  "document names (damaged model file?)")
+        self._docvecs: Vectors | None = None
+
+    @classmethod
+    def expected_shapes(cls, config, vocab_size: int, n_docs: int = 0) -> dict[str, tuple[int, ...]]:
+        return {"input_vectors": (vocab_size, config.dim), "output_vectors": (vocab_size, config.dim),
+                "doc_vectors": (n_docs, config.dim)}
+
+    @classmethod
+    def check_loaded_arrays(cls, config, vocab_size: int, arrays: dict[str, np.ndarray]) -> str:
+        docs = arrays.get("doc_vectors")
+        if docs is None or docs.ndim != 2:
+            return "no doc_vectors [documents, dim] array"
+        return check_arrays(cls.expected_shapes(config, vocab_size, docs.shape[0]), arrays)
+
+    @classmethod
+    def loaded(cls, path, config, vocab, arrays, stats):
+        tags = read_counts_member(path, DOC_TAGS_MEMBER, "model file")
+        return cls(config, vocab, arrays, stats, doc_tags=tags.words)
+
+    def save_model(self, path: str | os.PathLike) -> Path:
+        tags = Vocab(self.doc_tags, np.zeros(len(self.doc_tags), dtype=np.int64))
+        meta = {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION, "model": self.kind,
+                "embedtrain_version": __version__, "config": self.config.to_dict(),
+                "arrays": list(self.arrays), "stats": self.stats}
+        return write_archive(path, meta, self.vocab, self.arrays, {DOC_TAGS_MEMBER: tags.to_text()})
+
+    def save(self, prefix: str | os.PathLike) -> tuple[Path, Path]:
+        """Write ``PREFIX.vec`` (the word vectors), ``PREFIX.docs.vec`` (the document
+        vectors, word2vec text with the documents' names) and ``PREFIX.etm``."""
+        prefix = str(prefix)
+        with atomic_group():
+            write_word2vec_text(prefix + DOC_VECTORS_SUFFIX, self.doc_tags, self.arrays["doc_vectors"])
+            return super().save(prefix)
+
+    @property
+    def docvecs(self) -> Vectors:
+        """The trained documents' vectors, by name (line number, or --doc-id)."""
+        if self._docvecs is None:
+            self._docvecs = Vectors(self.doc_tags, self.arrays["doc_vectors"])
+        return self._docvecs
+
+    def infer_vector(self, words, epochs: int | None = None, seed: int | None = None) -> np.ndarray:
+        """float32 [dim]: a vector for the document ``words`` (a list of tokens, or a
+        string split on whitespace), trained against the frozen output weights."""
+        if isinstance(words, str):
+            words = words.split()
+        return self.infer_vectors([words], epochs, seed)[0]
+
+    def infer_vectors(self, documents, epochs: int | None = None, seed: int | None = None) -> np.ndarray:
+        """float32 [docs, dim]: :meth:`infer_vector` for each document (token lists); each
+        document's vector depends only on its words, ``epochs`` and ``seed`` (default: the
+        model's), not on the other documents."""
+        from .corpus.documents import encode_lines
+        from .kernels.doc2vec import infer_documents
+        from .training.doc2vec import vocab_tables
+        from .kernels.common import WORD2VEC_LR_FLOOR
+
+        epochs = self.config.epochs if epochs is None else int(epochs)
+        seed = self.config.seed if seed is None else int(seed)
+        if epochs < 1:
+            raise EmbedtrainError(f"inference needs at least 1 epoch (got {epochs})")
+        if seed < 0:
+            raise EmbedtrainError(f"the seed must be a non-negative integer (got {seed})")
+        docs = [d.split() if isinstance(d, str) else list(d) for d in documents]
+        if self.config.lowercase:
+            docs = [[w.lower() for w in d] for d in docs]
+        ids, offsets = encode_lines(docs, self.vocab.index)
+        out = np.empty((len(docs), self.config.dim), dtype=np.float32)
+        settings = (epochs, self.config.negative, float(self.config.lr), WORD2VEC_LR_FLOOR)
+        infer_documents(ids, offsets, self.arrays["output_vectors"], tuple(vocab_tables(self.config, self.vocab)),
+                        settings, np.uint64(seed), out)
+        return out
 
 
 def model_class(kind: str) -> type[Model]:

@@ -161,13 +161,13 @@ def test_a_settings_role_and_range_live_in_its_field():
     from embedtrain.config import DistributedConfig, WalkConfig, fields_with
 
     assert set(fields_with("shape")) == {"dim", "hs", "min_count", "max_vocab", "lowercase", "minn",
-                                         "maxn", "bucket", "arch", "floret", "hash_count"}
+                                         "maxn", "bucket", "arch", "floret", "hash_count", "doc_id"}
     assert set(fields_with("shape", "skipgram")) == {"dim", "hs", "min_count", "max_vocab", "lowercase"}
     assert set(fields_with("run")) == {"threads", "checkpoint_every"}
     assert set(fields_with("counting", "glove")) == {"window", "distance_weighting", "min_count",
                                                      "max_vocab", "lowercase", "max_line_tokens"}
     assert "window" not in fields_with("counting", "skipgram")  # GloVe's window decides its counts
-    assert set(fields_with("text")) == {"lowercase", "max_line_tokens", "max_vocab"}
+    assert set(fields_with("text")) == {"lowercase", "max_line_tokens", "max_vocab", "doc_id"}
     assert fields_with("walk") == tuple(f.name for f in fields(WalkConfig))
     assert fields_with("ray") == tuple(f.name for f in fields(DistributedConfig))
     with pytest.raises(ValueError, match="unknown role"):

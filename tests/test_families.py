@@ -183,7 +183,7 @@ def test_the_family_trains_on_the_ray_workers_code_in_this_process(count_family,
 
 
 def test_the_registry_is_the_one_list_of_models():
-    assert model_names() == ["skipgram", "cbow", "glove", "fasttext"]
+    assert model_names() == ["skipgram", "cbow", "glove", "fasttext", "doc2vec"]
     for family in REGISTRY:
         for model, cls in family.configs.items():
             assert cls.model == model and family_of(model) is family
@@ -192,7 +192,7 @@ def test_the_registry_is_the_one_list_of_models():
     with pytest.raises(ValueError, match="already registered"):
         register(family_of("skipgram"))
     # what differs by model is declared, not branched on
-    assert [f.unit for f in REGISTRY] == ["word", "entry", "word"]
+    assert [f.unit for f in REGISTRY] == ["word", "entry", "word", "word"]
     assert [m for f in REGISTRY if f.resumable for m in f.models] == ["skipgram", "cbow"]
     assert [m for f in REGISTRY if f.graph_presets is not None for m in f.models] == ["skipgram", "cbow"]
 

@@ -161,6 +161,7 @@ COMMAND_MODULES = {
     "plot": "plot",
     "report": "report",
     "sessions": "items", "eval-items": "items",
+    "doc-vectors": "documents", "eval-classify": "documents",
 }
 
 

@@ -12,12 +12,13 @@ import dataclasses
 from ..config import DEFAULT_MODEL
 from ..errors import ConfigError
 from .base import Family, StreamFamily
+from .doc2vec import DOC2VEC
 from .fasttext import FASTTEXT
 from .glove import GLOVE
 from .word2vec import WORD2VEC
 
 # The registry, in the order --help and the docs list the models.
-REGISTRY: list[Family] = [WORD2VEC, GLOVE, FASTTEXT]
+REGISTRY: list[Family] = [WORD2VEC, GLOVE, FASTTEXT, DOC2VEC]
 
 
 def register(family: Family) -> Family:
