@@ -450,10 +450,12 @@ class Doc2VecModel(Model):
             words = words.split()
         return self.infer_vectors([words], epochs, seed)[0]
 
-    def infer_vectors(self, documents, epochs: int | None = None, seed: int | None = None) -> np.ndarray:
+    def infer_vectors(self, documents, epochs: int | None = None, seed: int | None = None,
+                      lr: float | None = None, min_lr: float | None = None) -> np.ndarray:
         """float32 [docs, dim]: :meth:`infer_vector` for each document (token lists); each
         document's vector depends only on its words, ``epochs`` and ``seed`` (default: the
-        model's), not on the other documents."""
+        model's), not on the other documents. ``lr``: the starting rate (default the
+        model's); ``min_lr``: the rate's floor (default ``lr`` x 1e-4)."""
         from .corpus.documents import encode_lines
         from .kernels.doc2vec import infer_documents
         from .training.doc2vec import vocab_tables
@@ -470,7 +472,9 @@ class Doc2VecModel(Model):
             docs = [[w.lower() for w in d] for d in docs]
         ids, offsets = encode_lines(docs, self.vocab.index)
         out = np.empty((len(docs), self.config.dim), dtype=np.float32)
-        settings = (epochs, self.config.negative, float(self.config.lr), WORD2VEC_LR_FLOOR)
+        lr = float(self.config.lr) if lr is None else float(lr)
+        floor = WORD2VEC_LR_FLOOR if min_lr is None else float(min_lr) / lr
+        settings = (epochs, self.config.negative, lr, floor)
         infer_documents(ids, offsets, self.arrays["output_vectors"], tuple(vocab_tables(self.config, self.vocab)),
                         settings, np.uint64(seed), out)
         return out
