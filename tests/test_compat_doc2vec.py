@@ -187,3 +187,60 @@ def test_train_and_build_vocab_refusals(int_docs):
         model.train(int_docs, total_examples=200, epochs=2, end_alpha=0.01)
     with pytest.raises(EmbedtrainError, match="either corpus_iterable"):
         model.train(total_examples=200, epochs=2)
+
+
+def test_callbacks_and_loss(int_docs):
+    from embedtrain.compat.gensim import CallbackAny2Vec
+
+    class Count(CallbackAny2Vec):
+        def __init__(self):
+            self.epochs, self.ended, self.losses = 0, 0, []
+
+        def on_epoch_end(self, model):
+            self.epochs += 1
+            self.losses.append(model.get_latest_training_loss())
+
+        def on_train_end(self, model):
+            self.ended += 1
+
+    seen = Count()
+    model = Doc2Vec(int_docs, vector_size=8, min_count=2, epochs=3, workers=1, compute_loss=True,
+                    callbacks=[seen])
+    assert seen.epochs == 3 and seen.ended == 1
+    assert 0 < seen.losses[0] < seen.losses[-1] == model.get_latest_training_loss()
+
+
+def test_dv_methods_take_and_give_gensims_keys():
+    """dv's queries with int and string tags give what gensim's KeyedVectors gives on the
+    same vectors (int tags in, int tags out)."""
+    from gensim.models import KeyedVectors as GensimKV
+
+    docs = _corpus(lambda d: d if d < 100 else f"s{d}")
+    ours = Doc2Vec(docs, vector_size=16, min_count=2, epochs=5, workers=1).dv
+    theirs = GensimKV(16)
+    theirs.add_vectors(ours.index_to_key, ours.vectors.copy())
+
+    def same(a, b):
+        assert [k for k, _ in a] == [k for k, _ in b]
+        np.testing.assert_allclose([s for _, s in a], [s for _, s in b], atol=1e-5)
+
+    same(ours.most_similar(3, topn=8), theirs.most_similar(3, topn=8))
+    same(ours.most_similar(positive=[3, "s150"], negative=[7], topn=8),
+         theirs.most_similar(positive=[3, "s150"], negative=[7], topn=8))
+    # (gensim's most_similar_cosmul fails on int keys; compared on string keys, int keys checked against numpy)
+    same(ours.most_similar_cosmul(positive=["s120", "s150"], topn=5),
+         theirs.most_similar_cosmul(positive=["s120", "s150"], topn=5))
+    cosmul = ours.most_similar_cosmul(positive=[3], topn=3)
+    unit = ours.vectors / np.linalg.norm(ours.vectors, axis=1, keepdims=True)
+    scores = (1 + unit @ unit[3]) / 2
+    scores[3] = -np.inf
+    assert [k for k, _ in cosmul] == [ours.index_to_key[i] for i in np.argsort(-scores)[:3]]
+    same(ours.similar_by_key("s120", topn=5), theirs.similar_by_key("s120", topn=5))
+    same(ours.similar_by_vector(ours[9], topn=5), theirs.similar_by_vector(theirs[9], topn=5))
+    assert ours.similarity(3, "s150") == pytest.approx(theirs.similarity(3, "s150"), abs=1e-6)
+    assert ours.distance(3, 8) == pytest.approx(theirs.distance(3, 8), abs=1e-6)
+    assert ours.n_similarity([1, 2], ["s101", 4]) == pytest.approx(theirs.n_similarity([1, 2], ["s101", 4]), abs=1e-5)
+    assert ours.doesnt_match([0, 4, 8, 1]) == theirs.doesnt_match([0, 4, 8, 1])
+    assert ours.rank(0, 4) == theirs.rank(0, 4)
+    assert ours.closer_than(0, 4) == theirs.closer_than(0, 4)
+    assert isinstance(ours.most_similar(0, topn=1)[0][0], int)
