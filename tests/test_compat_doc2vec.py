@@ -8,7 +8,8 @@ import pickle
 import numpy as np
 import pytest
 
-from embedtrain.compat.gensim import Doc2Vec, KeyedVectors, TaggedDocument
+from embedtrain.compat.gensim import Doc2Vec as _Doc2Vec
+from embedtrain.compat.gensim import KeyedVectors, TaggedDocument
 from embedtrain.errors import EmbedtrainError
 
 gensim = pytest.importorskip("gensim")
@@ -17,6 +18,21 @@ from gensim.models.doc2vec import TaggedDocument as GensimTagged  # noqa: E402
 
 pytestmark = pytest.mark.peers
 TOPICS = 4
+
+
+def Doc2Vec(*args, **kwargs):
+    """Ours with dm=0 (PV-DBOW), as every gensim call below says dm=0: gensim's default dm=1
+    (PV-DM) is refused (test_gensims_default_dm_is_refused)."""
+    kwargs.setdefault("dm", 0)
+    return _Doc2Vec(*args, **kwargs)
+
+
+def test_gensims_default_dm_is_refused(int_docs):
+    with pytest.raises(EmbedtrainError, match="dm=1 .PV-DM. is not supported") as err:
+        _Doc2Vec(int_docs, vector_size=8, min_count=2, workers=1)
+    assert "\n" not in str(err.value)
+
+
 SETTINGS = dict(vector_size=24, min_count=2, epochs=40, workers=1, seed=3)
 
 
@@ -137,14 +153,14 @@ def test_corpus_file_tags_lines_as_gensim(tmp_path, int_docs):
 def test_save_load_keeps_int_tags_and_refuses_pickle(pair, tmp_path):
     ours, theirs = pair
     ours.save(tmp_path / "m.etm")
-    back = Doc2Vec.load(tmp_path / "m.etm")
+    back = _Doc2Vec.load(tmp_path / "m.etm")
     assert back.dv.index_to_key == ours.dv.index_to_key and back.vector_size == 24
     np.testing.assert_array_equal(back.dv.vectors, ours.dv.vectors)
     np.testing.assert_array_equal(back.infer_vector(["t1w3", "t1w4"]), ours.infer_vector(["t1w3", "t1w4"]))
     assert back.dv.most_similar(4, topn=3) == ours.dv.most_similar(4, topn=3)
     theirs.save(str(tmp_path / "g.model"))
     with pytest.raises(EmbedtrainError, match="gensim pickle"):
-        Doc2Vec.load(tmp_path / "g.model")
+        _Doc2Vec.load(tmp_path / "g.model")
     assert isinstance(ours.dv, KeyedVectors) and isinstance(ours.wv, KeyedVectors)
 
 

@@ -1,6 +1,6 @@
 """gensim's ``Doc2Vec`` and ``TaggedDocument`` trained by embedtrain's doc2vec (PV-DBOW,
-families/doc2vec.py): gensim 4's arguments, meanings and defaults, except ``dm``, whose
-only value here is 0 (PV-DM is not implemented; docs/gensim.md)."""
+families/doc2vec.py): gensim 4's arguments, meanings and defaults. gensim's default ``dm=1``
+(PV-DM) is not implemented, so it is refused in one line: say ``dm=0`` (docs/gensim.md)."""
 from __future__ import annotations
 
 import inspect
@@ -58,7 +58,7 @@ class Doc2Vec:
     tag; ``model.wv``: the words'; ``infer_vector`` gives the same vector every call."""
 
     def __init__(self, documents: Iterable[Any] | None = None, corpus_file: str | None = None,
-                 vector_size: int = 100, dm_mean: Any = None, dm: int = 0, dbow_words: int = 0,
+                 vector_size: int = 100, dm_mean: Any = None, dm: int = 1, dbow_words: int = 0,
                  dm_concat: int = 0, dm_tag_count: int = 1, dv: Any = None, dv_mapfile: Any = None,
                  comment: str | None = None, trim_rule: Any = None, callbacks: Sequence[Any] = (),
                  window: int = 5, epochs: int = 10, shrink_windows: bool = True, alpha: float = 0.025,
