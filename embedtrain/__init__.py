@@ -4,6 +4,7 @@
     >>> model = embedtrain.train("corpus.txt", model="skipgram", dim=100)
     >>> model.most_similar("king", topn=10)
     >>> model.save("run/text8")          # run/text8.vec and run/text8.etm
+    >>> embedtrain.compress("run/text8.etm", "run/small.etm", method="pq")  # docs/memory.md
     >>> embedtrain.train([["the", "king"], ["a", "queen"]], min_count=1)   # token lists
     >>> embedtrain.align("en.vec", "de.vec", "en-de.tsv").source  # English mapped onto German
 """
@@ -22,6 +23,9 @@ def __getattr__(name):
     if name in ("load", "Model"):
         from .models import Model
         return Model.load if name == "load" else Model
+    if name in ("compress", "CompressedModel"):
+        from . import models
+        return getattr(models, name)
     if name == "Vocab":
         from .vocab import Vocab
         return Vocab
@@ -40,6 +44,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'embedtrain' has no attribute {name!r}")
 
 
-__all__ = ["train", "train_graph", "load", "Model", "Vocab", "Vectors", "Callback", "EpochInfo",
+__all__ = ["train", "train_graph", "load", "Model", "compress", "CompressedModel", "Vocab", "Vectors", "Callback", "EpochInfo",
            "ProgressInfo", "align", "Alignment", "evaluate_translation", "TranslationResult",
            "EmbedtrainError", "__version__"]

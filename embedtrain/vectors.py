@@ -99,11 +99,16 @@ class Vectors:
 
     def nearest(self, query: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-        unit = self.unit_vectors[:restrict_vocab] if restrict_vocab else self.unit_vectors
         norm = float(np.linalg.norm(query))
-        scores = unit @ (np.asarray(query, dtype=np.float32) / (norm or 1.0))
-        skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(unit)]
+        scores = self._cosines(np.asarray(query, dtype=np.float32) / (norm or 1.0), restrict_vocab)
+        skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(scores)]
         return self._top(scores, topn, skip)
+
+    def _cosines(self, query: np.ndarray, limit: int | None) -> np.ndarray:
+        """float32: the unit rows (the first ``limit``, or all) times ``query`` (unit
+        vector [dim], or [dim, k])."""
+        unit = self.unit_vectors[:limit] if limit else self.unit_vectors
+        return unit @ query
 
     def most_similar_cosmul(self, positive: str | Iterable[str], negative: Iterable[str] = (),
                             topn: int = 10, restrict_vocab: int | None = None
@@ -116,12 +121,12 @@ class Vectors:
         positive, negative = list(positive), list(negative)
         if not positive:
             raise EmbedtrainError("most_similar_cosmul needs at least one positive word")
-        unit = self.unit_vectors[:restrict_vocab] if restrict_vocab else self.unit_vectors
         pos = np.stack([self._unit_of(w) for w in positive])
         neg = np.stack([self._unit_of(w) for w in negative]) if negative else None
-        scores = cosmul_scores(unit @ pos.T, None if neg is None else unit @ neg.T)
+        pos_cos = self._cosines(pos.T, restrict_vocab)
+        scores = cosmul_scores(pos_cos, None if neg is None else self._cosines(neg.T, restrict_vocab))
         skip = [self.index[w] for w in positive + negative
-                if isinstance(w, str) and w in self.index and self.index[w] < len(unit)]
+                if isinstance(w, str) and w in self.index and self.index[w] < len(pos_cos)]
         return self._top(scores, topn, skip)
 
     def analogy(self, a: str, b: str, c: str, topn: int = 10, method: str = "3cosadd",
@@ -230,3 +235,101 @@ class FastTextVectors(Vectors):
 
     def has_vector(self, word: str) -> bool:
         return word in self.index or len(self.ngram_buckets(word)) > 0
+
+
+# Rows scored at a time when the matrix is read or decoded on demand (LazyVectors).
+SCAN_BLOCK_ROWS = 1 << 16
+
+
+class LazyVectors(Vectors):
+    """Word vectors whose matrix is read or decoded on demand: a memory-mapped file
+    (``Model.load(path, mmap=True)``) or compressed rows (quantization.py). ``vectors`` is
+    anything with ``shape`` and numpy-style row indexing that returns float32 rows
+    (optionally ``dots(query, start, stop)`` and ``norms()``, faster ways to score and
+    measure rows without decoding them). Nothing builds the float32 [V, dim] matrix:
+    queries scan the rows in blocks of :data:`SCAN_BLOCK_ROWS`, ``unit_vectors`` is a
+    view that scales the rows it is asked for.
+    """
+
+    def __init__(self, words: Sequence[str], rows, counts: np.ndarray | None = None):
+        if len(rows.shape) != 2 or rows.shape[0] != len(words):
+            raise ValueError(f"{len(words)} words but rows of shape {rows.shape}")
+        self.words = list(words)
+        self.vectors = rows
+        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self.index = {}
+        for i, w in enumerate(self.words):
+            self.index.setdefault(w, i)
+        self._unit = None
+        self._norms: np.ndarray | None = None
+
+    def get_vector(self, word: str) -> np.ndarray:
+        i = self.index.get(word)
+        if i is None:
+            return super().get_vector(word)
+        return np.asarray(self.vectors[i], dtype=np.float32)
+
+    def norms(self) -> np.ndarray:
+        """float32 [V]: each row's length (measured once, block by block)."""
+        if self._norms is None:
+            rows = self.vectors
+            if hasattr(rows, "norms"):
+                self._norms = rows.norms()
+            else:
+                out = np.empty(rows.shape[0], dtype=np.float32)
+                for start in range(0, rows.shape[0], SCAN_BLOCK_ROWS):
+                    out[start:start + SCAN_BLOCK_ROWS] = np.linalg.norm(
+                        np.asarray(rows[start:start + SCAN_BLOCK_ROWS], dtype=np.float32), axis=1)
+                self._norms = out
+        return self._norms
+
+    @property
+    def unit_vectors(self) -> "UnitRows":
+        return UnitRows(self)
+
+    def _cosines(self, query: np.ndarray, limit: int | None) -> np.ndarray:
+        rows = self.vectors
+        n = min(limit or rows.shape[0], rows.shape[0])
+        norms = self.norms()[:n]
+        out = np.empty((n,) + query.shape[1:], dtype=np.float32)
+        for start in range(0, n, SCAN_BLOCK_ROWS):
+            stop = min(start + SCAN_BLOCK_ROWS, n)
+            if hasattr(rows, "dots"):
+                out[start:stop] = rows.dots(query, start, stop)
+            else:
+                out[start:stop] = np.asarray(rows[start:stop], dtype=np.float32) @ query
+        safe = np.where(norms == 0, 1.0, norms).astype(np.float32)
+        return out / (safe if query.ndim == 1 else safe[:, None])
+
+
+class UnitRows:
+    """The unit-length rows of a :class:`LazyVectors`, scaled when indexed."""
+
+    def __init__(self, vectors: LazyVectors):
+        self._vectors = vectors
+        self.shape = vectors.vectors.shape
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        rows = np.asarray(self._vectors.vectors[key], dtype=np.float32)
+        norms = self._vectors.norms()[key]
+        safe = np.where(norms == 0, 1.0, norms).astype(np.float32)
+        return rows / (safe if np.ndim(safe) == 0 else np.reshape(safe, (-1, 1)))
+
+    def __array__(self, dtype=None, copy=None):
+        out = self[:]
+        return out if dtype is None else out.astype(dtype)
+
+
+class LazyFastTextVectors(LazyVectors, FastTextVectors):
+    """:class:`LazyVectors` of a FastText model: unseen words get the mean of their
+    n-gram rows (``ngrams``: an ngram_rows.NgramRows over rows read on demand)."""
+
+    def __init__(self, words: Sequence[str], rows, counts: np.ndarray | None, ngrams,
+                 minn: int, maxn: int, bucket: int):
+        LazyVectors.__init__(self, words, rows, counts)
+        self.ngrams = ngrams
+        self.minn, self.maxn, self.bucket = minn, maxn, bucket
