@@ -100,6 +100,10 @@ class Vectors:
     def nearest(self, query: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         norm = float(np.linalg.norm(query))
+        index = getattr(self, "neighbour_index", None)
+        if index is not None and not restrict_vocab:  # approximate search (neighbours.py)
+            skip = [self.index[w] for w in exclude if w in self.index]
+            return index.nearest(self, np.asarray(query, dtype=np.float32) / (norm or 1.0), topn, skip)
         scores = self._cosines(np.asarray(query, dtype=np.float32) / (norm or 1.0), restrict_vocab)
         skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(scores)]
         return self._top(scores, topn, skip)
@@ -314,10 +318,11 @@ class UnitRows:
         return self.shape[0]
 
     def __getitem__(self, key) -> np.ndarray:
+        """The rows asked for, each divided by its length (measured here: one row asked
+        for does not measure every row of a mapped file)."""
         rows = np.asarray(self._vectors.vectors[key], dtype=np.float32)
-        norms = self._vectors.norms()[key]
-        safe = np.where(norms == 0, 1.0, norms).astype(np.float32)
-        return rows / (safe if np.ndim(safe) == 0 else np.reshape(safe, (-1, 1)))
+        norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+        return rows / np.where(norms == 0, np.float32(1.0), norms).astype(np.float32)
 
     def __array__(self, dtype=None, copy=None):
         out = self[:]

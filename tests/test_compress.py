@@ -278,3 +278,45 @@ def test_mmap_refuses_compressed_models_and_pipes(compressed, tmp_path):
 def test_a_compressed_model_cannot_be_trained_further(compressed):
     with pytest.raises(EmbedtrainError, match="cannot be trained further"):
         embedtrain.load(compressed["skipgram", "int8"]).train_more([["a", "b"]])
+
+
+# ---------------------------------------------------------------------- neighbour index
+def test_index_returns_the_exact_neighbours(skipgram_model):
+    from embedtrain.neighbours import build_index
+
+    vecs = skipgram_model.vectors
+    index = build_index(vecs)
+    unit = vecs.unit_vectors
+    hits = total = 0
+    for i in range(0, 2000, 40):
+        scores = unit @ unit[i]
+        scores[i] = -np.inf
+        exact = set(np.argsort(-scores, kind="stable")[:10].tolist())
+        every_cell = index.nearest(vecs, unit[i], 10, [i], probe=len(index.centroids))
+        assert [vecs.index[w] for w, _ in every_cell] == \
+            [j for j in np.argsort(-scores, kind="stable")[:10]]  # all cells probed: exact
+        got = {vecs.index[w] for w, _ in index.nearest(vecs, unit[i], 10, [i])}
+        hits += len(got & exact)
+        total += 10
+    assert hits / total >= 0.9, hits / total  # recall@10 with the default probe
+
+
+def test_cli_index_is_built_beside_the_model_and_used(skipgram_files, tmp_path):
+    import json
+    import shutil
+
+    from embedtrain.neighbours import NeighbourIndex, index_path
+
+    model = tmp_path / "m.etm"
+    shutil.copy(skipgram_files["model"], model)
+    exact = run("similar", model, "king", "--json")
+    result = run("similar", model, "king", "--index", "--json")
+    assert result.exit_code == 0, result.output
+    assert index_path(model).exists()
+    assert len(NeighbourIndex.load(index_path(model))) == len(embedtrain.load(model).vocab)
+    got = [n["word"] for n in json.loads(result.stdout)["results"][0]["neighbours"]]
+    want = [n["word"] for n in json.loads(exact.stdout)["results"][0]["neighbours"]]
+    assert len(set(got) & set(want)) >= 8
+    index_path(model).write_bytes(b"PK\x03\x04 not a zip")
+    assert_one_line_error(run("similar", model, "king"), "damaged neighbour index")
+    assert_one_line_error(run("similar", model, "king", "--index", "--exact"), "exclude each other")

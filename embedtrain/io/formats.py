@@ -51,11 +51,12 @@ WRITE_FORMATS = ("word2vec-text", "word2vec-binary", "glove", "npy")
 
 
 # ---------------------------------------------------------------------- reading
-def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
+def load_vectors(path: str | os.PathLike, format: str | None = None, mmap: bool = False) -> Vectors:
     """Read word vectors from any supported file; ``format=None`` detects it.
 
     An embedtrain model file gives ``Model.load(path).vectors``, so a FastText
-    model's vectors still build vectors for unseen words.
+    model's vectors still build vectors for unseen words. ``mmap``: a model file's
+    weights are memory-mapped, not read (other formats refuse it).
     """
     p = Path(path)
     if not p.exists():
@@ -63,10 +64,12 @@ def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
     if p.is_dir():
         raise EmbedtrainError(f"{p} is a directory, not a vectors file")
     fmt = format or detect_format(p)
+    if mmap and fmt != "model":
+        raise EmbedtrainError(f"--mmap maps embedtrain model files (.etm) only; {p} is {fmt}")
     if fmt == "model":
         from ..models import Model  # numba loads with it: only when a model file is read
 
-        return Model.load(p).vectors
+        return Model.load(p, mmap=mmap).vectors
     if fmt == "fasttext-bin":
         from .fasttext_bin import read_fasttext_bin
 

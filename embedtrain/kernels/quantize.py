@@ -63,7 +63,7 @@ def kmeans(points, centroids, niter, seed):
     overwritten), fastText's scheme: k distinct random points as the first centroids,
     ``niter`` rounds of assignment then means; an empty cluster takes a copy of a cluster
     picked with probability growing with its size, nudged by +-SPLIT_EPS, and half its
-    points. Returns the uint8 code of each point (its last assignment)."""
+    points. Returns the int32 cluster of each point (its last assignment)."""
     n, d = points.shape
     k = centroids.shape[0]
     state = np.uint64(seed)
@@ -74,7 +74,7 @@ def kmeans(points, centroids, niter, seed):
         perm[i], perm[j] = perm[j], perm[i]
         for t in range(d):
             centroids[i, t] = points[perm[i], t]
-    codes = np.zeros(n, dtype=np.uint8)
+    codes = np.zeros(n, dtype=np.int32)
     counts = np.zeros(k, dtype=np.int64)
     sums = np.zeros((k, d), dtype=np.float64)
     flat = points.ravel()
