@@ -2,7 +2,7 @@
 word vectors, stored beside the vectors file (``VECTORS.index``).
 
 The unit rows are clustered by spherical k-means into ``lists`` cells (about
-4 sqrt(V)); a query scores the cell centroids, then only the rows of the ``probe``
+sqrt(V)); a query scores the cell centroids, then only the rows of the ``probe``
 best cells, exactly (rows read or decoded on demand: a memory-mapped or compressed
 model reads only those rows). The recall@10 against exact search, the build and query
 times, and the vocabulary size below which exact search stays the default
@@ -31,13 +31,13 @@ INDEX_SUFFIX = ".index"
 # Below this many words a query scans every row (exact); measured in docs/memory.md:
 # an exact scan of 100,000 x 300 rows takes ~10 ms, where an index saves little.
 EXACT_BELOW = 100_000
-# Cells: about LISTS_PER_SQRT x sqrt(V); probed cells per query (recall@10 >= 0.95 on
-# the benchmark models, docs/memory.md).
-LISTS_PER_SQRT = 4
-DEFAULT_PROBE = 24
+# Cells: about LISTS_PER_SQRT x sqrt(V); probed cells per query (recall@10 measured
+# in docs/memory.md).
+LISTS_PER_SQRT = 1
+DEFAULT_PROBE = 16
 KMEANS_ROUNDS = 10
 # Points the k-means learns from, per cell.
-SAMPLE_PER_LIST = 64
+SAMPLE_PER_LIST = 32
 BLOCK_ROWS = 1 << 15
 DEFAULT_SEED = 1
 
@@ -137,7 +137,7 @@ def _unit_block(vectors, start: int, stop: int) -> np.ndarray:
 def build_index(vectors, lists: int | None = None, probe: int = DEFAULT_PROBE,
                 seed: int = DEFAULT_SEED, source: dict | None = None) -> NeighbourIndex:
     """Spherical k-means of the unit rows of ``vectors`` (any Vectors, mapped and
-    compressed ones too, read in blocks) into ``lists`` cells (default ~4 sqrt(V))."""
+    compressed ones too, read in blocks) into ``lists`` cells (default ~sqrt(V))."""
     n, dim = len(vectors), vectors.dim
     if n == 0:
         raise EmbedtrainError("cannot index an empty vocabulary")

@@ -57,6 +57,14 @@ def _nearest(x, start, d, centroids):
     return best, best_dist
 
 
+@njit(parallel=True, **ROW_OPTIONS)
+def _assign(flat, d, centroids, codes):
+    """codes[i] = the centroid nearest to point i (flat: the points' values, d each)."""
+    for i in prange(codes.shape[0]):
+        c, _dist = _nearest(flat, i * d, d, centroids)
+        codes[i] = c
+
+
 @njit(**ROW_OPTIONS)
 def kmeans(points, centroids, niter, seed):
     """k-means of ``points`` (float32 [n, d], n >= k) into ``centroids`` (float32 [k, d],
@@ -79,9 +87,7 @@ def kmeans(points, centroids, niter, seed):
     sums = np.zeros((k, d), dtype=np.float64)
     flat = points.ravel()
     for _ in range(niter):
-        for i in range(n):
-            c, _dist = _nearest(flat, i * d, d, centroids)
-            codes[i] = c
+        _assign(flat, d, centroids, codes)
         counts[:] = 0
         sums[:] = 0.0
         for i in range(n):
