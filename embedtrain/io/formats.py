@@ -32,6 +32,7 @@ from ..vectors import Vectors, finite_rows
 from .atomic import atomic_group, atomic_output
 from .compression import compression_of
 from .text import (UTF8_BOM, WRITE_BATCH_ROWS, _check_header_fits, _check_words, _parse_header, _show,
+                   rows_or_array,
                    read_text, write_glove, write_word2vec_text)
 
 log = logging.getLogger("embedtrain")
@@ -269,12 +270,12 @@ def read_npy(path: str | os.PathLike) -> Vectors:
 
 def write_word2vec_binary(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
     """word2vec.c's binary layout, with its newline after each vector."""
-    vectors = np.ascontiguousarray(vectors, dtype=BINARY_DTYPE)
+    vectors = rows_or_array(vectors, BINARY_DTYPE)
     _check_words(words)
     with atomic_output(path, "wb") as out:
         out.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode("ascii"))
         for start in range(0, len(words), WRITE_BATCH_ROWS):
-            rows = vectors[start:start + WRITE_BATCH_ROWS]
+            rows = np.ascontiguousarray(vectors[start:start + WRITE_BATCH_ROWS], dtype=BINARY_DTYPE)
             out.write(b"".join(w.encode("utf-8") + b" " + row.tobytes() + b"\n"
                                for w, row in zip(words[start:start + WRITE_BATCH_ROWS], rows)))
 
