@@ -275,9 +275,15 @@ def test_mmap_refuses_compressed_models_and_pipes(compressed, tmp_path):
         embedtrain.load(tmp_path / "nothing.etm", mmap=True)
 
 
-def test_a_compressed_model_cannot_be_trained_further(compressed):
+def test_a_compressed_model_cannot_be_trained_further_nor_written_as_fasttext_bin(
+        compressed, small_corpus, tmp_path):
     with pytest.raises(EmbedtrainError, match="cannot be trained further"):
         embedtrain.load(compressed["skipgram", "int8"]).train_more([["a", "b"]])
+    assert_one_line_error(run("train", small_corpus, "--continue", compressed["skipgram", "int8"],
+                              "-o", tmp_path / "c"), "cannot be trained further")
+    assert_one_line_error(run("export", compressed["fasttext", "pq"], "-f", "fasttext-bin",
+                              "-o", tmp_path / "x.bin"), "compressed model")
+    assert os.listdir(tmp_path) == []
 
 
 # ---------------------------------------------------------------------- neighbour index
