@@ -21,13 +21,16 @@ def int8_decode(values: np.ndarray, steps: np.ndarray) -> np.ndarray:
 
 
 def pq_encode(matrix: np.ndarray, codebook: np.ndarray) -> np.ndarray:
-    """uint8 [n, M]: the nearest centroid (squared L2, first on ties) of each subvector."""
+    """uint8 [n, M]: the nearest centroid (squared L2 summed in float32 in coordinate
+    order, first on ties) of each subvector."""
     m, k, dsub = codebook.shape
     codes = np.empty((matrix.shape[0], m), dtype=np.uint8)
     for j in range(m):
         sub = matrix[:, j * dsub:(j + 1) * dsub].astype(np.float32)
-        diff = (sub[:, None, :] - codebook[j][None, :, :]).astype(np.float32)
-        dist = (diff.astype(np.float64) ** 2).sum(axis=2)
+        dist = np.zeros((len(sub), k), dtype=np.float32)
+        for t in range(dsub):
+            diff = sub[:, t:t + 1] - codebook[j][None, :, t]
+            dist += diff * diff
         codes[:, j] = dist.argmin(axis=1)
     return codes
 

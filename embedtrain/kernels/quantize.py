@@ -42,27 +42,35 @@ def int8_decode(values, steps, rows, out):
 
 
 @njit(**ROW_OPTIONS)
-def _nearest(x, start, d, centroids):
-    """Index of the centroid (float32 [256, d]) nearest to x[start:start + d]; its distance."""
+def _nearest(x, start, centroids_t, dist):
+    """Index of the centroid nearest to x[start:start + d] (squared L2, float32 sums in
+    coordinate order; the first on ties). ``centroids_t`` float32 [d, k]: the centroids
+    transposed, so that the inner loop runs over k contiguous values (SIMD);
+    ``dist`` float32 [k]: scratch."""
+    d, k = centroids_t.shape
+    dist[:] = 0
+    for t in range(d):
+        v = x[start + t]
+        for c in range(k):
+            diff = v - centroids_t[t, c]
+            dist[c] += diff * diff
     best = 0
-    best_dist = np.inf
-    for c in range(centroids.shape[0]):
-        dist = 0.0
-        for k in range(d):
-            t = x[start + k] - centroids[c, k]
-            dist += t * t
-        if dist < best_dist:
-            best_dist = dist
+    best_dist = dist[0]
+    for c in range(1, k):
+        if dist[c] < best_dist:
+            best_dist = dist[c]
             best = c
-    return best, best_dist
+    return best
 
 
 @njit(parallel=True, **ROW_OPTIONS)
-def _assign(flat, d, centroids, codes):
-    """codes[i] = the centroid nearest to point i (flat: the points' values, d each)."""
-    for i in prange(codes.shape[0]):
-        c, _dist = _nearest(flat, i * d, d, centroids)
-        codes[i] = c
+def _assign(points, centroids, codes):
+    """codes[i] = the centroid (float32 [k, d]) nearest to point i (float32 [n, d])."""
+    centroids_t = np.ascontiguousarray(centroids.T)
+    k = centroids.shape[0]
+    for i in prange(points.shape[0]):
+        dist = np.empty(k, dtype=np.float32)
+        codes[i] = _nearest(points[i], 0, centroids_t, dist)
 
 
 @njit(**ROW_OPTIONS)
@@ -85,9 +93,8 @@ def kmeans(points, centroids, niter, seed):
     codes = np.zeros(n, dtype=np.int32)
     counts = np.zeros(k, dtype=np.int64)
     sums = np.zeros((k, d), dtype=np.float64)
-    flat = points.ravel()
     for _ in range(niter):
-        _assign(flat, d, centroids, codes)
+        _assign(points, centroids, codes)
         counts[:] = 0
         sums[:] = 0.0
         for i in range(n):
@@ -120,12 +127,15 @@ def kmeans(points, centroids, niter, seed):
 def pq_encode(matrix, codebook, codes):
     """The PQ code of every row of ``matrix`` into ``codes`` (uint8 [n, M])."""
     n, dim = matrix.shape
-    m_count, _, dsub = codebook.shape
+    m_count, k, dsub = codebook.shape
+    codebook_t = np.empty((m_count, dsub, k), dtype=np.float32)
+    for m in range(m_count):
+        codebook_t[m] = codebook[m].T
     for i in prange(n):
+        dist = np.empty(k, dtype=np.float32)
         row = matrix[i]
         for m in range(m_count):
-            c, _dist = _nearest(row, m * dsub, dsub, codebook[m])
-            codes[i, m] = c
+            codes[i, m] = _nearest(row, m * dsub, codebook_t[m], dist)
 
 
 @njit(**ROW_OPTIONS)
