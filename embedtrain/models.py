@@ -87,7 +87,7 @@ class Model:
 
     def make_vectors(self) -> Vectors:
         if self.mapped:  # rows read from the file when a query touches them
-            return LazyVectors(self.vocab.words, self.word_matrix(), self.vocab.counts)
+            return LazyVectors(self.vocab.words, self.word_matrix(), self.vocab.counts, self.vocab.index)
         return Vectors(self.vocab.words, self.word_matrix(), self.vocab.counts)
 
     @property

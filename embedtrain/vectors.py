@@ -255,15 +255,20 @@ class LazyVectors(Vectors):
     view that scales the rows it is asked for.
     """
 
-    def __init__(self, words: Sequence[str], rows, counts: np.ndarray | None = None):
+    def __init__(self, words: Sequence[str], rows, counts: np.ndarray | None = None,
+                 index: dict[str, int] | None = None):
+        """``index``: word -> row, when the caller has it (a model's vocabulary: distinct
+        words), so that a million-word model does not build a second one."""
         if len(rows.shape) != 2 or rows.shape[0] != len(words):
             raise ValueError(f"{len(words)} words but rows of shape {rows.shape}")
-        self.words = list(words)
+        self.words = words if isinstance(words, list) else list(words)
         self.vectors = rows
         self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
-        self.index = {}
-        for i, w in enumerate(self.words):
-            self.index.setdefault(w, i)
+        if index is None:
+            index = {}
+            for i, w in enumerate(self.words):
+                index.setdefault(w, i)
+        self.index = index
         self._unit = None
         self._norms: np.ndarray | None = None
 
