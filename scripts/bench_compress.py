@@ -140,7 +140,7 @@ def compression(models: dict[str, Path], seeds: int, quick: bool) -> dict:
                     runs.append({"tool": "compress-fasttext", "setting": f"prune_ft_freq qdim="
                                  f"{extra['pq_subvectors']} ngrams=100000", "seed": seed, "bytes": size,
                                  "seconds": round(psec, 2), **ps})
-                print(json.dumps(runs[-1]), flush=True)
+                print(json.dumps(runs[-2:] if runs[-1]["tool"] != "embedtrain" else runs[-1]), flush=True)
         f32 = next(r["float32_bytes"] for r in runs if "float32_bytes" in r)
         summary = {}
         for r in runs:
@@ -260,12 +260,34 @@ def save(key: str, value, command: str) -> None:
     OUT.write_text(json.dumps(report, indent=1) + "\n")
 
 
+def markdown(report: dict) -> str:
+    """The tables of docs/benchmarks.md, from the JSON."""
+    lines = []
+    for kind, r in report.get("compression", {}).items():
+        base = r["float32_score"]
+        lines += [f"**{kind}** ({r['vocab']:,} words; float32 rows {r['float32_bytes'] / 1e6:.1f} MB; "
+                  f"score {base['mean']:.4f} = mean of questions-words {base['analogy']:.4f} and "
+                  f"WordSim-353 {base['wordsim']:.4f})", "",
+                  "| tool | setting | MB | float32 / size | questions-words | WordSim-353 | mean | kept | compress s |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for t in r["settings"]:
+            lines.append(f"| {t['tool']} | {t['setting']} | {t['bytes'] / 1e6:.2f} | {t['size_ratio']} | "
+                         f"{t['analogy']:.4f} | {t['wordsim']:.4f} | {t['mean_score']:.4f} | "
+                         f"{100 * t['score_kept']:.1f} % | {t['compress_seconds']} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=1, help="k-means seeds per PQ setting")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: compress,load,index")
+    parser.add_argument("--markdown", action="store_true", help="print the docs' tables from the JSON")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(OUT.read_text())))
+        return
     skip = set(filter(None, args.skip.split(",")))
     command = "python " + " ".join(sys.argv)
     models = train_models(args.quick)
