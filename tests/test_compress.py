@@ -49,6 +49,8 @@ def compressed(skipgram_files, fasttext_file, tmp_path_factory):
     for kind, source in (("skipgram", skipgram_files["model"]), ("fasttext", fasttext_file)):
         for method, extra in (("int8", {}), ("pq", {"pq_subvectors": 10}),
                               ("pq-qnorm", {"pq_subvectors": 10, "qnorm": True})):
+            if kind == "fasttext" and method == "pq-qnorm":
+                continue
             path = d / f"{kind}-{method}.etm"
             embedtrain.compress(source, path, method=method.split("-")[0], **extra)
             out[kind, method] = path
