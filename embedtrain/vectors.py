@@ -21,6 +21,10 @@ class Vectors:
     ``counts`` is optional (files from other tools may not carry counts).
     """
 
+    # An approximate neighbour index (neighbours.attach_index) that most_similar then
+    # uses; None: exact search over every row.
+    neighbour_index = None
+
     def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None = None):
         vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape[0] != len(words):
@@ -100,10 +104,9 @@ class Vectors:
     def nearest(self, query: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         norm = float(np.linalg.norm(query))
-        index = getattr(self, "neighbour_index", None)
-        if index is not None and not restrict_vocab:  # approximate search (neighbours.py)
+        if self.neighbour_index is not None and not restrict_vocab:  # approximate (neighbours.py)
             skip = [self.index[w] for w in exclude if w in self.index]
-            return index.nearest(self, np.asarray(query, dtype=np.float32) / (norm or 1.0), topn, skip)
+            return self.neighbour_index.nearest(self, np.asarray(query, dtype=np.float32) / (norm or 1.0), topn, skip)
         scores = self._cosines(np.asarray(query, dtype=np.float32) / (norm or 1.0), restrict_vocab)
         skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(scores)]
         return self._top(scores, topn, skip)
