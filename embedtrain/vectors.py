@@ -104,10 +104,11 @@ class Vectors:
     def nearest(self, query: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         norm = float(np.linalg.norm(query))
+        unit_query = np.asarray(query, dtype=np.float32) / (norm or 1.0)
         if self.neighbour_index is not None and not restrict_vocab:  # approximate (neighbours.py)
             skip = [self.index[w] for w in exclude if w in self.index]
-            return self.neighbour_index.nearest(self, np.asarray(query, dtype=np.float32) / (norm or 1.0), topn, skip)
-        scores = self._cosines(np.asarray(query, dtype=np.float32) / (norm or 1.0), restrict_vocab)
+            return self.neighbour_index.nearest(self, unit_query, topn, skip)
+        scores = self._cosines(unit_query, restrict_vocab)
         skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(scores)]
         return self._top(scores, topn, skip)
 
