@@ -328,3 +328,13 @@ def test_cli_index_is_built_beside_the_model_and_used(skipgram_files, tmp_path):
     index_path(model).write_bytes(b"PK\x03\x04 not a zip")
     assert_one_line_error(run("similar", model, "king"), "damaged neighbour index")
     assert_one_line_error(run("similar", model, "king", "--index", "--exact"), "exclude each other")
+
+
+def test_cli_compress_writes_what_the_library_writes(skipgram_files, tmp_path):
+    result = run("compress", skipgram_files["model"], "-o", tmp_path / "cli.etm", "--keep-words", "800")
+    assert result.exit_code == 0, result.output
+    library = embedtrain.compress(skipgram_files["model"], tmp_path / "lib.etm", keep_words=800)
+    cli = embedtrain.load(tmp_path / "cli.etm")
+    assert cli.vocab.words == library.vocab.words and len(cli.vocab) == 800
+    for name, array in library.arrays.items():
+        np.testing.assert_array_equal(cli.arrays[name], array)
