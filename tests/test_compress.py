@@ -340,3 +340,30 @@ def test_cli_compress_writes_what_the_library_writes(skipgram_files, tmp_path):
     assert cli.vocab.words == library.vocab.words and len(cli.vocab) == 800
     for name, array in library.arrays.items():
         np.testing.assert_array_equal(cli.arrays[name], array)
+
+
+def test_the_vocabulary_fast_path_reads_what_the_line_by_line_path_reads():
+    """Opening a million-word model quickly (mmap) reads its vocabulary in array
+    operations; anything not in to_text's exact form goes line by line (line numbers in
+    errors). Both must agree wherever the fast path answers."""
+    from embedtrain.vocab import Vocab, _parse_well_formed
+
+    rng = np.random.default_rng(3)
+    alphabet = list("ab é\u00a0\t\r\n12-")
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet, size=rng.integers(1, 30)))
+        fast = _parse_well_formed(Vocab, text)
+        if fast is None:
+            continue
+        words, counts = [], []
+        for line in text.split("\n"):
+            if line:
+                w, c = line.split(" ")
+                words.append(w)
+                counts.append(int(c))
+        assert fast.words == words and fast.counts.tolist() == counts
+    v = Vocab([f"w{i}" for i in range(1000)] + ["é"], np.arange(1001, 0, -1))
+    parsed = _parse_well_formed(Vocab, v.to_text())
+    assert parsed.words == v.words and (parsed.counts == v.counts).all()
+    assert _parse_well_formed(Vocab, "a 1 2\n3\n") is None
+    assert _parse_well_formed(Vocab, "a\nb 1 2\n") is None
