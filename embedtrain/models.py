@@ -166,9 +166,10 @@ class Model:
         settings, and that every weight is a finite number. A damaged file gives an
         EmbedtrainError naming the file and the problem.
 
-        ``mmap=True`` maps the weight matrices read-only instead of reading them: opening
-        takes milliseconds whatever the size, memory grows with the rows queries touch,
-        and the values are not scanned for NaN (docs/memory.md).
+        ``mmap=True`` maps the weight matrices read-only instead of reading them: they
+        open in milliseconds whatever their size (the vocabulary is still read), memory
+        grows with the rows queries touch, and the values are not scanned for NaN
+        (docs/memory.md).
         """
         p = Path(path)
         if mmap:
