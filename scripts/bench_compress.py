@@ -18,6 +18,8 @@ result (loading, the index) runs under the shared lock.
 2. A generated 1 M x 300 skip-gram model file (input and output weights: 2.4 GB): open and
    read one row, then one exact query: time and peak
    RSS, with and without mmap, each in a fresh process (3 runs, median).
+4. (--skip compress,load,index) our index against pynndescent on the two text8-prefix
+   models, same rows and queries.
 3. The neighbour index on that model (its rows drawn around 2,000 centres, so that it has
    neighbourhoods; uniformly random rows have none) and on the real skip-gram model:
    build time, query time against an exact scan, recall@10 against exact search.
@@ -260,6 +262,49 @@ def save(key: str, value, command: str) -> None:
     OUT.write_text(json.dumps(report, indent=1) + "\n")
 
 
+def index_against_pynndescent(vectors, queries: int, seed: int = 0) -> dict:
+    """Our index and pynndescent's NNDescent (cosine, its defaults) on the same rows and
+    queries, interleaved: build time, query time, recall@10 against exact search."""
+    from pynndescent import NNDescent
+
+    from embedtrain.neighbours import build_index
+
+    matrix = np.asarray(vectors.vectors[:], dtype=np.float32)
+    unit = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-30)
+    NNDescent(unit[:2000], metric="cosine", random_state=0).query(unit[:5], k=5)  # compile first
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(len(unit), size=queries, replace=False)
+    exact = []
+    for i in ids:
+        scores = unit @ unit[i]
+        scores[i] = -np.inf
+        exact.append(set(np.argpartition(-scores, 10)[:10].tolist()))
+    out = {}
+    t = time.perf_counter()
+    ours = build_index(vectors)
+    out["embedtrain_build_seconds"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    peer = NNDescent(unit, metric="cosine", random_state=0)
+    peer.prepare()
+    out["pynndescent_build_seconds"] = round(time.perf_counter() - t, 2)
+    hits = {"embedtrain": 0, "pynndescent": 0}
+    seconds = {"embedtrain": 0.0, "pynndescent": 0.0}
+    for i, want in zip(ids, exact):
+        t = time.perf_counter()
+        got = {vectors.index[w] for w, _ in ours.nearest(vectors, unit[i], 10, [int(i)])}
+        seconds["embedtrain"] += time.perf_counter() - t
+        hits["embedtrain"] += len(got & want)
+        t = time.perf_counter()
+        found, _ = peer.query(unit[i:i + 1], k=11)
+        seconds["pynndescent"] += time.perf_counter() - t
+        hits["pynndescent"] += len(set(found[0].tolist()) - {int(i)} & want)
+    for tool in hits:
+        out[f"{tool}_query_ms"] = round(1000 * seconds[tool] / queries, 2)
+        out[f"{tool}_recall_at_10"] = round(hits[tool] / (10 * queries), 4)
+    out["rows"] = len(unit)
+    return out
+
+
 def markdown(report: dict) -> str:
     """The tables of docs/benchmarks.md, from the JSON."""
     lines = []
@@ -282,7 +327,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=1, help="k-means seeds per PQ setting")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--skip", default="", help="comma list of parts to skip: compress,load,index")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: compress,load,index,pynndescent")
     parser.add_argument("--markdown", action="store_true", help="print the docs' tables from the JSON")
     args = parser.parse_args()
     if args.markdown:
@@ -303,6 +348,12 @@ def main() -> None:
         save("index", {"skipgram_text8_prefix": index_numbers(sg, 200),
                        "generated_1m_x_300_mmap": index_numbers(embedtrain.load(big, mmap=True).vectors,
                                                                 20 if args.quick else 50)},
+             "flock /tmp/embedtrain-bench.lock " + command)
+    if "pynndescent" not in skip:
+        sg = embedtrain.load(models["skipgram"]).vectors
+        ft = embedtrain.load(models["fasttext"]).vectors
+        save("index_against_pynndescent", {"skipgram_text8_prefix": index_against_pynndescent(sg, 200),
+                                           "fasttext_text8_prefix": index_against_pynndescent(ft, 200)},
              "flock /tmp/embedtrain-bench.lock " + command)
     print(OUT.read_text())
 
