@@ -1,7 +1,7 @@
 """Compressed vectors, memory-mapped loading and the neighbour index, measured.
 
-    nice python scripts/bench_compress.py --skip load,index        # sizes and scores
-    flock /tmp/embedtrain-bench.lock python scripts/bench_compress.py --skip compress   # times
+    nice python scripts/bench_compress.py --skip load,index,pynndescent      # sizes and scores
+    flock /tmp/embedtrain-bench.lock python scripts/bench_compress.py --skip compress,pynndescent   # times
 
 Sizes and scores are deterministic for a seed: that part runs outside the lock (niced;
 its compression seconds are only indicative). Everything whose time is reported as a
@@ -18,11 +18,11 @@ result (loading, the index) runs under the shared lock.
 2. A generated 1 M x 300 skip-gram model file (input and output weights: 2.4 GB): open and
    read one row, then one exact query: time and peak
    RSS, with and without mmap, each in a fresh process (3 runs, median).
-4. (--skip compress,load,index) our index against pynndescent on the two text8-prefix
-   models, same rows and queries.
 3. The neighbour index on that model (its rows drawn around 2,000 centres, so that it has
    neighbourhoods; uniformly random rows have none) and on the real skip-gram model:
    build time, query time against an exact scan, recall@10 against exact search.
+4. (--skip compress,load,index) our index against pynndescent on the two text8-prefix
+   models, same rows and queries.
 
 Writes scripts/bench_compress.out.json. The machine is shared and noisy (2 cores, other
 jobs): times are medians of few runs; sizes and scores are deterministic for a seed.
