@@ -8,10 +8,9 @@ model reads only those rows). The recall@10 against exact search, the build and 
 times, and the vocabulary size below which exact search stays the default
 (:data:`EXACT_BELOW`) are measured by scripts/bench_compress.py (docs/memory.md).
 
-We measured this against pynndescent (the numba NN-descent library the issue named)
-only in design, not in the benchmark: an IVF index is a few arrays (no pickle), builds
-with matrix products (BLAS) in seconds on a 1 M x 300 model and reads only the rows it
-probes, which suits mapped and compressed models.
+Against pynndescent (docs/benchmarks.md): its queries are about ten times faster at a
+similar recall; this index builds faster, is three arrays (no pickle) and reads only the
+rows it probes, which suits mapped and compressed models.
 """
 from __future__ import annotations
 
