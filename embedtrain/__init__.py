@@ -5,6 +5,7 @@
     >>> model.most_similar("king", topn=10)
     >>> model.save("run/text8")          # run/text8.vec and run/text8.etm
     >>> embedtrain.load_vectors("run/text8.vec")   # any vectors file (.vec, .bin, GloVe, .npy)
+    >>> embedtrain.compress("run/text8.etm", "run/small.etm", method="pq")  # docs/memory.md
     >>> embedtrain.train([["the", "king"], ["a", "queen"]], min_count=1)   # token lists
     >>> embedtrain.align("en.vec", "de.vec", "en-de.tsv").source  # English mapped onto German
 """
@@ -26,6 +27,9 @@ def __getattr__(name):
     if name in ("load", "Model"):
         from .models import Model
         return Model.load if name == "load" else Model
+    if name in ("compress", "CompressedModel"):
+        from . import models
+        return getattr(models, name)
     if name == "Vocab":
         from .vocab import Vocab
         return Vocab
@@ -57,6 +61,6 @@ def __getattr__(name):
 
 
 __all__ = ["train", "train_graph", "train_items", "evaluate_items", "load", "load_vectors", "walks", "Model",
-           "Vocab", "Vectors", "Callback", "EpochInfo", "ProgressInfo", "align", "Alignment",
-           "evaluate_translation", "TranslationResult", "document_vectors", "evaluate_classification",
+           "compress", "CompressedModel", "Vocab", "Vectors", "Callback", "EpochInfo", "ProgressInfo", "align",
+           "Alignment", "evaluate_translation", "TranslationResult", "document_vectors", "evaluate_classification",
            "EmbedtrainError", "__version__"]

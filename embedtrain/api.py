@@ -266,10 +266,15 @@ def continued_model(init: Any):
     from .models import Model, load_model_file
 
     if isinstance(init, Model):
-        return init
-    if not isinstance(init, (str, os.PathLike)):
+        model = init
+    elif not isinstance(init, (str, os.PathLike)):
         raise EmbedtrainError(f"--continue takes a model or a model file, not a {type(init).__name__}")
-    return load_model_file(init, "--continue needs a model trained by embedtrain (PREFIX.etm)")
+    else:
+        model = load_model_file(init, "--continue needs a model trained by embedtrain (PREFIX.etm)")
+    if getattr(model, "compression", None) is not None:  # embedtrain compress: no training weights
+        raise EmbedtrainError("a compressed model cannot be trained further: continue from the "
+                              "model it was compressed from")
+    return model
 
 
 def check_resumed_corpus(ckpt: Any, corpus: Any) -> None:

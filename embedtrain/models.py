@@ -38,11 +38,13 @@ from .io.archive import (VECTORS_ARCHIVE, check_arrays as check_archive_arrays, 
 from .io.text import write_word2vec_text
 from .ngram_rows import NgramRows, compact_table
 from .subwords import SubwordTable, char_ngrams, subword_table
-from .vectors import FastTextVectors, FloretVectors, Vectors
+from .vectors import FastTextVectors, FloretVectors, LazyFastTextVectors, LazyVectors, Vectors
 from .vocab import Vocab
 
 MODEL_FORMAT = "embedtrain-model"
 MODEL_FORMAT_VERSION = 1
+# Compressed models (embedtrain compress) are version 2: older versions refuse them.
+COMPRESSED_FORMAT_VERSION = 2
 MODEL_SUFFIX = ".etm"
 UNKEPT_MEMBER = "unkept.txt"
 VECTORS_SUFFIX = ".vec"
@@ -85,7 +87,31 @@ class Model:
         return self._vectors
 
     def make_vectors(self) -> Vectors:
+        if self.mapped:  # rows read from the file when a query touches them
+            return LazyVectors(self.vocab.words, self.word_matrix(), self.vocab.counts, self.vocab.index)
         return Vectors(self.vocab.words, self.word_matrix(), self.vocab.counts)
+
+    @property
+    def mapped(self) -> bool:
+        """True when the weights are memory-mapped from the file (load(path, mmap=True))."""
+        return any(isinstance(a, np.memmap) for a in self.arrays.values())
+
+    def compress(self, method: str = "int8", pq_subvectors: int | None = None,
+                 keep_words: int | None = None, qnorm: bool = False,
+                 seed: int | None = None) -> "CompressedModel":
+        """This model's vectors compressed (int8 or product quantisation): a
+        :class:`CompressedModel` that answers the same queries (docs/memory.md)."""
+        from .quantization import DEFAULT_SEED, compressed_parts
+
+        if getattr(self.config, "floret", False):
+            raise EmbedtrainError("compress does not take floret models: their words and n-grams already "
+                                  "share one hashed table (a smaller --bucket makes it smaller)")
+        if isinstance(self, Doc2VecModel):
+            raise EmbedtrainError("compress does not take doc2vec models (their document vectors would "
+                                  "be lost); compress the word vectors' model instead")
+        vocab, arrays, info = compressed_parts(self, method, pq_subvectors, keep_words, qnorm,
+                                               DEFAULT_SEED if seed is None else seed)
+        return CompressedModel(self.config, vocab, arrays, self.stats, info)
 
     def __getitem__(self, word: str) -> np.ndarray:
         return self.vectors[word]
@@ -146,13 +172,19 @@ class Model:
         return write_archive(path, meta, self.vocab, self.arrays, texts)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Model":
-        """Load any embedtrain model file; returns the right Model subclass.
+    def load(cls, path: str | os.PathLike, mmap: bool = False) -> "Model":
+        """Load any embedtrain model file; returns the right Model subclass (a
+        :class:`CompressedModel` for a file ``embedtrain compress`` wrote).
 
         Everything is checked before a kernel or a query sees it: the format version,
         the settings, each array's dtype and shape against the vocabulary and the
         settings, and that every weight is a finite number. A damaged file gives an
         EmbedtrainError naming the file and the problem.
+
+        ``mmap=True`` maps the weight matrices read-only instead of reading them: they
+        open in milliseconds whatever their size (the vocabulary is still read), memory
+        grows with the rows queries touch, and the values are not scanned for NaN
+        (docs/memory.md).
         """
         p = Path(path)
         if p.is_file() and not is_model_file(p):
@@ -165,8 +197,15 @@ class Model:
             if head != b"PK" or is_archive_of(p, VECTORS_ARCHIVE):   # our archives are zip files
                 raise EmbedtrainError(f"{p} is not an embedtrain model file (.etm); for a vectors file "
                                       "(.vec, .bin, GloVe, .npy, fastText .bin) use embedtrain.load_vectors")
-        meta, vocab, arrays = read_archive(p, MODEL_FORMAT, MODEL_FORMAT_VERSION, "model file")
+        if mmap:
+            check_mappable(p)
+        meta, vocab, arrays = read_archive(p, MODEL_FORMAT, COMPRESSED_FORMAT_VERSION, "model file",
+                                           mmap=mmap)
         damaged = f"{p}: damaged model file"
+        compressed = meta.get("compression") is not None or meta.get("format_version") == COMPRESSED_FORMAT_VERSION
+        if compressed and mmap:
+            raise EmbedtrainError(f"cannot memory-map {p}: it is a compressed model, whose rows "
+                                  f"are decoded on demand already (load it without mmap)")
         settings = meta.get("config")
         if not isinstance(settings, dict):
             raise EmbedtrainError(f"{damaged} (meta.json has no 'config' object of settings)")
@@ -180,6 +219,8 @@ class Model:
             raise EmbedtrainError(f"{damaged} (settings: {exc})") from None
         except EmbedtrainError as exc:
             raise EmbedtrainError(f"{damaged} (settings: {exc})") from None
+        if compressed:
+            return CompressedModel.from_archive(p, meta, config, vocab, arrays)
         klass = model_class(kind)
         problem = klass.check_loaded_arrays(config, len(vocab), arrays)
         if problem:
@@ -478,6 +519,119 @@ class Doc2VecModel(Model):
         infer_documents(ids, offsets, self.arrays["output_vectors"], tuple(vocab_tables(self.config, self.vocab)),
                         settings, np.uint64(seed), out)
         return out
+
+
+class CompressedModel(Model):
+    """A model whose word vectors (and a FastText model's n-gram rows) are stored
+    compressed, int8 or product-quantised (quantization.py, docs/memory.md). Queries decode
+    rows on demand: ``vectors`` is a LazyVectors over the coded rows, never the float32
+    matrix. It answers queries and exports; it cannot be trained further.
+
+    ``compression``: what meta.json records (method, subvectors, qnorm, and
+    source_vocab_size: the vocabulary size of the model it came from, whose untouched
+    n-gram rows keep their initial values).
+    """
+
+    KINDS = ()  # never the class of a kind: Model.load picks it by the file's compression
+
+    def __init__(self, config: CommonConfig, vocab: Vocab, arrays: dict[str, np.ndarray],
+                 stats: dict[str, Any] | None, compression: dict[str, Any]):
+        super().__init__(config, vocab, arrays, stats)
+        self.compression = dict(compression)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.kind}, {self.compression['method']}, "
+                f"{len(self.vocab)} words, dim {self.config.dim})")
+
+    @classmethod
+    def from_archive(cls, p: Path, meta: dict, config, vocab: Vocab,
+                     arrays: dict[str, np.ndarray]) -> "CompressedModel":
+        from .quantization import check_compressed_arrays
+
+        info = meta.get("compression")
+        damaged = f"{p}: damaged model file"
+        if not isinstance(info, dict) or not isinstance(info.get("source_vocab_size"), int):
+            raise EmbedtrainError(f"{damaged} (meta.json's 'compression' is not an object with "
+                                  f"the method and source_vocab_size)")
+        problem = check_compressed_arrays(info, config, len(vocab), arrays)
+        if problem:
+            raise EmbedtrainError(f"{damaged} ({problem})")
+        stats = meta.get("stats")
+        return cls(config, vocab, arrays, stats if isinstance(stats, dict) else {}, info)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the stored arrays (codes, codebooks, steps)."""
+        return sum(a.nbytes for a in self.arrays.values())
+
+    def word_matrix(self):
+        """The word rows as a quantization.CodedRows: float32 rows decoded when indexed."""
+        from .quantization import WORDS, coded_rows
+
+        return coded_rows(self.compression, self.arrays, WORDS)
+
+    def make_vectors(self) -> Vectors:
+        rows = self.word_matrix()
+        if self.kind != "fasttext":
+            return LazyVectors(self.vocab.words, rows, self.vocab.counts)
+        from .quantization import NGRAMS, ShiftedRows, coded_rows
+
+        c = self.config
+        v = self.compression["source_vocab_size"]
+        buckets = self.arrays["ngram_buckets"]
+        stored = (ShiftedRows(coded_rows(self.compression, self.arrays, NGRAMS), v) if len(buckets)
+                  else np.zeros((0, c.dim), dtype=np.float32))
+        ngrams = NgramRows(stored, v, c.subword_buckets, buckets, c.seed)
+        return LazyFastTextVectors(self.vocab.words, rows, self.vocab.counts, ngrams, c.minn, c.maxn,
+                                   c.subword_buckets)
+
+    def compress(self, *args, **kwargs):
+        raise EmbedtrainError("this model is already compressed")
+
+    def train_more(self, corpus: Any, **settings: Any) -> "Model":
+        raise EmbedtrainError("a compressed model cannot be trained further: continue from the "
+                              "model it was compressed from")
+
+    def save_model(self, path: str | os.PathLike) -> Path:
+        meta = {
+            "format": MODEL_FORMAT,
+            "format_version": COMPRESSED_FORMAT_VERSION,
+            "model": self.kind,
+            "embedtrain_version": __version__,
+            "config": self.config.to_dict(),
+            "compression": self.compression,
+            "arrays": list(self.arrays),
+            "stats": self.stats,
+        }
+        return write_archive(path, meta, self.vocab, self.arrays)
+
+
+def check_mappable(p: Path) -> None:
+    """Refuse, in one line, a path that cannot be memory-mapped."""
+    if not p.exists():
+        raise EmbedtrainError(f"model file {p} does not exist")
+    if not p.is_file():
+        raise EmbedtrainError(f"cannot memory-map {p}: not a regular file (a pipe, a device or "
+                              f"a directory); load it without mmap")
+
+
+def compress(source: str | os.PathLike, output: str | os.PathLike, method: str = "int8",
+             pq_subvectors: int | None = None, keep_words: int | None = None, qnorm: bool = False,
+             seed: int | None = None) -> CompressedModel:
+    """Compress the model file ``source`` into the model file ``output`` (checked
+    writable before any work, written atomically); returns the compressed model.
+    See :meth:`Model.compress` and docs/memory.md."""
+    from .quantization import check_settings
+    from .io.atomic import check_writable
+
+    if Path(source).exists() and Path(output).exists() and Path(source).resolve() == Path(output).resolve():
+        raise EmbedtrainError(f"the output {output} is the model being compressed; name another file")
+    model = load_model_file(source, "compress reads a model file")
+    check_settings(method, model.config.dim, pq_subvectors, keep_words, qnorm)
+    check_writable(output)
+    small = model.compress(method, pq_subvectors, keep_words, qnorm, seed)
+    small.save_model(output)
+    return small
 
 
 def model_class(kind: str) -> type[Model]:

@@ -22,6 +22,10 @@ class Vectors:
     ``counts`` is optional (files from other tools may not carry counts).
     """
 
+    # An approximate neighbour index (neighbours.attach_index) that most_similar then
+    # uses; None: exact search over every row.
+    neighbour_index = None
+
     def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None = None):
         vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape[0] != len(words):
@@ -161,7 +165,7 @@ class Vectors:
             clip_start, clip_end = 0, restrict_vocab
         clip_end = len(self) if clip_end is None else min(clip_end, len(self))
         exclude = {self.index[k] for k in keys if isinstance(k, str) and k in self.index}
-        scores = self.unit_vectors[clip_start:clip_end] @ query
+        scores = self._cosines(query, clip_start, clip_end)
         if not topn:
             return scores
         skip = [i - clip_start for i in exclude if clip_start <= i < clip_end]
@@ -169,11 +173,19 @@ class Vectors:
 
     def nearest(self, query: np.ndarray, topn: int = 10, exclude: Iterable[str] = (),
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-        unit = self.unit_vectors[:restrict_vocab] if restrict_vocab else self.unit_vectors
         norm = float(np.linalg.norm(query))
-        scores = unit @ (np.asarray(query, dtype=np.float32) / (norm or 1.0))
-        skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(unit)]
+        unit_query = np.asarray(query, dtype=np.float32) / (norm or 1.0)
+        if self.neighbour_index is not None and not restrict_vocab:  # approximate (neighbours.py)
+            skip = [self.index[w] for w in exclude if w in self.index]
+            return self.neighbour_index.nearest(self, unit_query, topn, skip)
+        scores = self._cosines(unit_query, 0, restrict_vocab)
+        skip = [self.index[w] for w in exclude if w in self.index and self.index[w] < len(scores)]
         return self._top(scores, topn, skip)
+
+    def _cosines(self, query: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """float32: the unit rows ``start:stop`` (all when stop is None or 0) times ``query``
+        (a unit vector [dim], or [dim, k]). LazyVectors scores rows without a float32 matrix."""
+        return self.unit_vectors[start:stop or None] @ query
 
     def similar_by_word(self, word: str, topn: int | None = 10, restrict_vocab: int | None = None):
         return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
@@ -224,15 +236,15 @@ class Vectors:
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive:
             raise EmbedtrainError("most_similar_cosmul needs at least one positive word")
-        unit = self.unit_vectors[:restrict_vocab] if restrict_vocab else self.unit_vectors
         pos = np.stack([self._term(w) for w in positive])
         neg = np.stack([self._term(w) for w in negative]) if negative else None
-        scores = cosmul_scores(unit @ pos.T, None if neg is None else unit @ neg.T,
+        pos_cos = self._cosines(pos.T, 0, restrict_vocab)
+        scores = cosmul_scores(pos_cos, None if neg is None else self._cosines(neg.T, 0, restrict_vocab),
                                COSMUL_EPSILON if epsilon is None else epsilon)
         if not topn:
             return scores
         skip = [self.index[w] for w in positive + negative
-                if isinstance(w, str) and w in self.index and self.index[w] < len(unit)]
+                if isinstance(w, str) and w in self.index and self.index[w] < len(pos_cos)]
         return self._top(scores, topn, skip)
 
     def _term(self, word: str | np.ndarray) -> np.ndarray:
@@ -480,3 +492,110 @@ class FloretVectors(FastTextVectors):
         from .floret import floret_table  # numba: only for a floret model's vectors
 
         return floret_table([word], self.minn, self.maxn, self.bucket, self.hash_count).rows
+
+
+# Rows scored at a time when the matrix is read or decoded on demand (LazyVectors).
+SCAN_BLOCK_ROWS = 1 << 16
+
+
+class LazyVectors(Vectors):
+    """Word vectors whose matrix is read or decoded on demand: a memory-mapped file
+    (``Model.load(path, mmap=True)``) or compressed rows (quantization.py). ``vectors`` is
+    anything with ``shape`` and numpy-style row indexing that returns float32 rows
+    (optionally ``dots(query, start, stop)`` and ``norms()``, faster ways to score and
+    measure rows without decoding them). Nothing builds the float32 [V, dim] matrix:
+    queries scan the rows in blocks of :data:`SCAN_BLOCK_ROWS`, ``unit_vectors`` is a
+    view that scales the rows it is asked for.
+    """
+
+    def __init__(self, words: Sequence[str], rows, counts: np.ndarray | None = None,
+                 index: dict[str, int] | None = None):
+        """``index``: word -> row, when the caller has it (a model's vocabulary: distinct
+        words), so that a million-word model does not build a second one."""
+        if len(rows.shape) != 2 or rows.shape[0] != len(words):
+            raise ValueError(f"{len(words)} words but rows of shape {rows.shape}")
+        self.words = words if isinstance(words, list) else list(words)
+        self.vectors = rows
+        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        if index is None:
+            index = {}
+            for i, w in enumerate(self.words):
+                index.setdefault(w, i)
+        self.index = index
+        self._unit = None
+        self._norms: np.ndarray | None = None
+
+    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
+        i = self.index.get(word)
+        if i is None:
+            return super().get_vector(word, norm=norm)
+        row = np.asarray(self.vectors[i], dtype=np.float32)
+        return _unit(row) if norm else row
+
+    @property
+    def norms(self) -> np.ndarray:
+        """float32 [V]: each row's length (measured once, block by block)."""
+        if self._norms is None:
+            rows = self.vectors
+            if hasattr(rows, "norms"):
+                self._norms = rows.norms()
+            else:
+                out = np.empty(rows.shape[0], dtype=np.float32)
+                for start in range(0, rows.shape[0], SCAN_BLOCK_ROWS):
+                    out[start:start + SCAN_BLOCK_ROWS] = np.linalg.norm(
+                        np.asarray(rows[start:start + SCAN_BLOCK_ROWS], dtype=np.float32), axis=1)
+                self._norms = out
+        return self._norms
+
+    @property
+    def unit_vectors(self) -> "UnitRows":
+        return UnitRows(self)
+
+    def _cosines(self, query: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
+        rows = self.vectors
+        first = min(start, rows.shape[0])
+        n = min(stop or rows.shape[0], rows.shape[0])
+        norms = self.norms[first:n]
+        out = np.empty((max(n - first, 0),) + query.shape[1:], dtype=np.float32)
+        for a in range(first, n, SCAN_BLOCK_ROWS):
+            b = min(a + SCAN_BLOCK_ROWS, n)
+            if hasattr(rows, "dots"):
+                out[a - first:b - first] = rows.dots(query, a, b)
+            else:
+                out[a - first:b - first] = np.asarray(rows[a:b], dtype=np.float32) @ query
+        safe = np.where(norms == 0, 1.0, norms).astype(np.float32)
+        return out / (safe if query.ndim == 1 else safe[:, None])
+
+
+class UnitRows:
+    """The unit-length rows of a :class:`LazyVectors`, scaled when indexed."""
+
+    def __init__(self, vectors: LazyVectors):
+        self._vectors = vectors
+        self.shape = vectors.vectors.shape
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        """The rows asked for, each divided by its length (measured here: one row asked
+        for does not measure every row of a mapped file)."""
+        rows = np.asarray(self._vectors.vectors[key], dtype=np.float32)
+        norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+        return rows / np.where(norms == 0, np.float32(1.0), norms).astype(np.float32)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self[:]
+        return out if dtype is None else out.astype(dtype)
+
+
+class LazyFastTextVectors(LazyVectors, FastTextVectors):
+    """:class:`LazyVectors` of a FastText model: unseen words get the mean of their
+    n-gram rows (``ngrams``: an ngram_rows.NgramRows over rows read on demand)."""
+
+    def __init__(self, words: Sequence[str], rows, counts: np.ndarray | None, ngrams,
+                 minn: int, maxn: int, bucket: int):
+        LazyVectors.__init__(self, words, rows, counts)
+        self.ngrams = ngrams
+        self.minn, self.maxn, self.bucket = minn, maxn, bucket

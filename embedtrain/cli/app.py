@@ -162,6 +162,7 @@ COMMAND_MODULES = {
     "report": "report",
     "sessions": "items", "eval-items": "items",
     "doc-vectors": "documents", "eval-classify": "documents",
+    "compress": "compress",
 }
 
 

@@ -86,6 +86,9 @@ def export_fasttext_bin(source: str, output: str, limit: int | None, normalize: 
         raise EmbedtrainError(f"fasttext-bin needs an embedtrain FastText model file (.etm); "
                               f"{source} is not a model file")
     model = Model.load(source)
+    if getattr(model, "compression", None) is not None:
+        raise EmbedtrainError(f"fasttext-bin needs the full model; {source} is a compressed model "
+                              f"(export the model it was compressed from)")
     if model.kind != "fasttext":
         raise EmbedtrainError(f"fasttext-bin needs a FastText model; {source} is a {model.kind} model")
     try:

@@ -17,6 +17,30 @@ format_option = click.option(
 topn_option = click.option("-n", "--topn", type=click.IntRange(min=1), default=10, show_default=True,
                            help="Number of answers.")
 vectors_argument = click.argument("vectors", type=click.Path(dir_okay=False))
+mmap_option = click.option("--mmap", is_flag=True, default=False,
+                           help="Memory-map a model file's weights instead of reading them "
+                                "(instant start on big models; docs/memory.md).")
+index_option = click.option("--index", "use_index", is_flag=True, default=False,
+                            help="Approximate search through the index VECTORS.index (built and "
+                                 "stored there when missing). Without it, an existing index is "
+                                 "used for vocabularies of 100,000 words or more.")
+exact_option = click.option("--exact", is_flag=True, default=False,
+                            help="Exact search even when an index is stored beside VECTORS.")
+
+
+def _load(vectors: str, format_: str | None, mmap: bool, use_index: bool = False,
+          exact: bool = False) -> Vectors:
+    """The vectors, with their neighbour index attached when asked for (or present)."""
+    if use_index and exact:
+        from ..errors import EmbedtrainError
+
+        raise EmbedtrainError("--index and --exact exclude each other")
+    vecs = load_vectors(vectors, format_, mmap=mmap)
+    if not exact:
+        from ..neighbours import attach_index
+
+        attach_index(vecs, vectors, build=use_index)
+    return vecs
 
 
 def _echo_json(obj: Any) -> None:
@@ -51,16 +75,17 @@ def check_words(vectors: Vectors, words: list[str]) -> None:
               help="Match dataset words to the vocabulary with their case (default: ignore case; "
                    "the most frequent case variant stands for the others).")
 @format_option
+@mmap_option
 @json_option
 @verbosity_options
 @handle_errors
 def eval_command(vectors: str, datasets: tuple[str, ...], restrict_vocab: int, method: str,
-                 case_sensitive: bool, format_: str | None, as_json: bool) -> None:
+                 case_sensitive: bool, format_: str | None, mmap: bool, as_json: bool) -> None:
     """Score VECTORS on word-similarity and analogy DATASETs (kind told from the content).
 
     With no DATASET: the Google analogies and WordSim-353, shipped with embedtrain.
     """
-    vecs = load_vectors(vectors, format_)
+    vecs = load_vectors(vectors, format_, mmap=mmap)
     results = evaluate(vecs, list(datasets) or None, restrict_vocab=restrict_vocab or None,
                        method=method, case_sensitive=case_sensitive)
     if as_json:
@@ -97,13 +122,16 @@ def _print_analogy(r: AnalogyResult) -> None:
 @click.argument("words", nargs=-1, required=True)
 @topn_option
 @format_option
+@mmap_option
+@index_option
+@exact_option
 @json_option
 @verbosity_options
 @handle_errors
 def similar_command(vectors: str, words: tuple[str, ...], topn: int, format_: str | None,
-                    as_json: bool) -> None:
+                    mmap: bool, use_index: bool, exact: bool, as_json: bool) -> None:
     """Nearest neighbours of each WORD by cosine similarity."""
-    vecs = load_vectors(vectors, format_)
+    vecs = _load(vectors, format_, mmap, use_index, exact)
     check_words(vecs, list(words))
     results = [(w, vecs.most_similar(w, topn=topn)) for w in words]
     if as_json:
@@ -134,13 +162,18 @@ def _print_answers(answers: list[tuple[str, float]]) -> None:
 @click.option("--method", type=click.Choice(ANALOGY_METHODS), default="3cosadd", show_default=True,
               help="3cosadd: nearest to b - a + c; 3cosmul: Levy & Goldberg's multiplicative form.")
 @format_option
+@mmap_option
+@index_option
+@exact_option
 @json_option
 @verbosity_options
 @handle_errors
 def analogy_command(vectors: str, a: str, b: str, c: str, topn: int, method: str,
-                    format_: str | None, as_json: bool) -> None:
-    """Best answers to A : B :: C : ?  (e.g. man king woman -> queen)."""
-    vecs = load_vectors(vectors, format_)
+                    format_: str | None, mmap: bool, use_index: bool, exact: bool,
+                    as_json: bool) -> None:
+    """Best answers to A : B :: C : ?  (e.g. man king woman -> queen; 3cosadd uses the
+    index when there is one, 3cosmul always scans every word)."""
+    vecs = _load(vectors, format_, mmap, use_index, exact)
     check_words(vecs, [a, b, c])
     answers = vecs.analogy(a, b, c, topn=topn, method=method)
     if as_json:

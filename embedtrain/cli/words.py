@@ -11,7 +11,7 @@ import numpy as np
 from .app import handle_errors, log, main, verbosity_options
 
 
-def _load_vectors(path: str):
+def _load_vectors(path: str, mmap: bool = False):
     from ..errors import EmbedtrainError
     from ..models import Model, is_model_file
 
@@ -21,7 +21,9 @@ def _load_vectors(path: str):
     if p.is_dir():
         raise EmbedtrainError(f"{p} is a directory, not a model file")
     if is_model_file(p):
-        return Model.load(p).vectors
+        return Model.load(p, mmap=mmap).vectors
+    if mmap:
+        raise EmbedtrainError(f"--mmap maps embedtrain model files (.etm) only; {p} is not one")
     try:  # any vectors file another tool wrote (known words only)
         from ..io.formats import load_vectors
     except ImportError:
@@ -37,9 +39,11 @@ def _words_from(lines):
 @main.command("vectors", short_help="Print the vector of each word (any word, for FastText).")
 @click.argument("model", metavar="MODEL")
 @click.argument("words", nargs=-1)
+@click.option("--mmap", is_flag=True, default=False,
+              help="Memory-map the model's weights instead of reading them (docs/memory.md).")
 @verbosity_options
 @handle_errors
-def vectors_command(model: str, words: tuple[str, ...]) -> None:
+def vectors_command(model: str, words: tuple[str, ...], mmap: bool) -> None:
     """Print 'word v1 ... vdim' for each of WORDS, or for each word read from stdin
     (one per line or whitespace-separated), like fastText's print-word-vectors.
 
@@ -50,7 +54,7 @@ def vectors_command(model: str, words: tuple[str, ...]) -> None:
     """
     from ..io.text import TEXT_FLOAT_FORMAT
 
-    vectors = _load_vectors(model)
+    vectors = _load_vectors(model, mmap)
     row_format = " ".join([TEXT_FLOAT_FORMAT] * vectors.dim)
     zeros = np.zeros(vectors.dim, dtype=np.float32)
     missing = 0

@@ -36,9 +36,31 @@ def write_archive(path: str | os.PathLike, meta: dict[str, Any], vocab: Vocab,
             for name, text in (texts or {}).items():
                 zf.writestr(name, text.encode("utf-8"))
             for name, array in arrays.items():
-                with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                info = aligned_member(f"{name}.npy", handle.tell())
+                with zf.open(info, "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
     return Path(path)
+
+
+# Array data starts at a multiple of this many bytes in the file, so that a member can be
+# memory-mapped (Model.load(path, mmap=True)) as an aligned array: the member's data
+# starts aligned, and numpy pads its .npy header to a multiple of 64 bytes.
+ARRAY_ALIGN = 64
+# The zip extra field that pads a local header (the id Android's zipalign uses).
+_PADDING_EXTRA_ID = 0xD935
+_LOCAL_HEADER_BYTES = 30
+_ZIP64_EXTRA_BYTES = 20  # what force_zip64 adds to the local header
+
+
+def aligned_member(name: str, offset: int) -> zipfile.ZipInfo:
+    """A ZipInfo for member ``name`` whose local header, written at ``offset``, ends on
+    a multiple of :data:`ARRAY_ALIGN` (padded by an extra field)."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    header = _LOCAL_HEADER_BYTES + len(name.encode("utf-8")) + _ZIP64_EXTRA_BYTES + 4
+    pad = (-(offset + header)) % ARRAY_ALIGN
+    info.extra = struct.pack("<HH", _PADDING_EXTRA_ID, pad) + bytes(pad)
+    return info
 
 
 def read_vocab(zf: zipfile.ZipFile, source: Path) -> Vocab:
@@ -102,6 +124,44 @@ def read_array(zf: zipfile.ZipFile, name: str) -> np.ndarray:
     return flat.reshape(shape, order="F" if fortran else "C")
 
 
+def map_array(zf: zipfile.ZipFile, path: Path, name: str) -> np.ndarray:
+    """Member ``NAME.npy`` memory-mapped read-only (np.memmap), not read: its local
+    header and .npy header are checked as :func:`read_array` checks them, but not its
+    CRC-32 nor its values (that would read every byte). Raises ValueError on damage."""
+    member_name = f"{name}.npy"
+    info = zf.getinfo(member_name)  # KeyError: missing
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(f"{member_name} is compressed; only stored members can be mapped")
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(_LOCAL_HEADER_BYTES)
+        if len(local) != _LOCAL_HEADER_BYTES or local[:4] != b"PK\x03\x04":
+            raise ValueError(f"{member_name}: bad local header")
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        data_start = info.header_offset + _LOCAL_HEADER_BYTES + name_len + extra_len
+        f.seek(data_start)
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f, max_header_size=_NPY_HEADER_LIMIT)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f, max_header_size=_NPY_HEADER_LIMIT)
+        else:
+            raise ValueError(f"{member_name}: unsupported .npy version {version}")
+        offset = f.tell()
+    if dtype.hasobject or dtype.itemsize == 0:
+        raise ValueError(f"{member_name}: arrays of {dtype} are not allowed")
+    count = int(np.prod(shape, dtype=object))
+    expected = count * dtype.itemsize
+    held = info.file_size - (offset - data_start)
+    if expected != held:
+        raise ValueError(f"{member_name}: its header announces shape {shape} of {dtype} "
+                         f"({expected:,} bytes) but it holds {held:,} bytes")
+    if count == 0:
+        return np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=tuple(shape),
+                     order="F" if fortran else "C")
+
+
 # What reading a damaged archive can raise, besides our own errors.
 _DAMAGE = (ValueError, TypeError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError,
            OSError, NotImplementedError, RuntimeError, OverflowError, SyntaxError, IndexError,
@@ -109,10 +169,12 @@ _DAMAGE = (ValueError, TypeError, KeyError, zipfile.BadZipFile, zipfile.LargeZip
 
 
 def read_archive(path: str | os.PathLike, format_name: str, max_version: int, what: str,
-                 array_names=None, hint: str = "") -> tuple[dict[str, Any], Vocab, dict[str, np.ndarray]]:
+                 array_names=None, hint: str = "", mmap: bool = False,
+                 ) -> tuple[dict[str, Any], Vocab, dict[str, np.ndarray]]:
     """Open an archive written by :func:`write_archive` and check its kind and version.
 
-    Returns (meta, vocab, arrays); ``array_names`` defaults to ``meta["arrays"]``.
+    Returns (meta, vocab, arrays); ``array_names`` defaults to ``meta["arrays"]``;
+    ``mmap``: the arrays are memory-mapped read-only (:func:`map_array`), not read.
     Every problem is an EmbedtrainError naming the file (``what`` says what it is,
     e.g. "model file"); ``hint`` is added to "is not an embedtrain ..." errors.
     """
@@ -157,7 +219,7 @@ def read_archive(path: str | os.PathLike, format_name: str, max_version: int, wh
                                   f"distinct names)")
         try:
             vocab = read_vocab(zf, p)
-            arrays = read_arrays(zf, names)
+            arrays = ({n: map_array(zf, p, n) for n in names} if mmap else read_arrays(zf, names))
         except KeyError as exc:
             raise EmbedtrainError(f"{p}: damaged {what} (missing {exc})") from None
         except MemoryError:
@@ -227,7 +289,8 @@ def check_arrays(expected: dict[str, tuple[list[tuple[int, ...]], Any]], arrays:
                  required: Iterable[str] | None = None) -> str:
     """What is wrong with the arrays read from an archive ("" if nothing): ``expected``
     maps each name allowed to (the shapes allowed, dtype); ``required``: the names that
-    must be there (default: all of ``expected``). Floating-point arrays must be finite."""
+    must be there (default: all of ``expected``). Floating-point arrays must be finite
+    (not checked for memory-mapped arrays: that would read every byte of the file)."""
     missing = sorted(set(expected if required is None else required) - set(arrays))
     if missing:
         return f"array {missing[0]} is missing"
@@ -241,7 +304,7 @@ def check_arrays(expected: dict[str, tuple[list[tuple[int, ...]], Any]], arrays:
         if a.shape not in shapes:
             return f"{name} has shape {a.shape}; the vocabulary and settings call for {shapes[0]}"
     for name, a in arrays.items():
-        if a.size == 0 or a.dtype.kind != "f":
+        if a.size == 0 or a.dtype.kind != "f" or isinstance(a, np.memmap):
             continue
         flat = a.reshape(a.shape[0], -1)
         for start in range(0, flat.shape[0], FINITE_CHECK_ROWS):

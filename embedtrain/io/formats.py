@@ -32,6 +32,7 @@ from ..vectors import Vectors, finite_rows
 from .atomic import atomic_group, atomic_output
 from .compression import compression_of
 from .text import (UTF8_BOM, WRITE_BATCH_ROWS, _check_header_fits, _check_words, _parse_header, _show,
+                   rows_or_array,
                    read_text, write_glove, write_word2vec_text)
 
 log = logging.getLogger("embedtrain")
@@ -51,11 +52,12 @@ WRITE_FORMATS = ("word2vec-text", "word2vec-binary", "glove", "npy")
 
 
 # ---------------------------------------------------------------------- reading
-def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
+def load_vectors(path: str | os.PathLike, format: str | None = None, mmap: bool = False) -> Vectors:
     """Read word vectors from any supported file; ``format=None`` detects it.
 
     An embedtrain model file gives ``Model.load(path).vectors``, so a FastText
-    model's vectors still build vectors for unseen words.
+    model's vectors still build vectors for unseen words. ``mmap``: a model file's
+    weights are memory-mapped, not read (other formats refuse it).
     """
     p = Path(path)
     if not p.exists():
@@ -63,10 +65,12 @@ def load_vectors(path: str | os.PathLike, format: str | None = None) -> Vectors:
     if p.is_dir():
         raise EmbedtrainError(f"{p} is a directory, not a vectors file")
     fmt = format or detect_format(p)
+    if mmap and fmt != "model":
+        raise EmbedtrainError(f"--mmap maps embedtrain model files (.etm) only; {p} is {fmt}")
     if fmt == "model":
         from ..models import Model  # numba loads with it: only when a model file is read
 
-        return Model.load(p).vectors
+        return Model.load(p, mmap=mmap).vectors
     if fmt == "vectors-archive":
         from .archive import VECTORS_ARCHIVE, VECTORS_ARCHIVE_VERSION, read_archive
 
@@ -277,12 +281,12 @@ def read_npy(path: str | os.PathLike) -> Vectors:
 
 def write_word2vec_binary(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
     """word2vec.c's binary layout, with its newline after each vector."""
-    vectors = np.ascontiguousarray(vectors, dtype=BINARY_DTYPE)
+    vectors = rows_or_array(vectors, BINARY_DTYPE)
     _check_words(words)
     with atomic_output(path, "wb") as out:
         out.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode("ascii"))
         for start in range(0, len(words), WRITE_BATCH_ROWS):
-            rows = vectors[start:start + WRITE_BATCH_ROWS]
+            rows = np.ascontiguousarray(vectors[start:start + WRITE_BATCH_ROWS], dtype=BINARY_DTYPE)
             out.write(b"".join(w.encode("utf-8") + b" " + row.tobytes() + b"\n"
                                for w, row in zip(words[start:start + WRITE_BATCH_ROWS], rows)))
 

@@ -146,6 +146,14 @@ def _check_words(words: Sequence[str]) -> None:
                                   f"empty or contain whitespace")
 
 
+def rows_or_array(vectors, dtype):
+    """``vectors`` as an array of ``dtype``, unless it is a matrix read or decoded on
+    demand (a memory-mapped file, compressed rows): that is kept and sliced in batches."""
+    if isinstance(vectors, np.memmap) or (not isinstance(vectors, np.ndarray) and hasattr(vectors, "shape")):
+        return vectors
+    return np.ascontiguousarray(vectors, dtype=dtype)
+
+
 def _text_rows(words: Sequence[str], vectors: np.ndarray):
     row_format = " ".join([TEXT_FLOAT_FORMAT] * vectors.shape[1])
     for start in range(0, len(words), WRITE_BATCH_ROWS):
@@ -156,8 +164,9 @@ def _text_rows(words: Sequence[str], vectors: np.ndarray):
 
 def write_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray,
                         header: bool = True) -> None:
-    """word2vec text format (``header=False`` gives GloVe's text format)."""
-    vectors = np.asarray(vectors, dtype=np.float32)
+    """word2vec text format (``header=False`` gives GloVe's text format). ``vectors``:
+    a float32 matrix, or rows read on demand (vectors.LazyVectors), written in batches."""
+    vectors = rows_or_array(vectors, np.float32)
     _check_words(words)
     with atomic_output(path, "w", encoding="utf-8", newline="\n") as out:
         if header:
