@@ -206,16 +206,33 @@ class CBOWConfig(SkipGramConfig):
     model = "cbow"
 
 
+# GloVe's --x-max and --epochs when not given, by the tokens of vocabulary words the
+# counting sees (families/glove.py, sized_config): (fewer tokens than this, x_max, epochs),
+# the first row that fits. GloVe's demo settings (x_max 10, 15 iterations, made for text8's
+# 17 M tokens) suit corpora of millions to tens of millions of tokens; the paper's x_max 100
+# is for billions, with a 25-epoch budget (measured: docs/benchmarks.md, "GloVe defaults").
+GLOVE_SIZE_RULE = ((100_000_000, 10.0, 15), (None, 100.0, 25))
+GLOVE_AUTO_TEXT = {   # the defaults' text in --help and docs/training.md's table
+    name: "from the corpus size: " + ", ".join(
+        f"{row[col]:g} below {row[0] // 1_000_000:,} M tokens" if row[0] else f"{row[col]:g} from there"
+        for row in GLOVE_SIZE_RULE)
+    for name, col in (("x_max", 1), ("epochs", 2))}
+
+
 @dataclass(frozen=True)
 class GloVeConfig(CommonConfig):
     """GloVe (Pennington, Socher and Manning 2014)."""
 
     window: int = _like(CommonConfig, "window", 15,
                         "Context window: words on each side of the centre word.", roles=("counting",))
-    epochs: int = _like(CommonConfig, "epochs", 25, "Passes over the co-occurrence entries.")
+    # None: chosen from the corpus size once the tokens are counted (families/glove.py,
+    # sized_config; docs/glove.md, "Defaults by corpus size")
+    epochs: int | None = _like(CommonConfig, "epochs", None,
+                               "Passes over the co-occurrence entries.",
+                               auto=GLOVE_AUTO_TEXT["epochs"])
     lr: float = _like(CommonConfig, "lr", 0.05, "Initial AdaGrad learning rate.")
-    x_max: float = _opt(100.0, "Weighting cut-off x_max in f(x) = min(1, (x/x_max)^alpha).",
-                        range=(0.0, MAX_X_MAX, True))
+    x_max: float | None = _opt(None, "Weighting cut-off x_max in f(x) = min(1, (x/x_max)^alpha).",
+                               range=(0.0, MAX_X_MAX, True), auto=GLOVE_AUTO_TEXT["x_max"])
     alpha: float = _opt(0.75, "Weighting exponent alpha in f(x).", range=(0.0, MAX_ALPHA, True))
     distance_weighting: bool = _opt(
         True, "Weight a pair at distance d by 1/d (--no-distance-weighting adds 1).", flag=True,

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from numba import njit
 
-from .kernels.options import HELPER_OPTIONS, KERNEL_OPTIONS
+from .kernels.options import HELPER_OPTIONS, KERNEL_OPTIONS  # first: numba without SciPy/PyYAML
+from numba import njit  # noqa: E402
 
 BOW = "<"   # begin-of-word marker (fastText's Dictionary::BOW)
 EOW = ">"   # end-of-word marker (Dictionary::EOW)

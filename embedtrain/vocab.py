@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
 from .io.atomic import atomic_output
 from .errors import EmbedtrainError
-from .kernels.options import KERNEL_OPTIONS
+from .kernels.options import KERNEL_OPTIONS  # first: numba without SciPy/PyYAML (kernels/__init__.py)
+from numba import njit  # noqa: E402
 
 
 @dataclass

@@ -290,3 +290,92 @@ def test_ctrl_c_leaves_no_outputs_and_no_temporary_files(tmp_path, sample_corpus
     assert "interrupted" in err and "Traceback" not in err, err
     assert list(tmp.iterdir()) == [], err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"], err
+
+
+# --------------------------------------------------------------------------- defaults by corpus size
+
+def test_corpus_defaults_follow_the_size_rule():
+    from embedtrain.config import GLOVE_SIZE_RULE
+    from embedtrain.families.glove import corpus_defaults
+
+    # GloVe's demo settings for corpora like text8 (millions of tokens), the paper's for billions
+    assert corpus_defaults(2_139_748) == {"x_max": 10.0, "epochs": 15}
+    assert corpus_defaults(17_500_000) == {"x_max": 10.0, "epochs": 15}
+    assert corpus_defaults(6_000_000_000) == {"x_max": 100.0, "epochs": 25}
+    limit = GLOVE_SIZE_RULE[0][0]
+    assert corpus_defaults(limit - 1) != corpus_defaults(limit)
+    # larger corpora never get a smaller x_max or fewer epochs
+    sizes = [10 ** k for k in range(3, 12)]
+    chosen = [corpus_defaults(n) for n in sizes]
+    assert all(a["x_max"] <= b["x_max"] and a["epochs"] <= b["epochs"] for a, b in zip(chosen, chosen[1:]))
+
+
+@pytest.fixture(scope="module")
+def sized_runs(small_corpus, tmp_path_factory):
+    """Two runs on small_corpus: no --x-max/--epochs (chosen from the size), and --x-max 50
+    given (--epochs chosen); each run's log lines."""
+    import logging
+
+    out = tmp_path_factory.mktemp("sized")
+    logger = logging.getLogger("embedtrain")
+    runs = {}
+    for name, given in (("auto", {}), ("x_max_given", {"x_max": 50.0})):
+        records: list[str] = []
+        handler = logging.Handler()
+        handler.emit = lambda record, records=records: records.append(record.getMessage())
+        logger.addHandler(handler)
+        level = logger.level
+        logger.setLevel(logging.INFO)
+        try:
+            model = embedtrain.train(str(small_corpus), model="glove", dim=8, min_count=3, window=5,
+                                     threads=1, progress=False, **given)
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+        model.save(out / name)
+        runs[name] = (model, records, out / f"{name}.etm")
+    return runs
+
+
+def test_unset_x_max_and_epochs_are_chosen_from_the_corpus_size_and_said(sized_runs, small_corpus):
+    model, records, path = sized_runs["auto"]
+    assert (model.config.x_max, model.config.epochs) == (10.0, 15)
+    assert len(model.stats["epoch_costs"]) == 15
+    said = [r for r in records if r.startswith("GloVe: ")]
+    assert said == [f"GloVe: {model.stats['words_trained'] / 1e6:.1f} M tokens: x-max 10, 15 epochs "
+                    "(give --x-max/--epochs to override)"]
+    # the model file records the values chosen, not "auto"
+    saved = Model.load(path)
+    assert (saved.config.x_max, saved.config.epochs) == (10.0, 15)
+
+
+def test_given_settings_win_over_the_size_rule(sized_runs):
+    model, records, _ = sized_runs["x_max_given"]
+    assert (model.config.x_max, model.config.epochs) == (50.0, 15)
+    assert [r for r in records if r.startswith("GloVe: ")] == [
+        f"GloVe: {model.stats['words_trained'] / 1e6:.1f} M tokens: 15 epochs (give --epochs to override)"]
+    # both given: nothing chosen, nothing said
+    from embedtrain.families.glove import sized_config
+    from embedtrain.config import GloVeConfig
+
+    config = GloVeConfig(x_max=3.0, epochs=2)
+    assert sized_config(config, 10 ** 10) is config
+
+
+def test_a_resumed_checkpoint_keeps_the_chosen_values(small_corpus, tmp_path):
+    """A checkpoint records the resolved x_max and epochs; resuming it with no settings
+    finishes the same run (same bytes as the uninterrupted one, one thread)."""
+    from conftest import StopAtEpoch, StopTraining
+
+    settings = dict(model="glove", dim=8, min_count=3, window=5, threads=1, progress=False, seed=4)
+    whole = embedtrain.train(str(small_corpus), **settings)
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(StopTraining):
+        embedtrain.train(str(small_corpus), checkpoint=ckpt, checkpoint_every=1e-9,
+                         callbacks=[StopAtEpoch(2)], **settings)
+    from embedtrain.io.checkpoint import Checkpoint
+
+    assert (Checkpoint.load(ckpt).config.x_max, Checkpoint.load(ckpt).config.epochs) == (10.0, 15)
+    resumed = embedtrain.train(str(small_corpus), resume=str(ckpt), progress=False)
+    assert (resumed.config.x_max, resumed.config.epochs) == (10.0, 15)
+    np.testing.assert_array_equal(resumed.word_matrix(), whole.word_matrix())

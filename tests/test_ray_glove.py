@@ -186,6 +186,8 @@ def test_glove_on_ray_through_the_cli(tmp_path):
     assert result.exit_code == 0, result.output
     model = Model.load(str(tmp_path / "g.etm"))
     assert model.kind == "glove" and model.stats["distributed"]["workers"] == 2
+    # no --x-max: the driver chose it from the corpus size before the workers loaded (issue 28)
+    assert (model.config.x_max, model.config.epochs) == (10.0, 2)
     assert (out / "meta.json").is_file() and (out / "part-00001.bin").is_file()
     # the directory is read back by a run without Ray; a second --save-cooccur replaces it
     result = CliRunner().invoke(main, ["train", "--model", "glove", "--cooccur", str(out), "--dim", "20",

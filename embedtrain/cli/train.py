@@ -25,6 +25,8 @@ def _default_text(name: str) -> str:
         for f in dataclasses.fields(config_class(model)):
             if f.name == name:
                 value = "negative sampling" if name == "negative" and f.default is None else f.default
+                if value is None and f.metadata.get("auto"):
+                    value = f.metadata["auto"]   # resolved once the tokens are counted (GloVe)
                 per_model.setdefault(_show(value), []).append(model)
     if len(per_model) == 1 and len(next(iter(per_model.values()))) == len(model_names()):
         return next(iter(per_model))

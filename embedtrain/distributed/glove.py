@@ -56,7 +56,7 @@ from ..io.archive import read_archive
 from ..kernels import glove as kernels
 from ..kernels.rng import seed_states
 from ..io.checkpoint import digest
-from ..families.glove import GRADSQ_NAMES, JOB_ENTRIES, WEIGHT_NAMES, initial_arrays
+from ..families.glove import GRADSQ_NAMES, JOB_ENTRIES, WEIGHT_NAMES, initial_arrays, sized_config
 from ..vocab import Vocab
 from .cluster import connect
 from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition, row_entries,
@@ -174,9 +174,14 @@ class GloVeWorker(ReplicaWorker):
         return out
 
     # ------------------------------------------------------------------ training
-    def load(self, source: tuple, vocab_words: list[str], vocab_counts: np.ndarray) -> dict[str, int]:
+    def load(self, source: tuple, vocab_words: list[str], vocab_counts: np.ndarray,
+             config: GloVeConfig | None = None) -> dict[str, int]:
         """Read this worker's entries and make them its replica. ``source``:
-        ("partitioned", directory, [partition entries], lo, hi) or ("file", path)."""
+        ("partitioned", directory, [partition entries], lo, hi) or ("file", path).
+        ``config``: the settings to train with, resolved by the driver once the corpus
+        size is known (families.glove.sized_config)."""
+        if config is not None:
+            self.config = config
         if self.vocab is None:
             self.vocab = Vocab(vocab_words, vocab_counts)
         v = len(self.vocab)
@@ -256,6 +261,8 @@ class GloVeRayTraining(RayTraining):
             self.stats.pop("read_seconds")
             self.stats["vocab_tokens"] = self.vocab_tokens
             self._partition()
+        # --x-max/--epochs left to the corpus size: chosen here, before the workers load
+        self.config = sized_config(self.config, self.n_tokens)
         self._load()
         self.stats.update(self.counting)
         self.stats["read_seconds"] = round(time.perf_counter() - started, 3)
@@ -393,10 +400,11 @@ class GloVeRayTraining(RayTraining):
     def _load(self) -> None:
         """Every worker reads its entries; the rounds per epoch follow."""
         self._phase("load")
-        refs = {w: self.actors[w].load.remote(self._source(w), *self._vocab_refs) for w in range(self.workers)}
+        refs = {w: self.actors[w].load.remote(self._source(w), *self._vocab_refs, self.worker_config)
+                for w in range(self.workers)}
         loaded = [self._retry(w, "reading its partition",
                               lambda w=w: refs.pop(w) if w in refs else
-                              self.actors[w].load.remote(self._source(w), *self._vocab_refs),
+                              self.actors[w].load.remote(self._source(w), *self._vocab_refs, self.worker_config),
                               lambda: None, COUNT_ATTEMPTS) for w in range(self.workers)]
         self.n_stored = sum(x["entries"] for x in loaded)
         if self.n_stored == 0:
@@ -416,7 +424,7 @@ class GloVeRayTraining(RayTraining):
         self._kill(w)
         donor = next(i for i in range(self.workers) if i != w)
         actor = self.actors[w] = self._new_actor(w)
-        ray.get(actor.load.remote(self._source(w), *self._vocab_refs))
+        ray.get(actor.load.remote(self._source(w), *self._vocab_refs, self.worker_config))
         ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
         self._submitted(3)  # load, weights, load_weights
         self.sync.restarts += 1

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..config import GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
+from ..config import GLOVE_SIZE_RULE, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
 from ..errors import EmbedtrainError
 from ..vocab import Vocab
 from .base import Family
@@ -61,6 +61,7 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
                  if matrix.stats["cooccur_spills"] else "")
     if matrix.n_stored == 0:
         raise EmbedtrainError("no co-occurrences to train on: no line has two vocabulary words")
+    config = sized_config(config, int(matrix.n_tokens))
     stats.update(matrix.stats)
     if save_cooccur:
         saving = time.perf_counter()
@@ -90,6 +91,36 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
     model = GLOVE.finished_model(config, matrix.vocab, arrays, stats)
     log.debug(summary_line(model))
     return model
+
+
+# The settings GloVe chooses from the corpus size when they are not given (config.py,
+# GLOVE_SIZE_RULE).
+SIZED_SETTINGS = ("x_max", "epochs")
+
+
+def corpus_defaults(tokens: int) -> dict[str, Any]:
+    """--x-max and --epochs for a corpus of ``tokens`` vocabulary tokens (GLOVE_SIZE_RULE)."""
+    for below, x_max, epochs in GLOVE_SIZE_RULE:
+        if below is None or tokens < below:
+            return {"x_max": float(x_max), "epochs": int(epochs)}
+    raise AssertionError("GLOVE_SIZE_RULE ends with a row for any size")  # pragma: no cover
+
+
+def sized_config(config: GloVeConfig, tokens: int) -> GloVeConfig:
+    """``config`` with the settings left to the corpus size (None: x_max, epochs) chosen
+    for ``tokens`` (the vocabulary tokens the matrix was counted from), and the choice
+    said in the log. The one place they are resolved: one machine, --cooccur, --continue
+    and Ray call it once the tokens are known; the resolved values are what the model
+    file and checkpoints record, so a resumed run does not choose again."""
+    open_ = [name for name in SIZED_SETTINGS if getattr(config, name) is None]
+    if not open_:
+        return config
+    chosen = {name: corpus_defaults(tokens)[name] for name in open_}
+    config = dataclasses.replace(config, **chosen)
+    said = {"x_max": f"x-max {config.x_max:g}", "epochs": f"{config.epochs} epochs"}
+    log.info("GloVe: %.1f M tokens: %s (give %s to override)", tokens / 1e6,
+             ", ".join(said[n] for n in open_), "/".join("--" + n.replace("_", "-") for n in open_))
+    return config
 
 
 WEIGHT_NAMES = ("word_vectors", "context_vectors", "word_bias", "context_bias")
