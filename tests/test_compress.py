@@ -292,6 +292,24 @@ def test_a_compressed_model_cannot_be_trained_further_nor_written_as_fasttext_bi
     assert os.listdir(tmp_path) == []
 
 
+def test_floret_and_doc2vec_models_are_refused_in_one_line(tmp_path):
+    """A floret model has no word rows and a doc2vec model's document vectors would be lost:
+    compress refuses both (library and CLI) and writes nothing."""
+    lines = [" ".join(f"w{(i * 7 + j) % 40}" for j in range(12)) for i in range(60)]
+    floret = embedtrain.train([l.split() for l in lines], model="fasttext", floret=True, bucket=500,
+                              dim=8, epochs=1, min_count=1, threads=1, progress=False)
+    corpus = tmp_path / "docs.txt"
+    corpus.write_text("\n".join(lines) + "\n")
+    doc2vec = embedtrain.train(corpus, model="doc2vec", dim=8, epochs=1, min_count=1, threads=1,
+                               progress=False)
+    for model, fragment in ((floret, "floret models"), (doc2vec, "doc2vec models")):
+        with pytest.raises(EmbedtrainError, match=fragment):
+            model.compress("int8")
+        source = model.save_model(tmp_path / f"{model.kind}-{fragment[:3]}.etm")
+        assert_one_line_error(run("compress", source, "-o", tmp_path / "small.etm"), fragment)
+    assert not (tmp_path / "small.etm").exists()
+
+
 # ---------------------------------------------------------------------- neighbour index
 def test_index_returns_the_exact_neighbours(skipgram_model):
     from embedtrain.neighbours import build_index
