@@ -7,7 +7,7 @@ medians and ratios. Time is the wall time of the training call in this process (
 the sequences as Python lists, 2 threads each, dim 100, min-count 1, 5 negatives); one
 untimed 1-epoch run of each first (numba's compile or cache load, gensim's import).
 
-    flock /tmp/embedtrain-bench.lock python scripts/bench_items.py
+    flock /tmp/embedtrain-bench.lock python scripts/bench_items.py [--gensim-cut] [--out OUT.json]
 
 Writes scripts/bench_items.out.json. The machine is shared: times are noisy, scores are not.
 """
@@ -43,7 +43,11 @@ def embedtrain_run(train, seed, settings):
 def gensim_run(train, seed, settings):
     from gensim.models import Word2Vec
 
+    settings = dict(settings)
+    cut = settings.pop("cut", None)
     started = time.perf_counter()
+    if cut:  # the histories cut into pieces of `cut` items, as embedtrain's max_line_tokens does
+        train = [seq[i:i + cut] for seq in train for i in range(0, len(seq), cut)]
     m = Word2Vec(train, vector_size=DIM, sg=1, hs=0, negative=5, min_count=1, workers=THREADS,
                  seed=seed, **settings)
     return time.perf_counter() - started, (m.wv.index_to_key, m.wv.vectors)
@@ -54,6 +58,8 @@ def main() -> None:
     ap.add_argument("--data")
     ap.add_argument("--out", default=str(ROOT / "scripts" / "bench_items.out.json"))
     ap.add_argument("--markdown", action="store_true", help="print the table of --out and stop")
+    ap.add_argument("--gensim-cut", action="store_true",
+                    help="give gensim the item presets' cut of long histories too (pieces of max_line_tokens)")
     args = ap.parse_args()
     if args.markdown:
         print(markdown(json.loads(Path(args.out).read_text())))
@@ -68,6 +74,8 @@ def main() -> None:
     for fixed in ("min_count", "negative"):
         presets.pop(fixed, None)
     gensim_settings = json.loads(TUNED.read_text())["gensim"]["best"]
+    if args.gensim_cut:
+        gensim_settings = {**gensim_settings, "cut": presets["max_line_tokens"]}
     tools = {"embedtrain": (embedtrain_run, presets), "gensim": (gensim_run, gensim_settings)}
     for name, (run, settings) in tools.items():   # warm-up: compile/cache load, imports
         run(train[:2000], 1, {**settings, "epochs": 1})
