@@ -236,21 +236,67 @@ def std_log(x):
     return np.float32(math.log(np.float64(x) + LOG_EPSILON))
 
 
+# fastText keeps the k best predictions in a std::vector heap (std::push_heap, pop_heap
+# and sort_heap with comparePairs: a.score > b.score); labels of equal probability (common
+# with the sigmoid table of ns and ova) come out in the order libstdc++'s heap leaves them.
+# These are libstdc++'s algorithms (bits/stl_heap.h), so ties are ordered as fastText orders them.
 @njit(**HELPER_OPTIONS)
-def push_top(score, label, k, top_scores, top_labels, count):
-    """Keep the k best (score, label) pairs, best first; a tie keeps the earlier one.
-    Returns the new count."""
-    if count == k and score <= top_scores[k - 1]:
-        return count
-    pos = count if count < k else k - 1
-    while pos > 0 and top_scores[pos - 1] < score:
-        if pos < k:
-            top_scores[pos] = top_scores[pos - 1]
-            top_labels[pos] = top_labels[pos - 1]
-        pos -= 1
-    top_scores[pos] = score
-    top_labels[pos] = label
-    return count + 1 if count < k else k
+def _sift_up(scores, labels, hole, top, score, label):
+    parent = (hole - 1) // 2
+    while hole > top and scores[parent] > score:
+        scores[hole] = scores[parent]
+        labels[hole] = labels[parent]
+        hole = parent
+        parent = (hole - 1) // 2
+    scores[hole] = score
+    labels[hole] = label
+
+
+@njit(**HELPER_OPTIONS)
+def _pop_to(scores, labels, last):
+    """std::pop_heap on [0, last + 1): the first element moves to ``last``."""
+    score = scores[last]
+    label = labels[last]
+    scores[last] = scores[0]
+    labels[last] = labels[0]
+    length = last
+    hole = 0
+    child = 0
+    while child < (length - 1) // 2:
+        child = 2 * (child + 1)
+        if scores[child] > scores[child - 1]:
+            child -= 1
+        scores[hole] = scores[child]
+        labels[hole] = labels[child]
+        hole = child
+    if (length & 1) == 0 and child == (length - 2) // 2:
+        child = 2 * (child + 1)
+        scores[hole] = scores[child - 1]
+        labels[hole] = labels[child - 1]
+        hole = child - 1
+    _sift_up(scores, labels, hole, 0, score, label)
+
+
+@njit(**HELPER_OPTIONS)
+def heap_offer(score, label, k, scores, labels, size):
+    """fastText's push into a heap of at most k (scores/labels hold k + 1). Returns the size."""
+    scores[size] = score
+    labels[size] = label
+    _sift_up(scores, labels, size, 0, score, label)
+    size += 1
+    if size > k:
+        _pop_to(scores, labels, size - 1)
+        size -= 1
+    return size
+
+
+@njit(**HELPER_OPTIONS)
+def heap_sort(scores, labels, size):
+    """std::sort_heap: best first."""
+    last = size
+    while last > 1:
+        last -= 1
+        _pop_to(scores, labels, last)
 
 
 @njit(**KERNEL_OPTIONS)
@@ -268,7 +314,8 @@ def predict_lines(loss_kind, input_vectors, output_vectors, offsets, rows, k, th
     nlabels = output_vectors.shape[0]
     hidden = np.empty(dim, dtype=np.float32)
     output = np.empty(nlabels, dtype=np.float32)
-    scores = np.empty(k, dtype=np.float32)
+    scores = np.empty(k + 1, dtype=np.float32)
+    heap_labels = np.empty(k + 1, dtype=np.int32)
     stack_nodes = np.empty(2 * nlabels + 2, dtype=np.int64)
     stack_scores = np.empty(2 * nlabels + 2, dtype=np.float32)
     log_threshold = std_log(threshold)
@@ -289,18 +336,20 @@ def predict_lines(loss_kind, input_vectors, output_vectors, offsets, rows, k, th
                     score = stack_scores[top]
                     if score < log_threshold:
                         continue
-                    if count == k and score < scores[k - 1]:
+                    if count == k and score < scores[0]:
                         continue
                     if tree_left[node] == -1 and tree_right[node] == -1:
-                        count = push_top(score, node, k, scores, out_labels[line], count)
+                        count = heap_offer(score, node, k, scores, heap_labels, count)
                         continue
                     f = dot_row(output_vectors, node - nlabels, hidden)
-                    f = np.float32(1.0 / (1.0 + math.exp(-np.float64(f))))
+                    # real f = 1. / (1 + std::exp(-f)): exp and the sum in float, the division in double
+                    e = np.float32(math.exp(-np.float64(f)))
+                    f = np.float32(1.0 / np.float64(np.float32(np.float32(1.0) + e)))
                     # right first on the stack, so the left subtree is visited first
                     stack_nodes[top] = tree_right[node]
                     stack_scores[top] = score + std_log(f)
                     stack_nodes[top + 1] = tree_left[node]
-                    stack_scores[top + 1] = score + std_log(1.0 - np.float64(f))
+                    stack_scores[top + 1] = score + std_log(np.float32(1.0 - np.float64(f)))
                     top += 2
             else:
                 if loss_kind == LOSS_SOFTMAX:
@@ -311,7 +360,12 @@ def predict_lines(loss_kind, input_vectors, output_vectors, offsets, rows, k, th
                 for i in range(nlabels):
                     if output[i] < threshold:
                         continue
-                    count = push_top(std_log(output[i]), i, k, scores, out_labels[line], count)
+                    score = std_log(output[i])
+                    if count == k and score < scores[0]:
+                        continue
+                    count = heap_offer(score, i, k, scores, heap_labels, count)
+        heap_sort(scores, heap_labels, count)
         for j in range(count):
+            out_labels[line, j] = heap_labels[j]
             out_probs[line, j] = np.float32(math.exp(scores[j]))
         out_count[line] = count
