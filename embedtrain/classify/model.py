@@ -269,6 +269,13 @@ def train(source: Any, config: ClassifyConfig | None = None, **settings: Any) ->
     started = time.perf_counter()
     raw, name = _source_lines(source)
     token_lines = [tokenize(line) for line in raw]
+    return train_tokens(token_lines, config, name, started)
+
+
+def train_tokens(token_lines: list[list[bytes]], config: ClassifyConfig, name: str = "training data",
+                 started: float | None = None) -> Classifier:
+    """:func:`train` on lines already split into tokens (:func:`data.tokenize`)."""
+    started = time.perf_counter() if started is None else started
     prefix = config.label_prefix.encode("utf-8")
     dictionary = build_dictionary(token_lines, prefix, config.min_count, config.min_count_label)
     if dictionary.nlabels == 0:

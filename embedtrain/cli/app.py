@@ -160,6 +160,7 @@ COMMAND_MODULES = {
     "walks": "graph", "eval-nodes": "graph", "eval-links": "graph",
     "plot": "plot",
     "report": "report",
+    "classify": "classify",
 }
 
 

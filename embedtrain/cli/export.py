@@ -78,6 +78,16 @@ def export_fasttext_bin(source: str, output: str, limit: int | None, normalize: 
     if limit is not None or normalize:
         raise EmbedtrainError("--limit and --normalize do not apply to fasttext-bin, which "
                               "writes the whole model")
+    from ..io.classifier import is_classifier_file
+    if is_classifier_file(source):  # a text classifier: fastText's supervised .bin
+        from ..classify.model import Classifier
+        from ..io.fasttext_supervised import write_supervised_bin
+        if limit is not None or normalize:
+            raise EmbedtrainError("--limit and --normalize do not apply to fasttext-bin")
+        check_writable(output)
+        write_supervised_bin(Classifier.load(source), output)
+        log.info("wrote %s", output)
+        return
     if not is_model_file(source):
         raise EmbedtrainError(f"fasttext-bin needs an embedtrain FastText model file (.etm); "
                               f"{source} is not a model file")
