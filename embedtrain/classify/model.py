@@ -218,7 +218,7 @@ class Classifier:
     def load(cls, path: str | os.PathLike) -> "Classifier":
         """An embedtrain classifier (.etm) or a fastText supervised model (.bin)."""
         from ..io.classifier import read_classifier
-        return read_classifier(path)
+        return cls(*read_classifier(path))
 
 
 # ---------------------------------------------------------------------- training

@@ -59,11 +59,11 @@ def is_fasttext_supervised(path: str | os.PathLike) -> bool:
     return is_supervised_bin(path)
 
 
-def read_classifier(path: str | os.PathLike):
-    """A Classifier from an embedtrain ``.etm`` classifier or fastText's supervised ``.bin``."""
+def read_classifier(path: str | os.PathLike) -> tuple:
+    """(config, dictionary, input_vectors, output_vectors, stats) of an embedtrain ``.etm``
+    classifier or fastText's supervised ``.bin``: what Classifier.load builds a Classifier from."""
     from ..classify.config import classify_config
     from ..classify.data import Dictionary
-    from ..classify.model import Classifier
     from ..models import MODEL_FORMAT
 
     p = Path(path)
@@ -99,5 +99,4 @@ def read_classifier(path: str | os.PathLike):
         "label_offsets": ([(nl + 1,)], np.int64), "label_counts": ([(nl,)], np.int64)}, arrays)
     if problem:
         raise EmbedtrainError(f"{p}: damaged classifier file ({problem})")
-    return Classifier(config, dictionary, arrays["input_vectors"], arrays["output_vectors"],
-                      meta.get("stats") or {})
+    return config, dictionary, arrays["input_vectors"], arrays["output_vectors"], meta.get("stats") or {}

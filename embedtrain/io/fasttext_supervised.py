@@ -74,10 +74,10 @@ def is_supervised_bin(path: str | os.PathLike) -> bool:
 
 
 def read_supervised_bin(path: str | os.PathLike):
-    """A Classifier from fastText's supervised ``.bin`` (unquantised)."""
+    """(config, dictionary, input_vectors, output_vectors, stats) of fastText's supervised
+    ``.bin`` (unquantised): what Classifier.load builds a Classifier from."""
     from ..classify.config import classify_config
     from ..classify.data import Dictionary
-    from ..classify.model import Classifier
 
     p = Path(path)
     with open(p, "rb") as f:
@@ -139,5 +139,5 @@ def read_supervised_bin(path: str | os.PathLike):
                             tokens[nwords:], np.array(counts[nwords:], dtype=np.int64), ntokens,
                             DEFAULT_LABEL_PREFIX.encode())
     # copies: the classifier may train on or be saved; the mmap stays private anyway
-    return Classifier(config, dictionary, np.array(input_vectors), np.array(output_vectors),
-                      {"source": f"fastText .bin {p.name}"})
+    return (config, dictionary, np.array(input_vectors), np.array(output_vectors),
+            {"source": f"fastText .bin {p.name}"})

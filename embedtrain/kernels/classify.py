@@ -16,8 +16,6 @@ labels) come from SplitMix64 (kernels/rng.py), not fastText's minstd_rand.
 
 Loss codes: LOSS_SOFTMAX 0, LOSS_NS 1, LOSS_HS 2, LOSS_OVA 3.
 """
-import math
-
 import numpy as np
 from numba import njit
 
@@ -90,7 +88,7 @@ def binary_logistic(output_vectors, target, positive, lr, hidden, grad, table):
         grad[k] += alpha * o
         output_vectors[target, k] = o + alpha * hidden[k]
     p = score if positive else np.float32(1.0) - score
-    return -math.log(p + LOG_EPSILON)
+    return -np.log(p + LOG_EPSILON)
 
 
 @njit(**HELPER_OPTIONS)
@@ -105,7 +103,7 @@ def softmax_output(output_vectors, hidden, output):
             mx = output[i]
     z = np.float32(0.0)
     for i in range(n):
-        output[i] = np.float32(math.exp(output[i] - mx))
+        output[i] = np.float32(np.exp(output[i] - mx))
         z += output[i]
     for i in range(n):
         output[i] /= z
@@ -123,7 +121,7 @@ def softmax_step(output_vectors, target, lr, hidden, grad, output):
             o = output_vectors[i, k]
             grad[k] += alpha * o
             output_vectors[i, k] = o + alpha * hidden[k]
-    return -math.log(output[target] + LOG_EPSILON)
+    return -np.log(output[target] + LOG_EPSILON)
 
 
 @njit(**HELPER_OPTIONS)
@@ -233,7 +231,7 @@ def train_lines(loss_kind, input_vectors, output_vectors, offsets, rows, label_o
 
 @njit(**HELPER_OPTIONS)
 def std_log(x):
-    return np.float32(math.log(np.float64(x) + LOG_EPSILON))
+    return np.float32(np.log(np.float64(x) + LOG_EPSILON))
 
 
 # fastText keeps the k best predictions in a std::vector heap (std::push_heap, pop_heap
@@ -343,7 +341,7 @@ def predict_lines(loss_kind, input_vectors, output_vectors, offsets, rows, k, th
                         continue
                     f = dot_row(output_vectors, node - nlabels, hidden)
                     # real f = 1. / (1 + std::exp(-f)): exp and the sum in float, the division in double
-                    e = np.float32(math.exp(-np.float64(f)))
+                    e = np.float32(np.exp(-np.float64(f)))
                     f = np.float32(1.0 / np.float64(np.float32(np.float32(1.0) + e)))
                     # right first on the stack, so the left subtree is visited first
                     stack_nodes[top] = tree_right[node]
@@ -367,5 +365,5 @@ def predict_lines(loss_kind, input_vectors, output_vectors, offsets, rows, k, th
         heap_sort(scores, heap_labels, count)
         for j in range(count):
             out_labels[line, j] = heap_labels[j]
-            out_probs[line, j] = np.float32(math.exp(scores[j]))
+            out_probs[line, j] = np.float32(np.exp(scores[j]))
         out_count[line] = count
