@@ -156,12 +156,23 @@ def test_exported_bin_predicts_like_fasttext(trained, files, tmp_path, loss):
     assert (n, p, r) == pytest.approx((res.examples, res.precision, res.recall))
 
 
+def _fasttext_train(fasttext, path, **kwargs):
+    """fasttext 0.9.3's wheel stops seeded one-thread runs with "Encountered NaN" at random
+    (the same call succeeds on a retry; fastText built from its source does not): retry."""
+    for _ in range(20):
+        try:
+            return fasttext.train_supervised(path, **kwargs)
+        except RuntimeError as exc:
+            if "NaN" not in str(exc):
+                raise
+    pytest.skip("the fasttext package stopped every run with 'Encountered NaN'")
+
+
 @pytest.mark.parametrize("loss,ngrams", [("softmax", 2), ("hs", 1)])
 def test_reads_a_bin_that_fasttext_trained(files, tmp_path, loss, ngrams):
     fasttext = pytest.importorskip("fasttext")
-    ft = fasttext.train_supervised(str(files / "train.txt"), dim=8, epoch=10, lr=0.5, loss=loss,
-                                   wordNgrams=ngrams, minn=2, maxn=3, bucket=3000, thread=1,
-                                   verbose=0, seed=1)
+    ft = _fasttext_train(fasttext, str(files / "train.txt"), dim=8, epoch=10, lr=0.5, loss=loss,
+                         wordNgrams=ngrams, minn=2, maxn=3, bucket=3000, thread=1, verbose=0, seed=1)
     path = tmp_path / "ft.bin"
     ft.save_model(str(path))
     clf = Classifier.load(path)
