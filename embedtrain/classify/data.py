@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,16 +128,10 @@ def _sorted_by_count(counts: dict[bytes, int], min_count: int) -> tuple[list[byt
 def build_dictionary(token_lines: list[list[bytes]], label_prefix: bytes, min_count: int,
                      min_count_label: int) -> Dictionary:
     """Count words and labels (fastText's Dictionary::readFromFile and threshold)."""
-    words: dict[bytes, int] = {}
-    labels: dict[bytes, int] = {}
-    ntokens = 0
-    for toks in token_lines:
-        ntokens += len(toks)
-        for t in toks:
-            if t.startswith(label_prefix):
-                labels[t] = labels.get(t, 0) + 1
-            else:
-                words[t] = words.get(t, 0) + 1
+    counts = Counter(chain.from_iterable(token_lines))   # first-appearance order kept
+    words = {t: c for t, c in counts.items() if not t.startswith(label_prefix)}
+    labels = {t: c for t, c in counts.items() if t.startswith(label_prefix)}
+    ntokens = sum(counts.values())
     w, wc = _sorted_by_count(words, min_count)
     lab, lc = _sorted_by_count(labels, min_count_label)
     return Dictionary(w, wc, lab, lc, ntokens, label_prefix)
@@ -273,53 +269,57 @@ class LineEncoder:
         d = self.dictionary
         prefix = d.label_prefix
         index, label_index = d.word_index, d.label_index
-        unknown: dict[bytes, int] = {}
         nwords = d.nwords
-        entries: list[int] = []
-        line_offsets = [0]
-        labels: list[int] = []
-        label_offsets = [0]
-        tokens = np.empty(len(token_lines), dtype=np.int64)
-        unlabelled = 0
+        n = len(token_lines)
+        flat = list(chain.from_iterable(token_lines))
+        lengths = np.fromiter(map(len, token_lines), dtype=np.int64, count=n)
+        # one code per distinct token: a word's table entry (>= 0), a known label
+        # -(id + 2), a label the model lacks -1
+        code: dict[bytes, int] = {}
+        unknown: list[bytes] = []
+        unseen_tokens: set[bytes] = set()
+        for t in dict.fromkeys(flat):
+            lid = label_index.get(t)
+            if lid is not None:
+                code[t] = -(lid + 2)
+                continue
+            e = index.get(t)
+            if e is None:
+                if t.startswith(prefix):
+                    code[t] = -1
+                    unseen_tokens.add(t)
+                    continue
+                e = nwords + len(unknown)
+                unknown.append(t)
+            code[t] = e
+        codes = np.fromiter(map(code.__getitem__, flat), dtype=np.int64, count=len(flat))
+        line_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        is_word = codes >= 0
+        is_label = codes <= -2
+        any_label = np.bincount(line_of[codes < 0], minlength=n) > 0
+        unlabelled = int(np.count_nonzero(~any_label & (lengths > 1)))
         unseen: dict[bytes, int] = {}
-        for li, toks in enumerate(token_lines):
-            tokens[li] = len(toks)
-            had_label = False
-            for t in toks:
-                lid = label_index.get(t)
-                if lid is not None:
-                    had_label = True
-                    labels.append(lid)
-                    continue
-                if t.startswith(prefix) and t not in index:
-                    had_label = True
+        if unseen_tokens:
+            for t in flat:
+                if t in unseen_tokens:
                     unseen[t] = unseen.get(t, 0) + 1
-                    continue
-                e = index.get(t)
-                if e is None:
-                    e = unknown.get(t)
-                    if e is None:
-                        e = unknown[t] = nwords + len(unknown)
-                entries.append(e)
-            if not had_label and len(toks) > 1:
-                unlabelled += 1
-            line_offsets.append(len(entries))
-            label_offsets.append(len(labels))
+        entries = codes[is_word]
+        lo = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(line_of[is_word], minlength=n), out=lo[1:])
+        labels = (-codes[is_label] - 2).astype(np.int32)
+        label_offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(line_of[is_label], minlength=n), out=label_offsets[1:])
         table_offsets, table_rows, hashes = self.table_offsets, self.table_rows, self.hashes
         if unknown:
-            extra = list(unknown)
-            o, r = subword_rows(extra, self.minn, self.maxn, self.bucket, nwords, False)
+            o, r = subword_rows(unknown, self.minn, self.maxn, self.bucket, nwords, False)
             table_offsets = np.concatenate([table_offsets, table_offsets[-1] + o[1:]])
             table_rows = np.concatenate([table_rows, r])
-            hashes = np.concatenate([hashes, token_hashes(extra)])
-        ent = np.array(entries, dtype=np.int64)
-        lo = np.array(line_offsets, dtype=np.int64)
-        out_offsets = np.zeros(len(token_lines) + 1, dtype=np.int64)
+            hashes = np.concatenate([hashes, token_hashes(unknown)])
+        out_offsets = np.zeros(n + 1, dtype=np.int64)
         empty = np.zeros(0, dtype=np.int32)
-        total = _line_rows(ent, lo, hashes, table_offsets, table_rows, nwords, self.bucket,
+        total = _line_rows(entries, lo, hashes, table_offsets, table_rows, nwords, self.bucket,
                            self.word_ngrams, out_offsets, empty, False)
         rows = np.empty(total, dtype=np.int32)
-        _line_rows(ent, lo, hashes, table_offsets, table_rows, nwords, self.bucket,
+        _line_rows(entries, lo, hashes, table_offsets, table_rows, nwords, self.bucket,
                    self.word_ngrams, out_offsets, rows, True)
-        return Encoded(out_offsets, rows, np.array(label_offsets, dtype=np.int64),
-                       np.array(labels, dtype=np.int32), tokens, unlabelled, unseen)
+        return Encoded(out_offsets, rows, label_offsets, labels, lengths, unlabelled, unseen)

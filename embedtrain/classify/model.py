@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,10 +236,28 @@ def _source_lines(source: Any) -> tuple[list[bytes], str]:
     return lines, "training data"
 
 
-def init_input_matrix(rows: int, dim: int, seed: int) -> np.ndarray:
-    """Uniform in [-1/dim, 1/dim) (fastText's input->uniform(1.0 / dim))."""
+INIT_BLOCK_ROWS = 1 << 16   # rows filled from one seed: the values do not depend on --threads
+
+
+def init_input_matrix(rows: int, dim: int, seed: int, threads: int = 1) -> np.ndarray:
+    """Uniform in [-1/dim, 1/dim) (fastText's input->uniform(1.0 / dim)), filled in blocks
+    of INIT_BLOCK_ROWS rows, each from its own seed, by ``threads`` threads (fastText
+    also fills the matrix in parallel)."""
     m = np.empty((rows, dim), dtype=np.float32)
-    uniform_fill(m, 0, rows, -1.0 / dim, 1.0 / dim, np.uint64(seed))
+    blocks = list(range(0, rows, INIT_BLOCK_ROWS))
+    block_seeds = seed_states(seed, len(blocks))
+
+    def fill(i: int) -> None:
+        start = blocks[i]
+        uniform_fill(m, start, min(start + INIT_BLOCK_ROWS, rows), -1.0 / dim, 1.0 / dim,
+                     block_seeds[i][0])
+
+    if threads <= 1 or len(blocks) <= 1:
+        for i in range(len(blocks)):
+            fill(i)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(fill, range(len(blocks))))
     return m
 
 
@@ -287,7 +306,8 @@ def train_tokens(token_lines: list[list[bytes]], config: ClassifyConfig, name: s
     if enc.unlabelled:
         log.warning("%s: %s line%s without a label (skipped in training)", name,
                     f"{enc.unlabelled:,}", "" if enc.unlabelled == 1 else "s")
-    input_vectors = init_input_matrix(dictionary.nwords + bucket, config.dim, config.seed)
+    input_vectors = init_input_matrix(dictionary.nwords + bucket, config.dim, config.seed,
+                                      config.worker_threads)
     if config.pretrained:
         found = _load_pretrained(config.pretrained, dictionary, input_vectors)
         log.info("pretrained vectors for %s of %s words", f"{found:,}", f"{dictionary.nwords:,}")
