@@ -312,3 +312,17 @@ def test_trec_quality_floor(tmp_path):
     clf = train(tmp_path / "train", threads=2, seed=1)
     # fastText 0.9.2 with the same settings (dim 10): 0.84; ours 0.83 (scripts/bench_classify.py)
     assert clf.test(tmp_path / "test").precision >= 0.80
+
+
+def test_docs_settings_table_is_current():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    generated = subprocess.run([sys.executable, str(root / "scripts" / "readme_classify_options.py")],
+                               capture_output=True, text=True, check=True,
+                               env=dict(os.environ, PYTHONPATH=str(root))).stdout.strip()
+    assert generated in (root / "docs" / "classify.md").read_text(), \
+        "docs/classify.md settings table is stale: run python scripts/readme_classify_options.py --write"
