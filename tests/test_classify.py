@@ -326,3 +326,14 @@ def test_docs_settings_table_is_current():
                                env=dict(os.environ, PYTHONPATH=str(root))).stdout.strip()
     assert generated in (root / "docs" / "classify.md").read_text(), \
         "docs/classify.md settings table is stale: run python scripts/readme_classify_options.py --write"
+
+
+def test_pretrained_rows(files, tmp_path):
+    vec = tmp_path / "pre.vec"
+    rows = {"recipe": np.arange(10) / 10.0, "server": -np.arange(10) / 10.0}
+    vec.write_text("2 10\n" + "".join(f"{w} {' '.join(map(str, v))}\n" for w, v in rows.items()))
+    clf = train(files / "train.txt", pretrained=str(vec), lr=1e-12, epochs=1, threads=1)
+    for w, v in rows.items():
+        np.testing.assert_allclose(clf.input_vectors[clf.dictionary.word_index[w.encode()]], v, atol=1e-6)
+    with pytest.raises(EmbedtrainError, match="dimension"):
+        train(files / "train.txt", pretrained=str(vec), dim=12, threads=1)
