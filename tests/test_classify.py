@@ -159,7 +159,7 @@ def test_exported_bin_predicts_like_fasttext(trained, files, tmp_path, loss):
 def _fasttext_train(fasttext, path, **kwargs):
     """fasttext 0.9.3's wheel stops seeded one-thread runs with "Encountered NaN" at random
     (the same call succeeds on a retry; fastText built from its source does not): retry."""
-    for _ in range(50):
+    for _ in range(30):
         try:
             return fasttext.train_supervised(path, **kwargs)
         except RuntimeError as exc:
