@@ -337,3 +337,20 @@ def test_pretrained_rows(files, tmp_path):
         np.testing.assert_allclose(clf.input_vectors[clf.dictionary.word_index[w.encode()]], v, atol=1e-6)
     with pytest.raises(EmbedtrainError, match="dimension"):
         train(files / "train.txt", pretrained=str(vec), dim=12, threads=1)
+
+
+def test_callbacks_see_every_epoch(files):
+    from embedtrain.training.callbacks import Callback
+
+    class Record(Callback):
+        def __init__(self):
+            self.epochs = []
+
+        def on_epoch_end(self, info):
+            self.epochs.append((info.epoch, info.loss))
+
+    rec = Record()
+    clf = train(files / "train.txt", epochs=3, threads=1, callbacks=[rec])
+    assert [e for e, _ in rec.epochs] == [1, 2, 3]
+    assert [round(x, 6) for _, x in rec.epochs] == clf.stats["epoch_losses"]
+    assert rec.epochs[-1][1] < rec.epochs[0][1]      # the loss falls

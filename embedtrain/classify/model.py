@@ -24,6 +24,7 @@ from ..errors import ConfigError, EmbedtrainError
 from ..io.atomic import check_writable
 from ..kernels.classify import LOSS_CODES, fasttext_sigmoid_table, predict_lines, train_lines
 from ..kernels.rng import seed_states, uniform_fill
+from ..training.callbacks import EpochInfo, check_callbacks
 from .config import ClassifyConfig, classify_config
 from .data import (Dictionary, Encoded, LineEncoder, build_dictionary, read_lines, show,
                    split_lines, tokenize)
@@ -277,9 +278,11 @@ def _load_pretrained(path: str, dictionary: Dictionary, matrix: np.ndarray) -> i
     return found
 
 
-def train(source: Any, config: ClassifyConfig | None = None, **settings: Any) -> Classifier:
+def train(source: Any, config: ClassifyConfig | None = None, callbacks=None,
+          **settings: Any) -> Classifier:
     """Train a classifier on fastText's format (``__label__X ... text`` lines): a path, bytes,
-    or a list of lines. Settings are :class:`ClassifyConfig`'s fields."""
+    or a list of lines. Settings are :class:`ClassifyConfig`'s fields; ``callbacks``
+    (embedtrain.Callback) get each epoch's begin and end (an EpochInfo counting tokens)."""
     if config is not None and settings:
         raise ConfigError("give either config or keyword settings, not both")
     config = config or classify_config(**settings)
@@ -288,11 +291,11 @@ def train(source: Any, config: ClassifyConfig | None = None, **settings: Any) ->
     started = time.perf_counter()
     raw, name = _source_lines(source)
     token_lines = [tokenize(line) for line in raw]
-    return train_tokens(token_lines, config, name, started)
+    return train_tokens(token_lines, config, name, started, callbacks)
 
 
 def train_tokens(token_lines: list[list[bytes]], config: ClassifyConfig, name: str = "training data",
-                 started: float | None = None) -> Classifier:
+                 started: float | None = None, callbacks=None) -> Classifier:
     """:func:`train` on lines already split into tokens (:func:`data.tokenize`)."""
     started = time.perf_counter() if started is None else started
     prefix = config.label_prefix.encode("utf-8")
@@ -314,14 +317,14 @@ def train_tokens(token_lines: list[list[bytes]], config: ClassifyConfig, name: s
     output_vectors = np.zeros((dictionary.nlabels, config.dim), dtype=np.float32)
     clf = Classifier(config, dictionary, input_vectors, output_vectors)
     clf._encoder = encoder
-    stats = run_training(clf, enc)
+    stats = run_training(clf, enc, callbacks)
     stats.update(lines=len(enc), unlabelled_lines=enc.unlabelled, tokens=dictionary.ntokens,
                  seconds=round(time.perf_counter() - started, 3))
     clf.stats = stats
     return clf
 
 
-def run_training(clf: Classifier, enc: Encoded) -> dict[str, Any]:
+def run_training(clf: Classifier, enc: Encoded, callbacks=None) -> dict[str, Any]:
     """Epochs of Hogwild threads over ``enc``; each thread trains its share of the lines
     (fastText's threads each start at their fraction of the file). The rate decays
     linearly to 0 over every token of every epoch. A NaN loss stops the run."""
@@ -339,7 +342,15 @@ def run_training(clf: Classifier, enc: Encoded) -> dict[str, Any]:
     n = len(enc)
     bounds = [n * t // threads for t in range(threads + 1)]
     losses = []
+    history = []
+    callbacks = check_callbacks(callbacks)
+    for cb in callbacks:
+        cb.on_train_begin(clf.kind, config.epochs)
+    epoch_tokens = int(enc.tokens.sum())
     for epoch in range(config.epochs):
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch + 1)
+        epoch_started = time.perf_counter()
         results = [None] * threads
 
         def work(t: int) -> None:
@@ -364,5 +375,14 @@ def run_training(clf: Classifier, enc: Encoded) -> dict[str, Any]:
             raise EmbedtrainError(f"training diverged (the loss is NaN or infinite in epoch "
                                   f"{epoch + 1}); try a smaller --lr")
         losses.append(round(mean, 6))
+        info = EpochInfo(epoch + 1, config.epochs, mean, epoch_tokens,
+                         time.perf_counter() - epoch_started,
+                         float(config.lr * max(0.0, 1.0 - progress[0] / total_tokens)), "token")
+        history.append(info.to_dict())
         log.debug("epoch %d/%d: loss %.4f", epoch + 1, config.epochs, mean)
-    return {"epoch_losses": losses, "examples_per_epoch": examples, "threads": threads}
+        for cb in callbacks:
+            cb.on_epoch_end(info)
+    for cb in callbacks:
+        cb.on_train_end(history)
+    return {"epoch_losses": losses, "examples_per_epoch": examples, "threads": threads,
+            "history": history}
