@@ -34,6 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import ROOT, SHARED_DATA, timed  # noqa: E402
 
+sys.path.insert(0, str(ROOT))   # this checkout's embedtrain, not an installed one
+
 SETTINGS = {
     "defaults": {},
     "wordngrams2-epochs25-lr0.5": {"word_ngrams": 2, "epochs": 25, "lr": 0.5},
