@@ -23,7 +23,8 @@ EXPORT_FORMATS = WRITE_FORMATS + (FASTTEXT_BIN, PROJECTOR)
               help="Output file (npy: OUT.npy and OUT.vocab.txt; projector: a directory).")
 @click.option("-f", "--format", "format_", type=click.Choice(EXPORT_FORMATS), required=True,
               help="word2vec-text, word2vec-binary, glove (text, no header), npy, fasttext-bin "
-                   "(a FastText model or a classifier .etm: fastText's supervised .bin), or projector (vectors.tsv and metadata.tsv "
+                   "(a FastText model, or a classifier .etm: fastText's supervised .bin), "
+                   "or projector (vectors.tsv and metadata.tsv "
                    "for the TensorFlow Embedding Projector).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Keep only the N most frequent words (projector: default "
