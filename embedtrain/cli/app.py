@@ -163,6 +163,7 @@ COMMAND_MODULES = {
     "sessions": "items", "eval-items": "items",
     "doc-vectors": "documents", "eval-classify": "documents",
     "compress": "compress",
+    "classify": "classify",
 }
 
 

@@ -24,8 +24,9 @@ EXPORT_FORMATS = WRITE_FORMATS + (FASTTEXT_BIN, FLORET, PROJECTOR)
               help="Output file (npy: OUT.npy and OUT.vocab.txt; projector: a directory).")
 @click.option("-f", "--format", "format_", type=click.Choice(EXPORT_FORMATS), required=True,
               help="word2vec-text, word2vec-binary, glove (text, no header), npy, fasttext-bin "
-                   "(a FastText model file only), floret (the table of a --floret model, for "
-                   "'spacy init vectors --mode floret'), or projector (vectors.tsv and metadata.tsv "
+                   "(a FastText model, or a classifier .etm: fastText's supervised .bin), floret (the "
+                   "table of a --floret model, for 'spacy init vectors --mode floret'), or projector "
+                   "(vectors.tsv and metadata.tsv "
                    "for the TensorFlow Embedding Projector).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Keep only the N most frequent words (projector: default "
@@ -82,6 +83,16 @@ def export_fasttext_bin(source: str, output: str, limit: int | None, normalize: 
     if limit is not None or normalize:
         raise EmbedtrainError("--limit and --normalize do not apply to fasttext-bin, which "
                               "writes the whole model")
+    from ..io.classifier import is_classifier_file
+    if is_classifier_file(source):  # a text classifier: fastText's supervised .bin
+        from ..classify.model import Classifier
+        from ..io.fasttext_supervised import write_supervised_bin
+        if limit is not None or normalize:
+            raise EmbedtrainError("--limit and --normalize do not apply to fasttext-bin")
+        check_writable(output)
+        write_supervised_bin(Classifier.load(source), output)
+        log.info("wrote %s", output)
+        return
     if not is_model_file(source):
         raise EmbedtrainError(f"fasttext-bin needs an embedtrain FastText model file (.etm); "
                               f"{source} is not a model file")

@@ -1,0 +1,157 @@
+"""Text classification side by side with fastText (issue 24): TREC (6 question types),
+fastText's supervised defaults (dim 10 for both: our default, the paper's hidden size;
+fastText's own CLI default is 100) and ``--word-ngrams 2 --epochs 25 --lr 0.5``; 3 seeds,
+2 threads, each seed running embedtrain and fastText one after the other.
+
+Two timings, both reported:
+* in-process: ``embedtrain.classify.train`` against ``fasttext.train_supervised`` (the
+  fasttext wheel) in this Python process, after one untimed embedtrain run that loads the
+  compiled kernels (the wheel needs no compilation). Train only; accuracy (P@1 on the
+  test file) from each tool's own test.
+* whole process: ``python -m embedtrain classify train`` against fastText's CLI
+  (``--fasttext-cli PATH``, e.g. built from fastText's source with ``make``) or, without
+  it, ``python -c`` with the fasttext wheel; start-up, reading, training and writing the
+  model included (``/usr/bin/time``).
+
+The fasttext 0.9.3 wheel stops some seeded runs with "Encountered NaN" at random (the same
+call succeeds on a retry; fastText built from source does not): such runs are retried,
+counted in ``fasttext_nan_retries``, and only the successful run is timed (a run that
+fails 50 times has no in-process time). With ``--fasttext-cli`` the accuracy compared is
+that CLI's own ``test`` of the model it wrote.
+
+    flock /tmp/embedtrain-bench.lock python scripts/bench_classify.py [--fasttext-cli PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import ROOT, SHARED_DATA, timed  # noqa: E402
+
+sys.path.insert(0, str(ROOT))   # this checkout's embedtrain, not an installed one
+
+SETTINGS = {
+    "defaults": {},
+    "wordngrams2-epochs25-lr0.5": {"word_ngrams": 2, "epochs": 25, "lr": 0.5},
+}
+FASTTEXT_NAMES = {"word_ngrams": "wordNgrams", "epochs": "epoch", "lr": "lr"}
+CLI_NAMES = {"word_ngrams": "--word-ngrams", "epochs": "--epochs", "lr": "--lr"}
+FT_CLI_NAMES = {"word_ngrams": "-wordNgrams", "epochs": "-epoch", "lr": "-lr"}
+DIM = 10
+MAX_RETRIES = 50
+
+
+def convert(src: Path, dst: Path) -> None:
+    """TREC's "LABEL text" lines in fastText's format."""
+    dst.write_bytes(b"".join(b"__label__" + line + b"\n" for line in src.read_bytes().splitlines()))
+
+
+def fasttext_train(fasttext, path: str, **kwargs):
+    for attempt in range(MAX_RETRIES):
+        try:
+            t0 = time.perf_counter()
+            model = fasttext.train_supervised(path, **kwargs)
+            return model, time.perf_counter() - t0, attempt
+        except RuntimeError as exc:
+            if "NaN" not in str(exc):
+                raise
+    return None, None, MAX_RETRIES   # every attempt stopped with NaN
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=SHARED_DATA / "classify")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fasttext-cli", default=None, help="fastText's command-line binary")
+    ap.add_argument("--out", type=Path, default=ROOT / "scripts" / "bench_classify.out.json")
+    args = ap.parse_args()
+
+    import fasttext
+    import embedtrain.classify as classify
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-classify-"))
+    train, test = tmp / "trec.train", tmp / "trec.test"
+    convert(args.data / "trec.train.txt", train)
+    convert(args.data / "trec.test.txt", test)
+    classify.train(train, threads=args.threads)        # untimed: loads the compiled kernels
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    results = {}
+    for name, params in SETTINGS.items():
+        runs = []
+        for seed in range(1, args.seeds + 1):
+            run = {"seed": seed}
+            # in-process
+            t0 = time.perf_counter()
+            clf = classify.train(train, threads=args.threads, seed=seed, dim=DIM, **params)
+            run["embedtrain_s"] = time.perf_counter() - t0
+            run["embedtrain_p1"] = clf.test(test).precision
+            ft_kwargs = {FASTTEXT_NAMES[k]: v for k, v in params.items()}
+            model, secs, retries = fasttext_train(fasttext, str(train), dim=DIM, thread=args.threads,
+                                                  seed=seed, verbose=0, **ft_kwargs)
+            run["fasttext_s"], run["fasttext_nan_retries"] = secs, retries
+            run["fasttext_p1"] = model.test(str(test))[1] if model is not None else None
+            # whole processes
+            cli = [sys.executable, "-m", "embedtrain", "classify", "train", str(train), "-o",
+                   str(tmp / "m.etm"), "--threads", str(args.threads), "--seed", str(seed),
+                   "--dim", str(DIM), "-q"]
+            for k, v in params.items():
+                cli += [CLI_NAMES[k], str(v)]
+            run["embedtrain_process_s"] = timed(cli, env)[0]
+            if args.fasttext_cli:
+                ft_cmd = [args.fasttext_cli, "supervised", "-input", str(train), "-output",
+                          str(tmp / "ft"), "-thread", str(args.threads), "-seed", str(seed),
+                          "-dim", str(DIM), "-verbose", "0"]
+                for k, v in params.items():
+                    ft_cmd += [FT_CLI_NAMES[k], str(v)]
+            else:
+                code = (f"import fasttext\nfor _ in range({MAX_RETRIES}):\n    try:\n"
+                        f"        m = fasttext.train_supervised({str(train)!r}, dim={DIM}, "
+                        f"thread={args.threads}, seed={seed}, verbose=0, **{ft_kwargs!r})\n"
+                        f"        break\n    except RuntimeError:\n        pass\n"
+                        f"m.save_model({str(tmp / 'ft.bin')!r})\n")
+                ft_cmd = [sys.executable, "-c", code]
+            run["fasttext_process_s"] = timed(ft_cmd)[0]
+            if args.fasttext_cli:   # fastText's own test of the model its CLI wrote
+                out = subprocess.run([args.fasttext_cli, "test", str(tmp / "ft.bin"), str(test)],
+                                     capture_output=True, text=True, check=True).stdout
+                run["fasttext_cli_p1"] = float(out.split("P@1")[1].split()[0])
+            runs.append(run)
+            print(name, json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in run.items()}),
+                  flush=True)
+
+        def med(key):
+            values = [r[key] for r in runs if r.get(key) is not None]
+            return statistics.median(values) if values else float("nan")
+        results[name] = {
+            "params": {"dim": DIM, **params},
+            "embedtrain_p1_median": med("embedtrain_p1"), "fasttext_p1_median": med("fasttext_p1"),
+            "fasttext_cli_p1_median": med("fasttext_cli_p1") if args.fasttext_cli else None,
+            "p1_difference_points": round(100 * (med("embedtrain_p1") - (
+                med("fasttext_cli_p1") if args.fasttext_cli else med("fasttext_p1"))), 2),
+            "embedtrain_s_median": round(med("embedtrain_s"), 4),
+            "fasttext_s_median": round(med("fasttext_s"), 4),
+            "time_ratio_in_process": round(med("embedtrain_s") / med("fasttext_s"), 3),
+            "embedtrain_process_s_median": med("embedtrain_process_s"),
+            "fasttext_process_s_median": med("fasttext_process_s"),
+            "time_ratio_process": round(med("embedtrain_process_s") / med("fasttext_process_s"), 3),
+            "fasttext_nan_retries": sum(r["fasttext_nan_retries"] for r in runs),
+            "runs": runs,
+        }
+    out = {"data": "TREC (5,452 train, 500 test questions)", "threads": args.threads,
+           "seeds": args.seeds, "fasttext_process": args.fasttext_cli or "python -c (fasttext wheel)",
+           "load_average": os.getloadavg(), "results": results}
+    args.out.write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps({k: {m: v for m, v in r.items() if m != "runs"} for k, r in results.items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
