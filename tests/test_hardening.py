@@ -549,9 +549,10 @@ def test_help_sections_and_whole_command_summaries():
     assert len(commands) == len(main.list_commands(None)) and not any(line.rstrip().endswith("...") for line in commands), top
     text = run("train", "--help").stdout
     sections = [line for line in text.splitlines() if line and not line.startswith(" ") and line.endswith(":")]
-    assert sections == ["Input and output:", "Settings of every model:", "word2vec and FastText settings:",
-                        "word2vec settings (skipgram, cbow):", "GloVe settings:", "FastText settings:",
-                        "Items (with --items):", "Graph walks (with --graph):", "Run options:"], sections
+    assert sections == ["Input and output:", "Settings of every model:", "word2vec, FastText and doc2vec settings:",
+                        "word2vec settings (skipgram, cbow):", "word2vec and FastText settings:", "GloVe settings:",
+                        "FastText settings:", "doc2vec settings:", "Items (with --items):",
+                        "Graph walks (with --graph):", "Run options:"], sections
     glove = text.split("GloVe settings:")[1].split("FastText settings:")[0]
     assert "--x-max" in glove and "--cooccur" in glove and "--minn" not in glove
 

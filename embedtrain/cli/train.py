@@ -85,7 +85,8 @@ def option_section(name: str) -> str:
     if len(models) == len(model_names()):
         return COMMON_SECTION
     families = [f for f in REGISTRY if any(m in f.models for m in models)]
-    title = " and ".join(f.title for f in families) + " settings"
+    titles = [f.title for f in families]
+    title = (", ".join(titles[:-1]) + " and " + titles[-1] if len(titles) > 1 else titles[0]) + " settings"
     if len(families) == 1 and len(families[0].models) > 1:
         title += f" ({', '.join(models)})"
     return title
