@@ -138,12 +138,10 @@ class _Cursor:
         return bool(value)
 
 
-def read_fasttext_bin(path: str | os.PathLike):
-    """The word vectors of a fastText ``.bin`` model (a FastTextVectors): vocabulary words
-    as fastText's getWordVector gives them, and any other word from its n-grams."""
-    from ..ngram_rows import NgramRows
-    from ..vectors import FastTextVectors, finite_rows
-
+def open_fasttext_bin(path: str | os.PathLike) -> tuple["_Cursor", int, tuple]:
+    """(a cursor past the header and settings, the format version, the 13 settings of
+    fastText's Args) of the fastText ``.bin`` at ``path``, word-vector or supervised. An
+    empty file, another magic number or an unknown version: one-line errors."""
     p = Path(path)
     with open(p, "rb") as f:
         if os.fstat(f.fileno()).st_size == 0:
@@ -156,8 +154,19 @@ def read_fasttext_bin(path: str | os.PathLike):
     if version not in READ_VERSIONS:
         raise EmbedtrainError(f"{p} is a fastText .bin file of format version {version}; embedtrain "
                               f"reads versions {' and '.join(map(str, READ_VERSIONS))}")
+    return cur, version, cur.unpack(_ARGS, "the settings")
+
+
+def read_fasttext_bin(path: str | os.PathLike):
+    """The word vectors of a fastText ``.bin`` model (a FastTextVectors): vocabulary words
+    as fastText's getWordVector gives them, and any other word from its n-grams."""
+    from ..ngram_rows import NgramRows
+    from ..vectors import FastTextVectors, finite_rows
+
+    p = Path(path)
+    cur, version, settings = open_fasttext_bin(p)
     (dim, _ws, _epoch, _min_count, _neg, _word_ngrams, _loss, model_id, bucket, minn, maxn,
-     _lr_update, _t) = cur.unpack(_ARGS, "the settings")
+     _lr_update, _t) = settings
     if version == 11 and model_id == SUPERVISED:
         maxn = 0  # fastText's loadModel: old supervised models had no char n-grams
     if dim < 1 or bucket < 0 or minn < 0 or maxn < 0 or maxn > 1000:

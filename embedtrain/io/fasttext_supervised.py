@@ -10,7 +10,6 @@ not store the label prefix: a loaded model uses ``__label__``. The input matrix 
 """
 from __future__ import annotations
 
-import mmap
 import os
 import struct
 from pathlib import Path
@@ -21,8 +20,8 @@ from ..errors import EmbedtrainError
 from .atomic import atomic_output
 from .fasttext_bin import (_ARGS, _DICT, _ENTRY_TAIL, ENTRY_MIN_BYTES, FASTTEXT_MAGIC,
                            FASTTEXT_VERSION, LABEL_ENTRY, LR_UPDATE_RATE, MAX_WORD_BYTES,
-                           NOT_PRUNED, READ_VERSIONS, SUPERVISED, WORD_ENTRY, _Cursor,
-                           _read_matrix, _write_matrix)
+                           NOT_PRUNED, SUPERVISED, WORD_ENTRY, _read_matrix, _write_matrix,
+                           open_fasttext_bin)
 
 LOSS_IDS = {"hs": 1, "ns": 2, "softmax": 3, "ova": 4}   # fastText's loss_name
 LOSS_NAMES = {v: k for k, v in LOSS_IDS.items()}
@@ -80,19 +79,9 @@ def read_supervised_bin(path: str | os.PathLike):
     from ..classify.data import Dictionary
 
     p = Path(path)
-    with open(p, "rb") as f:
-        if os.fstat(f.fileno()).st_size == 0:
-            raise EmbedtrainError(f"{p} is empty")
-        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
-    cur = _Cursor(buf, p)
-    magic, version = cur.unpack(struct.Struct("<2i"), "the header")
-    if magic != FASTTEXT_MAGIC:
-        raise EmbedtrainError(f"{p} is not a fastText .bin file")
-    if version not in READ_VERSIONS:
-        raise EmbedtrainError(f"{p} is a fastText .bin file of format version {version}; embedtrain "
-                              f"reads versions {' and '.join(map(str, READ_VERSIONS))}")
+    cur, version, settings = open_fasttext_bin(p)
     (dim, _ws, epoch, min_count, neg, word_ngrams, loss, model_id, bucket, minn, maxn,
-     _lr_update, _t) = cur.unpack(_ARGS, "the settings")
+     _lr_update, _t) = settings
     if model_id != SUPERVISED:
         raise EmbedtrainError(f"{p} is a fastText word-vector model, not a classifier (a "
                               f"supervised model)")
