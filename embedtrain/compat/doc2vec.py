@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..errors import EmbedtrainError
-from .common import MAX_WORDS_IN_BATCH, _existing, _is_pickle, _pickle_error, _same
+from .common import MAX_WORDS_IN_BATCH, TrainedModel, _same, one_corpus
 from .keyedvectors import KeyedVectors
 from .word2vec import _GensimHooks
 
@@ -52,7 +52,7 @@ def _refuse(where: str, given: dict[str, Any], dm: Any = 0) -> None:
         raise EmbedtrainError(f"{where}: {'; '.join(parts)} (docs/gensim.md)")
 
 
-class Doc2Vec:
+class Doc2Vec(TrainedModel):
     """gensim's ``Doc2Vec`` with ``dm=0`` (PV-DBOW; ``dbow_words=1`` also trains the word
     vectors by skip-gram), trained by embedtrain. ``model.dv``: the documents' vectors by
     tag; ``model.wv``: the words'; ``infer_vector`` gives the same vector every call."""
@@ -116,31 +116,9 @@ class Doc2Vec:
         self._trained()
         return self._dv
 
-    @property
-    def syn1neg(self) -> np.ndarray:
-        return self._trained().arrays["output_vectors"]
-
-    @property
-    def model(self):
-        """The embedtrain model (embedtrain's own queries, save, report)."""
-        return self._trained()
-
-    def _trained(self):
-        if self._model is None:
-            raise EmbedtrainError("the Doc2Vec model is not trained yet")
-        return self._model
-
-    def get_latest_training_loss(self) -> float:
-        """As Word2Vec's: each epoch's mean loss per example times its words, summed (0
-        without compute_loss)."""
-        return self.running_training_loss
-
     def __repr__(self) -> str:
         return (f"Doc2Vec<dbow{',w' + str(self.window) if self.dbow_words else ''},d{self.vector_size},"
                 f"n{self.negative},mc{self.min_count},s{self.sample},t{self.workers}>")
-
-    def __str__(self) -> str:
-        return repr(self)
 
     def infer_vector(self, doc_words: Sequence[str], alpha: float | None = None, min_alpha: float | None = None,
                      epochs: int | None = None) -> np.ndarray:
@@ -234,27 +212,11 @@ class Doc2Vec:
         self._dv = DocKeyedVectors(fitted.docvecs, int(fitted.stats.get(INT_TAGS_STAT, 0)))
 
     # ------------------------------------------------------------------ files
-    def save(self, fname: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
-        """Write the model to ``fname`` (embedtrain's model archive, .etm format; no pickle)."""
-        if args or kwargs:
-            raise EmbedtrainError("Doc2Vec.save: only save(fname) is supported by embedtrain")
-        self._trained().save_model(fname)
-
     @classmethod
     def load(cls, fname: str | os.PathLike, *args: Any, **kwargs: Any) -> "Doc2Vec":
         """Read a model :meth:`save` (or ``embedtrain train --model doc2vec``) wrote; a
         gensim pickle is refused in one line."""
-        from ..models import Model, is_model_file
-
-        mmap = kwargs.pop("mmap", None)
-        if args or kwargs or mmap not in (None, "r"):
-            raise EmbedtrainError("Doc2Vec.load: only load(fname) is supported by embedtrain")
-        p = _existing(fname)
-        if _is_pickle(p):
-            raise _pickle_error(p)
-        if not is_model_file(p):
-            raise EmbedtrainError(f"{p} is not an embedtrain model file")
-        fitted = Model.load(p)
+        fitted = cls._load_model_file(fname, args, kwargs, "")
         if fitted.kind != "doc2vec":
             raise EmbedtrainError(f"a {fitted.kind} model is not a Doc2Vec model")
         c = fitted.config
@@ -359,16 +321,8 @@ class DocKeyedVectors(KeyedVectors):
 # --------------------------------------------------------------------------- documents
 
 def _one_corpus(corpus_iterable: Any, corpus_file: Any) -> Any:
-    if (corpus_iterable is None) == (corpus_file is None):
-        raise EmbedtrainError("give either corpus_iterable (TaggedDocuments) or corpus_file, and not both")
-    if corpus_file is not None:
-        return _existing(corpus_file)
-    if isinstance(corpus_iterable, (str, bytes, os.PathLike)):
-        raise EmbedtrainError("documents is an iterable of TaggedDocument; a file goes in corpus_file")
-    if iter(corpus_iterable) is corpus_iterable:
-        raise EmbedtrainError("documents must be re-iterable (a list, or a class with __iter__), not a "
-                              "generator: embedtrain reads it once to check the tags and once to train")
-    return corpus_iterable
+    return one_corpus(corpus_iterable, corpus_file, "documents", "TaggedDocument",
+                      "embedtrain reads it once to check the tags and once to train")
 
 
 def _tag_of(number: int, document: Any) -> Any:

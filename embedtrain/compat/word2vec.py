@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import EmbedtrainError
 from ..training.callbacks import Callback
-from .common import MAX_WORDS_IN_BATCH, _existing, _is_pickle, _pickle_error, _refuse_unsupported
+from .common import MAX_WORDS_IN_BATCH, TrainedModel, _refuse_unsupported, one_corpus
 from .keyedvectors import KeyedVectors
 
 
@@ -83,7 +83,7 @@ UNSUPPORTED = ("hashfxn", "null_word", "trim_rule", "sorted_vocab", "batch_words
 TRAIN_DEFAULTS: dict[str, Any] = dict(word_count=0, queue_factor=2, report_delay=1.0)
 
 
-class Word2Vec:
+class Word2Vec(TrainedModel):
     """gensim's ``Word2Vec`` (skip-gram with ``sg=1``, CBOW otherwise) trained by embedtrain."""
 
     _model_name = "word2vec"
@@ -147,35 +147,12 @@ class Word2Vec:
         return self._wv
 
     @property
-    def syn1neg(self) -> np.ndarray:
-        return self._trained().arrays["output_vectors"]
-
-    @property
     def syn1(self) -> np.ndarray:
         return self._trained().arrays["output_hs"]
-
-    @property
-    def model(self):
-        """The embedtrain model (embedtrain's own queries, save, report)."""
-        return self._trained()
-
-    def _trained(self):
-        if self._model is None:
-            raise EmbedtrainError(f"the {type(self).__name__} model is not trained yet")
-        return self._model
-
-    def get_latest_training_loss(self) -> float:
-        """The loss summed over the epochs of the last train() so far: each epoch's mean
-        loss per example times its words (gensim sums every example's loss: the numbers
-        differ in scale, fall alike); 0 without ``compute_loss``."""
-        return self.running_training_loss
 
     def __repr__(self) -> str:
         vocab = len(self._wv) if self._wv is not None else 0
         return f"{type(self).__name__}<vocab={vocab}, vector_size={self.vector_size}, alpha={self.alpha}>"
-
-    def __str__(self) -> str:
-        return repr(self)
 
     # ------------------------------------------------------------------ training
     def build_vocab(self, corpus_iterable: Iterable[Sequence[str]] | None = None,
@@ -255,28 +232,12 @@ class Word2Vec:
         self._wv = KeyedVectors._of(fitted.vectors)
 
     # ------------------------------------------------------------------ files
-    def save(self, fname: str | os.PathLike, *args: Any, **kwargs: Any) -> None:
-        """Write the model to ``fname`` (embedtrain's model archive, .etm format; no pickle)."""
-        if args or kwargs:
-            raise EmbedtrainError(f"{type(self).__name__}.save: only save(fname) is supported by embedtrain")
-        self._trained().save_model(fname)
-
     @classmethod
     def load(cls, fname: str | os.PathLike, *args: Any, **kwargs: Any) -> "Word2Vec":
         """Read a model :meth:`save` (or ``embedtrain train``) wrote; a gensim pickle is
         refused in one line."""
-        from ..models import Model, is_model_file
-
-        mmap = kwargs.pop("mmap", None)
-        if args or kwargs or mmap not in (None, "r"):
-            raise EmbedtrainError(f"{cls.__name__}.load: only load(fname) is supported by embedtrain")
-        p = _existing(fname)
-        if _is_pickle(p):
-            raise _pickle_error(p)
-        if not is_model_file(p):
-            raise EmbedtrainError(f"{p} is not an embedtrain model file (vectors files: "
-                                  "KeyedVectors.load_word2vec_format or KeyedVectors.load)")
-        fitted = Model.load(p)
+        fitted = cls._load_model_file(fname, args, kwargs, " (vectors files: KeyedVectors.load_word2vec_format "
+                                                           "or KeyedVectors.load)")
         return cls._from_model(fitted)
 
     @classmethod
@@ -352,17 +313,8 @@ class FastText(Word2Vec):
 # --------------------------------------------------------------------------- corpora
 
 def _one_corpus(corpus_iterable: Any, corpus_file: Any) -> Any:
-    if (corpus_iterable is None) == (corpus_file is None):
-        raise EmbedtrainError("give either corpus_iterable (sentences) or corpus_file, and not both")
-    if corpus_file is not None:
-        return _existing(corpus_file)
-    if isinstance(corpus_iterable, (str, bytes, os.PathLike)):
-        raise EmbedtrainError("sentences is an iterable of token lists; a file goes in corpus_file")
-    if iter(corpus_iterable) is corpus_iterable:
-        raise EmbedtrainError("sentences must be re-iterable (a list, or a class with __iter__), not a "
-                              "generator: gensim reads it once per pass, embedtrain once to count and once "
-                              "to train")
-    return corpus_iterable
+    return one_corpus(corpus_iterable, corpus_file, "sentences", "token lists",
+                      "gensim reads it once per pass, embedtrain once to count and once to train")
 
 
 def _corpus_arg(corpus: Any) -> Any:
