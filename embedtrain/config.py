@@ -89,6 +89,16 @@ def _like(cls: type, name: str, default: Any, help: str | None = None, **changes
     return field(default=default, metadata=meta)
 
 
+def resolve_threads(threads: int) -> int:
+    """``threads``, or for 0 the number of cores this process may run on."""
+    if threads:
+        return threads
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class CommonConfig:
     """Settings shared by every model."""
@@ -126,12 +136,7 @@ class CommonConfig:
     @property
     def worker_threads(self) -> int:
         """``threads`` resolved: 0 means every core this process may run on."""
-        if self.threads:
-            return self.threads
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not on Linux
-            return max(1, os.cpu_count() or 1)
+        return resolve_threads(self.threads)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved settings, with the model name, as plain JSON-able values."""

@@ -12,12 +12,11 @@ is not used (no n-gram rows are allocated) when there are neither word n-grams
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from ..config import (INT32_MAX, INT64_MAX, MAX_DIM, MAX_EPOCHS, MAX_NEGATIVE, MAX_NGRAM,
-                      MAX_THREADS, _check_limits, _check_types, _opt)
+                      MAX_THREADS, _check_limits, _check_types, _opt, resolve_threads)
 from ..errors import ConfigError
 
 LOSSES = ("softmax", "ns", "hs", "ova")
@@ -82,12 +81,7 @@ class ClassifyConfig:
 
     @property
     def worker_threads(self) -> int:
-        if self.threads:
-            return self.threads
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not on Linux
-            return max(1, os.cpu_count() or 1)
+        return resolve_threads(self.threads)
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, **dataclasses.asdict(self)}
