@@ -96,12 +96,13 @@ def write_fasttext_bin(model, path: str | os.PathLike) -> Path:
         for start in range(0, input_rows, WRITE_BLOCK_ROWS):
             block = ngrams.full_rows(start, min(start + WRITE_BLOCK_ROWS, input_rows))
             out.write(block.astype("<f4", copy=False).tobytes())
-        out.write(struct.pack("<?", False))
         _write_matrix(out, output_vectors)
     return Path(path)
 
 
 def _write_matrix(out, matrix: np.ndarray) -> None:
+    """``matrix`` as fastText writes a dense one: its quantisation flag (false), shape, values."""
+    out.write(struct.pack("<?", False))
     out.write(struct.pack("<2q", matrix.shape[0], matrix.shape[1]))
     little = matrix.astype("<f4", copy=False)
     for start in range(0, little.shape[0], WRITE_BLOCK_ROWS):
@@ -181,13 +182,7 @@ def read_fasttext_bin(path: str | os.PathLike):
                               f"unquantised .bin files only")
     if prune_size < -1:
         raise cur.fail(f"pruned index size {prune_size}")
-    if cur.flag("the input matrix's quantisation flag"):
-        raise EmbedtrainError(f"{p} is a quantised fastText model (.ftz); embedtrain reads "
-                              f"unquantised .bin files only")
     input_vectors = _read_matrix(cur, "input", nwords + bucket, dim)
-    if cur.flag("the output matrix's quantisation flag"):
-        raise EmbedtrainError(f"{p} is a quantised fastText model (.ftz); embedtrain reads "
-                              f"unquantised .bin files only")
     _read_matrix(cur, "output", nlabels if model_id == SUPERVISED else nwords, dim)
     if cur.pos != cur.size:
         raise cur.fail(f"{cur.size - cur.pos:,} bytes after the output matrix")
@@ -226,6 +221,11 @@ def _read_entries(cur: _Cursor, size: int, nwords: int) -> tuple[list[str], np.n
 
 
 def _read_matrix(cur: _Cursor, name: str, rows: int, dim: int) -> np.ndarray:
+    """The ``name`` matrix after its quantisation flag (a quantised one is refused), as a
+    view of the file's bytes."""
+    if cur.flag(f"the {name} matrix's quantisation flag"):
+        raise EmbedtrainError(f"{cur.path} is a quantised fastText model (.ftz); embedtrain reads "
+                              f"unquantised .bin files only")
     m, n = cur.unpack(_MATRIX, f"the {name} matrix's shape")
     if m != rows or n != dim:
         raise cur.fail(f"the {name} matrix is {m:,} x {n:,}; the dictionary and settings call "

@@ -53,9 +53,7 @@ def write_supervised_bin(clf, path: str | os.PathLike) -> Path:
     with atomic_output(path, "wb") as out:
         out.write(header)
         out.write(entries)
-        out.write(struct.pack("<?", False))
         _write_matrix(out, np.ascontiguousarray(clf.input_vectors, dtype=np.float32))
-        out.write(struct.pack("<?", False))
         _write_matrix(out, np.ascontiguousarray(clf.output_vectors, dtype=np.float32))
     return Path(path)
 
@@ -107,13 +105,7 @@ def read_supervised_bin(path: str | os.PathLike):
         if kind != (WORD_ENTRY if i < nwords else LABEL_ENTRY) or count < 0:
             raise cur.fail(f"dictionary entry {i + 1} has type {kind} and count {count}")
         counts.append(count)
-    if cur.flag("the input matrix's quantisation flag"):
-        raise EmbedtrainError(f"{p} is a quantised fastText model (.ftz); embedtrain reads "
-                              f"unquantised .bin files only")
     input_vectors = _read_matrix(cur, "input", nwords + bucket, dim)
-    if cur.flag("the output matrix's quantisation flag"):
-        raise EmbedtrainError(f"{p} is a quantised fastText model (.ftz); embedtrain reads "
-                              f"unquantised .bin files only")
     output_vectors = _read_matrix(cur, "output", nlabels, dim)
     if cur.pos != cur.size:
         raise cur.fail(f"{cur.size - cur.pos:,} bytes after the output matrix")
