@@ -224,6 +224,15 @@ def main(verbose: int, quiet: bool) -> None:
     set_verbosity(verbose, quiet)
 
 
+def show_default(value) -> str:
+    """A setting's default as --help and the docs' option tables show it."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:,}" if isinstance(value, int) and value >= 10_000 else str(value)
+
+
 def field_option(f, help_text: str) -> Callable:
     """The click option for a settings field of config.py, defaulting to None (= not
     given, so the dataclass default applies): ``--name/--no-name`` for a flag, else typed

@@ -10,19 +10,15 @@ import click
 
 from ..classify.config import ClassifyConfig
 from ..io.atomic import check_writable
-from .app import field_option, handle_errors, json_option, log, main, quiet, verbosity_options
+from .app import (field_option, handle_errors, json_option, log, main, quiet, show_default,
+                  verbosity_options)
 
 PREDICT_BATCH_LINES = 10_000
 
 
-def _show(value) -> str:
-    return "none" if value is None else f"{value:,}" if isinstance(value, int) and value >= 10_000 \
-        else str(value)
-
-
 def classify_options(func):
     for f in reversed(dataclasses.fields(ClassifyConfig)):
-        func = field_option(f, f"{f.metadata['help']} [default: {_show(f.default)}]")(func)
+        func = field_option(f, f"{f.metadata['help']} [default: {show_default(f.default)}]")(func)
     return func
 
 

@@ -12,7 +12,7 @@ from ..config import DistributedConfig, config_class, fields_with
 from ..families import REGISTRY, model_names, setting_fields
 from ..io.compression import strip_suffix
 from ..models import MODEL_SUFFIX, VECTORS_SUFFIX
-from .app import field_option, handle_errors, log, main, quiet, verbosity_options
+from .app import field_option, handle_errors, log, main, quiet, show_default, verbosity_options
 from .item_options import READING, item_training
 from .walk_options import graph_training
 
@@ -27,18 +27,10 @@ def _default_text(name: str) -> str:
                 value = "negative sampling" if name == "negative" and f.default is None else f.default
                 if value is None and f.metadata.get("auto"):
                     value = f.metadata["auto"]   # resolved once the tokens are counted (GloVe)
-                per_model.setdefault(_show(value), []).append(model)
+                per_model.setdefault(show_default(value), []).append(model)
     if len(per_model) == 1 and len(next(iter(per_model.values()))) == len(model_names()):
         return next(iter(per_model))
     return "; ".join(f"{'/'.join(models)}: {value}" for value, models in per_model.items())
-
-
-def _show(value) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return f"{value:,}" if isinstance(value, int) and value >= 10_000 else str(value)
 
 
 def config_options(func):
@@ -51,7 +43,7 @@ def config_options(func):
 def distributed_options(func):
     """--ray, --workers, --sync-every, --sync-protocol, from DistributedConfig."""
     for f in reversed(dataclasses.fields(DistributedConfig)):
-        default = "" if f.default is None else f" [default: {_show(f.default)}]"
+        default = "" if f.default is None else f" [default: {show_default(f.default)}]"
         func = field_option(f, f"{f.metadata['help']}{default}")(func)
     return func
 
