@@ -75,6 +75,16 @@ class TrainedModel:
     _model: Any = None
     running_training_loss = 0.0
 
+    def _untrained(self, compute_loss: bool, callbacks: Any, comment: str | None) -> None:
+        """The state of a model built by its constructor: nothing counted or trained yet."""
+        self.compute_loss, self.callbacks, self.comment = compute_loss, tuple(callbacks), comment
+        self.running_training_loss = 0.0
+        self.corpus_count = self.corpus_total_words = 0
+        self.train_count = 0
+        self._model = None
+        self._wv = None
+        self._epochs_done = 0
+
     @property
     def syn1neg(self) -> Any:
         return self._trained().arrays["output_vectors"]

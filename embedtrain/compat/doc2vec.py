@@ -76,14 +76,8 @@ class Doc2Vec(TrainedModel):
         self.max_vocab_size, self.sample, self.seed, self.workers = max_vocab_size, sample, seed, workers
         self.hs, self.negative, self.ns_exponent = hs, negative, ns_exponent
         self.max_final_vocab, self.effective_min_count = max_final_vocab, min_count
-        self.compute_loss, self.callbacks, self.comment = compute_loss, tuple(callbacks), comment
-        self.running_training_loss = 0.0
-        self.corpus_count = self.corpus_total_words = 0
-        self.train_count = 0
-        self._model: Any = None
-        self._wv: KeyedVectors | None = None
+        self._untrained(compute_loss, callbacks, comment)
         self._dv: DocKeyedVectors | None = None
-        self._epochs_done = 0
         self._check_settings()
         if documents is not None or corpus_file is not None:
             self.build_vocab(corpus_iterable=documents, corpus_file=corpus_file)

@@ -107,14 +107,8 @@ class Word2Vec(TrainedModel):
         self.min_alpha, self.sg, self.hs, self.negative = min_alpha, sg, hs, negative
         self.ns_exponent, self.cbow_mean, self.epochs = ns_exponent, cbow_mean, epochs
         self.max_final_vocab, self.effective_min_count = max_final_vocab, min_count
-        self.compute_loss, self.callbacks, self.comment = compute_loss, tuple(callbacks), comment
-        self.running_training_loss = 0.0
-        self.corpus_count = self.corpus_total_words = 0
-        self.train_count = 0
-        self._model: Any = None
-        self._wv: KeyedVectors | None = None
+        self._untrained(compute_loss, callbacks, comment)
         self._grow = False
-        self._epochs_done = 0
         self._check_settings()
         if sentences is not None or corpus_file is not None:
             self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file)
