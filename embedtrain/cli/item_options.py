@@ -13,6 +13,7 @@ import click
 
 from ..errors import EmbedtrainError
 from ..items.interactions import DEFAULT_MIN_ITEMS
+from ..items.tune import DEFAULT_TUNE_BUDGET
 from .app import quiet
 
 READING = ("sequences", "user_col", "item_col", "rating_col", "time_col", "min_rating",
@@ -74,7 +75,7 @@ def item_training(output_prefix: Callable[[str | None, tuple[str, ...], str], st
                            "search) scoring NDCG@10 on VALIDATION's last items, then train with "
                            "the best.")
         @click.option("--tune-budget", type=click.IntRange(min=1), default=None,
-                      help="With --tune: at most this many trainings. [default: 12]")
+                      help=f"With --tune: at most this many trainings. [default: {DEFAULT_TUNE_BUDGET}]")
         @functools.wraps(func)
         def wrapper(*args, items: str | None, tune: str | None, tune_budget: int | None, **kwargs):
             reading = {name: kwargs.pop(name) for name in READING}
