@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..quantization import DEFAULT_SEED
 from .app import handle_errors, log, main, verbosity_options
 
 METHODS = ("int8", "pq")
@@ -21,7 +22,7 @@ METHODS = ("int8", "pq")
               help="pq: store each row's length apart in one byte (fastText's -qnorm).")
 @click.option("--keep-words", type=int, default=None,
               help="Keep only the N most frequent words (FastText: unseen words still get vectors).")
-@click.option("--seed", type=int, default=None, help="pq: seed of the k-means sampling. [default: 1]")
+@click.option("--seed", type=int, default=None, help=f"pq: seed of the k-means sampling. [default: {DEFAULT_SEED}]")
 @verbosity_options
 @handle_errors
 def compress_command(model: str, output: str, method: str, pq_subvectors: int | None, qnorm: bool,

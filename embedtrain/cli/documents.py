@@ -8,13 +8,14 @@ import sys
 
 import click
 
+from ..documents import SIF_A
 from .app import handle_errors, json_option, log, main, verbosity_options
 
 lowercase_option = click.option(
     "--lowercase/--no-lowercase", default=None,
     help="Lowercase the text. [default: as the model was trained; no for a vectors file]")
 sif_a_option = click.option("--sif-a", "sif_a", type=float, default=None,
-                            help="SIF's a in a / (a + p(w)). [default: 0.001]")
+                            help=f"SIF's a in a / (a + p(w)). [default: {SIF_A:g}]")
 
 
 @main.command("doc-vectors", short_help="Print one vector per line of text (mean, SIF or doc2vec).")
