@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import gzip
+import logging
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,30 @@ SAMPLE_CORPUS = DATA / "text8-sample.gz"          # 201,084 tokens of text8, one
 QUALITY_CORPUS = DATA / "text8-1m.gz"           # 1,019,513 tokens of text8, one line
 WORDSIM = ROOT / "embedtrain" / "datasets" / "wordsim353.tsv"
 SHARED_DATA = ROOT.parent / "shared" / "data"     # present in CI; optional elsewhere
+
+
+# A runner that starts the suite in the background (a non-interactive shell's `cmd &`)
+# hands it SIGINT ignored, and every child inherits that: `embedtrain` then, rightly,
+# ignores Ctrl-C as any program started that way does, and the tests that press
+# Ctrl-C on a child would test nothing. Give the suite (and so its children) Python's
+# own Ctrl-C, as an interactive shell would.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_embedtrain_logger():
+    """The CLI, run in-process, points the "embedtrain" logger at its own stderr handler
+    and stops propagation; put it back after every test, so that pytest's caplog sees
+    the library's warnings whatever ran before."""
+    from embedtrain.cli import app
+
+    yield
+    logger = logging.getLogger("embedtrain")
+    logger.handlers[:] = []
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
+    app._Verbosity.level = 0
 
 
 @pytest.fixture(scope="session")
