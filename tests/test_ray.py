@@ -5,6 +5,7 @@ Quality floors are calibrated against a one-machine run with the same settings
 with the "adaptive" sync, the default before "scaled": 0.30-0.31; "mean": 0.26)."""
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -364,6 +365,51 @@ def test_an_address_that_never_answers_is_one_line_within_seconds(tmp_path):
         server.close()
     one_error_line(out, f"127.0.0.1:{port} accepts connections but did not answer within 5 s")
     assert accepted and elapsed < 20, elapsed  # 5 s of waiting, plus Python and Ray's import
+
+
+class _FlakyClientRay:
+    """Ray Client whose session server dies at start the first ``failures`` times."""
+
+    def __init__(self, failures: int, cause: str):
+        self.failures, self.cause, self.inits, self.shutdowns = failures, cause, 0, 0
+
+    def init(self, **kwargs):
+        self.inits += 1
+        if self.inits <= self.failures:
+            raise ConnectionAbortedError("Initialization failure from server:\nTraceback (most recent call "
+                                         f"last):\n  File \"proxier.py\", line 773\n{self.cause}\n")
+
+    def shutdown(self):
+        self.shutdowns += 1
+
+
+@pytest.mark.parametrize("cause", [
+    "RuntimeError: Starting Ray client server failed. See ray_client_server_23000.err for detailed logs.",
+    "psutil.ZombieProcess: PID still exists but it's a zombie (pid=4242)"])
+def test_a_session_server_that_dies_at_start_is_tried_again(monkeypatch, caplog, cause):
+    """Ray Client's proxy starts one server process per session on the first free port
+    from 23000; two sessions starting at once can race for it and one server dies. The
+    join tries again (the next port), up to CLIENT_SESSION_ATTEMPTS times, then says why."""
+    from embedtrain.distributed import cluster
+
+    monkeypatch.setattr(cluster, "_cluster_address", lambda address: None)
+    monkeypatch.setattr(cluster, "_check_client", lambda address: None)
+    flaky = _FlakyClientRay(cluster.CLIENT_SESSION_ATTEMPTS - 1, cause)
+    with caplog.at_level(logging.WARNING, logger="embedtrain"):
+        cluster._join(flaky, "ray://127.0.0.1:10001")
+    assert flaky.inits == cluster.CLIENT_SESSION_ATTEMPTS and flaky.shutdowns == flaky.failures
+    retries = [r.getMessage() for r in caplog.records if "trying again" in r.getMessage()]
+    assert len(retries) == flaky.failures
+    always = _FlakyClientRay(10, cause)
+    with pytest.raises(EmbedtrainError, match="could not start a session for this process"):
+        cluster._join(always, "ray://127.0.0.1:10001")
+    assert always.inits == cluster.CLIENT_SESSION_ATTEMPTS
+    # a cluster address (not Ray Client) and a failure that is not the server dying: once
+    for address, ray in (("127.0.0.1:6379", _FlakyClientRay(10, cause)),
+                         ("ray://127.0.0.1:10001", _FlakyClientRay(10, "TypeError: no len()"))):
+        with pytest.raises(EmbedtrainError):
+            cluster._join(ray, address)
+        assert ray.inits == 1
 
 
 class _FakeRay:

@@ -4,6 +4,7 @@ authentication on and a token of its own; one cluster for the module
 (ray_support.ray_start_cluster), stopped by pid afterwards."""
 from __future__ import annotations
 
+import glob
 import os
 
 import numpy as np
@@ -28,11 +29,21 @@ def cluster():
         yield started
 
 
+def client_server_logs(cluster) -> str:
+    """The Ray Client servers' logs of the test cluster (gone with its directory after the
+    module): what a failed session left, for the failure message."""
+    parts = []
+    for path in sorted(glob.glob(os.path.join(cluster.temp_dir, "session_*", "logs", "ray_client_server*.err"))):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            parts.append(f"--- {os.path.basename(path)}\n" + f.read()[-3000:])
+    return "\n".join(parts)
+
+
 def test_trains_through_ray_client(cluster, small_corpus, tmp_path):
     out = run_train([small_corpus, "--ray", cluster.client_address, "--workers", "2", "--threads", "1",
                      *OPTIONS, "--save-vocab", tmp_path / "vocab.txt", "-o", tmp_path / "client"],
                     env=cluster.driver_env())
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 0, out.stderr + "\n" + client_server_logs(cluster)
     # the cluster joined is this module's (its GCS port), through its Ray Client server
     assert f":{cluster.gcs_port} (--ray {cluster.client_address}): 1 node, 2 CPUs" in out.stderr, out.stderr
     one = embedtrain.train(small_corpus, threads=1, progress=False, save_vocab=str(tmp_path / "one.txt"),

@@ -43,6 +43,13 @@ log = logging.getLogger("embedtrain")
 
 CONNECT_TIMEOUT = 5.0
 PLACEMENT_TIMEOUT = 15.0
+# Ray Client starts a server process per session on the first free port from 23000 up;
+# it checks the port and then binds it, so two sessions starting at once on a busy head
+# node can pick the same port and one server dies at start ("Starting Ray client server
+# failed", or psutil's ZombieProcess when the proxy looks at the dead process). The next
+# try gets the next port: try this many times in all.
+CLIENT_SESSION_ATTEMPTS = 3
+CLIENT_SESSION_TRANSIENT = ("Starting Ray client server failed", "ZombieProcess", "NoSuchProcess")
 # --ray local starts Ray with at least workers x threads CPUs; more than this many per
 # core is a typo, not a plan (64 workers on 2 cores ran 266 s with 120 processes).
 MAX_LOCAL_OVERSUBSCRIPTION = 4
@@ -284,6 +291,16 @@ def _failure_line(address: str, failure: BaseException) -> str:
     return f"--ray {address}: cannot connect to Ray ({first})"
 
 
+def _init_once(ray, address: str, kwargs: dict) -> tuple[BaseException | None, str]:
+    """One ray.init: (its exception or None, what Ray wrote to stderr and the exception said)."""
+    with _quiet_stderr() as captured:
+        try:
+            ray.init(address=address, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, AuthenticationError...
+            return exc, f"{captured()} {exc} {type(exc).__name__}"
+        return None, captured()
+
+
 def _join(ray, address: str, **kwargs) -> None:
     """ray.init for an existing cluster: at most ~CONNECT_TIMEOUT of Ray's connection
     retries, its C++ lines kept off the terminal, and the cause in one line."""
@@ -297,13 +314,16 @@ def _join(ray, address: str, **kwargs) -> None:
     if prior is None:
         os.environ["RAY_gcs_server_port_wait_time_s"] = str(int(CONNECT_TIMEOUT))
     try:
-        with _quiet_stderr() as captured:
-            try:
-                ray.init(address=address, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, AuthenticationError...
-                failure, text = exc, f"{captured()} {exc} {type(exc).__name__}"
-            else:
-                failure, text = None, captured()
+        for attempt in range(1, CLIENT_SESSION_ATTEMPTS + 1):
+            failure, text = _init_once(ray, address, kwargs)
+            transient = address.startswith("ray://") and any(m in text for m in CLIENT_SESSION_TRANSIENT)
+            if failure is None or not transient or attempt == CLIENT_SESSION_ATTEMPTS:
+                break
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+            log.warning("--ray %s: the Ray Client server's process for this session died at start (two "
+                        "sessions starting at once can race for its port); trying again (%d of %d)",
+                        address, attempt + 1, CLIENT_SESSION_ATTEMPTS)
     finally:
         if prior is None:
             os.environ.pop("RAY_gcs_server_port_wait_time_s", None)
