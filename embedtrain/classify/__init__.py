@@ -5,7 +5,8 @@ file format (``__label__X ... text``), with its defaults and numerics.
     >>> clf = embedtrain.classify.train("train.txt", word_ngrams=2)
     >>> clf.predict("some text", k=3)
     >>> clf.test("test.txt", k=1)
-    >>> clf.save("model.etm"); embedtrain.classify.load("model.etm")  # or fastText's .bin
+    >>> clf.save("model.etm"); embedtrain.classify.load("model.etm")  # or fastText's .bin/.ftz
+    >>> embedtrain.classify.quantize(clf, cutoff=100_000, qnorm=True, output="model.ftz")
 """
 
 
@@ -17,13 +18,17 @@ def __getattr__(name):
     if name == "load":
         from .model import Classifier
         return Classifier.load
+    if name == "quantize":
+        from .quantize import quantize
+        return quantize
     if name == "autotune":
         from .autotune import autotune
         return autotune
-    if name in ("ClassifyConfig",):
-        from .config import ClassifyConfig
-        return ClassifyConfig
+    if name in ("ClassifyConfig", "QuantizeConfig"):
+        from . import config
+        return getattr(config, name)
     raise AttributeError(f"module 'embedtrain.classify' has no attribute {name!r}")
 
 
-__all__ = ["train", "load", "autotune", "Classifier", "ClassifyConfig", "TestResult"]
+__all__ = ["train", "load", "quantize", "autotune", "Classifier", "ClassifyConfig", "QuantizeConfig",
+           "TestResult"]

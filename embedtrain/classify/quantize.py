@@ -32,7 +32,9 @@ layout and the decoding are fastText's.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -210,15 +212,36 @@ def prune(dictionary: Dictionary, input_vectors: np.ndarray,
 
 # ---------------------------------------------------------------------- the call
 def quantize(clf, config: QuantizeConfig | None = None, training_data: Any = None,
-             **settings: Any):
-    """A quantised copy of Classifier ``clf`` (fastText's ``quantize``; see the module doc).
+             output: str | os.PathLike | None = None, **settings: Any):
+    """A quantised copy of Classifier ``clf`` (or of the classifier file at that path:
+    .etm, fastText's .bin), fastText's ``quantize`` (see the module doc).
     ``training_data`` (a path, bytes or lines, as :func:`classify.train` takes) is what
-    ``retrain`` trains on. Settings are :class:`QuantizeConfig`'s fields."""
+    ``retrain`` trains on; ``output``: also save it there (``.ftz``: fastText's format,
+    otherwise an embedtrain .etm), proven writable before any work. Settings are
+    :class:`QuantizeConfig`'s fields."""
+    from ..io.atomic import check_writable
     from .model import Classifier
 
     if config is not None and settings:
         raise EmbedtrainError("give either config or keyword settings, not both")
     config = config or quantize_config(**settings)
+    if config.retrain and training_data is None:
+        raise EmbedtrainError("--retrain needs the training data (--input TRAIN.txt)")
+    if isinstance(training_data, (str, os.PathLike)) and not Path(training_data).is_file():
+        raise EmbedtrainError(f"training file {training_data} does not exist")
+    if output is not None:
+        check_writable(output)
+    if isinstance(clf, (str, os.PathLike)):
+        clf = Classifier.load(clf)
+    small = _quantize(clf, config, training_data)
+    if output is not None:
+        small.save(output)
+    return small
+
+
+def _quantize(clf, config: QuantizeConfig, training_data: Any):
+    from .model import Classifier
+
     if not isinstance(clf, Classifier):
         raise EmbedtrainError(f"only text classifiers can be quantised (this is a "
                               f"{getattr(clf, 'kind', type(clf).__name__)}); word-vector models "
@@ -230,8 +253,6 @@ def quantize(clf, config: QuantizeConfig | None = None, training_data: Any = Non
         raise EmbedtrainError(f"--dsub {config.dsub} is larger than the dimension {dim}")
     rows = clf.input_vectors.shape[0]
     prunes = config.cutoff is not None and config.cutoff < rows
-    if config.retrain and training_data is None:
-        raise EmbedtrainError("--retrain needs the training data (--input TRAIN.txt)")
     if config.retrain and not prunes:
         log.warning("--retrain applies after a --cutoff below the model's %s input rows; nothing "
                     "to retrain", f"{rows:,}")

@@ -131,7 +131,7 @@ def read_classifier(path: str | os.PathLike) -> tuple:
     nw, nl, dim = dictionary.nwords, dictionary.nlabels, config.dim
     problem = check_arrays({
         "input_vectors": ([(nw + bucket, dim)], np.float32),
-        "output_vectors": ([(nl, dim)], np.float32)}, arrays)
+        "output_vectors": ([(nl, dim)], np.float32)}, {k: arrays[k] for k in MATRICES})
     if problem:
         raise EmbedtrainError(f"{p}: damaged classifier file ({problem})")
     return (config, dictionary, arrays["input_vectors"], arrays["output_vectors"],
