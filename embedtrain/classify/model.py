@@ -69,7 +69,7 @@ class Classifier:
                  output_vectors: np.ndarray, stats: dict[str, Any] | None = None,
                  kept_buckets: np.ndarray | None = None, bucket: int | None = None):
         """``input_vectors`` and ``output_vectors``: float32 arrays, or a quantised
-        classifier's classify.quantize.QuantMatrix; ``kept_buckets`` (int64, pruned
+        classifier's classify.quantmatrix.QuantMatrix; ``kept_buckets`` (int64, pruned
         models: row ``nwords + j`` is n-gram bucket ``kept_buckets[j]``) and ``bucket``
         (the n-gram hash range, given when rows were pruned) as fastText's pruneidx."""
         self.config = config
@@ -108,11 +108,6 @@ class Classifier:
     def quantized(self) -> bool:
         """Whether the input matrix is product-quantised (classify.quantize)."""
         return not isinstance(self.input_vectors, np.ndarray)
-
-    def quantize(self, training_data: Any = None, **settings: Any) -> "Classifier":
-        """A quantised copy (fastText's ``quantize``): see :func:`classify.quantize.quantize`."""
-        from .quantize import quantize
-        return quantize(self, training_data=training_data, **settings)
 
     def __repr__(self) -> str:
         c = self.config

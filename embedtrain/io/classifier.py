@@ -75,7 +75,7 @@ def write_classifier(clf, path: str | os.PathLike) -> Path:
 def _quantized_matrix(meta: dict, arrays: dict, name: str, rows: int, dim: int):
     """The ``name`` matrix of a version-2 archive: float32, or a QuantMatrix; a problem
     is a string."""
-    from ..classify.quantize import QuantMatrix
+    from ..classify.quantmatrix import QuantMatrix
 
     spec = (meta.get("quantization") or {}).get(name)
     if spec is None:

@@ -96,7 +96,7 @@ def write_supervised_bin(clf, path: str | os.PathLike) -> Path:
 
 def _read_quant_matrix(cur, name: str, rows: int, dim: int):
     """fastText's QuantMatrix::load, every size checked against the settings and the bytes."""
-    from ..classify.quantize import QuantMatrix
+    from ..classify.quantmatrix import QuantMatrix
     from ..quantization import PQ_CENTROIDS
 
     qnorm, m, n, codesize = cur.unpack(_QUANT_HEAD, f"the quantised {name} matrix's header")
