@@ -256,6 +256,8 @@ def test_bad_settings_are_one_line(model, files, tmp_path, skipgram_files):
         assert "Traceback" not in out.output and not out_path.exists()
     out = runner.invoke(main, ["classify", "quantize", str(skipgram_files["model"]), "-o", str(out_path)])
     assert out.exit_code == 1 and "not a classifier" in out.output, out.output
+    out = runner.invoke(main, ["compress", str(tmp_path / "m.etm"), "-o", str(out_path)])
+    assert out.exit_code == 1 and "classify quantize" in out.output, out.output
     small = quantize(model, cutoff=500)
     with pytest.raises(EmbedtrainError, match="quantised already"):
         quantize(small, cutoff=300)
@@ -292,3 +294,17 @@ def test_damaged_ftz_is_one_line(model, tmp_path):
     bad.write_bytes(data[:len(data) // 2])
     out = CliRunner().invoke(main, ["classify", "predict", str(bad)], input="recipe\n")
     assert out.exit_code == 1 and "truncated" in out.output and len(out.output.strip().splitlines()) == 1
+
+
+def test_docs_quantize_table_is_current():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    generated = subprocess.run([sys.executable, str(root / "scripts" / "readme_quantize_options.py")],
+                               capture_output=True, text=True, check=True,
+                               env=dict(os.environ, PYTHONPATH=str(root))).stdout.strip()
+    assert generated in (root / "docs" / "classify.md").read_text(), \
+        "docs/classify.md quantize table is stale: run python scripts/readme_quantize_options.py --write"

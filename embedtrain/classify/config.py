@@ -113,7 +113,7 @@ class QuantizeConfig:
                        range=(1, MAX_EPOCHS, False))
     lr: float = _opt(0.05, "Retraining learning rate (fastText quantize's -lr).",
                      range=(0.0, None, True))
-    threads: int = _opt(0, "Retraining and k-means threads; 0 means every available core.",
+    threads: int = _opt(0, "Retraining threads; 0 means every available core.",
                         range=(0, MAX_THREADS, False), roles=("run",))
     seed: int = _opt(1234, "Seed of the k-means samples and starting centroids (and of the "
                            "retraining).", range=(0, INT64_MAX, False))
