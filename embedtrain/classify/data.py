@@ -259,11 +259,10 @@ class LineEncoder:
         ``kept_buckets[j]`` is row ``nwords + j``; the other buckets are dropped."""
         self.dictionary = dictionary
         self.minn, self.maxn, self.bucket, self.word_ngrams = minn, maxn, bucket, word_ngrams
-        self.bucket_rows = None
-        if kept_buckets is not None:
-            self.bucket_rows = np.full(max(bucket, 0), -1, dtype=np.int32)
-            self.bucket_rows[kept_buckets] = dictionary.nwords + np.arange(len(kept_buckets),
-                                                                           dtype=np.int32)
+        self.kept_buckets = None
+        if kept_buckets is not None:  # sorted, for a binary search (a table of every bucket
+            self.kept_order = np.argsort(kept_buckets, kind="stable")  # could be 2**31 long)
+            self.kept_buckets = np.asarray(kept_buckets, dtype=np.int64)[self.kept_order]
         nwords = dictionary.nwords
         self.table_offsets, self.table_rows = subword_rows(dictionary.words, minn, maxn, bucket,
                                                            nwords, True)
@@ -285,9 +284,15 @@ class LineEncoder:
         """n-gram rows mapped through a pruned model's buckets; dropped buckets removed
         (fastText's Dictionary::pushHash)."""
         nwords = self.dictionary.nwords
-        ngram = rows >= nwords
+        ngram = np.flatnonzero(rows >= nwords)
+        buckets = rows[ngram].astype(np.int64) - nwords
+        pos = np.searchsorted(self.kept_buckets, buckets)
+        pos_ok = np.minimum(pos, max(len(self.kept_buckets) - 1, 0))
+        found = (pos < len(self.kept_buckets)) & (self.kept_buckets[pos_ok] == buckets) \
+            if len(self.kept_buckets) else np.zeros(len(buckets), dtype=bool)
         mapped = rows.copy()
-        mapped[ngram] = self.bucket_rows[rows[ngram] - nwords]
+        mapped[ngram] = -1
+        mapped[ngram[found]] = nwords + self.kept_order[pos_ok[found]]
         return _keep_rows(offsets, mapped, mapped >= 0)
 
     def encode(self, token_lines: list[list[bytes]]) -> Encoded:
@@ -347,6 +352,6 @@ class LineEncoder:
         rows = np.empty(total, dtype=np.int32)
         _line_rows(entries, lo, hashes, table_offsets, table_rows, nwords, self.bucket,
                    self.word_ngrams, out_offsets, rows, True)
-        if self.bucket_rows is not None:
+        if self.kept_buckets is not None:
             out_offsets, rows = self._pruned(out_offsets, rows)
         return Encoded(out_offsets, rows, label_offsets, labels, lengths, unlabelled, unseen)
