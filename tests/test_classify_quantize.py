@@ -15,7 +15,7 @@ import reference_quantize as ref
 from embedtrain.cli.app import main
 from embedtrain.classify.data import EOS
 from embedtrain.classify.model import Classifier, train
-from embedtrain.classify.quantize import quantize, select_rows
+from embedtrain.classify.quantization import quantize, select_rows
 from embedtrain.classify.quantmatrix import QuantMatrix, product_quantize
 from embedtrain.errors import EmbedtrainError
 

@@ -11,7 +11,16 @@ file format (``__label__X ... text``), with its defaults and numerics.
 
 
 def __getattr__(name):
-    # numba is imported only when a classifier is trained or loaded
+    # numba is imported only when a classifier is trained or loaded. A function named like
+    # its module (autotune) is kept here once imported: importing the module binds the
+    # module to that name in this package, which would shadow the function afterwards.
+    value = _lookup(name)
+    if name == "autotune":
+        globals()[name] = value
+    return value
+
+
+def _lookup(name):
     if name in ("train", "Classifier", "TestResult"):
         from . import model
         return getattr(model, name)
@@ -19,7 +28,7 @@ def __getattr__(name):
         from .model import Classifier
         return Classifier.load
     if name == "quantize":
-        from .quantize import quantize
+        from .quantization import quantize
         return quantize
     if name == "autotune":
         from .autotune import autotune

@@ -106,7 +106,7 @@ class Classifier:
 
     @property
     def quantized(self) -> bool:
-        """Whether the input matrix is product-quantised (classify.quantize)."""
+        """Whether the input matrix is product-quantised (classify/quantization.py)."""
         return not isinstance(self.input_vectors, np.ndarray)
 
     def __repr__(self) -> str:

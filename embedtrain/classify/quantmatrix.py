@@ -1,5 +1,5 @@
 """fastText's QuantMatrix and ProductQuantizer (src/quantmatrix.cc, productquantizer.cc):
-the rows of a quantised classifier (classify/quantize.py), in fastText's layout, which
+the rows of a quantised classifier (classify/quantization.py), in fastText's layout, which
 allows a last subvector shorter than the others (``lastdsub``, when dsub does not divide
 the dimension). The word-vector compression of quantization.py keeps equal subvectors
 (its codebook is one [M, 256, dim / M] array); both learn their centroids with the same

@@ -150,7 +150,7 @@ def quantize_command(model: str, output: str, training_data: str | None, **setti
     from pathlib import Path
 
     from ..classify.config import quantize_config
-    from ..classify.quantize import quantize
+    from ..classify.quantization import quantize
     small = quantize(model, quantize_config(**settings), training_data, output)
     if not quiet():
         before, after = Path(model).stat().st_size, Path(output).stat().st_size

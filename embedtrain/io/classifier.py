@@ -17,7 +17,7 @@ from .fasttext_bin import FASTTEXT_MAGIC
 
 CLASSIFIER_FORMAT = "embedtrain-classifier"
 CLASSIFIER_FORMAT_VERSION = 1
-# Version 2: a quantised classifier (classify/quantize.py): meta.json's "quantization"
+# Version 2: a quantised classifier (classify/quantization.py): meta.json's "quantization"
 # names each quantised matrix's dsub; the matrix is stored as NAME_codes, NAME_centroids
 # (and NAME_norm_codes, NAME_norm_centroids with qnorm); a pruned model adds kept_buckets.
 # Unquantised classifiers stay version 1, so older embedtrain versions still read them.

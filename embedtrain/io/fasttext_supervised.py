@@ -2,7 +2,7 @@
 ``.ftz``: written from a Classifier so that ``fasttext.load_model`` predicts what we
 predict, and read so that ``classify predict/test`` use a model fastText trained.
 
-A ``.ftz`` (fastText's quantize, classify/quantize.py) is the same layout with: the
+A ``.ftz`` (fastText's quantize, classify/quantization.py) is the same layout with: the
 dictionary's pruneidx size (-1: not pruned) followed, after the entries, by that many
 int32 (bucket, row) pairs; the input matrix's flag true and a QuantMatrix (bool qnorm,
 int64 rows, cols, int32 code bytes; the codes; the ProductQuantizer: int32 dim, nsubq, dsub,
@@ -43,7 +43,7 @@ _PRUNE_PAIR = struct.Struct("<2i")         # Dictionary::save: pruneidx (bucket,
 
 
 def _write_quant_matrix(out, q) -> None:
-    """fastText's QuantMatrix::save of a classify.quantize.QuantMatrix."""
+    """fastText's QuantMatrix::save of a classify.quantmatrix.QuantMatrix."""
     n, dim = q.shape
     out.write(_QUANT_HEAD.pack(q.qnorm, n, dim, n * q.nsubq))
     out.write(np.ascontiguousarray(q.codes, dtype=np.uint8).tobytes())
