@@ -233,6 +233,15 @@ def test_cli_quantize_test_predict(model, files, tmp_path):
                         input="recipe bake oven\n")
     assert out.exit_code == 0, out.output
     assert out.output.split() == [lab for lab, _ in small.predict("recipe bake oven", k=2)]
+    # a quantised .etm: predict reads it, export -f fasttext-bin writes fastText's .ftz layout
+    out = runner.invoke(main, ["classify", "quantize", str(tmp_path / "m.etm"), "-o",
+                               str(tmp_path / "s.etm"), "--cutoff", "500", "--dsub", "3", "-q"])
+    assert out.exit_code == 0, out.output
+    etm = Classifier.load(tmp_path / "s.etm")
+    out = runner.invoke(main, ["export", str(tmp_path / "s.etm"), "-f", "fasttext-bin", "-o",
+                               str(tmp_path / "e.ftz")])
+    assert out.exit_code == 0, out.output
+    assert Classifier.load(tmp_path / "e.ftz").predict(_texts(files), k=3) == etm.predict(_texts(files), k=3)
 
 
 # ------------------------------------------------------------------ bad input
