@@ -112,7 +112,8 @@ class Classifier:
     def __repr__(self) -> str:
         c = self.config
         return (f"Classifier({self.dictionary.nwords:,} words, {self.dictionary.nlabels} labels, "
-                f"dim {self.dim}, loss {c.loss}, word_ngrams {c.word_ngrams})")
+                f"dim {self.dim}, loss {c.loss}, word_ngrams {c.word_ngrams}"
+                f"{', quantised' if self.quantized else ''})")
 
     @property
     def encoder(self) -> LineEncoder:
