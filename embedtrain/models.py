@@ -626,7 +626,8 @@ def compress(source: str | os.PathLike, output: str | os.PathLike, method: str =
 
     if Path(source).exists() and Path(output).exists() and Path(source).resolve() == Path(output).resolve():
         raise EmbedtrainError(f"the output {output} is the model being compressed; name another file")
-    model = load_model_file(source, "compress reads a model file")
+    model = load_model_file(source, "compress reads a model file (a text classifier is "
+                                    "quantised by 'embedtrain classify quantize')")
     check_settings(method, model.config.dim, pq_subvectors, keep_words, qnorm)
     check_writable(output)
     small = model.compress(method, pq_subvectors, keep_words, qnorm, seed)

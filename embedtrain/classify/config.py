@@ -87,6 +87,54 @@ class ClassifyConfig:
         return {"model": self.model, **dataclasses.asdict(self)}
 
 
+# fastText's quantize (src/fasttext.cc FastText::quantize, src/args.cc): the command line
+# parses its own Args, so a retraining runs 5 epochs at lr 0.05 (Args' defaults), not the
+# model's settings; the output matrix is always quantised with 2-dimensional subvectors.
+QUANTIZE_OUTPUT_DSUB = 2
+
+
+@dataclass(frozen=True)
+class QuantizeConfig:
+    """Settings of ``classify quantize`` (fastText's ``quantize``, its defaults)."""
+
+    cutoff: int | None = _opt(None, "Keep only the N input rows (words and n-grams) with the largest "
+                                    "norms, the end-of-line word first (fastText's -cutoff; none: "
+                                    "keep every row).", range=(1, INT32_MAX, False))
+    retrain: bool = _opt(False, "After --cutoff, train the kept rows and the output again on "
+                                "--input (fastText's -retrain).", flag=True)
+    qnorm: bool = _opt(False, "Quantise each row's norm apart (1 byte a row, 256 levels), its "
+                              "direction by product quantisation (fastText's -qnorm).", flag=True)
+    qout: bool = _opt(False, "Quantise the output matrix too, with 2-dimensional subvectors "
+                             "(fastText's -qout; needs at least 256 output rows).", flag=True)
+    dsub: int = _opt(2, "Values per subvector: each row is stored as ceil(dim / dsub) bytes; "
+                        "the last subvector may be shorter (fastText's -dsub).",
+                     range=(1, MAX_DIM, False))
+    epochs: int = _opt(5, "Retraining passes over --input (fastText quantize's -epoch).",
+                       range=(1, MAX_EPOCHS, False))
+    lr: float = _opt(0.05, "Retraining learning rate (fastText quantize's -lr).",
+                     range=(0.0, None, True))
+    threads: int = _opt(0, "Retraining threads; 0 means every available core.",
+                        range=(0, MAX_THREADS, False), roles=("run",))
+    seed: int = _opt(1234, "Seed of the k-means samples and starting centroids (and of the "
+                           "retraining).", range=(0, INT64_MAX, False))
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        _check_limits(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def quantize_config(**settings: Any) -> QuantizeConfig:
+    """A QuantizeConfig from keyword settings; an unknown name is one ConfigError."""
+    known = {f.name for f in dataclasses.fields(QuantizeConfig)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ConfigError(f"unknown quantize setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return QuantizeConfig(**{k: v for k, v in settings.items() if v is not None})
+
+
 def classify_config(**settings: Any) -> ClassifyConfig:
     """A ClassifyConfig from keyword settings; an unknown name is one ConfigError."""
     known = {f.name for f in dataclasses.fields(ClassifyConfig)}

@@ -242,12 +242,27 @@ def _line_rows(entries, line_offsets, entry_hash, table_offsets, table_rows, nwo
     return total
 
 
+def _keep_rows(offsets: np.ndarray, rows: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR (offsets, rows) with only the rows where ``keep``."""
+    line_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    out = np.zeros_like(offsets)
+    np.cumsum(np.bincount(line_of[keep], minlength=len(offsets) - 1), out=out[1:])
+    return out, rows[keep]
+
+
 class LineEncoder:
     """Turns token lines into :class:`Encoded` for one dictionary and its settings."""
 
-    def __init__(self, dictionary: Dictionary, minn: int, maxn: int, bucket: int, word_ngrams: int):
+    def __init__(self, dictionary: Dictionary, minn: int, maxn: int, bucket: int, word_ngrams: int,
+                 kept_buckets: np.ndarray | None = None):
+        """``kept_buckets``: a pruned model's n-gram buckets (fastText's pruneidx): bucket
+        ``kept_buckets[j]`` is row ``nwords + j``; the other buckets are dropped."""
         self.dictionary = dictionary
         self.minn, self.maxn, self.bucket, self.word_ngrams = minn, maxn, bucket, word_ngrams
+        self.kept_buckets = None
+        if kept_buckets is not None:  # sorted, for a binary search (a table of every bucket
+            self.kept_order = np.argsort(kept_buckets, kind="stable")  # could be 2**31 long)
+            self.kept_buckets = np.asarray(kept_buckets, dtype=np.int64)[self.kept_order]
         nwords = dictionary.nwords
         self.table_offsets, self.table_rows = subword_rows(dictionary.words, minn, maxn, bucket,
                                                            nwords, True)
@@ -264,6 +279,21 @@ class LineEncoder:
         o = o.copy()
         o[i + 1:] -= removed
         self.table_offsets = o
+
+    def _pruned(self, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """n-gram rows mapped through a pruned model's buckets; dropped buckets removed
+        (fastText's Dictionary::pushHash)."""
+        nwords = self.dictionary.nwords
+        ngram = np.flatnonzero(rows >= nwords)
+        buckets = rows[ngram].astype(np.int64) - nwords
+        pos = np.searchsorted(self.kept_buckets, buckets)
+        pos_ok = np.minimum(pos, max(len(self.kept_buckets) - 1, 0))
+        found = (pos < len(self.kept_buckets)) & (self.kept_buckets[pos_ok] == buckets) \
+            if len(self.kept_buckets) else np.zeros(len(buckets), dtype=bool)
+        mapped = rows.copy()
+        mapped[ngram] = -1
+        mapped[ngram[found]] = nwords + self.kept_order[pos_ok[found]]
+        return _keep_rows(offsets, mapped, mapped >= 0)
 
     def encode(self, token_lines: list[list[bytes]]) -> Encoded:
         d = self.dictionary
@@ -322,4 +352,6 @@ class LineEncoder:
         rows = np.empty(total, dtype=np.int32)
         _line_rows(entries, lo, hashes, table_offsets, table_rows, nwords, self.bucket,
                    self.word_ngrams, out_offsets, rows, True)
+        if self.kept_buckets is not None:
+            out_offsets, rows = self._pruned(out_offsets, rows)
         return Encoded(out_offsets, rows, label_offsets, labels, lengths, unlabelled, unseen)

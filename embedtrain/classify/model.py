@@ -31,6 +31,7 @@ from .data import (Dictionary, Encoded, LineEncoder, build_dictionary, read_line
 from .tree import huffman_tree, negative_table
 
 log = logging.getLogger("embedtrain")
+FTZ_SUFFIX = ".ftz"   # Classifier.save writes fastText's format to such a name
 
 
 @dataclass
@@ -65,14 +66,22 @@ class Classifier:
     kind = "classifier"
 
     def __init__(self, config: ClassifyConfig, dictionary: Dictionary, input_vectors: np.ndarray,
-                 output_vectors: np.ndarray, stats: dict[str, Any] | None = None):
+                 output_vectors: np.ndarray, stats: dict[str, Any] | None = None,
+                 kept_buckets: np.ndarray | None = None, bucket: int | None = None):
+        """``input_vectors`` and ``output_vectors``: float32 arrays, or a quantised
+        classifier's classify.quantmatrix.QuantMatrix; ``kept_buckets`` (int64, pruned
+        models: row ``nwords + j`` is n-gram bucket ``kept_buckets[j]``) and ``bucket``
+        (the n-gram hash range, given when rows were pruned) as fastText's pruneidx."""
         self.config = config
         self.dictionary = dictionary
         self.input_vectors = input_vectors
         self.output_vectors = output_vectors
         self.stats = dict(stats or {})
+        self.kept_buckets = kept_buckets
+        self._bucket = bucket if kept_buckets is not None else None
         self._encoder: LineEncoder | None = None
         self._tree = None
+        self._dense_output: np.ndarray | None = None
 
     # ------------------------------------------------------------------ basics
     @property
@@ -89,19 +98,29 @@ class Classifier:
 
     @property
     def bucket(self) -> int:
-        """n-gram rows in the input matrix (0: none, as fastText when there are no n-grams)."""
+        """The n-gram hash range: n-gram rows in the input matrix, unless they were pruned
+        (0: none, as fastText when there are no n-grams)."""
+        if self._bucket is not None:
+            return self._bucket
         return self.input_vectors.shape[0] - self.dictionary.nwords
+
+    @property
+    def quantized(self) -> bool:
+        """Whether the input matrix is product-quantised (classify/quantization.py)."""
+        return not isinstance(self.input_vectors, np.ndarray)
 
     def __repr__(self) -> str:
         c = self.config
         return (f"Classifier({self.dictionary.nwords:,} words, {self.dictionary.nlabels} labels, "
-                f"dim {self.dim}, loss {c.loss}, word_ngrams {c.word_ngrams})")
+                f"dim {self.dim}, loss {c.loss}, word_ngrams {c.word_ngrams}"
+                f"{', quantised' if self.quantized else ''})")
 
     @property
     def encoder(self) -> LineEncoder:
         if self._encoder is None:
             c = self.config
-            self._encoder = LineEncoder(self.dictionary, c.minn, c.maxn, self.bucket, c.word_ngrams)
+            self._encoder = LineEncoder(self.dictionary, c.minn, c.maxn, self.bucket, c.word_ngrams,
+                                        self.kept_buckets)
         return self._encoder
 
     def tree(self):
@@ -133,10 +152,22 @@ class Classifier:
         out_probs = np.zeros((n, k), dtype=np.float32)
         out_count = np.zeros(n, dtype=np.int32)
         tree = self.tree()
-        predict_lines(LOSS_CODES[self.config.loss], self.input_vectors, self.output_vectors,
-                      enc.offsets, enc.rows, k, np.float32(threshold), fasttext_sigmoid_table(),
+        input_vectors, rows = self.input_vectors, enc.rows
+        if self.quantized:  # decode only the rows these lines use
+            used, rows = np.unique(enc.rows, return_inverse=True)
+            input_vectors, rows = self.input_vectors.rows(used), rows.astype(np.int32)
+        predict_lines(LOSS_CODES[self.config.loss], input_vectors, self.dense_output(),
+                      enc.offsets, rows, k, np.float32(threshold), fasttext_sigmoid_table(),
                       tree.left, tree.right, out_labels, out_probs, out_count)
         return out_labels, out_probs, out_count
+
+    def dense_output(self) -> np.ndarray:
+        """The output matrix as float32 (a quantised one decoded once)."""
+        if isinstance(self.output_vectors, np.ndarray):
+            return self.output_vectors
+        if self._dense_output is None:
+            self._dense_output = np.asarray(self.output_vectors)
+        return self._dense_output
 
     def predict_lines(self, lines: Sequence[bytes | str], k: int = 1,
                       threshold: float = 0.0) -> list[list[tuple[str, float]]]:
@@ -213,14 +244,21 @@ class Classifier:
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike) -> Path:
+        """Write an embedtrain classifier file (.etm); a name ending in ``.ftz`` gets
+        fastText's format instead (what ``fasttext quantize`` writes; for a quantised
+        classifier, what fastText's ``load_model`` reads)."""
+        if str(path).lower().endswith(FTZ_SUFFIX):
+            from ..io.fasttext_supervised import write_supervised_bin
+            return write_supervised_bin(self, path)
         from ..io.classifier import write_classifier
         return write_classifier(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Classifier":
-        """An embedtrain classifier (.etm) or a fastText supervised model (.bin)."""
+        """An embedtrain classifier (.etm) or a fastText supervised model (.bin or .ftz)."""
         from ..io.classifier import read_classifier
-        return cls(*read_classifier(path))
+        *parts, extra = read_classifier(path)
+        return cls(*parts, **extra)
 
 
 # ---------------------------------------------------------------------- training

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from ..classify.config import ClassifyConfig
+from ..classify.config import ClassifyConfig, QuantizeConfig
 from ..io.atomic import check_writable
 from .app import (field_option, handle_errors, json_option, log, main, quiet, show_default,
                   verbosity_options)
@@ -125,3 +125,35 @@ def predict_command(model: str, text_file: str, k: int, threshold: float, probab
             else:
                 out.write(" ".join(lab for lab, _ in preds) + "\n")
     out.flush()
+
+
+def quantize_options(func):
+    for f in reversed(dataclasses.fields(QuantizeConfig)):
+        func = field_option(f, f"{f.metadata['help']} [default: {show_default(f.default)}]")(func)
+    return func
+
+
+@classify_group.command("quantize", short_help="A small classifier (fastText's quantize, .ftz).")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, metavar="SMALL",
+              help="Write the quantised classifier here: SMALL.ftz in fastText's format "
+                   "(fasttext.load_model reads it), any other name as an embedtrain .etm.")
+@click.option("--input", "training_data", metavar="TRAIN.txt", type=click.Path(dir_okay=False),
+              default=None, help="The training data, for --retrain (fastText's -input).")
+@quantize_options
+@verbosity_options
+@handle_errors
+def quantize_command(model: str, output: str, training_data: str | None, **settings) -> None:
+    """Quantise MODEL (.etm, or fastText's supervised .bin) as fastText's quantize does:
+    keep the --cutoff rows of largest norm, optionally retrain them, and store each row
+    as ceil(dim / dsub) bytes."""
+    from pathlib import Path
+
+    from ..classify.config import quantize_config
+    from ..classify.quantization import quantize
+    small = quantize(model, quantize_config(**settings), training_data, output)
+    if not quiet():
+        before, after = Path(model).stat().st_size, Path(output).stat().st_size
+        log.info("%r: %s input rows; wrote %s: %s bytes (%s: %s bytes, %.0fx smaller)", small,
+                 f"{small.input_vectors.shape[0]:,}", output, f"{after:,}", model, f"{before:,}",
+                 before / max(after, 1))
