@@ -303,6 +303,7 @@ def test_damaged_ftz_is_one_line(model, tmp_path):
     bad.write_bytes(data[:len(data) // 2])
     out = CliRunner().invoke(main, ["classify", "predict", str(bad)], input="recipe\n")
     assert out.exit_code == 1 and "truncated" in out.output and len(out.output.strip().splitlines()) == 1
+    assert "damaged fastText .ftz file" in out.output
 
 
 def test_docs_quantize_table_is_current():

@@ -117,7 +117,8 @@ class _Cursor:
         self.buf, self.path, self.pos, self.size = buf, path, 0, len(buf)
 
     def fail(self, problem: str) -> EmbedtrainError:
-        return EmbedtrainError(f"{self.path}: damaged fastText .bin file ({problem})")
+        kind = ".ftz" if str(self.path).endswith(".ftz") else ".bin"
+        return EmbedtrainError(f"{self.path}: damaged fastText {kind} file ({problem})")
 
     def need(self, n: int, what: str) -> None:
         if n < 0 or self.pos + n > self.size:
