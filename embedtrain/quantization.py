@@ -11,10 +11,10 @@ product quantisation, read without ever building the float32 matrix.
   (256 x dim floats). ``qnorm`` (fastText's -qnorm) stores each row's length apart,
   as one byte (256 levels learnt by k-means), and the direction in PQ.
 - ``keep_words``: only the N most frequent words (fastText's -cutoff).
-- ``keep_ngrams`` (FastText): only the N stored n-gram rows that the most vocabulary
-  words use (compress-fasttext's prune_ft_freq counts the same way, then rehashes;
-  we keep the rows and their bucket numbers): a dropped bucket reads as its initial
-  value, as a bucket training never touched does.
+- ``keep_ngrams`` (FastText): only the N stored n-gram rows that the most n-grams of
+  vocabulary words land in (as compress-fasttext's prune_ft_freq, which also weighs
+  the count by the row's length and reads a dropped bucket as zeros): a dropped bucket
+  reads as its initial value, as a bucket training never touched does.
 - ``rotation`` (pq): ``random`` or ``opq`` multiplies the rows by an orthogonal
   [dim, dim] matrix before PQ (stored, 4 dim^2 bytes): ``random`` spreads the variance
   over the subvectors; ``opq`` learns it (Ge et al. 2013, OPQ: alternating PQ and the
@@ -54,7 +54,7 @@ DEFAULT_SEED = 1
 PQ_ROTATIONS = ("none", "random", "opq")
 DEFAULT_PQ_ROTATION = "none"
 # OPQ's alternation: rounds of (PQ of the rotated sample, Procrustes), each PQ with this
-# many k-means rounds; the final codebook then gets the full niter.
+# many k-means rounds (or --pq-iterations if fewer); the final codebook gets the full niter.
 OPQ_ROUNDS = 6
 OPQ_KMEANS_NITER = 8
 # Rows encoded or decoded at a time (bounds the float32 temporaries).
@@ -213,7 +213,7 @@ def encode_rows(matrix: np.ndarray, method: str, subvectors: int | None = None, 
         parts["norm_codebook"] = np.ascontiguousarray(norm_codebook[:, 0])
     rotate = None
     if rotation != "none":
-        rotate = pq_rotation(points, m, rotation, seed)
+        rotate = pq_rotation(points, m, rotation, seed, min(niter, OPQ_KMEANS_NITER))
         parts["rotation"] = rotate
         points = np.ascontiguousarray(points @ rotate, dtype=np.float32)
     codebook = pq_codebook(points, m, niter, seed)
@@ -253,11 +253,12 @@ def random_rotation(dim: int, seed: int) -> np.ndarray:
     return (q * np.sign(np.diag(r))).astype(np.float32)
 
 
-def pq_rotation(points: np.ndarray, m: int, rotation: str, seed: int) -> np.ndarray:
+def pq_rotation(points: np.ndarray, m: int, rotation: str, seed: int,
+                niter: int = OPQ_KMEANS_NITER) -> np.ndarray:
     """float32 [dim, dim]: the orthogonal R applied before PQ (``points @ R`` is coded).
 
     ``random``: :func:`random_rotation`. ``opq``: from that start, OPQ_ROUNDS rounds of
-    (PQ of points @ R with OPQ_KMEANS_NITER k-means rounds; R = the orthogonal matrix
+    (PQ of points @ R with ``niter`` k-means rounds; R = the orthogonal matrix
     that best maps the points onto their decoded codes, U V^T of the SVD of
     points^T decoded: orthogonal Procrustes), as OPQ's non-parametric solution."""
     from .kernels.quantize import pq_decode, pq_encode
@@ -272,7 +273,7 @@ def pq_rotation(points: np.ndarray, m: int, rotation: str, seed: int) -> np.ndar
     every = np.arange(len(points), dtype=np.int64)
     for r in range(OPQ_ROUNDS):
         rotated = np.ascontiguousarray(points @ rotate, dtype=np.float32)
-        codebook = pq_codebook(rotated, m, OPQ_KMEANS_NITER, seed + 7919 * (r + 1))
+        codebook = pq_codebook(rotated, m, niter, seed + 7919 * (r + 1))
         pq_encode(rotated, codebook, codes)
         pq_decode(codes, codebook, every, decoded)
         u, _, vt = np.linalg.svd(x.T @ decoded.astype(np.float64))

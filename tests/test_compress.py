@@ -49,7 +49,7 @@ def compressed(skipgram_files, fasttext_file, tmp_path_factory):
     for kind, source in (("skipgram", skipgram_files["model"]), ("fasttext", fasttext_file)):
         for method, extra in (("int8", {}), ("pq", {"pq_subvectors": 10}),
                               ("pq-qnorm", {"pq_subvectors": 10, "qnorm": True}),
-                              ("pq-opq", {"pq_subvectors": 10, "pq_rotation": "opq", "pq_iterations": 5})):
+                              ("pq-opq", {"pq_subvectors": 10, "pq_rotation": "opq", "pq_iterations": 3})):
             if kind == "fasttext" and method in ("pq-qnorm", "pq-opq"):
                 continue
             path = d / f"{kind}-{method}.etm"
