@@ -361,9 +361,9 @@ def grid_markdown(report: dict) -> str:
                   "| tool | method | words | n-grams | MB | float32 / size | questions-words | WordSim-353 | mean | kept |",
                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for t in sorted(r["rows"], key=lambda t: -t["bytes"]):
-            words = t["keep_words"] if isinstance(t["keep_words"], str) else f"{int(t['keep_words']):,}"
-            ngrams = t.get("keep_ngrams")
-            ngrams = "-" if ngrams is None else (ngrams if isinstance(ngrams, str) else f"{int(ngrams):,}")
+            def count(x):
+                return "-" if x is None else x if str(x) == "all" else f"{int(x):,}"
+            words, ngrams = count(t["keep_words"]), count(t.get("keep_ngrams"))
             lines.append(f"| {t['tool']} | {t['method']} | {words} | {ngrams} | {t['bytes'] / 1e6:.2f} | "
                          f"{t['size_ratio']} | {t['analogy']:.4f} | {t['wordsim']:.4f} | {t['mean']:.4f} | "
                          f"{100 * t['score_kept']:.1f} % |")
