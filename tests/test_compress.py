@@ -475,6 +475,22 @@ def test_cli_compress_writes_what_the_library_writes(skipgram_files, tmp_path):
         np.testing.assert_array_equal(cli.arrays[name], array)
 
 
+def test_cli_keep_ngrams_and_rotation_write_what_the_library_writes(fasttext_file, tmp_path):
+    args = ["--method", "pq", "--pq-subvectors", "10", "--pq-rotation", "random", "--pq-iterations", "2",
+            "--keep-words", "300", "--keep-ngrams", "800"]
+    result = run("compress", fasttext_file, "-o", tmp_path / "cli.etm", *args)
+    assert result.exit_code == 0, result.output
+    library = embedtrain.compress(fasttext_file, tmp_path / "lib.etm", method="pq", pq_subvectors=10,
+                                  pq_rotation="random", pq_iterations=2, keep_words=300, keep_ngrams=800)
+    cli = embedtrain.load(tmp_path / "cli.etm")
+    assert cli.compression == library.compression and len(cli.arrays["ngram_buckets"]) == 800
+    for name, array in library.arrays.items():
+        np.testing.assert_array_equal(cli.arrays[name], array)
+    with zipfile.ZipFile(tmp_path / "cli.etm") as zf:  # the vocabulary deflated, the arrays stored
+        assert zf.getinfo("vocab.txt").compress_type == zipfile.ZIP_DEFLATED
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist() if i.filename.endswith(".npy"))
+
+
 def test_the_vocabulary_fast_path_reads_what_the_line_by_line_path_reads():
     """Opening a million-word model quickly (mmap) reads its vocabulary in array
     operations; anything not in to_text's exact form goes line by line (line numbers in
