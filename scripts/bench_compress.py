@@ -296,7 +296,7 @@ def peer_grid(ft_path: Path, settings: list[str], questions: dict, vocab_size: i
 
 
 def grid(corpus: Path, model_dir: Path, kinds, methods, keep_words, keep_ngrams, peer,
-         previous: dict | None) -> dict:
+         previous: dict | None, seed: int = 1) -> dict:
     models = grid_models(corpus, model_dir, kinds)
     report = {}
     for kind, path in models.items():
@@ -312,12 +312,13 @@ def grid(corpus: Path, model_dir: Path, kinds, methods, keep_words, keep_ngrams,
         for keep in keep_words:
             for ngrams in (keep_ngrams if kind == "fasttext" else [None]):
                 for text in methods:
-                    key = ("embedtrain", text, keep, ngrams)
                     method, extra = parse_method(text)
+                    text = text if seed == 1 else f"{text} seed={seed}"
+                    key = ("embedtrain", text, keep, ngrams)
                     if key in done:
                         continue
                     t = time.perf_counter()
-                    small = embedtrain.compress(path, target, method=method, seed=1,
+                    small = embedtrain.compress(path, target, method=method, seed=seed,
                                                 keep_words=None if keep == "all" else int(keep),
                                                 keep_ngrams=None if ngrams in (None, "all") else int(ngrams),
                                                 **extra)
@@ -358,15 +359,27 @@ def grid_markdown(report: dict) -> str:
                   f"trained .etm {r['trained_etm_bytes'] / 1e6:.1f} MB; score {base['mean']:.4f} = mean of "
                   f"questions-words {base['analogy']:.4f} ({r['analogy_questions']:,} questions) and "
                   f"WordSim-353 {base['wordsim']:.4f} ({r['wordsim_pairs']} pairs))", "",
-                  "| tool | method | words | n-grams | MB | float32 / size | questions-words | WordSim-353 | mean | kept |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for t in sorted(r["rows"], key=lambda t: -t["bytes"]):
-            def count(x):
-                return "-" if x is None else x if str(x) == "all" else f"{int(x):,}"
-            words, ngrams = count(t["keep_words"]), count(t.get("keep_ngrams"))
-            lines.append(f"| {t['tool']} | {t['method']} | {words} | {ngrams} | {t['bytes'] / 1e6:.2f} | "
-                         f"{t['size_ratio']} | {t['analogy']:.4f} | {t['wordsim']:.4f} | {t['mean']:.4f} | "
-                         f"{100 * t['score_kept']:.1f} % |")
+                  "| tool | method | words | n-grams | MB | float32 / size | questions-words | WordSim-353 | mean "
+                  "| kept | k-means seeds |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+
+        def count(x):
+            return "-" if x is None else x if str(x) == "all" else f"{int(x):,}"
+        groups: dict = {}
+        for t in r["rows"]:  # seeds of one setting: medians, and the range of the share kept
+            method = t["method"].split(" seed=")[0]
+            groups.setdefault((t["tool"], method, str(t["keep_words"]), str(t.get("keep_ngrams"))), []).append(t)
+        for (tool, method, _, _), ts in sorted(groups.items(), key=lambda kv: -kv[1][0]["bytes"]):
+            t = ts[0]
+            med = {k: statistics.median(x[k] for x in ts) for k in ("analogy", "wordsim", "mean", "score_kept", "bytes")}
+            kept = f"{100 * med['score_kept']:.1f} %"
+            if len(ts) > 1:
+                kept += f" ({100 * min(x['score_kept'] for x in ts):.1f}-{100 * max(x['score_kept'] for x in ts):.1f})"
+            seeds = "-" if tool != "embedtrain" or method == "int8" else \
+                "1" if len(ts) == 1 else f"{len(ts)} (median)"
+            lines.append(f"| {tool} | {method} | {count(t['keep_words'])} | {count(t.get('keep_ngrams'))} | "
+                         f"{med['bytes'] / 1e6:.2f} | {round(r['float32_bytes'] / med['bytes'], 1)} | "
+                         f"{med['analogy']:.4f} | {med['wordsim']:.4f} | {med['mean']:.4f} | {kept} | {seeds} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -547,6 +560,7 @@ def main() -> None:
     parser.add_argument("--grid-keep-ngrams", default="all,100000,20000")
     parser.add_argument("--grid-peer", default="all:100000:50,all:100000:25,30000:20000:25,30000:20000:10",
                         help="compress-fasttext settings words:ngrams:qdim ('' for none)")
+    parser.add_argument("--grid-seed", type=int, default=1, help="k-means seed of the grid's PQ runs")
     parser.add_argument("--grid-key", default=None, help="JSON key of the grid's report [default: grid_STEM]")
     args = parser.parse_args()
     if args.markdown:
@@ -562,7 +576,7 @@ def main() -> None:
         split = lambda text: [x for x in text.split(",") if x]  # noqa: E731
         report = grid(args.grid, args.grid_models, split(args.grid_kinds), split(args.grid_methods),
                       split(args.grid_keep_words), split(args.grid_keep_ngrams), split(args.grid_peer),
-                      previous)
+                      previous, args.grid_seed)
         merged = dict(previous or {})
         for kind, r in report.items():
             merged[kind] = r
