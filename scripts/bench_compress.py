@@ -34,6 +34,8 @@ result (loading, the index) runs under the shared lock.
    unanswerable pair as similarity 0 (gensim's dummy4unknown), so a pruned model gets no
    credit for dropping hard questions. Side by side: compress-fasttext's prune_ft_freq at
    --grid-peer settings on the same FastText model, scored the same way.
+   --grid-seed S: the k-means seed (rows of other seeds are kept apart, the tables show
+   the median and range over the seeds run).
    Size: the compressed .etm against the same archive holding the same model's rows
    (all words, all stored n-gram rows) as float32; also against the trained .etm
    (which holds the output weights too).
