@@ -98,10 +98,11 @@ class Model:
 
     def compress(self, method: str = "int8", pq_subvectors: int | None = None,
                  keep_words: int | None = None, qnorm: bool = False,
-                 seed: int | None = None) -> "CompressedModel":
+                 seed: int | None = None, keep_ngrams: int | None = None,
+                 pq_rotation: str | None = None, pq_iterations: int | None = None) -> "CompressedModel":
         """This model's vectors compressed (int8 or product quantisation): a
         :class:`CompressedModel` that answers the same queries (docs/memory.md)."""
-        from .quantization import DEFAULT_SEED, compressed_parts
+        from .quantization import DEFAULT_PQ_ROTATION, DEFAULT_SEED, PQ_NITER, compressed_parts
 
         if getattr(self.config, "floret", False):
             raise EmbedtrainError("compress does not take floret models: their words and n-grams already "
@@ -109,8 +110,10 @@ class Model:
         if isinstance(self, Doc2VecModel):
             raise EmbedtrainError("compress does not take doc2vec models (their document vectors would "
                                   "be lost); compress the word vectors' model instead")
-        vocab, arrays, info = compressed_parts(self, method, pq_subvectors, keep_words, qnorm,
-                                               DEFAULT_SEED if seed is None else seed)
+        vocab, arrays, info = compressed_parts(
+            self, method, pq_subvectors, keep_words, qnorm, DEFAULT_SEED if seed is None else seed,
+            keep_ngrams, DEFAULT_PQ_ROTATION if pq_rotation is None else pq_rotation,
+            PQ_NITER if pq_iterations is None else pq_iterations)
         return CompressedModel(self.config, vocab, arrays, self.stats, info)
 
     def __getitem__(self, word: str) -> np.ndarray:
@@ -603,7 +606,7 @@ class CompressedModel(Model):
             "arrays": list(self.arrays),
             "stats": self.stats,
         }
-        return write_archive(path, meta, self.vocab, self.arrays)
+        return write_archive(path, meta, self.vocab, self.arrays, deflate_vocab=True)
 
 
 def check_mappable(p: Path) -> None:
@@ -617,20 +620,24 @@ def check_mappable(p: Path) -> None:
 
 def compress(source: str | os.PathLike, output: str | os.PathLike, method: str = "int8",
              pq_subvectors: int | None = None, keep_words: int | None = None, qnorm: bool = False,
-             seed: int | None = None) -> CompressedModel:
+             seed: int | None = None, keep_ngrams: int | None = None, pq_rotation: str | None = None,
+             pq_iterations: int | None = None) -> CompressedModel:
     """Compress the model file ``source`` into the model file ``output`` (checked
     writable before any work, written atomically); returns the compressed model.
     See :meth:`Model.compress` and docs/memory.md."""
-    from .quantization import check_settings
+    from .quantization import DEFAULT_PQ_ROTATION, PQ_NITER, check_settings
     from .io.atomic import check_writable
 
     if Path(source).exists() and Path(output).exists() and Path(source).resolve() == Path(output).resolve():
         raise EmbedtrainError(f"the output {output} is the model being compressed; name another file")
+    rotation = DEFAULT_PQ_ROTATION if pq_rotation is None else pq_rotation
+    niter = PQ_NITER if pq_iterations is None else pq_iterations
     model = load_model_file(source, "compress reads a model file (a text classifier is "
                                     "quantised by 'embedtrain classify quantize')")
-    check_settings(method, model.config.dim, pq_subvectors, keep_words, qnorm)
+    check_settings(method, model.config.dim, pq_subvectors, keep_words, qnorm, keep_ngrams, model.kind,
+                   rotation, niter)
     check_writable(output)
-    small = model.compress(method, pq_subvectors, keep_words, qnorm, seed)
+    small = model.compress(method, pq_subvectors, keep_words, qnorm, seed, keep_ngrams, rotation, niter)
     small.save_model(output)
     return small
 

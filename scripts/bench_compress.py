@@ -24,6 +24,22 @@ result (loading, the index) runs under the shared lock.
 4. (--skip compress,load,index) our index against pynndescent on the two text8-prefix
    models, same rows and queries.
 
+5. (--grid CORPUS) the issue's size/score grid on the models of another corpus (e.g.
+   ../shared/data/corpora/enwiki2015-AA.text8style.txt.gz): a skip-gram and a FastText
+   model trained once (dim 100, the defaults otherwise, 2 threads; or --grid-models DIR
+   holding CORPUS_STEM-skipgram.etm / -fasttext.etm), compressed at every setting of
+   --grid-methods x --grid-keep-words (x --grid-keep-ngrams for FastText), scored on a
+   FIXED question set (see fixed_score): every row is scored on the questions and pairs
+   the float32 model answers, an unanswerable question counting as wrong and an
+   unanswerable pair as similarity 0 (gensim's dummy4unknown), so a pruned model gets no
+   credit for dropping hard questions. Side by side: compress-fasttext's prune_ft_freq at
+   --grid-peer settings on the same FastText model, scored the same way.
+   --grid-seed S: the k-means seed (rows of other seeds are kept apart, the tables show
+   the median and range over the seeds run).
+   Size: the compressed .etm against the same archive holding the same model's rows
+   (all words, all stored n-gram rows) as float32; also against the trained .etm
+   (which holds the output weights too).
+
 Writes scripts/bench_compress.out.json. The machine is shared and noisy (2 cores, other
 jobs): times are medians of few runs; sizes and scores are deterministic for a seed.
 """
@@ -161,6 +177,213 @@ def compression(models: dict[str, Path], seeds: int, quick: bool) -> dict:
         report[kind] = {"model_file_bytes": path.stat().st_size, "float32_bytes": f32,
                         "vocab": len(full.vocab), "float32_score": base, "settings": table}
     return report
+
+
+# ---------------------------------------------------------------------- the grid (--grid)
+def fixed_questions(vectors) -> dict:
+    """The question set of the float32 model: the analogy questions it answers (all four
+    words among the 30,000 most frequent) and the WordSim-353 pairs it has vectors for."""
+    from embedtrain.evaluate import _read_lines, evaluate_analogies, parse_similarity
+
+    analogy = evaluate_analogies(vectors, DATA / "questions-words.txt")
+    _, lines = _read_lines(DATA / "wordsim353.tsv")
+    pairs = [(a.lower(), b.lower(), g) for a, b, g in parse_similarity(lines, "wordsim353")
+             if vector_or_none(vectors, a.lower()) is not None and vector_or_none(vectors, b.lower()) is not None]
+    return {"analogy_found": analogy.found, "pairs": pairs}
+
+
+def vector_or_none(vectors, word: str):
+    i = vectors.index.get(word)
+    if i is not None:
+        return np.asarray(vectors.vectors[i], dtype=np.float32)
+    built = vectors.vector_for_unknown(word)
+    return None if built is None else np.asarray(built, dtype=np.float32)
+
+
+def fixed_score(vectors, questions: dict) -> dict:
+    """Scores on the float32 model's question set: questions-words accuracy (3CosAdd, 30,000
+    most frequent words, as embedtrain eval) = correct / the questions the float32 model
+    answers (a question the pruned model cannot answer counts as wrong); WordSim-353
+    Spearman over the pairs the float32 model has, a pair with a word the model has no
+    vector for scored 0 (gensim's dummy4unknown)."""
+    from embedtrain.evaluate import evaluate_analogies, spearman
+
+    analogy = evaluate_analogies(vectors, DATA / "questions-words.txt")
+    assert analogy.found <= questions["analogy_found"], "the compressed model answers more questions?"
+    gold, model, missing = [], [], 0
+    for a, b, g in questions["pairs"]:
+        va, vb = vector_or_none(vectors, a), vector_or_none(vectors, b)
+        if va is None or vb is None:
+            cos, missing = 0.0, missing + 1
+        else:
+            cos = float(va @ vb / max(np.linalg.norm(va) * np.linalg.norm(vb), 1e-30))
+        gold.append(g)
+        model.append(cos)
+    acc = analogy.correct / questions["analogy_found"]
+    ws = spearman(gold, model)
+    return {"analogy": round(acc, 4), "wordsim": round(ws, 4), "mean": round((acc + ws) / 2, 4),
+            "analogy_answered": analogy.found, "pairs_missing": missing}
+
+
+def grid_models(corpus: Path, model_dir: Path, kinds) -> dict[str, Path]:
+    model_dir.mkdir(parents=True, exist_ok=True)
+    stem = corpus.name.split(".")[0]
+    out = {}
+    for kind in kinds:
+        prefix = model_dir / f"{stem}-{kind}"
+        path = prefix.with_suffix(".etm")
+        if not path.exists():
+            t = time.perf_counter()
+            model = embedtrain.train(corpus, model=kind, dim=100, threads=2, seed=1, progress=False)
+            model.save(prefix)
+            print(f"trained {kind} in {time.perf_counter() - t:.1f} s", flush=True)
+        out[kind] = path
+    return out
+
+
+def parse_method(text: str) -> tuple[str, dict]:
+    """'int8', 'pq50', 'pq25-opq', 'pq25-random-it50', 'pq10-qnorm' -> (method, options)."""
+    head, *mods = text.split("-")
+    if head == "int8":
+        return "int8", {}
+    extra: dict = {"pq_subvectors": int(head[2:])}
+    for m in mods:
+        if m in ("random", "opq"):
+            extra["pq_rotation"] = m
+        elif m == "qnorm":
+            extra["qnorm"] = True
+        elif m.startswith("it"):
+            extra["pq_iterations"] = int(m[2:])
+        else:
+            raise SystemExit(f"unknown method modifier {m!r} in {text!r}")
+    return "pq", extra
+
+
+def peer_grid(ft_path: Path, settings: list[str], questions: dict, vocab_size: int, work: Path) -> list[dict]:
+    """compress-fasttext's prune_ft_freq (words: the N most frequent; n-grams rehashed
+    into M buckets; then PQ with qdim subvectors) on our FastText model: 'V:M:qdim'."""
+    import compress_fasttext
+    from gensim.models.fasttext import load_facebook_vectors
+
+    bin_path = work / f"{ft_path.stem}.bin"
+    if not bin_path.exists():
+        subprocess.run([sys.executable, "-m", "embedtrain", "export", str(ft_path), "-f", "fasttext-bin",
+                        "-o", str(bin_path)], check=True)
+    kv = load_facebook_vectors(str(bin_path))
+    rows = []
+    for setting in settings:
+        words, ngrams, qdim = (int(x) if x != "all" else vocab_size for x in setting.split(":"))
+        np.random.seed(1)
+        t = time.perf_counter()
+        small = compress_fasttext.prune_ft_freq(kv, new_vocab_size=words, new_ngrams_size=ngrams,
+                                                pq=True, qdim=qdim)
+        seconds = time.perf_counter() - t
+        for old in work.glob("cf-grid.model*"):
+            old.unlink()
+        small.save(str(work / "cf-grid.model"))
+        size = sum(p.stat().st_size for p in work.glob("cf-grid.model*"))
+
+        class Peer(Vectors):
+            def vector_for_unknown(self, word):
+                return np.asarray(small[word], dtype=np.float32)
+
+        keys = list(small.index_to_key)
+        vecs = Peer(keys, np.stack([small[w] for w in keys]).astype(np.float32))
+        row = {"tool": "compress-fasttext", "method": f"prune_ft_freq pq qdim={qdim}",
+               "keep_words": words, "keep_ngrams": ngrams, "bytes": size,
+               "seconds": round(seconds, 1), **fixed_score(vecs, questions)}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    return rows
+
+
+def grid(corpus: Path, model_dir: Path, kinds, methods, keep_words, keep_ngrams, peer,
+         previous: dict | None, seed: int = 1) -> dict:
+    models = grid_models(corpus, model_dir, kinds)
+    report = {}
+    for kind, path in models.items():
+        full = embedtrain.load(path)
+        questions = fixed_questions(full.vectors)
+        base = fixed_score(full.vectors, questions)
+        before = (previous or {}).get(kind, {})
+        done = {(r["tool"], r["method"], r["keep_words"], r.get("keep_ngrams")): r
+                for r in before.get("rows", [])}
+        rows = []
+        f32 = before.get("float32_bytes")
+        target = model_dir / f"{kind}-grid.etm"
+        for keep in keep_words:
+            for ngrams in (keep_ngrams if kind == "fasttext" else [None]):
+                for text in methods:
+                    method, extra = parse_method(text)
+                    text = text if seed == 1 else f"{text} seed={seed}"
+                    key = ("embedtrain", text, keep, ngrams)
+                    if key in done:
+                        continue
+                    t = time.perf_counter()
+                    small = embedtrain.compress(path, target, method=method, seed=seed,
+                                                keep_words=None if keep == "all" else int(keep),
+                                                keep_ngrams=None if ngrams in (None, "all") else int(ngrams),
+                                                **extra)
+                    seconds = time.perf_counter() - t
+                    size = target.stat().st_size
+                    if f32 is None:
+                        assert keep == "all" and ngrams in (None, "all"), "the first setting must keep everything"
+                        f32 = float32_bytes(small, size)
+                    loaded = embedtrain.load(target)
+                    row = {"tool": "embedtrain", "method": text, "keep_words": keep, "keep_ngrams": ngrams,
+                           "bytes": size, "seconds": round(seconds, 1), **fixed_score(loaded.vectors, questions)}
+                    print(kind, json.dumps(row), flush=True)
+                    rows.append(row)
+        if kind == "fasttext" and peer:
+            rows += peer_grid(path, peer, questions, len(full.vocab), model_dir)
+        fresh = {(r["tool"], r["method"], r["keep_words"], r.get("keep_ngrams")) for r in rows}
+        rows = [r for k, r in done.items() if k not in fresh] + rows
+        for r in rows:
+            r["size_ratio"] = round(f32 / r["bytes"], 1)
+            r["size_ratio_trained_etm"] = round(path.stat().st_size / r["bytes"], 1)
+            r["score_kept"] = round(r["mean"] / base["mean"], 4)
+        report[kind] = {"corpus": str(corpus), "vocab": len(full.vocab),
+                        "stored_ngram_rows": int(len(full.arrays.get("ngram_buckets", ()))),
+                        "trained_etm_bytes": path.stat().st_size, "float32_bytes": f32,
+                        "float32_score": base, "analogy_questions": questions["analogy_found"],
+                        "wordsim_pairs": len(questions["pairs"]), "rows": rows}
+    return report
+
+
+def grid_markdown(report: dict) -> str:
+    lines = []
+    for kind, r in report.items():
+        if not isinstance(r, dict) or "rows" not in r:
+            continue
+        base = r["float32_score"]
+        lines += [f"**{kind}** ({r['vocab']:,} words" + (f", {r['stored_ngram_rows']:,} n-gram rows"
+                  if r["stored_ngram_rows"] else "") + f"; float32 {r['float32_bytes'] / 1e6:.1f} MB, "
+                  f"trained .etm {r['trained_etm_bytes'] / 1e6:.1f} MB; score {base['mean']:.4f} = mean of "
+                  f"questions-words {base['analogy']:.4f} ({r['analogy_questions']:,} questions) and "
+                  f"WordSim-353 {base['wordsim']:.4f} ({r['wordsim_pairs']} pairs))", "",
+                  "| tool | method | words | n-grams | MB | float32 / size | questions-words | WordSim-353 | mean "
+                  "| kept | k-means seeds |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+
+        def count(x):
+            return "-" if x is None else x if str(x) == "all" else f"{int(x):,}"
+        groups: dict = {}
+        for t in r["rows"]:  # seeds of one setting: medians, and the range of the share kept
+            method = t["method"].split(" seed=")[0]
+            groups.setdefault((t["tool"], method, str(t["keep_words"]), str(t.get("keep_ngrams"))), []).append(t)
+        for (tool, method, _, _), ts in sorted(groups.items(), key=lambda kv: -kv[1][0]["bytes"]):
+            t = ts[0]
+            med = {k: statistics.median(x[k] for x in ts) for k in ("analogy", "wordsim", "mean", "score_kept", "bytes")}
+            kept = f"{100 * med['score_kept']:.1f} %"
+            if len(ts) > 1:
+                kept += f" ({100 * min(x['score_kept'] for x in ts):.1f}-{100 * max(x['score_kept'] for x in ts):.1f})"
+            seeds = "-" if tool != "embedtrain" or method == "int8" else \
+                "1" if len(ts) == 1 else f"{len(ts)} (median)"
+            lines.append(f"| {tool} | {method} | {count(t['keep_words'])} | {count(t.get('keep_ngrams'))} | "
+                         f"{med['bytes'] / 1e6:.2f} | {round(r['float32_bytes'] / med['bytes'], 1)} | "
+                         f"{med['analogy']:.4f} | {med['wordsim']:.4f} | {med['mean']:.4f} | {kept} | {seeds} |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- 1 M x 300
@@ -329,9 +552,38 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: compress,load,index,pynndescent")
     parser.add_argument("--markdown", action="store_true", help="print the docs' tables from the JSON")
+    parser.add_argument("--grid", type=Path, default=None, help="corpus of the size/score grid (part 5 only)")
+    parser.add_argument("--grid-models", type=Path, default=Path("/tmp/embedtrain-bench-grid"),
+                        help="where the grid's models are (trained there when missing)")
+    parser.add_argument("--grid-kinds", default="skipgram,fasttext")
+    parser.add_argument("--grid-methods", default="int8,pq50,pq25,pq10",
+                        help="int8 | pqM[-random|-opq][-qnorm][-itN], comma-separated")
+    parser.add_argument("--grid-keep-words", default="all,50000,30000")
+    parser.add_argument("--grid-keep-ngrams", default="all,100000,20000")
+    parser.add_argument("--grid-peer", default="all:100000:50,all:100000:25,30000:20000:25,30000:20000:10",
+                        help="compress-fasttext settings words:ngrams:qdim ('' for none)")
+    parser.add_argument("--grid-seed", type=int, default=1, help="k-means seed of the grid's PQ runs")
+    parser.add_argument("--grid-key", default=None, help="JSON key of the grid's report [default: grid_STEM]")
     args = parser.parse_args()
     if args.markdown:
-        print(markdown(json.loads(OUT.read_text())))
+        report = json.loads(OUT.read_text())
+        print(markdown(report))
+        for key, value in report.items():
+            if key.startswith("grid_"):
+                print(f"### {key}\n\n{grid_markdown(value)}")
+        return
+    if args.grid is not None:
+        key = args.grid_key or "grid_" + args.grid.name.split(".")[0]
+        previous = json.loads(OUT.read_text()).get(key) if OUT.exists() else None
+        split = lambda text: [x for x in text.split(",") if x]  # noqa: E731
+        report = grid(args.grid, args.grid_models, split(args.grid_kinds), split(args.grid_methods),
+                      split(args.grid_keep_words), split(args.grid_keep_ngrams), split(args.grid_peer),
+                      previous, args.grid_seed)
+        merged = dict(previous or {})
+        for kind, r in report.items():
+            merged[kind] = r
+        save(key, merged, "flock /tmp/embedtrain-bench.lock python " + " ".join(sys.argv))
+        print(grid_markdown(merged))
         return
     skip = set(filter(None, args.skip.split(",")))
     command = "python " + " ".join(sys.argv)

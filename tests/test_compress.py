@@ -48,8 +48,9 @@ def compressed(skipgram_files, fasttext_file, tmp_path_factory):
     d = tmp_path_factory.mktemp("small")
     for kind, source in (("skipgram", skipgram_files["model"]), ("fasttext", fasttext_file)):
         for method, extra in (("int8", {}), ("pq", {"pq_subvectors": 10}),
-                              ("pq-qnorm", {"pq_subvectors": 10, "qnorm": True})):
-            if kind == "fasttext" and method == "pq-qnorm":
+                              ("pq-qnorm", {"pq_subvectors": 10, "qnorm": True}),
+                              ("pq-opq", {"pq_subvectors": 10, "pq_rotation": "opq", "pq_iterations": 3})):
+            if kind == "fasttext" and method in ("pq-qnorm", "pq-opq"):
                 continue
             path = d / f"{kind}-{method}.etm"
             embedtrain.compress(source, path, method=method.split("-")[0], **extra)
@@ -103,8 +104,40 @@ def test_pq_codes_and_decoding_match_numpy(qnorm):
     assert np.linalg.norm(expected - m) < 0.7 * np.linalg.norm(m)
 
 
+@pytest.mark.parametrize("rotation", ["random", "opq"])
+def test_pq_with_a_rotation_codes_the_rotated_rows_and_decodes_back(rotation):
+    """Rows whose variance sits in a few coordinates (one subvector): PQ codes row @ R for
+    an orthogonal R, decodes as decoded @ R.T, and (spreading the variance over the
+    subvectors) errs less than PQ of the raw rows."""
+    rng = np.random.default_rng(3)
+    scales = np.array([8.0, 6.0, 5.0] + [0.3] * 9, dtype=np.float32)
+    m = (rng.normal(size=(1500, 12)) * scales).astype(np.float32)
+    parts = encode_rows(m, "pq", subvectors=4, niter=8, rotation=rotation)
+    r = parts["rotation"]
+    np.testing.assert_allclose(r @ r.T, np.eye(12), atol=1e-5)
+    np.testing.assert_array_equal(parts["codes"], ref.pq_encode(m @ r, parts["codebook"]))
+    rows = CodedRows("pq", parts)
+    expected = ref.pq_decode(parts["codes"], parts["codebook"]) @ r.T
+    np.testing.assert_allclose(rows[:], expected, rtol=1e-5, atol=1e-5)
+    q = rng.normal(size=12).astype(np.float32)
+    np.testing.assert_allclose(rows.dots(q, 0, 1500), expected @ q, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(rows.norms(), np.linalg.norm(expected, axis=1), rtol=1e-4)
+    plain = ref.pq_decode(*(lambda p: (p["codes"], p["codebook"]))(encode_rows(m, "pq", subvectors=4, niter=8)))
+    assert np.linalg.norm(expected - m) < 0.9 * np.linalg.norm(plain - m)
+
+
+def test_opq_errs_no_more_than_its_random_start():
+    rng = np.random.default_rng(4)
+    m = (rng.normal(size=(2000, 16)) @ rng.normal(size=(16, 16))).astype(np.float32)
+    err = {}
+    for rotation in ("random", "opq"):
+        parts = encode_rows(m, "pq", subvectors=4, niter=10, rotation=rotation)
+        err[rotation] = np.linalg.norm(CodedRows("pq", parts)[:] - m)
+    assert err["opq"] <= err["random"] * 1.01, err
+
+
 # ---------------------------------------------------------------------- models
-@pytest.mark.parametrize("method", ["int8", "pq", "pq-qnorm"])
+@pytest.mark.parametrize("method", ["int8", "pq", "pq-qnorm", "pq-opq"])
 def test_compressed_queries_equal_exact_search_over_the_decoded_rows(compressed, method):
     small = embedtrain.load(compressed["skipgram", method])
     assert isinstance(small, embedtrain.CompressedModel)
@@ -174,6 +207,66 @@ def test_keep_words_keeps_the_most_frequent_and_unseen_words_still_get_vectors(f
     assert out.stat().st_size < fasttext_file.stat().st_size / 4
 
 
+def _reference_kept_buckets(full, keep):
+    """Plain Python: the ``keep`` buckets the vocabulary's words' n-grams use most (ties:
+    the lower bucket), increasing."""
+    from collections import Counter
+
+    uses = Counter()
+    for word in full.vocab.words:
+        uses.update(full.vectors.ngram_buckets(word).tolist())
+    ranked = sorted(uses, key=lambda b: (-uses[b], b))
+    return np.array(sorted(ranked[:keep]), dtype=np.int32)
+
+
+@pytest.mark.parametrize("method", ["int8", "pq"])
+def test_keep_ngrams_keeps_the_most_used_rows_and_unseen_words_use_the_kept_ones(
+        fasttext_file, tmp_path, method):
+    from embedtrain.ngram_rows import initial_rows
+
+    full = embedtrain.load(fasttext_file)
+    extra = {"pq_subvectors": 10, "pq_iterations": 5} if method == "pq" else {}
+    out = tmp_path / "pruned.etm"
+    embedtrain.compress(fasttext_file, out, method=method, keep_words=300, keep_ngrams=1500, **extra)
+    small = embedtrain.load(out)
+    kept = _reference_kept_buckets(full, 1500)
+    np.testing.assert_array_equal(small.arrays["ngram_buckets"], kept)
+    assert small.compression["keep_ngrams"] == 1500
+    v, dim = len(full.vocab), full.config.dim
+    position = {b: i for i, b in enumerate(full.ngram_buckets.tolist())}
+    stored = full.input_vectors[v + np.array([position[b] for b in kept.tolist()])]
+    if method == "int8":  # the kept rows are the full model's rows of those buckets, coded
+        values, steps = ref.int8_encode(stored)
+        np.testing.assert_array_equal(small.arrays["ngrams_values"], values)
+        decoded = ref.int8_decode(values, steps)
+        words = ref.int8_decode(small.arrays["words_values"], small.arrays["words_steps"])
+    else:
+        np.testing.assert_array_equal(small.arrays["ngrams_codes"],
+                                      ref.pq_encode(stored, small.arrays["ngrams_codebook"]))
+        decoded = ref.pq_decode(small.arrays["ngrams_codes"], small.arrays["ngrams_codebook"])
+        words = ref.pq_decode(small.arrays["words_codes"], small.arrays["words_codebook"])
+    vecs = small.vectors
+    # kept words: their decoded rows
+    for word in full.vocab.words[:300:37]:
+        np.testing.assert_allclose(vecs[word], words[vecs.index[word]])
+    # dropped and unseen words: the mean of their kept decoded n-gram rows, a dropped
+    # bucket read as its initial value
+    kept_at = {b: i for i, b in enumerate(kept.tolist())}
+    for word in (full.vocab.words[400], full.vocab.words[-1], "kingdomly", "zzxqy"):
+        assert word not in vecs.index
+        rows = [decoded[kept_at[b]] if b in kept_at else initial_rows(np.array([v + b]), dim, full.config.seed)[0]
+                for b in full.vectors.ngram_buckets(word).tolist()]
+        np.testing.assert_allclose(vecs[word], np.mean(rows, axis=0), rtol=1e-5, atol=1e-6)
+    embedtrain.compress(fasttext_file, tmp_path / "all.etm", method=method, keep_words=300, **extra)
+    assert out.stat().st_size < (tmp_path / "all.etm").stat().st_size
+
+
+def test_keep_ngrams_above_the_stored_rows_keeps_them_all(fasttext_file, tmp_path):
+    full = embedtrain.load(fasttext_file)
+    small = embedtrain.compress(fasttext_file, tmp_path / "x.etm", keep_ngrams=10 ** 7)
+    np.testing.assert_array_equal(small.arrays["ngram_buckets"], full.ngram_buckets)
+
+
 def test_every_command_reads_a_compressed_model(compressed, tmp_path):
     path = compressed["fasttext", "pq"]
     small = embedtrain.load(path).vectors
@@ -223,6 +316,14 @@ def test_bad_compression_settings_are_one_line_errors_and_write_nothing(skipgram
                           "--pq-subvectors 7 does not divide the dimension 50")
     assert_one_line_error(run("compress", source, "-o", out, "--pq-subvectors", "5"), "--method pq only")
     assert_one_line_error(run("compress", source, "-o", out, "--keep-words", "0"), "--keep-words")
+    assert_one_line_error(run("compress", source, "-o", out, "--keep-ngrams", "100"),
+                          "--keep-ngrams applies to FastText models only")
+    assert_one_line_error(run("compress", source, "-o", out, "--keep-ngrams", "0"), "--keep-ngrams must be")
+    assert_one_line_error(run("compress", source, "-o", out, "--pq-rotation", "opq"), "--method pq only")
+    assert_one_line_error(run("compress", source, "-o", out, "--method", "pq", "--pq-iterations", "0"),
+                          "--pq-iterations must be")
+    with pytest.raises(EmbedtrainError, match="unknown --pq-rotation"):
+        embedtrain.compress(source, out, method="pq", pq_rotation="pca")
     assert_one_line_error(run("compress", source, "-o", tmp_path / "no" / "x.etm"), "does not exist")
     assert_one_line_error(run("compress", source, "-o", source), "another file")
     with pytest.raises(EmbedtrainError, match="does not divide"):
@@ -262,6 +363,16 @@ def test_damaged_compressed_models_are_one_line_errors(compressed, tmp_path):
     with pytest.raises(EmbedtrainError, match="damaged model file .*words_codes"):
         embedtrain.load(bad)
     assert_one_line_error(run("eval", bad), "damaged model file")
+
+    def wrong_rotation(name, data):  # a rotation of another dimension
+        if name == "words_rotation.npy":
+            buf = io.BytesIO()
+            np.save(buf, np.eye(10, dtype=np.float32))
+            return buf.getvalue()
+        return data
+    bad = tmp_path / "rotation.etm"
+    _rewrite(compressed["skipgram", "pq-opq"], bad, wrong_rotation)
+    assert_one_line_error(run("similar", bad, "king"), "damaged model file", "words_rotation")
 
     def missing(name, data):
         return None if name == "words_steps.npy" else data
@@ -362,6 +473,22 @@ def test_cli_compress_writes_what_the_library_writes(skipgram_files, tmp_path):
     assert cli.vocab.words == library.vocab.words and len(cli.vocab) == 800
     for name, array in library.arrays.items():
         np.testing.assert_array_equal(cli.arrays[name], array)
+
+
+def test_cli_keep_ngrams_and_rotation_write_what_the_library_writes(fasttext_file, tmp_path):
+    args = ["--method", "pq", "--pq-subvectors", "10", "--pq-rotation", "random", "--pq-iterations", "2",
+            "--keep-words", "300", "--keep-ngrams", "800"]
+    result = run("compress", fasttext_file, "-o", tmp_path / "cli.etm", *args)
+    assert result.exit_code == 0, result.output
+    library = embedtrain.compress(fasttext_file, tmp_path / "lib.etm", method="pq", pq_subvectors=10,
+                                  pq_rotation="random", pq_iterations=2, keep_words=300, keep_ngrams=800)
+    cli = embedtrain.load(tmp_path / "cli.etm")
+    assert cli.compression == library.compression and len(cli.arrays["ngram_buckets"]) == 800
+    for name, array in library.arrays.items():
+        np.testing.assert_array_equal(cli.arrays[name], array)
+    with zipfile.ZipFile(tmp_path / "cli.etm") as zf:  # the vocabulary deflated, the arrays stored
+        assert zf.getinfo("vocab.txt").compress_type == zipfile.ZIP_DEFLATED
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist() if i.filename.endswith(".npy"))
 
 
 def test_the_vocabulary_fast_path_reads_what_the_line_by_line_path_reads():

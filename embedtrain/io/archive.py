@@ -26,13 +26,16 @@ VECTORS_ARCHIVE, VECTORS_ARCHIVE_VERSION = "embedtrain-vectors", 1
 
 
 def write_archive(path: str | os.PathLike, meta: dict[str, Any], vocab: Vocab,
-                  arrays: dict[str, np.ndarray], texts: dict[str, str] | None = None) -> Path:
+                  arrays: dict[str, np.ndarray], texts: dict[str, str] | None = None,
+                  deflate_vocab: bool = False) -> Path:
     """Write the archive atomically (temporary name, then rename); ``texts``: more UTF-8
-    members by name (a model's unkept.txt)."""
+    members by name (a model's unkept.txt). ``deflate_vocab``: vocab.txt deflated (a
+    compressed model, where it is a large share of a small file; arrays stay stored)."""
     with atomic_output(path, "wb") as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             zf.writestr("meta.json", json.dumps(meta, indent=1))
-            zf.writestr("vocab.txt", vocab.to_text().encode("utf-8"))
+            zf.writestr("vocab.txt", vocab.to_text().encode("utf-8"),
+                        compress_type=zipfile.ZIP_DEFLATED if deflate_vocab else None)
             for name, text in (texts or {}).items():
                 zf.writestr(name, text.encode("utf-8"))
             for name, array in arrays.items():

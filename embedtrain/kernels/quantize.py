@@ -174,3 +174,18 @@ def pq_dots(codes, tables, start, stop, out):
         for m in range(m_count):
             s += tables[m, codes[i, m]]
         out[i - start] = s
+
+
+@njit(parallel=True, **ROW_OPTIONS)
+def rotate_back(rows, rotation):
+    """rows @ rotation.T in place (float32 [k, dim]; ``rotation`` float32 [dim, dim]): a
+    row coded after rotation decoded back, each value summed in coordinate order, so a
+    row decodes to the same floats alone or in a batch."""
+    k, dim = rows.shape
+    for i in prange(k):
+        row = rows[i].copy()
+        for a in range(dim):
+            s = np.float32(0.0)
+            for b in range(dim):
+                s += row[b] * rotation[a, b]
+            rows[i, a] = s
