@@ -88,7 +88,8 @@ class Model:
 
     def make_vectors(self) -> Vectors:
         if self.mapped:  # rows read from the file when a query touches them
-            return LazyVectors(self.vocab.words, self.word_matrix(), self.vocab.counts, self.vocab.index)
+            vocab = self.vocab  # a mapped vocabulary parses its counts when they are first read
+            return LazyVectors(vocab.words, self.word_matrix(), lambda: vocab.counts, vocab.index)
         return Vectors(self.vocab.words, self.word_matrix(), self.vocab.counts)
 
     @property
@@ -182,9 +183,10 @@ class Model:
         EmbedtrainError naming the file and the problem.
 
         ``mmap=True`` maps the weight matrices read-only instead of reading them: they
-        open in milliseconds whatever their size (the vocabulary is still read), memory
-        grows with the rows queries touch, and the values are not scanned for NaN
-        (docs/memory.md).
+        open in milliseconds whatever their size, memory grows with the rows queries
+        touch, and the values are not scanned for NaN; the vocabulary stays in the file
+        too (mapped_vocab.py: words decoded and looked up on demand, its CRC-32 not
+        checked) (docs/memory.md).
         """
         p = Path(path)
         if p.is_file() and not is_model_file(p):

@@ -511,12 +511,15 @@ class LazyVectors(Vectors):
     def __init__(self, words: Sequence[str], rows, counts: np.ndarray | None = None,
                  index: dict[str, int] | None = None):
         """``index``: word -> row, when the caller has it (a model's vocabulary: distinct
-        words), so that a million-word model does not build a second one."""
+        words), so that a million-word model does not build a second one; ``counts``
+        may be a function that returns them (called when they are first read)."""
         if len(rows.shape) != 2 or rows.shape[0] != len(words):
             raise ValueError(f"{len(words)} words but rows of shape {rows.shape}")
-        self.words = words if isinstance(words, list) else list(words)
+        # a list, or a model's words left in its file (mapped_vocab.MappedWords: decoded
+        # when indexed), which list() would decode all at once
+        self.words = words if isinstance(words, list) or getattr(words, "in_place", False) else list(words)
         self.vectors = rows
-        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self.counts = counts if counts is None or callable(counts) else np.asarray(counts, dtype=np.int64)
         if index is None:
             index = {}
             for i, w in enumerate(self.words):
@@ -524,6 +527,18 @@ class LazyVectors(Vectors):
         self.index = index
         self._unit = None
         self._norms: np.ndarray | None = None
+
+    @property
+    def counts(self) -> np.ndarray | None:
+        """int64 [V] or None; given as a function (a mapped vocabulary's, parsed when
+        first read), called when first read."""
+        if callable(self._counts):
+            self._counts = np.asarray(self._counts(), dtype=np.int64)
+        return self._counts
+
+    @counts.setter
+    def counts(self, value) -> None:
+        self._counts = value
 
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
         i = self.index.get(word)

@@ -8,6 +8,7 @@ every member against what it claims to hold, so a damaged file gives one line.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import struct
 import zipfile
@@ -133,12 +134,7 @@ def map_array(zf: zipfile.ZipFile, path: Path, name: str) -> np.ndarray:
     if info.compress_type != zipfile.ZIP_STORED:
         raise ValueError(f"{member_name} is compressed; only stored members can be mapped")
     with open(path, "rb") as f:
-        f.seek(info.header_offset)
-        local = f.read(_LOCAL_HEADER_BYTES)
-        if len(local) != _LOCAL_HEADER_BYTES or local[:4] != b"PK\x03\x04":
-            raise ValueError(f"{member_name}: bad local header")
-        name_len, extra_len = struct.unpack("<HH", local[26:30])
-        data_start = info.header_offset + _LOCAL_HEADER_BYTES + name_len + extra_len
+        data_start = _data_start(f, info)
         f.seek(data_start)
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
@@ -160,6 +156,37 @@ def map_array(zf: zipfile.ZipFile, path: Path, name: str) -> np.ndarray:
         return np.empty(shape, dtype=dtype, order="F" if fortran else "C")
     return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=tuple(shape),
                      order="F" if fortran else "C")
+
+
+def _data_start(f, info: zipfile.ZipInfo) -> int:
+    """Where member ``info``'s data starts in the open file ``f`` (after its local
+    header, whose name and extra field may differ in length from the directory's)."""
+    f.seek(info.header_offset)
+    local = f.read(_LOCAL_HEADER_BYTES)
+    if len(local) != _LOCAL_HEADER_BYTES or local[:4] != b"PK\x03\x04":
+        raise ValueError(f"{info.filename}: bad local header")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    return info.header_offset + _LOCAL_HEADER_BYTES + name_len + extra_len
+
+
+def map_vocab_member(zf: zipfile.ZipFile, path: Path) -> Vocab:
+    """The archive's vocabulary left in place (mapped_vocab.py: the bytes of vocab.txt
+    memory-mapped read-only, one compiled pass for its rows, counts and hash table),
+    or read as :func:`read_vocab` reads it when it is not in the form we write. Its
+    CRC-32 is not checked (that would read every byte). Raises ValueError on damage."""
+    from ..mapped_vocab import map_vocab  # numba: only for a mapped model
+
+    info = zf.getinfo("vocab.txt")  # KeyError: missing
+    if info.compress_type != zipfile.ZIP_STORED or info.file_size == 0:
+        return read_vocab(zf, path)
+    with open(path, "rb") as f:
+        start = _data_start(f, info)
+        if start + info.file_size > os.fstat(f.fileno()).st_size:
+            raise ValueError("vocab.txt ends beyond the end of the file")
+        whole = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    blob = np.frombuffer(whole, dtype=np.uint8, count=info.file_size, offset=start)
+    vocab = map_vocab(blob, str(path))
+    return read_vocab(zf, path) if vocab is None else vocab
 
 
 # What reading a damaged archive can raise, besides our own errors.
@@ -218,7 +245,7 @@ def read_archive(path: str | os.PathLike, format_name: str, max_version: int, wh
             raise EmbedtrainError(f"{p}: damaged {what} (meta.json's 'arrays' is not a list of "
                                   f"distinct names)")
         try:
-            vocab = read_vocab(zf, p)
+            vocab = map_vocab_member(zf, p) if mmap else read_vocab(zf, p)
             arrays = ({n: map_array(zf, p, n) for n in names} if mmap else read_arrays(zf, names))
         except KeyError as exc:
             raise EmbedtrainError(f"{p}: damaged {what} (missing {exc})") from None
