@@ -11,6 +11,12 @@ Model file (``PREFIX.etm``): a zip archive (stored, not compressed) that
     ``word count`` lines, UTF-8, most frequent first; line i is row i.
 ``NAME.npy``
     each weight matrix listed in ``arrays`` (``.npy`` format, no pickled objects).
+``vocab_offsets.npy``
+    int64 [2, V + 1]: where each line of ``vocab.txt`` starts, and where its space is
+    (each row ending in the member's size); meta.json's ``vocab_offsets`` records the CRC-32 and
+    size of the ``vocab.txt`` they describe. ``load(path, mmap=True)`` maps them instead
+    of scanning the vocabulary (mapped_vocab.py); other readers ignore them, and a file
+    without them (older, or another vocab.txt) opens as before.
 ``unkept.txt``
     (when meta.json has ``"unkept_words"``) ``word count`` lines: the words the corpus
     had that the vocabulary did not keep (below --min-count), so that ``--continue``
@@ -170,7 +176,7 @@ class Model:
         if self.vocab.unkept is not None:
             meta["unkept_words"] = len(self.vocab.unkept)
             texts[UNKEPT_MEMBER] = self.vocab.unkept.to_text()
-        return write_archive(path, meta, self.vocab, self.arrays, texts)
+        return write_archive(path, meta, self.vocab, self.arrays, texts, vocab_offsets=True)
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: bool = False) -> "Model":

@@ -175,3 +175,56 @@ def test_a_damaged_vocabulary_is_a_one_line_error(tmp_path, text, fragment, when
         else:
             model.vocab.index.as_dict()
     assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_stored_offsets_are_mapped_and_describe_the_scanned_lines(tmp_path):
+    """A model file stores vocab.txt's line offsets (vocab_offsets.npy); a mapped load maps
+    them instead of scanning: the same offsets the scan finds. An older file without
+    them, or one whose vocab.txt was rewritten since (CRC-32 differs), is scanned."""
+    from embedtrain.mapped_vocab import line_offsets
+
+    path = small_model(tmp_path / "m.etm", WORDS)
+    with zipfile.ZipFile(path) as zf:
+        assert "vocab_offsets.npy" not in __import__("json").loads(zf.read("meta.json"))["arrays"]
+        stored = np.load(zf.open("vocab_offsets.npy"))
+        scanned = line_offsets(np.frombuffer(zf.read("vocab.txt"), dtype=np.uint8))
+    np.testing.assert_array_equal(stored, scanned)
+    mapped = embedtrain.load(path, mmap=True).vocab
+    assert isinstance(mapped.starts.base, np.memmap) or isinstance(mapped.starts, np.memmap)
+    older = tmp_path / "older.etm"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(older, "w") as zout:
+        for info in zin.infolist():
+            if info.filename != "vocab_offsets.npy":
+                zout.writestr(info.filename, zin.read(info))
+    rewritten = with_vocab(path, tmp_path / "rewritten.etm", "".join(f"{w} 1\n" for w in WORDS[::-1]).encode())
+    for p, words in ((older, WORDS), (rewritten, WORDS[::-1])):
+        vocab = embedtrain.load(p, mmap=True).vocab
+        assert isinstance(vocab, MappedVocab) and not isinstance(vocab.starts.base, np.memmap)
+        assert list(vocab.words) == words and vocab.index[words[2]] == 2
+
+
+def test_damaged_stored_offsets_are_one_line_errors(tmp_path):
+    """Offsets that do not fit vocab.txt: refused at open when their ends are wrong, when
+    a word they point to is read otherwise (each word's bounds are checked then)."""
+    path = small_model(tmp_path / "m.etm", WORDS)
+    with zipfile.ZipFile(path) as zf:
+        offsets = np.load(zf.open("vocab_offsets.npy"))
+    for name, change in (("end", lambda o: o.__setitem__((0, -1), 5)),
+                         ("middle", lambda o: o.__setitem__((0, 2), o[0, 2] + 1))):
+        bad = offsets.copy()
+        change(bad)
+        target = tmp_path / f"{name}.etm"
+        with zipfile.ZipFile(path) as zin, zipfile.ZipFile(target, "w") as zout:
+            for info in zin.infolist():
+                data = zin.read(info)
+                if info.filename == "vocab_offsets.npy":
+                    import io
+                    buf = io.BytesIO()
+                    np.save(buf, bad)
+                    data = buf.getvalue()
+                zout.writestr(info.filename, data)
+        embedtrain.load(target)  # a read load does not use them
+        with pytest.raises(EmbedtrainError, match="damaged model file .*vocab_offsets") as err:
+            model = embedtrain.load(target, mmap=True)
+            model.vocab.words[2]
+        assert str(target) in str(err.value) and "\n" not in str(err.value)

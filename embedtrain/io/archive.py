@@ -27,20 +27,40 @@ VECTORS_ARCHIVE, VECTORS_ARCHIVE_VERSION = "embedtrain-vectors", 1
 
 
 def write_archive(path: str | os.PathLike, meta: dict[str, Any], vocab: Vocab,
-                  arrays: dict[str, np.ndarray], texts: dict[str, str] | None = None) -> Path:
+                  arrays: dict[str, np.ndarray], texts: dict[str, str] | None = None,
+                  vocab_offsets: bool = False) -> Path:
     """Write the archive atomically (temporary name, then rename); ``texts``: more UTF-8
-    members by name (a model's unkept.txt)."""
+    members by name (a model's unkept.txt); ``vocab_offsets``: also where each line of
+    vocab.txt starts and where its space is (:data:`VOCAB_OFFSETS`, int64 [2, V + 1],
+    mapped_vocab.line_offsets), which a mapped load maps instead of scanning vocab.txt;
+    meta.json records vocab.txt's CRC-32 and size beside it, so a vocab.txt rewritten
+    since is read without it."""
+    vocab_bytes = vocab.to_text().encode("utf-8")
+    offsets = None
+    if vocab_offsets:
+        from ..mapped_vocab import line_offsets
+
+        offsets = line_offsets(np.frombuffer(vocab_bytes, dtype=np.uint8))
+        if offsets is not None:
+            meta = {**meta, VOCAB_OFFSETS: {"vocab_crc32": zlib.crc32(vocab_bytes),
+                                            "vocab_bytes": len(vocab_bytes)}}
     with atomic_output(path, "wb") as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             zf.writestr("meta.json", json.dumps(meta, indent=1))
-            zf.writestr("vocab.txt", vocab.to_text().encode("utf-8"))
+            zf.writestr("vocab.txt", vocab_bytes)
             for name, text in (texts or {}).items():
                 zf.writestr(name, text.encode("utf-8"))
+            if offsets is not None:
+                arrays = {**arrays, VOCAB_OFFSETS: offsets}
             for name, array in arrays.items():
                 info = aligned_member(f"{name}.npy", handle.tell())
                 with zf.open(info, "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
     return Path(path)
+
+
+# The member (NAME.npy) and meta.json key of a model's vocabulary line offsets.
+VOCAB_OFFSETS = "vocab_offsets"
 
 
 # Array data starts at a multiple of this many bytes in the file, so that a member can be
@@ -169,12 +189,13 @@ def _data_start(f, info: zipfile.ZipInfo) -> int:
     return info.header_offset + _LOCAL_HEADER_BYTES + name_len + extra_len
 
 
-def map_vocab_member(zf: zipfile.ZipFile, path: Path) -> Vocab:
+def map_vocab_member(zf: zipfile.ZipFile, path: Path, meta: dict[str, Any]) -> Vocab:
     """The archive's vocabulary left in place (mapped_vocab.py: the bytes of vocab.txt
-    memory-mapped read-only, one compiled pass for its rows, counts and hash table),
-    or read as :func:`read_vocab` reads it when it is not in the form we write. Its
-    CRC-32 is not checked (that would read every byte). Raises ValueError on damage."""
-    from ..mapped_vocab import map_vocab  # numba: only for a mapped model
+    memory-mapped read-only, with the line offsets the file stores, mapped, or found in
+    a few array operations), or read as :func:`read_vocab` reads it when it is not in
+    the form we write. Its CRC-32 is not checked (that would read every byte), only
+    compared with the one recorded beside the offsets. Raises ValueError on damage."""
+    from ..mapped_vocab import map_vocab
 
     info = zf.getinfo("vocab.txt")  # KeyError: missing
     if info.compress_type != zipfile.ZIP_STORED or info.file_size == 0:
@@ -185,7 +206,14 @@ def map_vocab_member(zf: zipfile.ZipFile, path: Path) -> Vocab:
             raise ValueError("vocab.txt ends beyond the end of the file")
         whole = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     blob = np.frombuffer(whole, dtype=np.uint8, count=info.file_size, offset=start)
-    vocab = map_vocab(blob, str(path))
+    recorded = meta.get(VOCAB_OFFSETS)
+    offsets = None
+    if (isinstance(recorded, dict) and recorded.get("vocab_crc32") == info.CRC
+            and recorded.get("vocab_bytes") == info.file_size and f"{VOCAB_OFFSETS}.npy" in zf.NameToInfo):
+        offsets = map_array(zf, path, VOCAB_OFFSETS)
+        if offsets.dtype != np.int64:
+            raise ValueError(f"{VOCAB_OFFSETS} holds {offsets.dtype} values, not int64")
+    vocab = map_vocab(blob, str(path), offsets)
     return read_vocab(zf, path) if vocab is None else vocab
 
 
@@ -245,7 +273,7 @@ def read_archive(path: str | os.PathLike, format_name: str, max_version: int, wh
             raise EmbedtrainError(f"{p}: damaged {what} (meta.json's 'arrays' is not a list of "
                                   f"distinct names)")
         try:
-            vocab = map_vocab_member(zf, p) if mmap else read_vocab(zf, p)
+            vocab = map_vocab_member(zf, p, meta) if mmap else read_vocab(zf, p)
             arrays = ({n: map_array(zf, p, n) for n in names} if mmap else read_arrays(zf, names))
         except KeyError as exc:
             raise EmbedtrainError(f"{p}: damaged {what} (missing {exc})") from None
