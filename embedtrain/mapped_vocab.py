@@ -125,10 +125,13 @@ class MappedIndex(Mapping):
         if self._lengths is None:
             self._lengths = v.seps - v.starts[:-1]
         rows = np.flatnonzero(self._lengths == len(data))
-        for k, byte in enumerate(data):
-            if not len(rows):
-                return default
-            rows = rows[v.blob[v.starts[rows] + k] == byte]
+        try:
+            for k, byte in enumerate(data):
+                if not len(rows):
+                    return default
+                rows = rows[v.blob[v.starts[rows] + k] == byte]
+        except IndexError:  # offsets beyond vocab.txt
+            raise v.damaged() from None
         if not len(rows):
             return default
         v.check_line(int(rows[0]))
@@ -176,6 +179,10 @@ class MappedVocab(Vocab):
         self.index = MappedIndex(self)
         self.unkept = None
 
+    def damaged(self, where: str = "") -> EmbedtrainError:
+        return EmbedtrainError(f"{self.source}: damaged model file (vocab_offsets does not fit "
+                               f"vocab.txt{where})")
+
     def check_line(self, i: int) -> None:
         """Line ``i``'s word bounds are a line start and a space (stored offsets are
         checked word by word, when read); a damaged model file otherwise."""
@@ -183,14 +190,16 @@ class MappedVocab(Vocab):
         blob = self.blob
         if not (0 <= start < sep < len(blob) and blob[sep] == 32 and (start == 0 or blob[start - 1] == 10)
                 and not (blob[start:sep] < 33).any()):
-            raise EmbedtrainError(f"{self.source}: damaged model file (vocab_offsets does not fit "
-                                  f"vocab.txt at line {i + 1})")
+            raise self.damaged(f" at line {i + 1}")
 
     @property
     def counts(self) -> np.ndarray:
         """int64 [V], parsed from the lines' digits when first read."""
         if self._counts is None:
-            self._counts = _parse_counts(self.blob, self.seps, self.starts[1:] - 1, self.source)
+            try:
+                self._counts = _parse_counts(self.blob, self.seps, self.starts[1:] - 1, self.source)
+            except IndexError:  # offsets beyond vocab.txt
+                raise self.damaged() from None
         return self._counts
 
     def __repr__(self) -> str:

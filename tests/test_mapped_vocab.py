@@ -228,3 +228,35 @@ def test_damaged_stored_offsets_are_one_line_errors(tmp_path):
             model = embedtrain.load(target, mmap=True)
             model.vocab.words[2]
         assert str(target) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_random_damage_to_a_mapped_vocabulary_is_a_one_line_error_or_nothing(tmp_path):
+    """Bytes flipped in vocab.txt or vocab_offsets.npy (CRC-32 not checked by a mapped
+    load): opening, reading every word, looking words up and reading the counts either
+    work or raise one-line EmbedtrainErrors, never anything else."""
+    path = small_model(tmp_path / "m.etm", WORDS)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        regions = []
+        for name in ("vocab.txt", "vocab_offsets.npy"):
+            info = zf.getinfo(name)
+            regions.append((info.header_offset + 30 + len(name) + len(info.extra), info.file_size))
+    rng = np.random.default_rng(5)
+    for case in range(150):
+        start, size = regions[case % 2]
+        damaged = bytearray(data)
+        for at in rng.integers(start, start + size, size=rng.integers(1, 4)):
+            damaged[at] ^= 1 << int(rng.integers(0, 8))
+        target = tmp_path / "case.etm"
+        target.write_bytes(bytes(damaged))
+        try:
+            model = embedtrain.load(target, mmap=True)
+            words = [model.vocab.words[i] for i in range(len(model.vocab))]
+            for w in words[:3] + ["the", "日本"]:
+                model.vocab.index.get(w)
+            model.vocab.counts
+            model.most_similar(words[0], topn=2)
+        except EmbedtrainError as exc:
+            assert "\n" not in str(exc) and str(target) in str(exc), exc
+        except KeyError:  # a flipped word: most_similar of a word the vocabulary no longer has
+            pass

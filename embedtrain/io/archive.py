@@ -11,6 +11,7 @@ import json
 import mmap
 import os
 import struct
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -220,7 +221,8 @@ def map_vocab_member(zf: zipfile.ZipFile, path: Path, meta: dict[str, Any]) -> V
 # What reading a damaged archive can raise, besides our own errors.
 _DAMAGE = (ValueError, TypeError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError,
            OSError, NotImplementedError, RuntimeError, OverflowError, SyntaxError, IndexError,
-           UnicodeDecodeError, zlib.error, struct.error)
+           UnicodeDecodeError, zlib.error, struct.error,
+           tokenize.TokenError)  # numpy reading a .npy header whose brackets a flipped bit broke
 
 
 def read_archive(path: str | os.PathLike, format_name: str, max_version: int, what: str,
