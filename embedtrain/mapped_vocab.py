@@ -2,20 +2,23 @@
 
 An eager load makes a Python string of every word, a list and a dict over them (about
 1.3 s and 250 MB for a million words: docs/memory.md). A mapped model instead keeps
-the archive's ``vocab.txt`` bytes where they are (memory-mapped, read-only) and finds,
-in a few array operations over them, where each line starts and where its word ends;
-a word is looked up by comparing its UTF-8 bytes with the lines of the same length
-(array operations, a few milliseconds), a row's word is decoded when asked for, the
-counts are parsed from the digits when first read. After :data:`DICT_AFTER_LOOKUPS`
-lookups (a benchmark, a stream of words) the word -> row dict is built once, as an
-eager load would.
+the archive's ``vocab.txt`` bytes where they are (memory-mapped, read-only) with where
+each line starts and where its word ends: ``vocab_offsets.npy``, which model files
+store (mapped too: opening reads nothing), or, for a file without it, found in a few
+array operations over the bytes (about 0.1 s a million words). A word is looked up by
+comparing its UTF-8 bytes with the lines of the same length (array operations, 5-15 ms
+on a million words); a row's word is decoded when asked for; the counts are parsed
+from their digits when first read. After :data:`DICT_AFTER_LOOKUPS` distinct words
+(a benchmark, a stream of words) the word -> row dict is built once, as an eager load
+builds it.
 
-What is checked at open is what the eager parser's fast path checks (every line one
-word, one space, a count of digits; no other whitespace), so a damaged vocabulary is
-one line at open, as before; a word listed twice is found when the dict is built
-(or the counts parsed: no), a lookup before that finds its first line, as LazyVectors
-does. The CRC-32 of the member is not checked (that would read every byte, as for the
-mapped matrices).
+Checks: a scanned vocabulary is checked at open as the eager parser's fast path checks
+it (every line one word, one space, a count; no other whitespace); stored offsets are
+checked at their ends at open and word by word when read. A count that is not a number
+is an error when the counts are first read, a word listed twice when the dict is built
+(until then a lookup finds its first line, as LazyVectors does); each one line naming
+the file. The CRC-32 of the member is not checked (that would read every byte, as for
+the mapped matrices).
 
 Only a vocabulary in exactly the form embedtrain writes, valid UTF-8 and without
 Unicode whitespace in a word, takes this path: :func:`map_vocab` returns None for
@@ -105,18 +108,26 @@ class MappedIndex(Mapping):
     def __init__(self, vocab: "MappedVocab"):
         self._vocab = vocab
         self._dict: dict[str, int] | None = None
-        self._lookups = 0
+        self._seen: dict[str, int | None] = {}  # the words looked up so far
         self._lengths: np.ndarray | None = None
 
     def get(self, word, default=None):
         if not isinstance(word, str):
             return default
         if self._dict is None:
-            self._lookups += 1
-            if self._lookups > DICT_AFTER_LOOKUPS:
+            if word in self._seen:  # a query asks for its words several times
+                found = self._seen[word]
+                return default if found is None else found
+            if len(self._seen) >= DICT_AFTER_LOOKUPS:
                 self.as_dict()
         if self._dict is not None:
             return self._dict.get(word, default)
+        found = self._find(word)
+        self._seen[word] = found
+        return default if found is None else found
+
+    def _find(self, word: str) -> int | None:
+        default = None
         try:
             data = np.frombuffer(word.encode("utf-8"), dtype=np.uint8)
         except UnicodeEncodeError:  # a lone surrogate: in no UTF-8 file
