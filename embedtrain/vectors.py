@@ -161,10 +161,13 @@ class Vectors:
             raise EmbedtrainError("most_similar needs at least one word or vector")
         query = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True,
                                      ignore_missing=False)
+        exclude = {self.index[k] for k in keys if isinstance(k, str) and k in self.index}
+        if (self.neighbour_index is not None and topn and not restrict_vocab and not clip_start
+                and clip_end is None):  # approximate (neighbours.py: attach_index)
+            return self.neighbour_index.nearest(self, query, int(topn), sorted(exclude))
         if restrict_vocab:
             clip_start, clip_end = 0, restrict_vocab
         clip_end = len(self) if clip_end is None else min(clip_end, len(self))
-        exclude = {self.index[k] for k in keys if isinstance(k, str) and k in self.index}
         scores = self._cosines(query, clip_start, clip_end)
         if not topn:
             return scores
