@@ -10,7 +10,7 @@ pynndescent's NNDescent (its defaults, cosine), and where exact search stops bei
    epochs; 3 seeds of the index builds), skip-gram on ../shared/data/corpora/enwiki2015-AA
    (dim 100, 3 epochs, min-count 5; 1 seed), and the first 200,000 of the generated
    1 M x 300 clustered rows of scripts/bench_compress.py (1 seed: pynndescent's build
-   takes minutes there).
+   takes minutes there). One BLAS thread during this part (threadpoolctl; see below).
 2. Exact search against our index, per query, on the first N generated rows (dim 300, in
    memory) for N from 5,000 to 400,000: the vocabulary size below which an exact scan is
    faster (neighbours.EXACT_BELOW).
@@ -81,7 +81,18 @@ def exact_neighbours(unit: np.ndarray, ids: np.ndarray) -> list[set[int]]:
 def against_pynndescent(vectors: Vectors, seeds: list[int]) -> dict:
     """Our index and NNDescent on the same rows and queries, interleaved."""
     from pynndescent import NNDescent
+    from threadpoolctl import threadpool_limits
 
+    # One BLAS thread for our index's small products: after pynndescent's parallel build
+    # its numba threads compete with OpenBLAS's, which made our queries 5-20x slower.
+    limits = threadpool_limits(limits=1, user_api="blas")
+    try:
+        return _against(NNDescent, vectors, seeds)
+    finally:
+        limits.restore_original_limits()
+
+
+def _against(NNDescent, vectors: Vectors, seeds: list[int]) -> dict:
     unit = np.ascontiguousarray(vectors.unit_vectors)
     ids = np.random.default_rng(0).choice(len(unit), size=QUERIES, replace=False)
     want = exact_neighbours(unit, ids)
