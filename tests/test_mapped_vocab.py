@@ -111,6 +111,9 @@ def test_mmap_load_gives_the_words_rows_counts_and_neighbours_of_a_read_load(tmp
     assert mapped.vectors.get_vecattr("日本", "count") == read.vectors.get_vecattr("日本", "count")
     with pytest.raises(KeyError):
         mapped["nope"]
+    mapped.save_model(tmp_path / "again.etm")  # a mapped model saved: the same file's content
+    again = embedtrain.load(tmp_path / "again.etm")
+    assert again.vocab.words == read.vocab.words and (again.vocab.counts == read.vocab.counts).all()
 
 
 def test_mapped_lookups_switch_to_a_dict_and_agree(tmp_path):
