@@ -154,11 +154,33 @@ def exact_threshold(matrix: np.ndarray, sizes: list[int]) -> list[dict]:
     return out
 
 
+def markdown(report: dict) -> str:
+    """The tables of docs/benchmarks.md, from the JSON."""
+    names = {"skipgram_text8_prefix": "skip-gram, text8 prefix (3 seeds)",
+             "skipgram_enwiki_AA": "skip-gram, enwiki2015-AA"}
+    lines = ["| vectors | rows x dim | cells | build: embedtrain | pynndescent | query: embedtrain | "
+             "pynndescent | recall@10: embedtrain | pynndescent |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, r in report.get("against_pynndescent", {}).items():
+        lines.append(f"| {names.get(key, 'generated, first rows')} | {r['rows']:,} x {r['dim']} | {r['cells']} | "
+                     f"{r['embedtrain_build_s']:.1f} s | {r['pynndescent_build_s']:.1f} s | "
+                     f"{r['embedtrain_query_ms']:.2f} ms | {r['pynndescent_query_ms']:.2f} ms | "
+                     f"{r['embedtrain_recall_at_10']:.3f} | {r['pynndescent_recall_at_10']:.3f} |")
+    lines += ["", "| rows (x 300, in memory) | cells | exact query | through the index |", "|---:|---:|---:|---:|"]
+    for r in report.get("exact_against_index", []):
+        lines.append(f"| {r['rows']:,} | {r['cells']} | {r['exact_query_ms']:.2f} ms | {r['index_query_ms']:.2f} ms |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip", default="", help="comma list of parts to skip: peer,threshold")
     parser.add_argument("--subset", type=int, default=200_000, help="generated rows compared with pynndescent")
+    parser.add_argument("--markdown", action="store_true", help="print the docs' tables from the JSON")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(OUT.read_text())))
+        return
     skip = set(filter(None, args.skip.split(",")))
     report = json.loads(OUT.read_text()) if OUT.exists() else {}
     command = "flock /tmp/embedtrain-bench.lock python " + " ".join(sys.argv)
