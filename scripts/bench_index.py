@@ -129,7 +129,16 @@ def _against(NNDescent, vectors: Vectors, seeds: list[int]) -> dict:
 
 def exact_threshold(matrix: np.ndarray, sizes: list[int]) -> list[dict]:
     """Per-query milliseconds of an exact most_similar and of one through our index
-    (attached as `similar --index` attaches it), on the first N rows, in memory."""
+    (attached as `similar --index` attaches it), on the first N rows, in memory; one
+    BLAS thread (with two, on the loaded machine, both took whole scheduler slices:
+    12 ms medians whatever the size)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _threshold(matrix, sizes)
+
+
+def _threshold(matrix: np.ndarray, sizes: list[int]) -> list[dict]:
     out = []
     for n in sizes:
         words = [f"w{i}" for i in range(n)]
