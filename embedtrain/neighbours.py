@@ -29,10 +29,11 @@ log = logging.getLogger("embedtrain")
 INDEX_FORMAT = "embedtrain-index"
 INDEX_FORMAT_VERSION = 1
 INDEX_SUFFIX = ".index"
-# Below this many words a query scans every row (exact). Measured (docs/benchmarks.md):
-# an exact scan takes 8 ms at 22 k x 100 (the index: 6 ms, little gained) and 227 ms at
-# 1 M x 300 (the index: 48 ms); 100,000 x 300 lies between (some 20 ms, interpolated).
-EXACT_BELOW = 100_000
+# Below this many words a query scans every row (exact) unless --index asks for the index.
+# Measured (scripts/bench_index.py, docs/benchmarks.md; rows x 300 in memory, one BLAS
+# thread, per query): exact 0.67 ms against the index's 0.93 ms at 10,000 rows, 2.4 against
+# 1.7 ms at 25,000, 9.6 against 3.0 ms at 50,000; mapped rows make the exact scan dearer still.
+EXACT_BELOW = 25_000
 # Cells: about LISTS_PER_SQRT x sqrt(V); probed cells per query (recall@10 measured
 # in docs/memory.md).
 LISTS_PER_SQRT = 1
