@@ -208,6 +208,19 @@ class MappedVocab(Vocab):
             raise self.damaged(f" at line {i + 1}")
 
     @property
+    def unkept(self):
+        """The words not kept, with their counts (Vocab.unkept), read from the file when
+        first asked for (``--continue``, saving): there may be millions of them."""
+        if callable(self._unkept):
+            self._unkept = self._unkept()
+        return self._unkept
+
+    @unkept.setter
+    def unkept(self, value) -> None:
+        """None, the words, or a function that reads them."""
+        self._unkept = value
+
+    @property
     def counts(self) -> np.ndarray:
         """int64 [V], parsed from the lines' digits when first read."""
         if self._counts is None:

@@ -234,7 +234,10 @@ class Model:
         if problem:
             raise EmbedtrainError(f"{damaged} ({problem})")
         if meta.get("unkept_words") is not None:
-            vocab.unkept = read_counts_member(p, UNKEPT_MEMBER, "model file")
+            if getattr(vocab, "blob", None) is not None:  # mapped_vocab.MappedVocab: read when asked for
+                vocab.unkept = lambda: read_counts_member(p, UNKEPT_MEMBER, "model file")
+            else:
+                vocab.unkept = read_counts_member(p, UNKEPT_MEMBER, "model file")
         stats = meta.get("stats")
         return klass.loaded(p, config, vocab, arrays, stats if isinstance(stats, dict) else {})
 

@@ -116,6 +116,24 @@ def test_mmap_load_gives_the_words_rows_counts_and_neighbours_of_a_read_load(tmp
     assert again.vocab.words == read.vocab.words and (again.vocab.counts == read.vocab.counts).all()
 
 
+def test_the_words_not_kept_are_read_when_asked_for(tmp_path):
+    """A model's unkept.txt (the words below --min-count, for --continue): a mapped load
+    reads it when first asked for, with the same words and counts as a read load."""
+    from embedtrain.vocab import WordCounts
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(3, 4)).astype(np.float32)
+    vocab = Vocab(["a", "b", "c"], np.array([9, 8, 7]))
+    vocab.unkept = WordCounts(["x", "日本"], np.array([2, 1]))
+    Model(config_class("skipgram")(dim=4), vocab, {"input_vectors": rows, "output_vectors": rows,
+                                                   "output_hs": np.zeros((0, 4), np.float32)}
+          ).save_model(tmp_path / "m.etm")
+    read, mapped = embedtrain.load(tmp_path / "m.etm"), embedtrain.load(tmp_path / "m.etm", mmap=True)
+    assert callable(mapped.vocab._unkept)  # not read at open
+    assert mapped.vocab.unkept.words == read.vocab.unkept.words == ["x", "日本"]
+    np.testing.assert_array_equal(mapped.vocab.unkept.counts, read.vocab.unkept.counts)
+
+
 def test_mapped_lookups_switch_to_a_dict_and_agree(tmp_path):
     words = [f"w{i}" for i in range(DICT_AFTER_LOOKUPS + 50)]
     path = small_model(tmp_path / "m.etm", words)
