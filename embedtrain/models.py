@@ -11,6 +11,12 @@ Model file (``PREFIX.etm``): a zip archive (stored, not compressed) that
     ``word count`` lines, UTF-8, most frequent first; line i is row i.
 ``NAME.npy``
     each weight matrix listed in ``arrays`` (``.npy`` format, no pickled objects).
+``vocab_offsets.npy``
+    int64 [2, V + 1]: where each line of ``vocab.txt`` starts, and where its space is
+    (each row ending in the member's size); meta.json's ``vocab_offsets`` records the CRC-32 and
+    size of the ``vocab.txt`` they describe. ``load(path, mmap=True)`` maps them instead
+    of scanning the vocabulary (mapped_vocab.py); other readers ignore them, and a file
+    without them (older, or another vocab.txt) opens as before.
 ``unkept.txt``
     (when meta.json has ``"unkept_words"``) ``word count`` lines: the words the corpus
     had that the vocabulary did not keep (below --min-count), so that ``--continue``
@@ -88,7 +94,8 @@ class Model:
 
     def make_vectors(self) -> Vectors:
         if self.mapped:  # rows read from the file when a query touches them
-            return LazyVectors(self.vocab.words, self.word_matrix(), self.vocab.counts, self.vocab.index)
+            vocab = self.vocab  # a mapped vocabulary parses its counts when they are first read
+            return LazyVectors(vocab.words, self.word_matrix(), lambda: vocab.counts, vocab.index)
         return Vectors(self.vocab.words, self.word_matrix(), self.vocab.counts)
 
     @property
@@ -172,7 +179,7 @@ class Model:
         if self.vocab.unkept is not None:
             meta["unkept_words"] = len(self.vocab.unkept)
             texts[UNKEPT_MEMBER] = self.vocab.unkept.to_text()
-        return write_archive(path, meta, self.vocab, self.arrays, texts)
+        return write_archive(path, meta, self.vocab, self.arrays, texts, vocab_offsets=True)
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: bool = False) -> "Model":
@@ -185,9 +192,10 @@ class Model:
         EmbedtrainError naming the file and the problem.
 
         ``mmap=True`` maps the weight matrices read-only instead of reading them: they
-        open in milliseconds whatever their size (the vocabulary is still read), memory
-        grows with the rows queries touch, and the values are not scanned for NaN
-        (docs/memory.md).
+        open in milliseconds whatever their size, memory grows with the rows queries
+        touch, and the values are not scanned for NaN; the vocabulary stays in the file
+        too (mapped_vocab.py: words decoded and looked up on demand, its CRC-32 not
+        checked) (docs/memory.md).
         """
         p = Path(path)
         if p.is_file() and not is_model_file(p):
@@ -229,7 +237,10 @@ class Model:
         if problem:
             raise EmbedtrainError(f"{damaged} ({problem})")
         if meta.get("unkept_words") is not None:
-            vocab.unkept = read_counts_member(p, UNKEPT_MEMBER, "model file")
+            if getattr(vocab, "blob", None) is not None:  # mapped_vocab.MappedVocab: read when asked for
+                vocab.unkept = lambda: read_counts_member(p, UNKEPT_MEMBER, "model file")
+            else:
+                vocab.unkept = read_counts_member(p, UNKEPT_MEMBER, "model file")
         stats = meta.get("stats")
         return klass.loaded(p, config, vocab, arrays, stats if isinstance(stats, dict) else {})
 

@@ -161,10 +161,13 @@ class Vectors:
             raise EmbedtrainError("most_similar needs at least one word or vector")
         query = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True,
                                      ignore_missing=False)
+        exclude = {self.index[k] for k in keys if isinstance(k, str) and k in self.index}
+        if (self.neighbour_index is not None and topn and not restrict_vocab and not clip_start
+                and clip_end is None):  # approximate (neighbours.py: attach_index)
+            return self.neighbour_index.nearest(self, query, int(topn), sorted(exclude))
         if restrict_vocab:
             clip_start, clip_end = 0, restrict_vocab
         clip_end = len(self) if clip_end is None else min(clip_end, len(self))
-        exclude = {self.index[k] for k in keys if isinstance(k, str) and k in self.index}
         scores = self._cosines(query, clip_start, clip_end)
         if not topn:
             return scores
@@ -511,12 +514,15 @@ class LazyVectors(Vectors):
     def __init__(self, words: Sequence[str], rows, counts: np.ndarray | None = None,
                  index: dict[str, int] | None = None):
         """``index``: word -> row, when the caller has it (a model's vocabulary: distinct
-        words), so that a million-word model does not build a second one."""
+        words), so that a million-word model does not build a second one; ``counts``
+        may be a function that returns them (called when they are first read)."""
         if len(rows.shape) != 2 or rows.shape[0] != len(words):
             raise ValueError(f"{len(words)} words but rows of shape {rows.shape}")
-        self.words = words if isinstance(words, list) else list(words)
+        # a list, or a model's words left in its file (mapped_vocab.MappedWords: decoded
+        # when indexed), which list() would decode all at once
+        self.words = words if isinstance(words, list) or getattr(words, "in_place", False) else list(words)
         self.vectors = rows
-        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self.counts = counts if counts is None or callable(counts) else np.asarray(counts, dtype=np.int64)
         if index is None:
             index = {}
             for i, w in enumerate(self.words):
@@ -524,6 +530,18 @@ class LazyVectors(Vectors):
         self.index = index
         self._unit = None
         self._norms: np.ndarray | None = None
+
+    @property
+    def counts(self) -> np.ndarray | None:
+        """int64 [V] or None; given as a function (a mapped vocabulary's, parsed when
+        first read), called when first read."""
+        if callable(self._counts):
+            self._counts = np.asarray(self._counts(), dtype=np.int64)
+        return self._counts
+
+    @counts.setter
+    def counts(self, value) -> None:
+        self._counts = value
 
     def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
         i = self.index.get(word)

@@ -8,6 +8,7 @@ import click
 
 from ..evaluate import ANALOGY_METHODS, DEFAULT_RESTRICT_VOCAB, AnalogyResult, evaluate
 from ..io.formats import READ_FORMATS, load_vectors
+from ..neighbours import EXACT_BELOW
 from ..vectors import UnknownWordError, Vectors
 from .app import handle_errors, json_option, main, quiet, verbosity_options
 
@@ -23,7 +24,7 @@ mmap_option = click.option("--mmap", is_flag=True, default=False,
 index_option = click.option("--index", "use_index", is_flag=True, default=False,
                             help="Approximate search through the index VECTORS.index (built and "
                                  "stored there when missing). Without it, an existing index is "
-                                 "used for vocabularies of 100,000 words or more.")
+                                 f"used for vocabularies of {EXACT_BELOW:,} words or more.")
 exact_option = click.option("--exact", is_flag=True, default=False,
                             help="Exact search even when an index is stored beside VECTORS.")
 

@@ -8,8 +8,10 @@ every member against what it claims to hold, so a damaged file gives one line.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import struct
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -27,22 +29,41 @@ VECTORS_ARCHIVE, VECTORS_ARCHIVE_VERSION = "embedtrain-vectors", 1
 
 def write_archive(path: str | os.PathLike, meta: dict[str, Any], vocab: Vocab,
                   arrays: dict[str, np.ndarray], texts: dict[str, str] | None = None,
-                  deflate_vocab: bool = False) -> Path:
+                  deflate_vocab: bool = False, vocab_offsets: bool = False) -> Path:
     """Write the archive atomically (temporary name, then rename); ``texts``: more UTF-8
     members by name (a model's unkept.txt). ``deflate_vocab``: vocab.txt deflated (a
-    compressed model, where it is a large share of a small file; arrays stay stored)."""
+    compressed model, where it is a large share of a small file; arrays stay stored).
+    ``vocab_offsets``: also where each line of vocab.txt starts and where its space is
+    (:data:`VOCAB_OFFSETS`, int64 [2, V + 1], mapped_vocab.line_offsets), which a mapped
+    load maps instead of scanning vocab.txt; meta.json records vocab.txt's CRC-32 and size
+    beside it, so a vocab.txt rewritten since is read without it."""
+    vocab_bytes = vocab.to_text().encode("utf-8")
+    offsets = None
+    if vocab_offsets:
+        from ..mapped_vocab import line_offsets
+
+        offsets = line_offsets(np.frombuffer(vocab_bytes, dtype=np.uint8))
+        if offsets is not None:
+            meta = {**meta, VOCAB_OFFSETS: {"vocab_crc32": zlib.crc32(vocab_bytes),
+                                            "vocab_bytes": len(vocab_bytes)}}
     with atomic_output(path, "wb") as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             zf.writestr("meta.json", json.dumps(meta, indent=1))
-            zf.writestr("vocab.txt", vocab.to_text().encode("utf-8"),
+            zf.writestr("vocab.txt", vocab_bytes,
                         compress_type=zipfile.ZIP_DEFLATED if deflate_vocab else None)
             for name, text in (texts or {}).items():
                 zf.writestr(name, text.encode("utf-8"))
+            if offsets is not None:
+                arrays = {**arrays, VOCAB_OFFSETS: offsets}
             for name, array in arrays.items():
                 info = aligned_member(f"{name}.npy", handle.tell())
                 with zf.open(info, "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
     return Path(path)
+
+
+# The member (NAME.npy) and meta.json key of a model's vocabulary line offsets.
+VOCAB_OFFSETS = "vocab_offsets"
 
 
 # Array data starts at a multiple of this many bytes in the file, so that a member can be
@@ -136,12 +157,7 @@ def map_array(zf: zipfile.ZipFile, path: Path, name: str) -> np.ndarray:
     if info.compress_type != zipfile.ZIP_STORED:
         raise ValueError(f"{member_name} is compressed; only stored members can be mapped")
     with open(path, "rb") as f:
-        f.seek(info.header_offset)
-        local = f.read(_LOCAL_HEADER_BYTES)
-        if len(local) != _LOCAL_HEADER_BYTES or local[:4] != b"PK\x03\x04":
-            raise ValueError(f"{member_name}: bad local header")
-        name_len, extra_len = struct.unpack("<HH", local[26:30])
-        data_start = info.header_offset + _LOCAL_HEADER_BYTES + name_len + extra_len
+        data_start = _data_start(f, info)
         f.seek(data_start)
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
@@ -165,10 +181,50 @@ def map_array(zf: zipfile.ZipFile, path: Path, name: str) -> np.ndarray:
                      order="F" if fortran else "C")
 
 
+def _data_start(f, info: zipfile.ZipInfo) -> int:
+    """Where member ``info``'s data starts in the open file ``f`` (after its local
+    header, whose name and extra field may differ in length from the directory's)."""
+    f.seek(info.header_offset)
+    local = f.read(_LOCAL_HEADER_BYTES)
+    if len(local) != _LOCAL_HEADER_BYTES or local[:4] != b"PK\x03\x04":
+        raise ValueError(f"{info.filename}: bad local header")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    return info.header_offset + _LOCAL_HEADER_BYTES + name_len + extra_len
+
+
+def map_vocab_member(zf: zipfile.ZipFile, path: Path, meta: dict[str, Any]) -> Vocab:
+    """The archive's vocabulary left in place (mapped_vocab.py: the bytes of vocab.txt
+    memory-mapped read-only, with the line offsets the file stores, mapped, or found in
+    a few array operations), or read as :func:`read_vocab` reads it when it is not in
+    the form we write. Its CRC-32 is not checked (that would read every byte), only
+    compared with the one recorded beside the offsets. Raises ValueError on damage."""
+    from ..mapped_vocab import map_vocab
+
+    info = zf.getinfo("vocab.txt")  # KeyError: missing
+    if info.compress_type != zipfile.ZIP_STORED or info.file_size == 0:
+        return read_vocab(zf, path)
+    with open(path, "rb") as f:
+        start = _data_start(f, info)
+        if start + info.file_size > os.fstat(f.fileno()).st_size:
+            raise ValueError("vocab.txt ends beyond the end of the file")
+        whole = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    blob = np.frombuffer(whole, dtype=np.uint8, count=info.file_size, offset=start)
+    recorded = meta.get(VOCAB_OFFSETS)
+    offsets = None
+    if (isinstance(recorded, dict) and recorded.get("vocab_crc32") == info.CRC
+            and recorded.get("vocab_bytes") == info.file_size and f"{VOCAB_OFFSETS}.npy" in zf.NameToInfo):
+        offsets = map_array(zf, path, VOCAB_OFFSETS)
+        if offsets.dtype != np.int64:
+            raise ValueError(f"{VOCAB_OFFSETS} holds {offsets.dtype} values, not int64")
+    vocab = map_vocab(blob, str(path), offsets)
+    return read_vocab(zf, path) if vocab is None else vocab
+
+
 # What reading a damaged archive can raise, besides our own errors.
 _DAMAGE = (ValueError, TypeError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError,
            OSError, NotImplementedError, RuntimeError, OverflowError, SyntaxError, IndexError,
-           UnicodeDecodeError, zlib.error, struct.error)
+           UnicodeDecodeError, zlib.error, struct.error,
+           tokenize.TokenError)  # numpy reading a .npy header whose brackets a flipped bit broke
 
 
 def read_archive(path: str | os.PathLike, format_name: str, max_version: int, what: str,
@@ -221,7 +277,7 @@ def read_archive(path: str | os.PathLike, format_name: str, max_version: int, wh
             raise EmbedtrainError(f"{p}: damaged {what} (meta.json's 'arrays' is not a list of "
                                   f"distinct names)")
         try:
-            vocab = read_vocab(zf, p)
+            vocab = map_vocab_member(zf, p, meta) if mmap else read_vocab(zf, p)
             arrays = ({n: map_array(zf, p, n) for n in names} if mmap else read_arrays(zf, names))
         except KeyError as exc:
             raise EmbedtrainError(f"{p}: damaged {what} (missing {exc})") from None
