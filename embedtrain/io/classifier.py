@@ -33,12 +33,12 @@ def _unpack(data: np.ndarray, offsets: np.ndarray) -> list[bytes]:
     return [raw[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
 
 
-def write_classifier(clf, path: str | os.PathLike) -> Path:
+def _classifier_arrays(clf) -> tuple[dict, Vocab, dict[str, np.ndarray]]:
+    """(meta fields, vocab.txt, arrays) of a classifier, for its model file or a checkpoint."""
     d = clf.dictionary
     wb, wo = _pack(d.words)
     lb, lo = _pack(d.labels)
-    meta = {"format": CLASSIFIER_FORMAT, "format_version": CLASSIFIER_FORMAT_VERSION,
-            "kind": "classifier", "config": clf.config.to_dict(), "ntokens": int(d.ntokens),
+    meta = {"kind": "classifier", "config": clf.config.to_dict(), "ntokens": int(d.ntokens),
             "bucket": int(clf.bucket), "stats": clf.stats, "arrays": list(ARRAYS)}
     shown = [w.decode("utf-8", "replace") for w in d.words]
     if len(set(shown)) != len(shown):  # vocab.txt is for reading only; the bytes are exact
@@ -47,6 +47,12 @@ def write_classifier(clf, path: str | os.PathLike) -> Path:
     arrays = {"input_vectors": clf.input_vectors, "output_vectors": clf.output_vectors,
               "word_bytes": wb, "word_offsets": wo, "word_counts": d.word_counts,
               "label_bytes": lb, "label_offsets": lo, "label_counts": d.label_counts}
+    return meta, vocab, arrays
+
+
+def write_classifier(clf, path: str | os.PathLike) -> Path:
+    meta, vocab, arrays = _classifier_arrays(clf)
+    meta = {"format": CLASSIFIER_FORMAT, "format_version": CLASSIFIER_FORMAT_VERSION, **meta}
     return write_archive(path, meta, vocab, arrays)
 
 
@@ -62,8 +68,6 @@ def is_fasttext_supervised(path: str | os.PathLike) -> bool:
 def read_classifier(path: str | os.PathLike) -> tuple:
     """(config, dictionary, input_vectors, output_vectors, stats) of an embedtrain ``.etm``
     classifier or fastText's supervised ``.bin``: what Classifier.load builds a Classifier from."""
-    from ..classify.config import classify_config
-    from ..classify.data import Dictionary
     from ..models import MODEL_FORMAT
 
     p = Path(path)
@@ -79,6 +83,15 @@ def read_classifier(path: str | os.PathLike) -> tuple:
     meta, _vocab, arrays = read_archive(p, CLASSIFIER_FORMAT, CLASSIFIER_FORMAT_VERSION,
                                         "classifier file", array_names=ARRAYS,
                                         hint=" (nor a fastText supervised .bin)")
+    return _classifier_parts(p, meta, arrays, "classifier file")
+
+
+def _classifier_parts(p: Path, meta: dict, arrays: dict[str, np.ndarray], what: str) -> tuple:
+    """(config, dictionary, input_vectors, output_vectors, stats) from an archive's contents,
+    every array checked against the dictionary and settings."""
+    from ..classify.config import classify_config
+    from ..classify.data import Dictionary
+
     try:
         settings = {k: v for k, v in meta["config"].items() if k != "model"}
         config = classify_config(**settings)
@@ -88,7 +101,7 @@ def read_classifier(path: str | os.PathLike) -> tuple:
                                 int(meta["ntokens"]), config.label_prefix.encode("utf-8"))
         bucket = int(meta["bucket"])
     except (KeyError, TypeError, ValueError, EmbedtrainError) as exc:
-        raise EmbedtrainError(f"{p}: damaged classifier file ({exc})") from None
+        raise EmbedtrainError(f"{p}: damaged {what} ({exc})") from None
     nw, nl, dim = len(words), len(labels), config.dim
     problem = check_arrays({
         "input_vectors": ([(nw + bucket, dim)], np.float32),
@@ -98,5 +111,54 @@ def read_classifier(path: str | os.PathLike) -> tuple:
         "label_bytes": ([arrays["label_bytes"].shape], np.uint8),
         "label_offsets": ([(nl + 1,)], np.int64), "label_counts": ([(nl,)], np.int64)}, arrays)
     if problem:
-        raise EmbedtrainError(f"{p}: damaged classifier file ({problem})")
+        raise EmbedtrainError(f"{p}: damaged {what} ({problem})")
     return config, dictionary, arrays["input_vectors"], arrays["output_vectors"], meta.get("stats") or {}
+
+
+# ---------------------------------------------------------------------- checkpoints
+# A classifier's checkpoint (``MODEL.ckpt``, written every --checkpoint-every seconds): the
+# classifier's archive under its own format name, with the runner's state (epoch, job,
+# tokens done, random states, history; training/runner.py RunState) and a fingerprint of
+# the training data in meta.json. Word models' checkpoints (io/checkpoint.py) are another
+# format, so each command refuses the other's in one line.
+CLASSIFIER_CHECKPOINT_FORMAT = "embedtrain-classifier-checkpoint"
+CLASSIFIER_CHECKPOINT_FORMAT_VERSION = 1
+
+
+def write_classifier_checkpoint(path: str | os.PathLike, clf, state, fingerprint: dict) -> Path:
+    """Write ``clf`` (its weights as they are now) and the run's ``state`` atomically."""
+    meta, vocab, arrays = _classifier_arrays(clf)
+    meta = {"format": CLASSIFIER_CHECKPOINT_FORMAT, "format_version": CLASSIFIER_CHECKPOINT_FORMAT_VERSION,
+            **meta, "state": state.to_dict(), "fingerprint": fingerprint}
+    return write_archive(path, meta, vocab, arrays)
+
+
+def is_classifier_checkpoint(path: str | os.PathLike) -> bool:
+    return is_archive_of(path, CLASSIFIER_CHECKPOINT_FORMAT)
+
+
+def read_classifier_checkpoint(path: str | os.PathLike) -> tuple:
+    """(config, dictionary, input_vectors, output_vectors, stats, state, fingerprint) of a
+    classifier checkpoint; anything else (a word model's checkpoint, a model file) is one
+    line saying what it is."""
+    from ..training.runner import RunState
+    from .checkpoint import CHECKPOINT_FORMAT
+
+    p = Path(path)
+    what = "classifier checkpoint"
+    if is_archive_of(p, CHECKPOINT_FORMAT):
+        raise EmbedtrainError(f"{p} is the checkpoint of a word-vector run (resume it with "
+                              f"'embedtrain train --resume'), not of a classifier")
+    if is_archive_of(p, CLASSIFIER_FORMAT) or is_fasttext_supervised(p):
+        raise EmbedtrainError(f"{p} is a finished classifier, not a checkpoint: --resume "
+                              f"continues an interrupted run from the MODEL.ckpt it wrote")
+    meta, _vocab, arrays = read_archive(p, CLASSIFIER_CHECKPOINT_FORMAT,
+                                        CLASSIFIER_CHECKPOINT_FORMAT_VERSION, what,
+                                        array_names=ARRAYS)
+    parts = _classifier_parts(p, meta, arrays, what)
+    try:
+        state = RunState.from_dict(meta["state"])
+        fingerprint = dict(meta["fingerprint"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise EmbedtrainError(f"{p}: damaged {what} ({exc})") from None
+    return (*parts, state, fingerprint)
