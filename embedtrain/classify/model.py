@@ -385,7 +385,7 @@ def train_tokens(token_lines: list[list[bytes]], config: ClassifyConfig, name: s
                  checkpoint: str | os.PathLike | None = None, resumed: _Resumed | None = None) -> Classifier:
     """:func:`train` on lines already split into tokens (:func:`data.tokenize`)."""
     from ..training.runner import RunState
-    from .training import run_training
+    from .training import job_size, run_training
 
     started = time.perf_counter() if started is None else started
     callbacks = check_callbacks(callbacks)
@@ -431,8 +431,7 @@ def train_tokens(token_lines: list[list[bytes]], config: ClassifyConfig, name: s
     fingerprint = None
     if checkpoint is not None:
         from ..io.classifier import write_classifier_checkpoint
-        from . import training
-        fingerprint = dict(_fingerprint(enc), job_tokens=job_tokens or training.JOB_TOKENS)
+        fingerprint = dict(_fingerprint(enc), job_tokens=job_size(job_tokens))
 
         def writer(state) -> None:
             write_classifier_checkpoint(checkpoint, clf, state, fingerprint)

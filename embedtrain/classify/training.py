@@ -37,6 +37,11 @@ log = logging.getLogger("embedtrain")
 JOB_TOKENS = 10_000
 
 
+def job_size(job_tokens: int | None) -> int:
+    """``job_tokens``, or :data:`JOB_TOKENS` for None (read when called: tests change it)."""
+    return JOB_TOKENS if job_tokens is None else job_tokens
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Where the jobs of a pass start and end, and how long the run is."""
@@ -55,7 +60,7 @@ class Schedule:
 def schedule(tokens: np.ndarray, epochs: int, ntokens: int, job_tokens: int | None = None) -> Schedule:
     """The jobs of a pass over lines of ``tokens`` tokens each, for a budget of
     ``epochs * ntokens`` tokens (see the module's docstring)."""
-    job_tokens = JOB_TOKENS if job_tokens is None else job_tokens
+    job_tokens = job_size(job_tokens)
     if isinstance(job_tokens, bool) or not isinstance(job_tokens, int) or job_tokens < 1:
         raise EmbedtrainError(f"damaged classifier checkpoint (job_tokens {job_tokens!r})")
     n = len(tokens)
