@@ -273,7 +273,7 @@ def _add_pretrained(path: str, dictionary: Dictionary, dim: int) -> tuple[Dictio
     vectors = load_vectors(path)
     if vectors.dim != dim:
         raise ConfigError(f"--pretrained {path} holds vectors of dimension {vectors.dim}; --dim is {dim}")
-    words = [w.encode("utf-8", "surrogatepass") for w in vectors.words]
+    words, matrix = _every_entry(path, vectors)
     word_counts = dict(zip(dictionary.words, dictionary.word_counts.tolist()))
     label_counts = dict(zip(dictionary.labels, dictionary.label_counts.tolist()))
     prefix = dictionary.label_prefix
@@ -283,7 +283,39 @@ def _add_pretrained(path: str, dictionary: Dictionary, dim: int) -> tuple[Dictio
     w_sorted, wc = _sorted_by_count(word_counts, 1)
     l_sorted, lc = _sorted_by_count(label_counts, 0)
     grown = Dictionary(w_sorted, wc, l_sorted, lc, dictionary.ntokens + len(words), prefix)
-    return grown, words, np.asarray(vectors.vectors)
+    return grown, words, matrix
+
+
+def _every_entry(path: str, vectors) -> tuple[list[bytes], np.ndarray]:
+    """The words of a pretrained file as fastText reads them, a word listed twice twice
+    (load_vectors keeps its first row only): for word2vec text, the first token of every
+    line after the header, and the rows of the repeated words read again (fastText keeps
+    the last). Other formats cannot repeat a word."""
+    from ..io.formats import detect_format
+    words = [w.encode("utf-8", "surrogatepass") for w in vectors.words]
+    matrix = np.asarray(vectors.vectors)
+    if detect_format(path) != "word2vec-text":
+        return words, matrix
+    with open(path, "rb") as f:
+        f.readline()
+        every = [line.split(None, 1) for line in f if line.strip()]
+    if len(every) == len(words):
+        return words, matrix
+    seen: dict[bytes, int] = {}
+    repeated: dict[bytes, bytes] = {}
+    for parts in every:
+        if parts[0] in seen and len(parts) > 1:
+            repeated[parts[0]] = parts[1]
+        seen[parts[0]] = 1
+    index = {w: i for i, w in enumerate(words)}
+    rows = [matrix[index[w]] for w in words]
+    last = {w: np.array(rest.split(), dtype=np.float32) for w, rest in repeated.items()}
+    out_words = [parts[0] for parts in every]
+    out = np.empty((len(out_words), matrix.shape[1]), dtype=np.float32)
+    for i, w in enumerate(out_words):
+        v = last.get(w)
+        out[i] = rows[index[w]] if v is None or v.shape != (matrix.shape[1],) else v
+    return out_words, out
 
 
 def _set_pretrained_rows(dictionary: Dictionary, words: list, vectors: np.ndarray,
