@@ -239,6 +239,9 @@ def test_bad_input_lines(tmp_path):
     assert any("not valid UTF-8" in w for w in warnings)
     assert sorted(clf.labels) == ["__label__a", "__label__b"]
     assert "caf\ufffd" in clf.words               # kept as bytes, shown with a replacement char
+    # the label-only line trains on </s> alone (as in fastText); blank lines train nothing
+    assert clf.stats["examples_per_epoch"] == 4
+    assert clf.dictionary.word_counts[clf.dictionary.word_index[b"</s>"]] == 8
     # -k above the label count: every label, with a warning
     assert len(clf.predict("good words", k=5)) == 2
     test = tmp_path / "test.txt"
@@ -263,6 +266,30 @@ def test_predict_on_a_word_model_is_one_line(skipgram_files, tmp_path):
     result = CliRunner().invoke(main, ["classify", "predict", str(model)], input="some text\n")
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and "not a classifier" in result.output
+
+
+def test_bad_input_on_the_command_line(skipgram_files, tmp_path):
+    """Each refusal of the bad-input list through the CLI: one line on stderr, exit 1;
+    what is only odd (-k above the label count, labels the model never saw) a warning."""
+    path = tmp_path / "train.txt"
+    path.write_text("__label__a good words\n__label__b bad words\n" * 5)
+    model = tmp_path / "m.etm"
+    runner = CliRunner()
+    assert runner.invoke(main, ["classify", "train", str(path), "-o", str(model), "-q",
+                                "--threads", "1"]).exit_code == 0
+    for args in (["classify", "test", str(skipgram_files["model"]), str(path)],
+                 ["classify", "predict", str(model), "-", "-k", "0"],
+                 ["classify", "predict", str(model), "-", "--threshold", "2"],
+                 ["classify", "test", str(model), str(tmp_path / "missing.txt")]):
+        out = runner.invoke(main, args, input="good words\n")
+        assert out.exit_code == 1 and len(out.output.strip().splitlines()) == 1, (args, out.output)
+    out = runner.invoke(main, ["classify", "predict", str(model), "-", "-k", "5"], input="good words\n")
+    assert out.exit_code == 0 and "more than the model's 2 labels" in out.output
+    assert sorted(out.output.strip().splitlines()[-1].split()) == ["__label__a", "__label__b"]
+    test = tmp_path / "test.txt"
+    test.write_text("__label__a good words\n__label__zzz other\n")
+    out = runner.invoke(main, ["classify", "test", str(model), str(test)])
+    assert out.exit_code == 0 and "never saw" in out.output and "N\t1" in out.output
 
 
 # ------------------------------------------------------------------ CLI
