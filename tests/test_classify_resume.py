@@ -204,3 +204,30 @@ def test_ctrl_c_leaves_nothing_but_the_checkpoint(data, tmp_path, checkpoints):
     if checkpoints:
         *_, state, _ = read_classifier_checkpoint(ckpt)
         assert state.units_done > 0
+
+
+def test_a_damaged_checkpoint_is_refused_in_one_line_before_training(data, classifier_checkpoint, tmp_path):
+    from embedtrain.io.classifier import write_classifier_checkpoint
+
+    config, dictionary, iv, ov, stats, state, fingerprint = read_classifier_checkpoint(classifier_checkpoint)
+    cut = tmp_path / "cut.ckpt"
+    cut.write_bytes(classifier_checkpoint.read_bytes()[:-100])
+    cases = {cut: "damaged"}
+    for name, change, says in (("job", dict(job=999), "job 999"),
+                               ("units", dict(units_done=state.units_done + 1), "tokens done"),
+                               ("epoch", dict(epoch=7), "state.epoch 7")):
+        bad = tmp_path / f"{name}.ckpt"
+        moved = type(state).from_dict({**state.to_dict(), **change})
+        write_classifier_checkpoint(bad, Classifier(config, dictionary, iv, ov, stats), moved, fingerprint)
+        cases[bad] = says
+    nan = tmp_path / "nan.ckpt"
+    iv = iv.copy()
+    iv[0, 0] = np.nan
+    write_classifier_checkpoint(nan, Classifier(config, dictionary, iv, ov, stats), state, fingerprint)
+    cases[nan] = "damaged"
+    for path, says in cases.items():
+        out = CliRunner().invoke(main, ["classify", "train", str(data / "train.txt"), "-o",
+                                        str(tmp_path / "m.etm"), "--resume", str(path), "-q"])
+        assert out.exit_code == 1 and len(out.output.strip().splitlines()) == 1, out.output
+        assert says in out.output, out.output
+    assert not (tmp_path / "m.etm").exists()
