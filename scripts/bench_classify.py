@@ -17,8 +17,8 @@ Three timings, all reported:
   (``/usr/bin/time``).
 
 The fasttext 0.9.3 wheel stops some seeded runs with "Encountered NaN" (a NaN met in
-DenseMatrix::dotRow during training; with the defaults, where no n-gram rows exist, most
-runs; the same call succeeds at other times; fastText built from source does not): such
+DenseMatrix::dotRow during training; here most runs with the defaults, none with word
+bigrams; the same call succeeds at other times; fastText built from source does not): such
 runs are retried up to 50 times, counted in ``fasttext_nan_retries``, and only the
 successful run is timed. With ``--fasttext-cli`` the accuracy compared is that CLI's
 own ``test`` of the model it wrote.
