@@ -101,8 +101,12 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
         config = checkpoint_config(ckpt, model, config_file, settings)
         checkpoint = checkpoint if checkpoint is not None else ckpt.path
     elif resume is not None:
+        from .io.classifier import is_classifier_checkpoint
         from .models import Model
 
+        if isinstance(resume, (str, os.PathLike)) and is_classifier_checkpoint(resume):
+            raise EmbedtrainError(f"{resume} is the checkpoint of a classifier run, not of word "
+                                  "vectors: resume it with 'embedtrain classify train --resume'")
         base = resume if isinstance(resume, Model) else Model.load(resume)
         config = resumed_config(base, model, config_file, settings)
     elif config is None:

@@ -239,6 +239,9 @@ def test_bad_input_lines(tmp_path):
     assert any("not valid UTF-8" in w for w in warnings)
     assert sorted(clf.labels) == ["__label__a", "__label__b"]
     assert "caf\ufffd" in clf.words               # kept as bytes, shown with a replacement char
+    # the label-only line trains on </s> alone (as in fastText); blank lines train nothing
+    assert clf.stats["examples_per_epoch"] == 4
+    assert clf.dictionary.word_counts[clf.dictionary.word_index[b"</s>"]] == 8
     # -k above the label count: every label, with a warning
     assert len(clf.predict("good words", k=5)) == 2
     test = tmp_path / "test.txt"
@@ -263,6 +266,30 @@ def test_predict_on_a_word_model_is_one_line(skipgram_files, tmp_path):
     result = CliRunner().invoke(main, ["classify", "predict", str(model)], input="some text\n")
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and "not a classifier" in result.output
+
+
+def test_bad_input_on_the_command_line(skipgram_files, tmp_path):
+    """Each refusal of the bad-input list through the CLI: one line on stderr, exit 1;
+    what is only odd (-k above the label count, labels the model never saw) a warning."""
+    path = tmp_path / "train.txt"
+    path.write_text("__label__a good words\n__label__b bad words\n" * 5)
+    model = tmp_path / "m.etm"
+    runner = CliRunner()
+    assert runner.invoke(main, ["classify", "train", str(path), "-o", str(model), "-q",
+                                "--threads", "1"]).exit_code == 0
+    for args in (["classify", "test", str(skipgram_files["model"]), str(path)],
+                 ["classify", "predict", str(model), "-", "-k", "0"],
+                 ["classify", "predict", str(model), "-", "--threshold", "2"],
+                 ["classify", "test", str(model), str(tmp_path / "missing.txt")]):
+        out = runner.invoke(main, args, input="good words\n")
+        assert out.exit_code == 1 and len(out.output.strip().splitlines()) == 1, (args, out.output)
+    out = runner.invoke(main, ["classify", "predict", str(model), "-", "-k", "5"], input="good words\n")
+    assert out.exit_code == 0 and "more than the model's 2 labels" in out.output
+    assert sorted(out.output.strip().splitlines()[-1].split()) == ["__label__a", "__label__b"]
+    test = tmp_path / "test.txt"
+    test.write_text("__label__a good words\n__label__zzz other\n")
+    out = runner.invoke(main, ["classify", "test", str(model), str(test)])
+    assert out.exit_code == 0 and "never saw" in out.output and "N\t1" in out.output
 
 
 # ------------------------------------------------------------------ CLI
@@ -354,3 +381,94 @@ def test_callbacks_see_every_epoch(files):
     assert [e for e, _ in rec.epochs] == [1, 2, 3]
     assert [round(x, 6) for _, x in rec.epochs] == clf.stats["epoch_losses"]
     assert rec.epochs[-1][1] < rec.epochs[0][1]      # the loss falls
+
+
+# ------------------------------------------------------------------ --pretrained as fastText
+def _pretrained_file(path, dim: int, rows: dict[str, np.ndarray]) -> None:
+    path.write_text(f"{len(rows)} {dim}\n" + "".join(
+        f"{w} {' '.join(f'{x:.6f}' for x in v)}\n" for w, v in rows.items()))
+
+
+@pytest.fixture(scope="module")
+def pretrained_case(files, tmp_path_factory):
+    """A training file with a rare word (below --min-count 2) and pretrained vectors for: a
+    training word, the rare word, two words the training file lacks, a word listed twice
+    and a token with the label prefix (fastText makes it a label)."""
+    d = tmp_path_factory.mktemp("pretrained")
+    train_file = d / "train.txt"
+    train_file.write_text((files / "train.txt").read_text(encoding="utf-8")
+                          + "__label__sport rareword match goal\n", encoding="utf-8")
+    rng = np.random.default_rng(7)
+    rows = {w: rng.uniform(-1, 1, 8) for w in ("recipe", "rareword", "zeppelin", "quasar",
+                                               "__label__extra")}
+    vec = d / "pre.vec"
+    _pretrained_file(vec, 8, rows)
+    with open(vec, "a") as f:   # "recipe" again: the last vector wins, and it counts twice
+        rows["recipe"] = rng.uniform(-1, 1, 8)
+        f.write("recipe " + " ".join(f"{x:.6f}" for x in rows["recipe"]) + "\n")
+    text = vec.read_text().splitlines()
+    vec.write_text(f"{len(text) - 1} 8\n" + "\n".join(text[1:]) + "\n")
+    return train_file, vec, rows
+
+
+def test_pretrained_words_join_the_dictionary_as_in_fasttext(pretrained_case, tmp_path):
+    """fastText's getInputMatrixFromFile: every pretrained word is added (count + 1, ntokens
+    + 1), words below --min-count come back, a label-prefixed token becomes a label; the
+    rows of words the training file lacks keep their pretrained values. Checked against
+    the dictionary of a .bin the fasttext package trained with the same file."""
+    fasttext = pytest.importorskip("fasttext")
+    train_file, vec, rows = pretrained_case
+    settings = dict(dim=8, min_count=2, word_ngrams=2, bucket=3000, epochs=5, lr=0.5, threads=1, seed=1)
+    clf = train(train_file, pretrained=str(vec), **settings)
+    ft = _fasttext_train(fasttext, str(train_file), dim=8, minCount=2, wordNgrams=2, bucket=3000,
+                         epoch=5, lr=0.5, thread=1, seed=1, verbose=0, pretrainedVectors=str(vec))
+    ft.save_model(str(tmp_path / "ft.bin"))
+    theirs = Classifier.load(tmp_path / "ft.bin").dictionary
+    ours = clf.dictionary
+    assert dict(zip(ours.words, ours.word_counts.tolist())) == dict(zip(theirs.words, theirs.word_counts.tolist()))
+    assert dict(zip(ours.labels, ours.label_counts.tolist())) == dict(zip(theirs.labels, theirs.label_counts.tolist()))
+    assert ours.ntokens == theirs.ntokens
+    assert b"rareword" in ours.word_index and b"__label__extra" in ours.label_index
+    for w in ("zeppelin", "quasar"):      # never trained: the pretrained row, in both
+        np.testing.assert_allclose(clf.input_vectors[ours.word_index[w.encode()]], rows[w], atol=1e-6)
+        np.testing.assert_allclose(ft.get_input_vector(ft.get_word_id(w)), rows[w], atol=1e-6)
+    # a word only in the pretrained file is used at predict time, in both
+    (ft_word, ft_blank), (ft_word_p, ft_blank_p) = ft.predict(["zeppelin", "qqqq"], k=-1)
+    for a, b in ((dict(clf.predict("zeppelin", k=9)), dict(clf.predict("qqqq", k=9))),
+                 (dict(zip(ft_word, ft_word_p)), dict(zip(ft_blank, ft_blank_p)))):
+        assert max(abs(a[lab] - b[lab]) for lab in a) > 1e-3
+    # and our model, exported, predicts in fastText what it predicts here
+    clf.save(tmp_path / "m.etm")
+    out = CliRunner().invoke(main, ["export", str(tmp_path / "m.etm"), "-f", "fasttext-bin",
+                                    "-o", str(tmp_path / "m.bin")])
+    assert out.exit_code == 0, out.output
+    back = fasttext.load_model(str(tmp_path / "m.bin"))
+    labels, probs = back.predict(["zeppelin quasar"], k=3)
+    assert list(labels[0]) == [lab for lab, _ in clf.predict("zeppelin quasar", k=3)]
+    np.testing.assert_allclose(probs[0], [p for _, p in clf.predict("zeppelin quasar", k=3)], atol=1e-5)
+
+
+def test_pretrained_words_lengthen_the_schedule_as_in_fasttext():
+    """fastText trains until epochs * ntokens tokens are done, ntokens counting the
+    pretrained words too: more passes over the lines, the last one stopping at the first
+    update of the shared progress that reaches the budget. Against a plain-Python loop
+    (fastText's trainThread with one thread; we also update the progress at the end of
+    each pass)."""
+    from embedtrain.classify.training import schedule
+
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(1, 40, size=300).astype(np.int64)
+    for extra in (0, 1, 5000, 12345):
+        ntokens = int(tokens.sum()) + extra
+        plan = schedule(tokens, 3, ntokens, job_tokens=500)
+        budget, done, lines, local = 3 * ntokens, 0, 0, 0
+        while done < budget:                       # FastText::keepTraining
+            i = lines % len(tokens)
+            local += int(tokens[i])
+            lines += 1
+            if local > 100 or i == len(tokens) - 1:
+                done += local
+                local = 0
+        assert (plan.passes - 1) * len(tokens) + plan.last_line == lines, extra
+        assert plan.passes == 3 if extra == 0 else plan.passes > 3
+        assert plan.bounds[0] == 0 and plan.bounds[-1] == len(tokens)

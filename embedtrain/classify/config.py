@@ -61,6 +61,10 @@ class ClassifyConfig:
                         range=(0, MAX_THREADS, False), roles=("run",))
     seed: int = _opt(0, "Random seed. With --threads 1 a run is bit-identical run to run.",
                      range=(0, INT64_MAX, False))
+    checkpoint_every: float | None = _opt(
+        None, "Write MODEL.ckpt (MODEL without .etm) every this many seconds of training; after "
+              "a crash, --resume MODEL.ckpt continues from it.", range=(0.0, None, True),
+        roles=("run",))
 
     model = "classifier"
 

@@ -8,12 +8,12 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -22,13 +22,13 @@ import numpy as np
 
 from ..errors import ConfigError, EmbedtrainError
 from ..io.atomic import check_writable
-from ..kernels.classify import LOSS_CODES, fasttext_sigmoid_table, predict_lines, train_lines
+from ..kernels.classify import LOSS_CODES, fasttext_sigmoid_table, predict_lines
 from ..kernels.rng import seed_states, uniform_fill
-from ..training.callbacks import EpochInfo, check_callbacks
+from ..training.callbacks import check_callbacks
 from .config import ClassifyConfig, classify_config
-from .data import (Dictionary, Encoded, LineEncoder, build_dictionary, read_lines, show,
-                   split_lines, tokenize)
-from .tree import huffman_tree, negative_table
+from .data import (Dictionary, Encoded, LineEncoder, _sorted_by_count, build_dictionary, read_lines,
+                   show, split_lines, tokenize)
+from .tree import huffman_tree
 
 log = logging.getLogger("embedtrain")
 FTZ_SUFFIX = ".ftz"   # Classifier.save writes fastText's format to such a name
@@ -300,127 +300,220 @@ def init_input_matrix(rows: int, dim: int, seed: int, threads: int = 1) -> np.nd
     return m
 
 
-def _load_pretrained(path: str, dictionary: Dictionary, matrix: np.ndarray) -> int:
+def _add_pretrained(path: str, dictionary: Dictionary, dim: int) -> tuple[Dictionary, list, np.ndarray]:
+    """fastText's FastText::getInputMatrixFromFile, up to the matrix: every word of the
+    pretrained file is added to the dictionary (Dictionary::add: a new word with count 1,
+    a known one counted once more, ``ntokens`` one more each; a word with the label prefix
+    is a label), and the dictionary is sorted again and thresholded with min counts 1 and
+    0, so words dropped by ``min_count`` come back when the file has them. Returns (the
+    grown dictionary, the file's words, their vectors)."""
     from ..io.formats import load_vectors
     vectors = load_vectors(path)
-    if vectors.dim != matrix.shape[1]:
-        raise ConfigError(f"--pretrained {path} holds vectors of dimension {vectors.dim}; --dim is "
-                          f"{matrix.shape[1]}")
-    index = vectors.index if hasattr(vectors, "index") else {w: i for i, w in enumerate(vectors.words)}
-    found = 0
-    for i, w in enumerate(dictionary.words):
-        j = index.get(show(w))
-        if j is not None:
-            matrix[i] = vectors.vectors[j]
-            found += 1
-    return found
+    if vectors.dim != dim:
+        raise ConfigError(f"--pretrained {path} holds vectors of dimension {vectors.dim}; --dim is {dim}")
+    words, matrix = _every_entry(path, vectors)
+    word_counts = dict(zip(dictionary.words, dictionary.word_counts.tolist()))
+    label_counts = dict(zip(dictionary.labels, dictionary.label_counts.tolist()))
+    prefix = dictionary.label_prefix
+    for w in words:
+        counts = label_counts if w.startswith(prefix) else word_counts
+        counts[w] = counts.get(w, 0) + 1
+    w_sorted, wc = _sorted_by_count(word_counts, 1)
+    l_sorted, lc = _sorted_by_count(label_counts, 0)
+    grown = Dictionary(w_sorted, wc, l_sorted, lc, dictionary.ntokens + len(words), prefix)
+    return grown, words, matrix
 
 
-def train(source: Any, config: ClassifyConfig | None = None, callbacks=None,
-          **settings: Any) -> Classifier:
+def _every_entry(path: str, vectors) -> tuple[list[bytes], np.ndarray]:
+    """The words of a pretrained file as fastText reads them, a word listed twice twice
+    (load_vectors keeps its first row only): for word2vec text, the first token of every
+    line after the header, and the rows of the repeated words read again (fastText keeps
+    the last). Other formats cannot repeat a word."""
+    from ..io.formats import detect_format
+    words = [w.encode("utf-8", "surrogatepass") for w in vectors.words]
+    matrix = np.asarray(vectors.vectors)
+    if detect_format(path) != "word2vec-text":
+        return words, matrix
+    with open(path, "rb") as f:
+        f.readline()
+        every = [line.split(None, 1) for line in f if line.strip()]
+    if len(every) == len(words):
+        return words, matrix
+    seen: dict[bytes, int] = {}
+    repeated: dict[bytes, bytes] = {}
+    for parts in every:
+        if parts[0] in seen and len(parts) > 1:
+            repeated[parts[0]] = parts[1]
+        seen[parts[0]] = 1
+    index = {w: i for i, w in enumerate(words)}
+    rows = [matrix[index[w]] for w in words]
+    last = {w: np.array(rest.split(), dtype=np.float32) for w, rest in repeated.items()}
+    out_words = [parts[0] for parts in every]
+    out = np.empty((len(out_words), matrix.shape[1]), dtype=np.float32)
+    for i, w in enumerate(out_words):
+        v = last.get(w)
+        out[i] = rows[index[w]] if v is None or v.shape != (matrix.shape[1],) else v
+    return out_words, out
+
+
+def _set_pretrained_rows(dictionary: Dictionary, words: list, vectors: np.ndarray,
+                         matrix: np.ndarray) -> int:
+    """Each pretrained word's row (the file's last vector for a word listed twice, as in
+    fastText); returns how many words have one."""
+    found = set()
+    for w, v in zip(words, vectors):
+        i = dictionary.word_index.get(w)
+        if i is not None:
+            matrix[i] = v
+            found.add(i)
+    return len(found)
+
+
+def train(source: Any, config: ClassifyConfig | None = None, callbacks=None, *,
+          checkpoint: str | os.PathLike | None = None, resume: str | os.PathLike | None = None,
+          keep_checkpoint: bool = False, progress: bool = False, **settings: Any) -> Classifier:
     """Train a classifier on fastText's format (``__label__X ... text`` lines): a path, bytes,
     or a list of lines. Settings are :class:`ClassifyConfig`'s fields; ``callbacks``
-    (embedtrain.Callback) get each epoch's begin and end (an EpochInfo counting tokens)."""
+    (embedtrain.Callback) get the run's begin and end, each epoch's, and ``on_progress``
+    after every job (tokens counted); ``progress``: a progress bar on stderr.
+
+    ``checkpoint``: write the run's state there every ``checkpoint_every`` seconds (a
+    setting); the file is removed when training completes, unless ``keep_checkpoint``.
+    ``resume``: a checkpoint of a run that was stopped, continued on the same data to the
+    same bytes (with one thread); the settings not given are the checkpoint's, those given
+    must be the same (but ``threads`` and ``checkpoint_every``); it is also where this run
+    writes its checkpoints unless ``checkpoint`` says otherwise."""
+    from ..io.checkpoint import remove_checkpoint
+
     if config is not None and settings:
         raise ConfigError("give either config or keyword settings, not both")
-    config = config or classify_config(**settings)
-    if config.pretrained is not None and not Path(config.pretrained).is_file():
-        raise EmbedtrainError(f"pretrained vectors file {config.pretrained} does not exist")
     started = time.perf_counter()
+    resumed = None
+    if resume is not None:
+        resumed = _resumed(resume, config, settings)
+        config = resumed.config
+        checkpoint = checkpoint if checkpoint is not None else resumed.path
+    else:
+        config = config or classify_config(**settings)
+        if config.pretrained is not None and not Path(config.pretrained).is_file():
+            raise EmbedtrainError(f"pretrained vectors file {config.pretrained} does not exist")
+    if config.checkpoint_every and checkpoint is None:
+        raise EmbedtrainError("checkpoint_every needs a file to write: give checkpoint=PATH")
+    if checkpoint is not None:
+        check_writable(checkpoint)
     raw, name = _source_lines(source)
     token_lines = [tokenize(line) for line in raw]
-    return train_tokens(token_lines, config, name, started, callbacks)
-
-
-def train_tokens(token_lines: list[list[bytes]], config: ClassifyConfig, name: str = "training data",
-                 started: float | None = None, callbacks=None) -> Classifier:
-    """:func:`train` on lines already split into tokens (:func:`data.tokenize`)."""
-    started = time.perf_counter() if started is None else started
-    prefix = config.label_prefix.encode("utf-8")
-    dictionary = build_dictionary(token_lines, prefix, config.min_count, config.min_count_label)
-    if dictionary.nlabels == 0:
-        raise EmbedtrainError(f"{name} has no labels: fastText's format starts each line with "
-                              f"labels such as {config.label_prefix}sports")
-    bucket = config.bucket if config.uses_buckets else 0
-    encoder = LineEncoder(dictionary, config.minn, config.maxn, bucket, config.word_ngrams)
-    enc = encoder.encode(token_lines)
-    if enc.unlabelled:
-        log.warning("%s: %s line%s without a label (skipped in training)", name,
-                    f"{enc.unlabelled:,}", "" if enc.unlabelled == 1 else "s")
-    input_vectors = init_input_matrix(dictionary.nwords + bucket, config.dim, config.seed,
-                                      config.worker_threads)
-    if config.pretrained:
-        found = _load_pretrained(config.pretrained, dictionary, input_vectors)
-        log.info("pretrained vectors for %s of %s words", f"{found:,}", f"{dictionary.nwords:,}")
-    output_vectors = np.zeros((dictionary.nlabels, config.dim), dtype=np.float32)
-    clf = Classifier(config, dictionary, input_vectors, output_vectors)
-    clf._encoder = encoder
-    stats = run_training(clf, enc, callbacks)
-    stats.update(lines=len(enc), unlabelled_lines=enc.unlabelled, tokens=dictionary.ntokens,
-                 seconds=round(time.perf_counter() - started, 3))
-    clf.stats = stats
+    clf = train_tokens(token_lines, config, name, started, callbacks, progress=progress,
+                       checkpoint=checkpoint if config.checkpoint_every else None, resumed=resumed)
+    if not keep_checkpoint and checkpoint is not None:
+        remove_checkpoint(checkpoint)
     return clf
 
 
-def run_training(clf: Classifier, enc: Encoded, callbacks=None) -> dict[str, Any]:
-    """Epochs of Hogwild threads over ``enc``; each thread trains its share of the lines
-    (fastText's threads each start at their fraction of the file). The rate decays
-    linearly to 0 over every token of every epoch. A NaN loss stops the run."""
-    config = clf.config
-    threads = min(config.worker_threads, max(1, len(enc)))
-    total_tokens = float(enc.tokens.sum()) * config.epochs
-    if total_tokens <= 0:
-        raise EmbedtrainError("nothing to train on")
-    progress = np.zeros(1, dtype=np.int64)
-    states = seed_states(config.seed, threads)
-    tree = clf.tree()
-    neg = negative_table(clf.dictionary.label_counts)
-    table = fasttext_sigmoid_table()
-    loss_code = LOSS_CODES[config.loss]
-    n = len(enc)
-    bounds = [n * t // threads for t in range(threads + 1)]
-    losses = []
-    history = []
+@dataclass
+class _Resumed:
+    """A classifier checkpoint, read and checked against the settings of the run resuming it."""
+
+    path: str
+    config: ClassifyConfig
+    clf: "Classifier"
+    state: Any
+    fingerprint: dict
+
+
+def _resumed(resume: str | os.PathLike, config: ClassifyConfig | None,
+             settings: dict[str, Any]) -> _Resumed:
+    from ..io.classifier import read_classifier_checkpoint
+
+    saved, dictionary, input_vectors, output_vectors, stats, state, fingerprint = \
+        read_classifier_checkpoint(resume)
+    if config is not None:
+        given = {k: v for k, v in config.to_dict().items() if k != "model"}
+    else:
+        given = {k: v for k, v in settings.items() if v is not None}
+    merged = classify_config(**{**{k: v for k, v in saved.to_dict().items() if k != "model"}, **given})
+    run = {f.name for f in dataclasses.fields(ClassifyConfig) if "run" in f.metadata.get("roles", ())}
+    mine, theirs = saved.to_dict(), merged.to_dict()
+    for name in sorted(mine):
+        if name not in run and mine[name] != theirs[name]:
+            raise EmbedtrainError(f"checkpoint {resume} was written with --{name.replace('_', '-')} "
+                                  f"{mine[name]}, this run has {theirs[name]}: resume with the "
+                                  f"settings of the interrupted run")
+    clf = Classifier(merged, dictionary, input_vectors, output_vectors, stats)
+    return _Resumed(os.fspath(resume), merged, clf, state, fingerprint)
+
+
+def _fingerprint(enc: Encoded) -> dict[str, Any]:
+    """What identifies the training data as encoded for the model's dictionary."""
+    from ..io.checkpoint import digest
+    return {"lines": len(enc), "tokens": int(enc.tokens.sum()),
+            "data": digest(enc.offsets, enc.rows, enc.label_offsets, enc.labels, enc.tokens)}
+
+
+def train_tokens(token_lines: list[list[bytes]], config: ClassifyConfig, name: str = "training data",
+                 started: float | None = None, callbacks=None, *, progress: bool = False,
+                 checkpoint: str | os.PathLike | None = None, resumed: _Resumed | None = None) -> Classifier:
+    """:func:`train` on lines already split into tokens (:func:`data.tokenize`)."""
+    from ..training.runner import RunState
+    from .training import job_size, run_training
+
+    started = time.perf_counter() if started is None else started
     callbacks = check_callbacks(callbacks)
-    for cb in callbacks:
-        cb.on_train_begin(clf.kind, config.epochs)
-    epoch_tokens = int(enc.tokens.sum())
-    for epoch in range(config.epochs):
-        for cb in callbacks:
-            cb.on_epoch_begin(epoch + 1)
-        epoch_started = time.perf_counter()
-        results = [None] * threads
+    bucket = config.bucket if config.uses_buckets else 0
+    if resumed is not None:   # the checkpoint's dictionary and weights
+        clf = resumed.clf
+        encoder = LineEncoder(clf.dictionary, config.minn, config.maxn, bucket, config.word_ngrams)
+        enc = encoder.encode(token_lines)
+        saved = dict(resumed.fingerprint)
+        job_tokens = saved.pop("job_tokens", None)   # the jobs the checkpoint's run was cut into
+        if _fingerprint(enc) != saved:
+            raise EmbedtrainError(f"checkpoint {resumed.path} was written for another training file "
+                                  f"({resumed.fingerprint.get('lines')} lines, this one has {len(enc)}, "
+                                  f"or the same number with other text): --resume finishes that run "
+                                  f"on its own data")
+        start = RunState.from_dict(resumed.state.to_dict())
+        log.info("resuming from %s: pass %d, %s tokens done", resumed.path, start.epoch + 1,
+                 f"{start.units_done:,}")
+    else:
+        prefix = config.label_prefix.encode("utf-8")
+        dictionary = build_dictionary(token_lines, prefix, config.min_count, config.min_count_label)
+        if dictionary.nlabels == 0:
+            raise EmbedtrainError(f"{name} has no labels: fastText's format starts each line with "
+                                  f"labels such as {config.label_prefix}sports")
+        pretrained = None
+        if config.pretrained:
+            dictionary, *pretrained = _add_pretrained(config.pretrained, dictionary, config.dim)
+        encoder = LineEncoder(dictionary, config.minn, config.maxn, bucket, config.word_ngrams)
+        enc = encoder.encode(token_lines)
+        input_vectors = init_input_matrix(dictionary.nwords + bucket, config.dim, config.seed,
+                                          config.worker_threads)
+        if pretrained:
+            found = _set_pretrained_rows(dictionary, *pretrained, input_vectors)
+            log.info("pretrained vectors for %s of %s words", f"{found:,}", f"{dictionary.nwords:,}")
+        output_vectors = np.zeros((dictionary.nlabels, config.dim), dtype=np.float32)
+        clf = Classifier(config, dictionary, input_vectors, output_vectors)
+        start = job_tokens = None
+    if enc.unlabelled:
+        log.warning("%s: %s line%s without a label (skipped in training)", name,
+                    f"{enc.unlabelled:,}", "" if enc.unlabelled == 1 else "s")
+    clf._encoder = encoder
+    writer = None
+    fingerprint = None
+    if checkpoint is not None:
+        from ..io.classifier import write_classifier_checkpoint
+        fingerprint = dict(_fingerprint(enc), job_tokens=job_size(job_tokens))
 
-        def work(t: int) -> None:
-            results[t] = train_lines(loss_code, clf.input_vectors, clf.output_vectors, enc.offsets,
-                                     enc.rows, enc.label_offsets, enc.labels, enc.tokens,
-                                     bounds[t], bounds[t + 1], np.float32(config.lr), total_tokens,
-                                     progress, states[t], table, config.negative, neg,
-                                     tree.offsets, tree.points, tree.codes)
+        def writer(state) -> None:
+            write_classifier_checkpoint(checkpoint, clf, state, fingerprint)
 
-        if threads == 1:
-            work(0)
-        else:
-            pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-            for th in pool:
-                th.start()
-            for th in pool:
-                th.join()
-        loss = sum(r[0] for r in results)
-        examples = sum(r[1] for r in results)
-        mean = loss / max(examples, 1)
-        if not math.isfinite(mean):
-            raise EmbedtrainError(f"training diverged (the loss is NaN or infinite in epoch "
-                                  f"{epoch + 1}); try a smaller --lr")
-        losses.append(round(mean, 6))
-        info = EpochInfo(epoch + 1, config.epochs, mean, epoch_tokens,
-                         time.perf_counter() - epoch_started,
-                         float(config.lr * max(0.0, 1.0 - progress[0] / total_tokens)), "token")
-        history.append(info.to_dict())
-        log.debug("epoch %d/%d: loss %.4f", epoch + 1, config.epochs, mean)
-        for cb in callbacks:
-            cb.on_epoch_end(info)
-    for cb in callbacks:
-        cb.on_train_end(history)
-    return {"epoch_losses": losses, "examples_per_epoch": examples, "threads": threads,
-            "history": history}
+    resumed_at = None if start is None else {"epoch": start.epoch + 1, "job": start.job,
+                                             "units_done": start.units_done}
+    stats = run_training(clf, enc, callbacks, progress=progress, checkpoint=writer,
+                         checkpoint_every=config.checkpoint_every, start=start,  # advances start
+                         job_tokens=job_tokens)
+    stats.update(lines=len(enc), unlabelled_lines=enc.unlabelled, tokens=clf.dictionary.ntokens,
+                 seconds=round(time.perf_counter() - started, 3))
+    if resumed_at is not None:
+        stats["resumed_from_checkpoint"] = resumed_at
+    clf.stats = stats
+    return clf

@@ -152,7 +152,8 @@ def _quantize(clf, config: QuantizeConfig, training_data: Any):
 def _retrain(clf, dictionary, input_vectors, output_vectors, kept_buckets, config, training_data):
     import dataclasses
 
-    from .model import Classifier, _source_lines, run_training
+    from .model import Classifier, _source_lines
+    from .training import run_training
     from .data import tokenize
 
     raw, name = _source_lines(training_data)

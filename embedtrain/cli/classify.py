@@ -9,6 +9,7 @@ import sys
 import click
 
 from ..classify.config import ClassifyConfig, QuantizeConfig
+from ..errors import EmbedtrainError
 from ..io.atomic import check_writable
 from .app import (field_option, handle_errors, json_option, log, main, quiet, show_default,
                   verbosity_options)
@@ -43,15 +44,24 @@ def classify_group() -> None:
                                  "best P@1 on this file (fastText's -autotune-validation).")
 @click.option("--autotune-duration", type=float, default=300.0, show_default=True, metavar="S",
               help="Seconds the autotune search may take.")
+@click.option("--resume", type=click.Path(dir_okay=False), default=None, metavar="MODEL.ckpt",
+              help="Continue an interrupted run from its checkpoint (same TRAIN.txt; the settings "
+                   "not given are the checkpoint's, --threads and --checkpoint-every may change).")
 @verbosity_options
 @handle_errors
 def train_command(train_file: str, output: str, autotune_validation: str | None,
-                  autotune_duration: float, **settings) -> None:
+                  autotune_duration: float, resume: str | None, **settings) -> None:
     """Train a classifier on TRAIN.txt (fastText's format) and save it to MODEL."""
     from ..classify.config import classify_config
-    config = classify_config(**settings)
+    from ..io.checkpoint import remove_checkpoint
+    given = {k: v for k, v in settings.items() if v is not None}
+    config = classify_config(**given)
     check_writable(output)
+    own = checkpoint_path(output)   # this run's checkpoint: the only one it removes
     if autotune_validation:
+        if resume or config.checkpoint_every:
+            raise EmbedtrainError("--autotune-validation does not take --checkpoint-every or --resume "
+                                  "(each trial is short; rerun the search instead)")
         from ..classify.autotune import autotune
         clf = autotune(train_file, autotune_validation, autotune_duration, config)
         best = clf.stats["autotune"]
@@ -59,11 +69,28 @@ def train_command(train_file: str, output: str, autotune_validation: str | None,
                                "trials": best["trials"]}))
     else:
         from ..classify.model import train
-        clf = train(train_file, config)
+        if resume:
+            clf = train(train_file, checkpoint=own, resume=resume, keep_checkpoint=True,
+                        progress=not quiet(), **given)
+        else:
+            clf = train(train_file, config, checkpoint=own if config.checkpoint_every else None,
+                        keep_checkpoint=True, progress=not quiet())
     clf.save(output)
+    # the run is complete and saved: its own checkpoint goes (a checkpoint resumed from
+    # under another name is kept, as `embedtrain train` keeps it)
+    remove_checkpoint(own)
     if not quiet():
         log.info("%r: %s examples per epoch in %.2f s; wrote %s", clf,
                  f"{clf.stats.get('examples_per_epoch', 0):,}", clf.stats.get("seconds", 0), output)
+
+
+def checkpoint_path(output: str) -> str:
+    """Where ``classify train -o MODEL`` writes its checkpoints: MODEL's name with .ckpt
+    for .etm (``trec.etm`` -> ``trec.ckpt``), or .ckpt added."""
+    from ..io.checkpoint import CHECKPOINT_SUFFIX
+    from ..models import MODEL_SUFFIX
+    stem = output[:-len(MODEL_SUFFIX)] if output.endswith(MODEL_SUFFIX) else output
+    return stem + CHECKPOINT_SUFFIX
 
 
 def _fmt(x: float) -> str:

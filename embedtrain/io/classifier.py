@@ -40,7 +40,9 @@ def _unpack(data: np.ndarray, offsets: np.ndarray) -> list[bytes]:
     return [raw[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
 
 
-def write_classifier(clf, path: str | os.PathLike) -> Path:
+def _classifier_arrays(clf) -> tuple[dict, Vocab, dict[str, np.ndarray]]:
+    """(meta fields, vocab.txt, arrays) of a classifier, for its model file or a checkpoint
+    (a quantised classifier: format version 2's arrays and meta fields)."""
     d = clf.dictionary
     wb, wo = _pack(d.words)
     lb, lo = _pack(d.labels)
@@ -69,6 +71,11 @@ def write_classifier(clf, path: str | os.PathLike) -> Path:
             arrays["kept_buckets"] = np.ascontiguousarray(clf.kept_buckets, dtype=np.int64)
         meta.update(format_version=QUANTIZED_FORMAT_VERSION, quantization=quant,
                     pruned=clf.kept_buckets is not None, arrays=list(arrays))
+    return meta, vocab, arrays
+
+
+def write_classifier(clf, path: str | os.PathLike) -> Path:
+    meta, vocab, arrays = _classifier_arrays(clf)
     return write_archive(path, meta, vocab, arrays)
 
 
@@ -124,21 +131,25 @@ def read_classifier(path: str | os.PathLike) -> tuple:
                                         "classifier file", hint=" (nor a fastText supervised .bin)")
     if meta["format_version"] >= QUANTIZED_FORMAT_VERSION:
         return _read_quantized(p, meta, arrays)
+    return (*_dense_parts(p, meta, arrays, "classifier file"), {})
+
+
+def _dense_parts(p: Path, meta: dict, arrays: dict, what: str) -> tuple:
+    """(config, dictionary, input_vectors, output_vectors, stats) of an archive holding
+    float32 matrices (a version-1 classifier, or a checkpoint), every array checked."""
     if set(ARRAYS) - set(arrays):
-        raise EmbedtrainError(f"{p}: damaged classifier file (missing "
-                              f"{sorted(set(ARRAYS) - set(arrays))[0]!r})")
-    config, dictionary, bucket = _settings_and_dictionary(p, meta, arrays)
+        raise EmbedtrainError(f"{p}: damaged {what} (missing {sorted(set(ARRAYS) - set(arrays))[0]!r})")
+    config, dictionary, bucket = _settings_and_dictionary(p, meta, arrays, what)
     nw, nl, dim = dictionary.nwords, dictionary.nlabels, config.dim
     problem = check_arrays({
         "input_vectors": ([(nw + bucket, dim)], np.float32),
         "output_vectors": ([(nl, dim)], np.float32)}, {k: arrays[k] for k in MATRICES})
     if problem:
-        raise EmbedtrainError(f"{p}: damaged classifier file ({problem})")
-    return (config, dictionary, arrays["input_vectors"], arrays["output_vectors"],
-            meta.get("stats") or {}, {})
+        raise EmbedtrainError(f"{p}: damaged {what} ({problem})")
+    return config, dictionary, arrays["input_vectors"], arrays["output_vectors"], meta.get("stats") or {}
 
 
-def _settings_and_dictionary(p: Path, meta: dict, arrays: dict):
+def _settings_and_dictionary(p: Path, meta: dict, arrays: dict, what: str = "classifier file"):
     from ..classify.config import classify_config
     from ..classify.data import Dictionary
 
@@ -160,7 +171,7 @@ def _settings_and_dictionary(p: Path, meta: dict, arrays: dict):
                                 int(meta["ntokens"]), config.label_prefix.encode("utf-8"))
         bucket = int(meta["bucket"])
     except (KeyError, TypeError, ValueError, IndexError, EmbedtrainError) as exc:
-        raise EmbedtrainError(f"{p}: damaged classifier file ({exc})") from None
+        raise EmbedtrainError(f"{p}: damaged {what} ({exc})") from None
     return config, dictionary, bucket
 
 
@@ -186,3 +197,55 @@ def _read_quantized(p: Path, meta: dict, arrays: dict) -> tuple:
         matrices.append(m)
     extra = {"kept_buckets": kept, "bucket": bucket} if kept is not None else {}
     return (config, dictionary, matrices[0], matrices[1], meta.get("stats") or {}, extra)
+
+
+# ---------------------------------------------------------------------- checkpoints
+# A classifier's checkpoint (``MODEL.ckpt``, written every --checkpoint-every seconds): the
+# classifier's archive under its own format name, with the runner's state (epoch, job,
+# tokens done, random states, history; training/runner.py RunState) and a fingerprint of
+# the training data in meta.json. Word models' checkpoints (io/checkpoint.py) are another
+# format, so each command refuses the other's in one line.
+CLASSIFIER_CHECKPOINT_FORMAT = "embedtrain-classifier-checkpoint"
+CLASSIFIER_CHECKPOINT_FORMAT_VERSION = 1
+
+
+def write_classifier_checkpoint(path: str | os.PathLike, clf, state, fingerprint: dict) -> Path:
+    """Write ``clf`` (its weights as they are now) and the run's ``state`` atomically."""
+    if clf.quantized:
+        raise EmbedtrainError("a quantised classifier is not trained, so it has no checkpoint")
+    meta, vocab, arrays = _classifier_arrays(clf)
+    meta = {**meta, "format": CLASSIFIER_CHECKPOINT_FORMAT,
+            "format_version": CLASSIFIER_CHECKPOINT_FORMAT_VERSION, "state": state.to_dict(),
+            "fingerprint": fingerprint}
+    return write_archive(path, meta, vocab, arrays)
+
+
+def is_classifier_checkpoint(path: str | os.PathLike) -> bool:
+    return is_archive_of(path, CLASSIFIER_CHECKPOINT_FORMAT)
+
+
+def read_classifier_checkpoint(path: str | os.PathLike) -> tuple:
+    """(config, dictionary, input_vectors, output_vectors, stats, state, fingerprint) of a
+    classifier checkpoint; anything else (a word model's checkpoint, a model file) is one
+    line saying what it is."""
+    from ..training.runner import RunState
+    from .checkpoint import CHECKPOINT_FORMAT
+
+    p = Path(path)
+    what = "classifier checkpoint"
+    if is_archive_of(p, CHECKPOINT_FORMAT):
+        raise EmbedtrainError(f"{p} is the checkpoint of a word-vector run (resume it with "
+                              f"'embedtrain train --resume'), not of a classifier")
+    if is_archive_of(p, CLASSIFIER_FORMAT) or is_fasttext_supervised(p):
+        raise EmbedtrainError(f"{p} is a finished classifier, not a checkpoint: --resume "
+                              f"continues an interrupted run from the MODEL.ckpt it wrote")
+    meta, _vocab, arrays = read_archive(p, CLASSIFIER_CHECKPOINT_FORMAT,
+                                        CLASSIFIER_CHECKPOINT_FORMAT_VERSION, what,
+                                        array_names=ARRAYS)
+    parts = _dense_parts(p, meta, arrays, what)
+    try:
+        state = RunState.from_dict(meta["state"])
+        fingerprint = dict(meta["fingerprint"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise EmbedtrainError(f"{p}: damaged {what} ({exc})") from None
+    return (*parts, state, fingerprint)
