@@ -129,31 +129,35 @@ SKIPGRAM_CENTRE_SHARED = 4  # SKIPGRAM_CENTRE with one set of negatives per cent
 # helper calling both losses 10-14% (numba reference-counts the arrays it passes and
 # inlines less), while this flat form runs within 0-5% of them.
 #
-# One source, one compiled kernel per (arch, hierarchical softmax, negative sampling)
-# that a run uses (issue 28): _make_kernel closes over the three as constants, so numba's
-# dead-branch pruning drops the other context loops and losses before it inlines the
-# helpers, types and compiles. A run compiles one loop with one loss instead of all five
-# loops with both losses (a third of the compile time and memory); every kernel is the
-# same code on the same values in the same order as the one kernel before, so the bytes
-# are the same (tests/test_golden.py). docs/benchmarks.md, "First-run compile".
-_KERNELS: dict[tuple[int, bool, bool], object] = {}
+# One source, one compiled kernel per (arch, hierarchical softmax, negative sampling,
+# one row per word) that a run uses (issue 28): _make_kernel closes over the four as
+# constants, so numba's dead-branch pruning drops the other context loops, losses and row
+# lookups before it inlines the helpers, types and compiles. A skip-gram run compiles one
+# loop with one loss instead of all five loops with both losses and both row layouts
+# (about a quarter of the compile time and half its memory); every kernel is the same
+# code on the same values in the same order as the one kernel before, so the bytes are
+# the same (tests/test_golden.py). docs/benchmarks.md, "First-run compile".
+_KERNELS: dict[tuple[int, bool, bool, bool], object] = {}
 _KERNELS_LOCK = threading.Lock()  # worker threads ask at once: make each kernel once
 _SHARED_ARCHS = (SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARED)  # negative sampling only
+_CENTRE_ARCHS = (SKIPGRAM_CENTRE, SKIPGRAM_CENTRE_SHARED)  # always through the row lists
+ARCHS = (SKIPGRAM, SKIPGRAM_CENTRE, CBOW, SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARED)
 
 
-def kernel_key(arch: int, use_hs: bool, negative: int) -> tuple[int, bool, bool]:
+def kernel_key(arch: int, use_hs: bool, negative: int, one_row: bool) -> tuple[int, bool, bool, bool]:
     """Which compiled kernel runs these settings: (arch, hierarchical softmax, negative
-    sampling). The shared-negative loops read neither flag, so they have one kernel each."""
-    if arch in _SHARED_ARCHS:
-        return int(arch), False, True
-    return int(arch), bool(use_hs), int(negative) > 0
-
-
-def kernel_for(arch: int, use_hs: bool, negative: int):
-    """The compiled kernel (a numba dispatcher) for these settings, made on first use."""
-    key = kernel_key(arch, use_hs, negative)
-    if key[0] not in (SKIPGRAM, SKIPGRAM_CENTRE, CBOW, SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARED):
+    sampling, one row per word). A flag a loop does not read is left out of its key
+    (False), so such settings share one kernel."""
+    arch = int(arch)
+    if arch not in ARCHS:
         raise ValueError(f"unknown skip-gram-family architecture {arch!r}")
+    hs, ns = (False, True) if arch in _SHARED_ARCHS else (bool(use_hs), int(negative) > 0)
+    return arch, hs, ns, bool(one_row) and arch not in _CENTRE_ARCHS
+
+
+def kernel_for(arch: int, use_hs: bool, negative: int, one_row: bool):
+    """The compiled kernel (a numba dispatcher) for these settings, made on first use."""
+    key = kernel_key(arch, use_hs, negative, one_row)
     kernel = _KERNELS.get(key)
     if kernel is None:
         with _KERNELS_LOCK:
@@ -165,16 +169,29 @@ def kernel_for(arch: int, use_hs: bool, negative: int):
 
 def train_chunk(tokens, weights, rows, tables, params, rng_state):
     """Train on one chunk of the token stream (the kernel :func:`kernel_for` picks for
-    ``params``, on the tuples' values; the named tuples or plain tuples in the same order).
+    ``params`` and ``rows``, on the tuples' values; the named tuples or plain tuples in
+    the same order).
     """
-    params = tuple(params)
-    kernel = kernel_for(params[0], params[3], params[2])
-    return kernel(tokens, tuple(weights), tuple(rows), tuple(tables), params, rng_state)
+    params, rows, weights = tuple(params), tuple(rows), tuple(weights)
+    kernel = kernel_for(params[0], params[3], params[2], rows[1].shape[0] == 0)
+    scratch = scratch_arrays(tokens.shape[0], weights[0].shape[1], params[2])
+    return kernel(tokens, weights, rows, tuple(tables), params, rng_state, scratch)
 
 
-def _make_kernel(ARCH, USE_HS, USE_NS):
+def scratch_arrays(n: int, dim: int, negative: int) -> tuple[np.ndarray, ...]:
+    """The kernel's working arrays for a chunk of n tokens: (sentence int32 [n], hidden,
+    grad and total_grad float32 [dim], noise_words int64 [negative + 1], shared_grad
+    float32 [negative + 1, dim], coeff float32 [negative + 1]), as the kernel made them
+    itself before issue 28 (the same zeros)."""
+    return (np.empty(n, dtype=np.int32), np.zeros(dim, dtype=np.float32),
+            np.zeros(dim, dtype=np.float32), np.zeros(dim, dtype=np.float32),
+            np.empty(negative + 1, dtype=np.int64), np.zeros((negative + 1, dim), dtype=np.float32),
+            np.zeros(negative + 1, dtype=np.float32))
+
+
+def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
     @njit(**KERNEL_OPTIONS)
-    def _train_chunk(tokens, weights, rows, tables, params, rng_state):
+    def _train_chunk(tokens, weights, rows, tables, params, rng_state, scratch):
         """Train on one chunk of the token stream.
 
         tokens   int32 [n]: vocabulary ids, SENTENCE_END (-1) between sentences
@@ -195,24 +212,19 @@ def _make_kernel(ARCH, USE_HS, USE_NS):
                  after subsampling; the rate at a sentence is common.learning_rate of the
                  words of all epochs before it (``words_done`` counts those before the chunk)
         rng_state uint64 [1]: advanced in place
+        scratch  (:func:`scratch_arrays`): overwritten; made by the caller, so that the kernel
+                 allocates nothing (each allocation compiles numba's array constructors)
         Returns (words seen, summed loss, number of examples); the loss is NaN when the
         weights diverged.
         """
         _arch, window, negative, _use_hs, shuffle, lr_start, lr_floor, lr_offset, words_done, total_words = params
         input_vectors, output_vectors, output_hs = weights
         row_offsets, row_ids = rows
-        one_row = row_ids.shape[0] == 0  # word2vec: word w is row w alone (no lookups)
         keep_prob, noise_prob, noise_alias, hs_offsets, hs_codes, hs_points, sigmoid, log_sigmoid = tables
         dim = input_vectors.shape[1]
         state = rng_state[0]
         n = tokens.shape[0]
-        sentence = np.empty(n, dtype=np.int32)
-        hidden = np.zeros(dim, dtype=np.float32)
-        grad = np.zeros(dim, dtype=np.float32)
-        total_grad = np.zeros(dim, dtype=np.float32)
-        noise_words = np.empty(negative + 1, dtype=np.int64)
-        shared_grad = np.zeros((negative + 1, dim), dtype=np.float32)
-        coeff = np.zeros(negative + 1, dtype=np.float32)
+        sentence, hidden, grad, total_grad, noise_words, shared_grad, coeff = scratch
         words_seen = 0
         loss = 0.0
         examples = 0
@@ -235,7 +247,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS):
                         if j == i:
                             continue
                         context = sentence[j]
-                        if one_row:
+                        if ONE_ROW:
                             r0 = context
                             h = input_vectors[context]  # read in place
                         else:
@@ -251,7 +263,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS):
                             part, state = ns_update(h, output_vectors, centre, negative, lr, noise_prob,
                                                     noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
                             loss += part
-                        if one_row:
+                        if ONE_ROW:
                             for k in range(dim):
                                 input_vectors[context, k] += grad[k]
                         else:
@@ -270,7 +282,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS):
                         if j == i:
                             continue
                         context = sentence[j]
-                        if one_row:
+                        if ONE_ROW:
                             r0 = context
                             h = input_vectors[context]
                         else:
@@ -302,7 +314,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS):
                             for k in range(dim):
                                 grad[k] += g * output_vectors[word, k]
                                 shared_grad[d, k] += g * h[k]
-                        if one_row:
+                        if ONE_ROW:
                             for k in range(dim):
                                 input_vectors[context, k] += grad[k]
                         else:
@@ -404,7 +416,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS):
                         if j == i:
                             continue
                         w = sentence[j]
-                        if one_row:
+                        if ONE_ROW:
                             for k in range(dim):
                                 hidden[k] += input_vectors[w, k]
                             count += 1
@@ -428,7 +440,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS):
                     for j in range(lo, hi):
                         if j != i:
                             w = sentence[j]
-                            if one_row:
+                            if ONE_ROW:
                                 for k in range(dim):
                                     input_vectors[w, k] += grad[k]
                             else:
