@@ -102,3 +102,34 @@ def test_write_npy_writes_the_bytes_numpy_writes(array):
     write_npy(ours, array)
     np.lib.format.write_array(numpys, np.ascontiguousarray(array), allow_pickle=False)
     assert ours.getvalue() == numpys.getvalue()
+
+
+# Loads one cached kernel; says whether numba compiled its runtime functions and whether
+# it installed all its registries (kernels/warmstart.py).
+WARM = r"""
+import json, sys
+import numpy as np
+from embedtrain.vocab import _build_alias
+from numba.core.runtime import nrtdynmod
+made = []
+create = nrtdynmod.create_nrt_module
+nrtdynmod.create_nrt_module = lambda ctx: (made.append(1), create(ctx))[1]
+prob, alias = _build_alias(np.array([0.25, 1.75, 1.0]))
+print(json.dumps({"runtime_compiled": len(made), "registries": "numba.typed.typeddict" in sys.modules,
+                  "prob": prob.tolist(), "alias": alias.tolist()}))
+"""
+
+
+def test_a_warm_process_loads_the_runtime_and_no_registries(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"), PYTHONPATH=str(ROOT))
+
+    def run():
+        out = subprocess.run([sys.executable, "-c", WARM], env=env, capture_output=True, text=True,
+                             check=True, cwd=tmp_path)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    cold, warm = run(), run()
+    assert cold["runtime_compiled"] == 1 and cold["registries"]        # compiled: numba's way
+    assert warm["runtime_compiled"] == 0 and not warm["registries"]    # loaded
+    assert (warm["prob"], warm["alias"]) == (cold["prob"], cold["alias"])
+    assert list((tmp_path / "numba-cache").rglob("numba-runtime-*.nbo"))
