@@ -1,4 +1,4 @@
-"""The skip-gram family: word2vec skip-gram and CBOW and FastText, one kernel.
+"""The skip-gram family: word2vec skip-gram and CBOW and FastText, one kernel source.
 
 As in fastText's own source (FastText::skipgram, FastText::cbow, Model::update), a
 word's input is a list of rows of the input matrix: ``rows[offsets[w]:offsets[w+1]]``
@@ -9,7 +9,8 @@ unsupervised models; a row listed twice is updated twice). Around that:
 
 - one sentence loop (:func:`train_chunk`): sentence ends, the learning-rate
   schedule, subsampling, optional shuffling, the context window;
-- five context loops, chosen by ``arch``:
+- five context loops, chosen by ``arch`` (each run compiles only its own: see
+  :func:`kernel_for`):
   ``SKIPGRAM`` (word2vec.c: each context word's rows predict the centre word),
   ``SKIPGRAM_SHARED`` (the same pairs, with one set of negatives per centre word
   shared by its whole window: pWord2Vec's HogBatch, Ji et al. 2016),
@@ -111,9 +112,10 @@ class SgnsSettings(NamedTuple):
 
 # The kernel's arguments travel as these named tuples (training/sgns.py builds them); no
 # module but this one reads them by position. train_chunk hands them to the kernel as
-# plain tuples, so the compiled kernel is the same as before them. (One kernel per
-# architecture, so that a run compiles only its own, was tried and kept the bytes but ran
-# 25-86% slower for word2vec: docs/benchmarks.md, "Kernel shape".)
+# plain tuples, so the compiled kernel is the same as before them. (One hand-written kernel
+# per architecture, calling shared helpers, was tried and kept the bytes but ran 25-86%
+# slower for word2vec: docs/benchmarks.md, "Kernel shape". The specialisation below keeps
+# this one source and compiles the loop a run uses.)
 
 # arch: which context loop.
 SKIPGRAM = 0          # word2vec.c's pairing: the context word's input predicts the centre
