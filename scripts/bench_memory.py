@@ -55,19 +55,19 @@ def main() -> None:
         env = dict(os.environ, PYTHONPATH=str(tree))
         for model in a.models.split(","):  # compile (or load) the kernels, outside the measurements
             subprocess.run(embedtrain_cmd(tiny, work / "tiny", model, 1), env=env, check=True, cwd=tree)
-        _, floors[name], _ = timed([sys.executable, "-c", FLOOR], env=env)
+        _, floors[name], _ = timed([sys.executable, "-c", FLOOR], env=env, cwd=tree)
     results: dict[str, dict[str, list]] = {}
     for run in range(a.runs):
         for model in a.models.split(","):
             for tool in [*trees, "gensim"]:
                 out = work / f"{tool}-{model}"
                 if tool == "gensim":
-                    cmd, env = [sys.executable, str(gensim_py), str(corpus), str(out) + ".vec",
-                                "1" if model == "skipgram" else "0", str(run + 1)], None
-                else:
-                    cmd, env = embedtrain_cmd(corpus, out, model, run + 1), dict(os.environ,
-                                                                                  PYTHONPATH=str(trees[tool]))
-                wall, rss, _ = timed(cmd, env=env)
+                    cmd, env, cwd = [sys.executable, str(gensim_py), str(corpus), str(out) + ".vec",
+                                     "1" if model == "skipgram" else "0", str(run + 1)], None, work
+                else:  # run in the tree: python -m imports the package in the working directory
+                    cmd, env, cwd = (embedtrain_cmd(corpus, out, model, run + 1),
+                                     dict(os.environ, PYTHONPATH=str(trees[tool])), trees[tool])
+                wall, rss, _ = timed(cmd, env=env, cwd=cwd)
                 entry = results.setdefault(f"{model} {tool}", {"rss_mb": [], "wall_s": []})
                 entry["rss_mb"].append(round(rss, 1))
                 entry["wall_s"].append(round(wall, 2))
