@@ -73,29 +73,33 @@ def compile_nrt_functions(ctx):
     try:
         codegen = ctx.codegen()
         path = _runtime_cache_file(codegen)
-    except Exception:
+        if path is None:
+            return _numba_compile_nrt(ctx)
+        try:
+            with open(path, "rb") as f:
+                return codegen.unserialize_library(pickle.load(f))
+        except FileNotFoundError:
+            pass
+        except Exception:  # damaged, or another numba's: compile and write it again
+            log.debug("embedtrain: recompiling numba's runtime functions (%s unreadable)", path)
+        ir_module, library = nrtdynmod.create_nrt_module(ctx)
+        library.enable_object_caching()
+        library.add_ir_module(ir_module)
+        library.finalize()
+    except Exception:  # a numba whose internals differ: its own way
         return _numba_compile_nrt(ctx)
-    if path is None:
-        return _numba_compile_nrt(ctx)
-    try:
-        with open(path, "rb") as f:
-            return codegen.unserialize_library(pickle.load(f))
-    except FileNotFoundError:
-        pass
-    except Exception:  # damaged or from another numba: compile and write it again
-        log.debug("embedtrain: recompiling numba's runtime functions (%s unreadable)", path)
-    ir_module, library = nrtdynmod.create_nrt_module(ctx)
-    library.enable_object_caching()
-    library.add_ir_module(ir_module)
-    library.finalize()
     try:
         data = pickle.dumps(library.serialize_using_object_code())
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
     except Exception:
-        pass  # not cached: the next process compiles them again
+        pass  # not kept: the next process compiles them again
     return library
 
 
