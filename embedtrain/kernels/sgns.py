@@ -136,7 +136,8 @@ SKIPGRAM_CENTRE_SHARED = 4  # SKIPGRAM_CENTRE with one set of negatives per cent
 # constants, so numba's dead-branch pruning drops the other context loops, losses and row
 # lookups before it inlines the helpers, types and compiles. A skip-gram run compiles one
 # loop with one loss instead of all five loops with both losses and both row layouts
-# (about a quarter of the compile time and half its memory); every kernel is the same
+# (with the kernel's arrays made by the caller, a fifth of the compile time and under a
+# third of the compile's extra memory); every kernel is the same
 # code on the same values in the same order as the one kernel before, so the bytes are
 # the same (tests/test_golden.py). docs/benchmarks.md, "First-run compile".
 _KERNELS: dict[tuple[int, bool, bool, bool], object] = {}

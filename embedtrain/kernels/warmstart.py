@@ -5,9 +5,9 @@ Before loading any cached function numba "refreshes" its CPU target
 (``numba.core.caching.Cache.load_overload``): it imports and registers every
 implementation it has (typed dicts and lists, np.linalg, np.random, polynomials, ...),
 and it initialises its runtime, which compiles the runtime's few atomic functions with
-LLVM, paging in LLVM's optimiser and code generator. Measured on the word2vec benchmark's
-process: 9 MB for the registries, 20 MB for that compile, of the 40 MB the first cached
-load cost (docs/benchmarks.md, "Peak memory").
+LLVM, paging in LLVM's optimiser and code generator. Measured in a skip-gram run's
+process: 9 MB for the registries and 28 MB for that compile, of the 40 MB the first cached
+load cost; with both changes below it costs 11 MB (docs/benchmarks.md, "Peak memory").
 
 Two changes, each falling back to numba's own way on any error:
 
