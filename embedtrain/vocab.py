@@ -293,15 +293,25 @@ def _parse_well_formed(cls, text: str):
         return None
 
 
-@njit(**KERNEL_OPTIONS)
 def _build_alias(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vose's alias method. ``scaled`` holds probabilities times V (mean 1)."""
+    """Vose's alias method. ``scaled`` holds probabilities times V (mean 1). Returns
+    (prob float32 [V], alias int32 [V])."""
     n = scaled.shape[0]
     prob = np.zeros(n, dtype=np.float32)
-    alias = np.arange(n).astype(np.int32)
-    work = scaled.copy()
-    small = np.empty(n, dtype=np.int64)
-    large = np.empty(n, dtype=np.int64)
+    alias = np.arange(n, dtype=np.int32)
+    # the arrays are made here, not in the compiled loop: each allocation there
+    # compiles numba's array constructors on a first run (issue 28)
+    _fill_alias(np.array(scaled, dtype=np.float64), prob, alias, np.empty(n, dtype=np.int64),
+                np.empty(n, dtype=np.int64))
+    return prob, alias
+
+
+@njit(**KERNEL_OPTIONS)
+def _fill_alias(work, prob, alias, small, large):
+    """:func:`_build_alias`'s loop: work float64 [n] (the scaled probabilities, overwritten),
+    prob float32 [n] (zeros) and alias int32 [n] (0..n-1) filled in, small and large
+    int64 [n] scratch."""
+    n = work.shape[0]
     ns = 0
     nl = 0
     for i in range(n):
@@ -329,7 +339,6 @@ def _build_alias(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         prob[large[i]] = 1.0
     for i in range(ns):  # only rounding error leaves entries here
         prob[small[i]] = 1.0
-    return prob, alias
 
 
 @njit(**KERNEL_OPTIONS)
@@ -342,7 +351,8 @@ def _build_huffman(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     v = counts.shape[0]
     total_nodes = 2 * v - 1
     count = np.empty(total_nodes, dtype=np.int64)
-    count[:v] = counts
+    for i in range(v):  # not count[:v] = counts: that compiles numba's shape-error message
+        count[i] = counts[i]
     count[v:] = np.iinfo(np.int64).max // 4
     parent = np.zeros(total_nodes, dtype=np.int64)
     binary = np.zeros(total_nodes, dtype=np.uint8)

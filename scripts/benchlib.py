@@ -13,11 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-def timed(cmd: list[str], env=None) -> tuple[float, float, str]:
-    """Run cmd under /usr/bin/time -v; returns (wall seconds, peak RSS MB, stderr).
+def timed(cmd: list[str], env=None, cwd=None) -> tuple[float, float, str]:
+    """Run cmd under /usr/bin/time -v (in ``cwd`` when given: ``python -m embedtrain``
+    imports the package in the working directory before PYTHONPATH's); returns (wall
+    seconds, peak RSS MB, stderr).
 
     Exits the benchmark with the command's stderr if it fails."""
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
+    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env, cwd=cwd)
     if proc.returncode != 0:
         sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)

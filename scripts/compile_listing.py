@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """What a first run compiles: every numba compilation of one `embedtrain.train` call on
-data/text8-sample.gz (one thread, one epoch), with its seconds (wall, nested compilations
-included), from numba's "numba:compile" events. Give an empty cache to see a first run:
+data/text8-sample.gz (one thread, one epoch), with its seconds (CPU seconds of the compiling
+thread, nested compilations included, so they hold on a busy machine too), from numba's
+"numba:compile" events. Give an empty cache to see a first run:
 
     NUMBA_CACHE_DIR=$(mktemp -d) python scripts/compile_listing.py skipgram [--all]
 
@@ -29,22 +30,22 @@ def main() -> None:
             self.started: dict[int, float] = {}
 
         def on_start(self, ev):
-            self.started[id(ev.data["dispatcher"])] = time.perf_counter()
+            self.started[id(ev.data["dispatcher"])] = time.thread_time()
 
         def on_end(self, ev):
             d = ev.data["dispatcher"]
             name = f"{d.py_func.__module__}.{d.py_func.__qualname__}"
-            found.append((time.perf_counter() - self.started.pop(id(d), time.perf_counter()), name,
+            found.append((time.thread_time() - self.started.pop(id(d), time.thread_time()), name,
                           str(ev.data.get("args"))[:70]))
 
     event.register("numba:compile", Listener())
     import embedtrain
 
     extra = {"bucket": 20000} if model == "fasttext" else {}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     embedtrain.train(str(ROOT / "data" / "text8-sample.gz"), model=model, threads=1, epochs=1,
                      progress=False, **extra)
-    print(f"{model}: the run took {time.perf_counter() - started:.2f} s")
+    print(f"{model}: the run took {time.perf_counter() - started:.2f} s ({time.process_time() - cpu:.2f} s CPU)")
     for seconds, name, args in sorted(found, reverse=True):
         if "--all" in sys.argv or name.startswith("embedtrain"):
             print(f"{seconds:7.2f} s  {name}  {args}")

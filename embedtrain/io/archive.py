@@ -58,12 +58,36 @@ def write_archive(path: str | os.PathLike, meta: dict[str, Any], vocab: Vocab,
             for name, array in arrays.items():
                 info = aligned_member(f"{name}.npy", handle.tell())
                 with zf.open(info, "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+                    write_npy(member, array)
     return Path(path)
 
 
 # The member (NAME.npy) and meta.json key of a model's vocabulary line offsets.
 VOCAB_OFFSETS = "vocab_offsets"
+
+
+# write_npy's slice of the data: numpy's write_array copies up to 16 MiB at a time into
+# a new bytes object when the file is not a real file (a zip member), which was the
+# peak memory of a whole skip-gram run (issue 28, docs/benchmarks.md "Peak memory").
+WRITE_SLICE_BYTES = 1 << 20
+
+
+def write_npy(handle, array: np.ndarray) -> None:
+    """The bytes ``np.lib.format.write_array(handle, array, allow_pickle=False)`` writes
+    (a version 1.0 header, then the data in C order), the data written from the array in
+    slices of WRITE_SLICE_BYTES without copying it."""
+    array = np.ascontiguousarray(array)
+    if array.dtype.hasobject or array.dtype.names is not None:
+        np.lib.format.write_array(handle, array, allow_pickle=False)  # not our arrays; numpy's way
+        return
+    try:
+        np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
+    except ValueError:  # a header too long for version 1.0 (it is not, for our shapes)
+        np.lib.format.write_array(handle, array, allow_pickle=False)
+        return
+    data = memoryview(array.reshape(-1).view(np.uint8))
+    for start in range(0, len(data), WRITE_SLICE_BYTES):
+        handle.write(data[start:start + WRITE_SLICE_BYTES])
 
 
 # Array data starts at a multiple of this many bytes in the file, so that a member can be

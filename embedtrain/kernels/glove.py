@@ -179,8 +179,11 @@ def sorted_entries(keys, values):
         passes += 1
     src_k, src_v, dst_k, dst_v = keys, values, out_keys, out_values
     if passes % 2 == 0:  # an even number of passes would end in the table
-        out_keys[:] = keys[:m]
-        out_values[:] = values[:m]
+        # element by element: a slice assignment compiles numba's shape-mismatch error
+        # message, and with it its string formatting (2-3 s of a first run's compile)
+        for i in range(m):
+            out_keys[i] = keys[i]
+            out_values[i] = values[i]
         src_k, src_v, dst_k, dst_v = out_keys, out_values, keys, values
     buckets = 1 << RADIX_BITS
     for p in range(passes):

@@ -168,3 +168,19 @@ ROW_OPTIONS = dict(cache=CACHE, nogil=True, error_model="numpy")
 
 # Small helpers are inlined into the kernels that call them.
 HELPER_OPTIONS = dict(KERNEL_OPTIONS, inline="always")
+
+
+def runtime_cache_directory() -> Path | None:
+    """Where kernels/warmstart.py keeps numba's compiled runtime functions: the first
+    usable directory for this package's kernels."""
+    for directory in cache_directories(__file__):
+        if _writable(directory):
+            return directory
+    return None
+
+
+if CACHE:
+    # a lighter start for processes that load cached kernels (kernels/warmstart.py)
+    from .warmstart import install as _install_warm_start
+
+    _install_warm_start(KernelCacheLocator, runtime_cache_directory)

@@ -1,4 +1,4 @@
-"""The skip-gram family: word2vec skip-gram and CBOW and FastText, one kernel.
+"""The skip-gram family: word2vec skip-gram and CBOW and FastText, one kernel source.
 
 As in fastText's own source (FastText::skipgram, FastText::cbow, Model::update), a
 word's input is a list of rows of the input matrix: ``rows[offsets[w]:offsets[w+1]]``
@@ -9,7 +9,8 @@ unsupervised models; a row listed twice is updated twice). Around that:
 
 - one sentence loop (:func:`train_chunk`): sentence ends, the learning-rate
   schedule, subsampling, optional shuffling, the context window;
-- five context loops, chosen by ``arch``:
+- five context loops, chosen by ``arch`` (each run compiles only its own: see
+  :func:`kernel_for`):
   ``SKIPGRAM`` (word2vec.c: each context word's rows predict the centre word),
   ``SKIPGRAM_SHARED`` (the same pairs, with one set of negatives per centre word
   shared by its whole window: pWord2Vec's HogBatch, Ji et al. 2016),
@@ -56,6 +57,7 @@ the target is skipped (fastText draws again).
 Vectors are updated in place without locks (Hogwild, Recht et al. 2011), so
 several threads may run kernels on different chunks at once.
 """
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -110,9 +112,10 @@ class SgnsSettings(NamedTuple):
 
 # The kernel's arguments travel as these named tuples (training/sgns.py builds them); no
 # module but this one reads them by position. train_chunk hands them to the kernel as
-# plain tuples, so the compiled kernel is the same as before them. (One kernel per
-# architecture, so that a run compiles only its own, was tried and kept the bytes but ran
-# 25-86% slower for word2vec: docs/benchmarks.md, "Kernel shape".)
+# plain tuples, so the compiled kernel is the same as before them. (One hand-written kernel
+# per architecture, calling shared helpers, was tried and kept the bytes but ran 25-86%
+# slower for word2vec: docs/benchmarks.md, "Kernel shape". The specialisation below keeps
+# this one source and compiles the loop a run uses.)
 
 # arch: which context loop.
 SKIPGRAM = 0          # word2vec.c's pairing: the context word's input predicts the centre
@@ -127,278 +130,331 @@ SKIPGRAM_CENTRE_SHARED = 4  # SKIPGRAM_CENTRE with one set of negatives per cent
 # the former per-model kernels), context loops in helpers cost 20-30% and even a small
 # helper calling both losses 10-14% (numba reference-counts the arrays it passes and
 # inlines less), while this flat form runs within 0-5% of them.
+#
+# One source, one compiled kernel per (arch, hierarchical softmax, negative sampling,
+# one row per word) that a run uses (issue 28): _make_kernel closes over the four as
+# constants, so numba's dead-branch pruning drops the other context loops, losses and row
+# lookups before it inlines the helpers, types and compiles. A skip-gram run compiles one
+# loop with one loss instead of all five loops with both losses and both row layouts
+# (with the kernel's arrays made by the caller, a fifth of the compile time and under a
+# third of the compile's extra memory); every kernel is the same
+# code on the same values in the same order as the one kernel before, so the bytes are
+# the same (tests/test_golden.py). docs/benchmarks.md, "First-run compile".
+_KERNELS: dict[tuple[int, bool, bool, bool], object] = {}
+_KERNELS_LOCK = threading.Lock()  # worker threads ask at once: make each kernel once
+_SHARED_ARCHS = (SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARED)  # negative sampling only
+_CENTRE_ARCHS = (SKIPGRAM_CENTRE, SKIPGRAM_CENTRE_SHARED)  # always through the row lists
+ARCHS = (SKIPGRAM, SKIPGRAM_CENTRE, CBOW, SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARED)
+
+
+def kernel_key(arch: int, use_hs: bool, negative: int, one_row: bool) -> tuple[int, bool, bool, bool]:
+    """Which compiled kernel runs these settings: (arch, hierarchical softmax, negative
+    sampling, one row per word). A flag a loop does not read is left out of its key
+    (False), so such settings share one kernel."""
+    arch = int(arch)
+    if arch not in ARCHS:
+        raise ValueError(f"unknown skip-gram-family architecture {arch!r}")
+    hs, ns = (False, True) if arch in _SHARED_ARCHS else (bool(use_hs), int(negative) > 0)
+    return arch, hs, ns, bool(one_row) and arch not in _CENTRE_ARCHS
+
+
+def kernel_for(arch: int, use_hs: bool, negative: int, one_row: bool):
+    """The compiled kernel (a numba dispatcher) for these settings, made on first use."""
+    key = kernel_key(arch, use_hs, negative, one_row)
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        with _KERNELS_LOCK:
+            kernel = _KERNELS.get(key)
+            if kernel is None:
+                kernel = _KERNELS[key] = _make_kernel(*key)
+    return kernel
+
+
 def train_chunk(tokens, weights, rows, tables, params, rng_state):
-    """Train on one chunk of the token stream (:func:`_train_chunk` on the tuples' values;
-    the named tuples or plain tuples in the same order).
+    """Train on one chunk of the token stream (the kernel :func:`kernel_for` picks for
+    ``params`` and ``rows``, on the tuples' values; the named tuples or plain tuples in
+    the same order).
     """
-    return _train_chunk(tokens, tuple(weights), tuple(rows), tuple(tables), tuple(params), rng_state)
+    params, rows, weights = tuple(params), tuple(rows), tuple(weights)
+    kernel = kernel_for(params[0], params[3], params[2], rows[1].shape[0] == 0)
+    scratch = scratch_arrays(tokens.shape[0], weights[0].shape[1], params[2])
+    return kernel(tokens, weights, rows, tuple(tables), params, rng_state, scratch)
 
 
-@njit(**KERNEL_OPTIONS)
-def _train_chunk(tokens, weights, rows, tables, params, rng_state):
-    """Train on one chunk of the token stream.
+def scratch_arrays(n: int, dim: int, negative: int) -> tuple[np.ndarray, ...]:
+    """The kernel's working arrays for a chunk of n tokens: (sentence int32 [n], hidden,
+    grad and total_grad float32 [dim], noise_words int64 [negative + 1], shared_grad
+    float32 [negative + 1, dim], coeff float32 [negative + 1]), as the kernel made them
+    itself before issue 28 (the same zeros)."""
+    return (np.empty(n, dtype=np.int32), np.zeros(dim, dtype=np.float32),
+            np.zeros(dim, dtype=np.float32), np.zeros(dim, dtype=np.float32),
+            np.empty(negative + 1, dtype=np.int64), np.zeros((negative + 1, dim), dtype=np.float32),
+            np.zeros(negative + 1, dtype=np.float32))
 
-    tokens   int32 [n]: vocabulary ids, SENTENCE_END (-1) between sentences
-    weights  (input_vectors float32 [R, dim], output_vectors float32 [V, dim] (negative
-             sampling; [0, dim] when unused), output_hs float32 [V-1, dim] (hierarchical
-             softmax; [0, dim] when unused)): all updated in place
-    rows     (row_offsets int64 [V+1], row_ids int32 [*]): word w's input rows are
-             row_ids[row_offsets[w]:row_offsets[w+1]]; both empty means one row per
-             word, row w (word2vec), read without the lookups
-    tables   (keep_prob float32 [V] (subsampling), noise_prob float32 [V] and
-             noise_alias int32 [V] (alias table of the noise distribution),
-             hs_offsets int64 [V+1], hs_codes uint8 [*], hs_points int32 [*] (Huffman
-             paths), sigmoid float32 [T+1], log_sigmoid float32 [T+1] (common.sigmoid_tables))
-    params   (arch, window, negative, use_hs, shuffle, lr_start, lr_floor, lr_offset,
-             words_done, total_words): ``arch`` SKIPGRAM, SKIPGRAM_SHARED,
-             SKIPGRAM_CENTRE, SKIPGRAM_CENTRE_SHARED or CBOW;
-             ``window`` 0 means whole sentences; ``shuffle`` shuffles each sentence
-             after subsampling; the rate at a sentence is common.learning_rate of the
-             words of all epochs before it (``words_done`` counts those before the chunk)
-    rng_state uint64 [1]: advanced in place
-    Returns (words seen, summed loss, number of examples); the loss is NaN when the
-    weights diverged.
-    """
-    arch, window, negative, use_hs, shuffle, lr_start, lr_floor, lr_offset, words_done, total_words = params
-    input_vectors, output_vectors, output_hs = weights
-    row_offsets, row_ids = rows
-    one_row = row_ids.shape[0] == 0  # word2vec: word w is row w alone (no lookups)
-    keep_prob, noise_prob, noise_alias, hs_offsets, hs_codes, hs_points, sigmoid, log_sigmoid = tables
-    dim = input_vectors.shape[1]
-    state = rng_state[0]
-    n = tokens.shape[0]
-    sentence = np.empty(n, dtype=np.int32)
-    hidden = np.zeros(dim, dtype=np.float32)
-    grad = np.zeros(dim, dtype=np.float32)
-    total_grad = np.zeros(dim, dtype=np.float32)
-    noise_words = np.empty(negative + 1, dtype=np.int64)
-    shared_grad = np.zeros((negative + 1, dim), dtype=np.float32)
-    coeff = np.zeros(negative + 1, dtype=np.float32)
-    words_seen = 0
-    loss = 0.0
-    examples = 0
-    start = 0
-    while start < n:
-        end = sentence_end(tokens, start)
-        lr = learning_rate(lr_start, lr_floor, lr_offset, words_done + words_seen, total_words)
-        m, state = subsample(tokens, start, end, keep_prob, sentence, state)
-        words_seen += end - start
-        if shuffle:
-            state = shuffle_sentence(sentence, m, state)
-        for i in range(m):
-            lo, hi, state = context_window(i, m, window, state)
-            if hi - lo < 2:
-                continue
-            centre = sentence[i]
-            if arch == SKIPGRAM:
-                # word2vec.c: each context word's input predicts the centre word
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    context = sentence[j]
-                    if one_row:
-                        r0 = context
-                        h = input_vectors[context]  # read in place
-                    else:
-                        r0 = row_offsets[context]
-                        r1 = row_offsets[context + 1]
-                        mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
-                        h = hidden
-                    grad[:] = 0.0
-                    if use_hs:
-                        loss += hs_update(h, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
-                                          grad, sigmoid, log_sigmoid)
-                    if negative > 0:
-                        part, state = ns_update(h, output_vectors, centre, negative, lr, noise_prob,
-                                                noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
-                        loss += part
-                    if one_row:
-                        for k in range(dim):
-                            input_vectors[context, k] += grad[k]
-                    else:
-                        add_to_rows(input_vectors, row_ids, r0, r1, grad)
-                    examples += 1
-            elif arch == SKIPGRAM_SHARED:
-                # one set of noise words for the window; output rows updated at its end
-                noise_words[0] = centre
-                for d in range(1, negative + 1):
-                    state, word = draw_noise(state, noise_prob, noise_alias)
-                    noise_words[d] = word
-                    for k in range(0, dim, CACHE_LINE_FLOATS):
-                        prefetch(output_vectors, (word, k))
-                shared_grad[:, :] = 0.0
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    context = sentence[j]
-                    if one_row:
-                        r0 = context
-                        h = input_vectors[context]
-                    else:
-                        r0 = row_offsets[context]
-                        r1 = row_offsets[context + 1]
-                        mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
-                        h = hidden
-                    # scores against the window's output rows (they stay in L1), then
-                    # one pass for both gradients: a (negative + 1) x dim product
-                    for d in range(negative + 1):
-                        word = noise_words[d]
-                        coeff[d] = 0.0
-                        label = np.float32(1.0)
-                        if d > 0:
-                            if word == centre:
-                                continue
-                            label = np.float32(0.0)
-                        f = np.float32(0.0)
-                        for k in range(dim):
-                            f += h[k] * output_vectors[word, k]
-                        sig, part = logistic(f, label, sigmoid, log_sigmoid)
-                        loss += part
-                        if sig == sig:  # else NaN: diverged, no update
-                            coeff[d] = (label - sig) * lr
-                    grad[:] = 0.0
-                    for d in range(negative + 1):
-                        g = coeff[d]
-                        word = noise_words[d]
-                        for k in range(dim):
-                            grad[k] += g * output_vectors[word, k]
-                            shared_grad[d, k] += g * h[k]
-                    if one_row:
-                        for k in range(dim):
-                            input_vectors[context, k] += grad[k]
-                    else:
-                        add_to_rows(input_vectors, row_ids, r0, r1, grad)
-                    examples += 1
-                for d in range(negative + 1):
-                    word = noise_words[d]
-                    for k in range(dim):
-                        output_vectors[word, k] += shared_grad[d, k]
-            elif arch == SKIPGRAM_CENTRE or arch == SKIPGRAM_CENTRE_SHARED:
-                # fastText: the centre word's input predicts each context word
-                if i + 1 < m:
-                    # the next centre word's rows (~20 for FastText) lie scattered over the
-                    # n-gram matrix: start loading them while this position trains
-                    following = sentence[i + 1]
-                    prefetch_rows(input_vectors, row_ids, row_offsets[following],
-                                  row_offsets[following + 1])
-                r0 = row_offsets[centre]
-                r1 = row_offsets[centre + 1]
-                mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
-                total_grad[:] = 0.0
-                if arch == SKIPGRAM_CENTRE:
+
+def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
+    @njit(**KERNEL_OPTIONS)
+    def _train_chunk(tokens, weights, rows, tables, params, rng_state, scratch):
+        """Train on one chunk of the token stream.
+
+        tokens   int32 [n]: vocabulary ids, SENTENCE_END (-1) between sentences
+        weights  (input_vectors float32 [R, dim], output_vectors float32 [V, dim] (negative
+                 sampling; [0, dim] when unused), output_hs float32 [V-1, dim] (hierarchical
+                 softmax; [0, dim] when unused)): all updated in place
+        rows     (row_offsets int64 [V+1], row_ids int32 [*]): word w's input rows are
+                 row_ids[row_offsets[w]:row_offsets[w+1]]; both empty means one row per
+                 word, row w (word2vec), read without the lookups
+        tables   (keep_prob float32 [V] (subsampling), noise_prob float32 [V] and
+                 noise_alias int32 [V] (alias table of the noise distribution),
+                 hs_offsets int64 [V+1], hs_codes uint8 [*], hs_points int32 [*] (Huffman
+                 paths), sigmoid float32 [T+1], log_sigmoid float32 [T+1] (common.sigmoid_tables))
+        params   (arch, window, negative, use_hs, shuffle, lr_start, lr_floor, lr_offset,
+                 words_done, total_words): ``arch`` SKIPGRAM, SKIPGRAM_SHARED,
+                 SKIPGRAM_CENTRE, SKIPGRAM_CENTRE_SHARED or CBOW;
+                 ``window`` 0 means whole sentences; ``shuffle`` shuffles each sentence
+                 after subsampling; the rate at a sentence is common.learning_rate of the
+                 words of all epochs before it (``words_done`` counts those before the chunk)
+        rng_state uint64 [1]: advanced in place
+        scratch  (:func:`scratch_arrays`): overwritten; made by the caller, so that the kernel
+                 allocates nothing (each allocation compiles numba's array constructors)
+        Returns (words seen, summed loss, number of examples); the loss is NaN when the
+        weights diverged.
+        """
+        _arch, window, negative, _use_hs, shuffle, lr_start, lr_floor, lr_offset, words_done, total_words = params
+        input_vectors, output_vectors, output_hs = weights
+        row_offsets, row_ids = rows
+        keep_prob, noise_prob, noise_alias, hs_offsets, hs_codes, hs_points, sigmoid, log_sigmoid = tables
+        dim = input_vectors.shape[1]
+        state = rng_state[0]
+        n = tokens.shape[0]
+        sentence, hidden, grad, total_grad, noise_words, shared_grad, coeff = scratch
+        words_seen = 0
+        loss = 0.0
+        examples = 0
+        start = 0
+        while start < n:
+            end = sentence_end(tokens, start)
+            lr = learning_rate(lr_start, lr_floor, lr_offset, words_done + words_seen, total_words)
+            m, state = subsample(tokens, start, end, keep_prob, sentence, state)
+            words_seen += end - start
+            if shuffle:
+                state = shuffle_sentence(sentence, m, state)
+            for i in range(m):
+                lo, hi, state = context_window(i, m, window, state)
+                if hi - lo < 2:
+                    continue
+                centre = sentence[i]
+                if ARCH == SKIPGRAM:
+                    # word2vec.c: each context word's input predicts the centre word
                     for j in range(lo, hi):
                         if j == i:
                             continue
+                        context = sentence[j]
+                        if ONE_ROW:
+                            r0 = context
+                            h = input_vectors[context]  # read in place
+                        else:
+                            r0 = row_offsets[context]
+                            r1 = row_offsets[context + 1]
+                            mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                            h = hidden
                         grad[:] = 0.0
-                        if use_hs:
-                            loss += hs_update(hidden, output_hs, sentence[j], lr, hs_offsets, hs_codes,
-                                              hs_points, grad, sigmoid, log_sigmoid)
-                        if negative > 0:
-                            part, state = ns_update(hidden, output_vectors, sentence[j], negative, lr,
-                                                    noise_prob, noise_alias, grad, sigmoid, log_sigmoid,
-                                                    state, noise_words)
+                        if USE_HS:
+                            loss += hs_update(h, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
+                                              grad, sigmoid, log_sigmoid)
+                        if USE_NS:
+                            part, state = ns_update(h, output_vectors, centre, negative, lr, noise_prob,
+                                                    noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
                             loss += part
-                        # fastText would now add the gradient to every row and recompute the
-                        # mean: the mean moves by exactly the gradient.
-                        for k in range(dim):
-                            hidden[k] += grad[k]
-                            total_grad[k] += grad[k]
+                        if ONE_ROW:
+                            for k in range(dim):
+                                input_vectors[context, k] += grad[k]
+                        else:
+                            add_to_rows(input_vectors, row_ids, r0, r1, grad)
                         examples += 1
-                else:
-                    # one batch: h (the centre's mean) and the noise words' rows stay as
-                    # they were for the whole window
-                    for d in range(negative):
+                elif ARCH == SKIPGRAM_SHARED:
+                    # one set of noise words for the window; output rows updated at its end
+                    noise_words[0] = centre
+                    for d in range(1, negative + 1):
                         state, word = draw_noise(state, noise_prob, noise_alias)
                         noise_words[d] = word
                         for k in range(0, dim, CACHE_LINE_FLOATS):
                             prefetch(output_vectors, (word, k))
-                    for d in range(negative):
-                        # one score per noise word, counted for each pair whose target it is not
-                        word = noise_words[d]
-                        coeff[d] = 0.0
-                        uses = 0
-                        for j in range(lo, hi):
-                            if j != i and sentence[j] != word:
-                                uses += 1
-                        if uses == 0:
-                            continue
-                        f = np.float32(0.0)
-                        for k in range(dim):
-                            f += hidden[k] * output_vectors[word, k]
-                        sig, part = logistic(f, np.float32(0.0), sigmoid, log_sigmoid)
-                        loss += uses * part
-                        if sig == sig:  # else NaN: diverged, no update
-                            g = -sig * lr * np.float32(uses)
-                            coeff[d] = g
-                            for k in range(dim):
-                                total_grad[k] += g * output_vectors[word, k]
+                    shared_grad[:, :] = 0.0
                     for j in range(lo, hi):
                         if j == i:
                             continue
-                        target = sentence[j]
-                        f = np.float32(0.0)
-                        for k in range(dim):
-                            f += hidden[k] * output_vectors[target, k]
-                        sig, part = logistic(f, np.float32(1.0), sigmoid, log_sigmoid)
-                        loss += part
-                        if sig == sig:
-                            g = (np.float32(1.0) - sig) * lr
+                        context = sentence[j]
+                        if ONE_ROW:
+                            r0 = context
+                            h = input_vectors[context]
+                        else:
+                            r0 = row_offsets[context]
+                            r1 = row_offsets[context + 1]
+                            mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                            h = hidden
+                        # scores against the window's output rows (they stay in L1), then
+                        # one pass for both gradients: a (negative + 1) x dim product
+                        for d in range(negative + 1):
+                            word = noise_words[d]
+                            coeff[d] = 0.0
+                            label = np.float32(1.0)
+                            if d > 0:
+                                if word == centre:
+                                    continue
+                                label = np.float32(0.0)
+                            f = np.float32(0.0)
                             for k in range(dim):
-                                o = output_vectors[target, k]
-                                total_grad[k] += g * o
-                                output_vectors[target, k] = o + g * hidden[k]
+                                f += h[k] * output_vectors[word, k]
+                            sig, part = logistic(f, label, sigmoid, log_sigmoid)
+                            loss += part
+                            if sig == sig:  # else NaN: diverged, no update
+                                coeff[d] = (label - sig) * lr
+                        grad[:] = 0.0
+                        for d in range(negative + 1):
+                            g = coeff[d]
+                            word = noise_words[d]
+                            for k in range(dim):
+                                grad[k] += g * output_vectors[word, k]
+                                shared_grad[d, k] += g * h[k]
+                        if ONE_ROW:
+                            for k in range(dim):
+                                input_vectors[context, k] += grad[k]
+                        else:
+                            add_to_rows(input_vectors, row_ids, r0, r1, grad)
                         examples += 1
-                    for d in range(negative):
-                        g = coeff[d]
+                    for d in range(negative + 1):
                         word = noise_words[d]
                         for k in range(dim):
-                            output_vectors[word, k] += g * hidden[k]
-                add_to_rows(input_vectors, row_ids, r0, r1, total_grad)
-            else:
-                # CBOW: the mean of the rows of all context words (pooled, as fastText's
-                # FastText::cbow does) predicts the centre word; the gradient is added
-                # unscaled to each of those rows, as word2vec.c does (gensim divides it by
-                # the number of context words, which learns more slowly at the same rate)
-                hidden[:] = 0.0
-                count = 0
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    w = sentence[j]
-                    if one_row:
-                        for k in range(dim):
-                            hidden[k] += input_vectors[w, k]
-                        count += 1
-                        continue
-                    for r in range(row_offsets[w], row_offsets[w + 1]):
-                        row = row_ids[r]
-                        for k in range(dim):
-                            hidden[k] += input_vectors[row, k]
-                    count += row_offsets[w + 1] - row_offsets[w]
-                scale = np.float32(1.0) / np.float32(count)
-                for k in range(dim):
-                    hidden[k] *= scale
-                grad[:] = 0.0
-                if use_hs:
-                    loss += hs_update(hidden, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
-                                      grad, sigmoid, log_sigmoid)
-                if negative > 0:
-                    part, state = ns_update(hidden, output_vectors, centre, negative, lr, noise_prob,
-                                            noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
-                    loss += part
-                for j in range(lo, hi):
-                    if j != i:
-                        w = sentence[j]
-                        if one_row:
+                            output_vectors[word, k] += shared_grad[d, k]
+                elif ARCH == SKIPGRAM_CENTRE or ARCH == SKIPGRAM_CENTRE_SHARED:
+                    # fastText: the centre word's input predicts each context word
+                    if i + 1 < m:
+                        # the next centre word's rows (~20 for FastText) lie scattered over the
+                        # n-gram matrix: start loading them while this position trains
+                        following = sentence[i + 1]
+                        prefetch_rows(input_vectors, row_ids, row_offsets[following],
+                                      row_offsets[following + 1])
+                    r0 = row_offsets[centre]
+                    r1 = row_offsets[centre + 1]
+                    mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                    total_grad[:] = 0.0
+                    if ARCH == SKIPGRAM_CENTRE:
+                        for j in range(lo, hi):
+                            if j == i:
+                                continue
+                            grad[:] = 0.0
+                            if USE_HS:
+                                loss += hs_update(hidden, output_hs, sentence[j], lr, hs_offsets, hs_codes,
+                                                  hs_points, grad, sigmoid, log_sigmoid)
+                            if USE_NS:
+                                part, state = ns_update(hidden, output_vectors, sentence[j], negative, lr,
+                                                        noise_prob, noise_alias, grad, sigmoid, log_sigmoid,
+                                                        state, noise_words)
+                                loss += part
+                            # fastText would now add the gradient to every row and recompute the
+                            # mean: the mean moves by exactly the gradient.
                             for k in range(dim):
-                                input_vectors[w, k] += grad[k]
-                        else:
-                            add_to_rows(input_vectors, row_ids, row_offsets[w], row_offsets[w + 1],
-                                        grad)
-                examples += 1
-        start = end + 1
-    rng_state[0] = state
-    return words_seen, loss, examples
+                                hidden[k] += grad[k]
+                                total_grad[k] += grad[k]
+                            examples += 1
+                    else:
+                        # one batch: h (the centre's mean) and the noise words' rows stay as
+                        # they were for the whole window
+                        for d in range(negative):
+                            state, word = draw_noise(state, noise_prob, noise_alias)
+                            noise_words[d] = word
+                            for k in range(0, dim, CACHE_LINE_FLOATS):
+                                prefetch(output_vectors, (word, k))
+                        for d in range(negative):
+                            # one score per noise word, counted for each pair whose target it is not
+                            word = noise_words[d]
+                            coeff[d] = 0.0
+                            uses = 0
+                            for j in range(lo, hi):
+                                if j != i and sentence[j] != word:
+                                    uses += 1
+                            if uses == 0:
+                                continue
+                            f = np.float32(0.0)
+                            for k in range(dim):
+                                f += hidden[k] * output_vectors[word, k]
+                            sig, part = logistic(f, np.float32(0.0), sigmoid, log_sigmoid)
+                            loss += uses * part
+                            if sig == sig:  # else NaN: diverged, no update
+                                g = -sig * lr * np.float32(uses)
+                                coeff[d] = g
+                                for k in range(dim):
+                                    total_grad[k] += g * output_vectors[word, k]
+                        for j in range(lo, hi):
+                            if j == i:
+                                continue
+                            target = sentence[j]
+                            f = np.float32(0.0)
+                            for k in range(dim):
+                                f += hidden[k] * output_vectors[target, k]
+                            sig, part = logistic(f, np.float32(1.0), sigmoid, log_sigmoid)
+                            loss += part
+                            if sig == sig:
+                                g = (np.float32(1.0) - sig) * lr
+                                for k in range(dim):
+                                    o = output_vectors[target, k]
+                                    total_grad[k] += g * o
+                                    output_vectors[target, k] = o + g * hidden[k]
+                            examples += 1
+                        for d in range(negative):
+                            g = coeff[d]
+                            word = noise_words[d]
+                            for k in range(dim):
+                                output_vectors[word, k] += g * hidden[k]
+                    add_to_rows(input_vectors, row_ids, r0, r1, total_grad)
+                else:
+                    # CBOW: the mean of the rows of all context words (pooled, as fastText's
+                    # FastText::cbow does) predicts the centre word; the gradient is added
+                    # unscaled to each of those rows, as word2vec.c does (gensim divides it by
+                    # the number of context words, which learns more slowly at the same rate)
+                    hidden[:] = 0.0
+                    count = 0
+                    for j in range(lo, hi):
+                        if j == i:
+                            continue
+                        w = sentence[j]
+                        if ONE_ROW:
+                            for k in range(dim):
+                                hidden[k] += input_vectors[w, k]
+                            count += 1
+                            continue
+                        for r in range(row_offsets[w], row_offsets[w + 1]):
+                            row = row_ids[r]
+                            for k in range(dim):
+                                hidden[k] += input_vectors[row, k]
+                        count += row_offsets[w + 1] - row_offsets[w]
+                    scale = np.float32(1.0) / np.float32(count)
+                    for k in range(dim):
+                        hidden[k] *= scale
+                    grad[:] = 0.0
+                    if USE_HS:
+                        loss += hs_update(hidden, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
+                                          grad, sigmoid, log_sigmoid)
+                    if USE_NS:
+                        part, state = ns_update(hidden, output_vectors, centre, negative, lr, noise_prob,
+                                                noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
+                        loss += part
+                    for j in range(lo, hi):
+                        if j != i:
+                            w = sentence[j]
+                            if ONE_ROW:
+                                for k in range(dim):
+                                    input_vectors[w, k] += grad[k]
+                            else:
+                                add_to_rows(input_vectors, row_ids, row_offsets[w], row_offsets[w + 1],
+                                            grad)
+                    examples += 1
+            start = end + 1
+        rng_state[0] = state
+        return words_seen, loss, examples
+
+    return _train_chunk
 
 
 @njit(**KERNEL_OPTIONS)

@@ -1,0 +1,136 @@
+"""What a first run compiles, and what a run holds in memory at its end (issue 28).
+
+A run compiles one skip-gram-family kernel, specialised on its architecture, losses and
+row layout (kernels/sgns.py), with one signature, and none of numba's array
+constructors or string formatting; model files are written without copying the
+weights (io/archive.py write_npy gives numpy's bytes).
+"""
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embedtrain.io.archive import WRITE_SLICE_BYTES, write_npy
+from embedtrain.kernels import sgns
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Run in a fresh interpreter with an empty numba cache; prints what numba compiled.
+LISTING = r"""
+import json, sys
+import embedtrain.kernels
+from numba.core import event
+compiled = []
+
+class Listener(event.Listener):
+    def on_start(self, ev):
+        pass
+
+    def on_end(self, ev):
+        d = ev.data["dispatcher"]
+        compiled.append(f"{d.py_func.__module__}.{d.py_func.__qualname__}")
+
+event.register("numba:compile", Listener())
+import embedtrain
+from embedtrain.kernels import sgns
+settings = json.loads(sys.argv[2])
+embedtrain.train(sys.argv[1], epochs=1, min_count=1, dim=8, progress=False, **settings)
+print(json.dumps({"compiled": compiled,
+                  "kernels": {repr(k): len(d.signatures) for k, d in sgns._KERNELS.items()}}))
+"""
+
+
+def first_run(tmp_path, **settings) -> dict:
+    corpus = tmp_path / "corpus.txt"
+    words = [f"w{i % 37}" for i in range(3000)]
+    corpus.write_text("\n".join(" ".join(words[i:i + 50]) for i in range(0, len(words), 50)) + "\n")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"), PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", LISTING, str(corpus), json.dumps(settings)], env=env,
+                         capture_output=True, text=True, check=True, cwd=tmp_path)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_skipgram_run_compiles_one_kernel_for_its_own_loop_and_nothing_else(tmp_path):
+    found = first_run(tmp_path, model="skipgram", threads=2)
+    ours = sorted(name for name in found["compiled"] if name.startswith("embedtrain"))
+    assert ours == ["embedtrain.kernels.sgns._make_kernel.<locals>._train_chunk",
+                    "embedtrain.vocab._fill_alias"]
+    # shared negatives, negative sampling only, one row per word; one signature for both threads
+    key = sgns.kernel_key(sgns.SKIPGRAM_SHARED, False, 5, True)
+    assert found["kernels"] == {repr(key): 1}
+    # no array constructors (the caller makes the kernels' arrays) and no string formatting
+    # (a slice copy compiles numba's shape-error message)
+    assert not [n for n in found["compiled"] if "unicode" in n or "ol_np_" in n or "np_arange" in n]
+
+
+def test_a_glove_run_compiles_no_string_formatting(tmp_path):
+    found = first_run(tmp_path, model="glove", threads=1, memory=0.01)
+    assert any(name.startswith("embedtrain.kernels.glove") for name in found["compiled"])
+    assert not [n for n in found["compiled"] if "unicode" in n or "str_generic" in n]
+
+
+def test_kernel_keys_leave_out_the_flags_a_loop_does_not_read():
+    key = sgns.kernel_key
+    assert key(sgns.SKIPGRAM_SHARED, True, 5, True) == key(sgns.SKIPGRAM_SHARED, False, 3, True)
+    assert key(sgns.SKIPGRAM_CENTRE_SHARED, False, 5, False) == (sgns.SKIPGRAM_CENTRE_SHARED, False, True,
+                                                                  False)
+    # fastText's pairing always reads the row lists
+    assert key(sgns.SKIPGRAM_CENTRE, False, 5, True) == key(sgns.SKIPGRAM_CENTRE, False, 5, False)
+    assert key(sgns.SKIPGRAM, True, 0, True) != key(sgns.SKIPGRAM, True, 5, True)
+    assert key(sgns.CBOW, False, 5, True) != key(sgns.CBOW, False, 5, False)
+    assert sgns.kernel_for(sgns.CBOW, False, 5, True) is sgns.kernel_for(sgns.CBOW, False, 7, True)
+    with pytest.raises(ValueError):
+        key(9, False, 5, True)
+
+
+@pytest.mark.parametrize("array", [
+    np.random.default_rng(0).random((300, 100)).astype(np.float32),
+    np.zeros((0, 16), dtype=np.float32),
+    np.arange(10, dtype=np.int64),
+    np.random.default_rng(1).random((50, 7)).T,           # not C-contiguous
+    np.array(3.0),
+    np.random.default_rng(2).integers(0, 255, 3 * WRITE_SLICE_BYTES + 3).astype(np.uint8),
+    np.arange(4, dtype=">i4"),
+])
+def test_write_npy_writes_the_bytes_numpy_writes(array):
+    ours, numpys = io.BytesIO(), io.BytesIO()
+    write_npy(ours, array)
+    np.lib.format.write_array(numpys, np.ascontiguousarray(array), allow_pickle=False)
+    assert ours.getvalue() == numpys.getvalue()
+
+
+# Loads one cached kernel; says whether numba compiled its runtime functions and whether
+# it installed all its registries (kernels/warmstart.py).
+WARM = r"""
+import json, sys
+import numpy as np
+from embedtrain.vocab import _build_alias
+from numba.core.runtime import nrtdynmod
+made = []
+create = nrtdynmod.create_nrt_module
+nrtdynmod.create_nrt_module = lambda ctx: (made.append(1), create(ctx))[1]
+prob, alias = _build_alias(np.array([0.25, 1.75, 1.0]))
+print(json.dumps({"runtime_compiled": len(made), "registries": "numba.typed.typeddict" in sys.modules,
+                  "scipy": "scipy" in sys.modules, "prob": prob.tolist(), "alias": alias.tolist()}))
+"""
+
+
+def test_a_warm_process_loads_the_runtime_and_no_registries(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"), PYTHONPATH=str(ROOT))
+
+    def run():
+        out = subprocess.run([sys.executable, "-c", WARM], env=env, capture_output=True, text=True,
+                             check=True, cwd=tmp_path)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    cold, warm = run(), run()
+    assert cold["runtime_compiled"] == 1 and cold["registries"]        # compiled: numba's way
+    assert warm["runtime_compiled"] == 0 and not warm["registries"]    # loaded
+    assert not cold["scipy"] and not warm["scipy"]  # numba's passing import (kernels/__init__.py)
+    assert (warm["prob"], warm["alias"]) == (cold["prob"], cold["alias"])
+    assert list((tmp_path / "numba-cache").rglob("numba-runtime-*.nbo"))
