@@ -432,11 +432,14 @@ def test_pretrained_words_join_the_dictionary_as_in_fasttext(pretrained_case, tm
     for w in ("zeppelin", "quasar"):      # never trained: the pretrained row, in both
         np.testing.assert_allclose(clf.input_vectors[ours.word_index[w.encode()]], rows[w], atol=1e-6)
         np.testing.assert_allclose(ft.get_input_vector(ft.get_word_id(w)), rows[w], atol=1e-6)
-    # a word only in the pretrained file is used at predict time, in both
-    (ft_word, ft_blank), (ft_word_p, ft_blank_p) = ft.predict(["zeppelin", "qqqq"], k=-1)
-    for a, b in ((dict(clf.predict("zeppelin", k=9)), dict(clf.predict("qqqq", k=9))),
-                 (dict(zip(ft_word, ft_word_p)), dict(zip(ft_blank, ft_blank_p)))):
-        assert max(abs(a[lab] - b[lab]) for lab in a) > 1e-3
+    # a word only in the pretrained file is used at predict time, in both: ours changes the
+    # probabilities; fastText's hidden vector (what its output layer sees) changes with it.
+    # Not fastText's probabilities: in one CI run they were equal for the two lines (the
+    # wheel's runs are erratic, 38 of 40 stop with "Encountered NaN" here; a saturated
+    # softmax gives 1.0 to one label whatever the line)
+    a, b = dict(clf.predict("zeppelin", k=9)), dict(clf.predict("qqqq", k=9))
+    assert max(abs(a[lab] - b[lab]) for lab in a) > 1e-3
+    assert np.abs(ft.get_sentence_vector("zeppelin") - ft.get_sentence_vector("qqqq")).max() > 1e-3
     # and our model, exported, predicts in fastText what it predicts here
     clf.save(tmp_path / "m.etm")
     out = CliRunner().invoke(main, ["export", str(tmp_path / "m.etm"), "-f", "fasttext-bin",
