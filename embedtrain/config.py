@@ -404,6 +404,12 @@ SYNC_PROTOCOL = "scaled"
 # GloVe's vectors and biases ("adaptive" lost WordSim-353 at 4 workers where "sum"
 # matched one machine; docs/ray.md); its AdaGrad sums are always summed.
 GLOVE_SYNC_PROTOCOL = "sum"
+# GloVe's AdaGrad sums on Ray: each of N workers adds its squared steps N times while it
+# trains a round (its steps shrink as if it saw all N workers' squared steps, as one
+# machine's do), and the sums are combined as the mean of the N workers' changes (every
+# squared step counted once). With the sums summed and each worker adding only its own,
+# 32 workers learnt nothing (docs/ray.md, "Words per round").
+GLOVE_SHARED_ADAGRAD = False
 
 
 def ray_lr_scale(workers: int) -> float:

@@ -47,7 +47,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..config import DistributedConfig, GloVeConfig
+from ..config import GLOVE_SHARED_ADAGRAD, DistributedConfig, GloVeConfig
 from ..cooccur import count_cooccurrences, table_slots
 from ..io.cooc import (COOCCUR_FORMAT, COOCCUR_FORMAT_VERSION, COUNTING_SETTINGS, CooccurrenceMatrix,
                        partition_name, partitioned_meta, read_partition, write_partitioned_meta)
@@ -80,8 +80,9 @@ class EntryReplica:
     does), in a fresh random order every epoch; a round is a slice of that order."""
 
     def __init__(self, config: GloVeConfig, vocab: Vocab, index: int, rows: np.ndarray, cols: np.ndarray,
-                 values: np.ndarray):
+                 values: np.ndarray, share: int = 1):
         self.config, self.vocab, self.index = config, vocab, index
+        self.share = share  # each squared step counts this many times (kernels.glove.train_entries)
         log_x, weight = kernels.glove_targets(values, config.x_max, config.alpha)
         self.entries = (rows, cols, log_x, weight)
         ids = 2 * len(rows)
@@ -124,8 +125,13 @@ class EntryReplica:
 
     def run_job(self, epoch: int, start: int, rng_state: np.ndarray) -> tuple[int, float, int]:
         end = min(start + JOB_ENTRIES, self._end)
-        cost, trained = kernels.train_entries(self.order, start, end, self.entries, self.weights,
-                                              self.gradsq, self.config.lr, kernels.GRAD_CLIP)
+        if self.share == 1:  # one machine's call, its bytes
+            cost, trained = kernels.train_entries(self.order, start, end, self.entries, self.weights,
+                                                  self.gradsq, self.config.lr, kernels.GRAD_CLIP)
+        else:
+            cost, trained = kernels.train_entries(self.order, start, end, self.entries, self.weights,
+                                                  self.gradsq, self.config.lr, kernels.GRAD_CLIP,
+                                                  float(self.share))
         return end - start, cost, trained
 
     def fingerprint(self) -> str:
@@ -145,6 +151,9 @@ class GloVeWorker(ReplicaWorker):
                  tmp_dir: str | None = None, dtype: str = "float32", niceness: int | None = None):
         super().__init__(index, workers, config, threads, tmp_dir, dtype, niceness)
         self.matrix: CooccurrenceMatrix | None = None
+        # each worker counts its squared steps `workers` times, and the AdaGrad sums are
+        # averaged over the workers (config.GLOVE_SHARED_ADAGRAD; docs/ray.md)
+        self.shared_adagrad = GLOVE_SHARED_ADAGRAD
 
     # ------------------------------------------------------------------ counting
     def count(self, vocab_words: list[str], vocab_counts: np.ndarray, plan, appended) -> int:
@@ -198,7 +207,8 @@ class GloVeWorker(ReplicaWorker):
             rows, cols, values = matrix.rows[keep], matrix.cols[keep], matrix.values[keep]
             del matrix
         # GloVe's updates travel as float32 (AdaGrad sums; its family allows no other)
-        self.set_replica(EntryReplica(self.config, self.vocab, self.index, rows, cols, values))
+        share = self.workers if self.shared_adagrad and self.workers > 1 else 1
+        self.set_replica(EntryReplica(self.config, self.vocab, self.index, rows, cols, values, share))
         return self.replica.summary()
 
 

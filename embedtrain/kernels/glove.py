@@ -318,7 +318,7 @@ def glove_targets(values, x_max, alpha):
 
 
 @njit(**KERNEL_OPTIONS)
-def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip):
+def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip, share=1.0):
     """One AdaGrad step on each entry ``order[start:end]`` (Pennington et al. 2014,
     eq. 8, with the numerics of Stanford glove.c). Safe to run on several threads
     at once over different ranges (Hogwild, Recht et al. 2011).
@@ -340,6 +340,12 @@ def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip):
     lr             float            AdaGrad learning rate (eta)
     grad_clip      float            each vector-gradient component is clipped to
                                     [-grad_clip, grad_clip], as in glove.c
+    share          float            each squared step is added to gradsq ``share``
+                                    times (default 1: glove.c). A Ray worker, one of
+                                    N training a round at once, counts its squared
+                                    steps N times, standing for the N workers' steps
+                                    that its AdaGrad sums do not see until the round
+                                    is combined (distributed/glove.py)
 
     Returns (summed weighted cost, entries trained). The cost is glove.c's: the
     sum of 0.5 * f(x) * (w.c + b_w + b_c - log x)^2, each term taken before its
@@ -352,6 +358,7 @@ def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip):
     dim = word_vectors.shape[1]
     eta = np.float32(lr)
     clip = np.float32(grad_clip)
+    times = np.float32(share)
     cost = 0.0
     trained = 0
     for p in range(start, end):
@@ -403,13 +410,13 @@ def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip):
             gv = min(max(fdiff * w[k], -clip), clip) * eta
             w[k] -= gw / np.sqrt(wg[k])
             v[k] -= gv / np.sqrt(vg[k])
-            wg[k] += gw * gw
-            vg[k] += gv * gv
+            wg[k] += times * (gw * gw)
+            vg[k] += times * (gv * gv)
         # The bias step is fdiff / sqrt(gradsq) without eta, as glove.c does since
         # v1.2: the maintainers found adding eta made the vectors worse
         # (stanfordnlp/GloVe pull request 209), so we keep the reference numerics.
         word_bias[r] -= fdiff / np.sqrt(word_bias_gradsq[r])
         context_bias[c] -= fdiff / np.sqrt(context_bias_gradsq[c])
-        word_bias_gradsq[r] += fdiff * fdiff
-        context_bias_gradsq[c] += fdiff * fdiff
+        word_bias_gradsq[r] += times * (fdiff * fdiff)
+        context_bias_gradsq[c] += times * (fdiff * fdiff)
     return cost, trained
