@@ -95,6 +95,7 @@ class EntryReplica:
         self.gradsq = tuple(self.arrays[n] for n in GRADSQ_NAMES)
         self._epoch = -1
         self._end = 0
+        self._mass: tuple | None = None  # the round's row masses, filled by the kernel (masses())
 
     def summary(self) -> dict[str, int]:
         rows, cols = self.entries[0], self.entries[1]
@@ -120,18 +121,27 @@ class EntryReplica:
     def round_counts(self, jobs: list[int]) -> np.ndarray:
         return np.zeros(len(self.vocab), dtype=np.int64)  # rows are compared whole (weights: 1)
 
-    def masses(self, counts: np.ndarray, epoch: int, jobs: list[int]) -> None:
-        return None
+    def masses(self, counts: np.ndarray, epoch: int, jobs: list[int]) -> dict[str, np.ndarray]:
+        """The row masses of the round about to train, for ``scaled`` (sync.py): zero
+        now, and the kernel adds each visit's contraction of its rows as it trains
+        (kernels.glove.train_entries ``mass``); the tracker reads them when the round's
+        update is taken, after training (it keeps these arrays, not copies)."""
+        if self._mass is None:
+            self._mass = tuple(np.zeros(len(self.vocab), np.float32) for _ in WEIGHT_NAMES)
+        else:
+            for m in self._mass:
+                m[:] = 0.0
+        return dict(zip(WEIGHT_NAMES, self._mass))
 
     def run_job(self, epoch: int, start: int, rng_state: np.ndarray) -> tuple[int, float, int]:
         end = min(start + JOB_ENTRIES, self._end)
-        if self.share == 1:  # one machine's call, its bytes
+        if self._mass is None:  # a lone worker: one machine's call, its bytes
             cost, trained = kernels.train_entries(self.order, start, end, self.entries, self.weights,
                                                   self.gradsq, self.config.lr, kernels.GRAD_CLIP)
         else:
             cost, trained = kernels.train_entries(self.order, start, end, self.entries, self.weights,
                                                   self.gradsq, self.config.lr, kernels.GRAD_CLIP,
-                                                  float(self.share))
+                                                  float(self.share), self._mass)
         return end - start, cost, trained
 
     def fingerprint(self) -> str:

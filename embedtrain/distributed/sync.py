@@ -321,8 +321,8 @@ class ReplicaTracker:
             predict = self.rows_from_words.get(name)
             if predict is None:
                 rows = np.arange(len(m), dtype=np.int32)
-                if name in masses:
-                    weight = masses[name].astype(np.float32)
+                if name in masses:  # float32 masses are kept, not copied: GloVe's kernel
+                    weight = np.asarray(masses[name], np.float32)  # fills them while it trains
                 else:  # a row of vocabulary size: its word's count, plus one (noise draws)
                     weight = np.ones(len(m), np.float32)
                     if len(word_counts) == len(m):

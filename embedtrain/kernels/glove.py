@@ -318,7 +318,7 @@ def glove_targets(values, x_max, alpha):
 
 
 @njit(**KERNEL_OPTIONS)
-def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip, share=1.0):
+def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip, share=1.0, mass=None):
     """One AdaGrad step on each entry ``order[start:end]`` (Pennington et al. 2014,
     eq. 8, with the numerics of Stanford glove.c). Safe to run on several threads
     at once over different ranges (Hogwild, Recht et al. 2011).
@@ -346,6 +346,15 @@ def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip, sh
                                     steps N times, standing for the N workers' steps
                                     that its AdaGrad sums do not see until the round
                                     is combined (distributed/glove.py)
+    mass           None, or (word, context, word bias, context bias: float32
+                   [V] each), to which each visit adds how far its step contracts
+                   its rows towards where the entry pulls them: eta f(x)
+                   sum_k c_k^2 / sqrt(gradsq_w,k) for the word row (the curvature of
+                   the entry's term along the row, f(x) c c^T, times AdaGrad's
+                   per-coordinate rate), likewise for the context row, and f(x) /
+                   sqrt(gradsq_b) for each bias. A Ray worker's row masses for the
+                   ``scaled`` combination (distributed/sync.py); None: nothing is
+                   added (one machine)
 
     Returns (summed weighted cost, entries trained). The cost is glove.c's: the
     sum of 0.5 * f(x) * (w.c + b_w + b_c - log x)^2, each term taken before its
@@ -405,6 +414,17 @@ def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip, sh
         fdiff = weight[e] * diff
         cost += 0.5 * np.float64(fdiff) * np.float64(diff)
         trained += 1
+        if mass is not None:
+            fw = weight[e] * eta
+            mw = np.float32(0.0)
+            mv = np.float32(0.0)
+            for k in range(dim):
+                mw += v[k] * v[k] / np.sqrt(wg[k])
+                mv += w[k] * w[k] / np.sqrt(vg[k])
+            mass[0][r] += fw * mw
+            mass[1][c] += fw * mv
+            mass[2][r] += weight[e] / np.sqrt(word_bias_gradsq[r])
+            mass[3][c] += weight[e] / np.sqrt(context_bias_gradsq[c])
         for k in range(dim):
             gw = min(max(fdiff * v[k], -clip), clip) * eta
             gv = min(max(fdiff * w[k], -clip), clip) * eta
