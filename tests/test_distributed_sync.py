@@ -407,3 +407,17 @@ def test_reduce_shard_averages_sums_and_combines_each_array_by_its_rule():
         np.testing.assert_array_equal(out[name].delta, expected.delta)
     touched, total = naive([s["g"] for s in shards], "sum", 50, 4)
     np.testing.assert_allclose(out["g"].delta, total[touched] / 3, rtol=1e-5, atol=1e-6)
+
+
+def test_float32_masses_filled_while_training_are_the_weights_sent():
+    """GloVe's kernel adds each row's mass while it trains, after begin(): the tracker
+    keeps a float32 mass array itself, so the update carries what was filled in."""
+    m = np.zeros((5, 3), np.float32)
+    mass = np.zeros(5, np.float32)
+    tracker = ReplicaTracker({"m": m}, {"m": None})
+    tracker.begin(np.zeros(5, np.int64), {"m": mass})
+    m[[1, 3]] += 1.0
+    mass[[1, 3]] = [0.5, 2.0]   # what the kernel adds during the round
+    update = tracker.update()["m"]
+    np.testing.assert_array_equal(update.rows, [1, 3])
+    np.testing.assert_array_equal(update.weight, [0.5, 2.0])
