@@ -398,6 +398,12 @@ GLOVE_SYNC_EVERY = 500_000
 # analogy score halved, at 8 x 125,000 it matched one machine (docs/ray.md, "Words per
 # round"). Up to 2 workers the default is SYNC_EVERY as before.
 ROUND_WORDS = 1_000_000
+# ... GloVe's, in entry visits over all the workers: 500,000 a worker up to 2 workers, then
+# GLOVE_ROUND_ENTRIES / --workers. At 32 workers (a 4.4 M-token prefix, "scaled") halving a
+# worker's round from 157,000 to 78,500 visits raised analogy 0.050 -> 0.064 and WordSim-353
+# 0.300 -> 0.327; 8 workers x 157,000 (1.26 M a round) were within 0.013 / +0.021 of one
+# machine (docs/ray.md, "GloVe at 8-32 workers").
+GLOVE_ROUND_ENTRIES = 1_250_000
 MIN_SYNC_EVERY = 10_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
 SYNC_PROTOCOL = "scaled"
@@ -447,7 +453,8 @@ class DistributedConfig:
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
               f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} / --workers when "
-              f"smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].",
+              f"smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits, or {GLOVE_ROUND_ENTRIES:,} / --workers when "
+              f"smaller].",
         range=(1, INT64_MAX, False), roles=("ray",))
     sync_protocol: str | None = _opt(
         None, f"With --ray: how updates of a row are combined (see docs/ray.md) [default: "

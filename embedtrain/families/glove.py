@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..config import GLOVE_SHARED_ADAGRAD, GLOVE_SIZE_RULE, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
+from ..config import GLOVE_ROUND_ENTRIES, GLOVE_SHARED_ADAGRAD, GLOVE_SIZE_RULE, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
 from ..errors import EmbedtrainError
 from ..vocab import Vocab
 from .base import Family
@@ -325,6 +325,7 @@ class GloVe(Family):
     # a sync sends whole changed rows of four matrices, so GloVe syncs less often, and sums
     # its vectors and biases (docs/ray.md, "GloVe on Ray")
     ray_sync_every = GLOVE_SYNC_EVERY
+    ray_round_words = GLOVE_ROUND_ENTRIES  # entry visits a round over all workers (config.py)
     ray_sync_protocol = GLOVE_SYNC_PROTOCOL
     ray_sync_dtypes = ("float32",)
     ray_dtype_reason = " (its AdaGrad sums)"
