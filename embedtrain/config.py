@@ -401,8 +401,8 @@ ROUND_WORDS = 1_000_000
 # ... GloVe's, in entry visits over all the workers: 500,000 a worker up to 2 workers, then
 # GLOVE_ROUND_ENTRIES / --workers. At 32 workers (a 4.4 M-token prefix, "scaled") halving a
 # worker's round from 157,000 to 78,500 visits raised analogy 0.050 -> 0.064 and WordSim-353
-# 0.300 -> 0.327; 8 workers x 157,000 (1.26 M a round) were within 0.013 / +0.021 of one
-# machine (docs/ray.md, "GloVe at 8-32 workers").
+# 0.300 -> 0.327, and 32 x 39,250 (1.26 M a round, as 8 x 157,000) scored 0.083 / 0.366
+# against one machine's 0.102 / 0.344 (docs/ray.md, "GloVe at 8-32 workers").
 GLOVE_ROUND_ENTRIES = 1_250_000
 MIN_SYNC_EVERY = 10_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
@@ -410,8 +410,8 @@ SYNC_PROTOCOL = "scaled"
 # GloVe's vectors and biases: "scaled", with each row's mass measured by the kernel as
 # it trains (its contraction: kernels.glove.train_entries). "sum" (the default before)
 # learnt nothing at 32 workers (0.000 analogy); "scaled" scores 0.090 / 0.366 at 8 workers
-# against one machine's 0.102 / 0.344 (docs/ray.md, "GloVe at 8-32 workers"). Its AdaGrad
-# sums are always summed.
+# and 0.083 / 0.366 at 32 against one machine's 0.102 / 0.344 (docs/ray.md, "GloVe at 8-32
+# workers"). Its AdaGrad sums are always summed.
 GLOVE_SYNC_PROTOCOL = "scaled"
 # GloVe's AdaGrad sums on Ray, the alternative: each of N workers adds its squared steps N
 # times while it trains a round (its steps shrink as if it saw all N workers' squared
