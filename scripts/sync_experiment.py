@@ -65,7 +65,9 @@ def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, 
             glove_shared = bool(averaged)
         ws, vocab, rounds = glove_replicas(corpus, config, workers, sync_every, glove_shared)
         # the AdaGrad sums: averaged when each worker adds its squared steps N times, else summed
-        summed, averaged = ((), family.ray_arrays[4:]) if glove_shared else (family.ray_arrays[4:], ())
+        from embedtrain.families.glove import GRADSQ_NAMES
+
+        summed, averaged = ((), GRADSQ_NAMES) if glove_shared else (GRADSQ_NAMES, ())
     else:
         ws, vocab, rounds = replicas(corpus, config, workers, sync_every, dtype)
     queue = []  # overlap: combined shards of the rounds not yet applied
