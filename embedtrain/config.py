@@ -398,12 +398,27 @@ GLOVE_SYNC_EVERY = 500_000
 # analogy score halved, at 8 x 125,000 it matched one machine (docs/ray.md, "Words per
 # round"). Up to 2 workers the default is SYNC_EVERY as before.
 ROUND_WORDS = 1_000_000
+# ... GloVe's, in entry visits over all the workers: 500,000 a worker up to 2 workers, then
+# GLOVE_ROUND_ENTRIES / --workers. At 32 workers (a 4.4 M-token prefix, "scaled") halving a
+# worker's round from 157,000 to 78,500 visits raised analogy 0.050 -> 0.064 and WordSim-353
+# 0.300 -> 0.327, and 32 x 39,250 (1.26 M a round, as 8 x 157,000) scored 0.083 / 0.366
+# against one machine's 0.102 / 0.344 (docs/ray.md, "GloVe at 8-32 workers").
+GLOVE_ROUND_ENTRIES = 1_250_000
 MIN_SYNC_EVERY = 10_000
 SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
 SYNC_PROTOCOL = "scaled"
-# GloVe's vectors and biases ("adaptive" lost WordSim-353 at 4 workers where "sum"
-# matched one machine; docs/ray.md); its AdaGrad sums are always summed.
-GLOVE_SYNC_PROTOCOL = "sum"
+# GloVe's vectors and biases: "scaled", with each row's mass measured by the kernel as
+# it trains (its contraction: kernels.glove.train_entries). "sum" (the default before)
+# learnt nothing at 32 workers (0.000 analogy); "scaled" scores 0.090 / 0.366 at 8 workers
+# and 0.083 / 0.366 at 32 against one machine's 0.102 / 0.344 (docs/ray.md, "GloVe at 8-32
+# workers"). Its AdaGrad sums are always summed.
+GLOVE_SYNC_PROTOCOL = "scaled"
+# GloVe's AdaGrad sums on Ray, the alternative: each of N workers adds its squared steps N
+# times while it trains a round (its steps shrink as if it saw all N workers' squared
+# steps, as one machine's do), and the sums are combined as the mean of the N workers'
+# changes (every squared step counted once). Measured no better than summing each
+# worker's own (32 workers, "scaled": 0.052 / 0.304 against 0.050 / 0.300), so off.
+GLOVE_SHARED_ADAGRAD = False
 
 
 def ray_lr_scale(workers: int) -> float:
@@ -438,11 +453,13 @@ class DistributedConfig:
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
               f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} / --workers when "
-              f"smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits].",
+              f"smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits, or {GLOVE_ROUND_ENTRIES:,} / --workers when "
+              f"smaller].",
         range=(1, INT64_MAX, False), roles=("ray",))
     sync_protocol: str | None = _opt(
         None, f"With --ray: how updates of a row are combined (see docs/ray.md) [default: "
-              f"{SYNC_PROTOCOL}; GloVe: {GLOVE_SYNC_PROTOCOL}].", choices=SYNC_PROTOCOLS, roles=("ray",))
+              f"{SYNC_PROTOCOL}{'' if GLOVE_SYNC_PROTOCOL == SYNC_PROTOCOL else '; GloVe: ' + GLOVE_SYNC_PROTOCOL}].",
+        choices=SYNC_PROTOCOLS, roles=("ray",))
     lr_scale: float | None = _opt(
         None, "With --ray: the workers train at --lr times this [default: the square root of "
               "--workers; GloVe: 1].", range=(0.0, MAX_LR_SCALE, True), roles=("ray",))

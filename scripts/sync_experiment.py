@@ -28,7 +28,7 @@ from embedtrain.families import family_of  # noqa: E402
 from embedtrain.distributed.workers import reduce_shard  # noqa: E402
 
 
-def glove_replicas(corpus: str, config, workers: int, sync_every: int):
+def glove_replicas(corpus: str, config, workers: int, sync_every: int, shared: bool = True):
     """GloVe's Ray workers (distributed/glove.py) in this process: the co-occurrences are
     counted once on one machine (cached beside the corpus name in the temporary
     directory, keyed by the counting settings) and every worker keeps its row range of
@@ -50,24 +50,34 @@ def glove_replicas(corpus: str, config, workers: int, sync_every: int):
                                                             "distance_weighting")})
     vocab = CooccurrenceMatrix.load(path).vocab
     ws = [GloVeWorker(w, workers, config, 1) for w in range(workers)]
+    for wk in ws:
+        wk.shared_adagrad = shared
     loaded = [wk.load(("file", str(path)), vocab.words, vocab.counts) for wk in ws]
     return ws, vocab, max(1, math.ceil(max(x["ids"] for x in loaded) / sync_every))
 
 
 def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, overlap: bool = False,
-             dtype: str = "float32"):
+             dtype: str = "float32", glove_shared: bool | None = None):
+    family = family_of(config.model)
+    summed, averaged = family.ray_summed, family.ray_averaged
     if config.model == "glove":
-        ws, vocab, rounds = glove_replicas(corpus, config, workers, sync_every)
+        if glove_shared is None:
+            glove_shared = bool(averaged)
+        ws, vocab, rounds = glove_replicas(corpus, config, workers, sync_every, glove_shared)
+        # the AdaGrad sums: averaged when each worker adds its squared steps N times, else summed
+        from embedtrain.families.glove import GRADSQ_NAMES
+
+        summed, averaged = ((), GRADSQ_NAMES) if glove_shared else (GRADSQ_NAMES, ())
     else:
         ws, vocab, rounds = replicas(corpus, config, workers, sync_every, dtype)
-    summed = family_of(config.model).ray_summed
     queue = []  # overlap: combined shards of the rounds not yet applied
     for epoch in range(config.epochs):
         for index in range(rounds):
             late = queue.pop(0) if len(queue) == 2 else []
             results = [wk.train(epoch, index, rounds, *late, overlap=overlap) for wk in ws]
             if workers > 1:
-                combined = [reduce_shard(protocol, *[r[1 + s] for r in results], summed=summed)
+                combined = [reduce_shard(protocol, *[r[1 + s] for r in results], summed=summed,
+                                         averaged=averaged)
                             for s in range(workers)]
                 if overlap:
                     queue.append(combined)
@@ -95,6 +105,10 @@ def main() -> None:
                     help="synchronise round r while round r+1 trains (workers apply it one round late)")
     ap.add_argument("--dtype", default=SYNC_DTYPE, choices=SYNC_DTYPES,
                     help="how updates travel, as --sync-dtype on Ray (default: %(default)s)")
+    ap.add_argument("--glove-adagrad", choices=("shared", "own"), default=None,
+                    help="GloVe: each worker adds its squared steps N times and the AdaGrad sums are "
+                         "averaged (shared), or adds them once and they are summed (own, before); "
+                         "default: the product's (config.GLOVE_SHARED_ADAGRAD)")
     ap.add_argument("--set", action="append", default=[], metavar="K=V",
                     help="another setting, e.g. --set lr=0.05 --set maxn=0 (JSON values)")
     a = ap.parse_args()
@@ -103,7 +117,8 @@ def main() -> None:
     scale = family_of(a.model).ray_lr_scale(a.workers) if a.lr_scale is None else a.lr_scale
     if a.workers > 1 and scale != 1.0:  # what RayTraining.worker_config does
         config = dataclasses.replace(config, lr=config.lr * scale)
-    model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap, a.dtype)
+    shared = None if a.glove_adagrad is None else a.glove_adagrad == "shared"
+    model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap, a.dtype, shared)
     matrix = model.word_matrix()
     with tempfile.TemporaryDirectory() as tmp:
         vec = Path(tmp) / "v.vec"
@@ -115,7 +130,8 @@ def main() -> None:
     print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol, overlap=a.overlap,
                           dtype="float32" if a.model == "glove" else a.dtype,
                           lr_scale=scale if a.workers > 1 else 1.0,
-                          seed=a.seed, dim=a.dim, settings=extra, analogy=round(analogy, 4),
+                          seed=a.seed, dim=a.dim, settings=extra,
+                          **({"glove_adagrad": a.glove_adagrad or "default"} if a.model == "glove" else {}), analogy=round(analogy, 4),
                           wordsim=round(ws, 4))), flush=True)
 
 

@@ -98,14 +98,14 @@ def test_ray_sync_settings_left_unset_take_the_models_defaults_and_given_ones_st
 
     unset = DistributedConfig(ray="local")
     assert _resolved(unset, "glove").sync_every == GLOVE_SYNC_EVERY
-    assert _resolved(unset, "glove").sync_protocol == GLOVE_SYNC_PROTOCOL != SYNC_PROTOCOL
+    assert _resolved(unset, "glove").sync_protocol == GLOVE_SYNC_PROTOCOL
     assert _resolved(unset, "skipgram").sync_every == SYNC_EVERY
     assert _resolved(unset, "fasttext").sync_every == FASTTEXT_SYNC_EVERY
     assert _resolved(unset, "fasttext").sync_protocol == SYNC_PROTOCOL
     # a value given is kept even when it equals another model's default
-    given = pop_distributed({"ray": "local", "sync_every": FASTTEXT_SYNC_EVERY, "sync_protocol": SYNC_PROTOCOL})
+    given = pop_distributed({"ray": "local", "sync_every": FASTTEXT_SYNC_EVERY, "sync_protocol": "sum"})
     assert _resolved(given, "glove").sync_every == FASTTEXT_SYNC_EVERY != GLOVE_SYNC_EVERY
-    assert _resolved(given, "glove").sync_protocol == SYNC_PROTOCOL
+    assert _resolved(given, "glove").sync_protocol == "sum" != GLOVE_SYNC_PROTOCOL
     assert _resolved(unset, "glove").sync_overlap is False
     assert _resolved(DistributedConfig(ray="local", sync_overlap=True), "cbow").sync_overlap is True
     assert _resolved(DistributedConfig(ray="local", sync_overlap=False), "cbow").sync_overlap is False

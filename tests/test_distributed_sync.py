@@ -375,3 +375,49 @@ def test_weighted_row_sum_is_the_float64_product_over_the_weighted_rows():
     weights = np.array([0.0, 2.5, 0.0, 1.0, 7.0, 0.0])
     np.testing.assert_allclose(weighted_row_sum(matrix, weights), weights @ matrix[:6].astype(np.float64),
                                rtol=1e-12)
+
+
+def test_average_is_the_sum_over_every_worker_divided_by_their_number():
+    """GloVe's AdaGrad sums (sync.average): rows summed over the workers that moved them,
+    divided by all N workers (idle ones count as zero), against a plain loop."""
+    from embedtrain.distributed.sync import average
+
+    rng = np.random.default_rng(7)
+    updates = [random_update(rng, 200, 6, k) for k in (30, 0, 120, 199, 5)]
+    out = average(updates)
+    touched, total = naive(updates, "sum", 200, 6)
+    np.testing.assert_array_equal(out.rows, np.flatnonzero(touched))
+    np.testing.assert_allclose(out.delta, total[touched] / len(updates), rtol=1e-5, atol=1e-6)
+    lone = average([updates[0], RowUpdate.empty(6)])  # one worker moved: half its change
+    np.testing.assert_allclose(lone.delta, updates[0].delta / 2, rtol=1e-6)
+    np.testing.assert_array_equal(average([updates[2]]).delta, updates[2].delta)  # one worker: unchanged
+
+
+def test_reduce_shard_averages_sums_and_combines_each_array_by_its_rule():
+    from embedtrain.distributed.sync import average
+    from embedtrain.distributed.workers import reduce_shard
+
+    rng = np.random.default_rng(8)
+    shards = [{name: random_update(rng, 50, 4, k) for name in ("v", "s", "g")} for k in (10, 40, 25)]
+    out = reduce_shard("mean", *shards, summed=("s",), averaged=("g",))
+    for name, expected in (("v", combine([s["v"] for s in shards], "mean")),
+                           ("s", combine([s["s"] for s in shards], "sum")),
+                           ("g", average([s["g"] for s in shards]))):
+        np.testing.assert_array_equal(out[name].rows, expected.rows)
+        np.testing.assert_array_equal(out[name].delta, expected.delta)
+    touched, total = naive([s["g"] for s in shards], "sum", 50, 4)
+    np.testing.assert_allclose(out["g"].delta, total[touched] / 3, rtol=1e-5, atol=1e-6)
+
+
+def test_float32_masses_filled_while_training_are_the_weights_sent():
+    """GloVe's kernel adds each row's mass while it trains, after begin(): the tracker
+    keeps a float32 mass array itself, so the update carries what was filled in."""
+    m = np.zeros((5, 3), np.float32)
+    mass = np.zeros(5, np.float32)
+    tracker = ReplicaTracker({"m": m}, {"m": None})
+    tracker.begin(np.zeros(5, np.int64), {"m": mass})
+    m[[1, 3]] += 1.0
+    mass[[1, 3]] = [0.5, 2.0]   # what the kernel adds during the round
+    update = tracker.update()["m"]
+    np.testing.assert_array_equal(update.rows, [1, 3])
+    np.testing.assert_array_equal(update.weight, [0.5, 2.0])

@@ -17,11 +17,19 @@ from embedtrain.training import summary_line
 
 # --------------------------------------------------------------------------- reference
 
-def reference_steps(entries, W, C, bw, bc, gW, gC, gbw, gbc, lr, clip):
+def reference_steps(entries, W, C, bw, bc, gW, gC, gbw, gbc, lr, clip, share=1.0, mass=None):
     """The GloVe objective's AdaGrad steps as in glove.c, one entry at a time, in
-    float64: J = sum f(x) (w.c + b_w + b_c - log x)^2 / 2."""
+    float64: J = sum f(x) (w.c + b_w + b_c - log x)^2 / 2. ``share``: each squared step
+    is added to the AdaGrad sums this many times (a Ray worker's, one of ``share``);
+    ``mass``: four [V] arrays to which each step adds its rows' contraction (the
+    curvature of the entry's term along the row times AdaGrad's rate, before the step)."""
     cost = 0.0
     for r, c, log_x, f in entries:
+        if mass is not None:
+            mass[0][r] += lr * f * np.sum(C[c] ** 2 / np.sqrt(gW[r]))
+            mass[1][c] += lr * f * np.sum(W[r] ** 2 / np.sqrt(gC[c]))
+            mass[2][r] += f / np.sqrt(gbw[r])
+            mass[3][c] += f / np.sqrt(gbc[c])
         diff = W[r] @ C[c] + bw[r] + bc[c] - log_x
         fdiff = f * diff
         cost += 0.5 * fdiff * diff
@@ -29,12 +37,12 @@ def reference_steps(entries, W, C, bw, bc, gW, gC, gbw, gbc, lr, clip):
         grad_c = np.clip(fdiff * W[r], -clip, clip) * lr
         W[r] -= grad_w / np.sqrt(gW[r])
         C[c] -= grad_c / np.sqrt(gC[c])
-        gW[r] += grad_w ** 2
-        gC[c] += grad_c ** 2
+        gW[r] += share * grad_w ** 2
+        gC[c] += share * grad_c ** 2
         bw[r] -= fdiff / np.sqrt(gbw[r])   # dJ/db = fdiff; glove.c takes no eta here
         bc[c] -= fdiff / np.sqrt(gbc[c])
-        gbw[r] += fdiff ** 2
-        gbc[c] += fdiff ** 2
+        gbw[r] += share * fdiff ** 2
+        gbc[c] += share * fdiff ** 2
     return cost
 
 
@@ -59,8 +67,11 @@ def test_glove_targets():
     np.testing.assert_allclose(weight, np.minimum(1.0, (x / 10.0) ** 0.75), rtol=1e-6)
 
 
-@pytest.mark.parametrize("clip", [kernels.GRAD_CLIP, 0.05])  # the second clips most components
-def test_training_step_matches_numpy_gradient(clip):
+@pytest.mark.parametrize("clip, share", [(kernels.GRAD_CLIP, None), (0.05, None),  # 0.05 clips most
+                                         (kernels.GRAD_CLIP, 8.0)])  # a Ray worker's, one of 8
+def test_training_step_matches_numpy_gradient(clip, share):
+    """share: a Ray worker's step, one of 8 (its squared steps counted 8 times, and its
+    rows' masses added up for the scaled combination)."""
     rows, cols, x, log_x, weight, params = _problem(1)
     # stored entries 0..4 as themselves, then mirrored (ids 5..9); id 6 mirrors the
     # diagonal entry 1 and is skipped, as the full matrix holds it once
@@ -72,9 +83,15 @@ def test_training_step_matches_numpy_gradient(clip):
             visits.append((rows[e], cols[e], float(log_x[e]), float(weight[e])))
         elif rows[e - 5] != cols[e - 5]:
             visits.append((cols[e - 5], rows[e - 5], float(log_x[e - 5]), float(weight[e - 5])))
-    expected_cost = reference_steps(visits, *expected, lr=0.05, clip=clip)
+    mass = tuple(np.zeros(len(params[0]), np.float32) for _ in range(4)) if share else None
+    expected_mass = [np.zeros(len(params[0])) for _ in range(4)] if share else None
+    expected_cost = reference_steps(visits, *expected, lr=0.05, clip=clip, share=share or 1.0, mass=expected_mass)
     cost, trained = kernels.train_entries(order, 0, len(order), (rows, cols, log_x, weight), tuple(params[:4]),
-                                          tuple(params[4:]), 0.05, clip)
+                                          tuple(params[4:]), 0.05, clip, *([share, mass] if share else []))
+    if share:
+        for got, want in zip(mass, expected_mass):
+            assert want.max() > 0
+            np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-7)
     assert trained == 9
     assert cost == pytest.approx(expected_cost, rel=1e-5)
     for got, want in zip(params, expected):

@@ -66,7 +66,7 @@ def test_two_workers_count_one_machines_matrix_and_train_as_well(ray_run, tmp_pa
     # the staging directory went away; only the kept matrix is left
     assert sorted(p.name for p in staging_parent.iterdir()) == ["matrix"]
     d = model.stats["distributed"]
-    assert d["workers"] == 2 and d["sync_protocol"].startswith("sum")
+    assert d["workers"] == 2 and d["sync_protocol"].startswith("scaled")
     assert len(d["partition_entries"]) == 2 and sum(d["partition_entries"]) == matrix.n_stored
     # every entry (and its mirror) visited once per epoch, over all workers
     assert d["entries_counted"] == 2 * matrix.n_stored * GLOVE["epochs"]

@@ -270,10 +270,10 @@ class RayTraining:
         self._actor_class = ray.remote(self.worker_class())
         self.actors = [self._new_actor(w) for w in range(self.workers)]
         reducer = ray.remote(Reducer)
-        summed = family_of(self.config.model).ray_summed
+        family = family_of(self.config.model)
         self.reducers = [reducer.options(num_cpus=0, scheduling_strategy=self.conn.strategy(s),
                                          max_restarts=-1, max_task_retries=-1).remote(
-                             summed, self.dist.sync_dtype, self.niceness)
+                             family.ray_summed, self.dist.sync_dtype, self.niceness, family.ray_averaged)
                          for s in range(self.workers)] if self.workers > 1 else []
 
     def _build_all(self) -> list[int]:

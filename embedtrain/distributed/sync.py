@@ -183,6 +183,21 @@ def combine(updates: Sequence[RowUpdate], protocol: str, dtype: str | None = Non
     return RowUpdate(rows, values, total_w.astype(np.float32), step)
 
 
+def average(updates: Sequence[RowUpdate]) -> RowUpdate:
+    """The changes of the same matrix (or shard) from every one of N workers, summed row
+    by row and divided by N, the workers that did not move a row counted as zero (the
+    plain mean of N replicas' changes, model averaging). GloVe's AdaGrad sums on Ray: each
+    worker adds its squared steps N times (kernels.glove.train_entries ``share``), so that
+    within a round its steps shrink as if it saw the N workers' squared steps; the sum of
+    the N workers' changes over N is then the sum of their squared steps, each counted
+    once, as one machine's accumulator holds them. Deltas are float32 only."""
+    total = combine(updates, "sum", "float32")
+    n = len(updates)
+    if n <= 1 or not len(total):
+        return total
+    return RowUpdate(total.rows, total.delta * np.float32(1.0 / n), total.weight)
+
+
 # --------------------------------------------------------------------------- one replica
 
 # How to find the rows a matrix will have touched: from the interval's word counts
@@ -306,8 +321,8 @@ class ReplicaTracker:
             predict = self.rows_from_words.get(name)
             if predict is None:
                 rows = np.arange(len(m), dtype=np.int32)
-                if name in masses:
-                    weight = masses[name].astype(np.float32)
+                if name in masses:  # float32 masses are kept, not copied: GloVe's kernel
+                    weight = np.asarray(masses[name], np.float32)  # fills them while it trains
                 else:  # a row of vocabulary size: its word's count, plus one (noise draws)
                     weight = np.ones(len(m), np.float32)
                     if len(word_counts) == len(m):

@@ -33,7 +33,7 @@ from ..parallel import run_jobs
 from ..vocab import Vocab
 from .parts import PartCorpus, SentencePlan, tokenise_part
 from .split import Part, describe_inputs
-from .sync import RowUpdate, ReplicaTracker, combine, warm_up
+from .sync import RowUpdate, ReplicaTracker, average, combine, warm_up
 from .replica import StreamReplica
 
 # Per-worker seeds: worker k's kernel threads take states k*STRIDE.. of the seed's sequence.
@@ -277,26 +277,35 @@ class ReplicaWorker:
 
 
 def reduce_shard(protocol: str, *updates: dict[str, RowUpdate],
-                 summed: tuple[str, ...] = ()) -> dict[str, RowUpdate]:
+                 summed: tuple[str, ...] = (), averaged: tuple[str, ...] = ()) -> dict[str, RowUpdate]:
     """One shard of the combined update from every worker's shard (a reducer's call):
-    every array by ``protocol``, but those ``summed`` (the family's ``ray_summed``: GloVe's
-    AdaGrad sums, which hold every worker's squared steps)."""
+    every array by ``protocol``, but those ``summed`` (their changes added up) and those
+    ``averaged`` (their changes added up and divided by the number of workers, idle ones
+    included: GloVe's AdaGrad sums, to which each of N workers added its squared steps N
+    times, so the result holds every worker's squared steps once; sync.average)."""
     names = updates[0].keys()
-    return {name: combine([u[name] for u in updates], "sum" if name in summed else protocol)
-            for name in names}
+    out = {}
+    for name in names:
+        if name in averaged:
+            out[name] = average([u[name] for u in updates])
+        else:
+            out[name] = combine([u[name] for u in updates], "sum" if name in summed else protocol)
+    return out
 
 
 class Reducer:
     """A reducer actor (executor.py): combines one shard of every worker's update
     (:func:`reduce_shard`), in a process that stays up."""
 
-    def __init__(self, summed: tuple[str, ...] = (), dtype: str = "float32", niceness: int | None = None):
+    def __init__(self, summed: tuple[str, ...] = (), dtype: str = "float32", niceness: int | None = None,
+                 averaged: tuple[str, ...] = ()):
         set_niceness(niceness)  # refused here if refused for the workers: they warn
         self._summed = tuple(summed)
+        self._averaged = tuple(averaged)
         warm_up(dtype)  # while the workers read their parts
 
     def reduce(self, protocol: str, *updates: dict[str, RowUpdate]) -> dict[str, RowUpdate]:
-        return reduce_shard(protocol, *updates, summed=self._summed)
+        return reduce_shard(protocol, *updates, summed=self._summed, averaged=self._averaged)
 
     def pid(self) -> int:
         return os.getpid()

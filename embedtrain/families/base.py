@@ -70,6 +70,9 @@ class Family:
     ray_counting: ClassVar[bool] = False
     # Arrays whose updates are summed, whatever --sync-protocol says (GloVe: AdaGrad sums).
     ray_summed: ClassVar[tuple[str, ...]] = ()
+    # Arrays whose updates are averaged over all the workers, idle ones counted as zero
+    # (GloVe's AdaGrad sums, which each worker adds to N times: sync.average).
+    ray_averaged: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ settings
     @property

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..config import GLOVE_SIZE_RULE, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
+from ..config import GLOVE_ROUND_ENTRIES, GLOVE_SHARED_ADAGRAD, GLOVE_SIZE_RULE, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
 from ..errors import EmbedtrainError
 from ..vocab import Vocab
 from .base import Family
@@ -325,12 +325,16 @@ class GloVe(Family):
     # a sync sends whole changed rows of four matrices, so GloVe syncs less often, and sums
     # its vectors and biases (docs/ray.md, "GloVe on Ray")
     ray_sync_every = GLOVE_SYNC_EVERY
+    ray_round_words = GLOVE_ROUND_ENTRIES  # entry visits a round over all workers (config.py)
     ray_sync_protocol = GLOVE_SYNC_PROTOCOL
     ray_sync_dtypes = ("float32",)
     ray_dtype_reason = " (its AdaGrad sums)"
     ray_overlap = False
     ray_counting = True
-    ray_summed = GRADSQ_NAMES   # every worker's squared steps were taken
+    # every worker's squared steps were taken: each worker adds its own N times while it
+    # trains a round, and their mean over the workers holds each once (config.py)
+    ray_summed = () if GLOVE_SHARED_ADAGRAD else GRADSQ_NAMES
+    ray_averaged = GRADSQ_NAMES if GLOVE_SHARED_ADAGRAD else ()
 
     def ray_lr_scale(self, workers: int) -> float:
         return 1.0  # AdaGrad's per-coordinate rates

@@ -321,7 +321,7 @@ def glove_targets(values, x_max, alpha):
 
 
 @njit(**KERNEL_OPTIONS)
-def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip):
+def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip, share=1.0, mass=None):
     """One AdaGrad step on each entry ``order[start:end]`` (Pennington et al. 2014,
     eq. 8, with the numerics of Stanford glove.c). Safe to run on several threads
     at once over different ranges (Hogwild, Recht et al. 2011).
@@ -343,6 +343,21 @@ def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip):
     lr             float            AdaGrad learning rate (eta)
     grad_clip      float            each vector-gradient component is clipped to
                                     [-grad_clip, grad_clip], as in glove.c
+    share          float            each squared step is added to gradsq ``share``
+                                    times (default 1: glove.c). A Ray worker, one of
+                                    N training a round at once, counts its squared
+                                    steps N times, standing for the N workers' steps
+                                    that its AdaGrad sums do not see until the round
+                                    is combined (distributed/glove.py)
+    mass           None, or (word, context, word bias, context bias: float32
+                   [V] each), to which each visit adds how far its step contracts
+                   its rows towards where the entry pulls them: eta f(x)
+                   sum_k c_k^2 / sqrt(gradsq_w,k) for the word row (the curvature of
+                   the entry's term along the row, f(x) c c^T, times AdaGrad's
+                   per-coordinate rate), likewise for the context row, and f(x) /
+                   sqrt(gradsq_b) for each bias. A Ray worker's row masses for the
+                   ``scaled`` combination (distributed/sync.py); None: nothing is
+                   added (one machine)
 
     Returns (summed weighted cost, entries trained). The cost is glove.c's: the
     sum of 0.5 * f(x) * (w.c + b_w + b_c - log x)^2, each term taken before its
@@ -355,6 +370,7 @@ def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip):
     dim = word_vectors.shape[1]
     eta = np.float32(lr)
     clip = np.float32(grad_clip)
+    times = np.float32(share)
     cost = 0.0
     trained = 0
     for p in range(start, end):
@@ -401,18 +417,29 @@ def train_entries(order, start, end, entries, weights, gradsq, lr, grad_clip):
         fdiff = weight[e] * diff
         cost += 0.5 * np.float64(fdiff) * np.float64(diff)
         trained += 1
+        if mass is not None:
+            fw = weight[e] * eta
+            mw = np.float32(0.0)
+            mv = np.float32(0.0)
+            for k in range(dim):
+                mw += v[k] * v[k] / np.sqrt(wg[k])
+                mv += w[k] * w[k] / np.sqrt(vg[k])
+            mass[0][r] += fw * mw
+            mass[1][c] += fw * mv
+            mass[2][r] += weight[e] / np.sqrt(word_bias_gradsq[r])
+            mass[3][c] += weight[e] / np.sqrt(context_bias_gradsq[c])
         for k in range(dim):
             gw = min(max(fdiff * v[k], -clip), clip) * eta
             gv = min(max(fdiff * w[k], -clip), clip) * eta
             w[k] -= gw / np.sqrt(wg[k])
             v[k] -= gv / np.sqrt(vg[k])
-            wg[k] += gw * gw
-            vg[k] += gv * gv
+            wg[k] += times * (gw * gw)
+            vg[k] += times * (gv * gv)
         # The bias step is fdiff / sqrt(gradsq) without eta, as glove.c does since
         # v1.2: the maintainers found adding eta made the vectors worse
         # (stanfordnlp/GloVe pull request 209), so we keep the reference numerics.
         word_bias[r] -= fdiff / np.sqrt(word_bias_gradsq[r])
         context_bias[c] -= fdiff / np.sqrt(context_bias_gradsq[c])
-        word_bias_gradsq[r] += fdiff * fdiff
-        context_bias_gradsq[c] += fdiff * fdiff
+        word_bias_gradsq[r] += times * (fdiff * fdiff)
+        context_bias_gradsq[c] += times * (fdiff * fdiff)
     return cost, trained
