@@ -304,17 +304,3 @@ def test_damaged_ftz_is_one_line(model, tmp_path):
     out = CliRunner().invoke(main, ["classify", "predict", str(bad)], input="recipe\n")
     assert out.exit_code == 1 and "truncated" in out.output and len(out.output.strip().splitlines()) == 1
     assert "damaged fastText .ftz file" in out.output
-
-
-def test_docs_quantize_table_is_current():
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    generated = subprocess.run([sys.executable, str(root / "scripts" / "readme_quantize_options.py")],
-                               capture_output=True, text=True, check=True,
-                               env=dict(os.environ, PYTHONPATH=str(root))).stdout.strip()
-    assert generated in (root / "docs" / "classify.md").read_text(), \
-        "docs/classify.md quantize table is stale: run python scripts/readme_quantize_options.py --write"
