@@ -130,19 +130,20 @@ class QuantizeConfig:
         return dataclasses.asdict(self)
 
 
-def quantize_config(**settings: Any) -> QuantizeConfig:
-    """A QuantizeConfig from keyword settings; an unknown name is one ConfigError."""
-    known = {f.name for f in dataclasses.fields(QuantizeConfig)}
+def _from_settings(cls: type, what: str, settings: dict[str, Any]):
+    """``cls`` from keyword settings (None: the default); an unknown name is one ConfigError."""
+    known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(settings) - known)
     if unknown:
-        raise ConfigError(f"unknown quantize setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    return QuantizeConfig(**{k: v for k, v in settings.items() if v is not None})
+        raise ConfigError(f"unknown {what} setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return cls(**{k: v for k, v in settings.items() if v is not None})
+
+
+def quantize_config(**settings: Any) -> QuantizeConfig:
+    """A QuantizeConfig from keyword settings; an unknown name is one ConfigError."""
+    return _from_settings(QuantizeConfig, "quantize", settings)
 
 
 def classify_config(**settings: Any) -> ClassifyConfig:
     """A ClassifyConfig from keyword settings; an unknown name is one ConfigError."""
-    known = {f.name for f in dataclasses.fields(ClassifyConfig)}
-    unknown = sorted(set(settings) - known)
-    if unknown:
-        raise ConfigError(f"unknown classifier setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    return ClassifyConfig(**{k: v for k, v in settings.items() if v is not None})
+    return _from_settings(ClassifyConfig, "classifier", settings)
