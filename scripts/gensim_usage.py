@@ -48,7 +48,7 @@ started = time.perf_counter()
 out: dict = {"impl": args.impl}
 # ---------------------------------------------------------------- the same for both from here
 sentences = Sentences(args.corpus)
-model = Word2Vec(sentences=sentences, vector_size=50, window=5, min_count=5, workers=2, sg=1, epochs=3)
+model = Word2Vec(sentences=sentences, vector_size=50, window=5, min_count=5, workers=1, sg=1, epochs=3)
 model.save(str(work / "word2vec.model"))
 model = Word2Vec.load(str(work / "word2vec.model"))
 model.train([["hello", "world"]], total_examples=1, epochs=1)   # unknown words: nothing to learn
@@ -80,7 +80,7 @@ model.build_vocab(more, update=True)
 model.train(more, total_examples=model.corpus_count, epochs=model.epochs)
 out["zebra_added"] = "zebra" in model.wv.key_to_index
 
-ft = FastText(sentences=sentences, vector_size=50, window=5, min_count=5, workers=2, epochs=2, bucket=200000)
+ft = FastText(sentences=sentences, vector_size=50, window=5, min_count=5, workers=1, epochs=2, bucket=200000)
 out["fasttext_oov_shape"] = list(ft.wv["kingdomz"].shape)
 out["fasttext_oov_in"] = "kingdomz" in ft.wv
 out["fasttext_wordsim353"] = float(ft.wv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0])
