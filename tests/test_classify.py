@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import fasttext_peer
 import reference_classify as ref
 from conftest import SHARED_DATA
 from embedtrain.cli.app import main
@@ -158,23 +159,11 @@ def test_exported_bin_predicts_like_fasttext(trained, files, tmp_path, loss):
     assert (n, p, r) == pytest.approx((res.examples, res.precision, res.recall))
 
 
-def _fasttext_train(fasttext, path, **kwargs):
-    """fasttext 0.9.3's wheel stops seeded one-thread runs with "Encountered NaN" at random
-    (the same call succeeds on a retry; fastText built from its source does not): retry."""
-    for _ in range(30):
-        try:
-            return fasttext.train_supervised(path, **kwargs)
-        except RuntimeError as exc:
-            if "NaN" not in str(exc):
-                raise
-    pytest.skip("the fasttext package stopped every run with 'Encountered NaN'")
-
-
 @pytest.mark.parametrize("loss,ngrams", [("softmax", 2), ("hs", 1)])
 def test_reads_a_bin_that_fasttext_trained(files, tmp_path, loss, ngrams):
     fasttext = pytest.importorskip("fasttext")
-    ft = _fasttext_train(fasttext, str(files / "train.txt"), dim=8, epoch=10, lr=0.5, loss=loss,
-                         wordNgrams=ngrams, minn=2, maxn=3, bucket=3000, thread=1, verbose=0, seed=1)
+    ft = fasttext_peer.train_supervised(fasttext, str(files / "train.txt"), dim=8, epoch=10, lr=0.5,
+                                        loss=loss, wordNgrams=ngrams, minn=2, maxn=3, bucket=3000, thread=1, verbose=0, seed=1)
     path = tmp_path / "ft.bin"
     ft.save_model(str(path))
     clf = Classifier.load(path)
@@ -426,8 +415,8 @@ def test_pretrained_words_join_the_dictionary_as_in_fasttext(pretrained_case, tm
     train_file, vec, rows = pretrained_case
     settings = dict(dim=8, min_count=2, word_ngrams=2, bucket=3000, epochs=5, lr=0.5, threads=1, seed=1)
     clf = train(train_file, pretrained=str(vec), **settings)
-    ft = _fasttext_train(fasttext, str(train_file), dim=8, minCount=2, wordNgrams=2, bucket=3000,
-                         epoch=5, lr=0.5, thread=1, seed=1, verbose=0, pretrainedVectors=str(vec))
+    ft = fasttext_peer.train_supervised(fasttext, str(train_file), dim=8, minCount=2, wordNgrams=2,
+                                        bucket=3000, epoch=5, lr=0.5, thread=1, seed=1, verbose=0, pretrainedVectors=str(vec))
     ft.save_model(str(tmp_path / "ft.bin"))
     theirs = Classifier.load(tmp_path / "ft.bin").dictionary
     ours = clf.dictionary
