@@ -35,7 +35,7 @@ def assert_one_line_error(result, *fragments):
 
 @pytest.fixture(scope="module")
 def fasttext_file(tmp_path_factory):
-    model = embedtrain.train(SAMPLE_CORPUS, model="fasttext", dim=20, epochs=1, threads=2,
+    model = embedtrain.train(SAMPLE_CORPUS, model="fasttext", dim=20, epochs=1, threads=1,
                              progress=False, seed=5, bucket=20000)
     _, path = model.save(tmp_path_factory.mktemp("ft") / "ft")
     return path

@@ -107,7 +107,7 @@ def topic_docs():
 @pytest.fixture(scope="module")
 def d2v(topic_docs):
     return embedtrain.train([w for _, w in topic_docs], model="doc2vec", dim=24, epochs=60, min_count=1,
-                            sample=0.0, threads=2, progress=False, seed=3)
+                            sample=0.0, threads=1, progress=False, seed=3)
 
 
 def test_inference_is_deterministic(d2v, topic_docs):

@@ -24,7 +24,7 @@ from embedtrain.vocab import Vocab
 from conftest import QUALITY_CORPUS, wordsim_score
 from reference_fasttext import cbow_reference, skipgram_reference, skipgram_shared_reference
 
-SMALL = dict(dim=16, epochs=2, threads=2, bucket=20_000, progress=False, seed=11)
+SMALL = dict(dim=16, epochs=2, threads=1, bucket=20_000, progress=False, seed=11)
 UNSEEN = ["computerz", "unhappinessly", "café", "Москва", "中文字"]
 
 

@@ -38,7 +38,7 @@ GOLDEN = {
 }
 WORDS = ["the", "a", "ab", "king", "kingdom", "café", "naïveté", "Москва", "中文字", "x" * 40]
 UNSEEN = ["computerz", "unhappinessly", "café", "Москва", "中文字", "qj", "ab\U0001F600cd"]
-SMALL = dict(model="fasttext", floret=True, bucket=5000, hash_count=2, dim=16, epochs=2, threads=2,
+SMALL = dict(model="fasttext", floret=True, bucket=5000, hash_count=2, dim=16, epochs=2, threads=1,
              min_count=2, progress=False, seed=5)
 
 

@@ -144,7 +144,7 @@ def group_score(model, group):
 @pytest.fixture(scope="module")
 def glove_model(sample_corpus):
     return embedtrain.train(sample_corpus, model="glove", dim=50, window=10, x_max=10, epochs=10,
-                            threads=2, seed=7, progress=False)
+                            threads=1, seed=7, progress=False)
 
 
 def test_cost_falls_every_epoch(glove_model):
