@@ -4,7 +4,6 @@ gives the same bytes as a run that never stopped; checkpoints of another kind, o
 settings or other data are refused in one line; Ctrl-C leaves only the checkpoint."""
 from __future__ import annotations
 
-import json
 import random
 import signal
 import subprocess
@@ -21,6 +20,8 @@ from embedtrain.classify.model import Classifier, train
 from embedtrain.cli.app import main
 from embedtrain.errors import EmbedtrainError
 from embedtrain.io.classifier import read_classifier_checkpoint
+
+import killed_child
 
 TOPICS = {"sport": "match goal team score player coach", "food": "recipe bake oven sugar flour",
           "tech": "computer code software chip network"}
@@ -51,27 +52,18 @@ def data(tmp_path_factory):
     return d
 
 
-# A child that trains with a checkpoint after every job and kills itself (SIGKILL: no
-# clean-up possible) when the job KILL_AT is reported done.
+# The child (tests/killed_child.py) trains in jobs of 300 tokens and kills itself at job KILL_AT.
 CHILD = """
-import json, os, signal, sys
-import embedtrain
+import json, sys
 import embedtrain.classify.training as training
 from embedtrain.classify.model import train
+from killed_child import callbacks
 training.JOB_TOKENS = 300
 args = json.loads(sys.argv[1])
 kill_at = args.pop("kill_at")
-
-class Killer(embedtrain.Callback):
-    jobs = 0
-    def on_progress(self, info):
-        self.jobs += 1
-        if self.jobs == kill_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-
 source = args.pop("source")
 out = args.pop("out")
-train(source, callbacks=[Killer()] if kill_at else None, **args).save(out)
+train(source, callbacks=callbacks(kill_at), **args).save(out)
 """
 
 SETTINGS = {
@@ -82,7 +74,7 @@ SETTINGS = {
 
 
 def _child(args: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True)
+    return killed_child.run(CHILD, args)
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))

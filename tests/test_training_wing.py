@@ -21,6 +21,7 @@ from embedtrain.models import Model
 from embedtrain.io.checkpoint import Checkpoint
 from embedtrain.training.runner import TrainingDiverged
 
+import killed_child
 from conftest import StopAtEpoch, StopTraining
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,28 +159,20 @@ def test_cli_nan_stop_is_one_line_and_writes_nothing(small_corpus, tmp_path):
 
 # ----------------------------------------------------------------------------- checkpoints
 
-# A child process that trains with a checkpoint after every job and kills itself
-# (SIGKILL, no clean-up possible) when the job KILL_AT is reported done.
+# The child (tests/killed_child.py) trains in small jobs and kills itself at job KILL_AT.
 CHILD = textwrap.dedent("""
-    import json, os, signal, sys
+    import json, sys
     import embedtrain
     from embedtrain.corpus import stream
+    from killed_child import callbacks
     stream.JOB_TOKENS = 3000
     import embedtrain.families.glove as g
     g.JOB_ENTRIES = 4096
     args = json.loads(sys.argv[1])
     kill_at = args.pop("kill_at")
-
-    class Killer(embedtrain.Callback):
-        jobs = 0
-        def on_progress(self, info):
-            self.jobs += 1
-            if self.jobs == kill_at:
-                os.kill(os.getpid(), signal.SIGKILL)
-
     corpus = args.pop("corpus")
     resume = args.pop("resume", None)
-    m = embedtrain.train(corpus, resume=resume, callbacks=[Killer()] if kill_at else None, **args)
+    m = embedtrain.train(corpus, resume=resume, callbacks=callbacks(kill_at), **args)
     m.save(args["checkpoint"][:-5] + "-done")
 """)
 
@@ -192,7 +185,7 @@ MODELS = {
 
 
 def _child(args: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True)
+    return killed_child.run(CHILD, args)
 
 
 @pytest.mark.parametrize("model", list(MODELS))
