@@ -38,24 +38,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import ROOT, SHARED_DATA, timed  # noqa: E402
+from benchlib import (ROOT, SHARED_DATA, TREC_DIM as DIM, TREC_SETTINGS as SETTINGS,  # noqa: E402
+                      classify_train_cmd, fasttext_supervised_cmd, timed, trec_files)
 
 sys.path.insert(0, str(ROOT))   # this checkout's embedtrain, not an installed one
 
-SETTINGS = {
-    "defaults": {},
-    "wordngrams2-epochs25-lr0.5": {"word_ngrams": 2, "epochs": 25, "lr": 0.5},
-}
 FASTTEXT_NAMES = {"word_ngrams": "wordNgrams", "epochs": "epoch", "lr": "lr"}
-CLI_NAMES = {"word_ngrams": "--word-ngrams", "epochs": "--epochs", "lr": "--lr"}
-FT_CLI_NAMES = {"word_ngrams": "-wordNgrams", "epochs": "-epoch", "lr": "-lr"}
-DIM = 10
 MAX_RETRIES = 50
-
-
-def convert(src: Path, dst: Path) -> None:
-    """TREC's "LABEL text" lines in fastText's format."""
-    dst.write_bytes(b"".join(b"__label__" + line + b"\n" for line in src.read_bytes().splitlines()))
 
 
 def fasttext_train(fasttext, path: str, **kwargs):
@@ -83,9 +72,7 @@ def main() -> None:
     import embedtrain.classify as classify
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-classify-"))
-    train, test = tmp / "trec.train", tmp / "trec.test"
-    convert(args.data / "trec.train.txt", train)
-    convert(args.data / "trec.test.txt", test)
+    train, test = trec_files(args.data, tmp)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     results = {}
     for name, params in SETTINGS.items():
@@ -114,18 +101,11 @@ def main() -> None:
                 run["fasttext_p1"] = model.test(str(test))[1]
                 run["fasttext_train_test_s"] = secs + time.perf_counter() - t0
             # whole processes
-            cli = [sys.executable, "-m", "embedtrain", "classify", "train", str(train), "-o",
-                   str(tmp / "m.etm"), "--threads", str(args.threads), "--seed", str(seed),
-                   "--dim", str(DIM), "-q"]
-            for k, v in params.items():
-                cli += [CLI_NAMES[k], str(v)]
+            cli = classify_train_cmd(train, tmp / "m.etm", args.threads, seed, params)
             run["embedtrain_process_s"] = timed(cli, env)[0]
             if args.fasttext_cli:
-                ft_cmd = [args.fasttext_cli, "supervised", "-input", str(train), "-output",
-                          str(tmp / "ft"), "-thread", str(args.threads), "-seed", str(seed),
-                          "-dim", str(DIM), "-verbose", "0"]
-                for k, v in params.items():
-                    ft_cmd += [FT_CLI_NAMES[k], str(v)]
+                ft_cmd = fasttext_supervised_cmd(args.fasttext_cli, train, tmp / "ft", args.threads, seed,
+                                                 params)
             else:
                 code = (f"import fasttext\nfor _ in range({MAX_RETRIES}):\n    try:\n"
                         f"        m = fasttext.train_supervised({str(train)!r}, dim={DIM}, "

@@ -27,21 +27,10 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import ROOT, SHARED_DATA, timed  # noqa: E402
+from benchlib import (ROOT, SHARED_DATA, TREC_DIM as DIM, TREC_SETTINGS as SETTINGS,  # noqa: E402
+                      classify_train_cmd, fasttext_supervised_cmd, timed, trec_files)
 
-SETTINGS = {
-    "defaults": {},
-    "wordngrams2-epochs25-lr0.5": {"word_ngrams": 2, "epochs": 25, "lr": 0.5},
-}
-CLI_NAMES = {"word_ngrams": "--word-ngrams", "epochs": "--epochs", "lr": "--lr"}
-FT_CLI_NAMES = {"word_ngrams": "-wordNgrams", "epochs": "-epoch", "lr": "-lr"}
-DIM = 10
 CUTOFF = 100_000
-
-
-def convert(src: Path, dst: Path) -> None:
-    """TREC's "LABEL text" lines in fastText's format."""
-    dst.write_bytes(b"".join(b"__label__" + line + b"\n" for line in src.read_bytes().splitlines()))
 
 
 def ft_p1(cli: str, model: Path, test: Path) -> float:
@@ -68,9 +57,7 @@ def main() -> None:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ftz-"))
-    train, test = tmp / "trec.train", tmp / "trec.test"
-    convert(args.data / "trec.train.txt", train)
-    convert(args.data / "trec.test.txt", test)
+    train, test = trec_files(args.data, tmp)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     et = [sys.executable, "-m", "embedtrain", "classify"]
     threads = str(args.threads)
@@ -86,11 +73,7 @@ def main() -> None:
         for seed in range(1, args.seeds + 1):
             run = {"seed": seed}
             m, small = tmp / "m.etm", tmp / "m.ftz"
-            cmd = et + ["train", str(train), "-o", str(m), "--threads", threads, "--seed", str(seed),
-                        "--dim", str(DIM), "-q"]
-            for k, v in params.items():
-                cmd += [CLI_NAMES[k], str(v)]
-            run["embedtrain_train_s"] = timed(cmd, env)[0]
+            run["embedtrain_train_s"] = timed(classify_train_cmd(train, m, args.threads, seed, params), env)[0]
             cmd = et + ["quantize", str(m), "-o", str(small), "--input", str(train), "--threads",
                         threads, "--seed", str(seed), "-q"] + quant_flags
             run["embedtrain_quantize_s"] = timed(cmd, env)[0]
@@ -99,10 +82,7 @@ def main() -> None:
             run["fasttext_test_of_embedtrain_ftz_p1"] = ft_p1(args.fasttext_cli, small, test)
 
             ft = tmp / "ft"
-            cmd = [args.fasttext_cli, "supervised", "-input", str(train), "-output", str(ft),
-                   "-thread", threads, "-seed", str(seed), "-dim", str(DIM), "-verbose", "0"]
-            for k, v in params.items():
-                cmd += [FT_CLI_NAMES[k], str(v)]
+            cmd = fasttext_supervised_cmd(args.fasttext_cli, train, ft, args.threads, seed, params)
             run["fasttext_train_s"] = timed(cmd)[0]
             cmd = [args.fasttext_cli, "quantize", "-input", str(train), "-output", str(ft),
                    "-thread", threads, "-verbose", "0"] + ft_quant_flags

@@ -82,3 +82,41 @@ def replicas(corpus: str, config, workers: int, sync_every: int, dtype: str | No
                      job_tokens(workers, sync_every))
             for w, wk in enumerate(ws))
     return ws, vocab, max(1, math.ceil(n / (workers * sync_every)))
+
+
+# TREC, the classifiers' benchmark (bench_classify.py, bench_ftz.py): the two settings compared,
+# their flags in embedtrain's and fastText's command lines, and the hidden size both use
+# (embedtrain's default, the paper's; fastText's CLI defaults to 100).
+TREC_SETTINGS = {
+    "defaults": {},
+    "wordngrams2-epochs25-lr0.5": {"word_ngrams": 2, "epochs": 25, "lr": 0.5},
+}
+TREC_DIM = 10
+_CLASSIFY_FLAGS = {"word_ngrams": "--word-ngrams", "epochs": "--epochs", "lr": "--lr"}
+_FASTTEXT_FLAGS = {"word_ngrams": "-wordNgrams", "epochs": "-epoch", "lr": "-lr"}
+
+
+def trec_files(data: Path, tmp: Path) -> tuple[Path, Path]:
+    """TREC's train and test files ("LABEL text" lines) in fastText's format, written in tmp."""
+    paths = []
+    for part in ("train", "test"):
+        dst = tmp / f"trec.{part}"
+        lines = (data / f"trec.{part}.txt").read_bytes().splitlines()
+        dst.write_bytes(b"".join(b"__label__" + line + b"\n" for line in lines))
+        paths.append(dst)
+    return paths[0], paths[1]
+
+
+def classify_train_cmd(train: Path, out: Path, threads: int, seed: int, params: dict) -> list[str]:
+    """``python -m embedtrain classify train`` at TREC_DIM and the setting ``params``."""
+    cmd = [sys.executable, "-m", "embedtrain", "classify", "train", str(train), "-o", str(out),
+           "--threads", str(threads), "--seed", str(seed), "--dim", str(TREC_DIM), "-q"]
+    return cmd + [a for k, v in params.items() for a in (_CLASSIFY_FLAGS[k], str(v))]
+
+
+def fasttext_supervised_cmd(cli: str, train: Path, out: Path, threads: int, seed: int,
+                            params: dict) -> list[str]:
+    """fastText's ``supervised`` (its CLI at ``cli``) at TREC_DIM and the setting ``params``."""
+    cmd = [cli, "supervised", "-input", str(train), "-output", str(out), "-thread", str(threads),
+           "-seed", str(seed), "-dim", str(TREC_DIM), "-verbose", "0"]
+    return cmd + [a for k, v in params.items() for a in (_FASTTEXT_FLAGS[k], str(v))]
