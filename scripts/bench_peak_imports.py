@@ -35,22 +35,24 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--corpus", default=str(SHARED_DATA / "text8-prefix.gz"))
     args = ap.parse_args()
+    args.corpus = str(Path(args.corpus).resolve())   # the runs start in each tree
     trees = {"before": Path(args.before).resolve(), "after": ROOT}
     work = Path(tempfile.mkdtemp(prefix="bench-peak-"))
     out: dict[str, dict] = {}
     for name, tree in trees.items():
         env = dict(os.environ, PYTHONPATH=str(tree))
+        # cwd=tree: `python -c` and `python -m` put the working directory first on sys.path
         loaded = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
-                                check=True).stdout.strip()
+                                check=True, cwd=tree).stdout.strip()
         # compile (or load) the kernels once, outside the measurements
         subprocess.run([sys.executable, "-m", "embedtrain", "-q", "train", args.corpus, *SETTINGS,
-                        "--epochs", "1", "-o", str(work / name)], env=env, check=True)
+                        "--epochs", "1", "-o", str(work / name)], env=env, check=True, cwd=tree)
         out[name] = {"tree": str(tree), "scipy_yaml_loaded": loaded, "rss_mb": [], "wall_s": []}
     for run in range(args.runs):
         for name, tree in trees.items():
             env = dict(os.environ, PYTHONPATH=str(tree))
             wall, rss, _ = timed([sys.executable, "-m", "embedtrain", "-q", "train", args.corpus, *SETTINGS,
-                                  "--seed", str(run + 1), "-o", str(work / name)], env=env)
+                                  "--seed", str(run + 1), "-o", str(work / name)], env=env, cwd=tree)
             out[name]["rss_mb"].append(round(rss, 1))
             out[name]["wall_s"].append(round(wall, 2))
             print(f"run {run + 1} {name:6}: peak RSS {rss:6.1f} MB, wall {wall:5.1f} s", flush=True)
