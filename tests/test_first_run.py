@@ -93,10 +93,12 @@ def test_a_fasttext_run_compiles_its_kernel_and_its_four_table_functions_and_not
     assert found["cfunc_wrappers"] == []
 
 
-def test_a_glove_run_compiles_no_string_formatting(tmp_path):
+def test_a_glove_run_compiles_no_string_formatting_and_no_array_constructors(tmp_path):
     found = first_run(tmp_path, model="glove", threads=1, memory=0.01)
     assert any(name.startswith("embedtrain.kernels.glove") for name in found["compiled"])
     assert not [n for n in found["compiled"] if "unicode" in n or "str_generic" in n]
+    # the Python functions of kernels/glove.py make the loops' arrays
+    assert not [n for n in found["compiled"] if n.startswith("numba.np.arrayobj")]
     assert found["cfunc_wrappers"] == []
 
 
