@@ -162,9 +162,9 @@ if not CACHE:
 
 # no_cfunc_wrapper: numba compiles, besides each function and its Python entry point, a C
 # wrapper that only a first-class function value (a dispatcher passed into jitted code as
-# an argument) would call; nothing here does, and leaving it out is a tenth of a
-# FastText run's first compile (docs/benchmarks.md, "First-run compile"). Calls between
-# kernels go to the native functions, which are unchanged.
+# an argument) would call; nothing here does, and leaving it out saves part of a first
+# run's compile (docs/benchmarks.md, "Issue 28, round 2"). Calls between kernels go to
+# the native functions, which are unchanged.
 COMPILE_OPTIONS = dict(cache=CACHE, nogil=True, error_model="numpy", no_cfunc_wrapper=True)
 
 KERNEL_OPTIONS = dict(COMPILE_OPTIONS, fastmath=FASTMATH_FLAGS)
