@@ -1,9 +1,10 @@
 """What a first run compiles, and what a run holds in memory at its end (issue 28).
 
 A run compiles one skip-gram-family kernel, specialised on its architecture, losses and
-row layout (kernels/sgns.py), with one signature, and none of numba's array
-constructors or string formatting; model files are written without copying the
-weights (io/archive.py write_npy gives numpy's bytes).
+row layout (kernels/sgns.py), with one signature, the few table functions its model
+needs, none of numba's own implementations (array constructors, string formatting,
+max/min/int) and no C wrappers (kernels/options.py); model files are written without
+copying the weights (io/archive.py write_npy gives numpy's bytes).
 """
 import io
 import json
@@ -27,6 +28,8 @@ import embedtrain.kernels
 from numba.core import event
 compiled = []
 
+dispatchers = []
+
 class Listener(event.Listener):
     def on_start(self, ev):
         pass
@@ -34,13 +37,18 @@ class Listener(event.Listener):
     def on_end(self, ev):
         d = ev.data["dispatcher"]
         compiled.append(f"{d.py_func.__module__}.{d.py_func.__qualname__}")
+        dispatchers.append(d)
 
 event.register("numba:compile", Listener())
 import embedtrain
 from embedtrain.kernels import sgns
 settings = json.loads(sys.argv[2])
 embedtrain.train(sys.argv[1], epochs=1, min_count=1, dim=8, progress=False, **settings)
-print(json.dumps({"compiled": compiled,
+# our functions compiled with numba's C wrapper (kernels/options.py compiles none)
+cfunc = sorted({d.py_func.__qualname__ for d in dispatchers for cres in d.overloads.values()
+                if d.py_func.__module__.startswith("embedtrain")
+                and cres.fndesc.llvm_cfunc_wrapper_name in cres.library.get_llvm_str()})
+print(json.dumps({"compiled": compiled, "cfunc_wrappers": cfunc,
                   "kernels": {repr(k): len(d.signatures) for k, d in sgns._KERNELS.items()}}))
 """
 
@@ -55,11 +63,14 @@ def first_run(tmp_path, **settings) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+KERNEL = "embedtrain.kernels.sgns._make_kernel.<locals>._train_chunk"
+
+
 def test_a_skipgram_run_compiles_one_kernel_for_its_own_loop_and_nothing_else(tmp_path):
     found = first_run(tmp_path, model="skipgram", threads=2)
-    ours = sorted(name for name in found["compiled"] if name.startswith("embedtrain"))
-    assert ours == ["embedtrain.kernels.sgns._make_kernel.<locals>._train_chunk",
-                    "embedtrain.vocab._fill_alias"]
+    # nothing of numba's own either (max/min/int, slice assignment, array constructors)
+    assert sorted(found["compiled"]) == [KERNEL, "embedtrain.vocab._fill_alias"]
+    assert found["cfunc_wrappers"] == []
     # shared negatives, negative sampling only, one row per word; one signature for both threads
     key = sgns.kernel_key(sgns.SKIPGRAM_SHARED, False, 5, True)
     assert found["kernels"] == {repr(key): 1}
@@ -68,10 +79,27 @@ def test_a_skipgram_run_compiles_one_kernel_for_its_own_loop_and_nothing_else(tm
     assert not [n for n in found["compiled"] if "unicode" in n or "ol_np_" in n or "np_arange" in n]
 
 
-def test_a_glove_run_compiles_no_string_formatting(tmp_path):
+def test_a_fasttext_run_compiles_its_kernel_and_its_four_table_functions_and_nothing_else(tmp_path):
+    found = first_run(tmp_path, model="fasttext", threads=1, bucket=2000)
+    assert sorted(found["compiled"]) == sorted([
+        KERNEL,
+        "embedtrain.subwords._subword_rows",      # the n-gram rows (one signature, two calls)
+        "embedtrain.kernels.rng.uniform_rows",    # the rows' starting values
+        "embedtrain.vocab._fill_alias",           # the noise table
+        "embedtrain.kernels.sgns.word_vectors",   # the vectors written at the end
+    ])
+    # fastText's pairing, negative sampling only, row lists
+    assert found["kernels"] == {repr(sgns.kernel_key(sgns.SKIPGRAM_CENTRE, False, 5, False)): 1}
+    assert found["cfunc_wrappers"] == []
+
+
+def test_a_glove_run_compiles_no_string_formatting_and_no_array_constructors(tmp_path):
     found = first_run(tmp_path, model="glove", threads=1, memory=0.01)
     assert any(name.startswith("embedtrain.kernels.glove") for name in found["compiled"])
     assert not [n for n in found["compiled"] if "unicode" in n or "str_generic" in n]
+    # the Python functions of kernels/glove.py make the loops' arrays
+    assert not [n for n in found["compiled"] if n.startswith("numba.np.arrayobj")]
+    assert found["cfunc_wrappers"] == []
 
 
 def test_kernel_keys_leave_out_the_flags_a_loop_does_not_read():

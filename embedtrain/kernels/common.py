@@ -57,7 +57,8 @@ def decayed_units(units_done: float, units_per_epoch: int, epochs: int, epoch_de
 @njit(**HELPER_OPTIONS)
 def table_index(f):
     """Grid index of f, which must lie strictly inside (-MAX_EXP, MAX_EXP)."""
-    return int((f + MAX_EXP) * (SIGMOID_TABLE_SIZE / (2.0 * MAX_EXP)) + 0.5)
+    # np.int64, not int(): the same truncating cast without compiling numba's int()
+    return np.int64((f + MAX_EXP) * (SIGMOID_TABLE_SIZE / (2.0 * MAX_EXP)) + 0.5)
 
 
 @njit(**HELPER_OPTIONS)
@@ -105,7 +106,14 @@ def context_window(i, m, window, state):
         return 0, m, state
     state, bits = next_state(state)
     reach = window - below(bits, window)
-    return max(0, i - reach), min(m, i + reach + 1), state
+    # not max()/min(): each compiles numba's generic implementation as a function of its own
+    lo = i - reach
+    if lo < 0:
+        lo = 0
+    hi = i + reach + 1
+    if hi > m:
+        hi = m
+    return lo, hi, state
 
 
 @njit(**HELPER_OPTIONS)

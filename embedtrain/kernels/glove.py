@@ -27,8 +27,10 @@ GRAD_CLIP = 100.0
 SHUFFLE_BUCKET_ENTRIES = 1 << 15
 # Growing a table: entries re-inserted in batches of this many, slots prefetched.
 REHASH_BATCH = 16
-# Sorting a table's entries: radix-sort digits of this many bits.
+# Sorting a table's entries: radix-sort digits of this many bits; its entries are
+# counted this many slots at a time.
 RADIX_BITS = 10
+COUNT_SLICE = 1 << 20
 # Training touches four random rows per entry (word and context vectors and
 # their AdaGrad sums), which miss the cache; the rows of the entry this many
 # places ahead are prefetched, and that entry's own data further ahead still.
@@ -65,7 +67,6 @@ def _add(keys, values, key, amount, mask, shift):
         slot = (slot + 1) & mask
 
 
-@njit(**KERNEL_OPTIONS)
 def count_pairs(tokens, start, window, distance_weighting, vocab_size, keys, values, fill, max_fill):
     """Count co-occurrences in ``tokens[start:]`` into a hash table.
 
@@ -88,11 +89,22 @@ def count_pairs(tokens, start, window, distance_weighting, vocab_size, keys, val
     the chunk is done, else the first centre not counted because the table could
     have overflowed (each centre adds at most ``window`` keys).
     """
+    return _count_pairs(tokens, start, window, distance_weighting, vocab_size, keys, values, fill,
+                        max_fill, np.empty(window, dtype=np.int64), np.empty(window, dtype=np.float64))
+
+
+# The compiled loops below take their arrays from the Python function that calls them:
+# an allocation inside a kernel compiles numba's array constructors on a first run
+# (0.4 s of GloVe's first compile; docs/benchmarks.md, "First-run compile").
+
+@njit(**KERNEL_OPTIONS)
+def _count_pairs(tokens, start, window, distance_weighting, vocab_size, keys, values, fill, max_fill,
+                 pending_keys, pending_amounts):
+    """:func:`count_pairs`' loop; pending_keys int64 [window] and pending_amounts
+    float64 [window] are scratch."""
     n = tokens.shape[0]
     mask = keys.shape[0] - 1
     shift = _hash_shift(keys.shape[0])
-    pending_keys = np.empty(window, dtype=np.int64)
-    pending_amounts = np.empty(window, dtype=np.float64)
     sentence_start = start
     while sentence_start > 0 and tokens[sentence_start - 1] != SENTENCE_END:
         sentence_start -= 1
@@ -106,7 +118,10 @@ def count_pairs(tokens, start, window, distance_weighting, vocab_size, keys, val
         # The keys of a centre's pairs first, their slots prefetched, then the
         # updates: the table is far larger than the cache, so the misses overlap.
         pending = 0
-        for k in range(i - 1, max(sentence_start, i - window) - 1, -1):
+        first = i - window
+        if first < sentence_start:  # not max(): it compiles numba's max as a function of its own
+            first = sentence_start
+        for k in range(i - 1, first - 1, -1):
             context = tokens[k]
             amount = 1.0 / (i - k) if distance_weighting else 1.0
             if context < centre:
@@ -127,17 +142,21 @@ def count_pairs(tokens, start, window, distance_weighting, vocab_size, keys, val
     return n, fill
 
 
-@njit(**KERNEL_OPTIONS)
 def rehash(old_keys, old_values, keys, values):
     """Insert every entry of the old table into the (larger, empty) new one.
 
     old_keys int64 [S0], old_values float64 [S0]: read only.
     keys int64 [S], values float64 [S]: filled in place. Returns the entry count.
     """
+    return _rehash(old_keys, old_values, keys, values, np.empty(REHASH_BATCH, dtype=np.int64))
+
+
+@njit(**KERNEL_OPTIONS)
+def _rehash(old_keys, old_values, keys, values, batch):
+    """:func:`rehash`'s loop; batch int64 [REHASH_BATCH] is scratch."""
     mask = keys.shape[0] - 1
     shift = _hash_shift(keys.shape[0])
     fill = 0
-    batch = np.empty(REHASH_BATCH, dtype=np.int64)
     pending = 0
     for s in range(old_keys.shape[0] + 1):
         if s < old_keys.shape[0] and old_keys[s] != EMPTY_KEY:
@@ -153,7 +172,6 @@ def rehash(old_keys, old_values, keys, values):
     return fill
 
 
-@njit(**KERNEL_OPTIONS)
 def sorted_entries(keys, values):
     """The table's entries sorted by key: new arrays (keys int64 [m], values float64 [m]).
 
@@ -164,6 +182,19 @@ def sorted_entries(keys, values):
     output itself.
     """
     m = 0
+    for s in range(0, keys.shape[0], COUNT_SLICE):  # slice by slice: no table-sized mask
+        m += int(np.count_nonzero(keys[s:s + COUNT_SLICE] != EMPTY_KEY))
+    out_keys = np.empty(m, dtype=np.int64)
+    out_values = np.empty(m, dtype=np.float64)
+    _sort_entries(keys, values, out_keys, out_values, np.empty((1 << RADIX_BITS) + 1, dtype=np.int64))
+    return out_keys, out_values
+
+
+@njit(**KERNEL_OPTIONS)
+def _sort_entries(keys, values, out_keys, out_values, starts):
+    """:func:`sorted_entries`' sort into out_keys int64 [m] and out_values float64 [m]
+    (m: the table's entries); starts int64 [2^RADIX_BITS + 1] is scratch."""
+    m = 0
     top = np.int64(0)
     for s in range(keys.shape[0]):  # compact the entries to the front
         k = keys[s]
@@ -171,9 +202,8 @@ def sorted_entries(keys, values):
             keys[m] = k
             values[m] = values[s]
             m += 1
-            top = max(top, k)
-    out_keys = np.empty(m, dtype=np.int64)
-    out_values = np.empty(m, dtype=np.float64)
+            if k > top:
+                top = k
     passes = 0
     while passes == 0 or (RADIX_BITS * passes < 63 and (top >> (RADIX_BITS * passes)) > 0):
         passes += 1
@@ -188,7 +218,8 @@ def sorted_entries(keys, values):
     buckets = 1 << RADIX_BITS
     for p in range(passes):
         shift = RADIX_BITS * p
-        starts = np.zeros(buckets + 1, dtype=np.int64)
+        for b in range(buckets + 1):
+            starts[b] = 0
         for i in range(m):
             starts[((src_k[i] >> shift) & (buckets - 1)) + 1] += 1
         for b in range(buckets):
@@ -199,7 +230,6 @@ def sorted_entries(keys, values):
             dst_v[starts[b]] = src_v[i]
             starts[b] += 1
         src_k, src_v, dst_k, dst_v = dst_k, dst_v, src_k, src_v
-    return out_keys, out_values
 
 
 @njit(**KERNEL_OPTIONS)
@@ -254,21 +284,24 @@ def merge_sum(keys_a, values_a, keys_b, values_b):
     return out_keys, out_values
 
 
-@njit(**KERNEL_OPTIONS)
 def split_keys(keys, vocab_size):
     """(rows int32 [m], cols int32 [m]) of keys int64 [m] = row * vocab_size + col."""
-    m = keys.shape[0]
-    rows = np.empty(m, dtype=np.int32)
-    cols = np.empty(m, dtype=np.int32)
-    for i in range(m):
+    rows = np.empty(keys.shape[0], dtype=np.int32)
+    cols = np.empty(keys.shape[0], dtype=np.int32)
+    _split_keys(keys, vocab_size, rows, cols)
+    return rows, cols
+
+
+@njit(**KERNEL_OPTIONS)
+def _split_keys(keys, vocab_size, rows, cols):
+    """:func:`split_keys`' loop, into rows and cols."""
+    for i in range(keys.shape[0]):
         rows[i] = keys[i] // vocab_size
         cols[i] = keys[i] - np.int64(rows[i]) * vocab_size
-    return rows, cols
 
 
 # --------------------------------------------------------------------------- training
 
-@njit(**KERNEL_OPTIONS)
 def shuffle(order, rng_state):
     """Fill ``order`` (int32 or int64 [n], overwritten) with a uniformly random
     permutation of 0..n-1; ``rng_state`` uint64 [1] is advanced in place.
@@ -278,9 +311,16 @@ def shuffle(order, rng_state):
     A plain Fisher-Yates over tens of millions of entries is several times
     slower, as almost every swap misses the cache.
     """
+    buckets = max(1, order.shape[0] // SHUFFLE_BUCKET_ENTRIES)
+    _shuffle(order, rng_state, np.zeros(buckets + 1, dtype=np.int64), np.empty(buckets, dtype=np.int64))
+
+
+@njit(**KERNEL_OPTIONS)
+def _shuffle(order, rng_state, starts, fill):
+    """:func:`shuffle`'s loops over len(starts) - 1 buckets; starts int64 [buckets + 1]
+    (zeros) and fill int64 [buckets] are scratch."""
     n = order.shape[0]
-    buckets = max(1, n // SHUFFLE_BUCKET_ENTRIES)
-    starts = np.zeros(buckets + 1, dtype=np.int64)
+    buckets = starts.shape[0] - 1
     state = rng_state[0]
     first_state = state
     for i in range(n):
@@ -288,7 +328,8 @@ def shuffle(order, rng_state):
         starts[below(bits, buckets) + 1] += 1
     for b in range(buckets):
         starts[b + 1] += starts[b]
-    fill = starts[:buckets].copy()
+    for b in range(buckets):
+        fill[b] = starts[b]
     state = first_state  # draw the same buckets again, now placing each index
     for i in range(n):
         state, bits = next_state(state)
@@ -306,18 +347,22 @@ def shuffle(order, rng_state):
     rng_state[0] = state
 
 
-@njit(**KERNEL_OPTIONS)
 def glove_targets(values, x_max, alpha):
     """float64 [m] counts -> (log_x float32 [m], weight float32 [m]) with the
     weighting function f(x) = min(1, (x / x_max) ** alpha) (paper, eq. 9)."""
-    m = values.shape[0]
-    log_x = np.empty(m, dtype=np.float32)
-    weight = np.empty(m, dtype=np.float32)
-    for i in range(m):
+    log_x = np.empty(values.shape[0], dtype=np.float32)
+    weight = np.empty(values.shape[0], dtype=np.float32)
+    _glove_targets(values, x_max, alpha, log_x, weight)
+    return log_x, weight
+
+
+@njit(**KERNEL_OPTIONS)
+def _glove_targets(values, x_max, alpha, log_x, weight):
+    """:func:`glove_targets`' loop, into log_x and weight."""
+    for i in range(values.shape[0]):
         x = values[i]
         log_x[i] = np.log(x)
         weight[i] = 1.0 if x >= x_max else (x / x_max) ** alpha
-    return log_x, weight
 
 
 @njit(**KERNEL_OPTIONS)

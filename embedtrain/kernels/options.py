@@ -160,11 +160,18 @@ if not CACHE:
                 "without a cache, so every run pays the compile time",
                 ", ".join(str(p) for p in cache_directories(__file__)))
 
-KERNEL_OPTIONS = dict(cache=CACHE, nogil=True, fastmath=FASTMATH_FLAGS, error_model="numpy")
+# no_cfunc_wrapper: numba compiles, besides each function and its Python entry point, a C
+# wrapper that only a first-class function value (a dispatcher passed into jitted code as
+# an argument) would call; nothing here does, and leaving it out saves part of a first
+# run's compile (docs/benchmarks.md, "Issue 28, round 2"). Calls between kernels go to
+# the native functions, which are unchanged.
+COMPILE_OPTIONS = dict(cache=CACHE, nogil=True, error_model="numpy", no_cfunc_wrapper=True)
+
+KERNEL_OPTIONS = dict(COMPILE_OPTIONS, fastmath=FASTMATH_FLAGS)
 
 # The synchronisation's row kernels (kernels/sync.py): exact float semantics (no
 # fastmath), so they give what numpy's operations in the same order give.
-ROW_OPTIONS = dict(cache=CACHE, nogil=True, error_model="numpy")
+ROW_OPTIONS = dict(COMPILE_OPTIONS)
 
 # Small helpers are inlined into the kernels that call them.
 HELPER_OPTIONS = dict(KERNEL_OPTIONS, inline="always")

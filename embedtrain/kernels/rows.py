@@ -12,7 +12,8 @@ from .options import HELPER_OPTIONS
 def mean_of_rows(input_vectors, rows, r0, r1, out):
     """out = mean of input_vectors[rows[r0:r1]] (float32 [dim])."""
     dim = out.shape[0]
-    out[:] = 0.0
+    for k in range(dim):
+        out[k] = 0.0
     for r in range(r0, r1):
         row = rows[r]
         for k in range(dim):

@@ -258,7 +258,8 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
                             r1 = row_offsets[context + 1]
                             mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
                             h = hidden
-                        grad[:] = 0.0
+                        for k in range(dim):
+                            grad[k] = 0.0
                         if USE_HS:
                             loss += hs_update(h, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
                                               grad, sigmoid, log_sigmoid)
@@ -280,7 +281,9 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
                         noise_words[d] = word
                         for k in range(0, dim, CACHE_LINE_FLOATS):
                             prefetch(output_vectors, (word, k))
-                    shared_grad[:, :] = 0.0
+                    for d in range(negative + 1):
+                        for k in range(dim):
+                            shared_grad[d, k] = 0.0
                     for j in range(lo, hi):
                         if j == i:
                             continue
@@ -310,7 +313,8 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
                             loss += part
                             if sig == sig:  # else NaN: diverged, no update
                                 coeff[d] = (label - sig) * lr
-                        grad[:] = 0.0
+                        for k in range(dim):
+                            grad[k] = 0.0
                         for d in range(negative + 1):
                             g = coeff[d]
                             word = noise_words[d]
@@ -338,12 +342,14 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
                     r0 = row_offsets[centre]
                     r1 = row_offsets[centre + 1]
                     mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
-                    total_grad[:] = 0.0
+                    for k in range(dim):
+                        total_grad[k] = 0.0
                     if ARCH == SKIPGRAM_CENTRE:
                         for j in range(lo, hi):
                             if j == i:
                                 continue
-                            grad[:] = 0.0
+                            for k in range(dim):
+                                grad[k] = 0.0
                             if USE_HS:
                                 loss += hs_update(hidden, output_hs, sentence[j], lr, hs_offsets, hs_codes,
                                                   hs_points, grad, sigmoid, log_sigmoid)
@@ -413,7 +419,8 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
                     # FastText::cbow does) predicts the centre word; the gradient is added
                     # unscaled to each of those rows, as word2vec.c does (gensim divides it by
                     # the number of context words, which learns more slowly at the same rate)
-                    hidden[:] = 0.0
+                    for k in range(dim):
+                        hidden[k] = 0.0
                     count = 0
                     for j in range(lo, hi):
                         if j == i:
@@ -432,7 +439,8 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
                     scale = np.float32(1.0) / np.float32(count)
                     for k in range(dim):
                         hidden[k] *= scale
-                    grad[:] = 0.0
+                    for k in range(dim):
+                        grad[k] = 0.0
                     if USE_HS:
                         loss += hs_update(hidden, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
                                           grad, sigmoid, log_sigmoid)
