@@ -81,10 +81,8 @@ def main() -> None:
     marks["driver_end"] = [time.time(), time.process_time()]
     with open(out, "w") as f:
         json.dump({"marks": marks, "intervals": intervals}, f)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if code:
-        sys.exit(code)
+    # the process ends as the embedtrain command's does (app.run: exit_now, when it has it)
+    getattr(app, "exit_now", sys.exit)(code)
 
 
 def phase_table(record: dict, launched: float, ended: float, cpu_total: float) -> dict[str, tuple[float, float]]:
