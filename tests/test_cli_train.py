@@ -275,3 +275,16 @@ def test_command_process_exits_with_its_outputs(tmp_path, small_corpus):
     assert "wrote" in proc.stderr
     vectors = embedtrain.load_vectors(tmp_path / "m.vec")
     assert len(vectors.words) == len(Model.load(tmp_path / "m.etm").vocab)
+
+
+def test_train_path_imports_no_bar_and_no_items(tmp_path, small_corpus):
+    """`embedtrain train` without a terminal (a bar) or --items imports neither tqdm nor the
+    items package (their import was 30 ms of every run's start)."""
+    code = ("import sys\nfrom embedtrain.cli import main\n"
+            "try:\n    main.main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m == 'tqdm' or m.startswith('embedtrain.items')))")
+    proc = subprocess.run([sys.executable, "-c", code, "train", str(small_corpus), *FAST,
+                           "-o", str(tmp_path / "m")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "m.vec").exists()
+    assert proc.stdout.strip() == "[]"
