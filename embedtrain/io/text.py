@@ -181,11 +181,12 @@ def _formatted_rows(words: Sequence[str], block: np.ndarray, row_format: str):
     kept = text.reshape(rows, -1) != 0
     body = text.reshape(rows, -1)[kept].tobytes().decode("ascii")
     ends = np.cumsum(kept.sum(axis=1)).tolist()
-    good = ok.reshape(rows, dim).all(axis=1).tolist()
-    begin = 0
-    for word, end, row_ok, row in zip(words, ends, good, block):
-        yield f"{word} {body[begin:end]}" if row_ok else f"{word} {row_format % tuple(row.tolist())}\n"
-        begin = end
+    begins = [0, *ends[:-1]]
+    numbers = [body[b:e] for b, e in zip(begins, ends)]
+    for row in np.flatnonzero(~ok.reshape(rows, dim).all(axis=1)).tolist():
+        numbers[row] = f"{row_format % tuple(block[row].tolist())}\n"
+    for word, line in zip(words, numbers):
+        yield f"{word} {line}"
 
 
 def write_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray,
