@@ -9,7 +9,7 @@ vectors. Run under the shared lock so no other benchmark disturbs it:
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_word2vec.py [--seeds 1,2,3,4,5] [--memory]
         [--variant "w2v-c=--init-bound 0.5 --epoch-decay 1"] [--variant "shared=--shared-negatives"]
-        [--phases] [--before DIR] [--no-compile]
+        [--phases] [--before DIR] [--no-compile] [--epochs N] [--no-scores]
 
 --phases runs each embedtrain process through scripts/phases.py and prints where its time
 goes, phase by phase (wall and CPU seconds, medians over the seeds), also written to
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import statistics
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5, threads=2)
 LR = {"skipgram": 0.025, "cbow": 0.05}  # each tool's own default for the model
 
-GENSIM_SCRIPT = """
+GENSIM_TEMPLATE = """
 import sys, logging
 from gensim.models import Word2Vec
 corpus, out, sg, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -50,7 +51,8 @@ m = Word2Vec(corpus_file=corpus, vector_size={dim}, window={window}, negative={n
              seed=seed)  # gensim's own default alpha, 0.025
 m.wv.save_word2vec_format(out)
 print("words", m.corpus_total_words, file=sys.stderr)
-""".format(**SETTINGS)
+"""
+GENSIM_SCRIPT = GENSIM_TEMPLATE.format(**SETTINGS)   # at the benchmark's settings (bench_memory.py)
 
 
 def embedtrain_cmd(corpus: Path, prefix: Path, model: str, seed: int, extra: list[str] = ()) -> list[str]:
@@ -64,7 +66,7 @@ def embedtrain_cmd(corpus: Path, prefix: Path, model: str, seed: int, extra: lis
 
 def mean_spread(values: list[float]) -> str:
     """mean +- sample standard deviation"""
-    if len(values) < 2:
+    if len(values) < 2 or any(math.isnan(v) for v in values):   # one seed, or --no-scores
         return f"{values[0]:.3f}"
     return f"{statistics.mean(values):.3f} +- {statistics.stdev(values):.3f}"
 
@@ -108,7 +110,11 @@ def main() -> None:
     ap.add_argument("--phases", action="store_true", help="time each embedtrain run phase by phase")
     ap.add_argument("--before", type=Path, default=None, help="also run this checkout (as 'before')")
     ap.add_argument("--no-compile", action="store_true", help="skip the cold-cache compile timing")
+    ap.add_argument("--epochs", type=int, default=SETTINGS["epochs"],
+                    help="epochs of every run (1: short runs for the fixed costs' phases)")
+    ap.add_argument("--no-scores", action="store_true", help="time only (scores shown as nan)")
     args = ap.parse_args()
+    SETTINGS["epochs"] = args.epochs
     variants = {"embedtrain": []}
     trees = {"embedtrain": ROOT}
     if args.before:
@@ -143,7 +149,7 @@ def main() -> None:
                                env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree)
 
         gensim_py = work / "gensim_w2v.py"
-        gensim_py.write_text(GENSIM_SCRIPT)
+        gensim_py.write_text(GENSIM_TEMPLATE.format(**SETTINGS))
         header = f"{'model':9} {'tool':14} {'seed':>4} {'wall s':>7} {'RSS MB':>7} {'words/s':>10} {'analogy':>8} {'WS353':>6}"
         print()
         print(header)
@@ -169,7 +175,7 @@ def main() -> None:
                         phase_runs.setdefault((model, tool), []).append(table)
                     else:
                         wall, rss, _ = timed(cmd, env=env, cwd=cwd)
-                    analogy, ws = scores(vec)
+                    analogy, ws = (float("nan"),) * 2 if args.no_scores else scores(vec)
                     words_per_s = n_tokens * SETTINGS["epochs"] / wall
                     rows[tool] = (wall, rss, analogy, ws)
                     summary.setdefault((model, tool), []).append(rows[tool])
