@@ -21,6 +21,11 @@ from .errors import ConfigError
 # so one-line corpora such as text8 train on every token (word2vec.c uses 1000,
 # gensim's corpus_file mode silently truncates at 10000).
 MAX_LINE_TOKENS = 10_000
+# Item sessions (embedtrain/items): sessions shorter than this are dropped (--min-items); the
+# settings tried by --tune (its budget of trainings). Here, not in items/, so that the train
+# command builds its options without importing the items package.
+DEFAULT_MIN_ITEMS = 2
+DEFAULT_TUNE_BUDGET = 12
 
 # Valid ranges, checked before anything is read (values outside them ran away or
 # trained on NaN tables; see issue 10). Bounds are inclusive unless noted.

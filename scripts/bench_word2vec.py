@@ -9,6 +9,12 @@ vectors. Run under the shared lock so no other benchmark disturbs it:
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_word2vec.py [--seeds 1,2,3,4,5] [--memory]
         [--variant "w2v-c=--init-bound 0.5 --epoch-decay 1"] [--variant "shared=--shared-negatives"]
+        [--phases] [--before DIR] [--no-compile] [--epochs N] [--no-scores]
+
+--phases runs each embedtrain process through scripts/phases.py and prints where its time
+goes, phase by phase (wall and CPU seconds, medians over the seeds), also written to
+scripts/bench_word2vec_phases.out.json. --before DIR also runs a checkout of another revision
+(its default settings) in the same rounds, as "before".
 
 Each --variant NAME=OPTIONS adds an embedtrain run per seed with those extra options (the
 default settings run as "embedtrain"). Averages are means over the seeds with the sample
@@ -17,6 +23,8 @@ standard deviation as the spread.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import shlex
 import statistics
@@ -28,12 +36,13 @@ from pathlib import Path
 
 from benchlib import SHARED_DATA as SHARED
 from benchlib import scores, timed, write_lines
+from phases import PHASES, run_with_phases
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=5, threads=2)
 LR = {"skipgram": 0.025, "cbow": 0.05}  # each tool's own default for the model
 
-GENSIM_SCRIPT = """
+GENSIM_TEMPLATE = """
 import sys, logging
 from gensim.models import Word2Vec
 corpus, out, sg, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -42,7 +51,8 @@ m = Word2Vec(corpus_file=corpus, vector_size={dim}, window={window}, negative={n
              seed=seed)  # gensim's own default alpha, 0.025
 m.wv.save_word2vec_format(out)
 print("words", m.corpus_total_words, file=sys.stderr)
-""".format(**SETTINGS)
+"""
+GENSIM_SCRIPT = GENSIM_TEMPLATE.format(**SETTINGS)   # at the benchmark's settings (bench_memory.py)
 
 
 def embedtrain_cmd(corpus: Path, prefix: Path, model: str, seed: int, extra: list[str] = ()) -> list[str]:
@@ -56,9 +66,35 @@ def embedtrain_cmd(corpus: Path, prefix: Path, model: str, seed: int, extra: lis
 
 def mean_spread(values: list[float]) -> str:
     """mean +- sample standard deviation"""
-    if len(values) < 2:
+    if len(values) < 2 or any(math.isnan(v) for v in values):   # one seed, or --no-scores
         return f"{values[0]:.3f}"
     return f"{statistics.mean(values):.3f} +- {statistics.stdev(values):.3f}"
+
+
+def print_phases(phase_runs: dict[tuple[str, str], list[dict]], summary: dict) -> None:
+    """Where each embedtrain run's time went: median wall and CPU seconds of each phase."""
+    print()
+    print("where the time goes: median over the seeds, wall s / CPU s")
+    keys = list(phase_runs)
+    print(f"{'phase':28} " + " ".join(f"{m + ' ' + t:>20}" for m, t in keys))
+    table = {}
+    for phase in (*PHASES, "whole run"):
+        cells = []
+        for key in keys:
+            runs = phase_runs[key]
+            if phase == "whole run":
+                wall = statistics.median(r[0] for r in summary[key])
+                cpu = statistics.median(sum(v[1] for v in run.values()) for run in runs)
+            else:
+                wall = statistics.median(run[phase][0] for run in runs)
+                cpu = statistics.median(run[phase][1] for run in runs)
+            table.setdefault(f"{key[0]} {key[1]}", {})[phase] = [round(wall, 3), round(cpu, 3)]
+            cells.append(f"{wall:9.3f} / {cpu:8.3f}")
+        print(f"{phase:28} " + " ".join(f"{c:>20}" for c in cells))
+    out = {"phases_median": table,
+           "runs": {f"{m} {t}": [{"wall_s": r[0], "rss_mb": r[1]} for r in summary[(m, t)]]
+                    for (m, t) in summary}}
+    (ROOT / "scripts" / "bench_word2vec_phases.out.json").write_text(json.dumps(out, indent=1) + "\n")
 
 
 def main() -> None:
@@ -71,8 +107,19 @@ def main() -> None:
     ap.add_argument("--variant", action="append", default=[],
                     help="NAME=OPTIONS: also run embedtrain with these extra options")
     ap.add_argument("--no-gensim", action="store_true", help="embedtrain runs only")
+    ap.add_argument("--phases", action="store_true", help="time each embedtrain run phase by phase")
+    ap.add_argument("--before", type=Path, default=None, help="also run this checkout (as 'before')")
+    ap.add_argument("--no-compile", action="store_true", help="skip the cold-cache compile timing")
+    ap.add_argument("--epochs", type=int, default=SETTINGS["epochs"],
+                    help="epochs of every run (1: short runs for the fixed costs' phases)")
+    ap.add_argument("--no-scores", action="store_true", help="time only (scores shown as nan)")
     args = ap.parse_args()
+    SETTINGS["epochs"] = args.epochs
     variants = {"embedtrain": []}
+    trees = {"embedtrain": ROOT}
+    if args.before:
+        variants["before"] = []
+        trees["before"] = args.before.resolve()
     for v in args.variant:
         name, _, options = v.partition("=")
         variants[name] = shlex.split(options)
@@ -89,37 +136,46 @@ def main() -> None:
         tiny = work / "tiny.txt"
         tiny.write_text(" ".join(corpus.read_text()[:200_000].split()[:20000]) + "\n")
         env = dict(os.environ, NUMBA_CACHE_DIR=str(work / "numba-cold"))
-        for label, e in (("cold", env), ("warm", env)):
+        for label, e in () if args.no_compile else (("cold", env), ("warm", env)):
             t, _, _ = timed([sys.executable, "-m", "embedtrain", "-q", "train", str(tiny), "--model",
                              "skipgram", "-o", str(work / "tiny")] + [], env=e)
             t2, _, _ = timed([sys.executable, "-m", "embedtrain", "-q", "train", str(tiny), "--model",
                               "cbow", "--hs", "-o", str(work / "tiny")], env=e)
             print(f"tiny corpus, {label} numba cache: skip-gram {t:.1f} s, CBOW+HS {t2:.1f} s")
         # warm the real cache used below
-        subprocess.run(embedtrain_cmd(tiny, work / "tiny", "skipgram", 1), check=True)
-        subprocess.run(embedtrain_cmd(tiny, work / "tiny", "cbow", 1), check=True)
+        for tree in trees.values():
+            for model in ("skipgram", "cbow"):
+                subprocess.run(embedtrain_cmd(tiny, work / "tiny", model, 1), check=True,
+                               env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree)
 
         gensim_py = work / "gensim_w2v.py"
-        gensim_py.write_text(GENSIM_SCRIPT)
+        gensim_py.write_text(GENSIM_TEMPLATE.format(**SETTINGS))
         header = f"{'model':9} {'tool':14} {'seed':>4} {'wall s':>7} {'RSS MB':>7} {'words/s':>10} {'analogy':>8} {'WS353':>6}"
         print()
         print(header)
         print("-" * len(header))
         summary = {}
+        phase_runs: dict[tuple[str, str], list[dict]] = {}
         for model in ([] if args.no_speed else args.models.split(",")):
             for seed in seeds:
                 rows = {}
                 for tool in tools:
                     out = work / f"{tool}-{model}-{seed}"
+                    vec = Path(str(out) + ".vec")
+                    tree = trees.get(tool, ROOT)
+                    env, cwd = dict(os.environ, PYTHONPATH=str(tree)), tree
                     if tool != "gensim":
                         cmd = embedtrain_cmd(corpus, out, model, seed, variants[tool])
-                        vec = Path(str(out) + ".vec")
                     else:
-                        vec = Path(str(out) + ".vec")
+                        env, cwd = None, work
                         cmd = [sys.executable, str(gensim_py), str(corpus), str(vec),
                                "1" if model == "skipgram" else "0", str(seed)]
-                    wall, rss, _ = timed(cmd)
-                    analogy, ws = scores(vec)
+                    if args.phases and tool != "gensim":
+                        wall, rss, table = run_with_phases(cmd[3:], env=env)
+                        phase_runs.setdefault((model, tool), []).append(table)
+                    else:
+                        wall, rss, _ = timed(cmd, env=env, cwd=cwd)
+                    analogy, ws = (float("nan"),) * 2 if args.no_scores else scores(vec)
                     words_per_s = n_tokens * SETTINGS["epochs"] / wall
                     rows[tool] = (wall, rss, analogy, ws)
                     summary.setdefault((model, tool), []).append(rows[tool])
@@ -137,9 +193,12 @@ def main() -> None:
                     g = summary[(model, "gensim")]
                     ratio = statistics.mean(col(0)) / statistics.mean([r[0] for r in g])
                     per_seed = [r[0] / q[0] for r, q in zip(rows, g)]
-                    line += (f"; time ratio /gensim {ratio:.2f} (per seed, side by side: "
-                             f"median {statistics.median(per_seed):.2f})")
+                    median_ratio = statistics.median(col(0)) / statistics.median([r[0] for r in g])
+                    line += (f"; time ratio /gensim {ratio:.2f} (medians {median_ratio:.2f}; per seed, "
+                             f"side by side: median {statistics.median(per_seed):.2f})")
                 print(line)
+        if phase_runs:
+            print_phases(phase_runs, summary)
 
         if args.memory:
             # The corpus repeated 8 times, with min-count scaled by 8 so that the vocabulary

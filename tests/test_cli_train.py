@@ -244,3 +244,47 @@ def test_model_file_with_a_malformed_vocabulary_is_refused(tmp_path, skipgram_fi
             dst.writestr(item, b"the 12 extra\n" + data if item == "vocab.txt" else data)
     with pytest.raises(EmbedtrainError, match=r"damaged model file .*vocab.txt, line 1"):
         Model.load(bad)
+
+
+def _exit_now(tmp_path, body: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "exit_now.py"
+    script.write_text("import atexit, sys, threading, time\nfrom embedtrain.cli.app import exit_now\n"
+                      "class Teardown:\n    def __del__(self):\n        print('teardown')\n"
+                      "kept = Teardown()\natexit.register(print, 'atexit ran')\nsys.stdout.write('buffered ')\n"
+                      + body)
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path)
+
+
+def test_exit_now_skips_teardown_only(tmp_path):
+    """The command's process ends without the interpreter's teardown, after the exit
+    functions and with its output flushed, with the status given."""
+    proc = _exit_now(tmp_path, "exit_now(3)\n")
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout.split() == ["buffered", "atexit", "ran"]   # no 'teardown'
+    # a non-daemon thread still running: Python's own exit, which waits for it
+    proc = _exit_now(tmp_path, "threading.Thread(target=lambda: (time.sleep(0.2), print('thread'))).start()\n"
+                               "exit_now(0)\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["buffered", "thread", "atexit", "ran", "teardown"]
+
+
+def test_command_process_exits_with_its_outputs(tmp_path, small_corpus):
+    proc = subprocess.run([sys.executable, "-m", "embedtrain", "train", str(small_corpus), *FAST,
+                           "-o", str(tmp_path / "m")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote" in proc.stderr
+    vectors = embedtrain.load_vectors(tmp_path / "m.vec")
+    assert len(vectors.words) == len(Model.load(tmp_path / "m.etm").vocab)
+
+
+def test_train_path_imports_no_bar_and_no_items(tmp_path, small_corpus):
+    """`embedtrain train` without a terminal (a bar) or --items imports neither tqdm nor the
+    items package (their import was 30 ms of every run's start)."""
+    code = ("import sys\nfrom embedtrain.cli import main\n"
+            "try:\n    main.main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m == 'tqdm' or m.startswith('embedtrain.items')))")
+    proc = subprocess.run([sys.executable, "-c", code, "train", str(small_corpus), *FAST,
+                           "-o", str(tmp_path / "m")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "m.vec").exists()
+    assert proc.stdout.strip() == "[]"

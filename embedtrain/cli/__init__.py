@@ -4,6 +4,6 @@
 module adds one command group (importing it registers the commands), imported when one
 of its commands is run or listed (``app.COMMAND_MODULES``).
 """
-from .app import main
+from .app import main, run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

@@ -11,12 +11,15 @@ partial output is left.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import importlib
 import logging
+import os
 import signal
 import sys
+import threading
 from typing import Callable
 
 import click
@@ -250,3 +253,42 @@ def field_option(f, help_text: str) -> Callable:
     else:
         kind = str
     return click.option(f"--{dashed}", f.name, type=kind, default=None, help=help_text)
+
+
+def run() -> None:
+    """The process's entry point (the ``embedtrain`` script, ``python -m embedtrain``):
+    :data:`main`, then :func:`exit_now` with its exit status. (Click's test runner and
+    library callers use ``main`` itself, which leaves the interpreter running.)"""
+    try:
+        main()
+    except SystemExit as exc:
+        exit_now(exc.code)
+    exit_now(0)
+
+
+def exit_now(code) -> None:
+    """End the process as ``sys.exit(code)`` would, but without the interpreter's teardown.
+
+    Tearing down a process that has imported numba (thousands of modules and objects, and
+    LLVM's) took 0.1 s of every run (docs/benchmarks.md, "where the time goes"); nothing
+    of ours needs it: every output is closed and renamed by then, and temporary files are
+    unnamed or removed by their owners. What Python would still do is done here: the exit
+    functions (atexit: logging's flush, weakref finalizers such as temporary directories',
+    Ray's shutdown) run and stdout and stderr are flushed; with a non-daemon thread still
+    running, or when flushing fails (a closed pipe), the ordinary exit is taken instead."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): the message on stderr, status 1
+        sys.exit(code)
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if others:
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001 - Python's own exit reports it
+        sys.exit(status)
+    os._exit(status & 0xFF)

@@ -11,9 +11,8 @@ from typing import Any, Callable
 
 import click
 
+from ..config import DEFAULT_MIN_ITEMS, DEFAULT_TUNE_BUDGET
 from ..errors import EmbedtrainError
-from ..items.interactions import DEFAULT_MIN_ITEMS
-from ..items.tune import DEFAULT_TUNE_BUDGET
 from .app import quiet
 
 READING = ("sequences", "user_col", "item_col", "rating_col", "time_col", "min_rating",

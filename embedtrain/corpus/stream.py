@@ -50,9 +50,9 @@ class RawCorpus:
         As in word2vec.c and gensim, dropped tokens are removed before windows are
         formed, so a window reaches past them. Sentences left empty disappear.
         """
-        remap = np.full(len(self.words) + 1, -2, dtype=np.int32)  # last slot: SENTENCE_END
-        for i, word in enumerate(self.words):
-            remap[i] = vocab_index.get(word, -2)
+        remap = np.empty(len(self.words) + 1, dtype=np.int32)  # last slot: SENTENCE_END
+        remap[:-1] = np.fromiter(map(vocab_index.get, self.words, itertools.repeat(-2)), dtype=np.int32,
+                                 count=len(self.words))
         remap[-1] = SENTENCE_END
         writer = _StreamWriter(tmp_dir)
         try:

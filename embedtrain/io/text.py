@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import EmbedtrainError
 from ..vectors import Vectors
 from .atomic import atomic_output
+from .float_text import WIDTH, format_values
 
 # Written values keep 6 significant digits, like word2vec.c's "%lf" keeps 6 decimals;
 # the model file (.etm) keeps the exact float32 weights.
@@ -159,9 +160,33 @@ def rows_or_array(vectors, dtype):
 def _text_rows(words: Sequence[str], vectors: np.ndarray):
     row_format = " ".join([TEXT_FLOAT_FORMAT] * vectors.shape[1])
     for start in range(0, len(words), WRITE_BATCH_ROWS):
-        block = vectors[start:start + WRITE_BATCH_ROWS].tolist()
-        yield "".join(f"{w} {row_format % tuple(row)}\n"
-                      for w, row in zip(words[start:start + WRITE_BATCH_ROWS], block))
+        block = vectors[start:start + WRITE_BATCH_ROWS]
+        batch = words[start:start + WRITE_BATCH_ROWS]
+        if block.dtype in (np.float32, np.float16) and block.shape[1]:  # exact in float32
+            yield "".join(_formatted_rows(batch, np.asarray(block, dtype=np.float32), row_format))
+        else:
+            yield "".join(f"{w} {row_format % tuple(row)}\n" for w, row in zip(batch, block.tolist()))
+
+
+def _formatted_rows(words: Sequence[str], block: np.ndarray, row_format: str):
+    """``f"{word} {row_format % tuple(row)}\\n"`` for each row of a float32 block, the
+    numbers formatted by numpy (float_text.py); rows holding a value it leaves to Python
+    (NaN, infinities, |v| < 1e-11 or >= 1e6) are formatted by Python."""
+    rows, dim = block.shape
+    chars, ok = format_values(block)
+    text = np.empty((rows, dim, WIDTH + 1), dtype=np.uint8)
+    text[:, :, :WIDTH] = chars.reshape(rows, dim, WIDTH)
+    text[:, :, WIDTH] = ord(" ")
+    text[:, -1, WIDTH] = ord("\n")
+    kept = text.reshape(rows, -1) != 0
+    body = text.reshape(rows, -1)[kept].tobytes().decode("ascii")
+    ends = np.cumsum(kept.sum(axis=1)).tolist()
+    begins = [0, *ends[:-1]]
+    numbers = [body[b:e] for b, e in zip(begins, ends)]
+    for row in np.flatnonzero(~ok.reshape(rows, dim).all(axis=1)).tolist():
+        numbers[row] = f"{row_format % tuple(block[row].tolist())}\n"
+    for word, line in zip(words, numbers):
+        yield f"{word} {line}"
 
 
 def write_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray,

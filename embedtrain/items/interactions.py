@@ -35,6 +35,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..config import DEFAULT_MIN_ITEMS
 from ..errors import EmbedtrainError
 
 log = logging.getLogger("embedtrain")
@@ -52,7 +53,6 @@ COLUMN_NAMES = {
 }
 # A duration for session_gap: a number with an optional unit (seconds if none).
 DURATION_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-DEFAULT_MIN_ITEMS = 2
 
 
 @dataclass

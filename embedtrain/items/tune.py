@@ -14,6 +14,8 @@ import logging
 import time
 from typing import Any, Callable, Sequence
 
+from ..config import DEFAULT_TUNE_BUDGET
+
 log = logging.getLogger("embedtrain")
 
 # Settings and values tried, in order (docs/items.md, "Presets": the measured table).
@@ -23,7 +25,6 @@ TUNE_GRID: dict[str, tuple[Any, ...]] = {
     "window": (0, 3, 10),
     "epochs": (10, 20, 40),
 }
-DEFAULT_TUNE_BUDGET = 12
 
 
 def coordinate_search(score: Callable[[dict[str, Any]], float], base: dict[str, Any],

@@ -7,8 +7,6 @@ import sys
 import time
 from typing import TextIO
 
-from tqdm import tqdm
-
 log = logging.getLogger("embedtrain")
 
 
@@ -23,6 +21,15 @@ def is_terminal(stream: TextIO) -> bool:
 def plural(unit: str) -> str:
     """"words", "entries": what the runner counts, in messages."""
     return unit[:-1] + "ies" if unit.endswith("y") else unit + "s"
+
+class _NoBar:
+    """What a disabled tqdm bar does: nothing."""
+
+    def set_description_str(self, *args, **kwargs) -> None:
+        pass
+
+    set_postfix_str = update = close = set_description_str
+
 
 class TrainingProgress:
     """A bar over ``total`` units (words, or co-occurrence entries), updated from
@@ -58,10 +65,14 @@ class TrainingProgress:
             if full < epochs:
                 self._epoch_done[full] = initial - int(full * self._epoch_size)
             self._next_line = full
-        self.bar = tqdm(total=total, unit=unit, unit_scale=True, dynamic_ncols=True,
-                        file=self.stream, disable=not interactive, leave=False, initial=initial,
-                        bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                                   "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
+        self.bar = _NoBar()
+        if interactive:  # tqdm imported for a bar only (25 ms of a quiet or logged run's start)
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=unit, unit_scale=True, dynamic_ncols=True,
+                            file=self.stream, leave=False, initial=initial,
+                            bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                       "[{elapsed}<{remaining}, {rate_fmt}{postfix}]")
 
     def update(self, n: int, epoch: int, lr: float, loss: float = 0.0, examples: int = 0) -> None:
         self.done += n
