@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Callable, Sequence, TypeVar
 
+from . import interrupts
 from .errors import TrainingInterrupted
 
 Job = TypeVar("Job")
@@ -30,19 +31,40 @@ def run_jobs(jobs: Sequence[Job], work: Callable[[int, Job], object],
     Returns how many jobs were done: always the first ones, since a job handed
     out is finished. With one thread the jobs run on the calling thread in order,
     so a seeded run is reproducible bit for bit.
-    """
-    if threads <= 1:
-        count = 0
-        try:
-            for job in jobs:
-                if count and stop():
-                    break
-                done(job, work(0, job))
-                count += 1
-        except KeyboardInterrupt:
-            raise TrainingInterrupted("interrupted: training stopped, nothing written") from None
-        return count
 
+    Ctrl-C (and the CLI's stop signals) stop the run with :class:`TrainingInterrupted`,
+    also when Python lost the KeyboardInterrupt in a weakref callback (``interrupts``).
+    """
+    with interrupts.noting_ctrl_c():
+        try:
+            count = (_on_this_thread(jobs, work, done, stop) if threads <= 1 else
+                     _on_threads(jobs, work, done, threads, stop))
+            if interrupts.pending() is not None:
+                raise TrainingInterrupted(INTERRUPTED)
+            return count
+        finally:
+            interrupts.clear()   # acted on: a later run starts afresh
+
+
+INTERRUPTED = "interrupted: training stopped, nothing written"
+
+
+def _on_this_thread(jobs, work, done, stop) -> int:
+    count = 0
+    try:
+        for job in jobs:
+            if interrupts.pending() is not None:
+                raise KeyboardInterrupt
+            if count and stop():
+                break
+            done(job, work(0, job))
+            count += 1
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(INTERRUPTED) from None
+    return count
+
+
+def _on_threads(jobs, work, done, threads, stop) -> int:
     lock = threading.Lock()
     halt = threading.Event()
     position = [0]
@@ -81,13 +103,14 @@ def run_jobs(jobs: Sequence[Job], work: Callable[[int, Job], object],
             started.append(i)
         for i in range(threads):
             while not finished[i].wait(POLL_SECONDS):
-                pass
+                if interrupts.pending() is not None:   # a KeyboardInterrupt Python lost
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:
         halt.set()
         for i, t in enumerate(pool):
             if i in started or t.ident is not None:
                 finished[i].wait()
-        raise TrainingInterrupted("interrupted: training stopped, nothing written") from None
+        raise TrainingInterrupted(INTERRUPTED) from None
     if errors:
         raise errors[0]
     return position[0]

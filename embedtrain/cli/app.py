@@ -24,6 +24,7 @@ from typing import Callable
 
 import click
 
+from .. import interrupts
 from .._version import __version__
 from ..errors import EmbedtrainError, TrainingInterrupted
 from ..io.atomic import describe_os_error
@@ -81,6 +82,7 @@ def _on_stop_signal(signum, frame) -> None:
     """SIGTERM/SIGHUP: stop like Ctrl-C (every clean-up path handles KeyboardInterrupt).
     Further stop signals are ignored so that the clean-up can finish."""
     _Stop.signum = signum
+    interrupts.note(signum)   # if Python loses the KeyboardInterrupt, the job runner still stops
     for sig in STOP_SIGNALS:
         with contextlib.suppress(ValueError, OSError):
             signal.signal(sig, signal.SIG_IGN)
@@ -92,13 +94,15 @@ def stop_signals_as_interrupts():
     """Handle SIGTERM and SIGHUP like Ctrl-C while the command runs (main thread only;
     a signal the process was started with ignored stays ignored)."""
     _Stop.signum = None
+    interrupts.clear()
     previous = {}
     for sig in STOP_SIGNALS:
         with contextlib.suppress(ValueError, OSError):  # not the main thread
             if signal.getsignal(sig) == signal.SIG_DFL:
                 previous[sig] = signal.signal(sig, _on_stop_signal)
     try:
-        yield
+        with interrupts.noting_ctrl_c():
+            yield
     finally:
         for sig, handler in previous.items():
             with contextlib.suppress(ValueError, OSError):
