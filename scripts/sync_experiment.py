@@ -97,7 +97,6 @@ def ngram_variants(mass: str | None, scale: float) -> None:
     import numpy as np
 
     from embedtrain.distributed import sync
-    from embedtrain.kernels import sync as kernels
 
     vocab_size = {}
     subword_rows = sync.subword_rows
@@ -119,25 +118,22 @@ def ngram_variants(mass: str | None, scale: float) -> None:
     if scale == 1.0:
         return
 
-    def apply(self, combined):
-        for name, m in self.matrices.items():
-            if name in self._base:
-                rows, base, _ = self._base[name]
-                if len(rows) == len(m):
-                    m[...] = base
-                else:
-                    kernels.put_rows(m, rows, base)
-            for u in combined.get(name, ()):
-                if not len(u):
-                    continue
-                parts = [(u.rows < vocab_size["v"], 1.0), (u.rows >= vocab_size["v"], scale)] \
-                    if name == "input_vectors" else [(np.ones(len(u), bool), 1.0)]
-                for keep, c in parts:
-                    kernels.add_rows(m, u.rows[keep], u.values[keep], u.step[keep] if u.fixed else u.step,
-                                     u.fixed, c)
-        self._base = {}
+    apply = sync.ReplicaTracker.apply
 
-    sync.ReplicaTracker.apply = apply
+    def scaled_apply(self, combined):
+        def scaled(u):  # the same update, its n-gram rows' deltas x scale
+            ngram = u.rows >= vocab_size["v"]
+            if u.fixed:
+                step = u.step.copy()
+                step[ngram] *= np.float32(scale)
+                return sync.RowUpdate(u.rows, u.values, u.weight, step)
+            values = u.values.copy()
+            values[ngram] *= np.float32(scale)
+            return sync.RowUpdate(u.rows, values, u.weight, u.step)
+        apply(self, {name: [scaled(u) for u in us] if name == "input_vectors" else us
+                     for name, us in combined.items()})
+
+    sync.ReplicaTracker.apply = scaled_apply
 
 
 def main() -> None:
