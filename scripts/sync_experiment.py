@@ -89,6 +89,53 @@ def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, 
     return make_model(config, vocab, ws[0].weights(), {})
 
 
+def ngram_variants(mass: str | None, scale: float) -> None:
+    """Screening variants for FastText's n-gram rows (issue 22), patched into this process
+    only, the library unchanged: ``mass`` multiplies each n-gram row's mass (the sum of its
+    words' masses; "capX": capped at X) before ``scaled`` combines it; ``scale`` multiplies the
+    combined delta of every n-gram row as the replicas apply it."""
+    import numpy as np
+
+    from embedtrain.distributed import sync
+
+    vocab_size = {}
+    subword_rows = sync.subword_rows
+
+    def patched_subword_rows(offsets, table_rows):
+        rows_of = subword_rows(offsets, table_rows)
+
+        def patched(word_counts, word_weight):
+            rows, weight = rows_of(word_counts, word_weight)
+            vocab_size["v"] = len(word_counts)  # word rows first, then n-gram rows
+            if mass is not None:
+                ngram, weight = rows >= len(word_counts), weight.copy()
+                weight[ngram] = (np.minimum(weight[ngram], float(mass[3:])) if mass.startswith("cap")
+                                 else weight[ngram] * float(mass))
+            return rows, weight
+        return patched
+
+    sync.subword_rows = patched_subword_rows
+    if scale == 1.0:
+        return
+
+    apply = sync.ReplicaTracker.apply
+
+    def scaled_apply(self, combined):
+        def scaled(u):  # the same update, its n-gram rows' deltas x scale
+            ngram = u.rows >= vocab_size["v"]
+            if u.fixed:
+                step = u.step.copy()
+                step[ngram] *= np.float32(scale)
+                return sync.RowUpdate(u.rows, u.values, u.weight, step)
+            values = u.values.copy()
+            values[ngram] *= np.float32(scale)
+            return sync.RowUpdate(u.rows, values, u.weight, u.step)
+        apply(self, {name: [scaled(u) for u in us] if name == "input_vectors" else us
+                     for name, us in combined.items()})
+
+    sync.ReplicaTracker.apply = scaled_apply
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpus")
@@ -109,6 +156,10 @@ def main() -> None:
                     help="GloVe: each worker adds its squared steps N times and the AdaGrad sums are "
                          "averaged (shared), or adds them once and they are summed (own, before); "
                          "default: the product's (config.GLOVE_SHARED_ADAGRAD)")
+    ap.add_argument("--ngram-mass", default=None, metavar="F|capX",
+                    help="FastText screening: each n-gram row's mass x F, or capped at X (issue 22)")
+    ap.add_argument("--ngram-scale", type=float, default=1.0,
+                    help="FastText screening: each n-gram row's combined delta x this (issue 22)")
     ap.add_argument("--set", action="append", default=[], metavar="K=V",
                     help="another setting, e.g. --set lr=0.05 --set maxn=0 (JSON values)")
     a = ap.parse_args()
@@ -117,6 +168,8 @@ def main() -> None:
     scale = family_of(a.model).ray_lr_scale(a.workers) if a.lr_scale is None else a.lr_scale
     if a.workers > 1 and scale != 1.0:  # what RayTraining.worker_config does
         config = dataclasses.replace(config, lr=config.lr * scale)
+    if a.ngram_mass is not None or a.ngram_scale != 1.0:
+        ngram_variants(a.ngram_mass, a.ngram_scale)
     shared = None if a.glove_adagrad is None else a.glove_adagrad == "shared"
     model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap, a.dtype, shared)
     matrix = model.word_matrix()
@@ -131,6 +184,8 @@ def main() -> None:
                           dtype="float32" if a.model == "glove" else a.dtype,
                           lr_scale=scale if a.workers > 1 else 1.0,
                           seed=a.seed, dim=a.dim, settings=extra,
+                          **({"ngram_mass": a.ngram_mass, "ngram_scale": a.ngram_scale}
+                             if a.ngram_mass is not None or a.ngram_scale != 1.0 else {}),
                           **({"glove_adagrad": a.glove_adagrad or "default"} if a.model == "glove" else {}), analogy=round(analogy, 4),
                           wordsim=round(ws, 4))), flush=True)
 
