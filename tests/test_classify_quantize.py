@@ -294,3 +294,15 @@ def test_damaged_ftz_is_one_line(model, tmp_path):
     out = CliRunner().invoke(main, ["classify", "predict", str(bad)], input="recipe\n")
     assert out.exit_code == 1 and "truncated" in out.output and len(out.output.strip().splitlines()) == 1
     assert "damaged fastText .ftz file" in out.output
+
+
+def test_a_ftz_with_nan_centroids_is_one_line(tmp_path):
+    """A .ftz whose centroids hold NaN (fastText wrote one here after a run that diverged) is
+    refused when read, naming the file and the NaN, and never predicts."""
+    clf = Classifier.load(Path(__file__).parent / "data" / "fasttext-made.ftz")
+    clf.input_vectors.centroids[3] = np.nan
+    clf.save(tmp_path / "nan.ftz")
+    with pytest.raises(EmbedtrainError, match=r"nan\.ftz: .*centroids hold NaN or infinite values"):
+        Classifier.load(tmp_path / "nan.ftz")
+    out = CliRunner().invoke(main, ["classify", "predict", str(tmp_path / "nan.ftz"), "-"], input="a b\n")
+    assert out.exit_code == 1 and "NaN" in out.output and "Traceback" not in out.output

@@ -70,7 +70,7 @@ class QuantMatrix:
                 return f"norm centroids of shape {self.norm_centroids.shape}, not [{PQ_CENTROIDS}]"
         if not np.isfinite(self.centroids).all() or (
                 self.norm_centroids is not None and not np.isfinite(self.norm_centroids).all()):
-            return "centroids hold NaN or infinite values"
+            return "centroids hold NaN or infinite values, as a training run that diverged leaves them"
         return ""
 
     def codebooks(self) -> tuple[np.ndarray, np.ndarray]:
