@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 import pytest
 
@@ -57,6 +58,8 @@ def test_a_noted_stop_signal_stops_the_threads():
     def work(_, job):
         if job == 5:
             interrupts.note(signal.SIGTERM)   # as the CLI's handler does, its exception lost
+        elif job > 5:
+            time.sleep(0.001)   # the rest would take 50 s; the main thread looks every 0.1 s
         started.set()
         return job
 
