@@ -26,7 +26,12 @@ those noise words, and its input rows are updated at once; the output rows (the
 centre's and the noise words') stay as they were for the whole window and take the
 summed gradient at its end. So a window touches c input rows and negative + 1 output
 rows instead of c x (negative + 2), and its products are small matrix products (the
-output rows stay in L1). tests/reference.py has the plain-numpy version.
+output rows stay in L1). tests/reference.py has the plain-numpy version. With word2vec's
+default of 5 noise words and one row per word, a context word's six scores are computed
+in one pass over its row (six sums side by side, which the CPU overlaps, instead of six
+passes each ending in a sum the next waits behind), and its two gradients in one more
+pass; the same products and updates, summed in another order (issue 28: 1.24-1.33x the
+kernel's rate; docs/benchmarks.md, "Per-core rate and thread scaling").
 
 ``SKIPGRAM_CENTRE_SHARED`` (negative sampling only) is the same batch for fastText's
 pairing, whose input is one vector for the whole window: the centre's mean h. It
@@ -296,6 +301,72 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
                             r1 = row_offsets[context + 1]
                             mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
                             h = hidden
+                        if ONE_ROW and negative == 5:
+                            # word2vec's default: the six scores in one pass over the row,
+                            # then both gradients in one more (see the module's docstring)
+                            x = input_vectors[context]
+                            o0 = output_vectors[noise_words[0]]
+                            o1 = output_vectors[noise_words[1]]
+                            o2 = output_vectors[noise_words[2]]
+                            o3 = output_vectors[noise_words[3]]
+                            o4 = output_vectors[noise_words[4]]
+                            o5 = output_vectors[noise_words[5]]
+                            f0 = np.float32(0.0)
+                            f1 = np.float32(0.0)
+                            f2 = np.float32(0.0)
+                            f3 = np.float32(0.0)
+                            f4 = np.float32(0.0)
+                            f5 = np.float32(0.0)
+                            for k in range(dim):
+                                xk = x[k]
+                                f0 += xk * o0[k]
+                                f1 += xk * o1[k]
+                                f2 += xk * o2[k]
+                                f3 += xk * o3[k]
+                                f4 += xk * o4[k]
+                                f5 += xk * o5[k]
+                            coeff[0] = f0
+                            coeff[1] = f1
+                            coeff[2] = f2
+                            coeff[3] = f3
+                            coeff[4] = f4
+                            coeff[5] = f5
+                            for d in range(6):
+                                f = coeff[d]
+                                coeff[d] = 0.0
+                                label = np.float32(1.0)
+                                if d > 0:
+                                    if noise_words[d] == centre:
+                                        continue
+                                    label = np.float32(0.0)
+                                sig, part = logistic(f, label, sigmoid, log_sigmoid)
+                                loss += part
+                                if sig == sig:  # else NaN: diverged, no update
+                                    coeff[d] = (label - sig) * lr
+                            g0 = coeff[0]
+                            g1 = coeff[1]
+                            g2 = coeff[2]
+                            g3 = coeff[3]
+                            g4 = coeff[4]
+                            g5 = coeff[5]
+                            s0 = shared_grad[0]
+                            s1 = shared_grad[1]
+                            s2 = shared_grad[2]
+                            s3 = shared_grad[3]
+                            s4 = shared_grad[4]
+                            s5 = shared_grad[5]
+                            for k in range(dim):
+                                xk = x[k]
+                                gk = g0 * o0[k] + g1 * o1[k] + g2 * o2[k] + g3 * o3[k] + g4 * o4[k] + g5 * o5[k]
+                                s0[k] += g0 * xk
+                                s1[k] += g1 * xk
+                                s2[k] += g2 * xk
+                                s3[k] += g3 * xk
+                                s4[k] += g4 * xk
+                                s5[k] += g5 * xk
+                                x[k] = xk + gk
+                            examples += 1
+                            continue
                         # scores against the window's output rows (they stay in L1), then
                         # one pass for both gradients: a (negative + 1) x dim product
                         for d in range(negative + 1):
