@@ -7,8 +7,11 @@ round. The rate is the training phase's (the run's ``stats["words_per_second"]``
 subsampling over the training loop's wall time), so start-up, reading and writing are not in
 it; one thread's rate is the per-core rate. Prints medians, the scaling (two threads' median
 over one's) and the machine's load before and after; writes scripts/bench_threads.out.json.
+``--before DIR`` also runs a checkout of another revision in the same rounds (each of its runs
+right after the same run of this one), as "before".
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_threads.py [--rounds 5] [--epochs 2]
+        [--models skipgram,cbow,fasttext] [--before DIR]
 """
 from __future__ import annotations
 
@@ -35,12 +38,12 @@ print(json.dumps({"words_per_second": model.stats["words_per_second"],
 """
 
 
-def run(model: str, threads: int, epochs: int, corpus: str) -> dict:
+def run(model: str, threads: int, epochs: int, corpus: str, tree: Path = ROOT) -> dict:
     args = dict(SETTINGS, **MODELS[model], model=model, threads=threads, epochs=epochs, corpus=corpus)
     done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True,
-                          cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                          cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)))
     if done.returncode != 0:
-        sys.exit(f"{model} with {threads} threads failed:\n{done.stderr[-2000:]}")
+        sys.exit(f"{model} with {threads} threads failed in {tree}:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -51,25 +54,33 @@ def main() -> None:
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--corpus", default=str(SHARED_DATA / "text8-prefix.gz"))
     ap.add_argument("--out", type=Path, default=ROOT / "scripts" / "bench_threads.out.json")
+    ap.add_argument("--before", type=Path, default=None, help="also run this checkout (as 'before')")
     args = ap.parse_args()
     models = args.models.split(",")
+    trees = {"now": ROOT} if args.before is None else {"now": ROOT, "before": args.before.resolve()}
     out = {"settings": dict(SETTINGS, epochs=args.epochs, corpus=args.corpus), "load_before": os.getloadavg(),
            "models": {}}
-    for model in models:   # untimed: loads (or compiles) each model's kernels
-        run(model, 1, 1, args.corpus)
-    rates = {(m, t): [] for m in models for t in (1, 2)}
+    for tree in trees.values():
+        for model in models:   # untimed: loads (or compiles) each model's kernels
+            run(model, 1, 1, args.corpus, tree)
+    rates = {(n, m, t): [] for n in trees for m in models for t in (1, 2)}
     for r in range(args.rounds):
         for model in models:
             for threads in ((1, 2) if r % 2 == 0 else (2, 1)):
-                rate = run(model, threads, args.epochs, args.corpus)["words_per_second"]
-                rates[model, threads].append(rate)
-                print(f"round {r + 1} {model:8} {threads} thread(s): {rate:,.0f} words/s", flush=True)
-    for model in models:
-        one, two = (statistics.median(rates[model, t]) for t in (1, 2))
-        out["models"][model] = {"one_thread": rates[model, 1], "two_threads": rates[model, 2],
-                                "per_core_median": one, "two_threads_median": two,
-                                "scaling": round(two / one, 3)}
-        print(f"{model:8}: one thread {one:,.0f} words/s (per core), two {two:,.0f}: x{two / one:.2f}")
+                for name, tree in trees.items():
+                    rate = run(model, threads, args.epochs, args.corpus, tree)["words_per_second"]
+                    rates[name, model, threads].append(rate)
+                    print(f"round {r + 1} {name:6} {model:8} {threads} thread(s): {rate:,.0f} words/s",
+                          flush=True)
+    for name in trees:
+        into = out["models"] if name == "now" else out.setdefault(name, {})
+        for model in models:
+            one, two = (statistics.median(rates[name, model, t]) for t in (1, 2))
+            into[model] = {"one_thread": rates[name, model, 1], "two_threads": rates[name, model, 2],
+                           "per_core_median": one, "two_threads_median": two,
+                           "scaling": round(two / one, 3)}
+            print(f"{name:6} {model:8}: one thread {one:,.0f} words/s (per core), two {two:,.0f}: "
+                  f"x{two / one:.2f}")
     out["load_after"] = os.getloadavg()
     print(f"load average before {out['load_before'][0]:.2f}, after {out['load_after'][0]:.2f}")
     args.out.write_text(json.dumps(out, indent=1) + "\n")

@@ -137,7 +137,7 @@ SKIPGRAM_CENTRE_SHARED = 4  # SKIPGRAM_CENTRE with one set of negatives per cent
 # inlines less), while this flat form runs within 0-5% of them.
 #
 # One source, one compiled kernel per (arch, hierarchical softmax, negative sampling,
-# one row per word) that a run uses (issue 28): _make_kernel closes over the four as
+# one row per word, six output rows) that a run uses (issue 28): _make_kernel closes over the five as
 # constants, so numba's dead-branch pruning drops the other context loops, losses and row
 # lookups before it inlines the helpers, types and compiles. A skip-gram run compiles one
 # loop with one loss instead of all five loops with both losses and both row layouts
@@ -145,22 +145,27 @@ SKIPGRAM_CENTRE_SHARED = 4  # SKIPGRAM_CENTRE with one set of negatives per cent
 # third of the compile's extra memory); every kernel is the same
 # code on the same values in the same order as the one kernel before, so the bytes are
 # the same (tests/test_golden.py). docs/benchmarks.md, "First-run compile".
-_KERNELS: dict[tuple[int, bool, bool, bool], object] = {}
+_KERNELS: dict[tuple[int, bool, bool, bool, bool], object] = {}
 _KERNELS_LOCK = threading.Lock()  # worker threads ask at once: make each kernel once
 _SHARED_ARCHS = (SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARED)  # negative sampling only
 _CENTRE_ARCHS = (SKIPGRAM_CENTRE, SKIPGRAM_CENTRE_SHARED)  # always through the row lists
 ARCHS = (SKIPGRAM, SKIPGRAM_CENTRE, CBOW, SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARED)
+# SKIPGRAM_SHARED with one row per word and this many output rows a window (the centre and
+# word2vec's default of 5 noise words) has a loop of its own, written for six rows
+SIX_ROWS = 6
 
 
-def kernel_key(arch: int, use_hs: bool, negative: int, one_row: bool) -> tuple[int, bool, bool, bool]:
+def kernel_key(arch: int, use_hs: bool, negative: int,
+               one_row: bool) -> tuple[int, bool, bool, bool, bool]:
     """Which compiled kernel runs these settings: (arch, hierarchical softmax, negative
-    sampling, one row per word). A flag a loop does not read is left out of its key
-    (False), so such settings share one kernel."""
+    sampling, one row per word, SKIPGRAM_SHARED's loop for exactly 5 noise words). A flag a
+    loop does not read is left out of its key (False), so such settings share one kernel."""
     arch = int(arch)
     if arch not in ARCHS:
         raise ValueError(f"unknown skip-gram-family architecture {arch!r}")
     hs, ns = (False, True) if arch in _SHARED_ARCHS else (bool(use_hs), int(negative) > 0)
-    return arch, hs, ns, bool(one_row) and arch not in _CENTRE_ARCHS
+    one_row = bool(one_row) and arch not in _CENTRE_ARCHS
+    return arch, hs, ns, one_row, arch == SKIPGRAM_SHARED and one_row and int(negative) == SIX_ROWS - 1
 
 
 def kernel_for(arch: int, use_hs: bool, negative: int, one_row: bool):
@@ -197,7 +202,7 @@ def scratch_arrays(n: int, dim: int, negative: int) -> tuple[np.ndarray, ...]:
             np.zeros(negative + 1, dtype=np.float32))
 
 
-def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
+def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
     @njit(**KERNEL_OPTIONS)
     def _train_chunk(tokens, weights, rows, tables, params, rng_state, scratch):
         """Train on one chunk of the token stream.
@@ -301,7 +306,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
                             r1 = row_offsets[context + 1]
                             mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
                             h = hidden
-                        if ONE_ROW and negative == 5:
+                        if SIX:
                             # word2vec's default: the six scores in one pass over the row,
                             # then both gradients in one more (see the module's docstring)
                             x = input_vectors[context]
@@ -366,38 +371,38 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW):
                                 s5[k] += g5 * xk
                                 x[k] = xk + gk
                             examples += 1
-                            continue
-                        # scores against the window's output rows (they stay in L1), then
-                        # one pass for both gradients: a (negative + 1) x dim product
-                        for d in range(negative + 1):
-                            word = noise_words[d]
-                            coeff[d] = 0.0
-                            label = np.float32(1.0)
-                            if d > 0:
-                                if word == centre:
-                                    continue
-                                label = np.float32(0.0)
-                            f = np.float32(0.0)
-                            for k in range(dim):
-                                f += h[k] * output_vectors[word, k]
-                            sig, part = logistic(f, label, sigmoid, log_sigmoid)
-                            loss += part
-                            if sig == sig:  # else NaN: diverged, no update
-                                coeff[d] = (label - sig) * lr
-                        for k in range(dim):
-                            grad[k] = 0.0
-                        for d in range(negative + 1):
-                            g = coeff[d]
-                            word = noise_words[d]
-                            for k in range(dim):
-                                grad[k] += g * output_vectors[word, k]
-                                shared_grad[d, k] += g * h[k]
-                        if ONE_ROW:
-                            for k in range(dim):
-                                input_vectors[context, k] += grad[k]
                         else:
-                            add_to_rows(input_vectors, row_ids, r0, r1, grad)
-                        examples += 1
+                            # scores against the window's output rows (they stay in L1), then
+                            # one pass for both gradients: a (negative + 1) x dim product
+                            for d in range(negative + 1):
+                                word = noise_words[d]
+                                coeff[d] = 0.0
+                                label = np.float32(1.0)
+                                if d > 0:
+                                    if word == centre:
+                                        continue
+                                    label = np.float32(0.0)
+                                f = np.float32(0.0)
+                                for k in range(dim):
+                                    f += h[k] * output_vectors[word, k]
+                                sig, part = logistic(f, label, sigmoid, log_sigmoid)
+                                loss += part
+                                if sig == sig:  # else NaN: diverged, no update
+                                    coeff[d] = (label - sig) * lr
+                            for k in range(dim):
+                                grad[k] = 0.0
+                            for d in range(negative + 1):
+                                g = coeff[d]
+                                word = noise_words[d]
+                                for k in range(dim):
+                                    grad[k] += g * output_vectors[word, k]
+                                    shared_grad[d, k] += g * h[k]
+                            if ONE_ROW:
+                                for k in range(dim):
+                                    input_vectors[context, k] += grad[k]
+                            else:
+                                add_to_rows(input_vectors, row_ids, r0, r1, grad)
+                            examples += 1
                     for d in range(negative + 1):
                         word = noise_words[d]
                         for k in range(dim):
