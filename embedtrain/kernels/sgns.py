@@ -30,8 +30,9 @@ output rows stay in L1). tests/reference.py has the plain-numpy version. With wo
 default of 5 noise words and one row per word, a context word's six scores are computed
 in one pass over its row (six sums side by side, which the CPU overlaps, instead of six
 passes each ending in a sum the next waits behind), and its two gradients in one more
-pass; the same products and updates, summed in another order (issue 28: 1.24-1.33x the
-kernel's rate; docs/benchmarks.md, "Per-core rate and thread scaling").
+pass; the same products and updates, summed in another order (issue 28; its measurements:
+docs/benchmarks.md, "Skip-gram's six scores in one pass"). It is a kernel of its own (the
+last flag of :func:`kernel_key`).
 
 ``SKIPGRAM_CENTRE_SHARED`` (negative sampling only) is the same batch for fastText's
 pairing, whose input is one vector for the whole window: the centre's mean h. It
