@@ -125,3 +125,30 @@ def hs_update(h, output_hs, target, lr, hs_offsets, hs_codes, hs_points, grad,
             grad[k] += g * o
             output_hs[node, k] = o + g * h[k]
     return loss
+
+
+@njit(**HELPER_OPTIONS)
+def six_coefficients(loss, f0, f1, f2, f3, f4, f5, words, target, lr, sigmoid_table, log_sigmoid_table,
+                     coeff):
+    """The gradient coefficients (label - sigmoid(f)) * lr of six scores into coeff[0:6]: the
+    target's (words[0], label 1) and five noise words' (label 0; 0 for a noise word equal to the
+    target, and for a NaN score). Returns ``loss`` plus their losses, added in that order."""
+    coeff[0] = f0
+    coeff[1] = f1
+    coeff[2] = f2
+    coeff[3] = f3
+    coeff[4] = f4
+    coeff[5] = f5
+    for d in range(6):
+        f = coeff[d]
+        coeff[d] = 0.0
+        label = np.float32(1.0)
+        if d > 0:
+            if words[d] == target:
+                continue
+            label = np.float32(0.0)
+        sig, part = logistic(f, label, sigmoid_table, log_sigmoid_table)
+        loss += part
+        if sig == sig:  # else NaN: diverged, no update
+            coeff[d] = (label - sig) * lr
+    return loss

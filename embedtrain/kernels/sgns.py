@@ -71,7 +71,7 @@ from numba import njit
 
 from .common import (context_window, learning_rate, sentence_end, shuffle_sentence,
                      subsample)
-from .losses import draw_noise, hs_update, logistic, ns_update
+from .losses import draw_noise, hs_update, logistic, ns_update, six_coefficients
 from .options import KERNEL_OPTIONS
 from .memory import CACHE_LINE_FLOATS, prefetch
 from .rows import add_to_rows, mean_of_rows, prefetch_rows
@@ -295,84 +295,151 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                     for d in range(negative + 1):
                         for k in range(dim):
                             shared_grad[d, k] = 0.0
-                    for j in range(lo, hi):
-                        if j == i:
-                            continue
-                        context = sentence[j]
-                        if ONE_ROW:
-                            r0 = context
-                            h = input_vectors[context]
-                        else:
-                            r0 = row_offsets[context]
-                            r1 = row_offsets[context + 1]
-                            mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
-                            h = hidden
-                        if SIX:
-                            # word2vec's default: the six scores in one pass over the row,
-                            # then both gradients in one more (see the module's docstring)
-                            x = input_vectors[context]
-                            o0 = output_vectors[noise_words[0]]
-                            o1 = output_vectors[noise_words[1]]
-                            o2 = output_vectors[noise_words[2]]
-                            o3 = output_vectors[noise_words[3]]
-                            o4 = output_vectors[noise_words[4]]
-                            o5 = output_vectors[noise_words[5]]
-                            f0 = np.float32(0.0)
-                            f1 = np.float32(0.0)
-                            f2 = np.float32(0.0)
-                            f3 = np.float32(0.0)
-                            f4 = np.float32(0.0)
-                            f5 = np.float32(0.0)
-                            for k in range(dim):
-                                xk = x[k]
-                                f0 += xk * o0[k]
-                                f1 += xk * o1[k]
-                                f2 += xk * o2[k]
-                                f3 += xk * o3[k]
-                                f4 += xk * o4[k]
-                                f5 += xk * o5[k]
-                            coeff[0] = f0
-                            coeff[1] = f1
-                            coeff[2] = f2
-                            coeff[3] = f3
-                            coeff[4] = f4
-                            coeff[5] = f5
-                            for d in range(6):
-                                f = coeff[d]
-                                coeff[d] = 0.0
-                                label = np.float32(1.0)
-                                if d > 0:
-                                    if noise_words[d] == centre:
-                                        continue
-                                    label = np.float32(0.0)
-                                sig, part = logistic(f, label, sigmoid, log_sigmoid)
-                                loss += part
-                                if sig == sig:  # else NaN: diverged, no update
-                                    coeff[d] = (label - sig) * lr
-                            g0 = coeff[0]
-                            g1 = coeff[1]
-                            g2 = coeff[2]
-                            g3 = coeff[3]
-                            g4 = coeff[4]
-                            g5 = coeff[5]
-                            s0 = shared_grad[0]
-                            s1 = shared_grad[1]
-                            s2 = shared_grad[2]
-                            s3 = shared_grad[3]
-                            s4 = shared_grad[4]
-                            s5 = shared_grad[5]
-                            for k in range(dim):
-                                xk = x[k]
-                                gk = g0 * o0[k] + g1 * o1[k] + g2 * o2[k] + g3 * o3[k] + g4 * o4[k] + g5 * o5[k]
-                                s0[k] += g0 * xk
-                                s1[k] += g1 * xk
-                                s2[k] += g2 * xk
-                                s3[k] += g3 * xk
-                                s4[k] += g4 * xk
-                                s5[k] += g5 * xk
-                                x[k] = xk + gk
-                            examples += 1
-                        else:
+                    if SIX:
+                        o0 = output_vectors[noise_words[0]]
+                        o1 = output_vectors[noise_words[1]]
+                        o2 = output_vectors[noise_words[2]]
+                        o3 = output_vectors[noise_words[3]]
+                        o4 = output_vectors[noise_words[4]]
+                        o5 = output_vectors[noise_words[5]]
+                        s0 = shared_grad[0]
+                        s1 = shared_grad[1]
+                        s2 = shared_grad[2]
+                        s3 = shared_grad[3]
+                        s4 = shared_grad[4]
+                        s5 = shared_grad[5]
+                        j = lo
+                        while j < hi:
+                            if j == i:
+                                j += 1
+                                continue
+                            a = sentence[j]
+                            jb = j + 1
+                            if jb == i:
+                                jb += 1
+                            if jb < hi and sentence[jb] != a:
+                                b = sentence[jb]
+                                xa = input_vectors[a]
+                                xb = input_vectors[b]
+                                fa0 = np.float32(0.0)
+                                fa1 = np.float32(0.0)
+                                fa2 = np.float32(0.0)
+                                fa3 = np.float32(0.0)
+                                fa4 = np.float32(0.0)
+                                fa5 = np.float32(0.0)
+                                fb0 = np.float32(0.0)
+                                fb1 = np.float32(0.0)
+                                fb2 = np.float32(0.0)
+                                fb3 = np.float32(0.0)
+                                fb4 = np.float32(0.0)
+                                fb5 = np.float32(0.0)
+                                for k in range(dim):
+                                    xak = xa[k]
+                                    xbk = xb[k]
+                                    v = o0[k]
+                                    fa0 += xak * v
+                                    fb0 += xbk * v
+                                    v = o1[k]
+                                    fa1 += xak * v
+                                    fb1 += xbk * v
+                                    v = o2[k]
+                                    fa2 += xak * v
+                                    fb2 += xbk * v
+                                    v = o3[k]
+                                    fa3 += xak * v
+                                    fb3 += xbk * v
+                                    v = o4[k]
+                                    fa4 += xak * v
+                                    fb4 += xbk * v
+                                    v = o5[k]
+                                    fa5 += xak * v
+                                    fb5 += xbk * v
+                                loss = six_coefficients(loss, fa0, fa1, fa2, fa3, fa4, fa5, noise_words, centre, lr,
+                                                         sigmoid, log_sigmoid, coeff)
+                                ga0 = coeff[0]
+                                ga1 = coeff[1]
+                                ga2 = coeff[2]
+                                ga3 = coeff[3]
+                                ga4 = coeff[4]
+                                ga5 = coeff[5]
+                                loss = six_coefficients(loss, fb0, fb1, fb2, fb3, fb4, fb5, noise_words, centre, lr,
+                                                         sigmoid, log_sigmoid, coeff)
+                                gb0 = coeff[0]
+                                gb1 = coeff[1]
+                                gb2 = coeff[2]
+                                gb3 = coeff[3]
+                                gb4 = coeff[4]
+                                gb5 = coeff[5]
+                                for k in range(dim):
+                                    xak = xa[k]
+                                    xbk = xb[k]
+                                    v0 = o0[k]
+                                    v1 = o1[k]
+                                    v2 = o2[k]
+                                    v3 = o3[k]
+                                    v4 = o4[k]
+                                    v5 = o5[k]
+                                    gka = ga0 * v0 + ga1 * v1 + ga2 * v2 + ga3 * v3 + ga4 * v4 + ga5 * v5
+                                    gkb = gb0 * v0 + gb1 * v1 + gb2 * v2 + gb3 * v3 + gb4 * v4 + gb5 * v5
+                                    s0[k] = (s0[k] + ga0 * xak) + gb0 * xbk
+                                    s1[k] = (s1[k] + ga1 * xak) + gb1 * xbk
+                                    s2[k] = (s2[k] + ga2 * xak) + gb2 * xbk
+                                    s3[k] = (s3[k] + ga3 * xak) + gb3 * xbk
+                                    s4[k] = (s4[k] + ga4 * xak) + gb4 * xbk
+                                    s5[k] = (s5[k] + ga5 * xak) + gb5 * xbk
+                                    xa[k] = xak + gka
+                                    xb[k] = xbk + gkb
+                                examples += 2
+                                j = jb + 1
+                            else:
+                                x = input_vectors[a]
+                                f0 = np.float32(0.0)
+                                f1 = np.float32(0.0)
+                                f2 = np.float32(0.0)
+                                f3 = np.float32(0.0)
+                                f4 = np.float32(0.0)
+                                f5 = np.float32(0.0)
+                                for k in range(dim):
+                                    xk = x[k]
+                                    f0 += xk * o0[k]
+                                    f1 += xk * o1[k]
+                                    f2 += xk * o2[k]
+                                    f3 += xk * o3[k]
+                                    f4 += xk * o4[k]
+                                    f5 += xk * o5[k]
+                                loss = six_coefficients(loss, f0, f1, f2, f3, f4, f5, noise_words, centre, lr,
+                                                         sigmoid, log_sigmoid, coeff)
+                                g0 = coeff[0]
+                                g1 = coeff[1]
+                                g2 = coeff[2]
+                                g3 = coeff[3]
+                                g4 = coeff[4]
+                                g5 = coeff[5]
+                                for k in range(dim):
+                                    xk = x[k]
+                                    gk = g0 * o0[k] + g1 * o1[k] + g2 * o2[k] + g3 * o3[k] + g4 * o4[k] + g5 * o5[k]
+                                    s0[k] += g0 * xk
+                                    s1[k] += g1 * xk
+                                    s2[k] += g2 * xk
+                                    s3[k] += g3 * xk
+                                    s4[k] += g4 * xk
+                                    s5[k] += g5 * xk
+                                    x[k] = xk + gk
+                                examples += 1
+                                j += 1
+                    else:
+                        for j in range(lo, hi):
+                            if j == i:
+                                continue
+                            context = sentence[j]
+                            if ONE_ROW:
+                                r0 = context
+                                h = input_vectors[context]
+                            else:
+                                r0 = row_offsets[context]
+                                r1 = row_offsets[context + 1]
+                                mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                                h = hidden
                             # scores against the window's output rows (they stay in L1), then
                             # one pass for both gradients: a (negative + 1) x dim product
                             for d in range(negative + 1):
