@@ -27,12 +27,15 @@ centre's and the noise words') stay as they were for the whole window and take t
 summed gradient at its end. So a window touches c input rows and negative + 1 output
 rows instead of c x (negative + 2), and its products are small matrix products (the
 output rows stay in L1). tests/reference.py has the plain-numpy version. With word2vec's
-default of 5 noise words and one row per word, a context word's six scores are computed
-in one pass over its row (six sums side by side, which the CPU overlaps, instead of six
-passes each ending in a sum the next waits behind), and its two gradients in one more
-pass; the same products and updates, summed in another order (issue 28; its measurements:
-docs/benchmarks.md, "Skip-gram's six scores in one pass"). It is a kernel of its own (the
-last flag of :func:`kernel_key`).
+default of 5 noise words and one row per word, the context words are taken two at a time:
+the two rows' twelve scores against the six output rows in one pass (twelve sums side by
+side, which the CPU overlaps, each output value loaded once for both), then both rows'
+gradients and the six shared gradients in one more pass (each shared gradient row read and
+written once for both). Two context words with the same row, and a window's last odd one,
+go one at a time, so every row is scored as it stands after the updates before it: the same
+products and updates as the general loop, its sums taken in another order (issue 28; the
+measurements: docs/benchmarks.md, "Skip-gram's six scores in one pass"). It is a kernel of
+its own (the last flag of :func:`kernel_key`).
 
 ``SKIPGRAM_CENTRE_SHARED`` (negative sampling only) is the same batch for fastText's
 pairing, whose input is one vector for the whole window: the centre's mean h. It
@@ -296,6 +299,8 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                         for k in range(dim):
                             shared_grad[d, k] = 0.0
                     if SIX:
+                        # word2vec's default (module docstring): context words two at a time,
+                        # both rows' six scores in one pass, their updates in one more
                         o0 = output_vectors[noise_words[0]]
                         o1 = output_vectors[noise_words[1]]
                         o2 = output_vectors[noise_words[2]]
@@ -318,6 +323,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                             if jb == i:
                                 jb += 1
                             if jb < hi and sentence[jb] != a:
+                                # two rows: neither's update changes the other's scores
                                 b = sentence[jb]
                                 xa = input_vectors[a]
                                 xb = input_vectors[b]
@@ -392,6 +398,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                                 examples += 2
                                 j = jb + 1
                             else:
+                                # the last one, or the next has the same row: alone
                                 x = input_vectors[a]
                                 f0 = np.float32(0.0)
                                 f1 = np.float32(0.0)
