@@ -322,118 +322,92 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                             jb = j + 1
                             if jb == i:
                                 jb += 1
-                            if jb < hi and sentence[jb] != a:
-                                # two rows: neither's update changes the other's scores
-                                b = sentence[jb]
-                                xa = input_vectors[a]
-                                xb = input_vectors[b]
-                                fa0 = np.float32(0.0)
-                                fa1 = np.float32(0.0)
-                                fa2 = np.float32(0.0)
-                                fa3 = np.float32(0.0)
-                                fa4 = np.float32(0.0)
-                                fa5 = np.float32(0.0)
-                                fb0 = np.float32(0.0)
-                                fb1 = np.float32(0.0)
-                                fb2 = np.float32(0.0)
-                                fb3 = np.float32(0.0)
-                                fb4 = np.float32(0.0)
-                                fb5 = np.float32(0.0)
+                            # two rows: neither's update changes the other's scores; the last
+                            # one, or one whose next has the same row, goes alone, beside a row
+                            # of zeros that takes no gradient (one loop for both cases)
+                            pair = jb < hi and sentence[jb] != a
+                            xa = input_vectors[a]
+                            if pair:
+                                xb = input_vectors[sentence[jb]]
+                            else:
                                 for k in range(dim):
-                                    xak = xa[k]
-                                    xbk = xb[k]
-                                    v = o0[k]
-                                    fa0 += xak * v
-                                    fb0 += xbk * v
-                                    v = o1[k]
-                                    fa1 += xak * v
-                                    fb1 += xbk * v
-                                    v = o2[k]
-                                    fa2 += xak * v
-                                    fb2 += xbk * v
-                                    v = o3[k]
-                                    fa3 += xak * v
-                                    fb3 += xbk * v
-                                    v = o4[k]
-                                    fa4 += xak * v
-                                    fb4 += xbk * v
-                                    v = o5[k]
-                                    fa5 += xak * v
-                                    fb5 += xbk * v
-                                loss = six_coefficients(loss, fa0, fa1, fa2, fa3, fa4, fa5, noise_words, centre, lr,
-                                                         sigmoid, log_sigmoid, coeff)
-                                ga0 = coeff[0]
-                                ga1 = coeff[1]
-                                ga2 = coeff[2]
-                                ga3 = coeff[3]
-                                ga4 = coeff[4]
-                                ga5 = coeff[5]
-                                loss = six_coefficients(loss, fb0, fb1, fb2, fb3, fb4, fb5, noise_words, centre, lr,
-                                                         sigmoid, log_sigmoid, coeff)
+                                    hidden[k] = 0.0
+                                xb = hidden
+                            fa0 = np.float32(0.0)
+                            fa1 = np.float32(0.0)
+                            fa2 = np.float32(0.0)
+                            fa3 = np.float32(0.0)
+                            fa4 = np.float32(0.0)
+                            fa5 = np.float32(0.0)
+                            fb0 = np.float32(0.0)
+                            fb1 = np.float32(0.0)
+                            fb2 = np.float32(0.0)
+                            fb3 = np.float32(0.0)
+                            fb4 = np.float32(0.0)
+                            fb5 = np.float32(0.0)
+                            for k in range(dim):
+                                xak = xa[k]
+                                xbk = xb[k]
+                                v = o0[k]
+                                fa0 += xak * v
+                                fb0 += xbk * v
+                                v = o1[k]
+                                fa1 += xak * v
+                                fb1 += xbk * v
+                                v = o2[k]
+                                fa2 += xak * v
+                                fb2 += xbk * v
+                                v = o3[k]
+                                fa3 += xak * v
+                                fb3 += xbk * v
+                                v = o4[k]
+                                fa4 += xak * v
+                                fb4 += xbk * v
+                                v = o5[k]
+                                fa5 += xak * v
+                                fb5 += xbk * v
+                            loss = six_coefficients(loss, fa0, fa1, fa2, fa3, fa4, fa5, noise_words, centre, lr,
+                                                    sigmoid, log_sigmoid, coeff)
+                            ga0 = coeff[0]
+                            ga1 = coeff[1]
+                            ga2 = coeff[2]
+                            ga3 = coeff[3]
+                            ga4 = coeff[4]
+                            ga5 = coeff[5]
+                            gb0 = gb1 = gb2 = gb3 = gb4 = gb5 = np.float32(0.0)
+                            if pair:
+                                loss = six_coefficients(loss, fb0, fb1, fb2, fb3, fb4, fb5, noise_words, centre,
+                                                        lr, sigmoid, log_sigmoid, coeff)
                                 gb0 = coeff[0]
                                 gb1 = coeff[1]
                                 gb2 = coeff[2]
                                 gb3 = coeff[3]
                                 gb4 = coeff[4]
                                 gb5 = coeff[5]
-                                for k in range(dim):
-                                    xak = xa[k]
-                                    xbk = xb[k]
-                                    v0 = o0[k]
-                                    v1 = o1[k]
-                                    v2 = o2[k]
-                                    v3 = o3[k]
-                                    v4 = o4[k]
-                                    v5 = o5[k]
-                                    gka = ga0 * v0 + ga1 * v1 + ga2 * v2 + ga3 * v3 + ga4 * v4 + ga5 * v5
-                                    gkb = gb0 * v0 + gb1 * v1 + gb2 * v2 + gb3 * v3 + gb4 * v4 + gb5 * v5
-                                    s0[k] = (s0[k] + ga0 * xak) + gb0 * xbk
-                                    s1[k] = (s1[k] + ga1 * xak) + gb1 * xbk
-                                    s2[k] = (s2[k] + ga2 * xak) + gb2 * xbk
-                                    s3[k] = (s3[k] + ga3 * xak) + gb3 * xbk
-                                    s4[k] = (s4[k] + ga4 * xak) + gb4 * xbk
-                                    s5[k] = (s5[k] + ga5 * xak) + gb5 * xbk
-                                    xa[k] = xak + gka
-                                    xb[k] = xbk + gkb
                                 examples += 2
                                 j = jb + 1
                             else:
-                                # the last one, or the next has the same row: alone
-                                x = input_vectors[a]
-                                f0 = np.float32(0.0)
-                                f1 = np.float32(0.0)
-                                f2 = np.float32(0.0)
-                                f3 = np.float32(0.0)
-                                f4 = np.float32(0.0)
-                                f5 = np.float32(0.0)
-                                for k in range(dim):
-                                    xk = x[k]
-                                    f0 += xk * o0[k]
-                                    f1 += xk * o1[k]
-                                    f2 += xk * o2[k]
-                                    f3 += xk * o3[k]
-                                    f4 += xk * o4[k]
-                                    f5 += xk * o5[k]
-                                loss = six_coefficients(loss, f0, f1, f2, f3, f4, f5, noise_words, centre, lr,
-                                                         sigmoid, log_sigmoid, coeff)
-                                g0 = coeff[0]
-                                g1 = coeff[1]
-                                g2 = coeff[2]
-                                g3 = coeff[3]
-                                g4 = coeff[4]
-                                g5 = coeff[5]
-                                for k in range(dim):
-                                    xk = x[k]
-                                    gk = g0 * o0[k] + g1 * o1[k] + g2 * o2[k] + g3 * o3[k] + g4 * o4[k] + g5 * o5[k]
-                                    s0[k] += g0 * xk
-                                    s1[k] += g1 * xk
-                                    s2[k] += g2 * xk
-                                    s3[k] += g3 * xk
-                                    s4[k] += g4 * xk
-                                    s5[k] += g5 * xk
-                                    x[k] = xk + gk
                                 examples += 1
                                 j += 1
+                            for k in range(dim):
+                                xak = xa[k]
+                                xbk = xb[k]
+                                v0 = o0[k]
+                                v1 = o1[k]
+                                v2 = o2[k]
+                                v3 = o3[k]
+                                v4 = o4[k]
+                                v5 = o5[k]
+                                gka = ga0 * v0 + ga1 * v1 + ga2 * v2 + ga3 * v3 + ga4 * v4 + ga5 * v5
+                                gkb = gb0 * v0 + gb1 * v1 + gb2 * v2 + gb3 * v3 + gb4 * v4 + gb5 * v5
+                                s0[k] = (s0[k] + ga0 * xak) + gb0 * xbk
+                                s1[k] = (s1[k] + ga1 * xak) + gb1 * xbk
+                                s2[k] = (s2[k] + ga2 * xak) + gb2 * xbk
+                                s3[k] = (s3[k] + ga3 * xak) + gb3 * xbk
+                                s4[k] = (s4[k] + ga4 * xak) + gb4 * xbk
+                                s5[k] = (s5[k] + ga5 * xak) + gb5 * xbk
+                                xa[k] = xak + gka
+                                xb[k] = xbk + gkb
                     else:
                         for j in range(lo, hi):
                             if j == i:
