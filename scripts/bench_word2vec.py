@@ -9,7 +9,7 @@ vectors. Run under the shared lock so no other benchmark disturbs it:
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_word2vec.py [--seeds 1,2,3,4,5] [--memory]
         [--variant "w2v-c=--init-bound 0.5 --epoch-decay 1"] [--variant "shared=--shared-negatives"]
-        [--phases] [--before DIR] [--no-compile] [--epochs N] [--no-scores]
+        [--phases] [--before DIR] [--no-compile] [--epochs N] [--no-scores] [--threads N]
 
 --phases runs each embedtrain process through scripts/phases.py and prints where its time
 goes, phase by phase (wall and CPU seconds, medians over the seeds), also written to
@@ -113,8 +113,11 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=SETTINGS["epochs"],
                     help="epochs of every run (1: short runs for the fixed costs' phases)")
     ap.add_argument("--no-scores", action="store_true", help="time only (scores shown as nan)")
+    ap.add_argument("--threads", type=int, default=SETTINGS["threads"],
+                    help="threads of every run (1: each seed's run is reproducible, for a quality check)")
     args = ap.parse_args()
     SETTINGS["epochs"] = args.epochs
+    SETTINGS["threads"] = args.threads
     variants = {"embedtrain": []}
     trees = {"embedtrain": ROOT}
     if args.before:
