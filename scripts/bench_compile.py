@@ -4,7 +4,7 @@ one epoch) with an empty NUMBA_CACHE_DIR, against the same command with that cac
 The difference in CPU seconds (user + system of the child) is what numba spends compiling
 the kernels the run uses; wall seconds are shown too, and the peak RSS of the cold and the
 warm run (each child under /usr/bin/time -v): the compile's extra memory is their difference.
-Writes scripts/bench_compile.out.json.
+Writes scripts/bench_compile.out.json (or ``--out FILE``).
 
 With ``--before DIR`` (a checkout of another revision, e.g. ``git worktree add /tmp/et-before
 REV``) the same runs are made with that code too, interleaved run by run, and the ratio of
@@ -60,6 +60,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--before", type=Path, default=None, help="a checkout of another revision")
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--out", type=Path, default=ROOT / "scripts" / "bench_compile.out.json")
     a = ap.parse_args()
     sources = {"now": ROOT} | ({"before": a.before.resolve()} if a.before else {})
     models = a.models.split(",")
@@ -90,7 +91,7 @@ def main() -> None:
         ratio = ([f"{medians['now'][0] / medians['before'][0]:.2f}",
                   f"{medians['now'][1] / medians['before'][1]:.2f}"] if a.before else [])
         print(f"| {model} | " + " | ".join(cells + ratio) + " |")
-    (ROOT / "scripts" / "bench_compile.out.json").write_text(json.dumps(summary, indent=1) + "\n")
+    a.out.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 if __name__ == "__main__":
