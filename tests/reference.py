@@ -60,6 +60,25 @@ def _ns(h, out, target, negative, lr, prob, alias, rng):
     return grad
 
 
+def _ns_scored_first(h, out, target, negative, lr, prob, alias, rng):
+    """_ns as CBOW's six-row loop does it (5 noise words, kernels/losses.ns_update6): every
+    score against the rows as they were before any of them moves; the updates then one word
+    after another (a word drawn twice takes both)."""
+    words = [target] + [_draw_noise(rng, prob, alias) for _ in range(negative)]
+    before = out[words].copy()
+    grad = np.zeros_like(h)
+    for d, word in enumerate(words):
+        if d > 0 and word == target:
+            continue
+        label = 1.0 if d == 0 else 0.0
+        f = float(h @ before[d])
+        sig = 1.0 if f >= MAX_EXP else 0.0 if f <= -MAX_EXP else sigmoid(f)
+        g = (label - sig) * lr
+        grad += g * before[d]
+        out[word] += g * h
+    return grad
+
+
 def _hs(h, out_hs, code, path, lr):
     grad = np.zeros_like(h)
     for bit, node in zip(code, path):
@@ -124,7 +143,9 @@ def train_sentence(arch, sentence, inp, out, out_hs, keep_prob, noise_prob, nois
             grad = np.zeros_like(h)
             if use_hs:
                 grad += _hs(h, out_hs, tree.code(centre), tree.path(centre), lr)
-            if negative:
+            if negative == 5:
+                grad += _ns_scored_first(h, out, centre, negative, lr, noise_prob, noise_alias, rng)
+            elif negative:
                 grad += _ns(h, out, centre, negative, lr, noise_prob, noise_alias, rng)
             for c in context:
                 inp[c] += grad

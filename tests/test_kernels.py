@@ -40,7 +40,7 @@ def _setup(seed, dim=8):
 
 
 @pytest.mark.parametrize("arch", ["skipgram", "cbow"])
-@pytest.mark.parametrize("negative,use_hs", [(3, False), (0, True), (2, True)])
+@pytest.mark.parametrize("negative,use_hs", [(3, False), (0, True), (2, True), (5, False), (5, True)])
 @pytest.mark.parametrize("sample", [0.0, 0.05])
 def test_kernel_step_matches_reference(arch, negative, use_hs, sample):
     # a seed of the parameters that is the same in every process (hash() of a str is not)

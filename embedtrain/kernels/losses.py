@@ -152,3 +152,62 @@ def six_coefficients(loss, f0, f1, f2, f3, f4, f5, words, target, lr, sigmoid_ta
         if sig == sig:  # else NaN: diverged, no update
             coeff[d] = (label - sig) * lr
     return loss
+
+
+@njit(**HELPER_OPTIONS)
+def ns_update6(h, output_vectors, target, lr, noise_prob, noise_alias, grad, sigmoid_table,
+               log_sigmoid_table, state, words, coeff):
+    """:func:`ns_update` for word2vec's default of 5 noise words, drawn as it draws them: the
+    six scores in one pass over h, the updates in one more. Every score is taken before any
+    row moves (a noise word drawn twice is scored twice against its row as it was; both
+    updates are added). ``coeff`` (float32 [6]) is scratch. Returns (loss, state)."""
+    dim = h.shape[0]
+    vocab_size = noise_prob.shape[0]
+    words[0] = target
+    for d in range(1, 6):
+        state, bits = next_state(state)
+        word = below(bits, vocab_size)
+        if fraction(bits) >= noise_prob[word]:
+            word = noise_alias[word]
+        words[d] = word
+        for k in range(0, dim, CACHE_LINE_FLOATS):
+            prefetch(output_vectors, (word, k))
+    o0 = output_vectors[words[0]]
+    o1 = output_vectors[words[1]]
+    o2 = output_vectors[words[2]]
+    o3 = output_vectors[words[3]]
+    o4 = output_vectors[words[4]]
+    o5 = output_vectors[words[5]]
+    f0 = np.float32(0.0)
+    f1 = np.float32(0.0)
+    f2 = np.float32(0.0)
+    f3 = np.float32(0.0)
+    f4 = np.float32(0.0)
+    f5 = np.float32(0.0)
+    for k in range(dim):
+        hk = h[k]
+        f0 += hk * o0[k]
+        f1 += hk * o1[k]
+        f2 += hk * o2[k]
+        f3 += hk * o3[k]
+        f4 += hk * o4[k]
+        f5 += hk * o5[k]
+    loss = six_coefficients(0.0, f0, f1, f2, f3, f4, f5, words, target, lr, sigmoid_table,
+                            log_sigmoid_table, coeff)
+    g0 = coeff[0]
+    g1 = coeff[1]
+    g2 = coeff[2]
+    g3 = coeff[3]
+    g4 = coeff[4]
+    g5 = coeff[5]
+    for k in range(dim):
+        hk = h[k]
+        grad[k] += g0 * o0[k] + g1 * o1[k] + g2 * o2[k] + g3 * o3[k] + g4 * o4[k] + g5 * o5[k]
+        # one row after another: a noise word drawn twice takes both updates
+        o0[k] += g0 * hk
+        o1[k] += g1 * hk
+        o2[k] += g2 * hk
+        o3[k] += g3 * hk
+        o4[k] += g4 * hk
+        o5[k] += g5 * hk
+    return loss, state

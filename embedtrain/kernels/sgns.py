@@ -74,7 +74,7 @@ from numba import njit
 
 from .common import (context_window, learning_rate, sentence_end, shuffle_sentence,
                      subsample)
-from .losses import draw_noise, hs_update, logistic, ns_update, six_coefficients
+from .losses import draw_noise, hs_update, logistic, ns_update, ns_update6, six_coefficients
 from .options import KERNEL_OPTIONS
 from .memory import CACHE_LINE_FLOATS, prefetch
 from .rows import add_to_rows, mean_of_rows, prefetch_rows
@@ -169,7 +169,8 @@ def kernel_key(arch: int, use_hs: bool, negative: int,
         raise ValueError(f"unknown skip-gram-family architecture {arch!r}")
     hs, ns = (False, True) if arch in _SHARED_ARCHS else (bool(use_hs), int(negative) > 0)
     one_row = bool(one_row) and arch not in _CENTRE_ARCHS
-    return arch, hs, ns, one_row, arch == SKIPGRAM_SHARED and one_row and int(negative) == SIX_ROWS - 1
+    six = arch in (SKIPGRAM_SHARED, CBOW) and one_row and int(negative) == SIX_ROWS - 1
+    return arch, hs, ns, one_row, six
 
 
 def kernel_for(arch: int, use_hs: bool, negative: int, one_row: bool):
@@ -569,7 +570,11 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                     if USE_HS:
                         loss += hs_update(hidden, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
                                           grad, sigmoid, log_sigmoid)
-                    if USE_NS:
+                    if USE_NS and SIX:
+                        part, state = ns_update6(hidden, output_vectors, centre, lr, noise_prob, noise_alias,
+                                                 grad, sigmoid, log_sigmoid, state, noise_words, coeff)
+                        loss += part
+                    elif USE_NS:
                         part, state = ns_update(hidden, output_vectors, centre, negative, lr, noise_prob,
                                                 noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
                         loss += part
