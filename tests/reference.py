@@ -42,28 +42,12 @@ def _draw_noise(rng: RefRng, prob: np.ndarray, alias: np.ndarray) -> int:
     return word
 
 
-def _ns(h, out, target, negative, lr, prob, alias, rng):
-    grad = np.zeros_like(h)
-    for d in range(negative + 1):
-        if d == 0:
-            word, label = target, 1.0
-        else:
-            word = _draw_noise(rng, prob, alias)
-            if word == target:
-                continue
-            label = 0.0
-        f = float(h @ out[word])
-        sig = 1.0 if f >= MAX_EXP else 0.0 if f <= -MAX_EXP else sigmoid(f)
-        g = (label - sig) * lr
-        grad += g * out[word]
-        out[word] += g * h
-    return grad
-
-
-def _ns_scored_first(h, out, target, negative, lr, prob, alias, rng):
-    """_ns as CBOW's six-row loop does it (5 noise words, kernels/losses.ns_update6): every
-    score against the rows as they were before any of them moves; the updates then one word
-    after another (a word drawn twice takes both)."""
+def _ns(h, out, target, negative, lr, prob, alias, rng, scored_first=False):
+    """Negative sampling for one example, each word scored against its row as the updates
+    before it left it; with ``scored_first`` as CBOW's six-row loop does it (5 noise words,
+    kernels/losses.ns_update6): every score against the rows as they were before any of
+    them moves. Either way the updates go one word after another (a word drawn twice takes
+    both)."""
     words = [target] + [_draw_noise(rng, prob, alias) for _ in range(negative)]
     before = out[words].copy()
     grad = np.zeros_like(h)
@@ -71,10 +55,11 @@ def _ns_scored_first(h, out, target, negative, lr, prob, alias, rng):
         if d > 0 and word == target:
             continue
         label = 1.0 if d == 0 else 0.0
-        f = float(h @ before[d])
+        row = before[d] if scored_first else out[word]
+        f = float(h @ row)
         sig = 1.0 if f >= MAX_EXP else 0.0 if f <= -MAX_EXP else sigmoid(f)
         g = (label - sig) * lr
-        grad += g * before[d]
+        grad += g * row
         out[word] += g * h
     return grad
 
@@ -143,10 +128,9 @@ def train_sentence(arch, sentence, inp, out, out_hs, keep_prob, noise_prob, nois
             grad = np.zeros_like(h)
             if use_hs:
                 grad += _hs(h, out_hs, tree.code(centre), tree.path(centre), lr)
-            if negative == 5:
-                grad += _ns_scored_first(h, out, centre, negative, lr, noise_prob, noise_alias, rng)
-            elif negative:
-                grad += _ns(h, out, centre, negative, lr, noise_prob, noise_alias, rng)
+            if negative:
+                grad += _ns(h, out, centre, negative, lr, noise_prob, noise_alias, rng,
+                            scored_first=negative == 5)
             for c in context:
                 inp[c] += grad
     return rng.state
