@@ -10,10 +10,19 @@ over one's), the training loop's CPU seconds on two threads over one's (the same
 is what each word costs more when two threads share the rows) and the machine's load before and
 after; writes scripts/bench_threads.out.json.
 ``--before DIR`` also runs a checkout of another revision in the same rounds (each of its runs
-right after the same run of this one), as "before".
+right after the same run of this one), as "before"; ``--tree NAME=DIR`` (repeatable) runs more
+checkouts the same way, under their names. ``--processes`` adds a third run to every
+round: two one-thread processes started together, which share the machine's cores, caches and
+memory but no rows; their summed rate over one thread's is what this machine gives a second
+core when nothing is shared (the ceiling for two threads of one process, whose Hogwild rows
+are shared).
+
+``--probe`` runs ``line_probe.py`` before and after every run (what two cores pay right then to
+write the same rows) and also reports the medians of the runs made while the cores shared their
+last cache ("near": the probe under x1.6 before and after) and while they did not ("far").
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_threads.py [--rounds 5] [--epochs 2]
-        [--models skipgram,cbow,fasttext] [--before DIR]
+        [--models skipgram,cbow,fasttext] [--before DIR] [--processes] [--probe]
 """
 from __future__ import annotations
 
@@ -26,6 +35,7 @@ import sys
 from pathlib import Path
 
 from benchlib import ROOT, SHARED_DATA
+from line_probe import SLOW_RATIO, probe
 
 MODELS = {"skipgram": {}, "cbow": {}, "fasttext": {"bucket": 2_000_000}}
 SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, seed=1, progress=False)
@@ -58,6 +68,23 @@ def run(model: str, threads: int, epochs: int, corpus: str, tree: Path = ROOT) -
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def run_two_processes(model: str, epochs: int, corpus: str, tree: Path = ROOT) -> dict:
+    """Two one-thread runs started together: their summed rate and training CPU seconds."""
+    args = dict(SETTINGS, **MODELS[model], model=model, threads=1, epochs=epochs, corpus=corpus)
+    children = [subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, cwd=tree,
+                                 env=dict(os.environ, PYTHONPATH=str(tree))) for _ in range(2)]
+    got = []
+    for child in children:
+        stdout, stderr = child.communicate()
+        if child.returncode != 0:
+            sys.exit(f"{model}, two one-thread processes, failed in {tree}:\n{stderr[-2000:]}")
+        got.append(json.loads(stdout.strip().splitlines()[-1]))
+    return {"words_per_second": sum(g["words_per_second"] for g in got),
+            "train_cpu_seconds": sum(g["train_cpu_seconds"] for g in got),
+            "train_wall_seconds": max(g["train_wall_seconds"] for g in got)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -66,26 +93,51 @@ def main() -> None:
     ap.add_argument("--corpus", default=str(SHARED_DATA / "text8-prefix.gz"))
     ap.add_argument("--out", type=Path, default=ROOT / "scripts" / "bench_threads.out.json")
     ap.add_argument("--before", type=Path, default=None, help="also run this checkout (as 'before')")
+    ap.add_argument("--tree", action="append", default=[], metavar="NAME=DIR",
+                    help="also run this checkout, as NAME (repeatable)")
+    ap.add_argument("--processes", action="store_true",
+                    help="also run two one-thread processes at once (nothing shared)")
+    ap.add_argument("--probe", action="store_true",
+                    help="probe what sharing a cache line costs before and after every run")
     args = ap.parse_args()
+    kinds = (1, 2, "2p") if args.processes else (1, 2)
     models = args.models.split(",")
     trees = {"now": ROOT} if args.before is None else {"now": ROOT, "before": args.before.resolve()}
+    for named in args.tree:
+        name, _, where = named.partition("=")
+        if not name or not where or name in trees:
+            sys.exit(f"--tree wants NAME=DIR with a new NAME, not {named!r}")
+        trees[name] = Path(where).resolve()
     out = {"settings": dict(SETTINGS, epochs=args.epochs, corpus=args.corpus), "load_before": os.getloadavg(),
            "models": {}}
     for tree in trees.values():
-        for model in models:   # untimed: loads (or compiles) each model's kernels
-            run(model, 1, 1, args.corpus, tree)
-    rates = {(n, m, t): [] for n in trees for m in models for t in (1, 2)}
-    cpu = {(n, m, t): [] for n in trees for m in models for t in (1, 2)}   # CPU s of training
+        for model in models:   # untimed: loads (or compiles) each model's kernels, both thread counts'
+            for threads in (1, 2):
+                run(model, threads, 1, args.corpus, tree)
+    rates = {(n, m, t): [] for n in trees for m in models for t in kinds}
+    cpu = {(n, m, t): [] for n in trees for m in models for t in kinds}   # CPU s of training (summed)
+    placement = {(n, m, t): [] for n in trees for m in models for t in kinds}  # "near", "far", "mixed"
     for r in range(args.rounds):
         for model in models:
-            for threads in ((1, 2) if r % 2 == 0 else (2, 1)):
+            for threads in (kinds if r % 2 == 0 else kinds[::-1]):
                 for name, tree in trees.items():
-                    got = run(model, threads, args.epochs, args.corpus, tree)
+                    before = probe() if args.probe else None
+                    if threads == "2p":
+                        got = run_two_processes(model, args.epochs, args.corpus, tree)
+                    else:
+                        got = run(model, threads, args.epochs, args.corpus, tree)
+                    if args.probe:
+                        after = probe()
+                        far = [b["ratio"] >= SLOW_RATIO for b in (before, after)]
+                        placement[name, model, threads].append("far" if all(far) else "mixed" if any(far) else "near")
                     rate = got["words_per_second"]
                     rates[name, model, threads].append(rate)
                     cpu[name, model, threads].append(got["train_cpu_seconds"])
-                    print(f"round {r + 1} {name:6} {model:8} {threads} thread(s): {rate:,.0f} words/s, "
-                          f"training {got['train_cpu_seconds']:.2f} CPU s in {got['train_wall_seconds']:.2f} s",
+                    what = "2 processes" if threads == "2p" else f"{threads} thread(s)"
+                    probed = (f"; probe x{before['ratio']:.2f} / x{after['ratio']:.2f} "
+                              f"({placement[name, model, threads][-1]})" if args.probe else "")
+                    print(f"round {r + 1} {name:6} {model:8} {what}: {rate:,.0f} words/s, "
+                          f"training {got['train_cpu_seconds']:.2f} CPU s in {got['train_wall_seconds']:.2f} s{probed}",
                           flush=True)
     for name in trees:
         into = out["models"] if name == "now" else out.setdefault(name, {})
@@ -98,8 +150,35 @@ def main() -> None:
                            "train_cpu_seconds_one": cpu[name, model, 1],
                            "train_cpu_seconds_two": cpu[name, model, 2],
                            "cpu_two_over_one": round(cpu_two / cpu_one, 3)}
+            if "2p" in kinds:
+                procs = statistics.median(rates[name, model, "2p"])
+                cpu_procs = statistics.median(cpu[name, model, "2p"])
+                # two processes train twice the words: CPU per word over one thread's
+                into[model].update({"two_processes": rates[name, model, "2p"], "two_processes_median": procs,
+                                    "processes_scaling": round(procs / one, 3),
+                                    "train_cpu_seconds_processes": cpu[name, model, "2p"],
+                                    "cpu_per_word_processes_over_one": round(cpu_procs / 2 / cpu_one, 3)})
+                print(f"{name:6} {model:8}: two one-thread processes {procs:,.0f} words/s: x{procs / one:.2f}; "
+                      f"CPU per word two processes / one thread {cpu_procs / 2 / cpu_one:.3f}")
             print(f"{name:6} {model:8}: one thread {one:,.0f} words/s (per core), two {two:,.0f}: "
                   f"x{two / one:.2f}; training CPU s two / one {cpu_two / cpu_one:.3f}")
+            if args.probe:
+                for kind in kinds:
+                    runs = list(zip(placement[name, model, kind], rates[name, model, kind]))
+                    into[model][f"placement_{kind}"] = placement[name, model, kind]
+                    for where in ("near", "far"):
+                        got = [rate for p, rate in runs if p == where]
+                        into[model][f"{where}_median_{kind}"] = statistics.median(got) if got else None
+                        into[model][f"{where}_runs_{kind}"] = len(got)
+                line = []
+                for where in ("near", "far"):
+                    base = into[model].get(f"{where}_median_1")
+                    parts = [f"{kind}: {into[model][f'{where}_median_{kind}']:,.0f} "
+                             f"({into[model][f'{where}_runs_{kind}']} runs"
+                             + (f", x{into[model][f'{where}_median_{kind}'] / base:.2f}" if base and kind != 1 else "")
+                             + ")" for kind in kinds if into[model][f"{where}_median_{kind}"]]
+                    line.append(f"{where}: " + ", ".join(parts))
+                print(f"{name:6} {model:8}: " + "; ".join(line))
     out["load_after"] = os.getloadavg()
     print(f"load average before {out['load_before'][0]:.2f}, after {out['load_after'][0]:.2f}")
     args.out.write_text(json.dumps(out, indent=1) + "\n")
