@@ -72,9 +72,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .common import (context_window, learning_rate, sentence_end, shuffle_sentence,
-                     subsample)
-from .losses import draw_noise, hs_update, logistic, ns_update, ns_update6, six_coefficients
+from .common import (MAX_EXP, SIGMOID_TABLE_SIZE, context_window, learning_rate, sentence_end,
+                     shuffle_sentence, subsample, table_index)
+from .losses import draw_noise, hs_update, logistic, ns_update, ns_update6
 from .options import KERNEL_OPTIONS
 from .memory import CACHE_LINE_FLOATS, prefetch
 from .rows import add_to_rows, mean_of_rows, prefetch_rows
@@ -199,12 +199,12 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
 def scratch_arrays(n: int, dim: int, negative: int) -> tuple[np.ndarray, ...]:
     """The kernel's working arrays for a chunk of n tokens: (sentence int32 [n], hidden,
     grad and total_grad float32 [dim], noise_words int64 [negative + 1], shared_grad
-    float32 [negative + 1, dim], coeff float32 [negative + 1]), as the kernel made them
+    float32 [negative + 1, dim], coeff float32 [2 (negative + 1)]), as the kernel made them
     itself before issue 28 (the same zeros)."""
     return (np.empty(n, dtype=np.int32), np.zeros(dim, dtype=np.float32),
             np.zeros(dim, dtype=np.float32), np.zeros(dim, dtype=np.float32),
             np.empty(negative + 1, dtype=np.int64), np.zeros((negative + 1, dim), dtype=np.float32),
-            np.zeros(negative + 1, dtype=np.float32))
+            np.zeros(2 * (negative + 1), dtype=np.float32))
 
 
 def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
@@ -302,18 +302,14 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                     if SIX:
                         # word2vec's default (module docstring): context words two at a time,
                         # both rows' six scores in one pass, their updates in one more
-                        o0 = output_vectors[noise_words[0]]
-                        o1 = output_vectors[noise_words[1]]
-                        o2 = output_vectors[noise_words[2]]
-                        o3 = output_vectors[noise_words[3]]
-                        o4 = output_vectors[noise_words[4]]
-                        o5 = output_vectors[noise_words[5]]
-                        s0 = shared_grad[0]
-                        s1 = shared_grad[1]
-                        s2 = shared_grad[2]
-                        s3 = shared_grad[3]
-                        s4 = shared_grad[4]
-                        s5 = shared_grad[5]
+                        # rows by index, not as row views: numba counts a reference (an atomic
+                        # add) for every view it makes, twelve a window and two a pair here
+                        w0 = noise_words[0]
+                        w1 = noise_words[1]
+                        w2 = noise_words[2]
+                        w3 = noise_words[3]
+                        w4 = noise_words[4]
+                        w5 = noise_words[5]
                         j = lo
                         while j < hi:
                             if j == i:
@@ -324,16 +320,11 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                             if jb == i:
                                 jb += 1
                             # two rows: neither's update changes the other's scores; the last
-                            # one, or one whose next has the same row, goes alone, beside a row
-                            # of zeros that takes no gradient (one loop for both cases)
+                            # one, or one whose next has the same row, goes alone, beside itself
+                            # taking no gradient (one loop for both cases; its row is written
+                            # last)
                             pair = jb < hi and sentence[jb] != a
-                            xa = input_vectors[a]
-                            if pair:
-                                xb = input_vectors[sentence[jb]]
-                            else:
-                                for k in range(dim):
-                                    hidden[k] = 0.0
-                                xb = hidden
+                            b = sentence[jb] if pair else a
                             fa0 = np.float32(0.0)
                             fa1 = np.float32(0.0)
                             fa2 = np.float32(0.0)
@@ -347,28 +338,64 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                             fb4 = np.float32(0.0)
                             fb5 = np.float32(0.0)
                             for k in range(dim):
-                                xak = xa[k]
-                                xbk = xb[k]
-                                v = o0[k]
+                                xak = input_vectors[a, k]
+                                xbk = input_vectors[b, k]
+                                v = output_vectors[w0, k]
                                 fa0 += xak * v
                                 fb0 += xbk * v
-                                v = o1[k]
+                                v = output_vectors[w1, k]
                                 fa1 += xak * v
                                 fb1 += xbk * v
-                                v = o2[k]
+                                v = output_vectors[w2, k]
                                 fa2 += xak * v
                                 fb2 += xbk * v
-                                v = o3[k]
+                                v = output_vectors[w3, k]
                                 fa3 += xak * v
                                 fb3 += xbk * v
-                                v = o4[k]
+                                v = output_vectors[w4, k]
                                 fa4 += xak * v
                                 fb4 += xbk * v
-                                v = o5[k]
+                                v = output_vectors[w5, k]
                                 fa5 += xak * v
                                 fb5 += xbk * v
-                            loss = six_coefficients(loss, fa0, fa1, fa2, fa3, fa4, fa5, noise_words, centre, lr,
-                                                    sigmoid, log_sigmoid, coeff)
+                            # the twelve coefficients (label - sigmoid) * lr, a's six then b's, with
+                            # their losses, as losses.six_coefficients gives them; written out here,
+                            # since numba counts a reference for each array a helper is handed
+                            coeff[0] = fa0
+                            coeff[1] = fa1
+                            coeff[2] = fa2
+                            coeff[3] = fa3
+                            coeff[4] = fa4
+                            coeff[5] = fa5
+                            coeff[6] = fb0
+                            coeff[7] = fb1
+                            coeff[8] = fb2
+                            coeff[9] = fb3
+                            coeff[10] = fb4
+                            coeff[11] = fb5
+                            for e in range(2 * SIX_ROWS if pair else SIX_ROWS):
+                                d = e % SIX_ROWS
+                                f = coeff[e]
+                                coeff[e] = 0.0
+                                label = np.float32(1.0)
+                                if d > 0:
+                                    if noise_words[d] == centre:
+                                        continue
+                                    label = np.float32(0.0)
+                                if f >= MAX_EXP:
+                                    sig = np.float32(1.0)
+                                    loss -= log_sigmoid[SIGMOID_TABLE_SIZE] if label > 0 else -MAX_EXP
+                                elif f <= -MAX_EXP:
+                                    sig = np.float32(0.0)
+                                    loss -= -MAX_EXP if label > 0 else log_sigmoid[SIGMOID_TABLE_SIZE]
+                                elif f == f:
+                                    t = table_index(f)
+                                    sig = sigmoid[t]
+                                    loss -= log_sigmoid[t] if label > 0 else log_sigmoid[SIGMOID_TABLE_SIZE - t]
+                                else:  # NaN: diverged, no update
+                                    loss += np.nan
+                                    continue
+                                coeff[e] = (label - sig) * lr
                             ga0 = coeff[0]
                             ga1 = coeff[1]
                             ga2 = coeff[2]
@@ -377,38 +404,36 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                             ga5 = coeff[5]
                             gb0 = gb1 = gb2 = gb3 = gb4 = gb5 = np.float32(0.0)
                             if pair:
-                                loss = six_coefficients(loss, fb0, fb1, fb2, fb3, fb4, fb5, noise_words, centre,
-                                                        lr, sigmoid, log_sigmoid, coeff)
-                                gb0 = coeff[0]
-                                gb1 = coeff[1]
-                                gb2 = coeff[2]
-                                gb3 = coeff[3]
-                                gb4 = coeff[4]
-                                gb5 = coeff[5]
+                                gb0 = coeff[6]
+                                gb1 = coeff[7]
+                                gb2 = coeff[8]
+                                gb3 = coeff[9]
+                                gb4 = coeff[10]
+                                gb5 = coeff[11]
                                 examples += 2
                                 j = jb + 1
                             else:
                                 examples += 1
                                 j += 1
                             for k in range(dim):
-                                xak = xa[k]
-                                xbk = xb[k]
-                                v0 = o0[k]
-                                v1 = o1[k]
-                                v2 = o2[k]
-                                v3 = o3[k]
-                                v4 = o4[k]
-                                v5 = o5[k]
+                                xak = input_vectors[a, k]
+                                xbk = input_vectors[b, k]
+                                v0 = output_vectors[w0, k]
+                                v1 = output_vectors[w1, k]
+                                v2 = output_vectors[w2, k]
+                                v3 = output_vectors[w3, k]
+                                v4 = output_vectors[w4, k]
+                                v5 = output_vectors[w5, k]
                                 gka = ga0 * v0 + ga1 * v1 + ga2 * v2 + ga3 * v3 + ga4 * v4 + ga5 * v5
                                 gkb = gb0 * v0 + gb1 * v1 + gb2 * v2 + gb3 * v3 + gb4 * v4 + gb5 * v5
-                                s0[k] = (s0[k] + ga0 * xak) + gb0 * xbk
-                                s1[k] = (s1[k] + ga1 * xak) + gb1 * xbk
-                                s2[k] = (s2[k] + ga2 * xak) + gb2 * xbk
-                                s3[k] = (s3[k] + ga3 * xak) + gb3 * xbk
-                                s4[k] = (s4[k] + ga4 * xak) + gb4 * xbk
-                                s5[k] = (s5[k] + ga5 * xak) + gb5 * xbk
-                                xa[k] = xak + gka
-                                xb[k] = xbk + gkb
+                                shared_grad[0, k] = (shared_grad[0, k] + ga0 * xak) + gb0 * xbk
+                                shared_grad[1, k] = (shared_grad[1, k] + ga1 * xak) + gb1 * xbk
+                                shared_grad[2, k] = (shared_grad[2, k] + ga2 * xak) + gb2 * xbk
+                                shared_grad[3, k] = (shared_grad[3, k] + ga3 * xak) + gb3 * xbk
+                                shared_grad[4, k] = (shared_grad[4, k] + ga4 * xak) + gb4 * xbk
+                                shared_grad[5, k] = (shared_grad[5, k] + ga5 * xak) + gb5 * xbk
+                                input_vectors[b, k] = xbk + gkb
+                                input_vectors[a, k] = xak + gka
                     else:
                         for j in range(lo, hi):
                             if j == i:
