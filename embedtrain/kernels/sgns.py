@@ -570,6 +570,16 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                     # FastText::cbow does) predicts the centre word; the gradient is added
                     # unscaled to each of those rows, as word2vec.c does (gensim divides it by
                     # the number of context words, which learns more slowly at the same rate)
+                    if SIX and i + 1 < m:
+                        # the next centre word's output row and the farthest row its window can
+                        # take in: start loading them while this position trains
+                        following = sentence[i + 1]
+                        for k in range(0, dim, CACHE_LINE_FLOATS):
+                            prefetch(output_vectors, (following, k))
+                        if i + 1 + window < m:
+                            entering = sentence[i + 1 + window]
+                            for k in range(0, dim, CACHE_LINE_FLOATS):
+                                prefetch(input_vectors, (entering, k))
                     for k in range(dim):
                         hidden[k] = 0.0
                     count = 0
