@@ -290,6 +290,16 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                         examples += 1
                 elif ARCH == SKIPGRAM_SHARED:
                     # one set of noise words for the window; output rows updated at its end
+                    if SIX and i + 1 < m:
+                        # the next centre word's output row and the farthest row its window can
+                        # take in: start loading them while this window trains
+                        following = sentence[i + 1]
+                        for k in range(0, dim, CACHE_LINE_FLOATS):
+                            prefetch(output_vectors, (following, k))
+                        if i + 1 + window < m:
+                            entering = sentence[i + 1 + window]
+                            for k in range(0, dim, CACHE_LINE_FLOATS):
+                                prefetch(input_vectors, (entering, k))
                     noise_words[0] = centre
                     for d in range(1, negative + 1):
                         state, word = draw_noise(state, noise_prob, noise_alias)
