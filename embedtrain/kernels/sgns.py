@@ -259,6 +259,17 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                 if hi - lo < 2:
                     continue
                 centre = sentence[i]
+                if SIX and i + 1 < m:
+                    # the six-row loops: start loading the next centre word's output row and the
+                    # farthest row its window can take in while this position trains (written
+                    # out: a helper handed the matrices costs numba reference counts)
+                    following = sentence[i + 1]
+                    for k in range(0, dim, CACHE_LINE_FLOATS):
+                        prefetch(output_vectors, (following, k))
+                    if i + 1 + window < m:
+                        entering = sentence[i + 1 + window]
+                        for k in range(0, dim, CACHE_LINE_FLOATS):
+                            prefetch(input_vectors, (entering, k))
                 if ARCH == SKIPGRAM:
                     # word2vec.c: each context word's input predicts the centre word
                     for j in range(lo, hi):
@@ -290,16 +301,6 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                         examples += 1
                 elif ARCH == SKIPGRAM_SHARED:
                     # one set of noise words for the window; output rows updated at its end
-                    if SIX and i + 1 < m:
-                        # the next centre word's output row and the farthest row its window can
-                        # take in: start loading them while this window trains
-                        following = sentence[i + 1]
-                        for k in range(0, dim, CACHE_LINE_FLOATS):
-                            prefetch(output_vectors, (following, k))
-                        if i + 1 + window < m:
-                            entering = sentence[i + 1 + window]
-                            for k in range(0, dim, CACHE_LINE_FLOATS):
-                                prefetch(input_vectors, (entering, k))
                     noise_words[0] = centre
                     for d in range(1, negative + 1):
                         state, word = draw_noise(state, noise_prob, noise_alias)
@@ -580,16 +581,6 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                     # FastText::cbow does) predicts the centre word; the gradient is added
                     # unscaled to each of those rows, as word2vec.c does (gensim divides it by
                     # the number of context words, which learns more slowly at the same rate)
-                    if SIX and i + 1 < m:
-                        # the next centre word's output row and the farthest row its window can
-                        # take in: start loading them while this position trains
-                        following = sentence[i + 1]
-                        for k in range(0, dim, CACHE_LINE_FLOATS):
-                            prefetch(output_vectors, (following, k))
-                        if i + 1 + window < m:
-                            entering = sentence[i + 1 + window]
-                            for k in range(0, dim, CACHE_LINE_FLOATS):
-                                prefetch(input_vectors, (entering, k))
                     for k in range(dim):
                         hidden[k] = 0.0
                     count = 0
