@@ -240,3 +240,31 @@ def test_init_bound_scales_the_initial_vectors():
     b = init_input_vectors(500, 10, seed=3, bound=1.0)
     np.testing.assert_array_equal(b, 2 * a)
     assert a.max() < 0.05 and a.min() >= -0.05 and b.max() > 0.09
+
+
+@pytest.mark.parametrize("arch,most", [(sgns.SKIPGRAM_SHARED, 16), (sgns.CBOW, 0)])
+def test_six_row_loops_count_no_references_in_their_bodies(monkeypatch, arch, most):
+    """numba counts a reference (an atomic add, and its release) for a row view or an array
+    handed to a helper, unless it can prove it needless; in the six-row loops that cost skip-gram
+    12 % of a core (docs/benchmarks.md, "Skip-gram's pair loop without row views"). Compiled
+    afresh (a cached kernel has no IR), the kernel's own body calls NRT_incref at most ``most``
+    times: skip-gram once for each argument on entry, CBOW never. With the row views back,
+    skip-gram's body had 43."""
+    import re
+
+    monkeypatch.setattr(sgns, "KERNEL_OPTIONS", dict(sgns.KERNEL_OPTIONS, cache=False))
+    key = sgns.kernel_key(arch, False, 5, True)
+    assert key[4], "not the six-row loop"
+    kernel = sgns._make_kernel(*key)
+    vocab, inp, out, out_hs = _setup(seed=5)
+    keep, noise, tree = vocab.keep_prob(0.0), vocab.noise_sampler(0.75), HuffmanTree.empty(len(vocab))
+    sig, logsig = c.sigmoid_tables()
+    tables = (keep, noise.prob, noise.alias, tree.offsets, tree.codes, tree.points, sig, logsig)
+    params = (arch, 3, 5, False, False, 0.05, c.WORD2VEC_LR_FLOOR, c.WORD2VEC_LR_OFFSET, 0, 10**12)
+    tokens = np.append(SENTENCE, np.int32(SENTENCE_END))
+    kernel(tokens, (inp, out, out_hs[:0]), identity_rows(len(vocab)), tables, params,
+           np.array([1], dtype=np.uint64), sgns.scratch_arrays(len(tokens), inp.shape[1], 5))
+    llvm = "".join(kernel.inspect_llvm().values())
+    body = llvm.split("define ptr @_ZN7cpython")[0]     # the kernel, not numba's Python wrapper
+    assert "_train_chunk" in body
+    assert len(re.findall(r"call void @NRT_incref", body)) <= most
