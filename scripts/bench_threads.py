@@ -117,6 +117,7 @@ def main() -> None:
     rates = {(n, m, t): [] for n in trees for m in models for t in kinds}
     cpu = {(n, m, t): [] for n in trees for m in models for t in kinds}   # CPU s of training (summed)
     placement = {(n, m, t): [] for n in trees for m in models for t in kinds}  # "near", "far", "mixed"
+    probes = {(n, m, t): [] for n in trees for m in models for t in kinds}     # (before, after) readings
     for r in range(args.rounds):
         for model in models:
             for threads in (kinds if r % 2 == 0 else kinds[::-1]):
@@ -130,6 +131,7 @@ def main() -> None:
                         after = probe()
                         far = [b["ratio"] >= SLOW_RATIO for b in (before, after)]
                         placement[name, model, threads].append("far" if all(far) else "mixed" if any(far) else "near")
+                        probes[name, model, threads].append([before, after])
                     rate = got["words_per_second"]
                     rates[name, model, threads].append(rate)
                     cpu[name, model, threads].append(got["train_cpu_seconds"])
@@ -166,6 +168,7 @@ def main() -> None:
                 for kind in kinds:
                     runs = list(zip(placement[name, model, kind], rates[name, model, kind]))
                     into[model][f"placement_{kind}"] = placement[name, model, kind]
+                    into[model][f"probes_{kind}"] = probes[name, model, kind]
                     for where in ("near", "far"):
                         got = [rate for p, rate in runs if p == where]
                         into[model][f"{where}_median_{kind}"] = statistics.median(got) if got else None

@@ -6,7 +6,8 @@ cores share their last cache the two are close; on this machine's virtual cores 
 some times (about 90 ns against 83) and 2.5 times apart at others (about 210 ns), as the host
 places them, and a process of two threads that write shared rows (Hogwild training) slows down
 with them while two processes do not (docs/benchmarks.md, "Two threads, and what they share").
-``bench_threads.py --probe`` runs it around every run.
+``bench_threads.py --probe`` runs it around every run. Run it on an otherwise idle machine: a
+process busy on one of the cores slows both figures alike and hides the difference.
 
     python scripts/line_probe.py [--runs 5]
 """
