@@ -59,27 +59,29 @@ print(json.dumps({"words_per_second": model.stats["words_per_second"],
 """
 
 
-def run(model: str, threads: int, epochs: int, corpus: str, tree: Path = ROOT) -> dict:
+def _start(model: str, threads: int, epochs: int, corpus: str, tree: Path) -> subprocess.Popen:
+    """One run of CHILD in a fresh process of the checkout ``tree``."""
     args = dict(SETTINGS, **MODELS[model], model=model, threads=threads, epochs=epochs, corpus=corpus)
-    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True,
-                          cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)))
-    if done.returncode != 0:
-        sys.exit(f"{model} with {threads} threads failed in {tree}:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)))
+
+
+def _result(child: subprocess.Popen, what: str, tree: Path) -> dict:
+    """A started run's JSON line; exits the benchmark with its stderr if it failed."""
+    stdout, stderr = child.communicate()
+    if child.returncode != 0:
+        sys.exit(f"{what} failed in {tree}:\n{stderr[-2000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def run(model: str, threads: int, epochs: int, corpus: str, tree: Path = ROOT) -> dict:
+    return _result(_start(model, threads, epochs, corpus, tree), f"{model} with {threads} threads", tree)
 
 
 def run_two_processes(model: str, epochs: int, corpus: str, tree: Path = ROOT) -> dict:
     """Two one-thread runs started together: their summed rate and training CPU seconds."""
-    args = dict(SETTINGS, **MODELS[model], model=model, threads=1, epochs=epochs, corpus=corpus)
-    children = [subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, cwd=tree,
-                                 env=dict(os.environ, PYTHONPATH=str(tree))) for _ in range(2)]
-    got = []
-    for child in children:
-        stdout, stderr = child.communicate()
-        if child.returncode != 0:
-            sys.exit(f"{model}, two one-thread processes, failed in {tree}:\n{stderr[-2000:]}")
-        got.append(json.loads(stdout.strip().splitlines()[-1]))
+    children = [_start(model, 1, epochs, corpus, tree) for _ in range(2)]
+    got = [_result(child, f"{model}, two one-thread processes,", tree) for child in children]
     return {"words_per_second": sum(g["words_per_second"] for g in got),
             "train_cpu_seconds": sum(g["train_cpu_seconds"] for g in got),
             "train_wall_seconds": max(g["train_wall_seconds"] for g in got)}
@@ -108,6 +110,9 @@ def main() -> None:
         if not name or not where or name in trees:
             sys.exit(f"--tree wants NAME=DIR with a new NAME, not {named!r}")
         trees[name] = Path(where).resolve()
+    for name, tree in trees.items():
+        if not (tree / "embedtrain").is_dir():
+            sys.exit(f"{name}: {tree} is not a checkout of embedtrain (no embedtrain/ in it)")
     out = {"settings": dict(SETTINGS, epochs=args.epochs, corpus=args.corpus), "load_before": os.getloadavg(),
            "models": {}}
     for tree in trees.values():
