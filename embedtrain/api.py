@@ -331,6 +331,9 @@ def check_distributed(family: Family, config: CommonConfig, dist: DistributedCon
         raise EmbedtrainError(f"--model {config.model} cannot train on Ray yet "
                               f"({', '.join(ray_models())} can)")
     family.check_ray(config, dist)
+    if getattr(config, "replicas", False):
+        raise EmbedtrainError("--replicas is for threads on one machine; Ray workers already "
+                              "train replicas (their threads share theirs)")
     if resume is not None:
         raise EmbedtrainError("--resume of a finished model does not work with --ray yet")
     if cooccur:  # GloVe from a saved matrix: no corpus

@@ -20,9 +20,11 @@ are shared).
 ``--probe`` runs ``line_probe.py`` before and after every run (what two cores pay right then to
 write the same rows) and also reports the medians of the runs made while the cores shared their
 last cache ("near": the probe under x1.6 before and after) and while they did not ("far").
+``--replicas`` adds two threads with ``--replicas`` (skip-gram and CBOW; each thread trains a
+replica of its own, summed after every round), as "2r".
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_threads.py [--rounds 5] [--epochs 2]
-        [--models skipgram,cbow,fasttext] [--before DIR] [--processes] [--probe]
+        [--models skipgram,cbow,fasttext] [--before DIR] [--processes] [--replicas] [--probe]
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ from benchlib import ROOT, SHARED_DATA
 from line_probe import SLOW_RATIO, probe
 
 MODELS = {"skipgram": {}, "cbow": {}, "fasttext": {"bucket": 2_000_000}}
+REPLICA_MODELS = ("skipgram", "cbow")   # --replicas: FastText has none (docs/training.md)
 SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, seed=1, progress=False)
 CHILD = """
 import json, resource, sys, time
@@ -59,9 +62,11 @@ print(json.dumps({"words_per_second": model.stats["words_per_second"],
 """
 
 
-def _start(model: str, threads: int, epochs: int, corpus: str, tree: Path) -> subprocess.Popen:
-    """One run of CHILD in a fresh process of the checkout ``tree``."""
-    args = dict(SETTINGS, **MODELS[model], model=model, threads=threads, epochs=epochs, corpus=corpus)
+def _start(model: str, threads: int, epochs: int, corpus: str, tree: Path,
+           replicas: bool = False) -> subprocess.Popen:
+    """One run of CHILD in a fresh process of the checkout ``tree`` (``replicas``: --replicas)."""
+    args = dict(SETTINGS, **MODELS[model], model=model, threads=threads, epochs=epochs, corpus=corpus,
+                **({"replicas": True} if replicas else {}))
     return subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)))
 
@@ -74,8 +79,9 @@ def _result(child: subprocess.Popen, what: str, tree: Path) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def run(model: str, threads: int, epochs: int, corpus: str, tree: Path = ROOT) -> dict:
-    return _result(_start(model, threads, epochs, corpus, tree), f"{model} with {threads} threads", tree)
+def run(model: str, threads: int, epochs: int, corpus: str, tree: Path = ROOT, replicas: bool = False) -> dict:
+    return _result(_start(model, threads, epochs, corpus, tree, replicas),
+                   f"{model} with {threads} threads{' (replicas)' if replicas else ''}", tree)
 
 
 def run_two_processes(model: str, epochs: int, corpus: str, tree: Path = ROOT) -> dict:
@@ -99,10 +105,12 @@ def main() -> None:
                     help="also run this checkout, as NAME (repeatable)")
     ap.add_argument("--processes", action="store_true",
                     help="also run two one-thread processes at once (nothing shared)")
+    ap.add_argument("--replicas", action="store_true",
+                    help="also run two threads with --replicas (each its own replica, summed every round)")
     ap.add_argument("--probe", action="store_true",
                     help="probe what sharing a cache line costs before and after every run")
     args = ap.parse_args()
-    kinds = (1, 2, "2p") if args.processes else (1, 2)
+    kinds = (1, 2) + (("2r",) if args.replicas else ()) + (("2p",) if args.processes else ())
     models = args.models.split(",")
     trees = {"now": ROOT} if args.before is None else {"now": ROOT, "before": args.before.resolve()}
     for named in args.tree:
@@ -119,6 +127,8 @@ def main() -> None:
         for model in models:   # untimed: loads (or compiles) each model's kernels, both thread counts'
             for threads in (1, 2):
                 run(model, threads, 1, args.corpus, tree)
+            if args.replicas and model in REPLICA_MODELS:
+                run(model, 2, 1, args.corpus, tree, replicas=True)
     rates = {(n, m, t): [] for n in trees for m in models for t in kinds}
     cpu = {(n, m, t): [] for n in trees for m in models for t in kinds}   # CPU s of training (summed)
     placement = {(n, m, t): [] for n in trees for m in models for t in kinds}  # "near", "far", "mixed"
@@ -128,8 +138,12 @@ def main() -> None:
             for threads in (kinds if r % 2 == 0 else kinds[::-1]):
                 for name, tree in trees.items():
                     before = probe() if args.probe else None
+                    if threads == "2r" and model not in REPLICA_MODELS:
+                        continue
                     if threads == "2p":
                         got = run_two_processes(model, args.epochs, args.corpus, tree)
+                    elif threads == "2r":
+                        got = run(model, 2, args.epochs, args.corpus, tree, replicas=True)
                     else:
                         got = run(model, threads, args.epochs, args.corpus, tree)
                     if args.probe:
@@ -140,7 +154,7 @@ def main() -> None:
                     rate = got["words_per_second"]
                     rates[name, model, threads].append(rate)
                     cpu[name, model, threads].append(got["train_cpu_seconds"])
-                    what = "2 processes" if threads == "2p" else f"{threads} thread(s)"
+                    what = {"2p": "2 processes", "2r": "2 replicas"}.get(threads, f"{threads} thread(s)")
                     probed = (f"; probe x{before['ratio']:.2f} / x{after['ratio']:.2f} "
                               f"({placement[name, model, threads][-1]})" if args.probe else "")
                     print(f"round {r + 1} {name:6} {model:8} {what}: {rate:,.0f} words/s, "
@@ -157,6 +171,12 @@ def main() -> None:
                            "train_cpu_seconds_one": cpu[name, model, 1],
                            "train_cpu_seconds_two": cpu[name, model, 2],
                            "cpu_two_over_one": round(cpu_two / cpu_one, 3)}
+            if "2r" in kinds and rates[name, model, "2r"]:
+                reps = statistics.median(rates[name, model, "2r"])
+                into[model].update({"two_replicas": rates[name, model, "2r"], "two_replicas_median": reps,
+                                    "replicas_scaling": round(reps / one, 3),
+                                    "train_cpu_seconds_replicas": cpu[name, model, "2r"]})
+                print(f"{name:6} {model:8}: two threads with --replicas {reps:,.0f} words/s: x{reps / one:.2f}")
             if "2p" in kinds:
                 procs = statistics.median(rates[name, model, "2p"])
                 cpu_procs = statistics.median(cpu[name, model, "2p"])

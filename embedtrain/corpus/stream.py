@@ -44,8 +44,10 @@ class RawCorpus:
             count = min(block_entries, self.n_entries - start)
             yield _pread_int32(self.ids_file, start, count)
 
-    def to_stream(self, vocab_index: dict[str, int], tmp_dir: str | None = None) -> "TokenStream":
-        """Map provisional ids to vocabulary ids, dropping out-of-vocabulary tokens.
+    def to_stream(self, vocab_index: dict[str, int], tmp_dir: str | None = None,
+                  job_tokens: int | None = None) -> "TokenStream":
+        """Map provisional ids to vocabulary ids, dropping out-of-vocabulary tokens; jobs
+        end at the first sentence end past every ``job_tokens`` tokens (JOB_TOKENS).
 
         As in word2vec.c and gensim, dropped tokens are removed before windows are
         formed, so a window reaches past them. Sentences left empty disappear.
@@ -54,7 +56,7 @@ class RawCorpus:
         remap[:-1] = np.fromiter(map(vocab_index.get, self.words, itertools.repeat(-2)), dtype=np.int32,
                                  count=len(self.words))
         remap[-1] = SENTENCE_END
-        writer = _StreamWriter(tmp_dir)
+        writer = _StreamWriter(tmp_dir, job_tokens)
         try:
             for raw in self.blocks():
                 mapped = remap[raw]

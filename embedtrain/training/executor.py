@@ -5,8 +5,10 @@ function and runs them, calling ``done(job, result)`` after each, until all are
 done or ``stop()`` says to pause (for a checkpoint, or after a NaN). It returns
 how many of the jobs were done, always the first ones, so the runner knows
 exactly where the run stands. :class:`ThreadExecutor` runs them on threads that
-share the weights (Hogwild); a cluster executor (Ray) implements the same
-protocol.
+share the weights (Hogwild); :class:`~embedtrain.training.replicas.ReplicaExecutor`
+(``--replicas``) on threads that each train a replica, and also has ``bind(task)``,
+which the runner calls once for the task each worker runs; a cluster executor (Ray)
+implements the same protocol.
 """
 from __future__ import annotations
 

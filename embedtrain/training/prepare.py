@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config import WHOLE_LINE_WARN_CONTEXTS, CommonConfig
+from ..config import REPLICA_JOB_TOKENS, WHOLE_LINE_WARN_CONTEXTS, CommonConfig
 from ..corpus import TokenStream
 from ..corpus.source import as_source
 from ..corpus.stream import line_contexts
@@ -69,7 +69,7 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
             vocab = Vocab.load(options.read_vocab).restricted(config.min_count, config.max_vocab)
         else:
             vocab = Vocab.build(raw.words, raw.counts, config.min_count, config.max_vocab)
-        stream = raw.to_stream(vocab.index, options.tmp_dir)
+        stream = raw.to_stream(vocab.index, options.tmp_dir, job_tokens(config, options))
     finally:
         raw.close()
     if stream.n_tokens == 0:
@@ -101,6 +101,18 @@ def warn_whole_lines(window: int | None, n_tokens: int, squared_lengths: int, lo
                 "shorter with --max-line-tokens", f"{contexts:,.0f}", f"{longest:,}")
 
 
+def replicas(config: CommonConfig, options: RunOptions) -> bool:
+    """Whether this run's threads train replicas (--replicas, training/replicas.py)."""
+    return bool(getattr(config, "replicas", False)) and options.executor is None
+
+
+def job_tokens(config: CommonConfig, options: RunOptions) -> int | None:
+    """Tokens per job: shorter with replicas (a replica sees the others' updates only
+    between jobs; also with one thread, so that a checkpoint resumes on any number of
+    threads), else the stream's own (None: JOB_TOKENS)."""
+    return REPLICA_JOB_TOKENS if replicas(config, options) else None
+
+
 def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: dict[str, Any],
           fingerprint: dict[str, Any]):
     """Run ``task`` through the runner with this run's executor, callbacks and
@@ -128,10 +140,18 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
         def writer(state: RunState) -> None:
             write_checkpoint(path, config, vocab, task.state_arrays(), state, fingerprint, stats)
 
-    executor = options.executor or ThreadExecutor(config.worker_threads)
+    executor = options.executor
+    if replicas(config, options):
+        from .replicas import ReplicaExecutor
+
+        executor = ReplicaExecutor(config.worker_threads)
+    elif executor is None:
+        executor = ThreadExecutor(config.worker_threads)
     result = run(task, executor, seed=config.seed, progress=options.progress,
                         callbacks=options.callbacks, checkpoint=writer,
                         checkpoint_every=config.checkpoint_every, start=start)
     stats["history"] = result.history
     stats["threads"] = executor.workers
+    if hasattr(executor, "bind"):
+        stats["replicas"] = executor.workers
     return result

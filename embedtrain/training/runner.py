@@ -113,6 +113,9 @@ def run(task: Task, executor: Executor, *, seed: int, progress: bool = True,
     def stop() -> bool:
         return bool(diverged) or due()
 
+    # an executor whose workers train replicas (training/replicas.py) gives a task per worker
+    bind = getattr(executor, "bind", None)
+    tasks = bind(task) if bind is not None else [task] * workers
     if state.epoch == 0 and state.job == 0:
         call(callbacks, "on_train_begin", task.kind, task.epochs)
     try:
@@ -123,7 +126,7 @@ def run(task: Task, executor: Executor, *, seed: int, progress: bool = True,
                 call(callbacks, "on_epoch_begin", epoch + 1)
 
             def work(worker: int, job: int, epoch: int = epoch):
-                return task.run_job(epoch, job, states[worker])
+                return tasks[worker].run_job(epoch, job, states[worker])
 
             def done(job: int, result, epoch: int = epoch) -> None:
                 units, loss, examples = result

@@ -6,6 +6,8 @@ worker calls :meth:`SgnsTask.train_chunk` on chunks of its own part of the input
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ..corpus import TokenStream
@@ -93,6 +95,22 @@ class SgnsTask:
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         return dict(self.arrays)
+
+    # ------------------------------------------------------------------ replicas (--replicas)
+    def replicated(self) -> dict[str, int]:
+        """The arrays a replica trains a copy of, each with how many of its leading rows
+        are in frequency order (word2vec's rows are the words, most frequent first; the
+        Huffman tree's inner nodes and FastText's n-gram rows are not)."""
+        words = len(self.rows.offsets) - 1 if len(self.rows.offsets) else len(self.arrays["input_vectors"])
+        return {"input_vectors": words, "output_vectors": len(self.arrays["output_vectors"]),
+                "output_hs": 0}
+
+    def with_arrays(self, arrays: dict[str, np.ndarray]) -> "SgnsTask":
+        """This task training ``arrays`` in place of its own (the rest shared)."""
+        other = copy.copy(self)
+        other.arrays = {**self.arrays, **arrays}
+        other.weights = kernels.SgnsWeights(*(other.arrays[name] for name in WEIGHT_NAMES))
+        return other
 
 
 def identity_rows(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:

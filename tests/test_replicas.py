@@ -1,0 +1,125 @@
+"""Threads that train replicas (--replicas, embedtrain/training/replicas.py): the kernel
+against numpy, the same bytes whatever runs the replicas, and the refusals."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+import embedtrain
+from embedtrain.errors import EmbedtrainError
+from embedtrain.kernels.replicas import sum_replicas
+from embedtrain.training.replicas import ReplicaExecutor
+
+import reference_sync as ref
+
+# a corpus of several jobs (50,000 tokens each) makes several rounds of two jobs
+SETTINGS = dict(model="skipgram", dim=16, epochs=2, min_count=3, seed=3, progress=False)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, sample_text):
+    words = sample_text.split()[:260_000]
+    path = tmp_path_factory.mktemp("replicas") / "corpus.txt"
+    path.write_text("\n".join(" ".join(words[i:i + 1000]) for i in range(0, len(words), 1000)) + "\n")
+    return path
+
+
+def digest(model) -> str:
+    h = hashlib.sha256()
+    for name in sorted(model.arrays):
+        h.update(np.ascontiguousarray(model.arrays[name]).tobytes())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("replicas", [2, 3])
+def test_sum_replicas_matches_numpy(replicas):
+    rng = np.random.default_rng(replicas)
+    base = rng.standard_normal((40, 7)).astype(np.float32)
+    first = base + rng.standard_normal((40, 7)).astype(np.float32) * 0.1
+    others = base + rng.standard_normal((replicas - 1, 40, 7)).astype(np.float32) * 0.1
+    first[30:] = base[30:]       # rows only the others changed, and rows nobody changed
+    others[:, 20:25] = base[20:25]
+    want = [a.copy() for a in (base, first, others)]
+    ref.sum_replicas(*want, 5, 35)
+    sum_replicas(base, first, others, 5, 35)
+    for got, expected in zip((base, first, others), want):
+        assert np.array_equal(got, expected)
+    assert not np.array_equal(first[:5], base[:5])      # rows outside lo..hi untouched
+    # a row one replica moved keeps that replica's move in every replica
+    assert np.array_equal(others[0, 32], first[32])
+
+
+@pytest.fixture(scope="module")
+def two_threads(corpus):
+    executor = ReplicaExecutor(2)
+    model = embedtrain.train(corpus, threads=2, executor=executor, **SETTINGS)
+    return model, executor
+
+
+def test_replicas_give_the_same_bytes_on_one_thread_or_two(corpus, two_threads):
+    model, executor = two_threads
+    assert executor.rounds >= 4     # several rounds: the test would see a round's order
+    sequential = embedtrain.train(corpus, threads=2, executor=ReplicaExecutor(2, threads=1), **SETTINGS)
+    assert digest(sequential) == digest(model)
+
+
+def test_replicas_option_gives_the_same_bytes_run_to_run(corpus):
+    """--replicas (shorter jobs than an executor given to train: config.REPLICA_JOB_TOKENS)."""
+    a = embedtrain.train(corpus, threads=2, replicas=True, **SETTINGS)
+    b = embedtrain.train(corpus, threads=2, replicas=True, **SETTINGS)
+    assert digest(a) == digest(b)
+    assert a.stats["replicas"] == 2
+    assert a.config.replicas
+
+
+def test_replicas_end_equal_to_the_model(two_threads):
+    model, executor = two_threads
+    for name, others in executor._others.items():
+        assert np.array_equal(others[0], model.arrays[name]), name
+        assert np.array_equal(executor._base[name], model.arrays[name]), name
+
+
+def test_hot_rows_are_summed_every_round_and_the_rest_at_the_end(corpus):
+    """With the full sum only at the end, the rows past the hot ones are summed once: a
+    different model from summing every row every round, and the same bytes run to run."""
+    rare = dict(hot_rows=50, full_every=10_000)
+    a = embedtrain.train(corpus, threads=2, executor=ReplicaExecutor(2, **rare), **SETTINGS)
+    b = embedtrain.train(corpus, threads=2, executor=ReplicaExecutor(2, hot_rows=10**9, full_every=1),
+                         **SETTINGS)
+    c = embedtrain.train(corpus, threads=2, executor=ReplicaExecutor(2, threads=1, **rare), **SETTINGS)
+    assert digest(a) == digest(c)
+    assert digest(a) != digest(b)
+
+
+def test_one_thread_with_replicas_is_one_thread(corpus):
+    a = embedtrain.train(corpus, threads=1, replicas=True, **{**SETTINGS, "epochs": 1})
+    b = embedtrain.train(corpus, threads=1, **{**SETTINGS, "epochs": 1})
+    assert digest(a) == digest(b)
+    assert a.stats["replicas"] == 1
+
+
+def test_replicas_with_ray_are_refused(corpus):
+    with pytest.raises(EmbedtrainError, match="--replicas is for threads on one machine"):
+        embedtrain.train(corpus, replicas=True, ray="local", **SETTINGS)
+
+
+def test_fasttext_and_glove_have_no_replicas(corpus):
+    for model in ("fasttext", "glove"):
+        with pytest.raises(EmbedtrainError, match="replicas"):
+            embedtrain.train(corpus, **{**SETTINGS, "model": model}, replicas=True)
+
+
+@pytest.mark.parametrize("model,floor", [("skipgram", 0.28), ("cbow", 0.2)])
+def test_replicas_reach_the_quality_floor(model, floor):
+    """text8-1m, dim 50, 3 epochs, seed 5 (test_quality.py's floors for one thread): two
+    replicas measured 0.412 (skip-gram; one thread 0.368) and 0.304 (CBOW; 0.299). The same
+    bytes every run, so the floor is not at the mercy of the threads' timing."""
+    from conftest import QUALITY_CORPUS, wordsim_score
+
+    trained = embedtrain.train(QUALITY_CORPUS, model=model, dim=50, epochs=3, threads=2, replicas=True,
+                               progress=False, seed=5)
+    rho, found = wordsim_score(trained.vectors)
+    assert found > 250
+    assert rho >= floor, f"{model} with replicas: WordSim-353 Spearman {rho:.3f}"
