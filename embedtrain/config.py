@@ -191,7 +191,7 @@ class SkipGramConfig(CommonConfig):
     replicas: bool = _opt(
         False, "With several threads, each trains a replica of the weights on its own jobs and "
                "the replicas are summed after every round: the same vectors run to run for a seed "
-               "and --threads, and no rows shared while training (docs/training.md, \"Threads\"). "
+               "and --threads, and no rows shared while training (docs/training.md, \"Threads and reproducibility\"). "
                "Costs --threads more copies of the trained matrices.", flag=True)
 
     model = "skipgram"
@@ -398,12 +398,13 @@ class WalkConfig:
 
 # --replicas (training/replicas.py): the rows of this many most frequent words are summed
 # after every round of one job per thread, and all rows every REPLICA_FULL_EVERY rounds
-# (docs/training.md, "Threads": one thread's scores at 1,024 / 16 on the text8 prefix).
+# (docs/training.md, "Threads and reproducibility": the scores behind these numbers).
 REPLICA_HOT_ROWS = 1024
 REPLICA_FULL_EVERY = 16
 # ... and a job is this many tokens (ending at the next sentence end), where Hogwild's are
 # 50,000 (corpus/stream.py, JOB_TOKENS): a replica sees the others' updates only between
-# rounds, and at 50,000 skip-gram's WordSim-353 fell (docs/training.md, "Threads").
+# rounds, and at 50,000 skip-gram's WordSim-353 fell (docs/training.md, "Threads and
+# reproducibility").
 REPLICA_JOB_TOKENS = 12_500
 
 
