@@ -74,11 +74,9 @@ def concat_shards(shards) -> RowUpdate:
 
 
 def sum_replicas(base: np.ndarray, first: np.ndarray, others: np.ndarray, lo: int, hi: int) -> None:
-    """embedtrain/kernels/replicas.py's kernel with numpy: rows lo..hi of every array
-    become ``first + (others[0] - base) + (others[1] - base) + ...`` (float32, in that order)."""
+    """embedtrain/kernels/replicas.py's kernel with numpy: rows lo..hi of ``base`` become
+    ``first + (others[0] - base) + (others[1] - base) + ...`` (float32, in that order)."""
     x = first[lo:hi].copy()
     for t in range(len(others)):
         x = x + (others[t, lo:hi] - base[lo:hi])
     base[lo:hi] = x
-    first[lo:hi] = x
-    others[:, lo:hi] = x

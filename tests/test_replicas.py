@@ -9,7 +9,7 @@ import pytest
 
 import embedtrain
 from embedtrain.errors import EmbedtrainError
-from embedtrain.kernels.replicas import sum_replicas
+from embedtrain.kernels.replicas import copy_rows, sum_replicas
 from embedtrain.training.replicas import ReplicaExecutor
 
 import reference_sync as ref
@@ -41,14 +41,22 @@ def test_sum_replicas_matches_numpy(replicas):
     others = base + rng.standard_normal((replicas - 1, 40, 7)).astype(np.float32) * 0.1
     first[30:] = base[30:]       # rows only the others changed, and rows nobody changed
     others[:, 20:25] = base[20:25]
-    want = [a.copy() for a in (base, first, others)]
-    ref.sum_replicas(*want, 5, 35)
+    before = [a.copy() for a in (base, first, others)]
+    want = before[0].copy()
+    ref.sum_replicas(want, first, others, 5, 35)
     sum_replicas(base, first, others, 5, 35)
-    for got, expected in zip((base, first, others), want):
-        assert np.array_equal(got, expected)
-    assert not np.array_equal(first[:5], base[:5])      # rows outside lo..hi untouched
-    # a row one replica moved keeps that replica's move in every replica
-    assert np.array_equal(others[0, 32], first[32])
+    assert np.array_equal(base, want)
+    assert np.array_equal(base[:5], before[0][:5]) and np.array_equal(base[35:], before[0][35:])
+    assert np.array_equal(first, before[1]) and np.array_equal(others, before[2])   # read only
+    # a row one replica alone moved keeps that replica's move
+    assert np.array_equal(base[32], others[0, 32] if replicas == 2 else base[32])
+    assert np.array_equal(base[22], first[22])
+
+
+def test_copy_rows():
+    source, target = np.arange(24, dtype=np.float32).reshape(6, 4), np.zeros((6, 4), np.float32)
+    copy_rows(source, target, 1, 4)
+    assert np.array_equal(target[1:4], source[1:4]) and not target[[0, 4, 5]].any()
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +131,20 @@ def test_replicas_reach_the_quality_floor(model, floor):
     rho, found = wordsim_score(trained.vectors)
     assert found > 250
     assert rho >= floor, f"{model} with replicas: WordSim-353 Spearman {rho:.3f}"
+
+
+def test_a_run_with_replicas_resumes_from_its_checkpoint_exactly(corpus, tmp_path):
+    """Broken off after epoch 1 and resumed: the same bytes as the run that went on, when
+    both wrote checkpoints at the same jobs (every round: a checkpoint sums every row)."""
+    from conftest import StopAtEpoch, StopTraining
+
+    settings = dict(SETTINGS, threads=2, replicas=True, checkpoint_every=1e-9)
+    straight = embedtrain.train(corpus, checkpoint=str(tmp_path / "straight.ckpt"), **settings)
+    ckpt = str(tmp_path / "run.ckpt")
+    with pytest.raises(StopTraining):
+        embedtrain.train(corpus, checkpoint=ckpt, callbacks=[StopAtEpoch(1)], **settings)
+    with pytest.raises(EmbedtrainError, match="--replicas"):
+        embedtrain.train(corpus, resume=ckpt, **{**settings, "replicas": False})
+    resumed = embedtrain.train(corpus, checkpoint=ckpt, resume=ckpt, **settings)
+    assert resumed.stats["resumed_from_checkpoint"]["units_done"] > 0
+    assert digest(resumed) == digest(straight)

@@ -1,10 +1,12 @@
-"""Summing the threads' replicas (``--replicas``, training/replicas.py): one kernel.
+"""Summing the threads' replicas (``--replicas``, training/replicas.py): two kernels.
 
-Each thread trains a copy of the weights on its own job; after the round every copy
-becomes the base plus the sum of all the copies' changes since the base. Exact float
-semantics (ROW_OPTIONS): the result is what numpy gives for the same operations in the
-same order (tests/reference_sync.py, ``sum_replicas``), so a run is the same bytes
-every time.
+Each thread trains a copy of the weights on its own job; after the round the base
+becomes the base plus the sum of all the copies' changes since it (:func:`sum_replicas`,
+the rows shared among the threads), then every thread copies the new base into its own
+replica (:func:`copy_rows`), so a replica's rows are written by the thread that trains
+it. Exact float semantics (ROW_OPTIONS): the result is what numpy gives for the same
+operations in the same order (tests/reference_sync.py, ``sum_replicas``), so a run is
+the same bytes every time.
 """
 from numba import njit
 
@@ -13,10 +15,10 @@ from .options import ROW_OPTIONS
 
 @njit(**ROW_OPTIONS)
 def sum_replicas(base, first, others, lo, hi):
-    """Rows ``lo``..``hi`` of ``base`` [rows, dim], ``first`` [rows, dim] and every
-    ``others[t]`` [replicas-1, rows, dim] set to ``first + (others[0] - base) +
-    (others[1] - base) + ...``: the base moved by every replica's change, as if the
-    replicas had trained one after another (a row one replica alone moved keeps its move)."""
+    """Rows ``lo``..``hi`` of ``base`` [rows, dim] set to ``first + (others[0] - base) +
+    (others[1] - base) + ...`` (``first`` [rows, dim], ``others`` [replicas-1, rows, dim]):
+    the base moved by every replica's change, as if the replicas had trained one after
+    another (a row one replica alone moved keeps its move). The replicas are read only."""
     n = others.shape[0]
     dim = base.shape[1]
     for i in range(lo, hi):
@@ -26,6 +28,12 @@ def sum_replicas(base, first, others, lo, hi):
             for t in range(n):
                 x += others[t, i, j] - b
             base[i, j] = x
-            first[i, j] = x
-            for t in range(n):
-                others[t, i, j] = x
+
+
+@njit(**ROW_OPTIONS)
+def copy_rows(source, target, lo, hi):
+    """Rows ``lo``..``hi`` of ``source`` into ``target`` (without the GIL)."""
+    dim = source.shape[1]
+    for i in range(lo, hi):
+        for j in range(dim):
+            target[i, j] = source[i, j]

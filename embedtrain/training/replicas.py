@@ -11,12 +11,14 @@ they share"). Here each of the T threads trains a replica of its own:
   (replica 0 is the model's own arrays), with random state t; the jobs are shorter
   than Hogwild's (``REPLICA_JOB_TOKENS``), since a replica does not see the others'
   updates until the round ends;
-- after the round every replica is set to the base plus the sum of all the replicas'
-  changes (``kernels/replicas.py``), the rows split among the threads;
+- after the round the base becomes the base plus the sum of all the replicas' changes
+  (``kernels/replicas.py``; the rows shared among the threads), and then each thread
+  copies the new base into its own replica: a replica's rows are written only by the
+  thread that trains it, so they stay in that core's cache;
 - the rows of the most frequent words (the first ``hot_rows`` of each matrix whose rows
   are in frequency order) are summed after every round, and all rows every
-  ``full_every`` rounds and when a call ends (an epoch's end, a checkpoint): a rare
-  word's row waits a few rounds, a frequent one's does not.
+  ``full_every``-th round of an epoch and when a call ends (an epoch's end, a
+  checkpoint): a rare word's row waits a few rounds, a frequent one's does not.
 
 Which thread runs which job never matters, so a seeded run with T threads gives the same
 bytes every time (tests/test_replicas.py runs the replicas on one thread and on T). The
@@ -32,7 +34,7 @@ import numpy as np
 
 from .. import interrupts
 from ..config import REPLICA_FULL_EVERY, REPLICA_HOT_ROWS
-from ..kernels.replicas import sum_replicas
+from ..kernels.replicas import copy_rows, sum_replicas
 from ..parallel import run_jobs
 
 
@@ -77,7 +79,8 @@ class ReplicaExecutor:
         count = (self._one_thread(jobs, work, done, stop) if self.threads == 1 else
                  self._on_threads(jobs, work, done, stop))
         # the model's arrays hold every replica's work when the call returns
-        run_jobs(range(self.workers), lambda _w, t: self._combine(t, True), _ignore, self.threads)
+        run_jobs(range(self.workers), lambda _w, t: self._sum(t, True), _ignore, self.threads)
+        run_jobs(range(self.workers), lambda _w, t: self._copy(t, True), _ignore, self.threads)
         return count
 
     def _one_thread(self, jobs, work, done, stop) -> int:
@@ -88,8 +91,9 @@ class ReplicaExecutor:
             batch = jobs[count:count + T]
             results: list[Any] = [None] * len(batch)
             run_jobs(range(len(batch)), lambda _w, t: work(t, batch[t]), results.__setitem__, 1)
-            full = (self.rounds + 1) % self.full_every == 0
-            run_jobs(range(T), lambda _w, t: self._combine(t, full), _ignore, 1)
+            full = self._full(batch[0])
+            run_jobs(range(T), lambda _w, t: self._sum(t, full), _ignore, 1)
+            run_jobs(range(T), lambda _w, t: self._copy(t, full), _ignore, 1)
             self.rounds += 1
             for job, result in zip(batch, results):
                 done(job, result)
@@ -97,18 +101,20 @@ class ReplicaExecutor:
         return count
 
     def _on_threads(self, jobs, work, done, stop) -> int:
-        """T threads, each training its replica's job of a round, then combining its
-        share of the rows, in step (two barriers a round); one thread between rounds
-        reports the jobs and decides whether to go on."""
+        """T threads in step, two barriers a round: each trains its replica's job of the
+        round; waits for all; sums its share of the rows into the base; waits for all (one
+        thread reports the round's jobs and decides whether to go on); copies the base into
+        its own replica. The copy needs no barrier after it: the next round's sums start
+        after every thread has trained, so after every copy."""
         T = self.workers
         results: list[Any] = [None] * T
         position = {"count": 0, "halt": False, "full": False}
         failed: list[BaseException] = []
 
         def trained() -> None:       # all replicas trained the round
-            position["full"] = (self.rounds + 1) % self.full_every == 0
+            position["full"] = self._full(jobs[position["count"]])
 
-        def combined() -> None:      # all rows combined: report the round, go on or not
+        def summed() -> None:        # the base holds the round: report it, go on or not
             start = position["count"]
             batch = jobs[start:start + T]
             for job, result in zip(batch, results):
@@ -119,7 +125,7 @@ class ReplicaExecutor:
                                 or interrupts.pending() is not None)
 
         after_training = threading.Barrier(T, action=trained)
-        after_combining = threading.Barrier(T, action=combined)
+        after_summing = threading.Barrier(T, action=summed)
 
         def replica(_thread: int, t: int) -> None:
             try:
@@ -127,8 +133,10 @@ class ReplicaExecutor:
                     index = position["count"] + t
                     results[t] = work(t, jobs[index]) if index < len(jobs) else (0, 0.0, 0)
                     after_training.wait()
-                    self._combine(t, position["full"])
-                    after_combining.wait()
+                    full = position["full"]
+                    self._sum(t, full)
+                    after_summing.wait()
+                    self._copy(t, full)
                     if position["halt"]:
                         return
             except threading.BrokenBarrierError:
@@ -136,20 +144,32 @@ class ReplicaExecutor:
             except BaseException as exc:
                 failed.append(exc)
                 after_training.abort()
-                after_combining.abort()
+                after_summing.abort()
 
         run_jobs(range(T), replica, _ignore, T)
         if failed:
             raise failed[0]
         return position["count"]
 
-    def _combine(self, t: int, full: bool) -> None:
-        """Share ``t`` of the rows (of T): the hot ones, or all (``full``)."""
+    def _full(self, job: int) -> bool:
+        """Whether the round that starts with ``job`` (of its epoch) sums every row: its
+        place in the epoch decides, so a run resumed from a checkpoint sums where the
+        run it continues would have (rounds start at multiples of T)."""
+        return (job // self.workers + 1) % self.full_every == 0
+
+    def _sum(self, t: int, full: bool) -> None:
+        """Share ``t`` (of T) of the hot rows, or of all rows (``full``), summed into the base."""
         T = self.workers
         for name in self._names:
             rows = len(self._base[name]) if full else self._hot[name]
             sum_replicas(self._base[name], self._first[name], self._others[name],
-                             rows * t // T, rows * (t + 1) // T)
+                         rows * t // T, rows * (t + 1) // T)
+
+    def _copy(self, t: int, full: bool) -> None:
+        """The base's hot rows, or all (``full``), into replica ``t``."""
+        for name in self._names:
+            rows = len(self._base[name]) if full else self._hot[name]
+            copy_rows(self._base[name], self._first[name] if t == 0 else self._others[name][t - 1], 0, rows)
 
 
 def _ignore(_job: Any, _result: Any) -> None:
