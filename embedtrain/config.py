@@ -192,7 +192,7 @@ class SkipGramConfig(CommonConfig):
         False, "With several threads, each trains a replica of the weights on its own jobs and "
                "the replicas are summed after every round: the same vectors run to run for a seed "
                "and --threads, and no rows shared while training (docs/training.md, \"Threads and reproducibility\"). "
-               "Costs --threads more copies of the trained matrices.", flag=True)
+               "Two threads at most (--threads 0: two); costs two more copies of the trained matrices.", flag=True)
 
     model = "skipgram"
 
@@ -205,6 +205,11 @@ class SkipGramConfig(CommonConfig):
         if not self.hs and self.negative == 0:
             raise ConfigError("--negative 0 needs --hs (otherwise there is nothing to train)")
         _check_min_lr(self)
+        if self.replicas and self.threads > REPLICA_THREADS:
+            raise ConfigError(
+                f"--replicas trains {REPLICA_THREADS} threads, one replica each, not {self.threads}: "
+                "more replicas' summed updates overshoot (4 scored next to nothing; docs/training.md); "
+                f"use --threads {REPLICA_THREADS}, or leave --replicas out")
         if self.shared_negatives and self.model != "skipgram":
             raise ConfigError(f"--shared-negatives applies to --model skipgram, not {self.model}")
 
@@ -401,6 +406,10 @@ class WalkConfig:
 # (docs/training.md, "Threads and reproducibility": the scores behind these numbers).
 REPLICA_HOT_ROWS = 1024
 REPLICA_FULL_EVERY = 16
+# ... on at most this many threads (--threads 0 means this many): with 4 replicas the plain sum
+# of their updates overshot (skip-gram's questions-words 0.000 on the text8 prefix), with 8 it
+# diverged (docs/benchmarks.md, "Two threads that share no rows").
+REPLICA_THREADS = 2
 # ... and a job is this many tokens (ending at the next sentence end), where Hogwild's are
 # 50,000 (corpus/stream.py, JOB_TOKENS): a replica sees the others' updates only between
 # rounds, and at 50,000 skip-gram's WordSim-353 fell (docs/training.md, "Threads and

@@ -4,7 +4,8 @@ and CBOW at their defaults (dim 100, 5 epochs) on ../shared/data/text8-prefix.gz
 and WordSim-353 by gensim's evaluators (benchlib.scores), seeds 1-3; and WordSim-353 on the
 repository's data/text8-1m.gz at tests/test_quality.py's settings (dim 50, 3 epochs, seed 5).
 ``--job-tokens N`` trains the replicas on jobs of N tokens (config.REPLICA_JOB_TOKENS otherwise),
-``--full-every N`` sums all rows every N rounds (config.REPLICA_FULL_EVERY). Quality only: the
+``--full-every N`` sums all rows every N rounds (config.REPLICA_FULL_EVERY); ``--threads N``
+runs the modes named two threads on N. Quality only: the
 timings mean nothing here (bench_threads.py --replicas measures speed).
 
     python scripts/replica_quality.py [--seeds 1,2,3] [--models skipgram,cbow] [--job-tokens N]
@@ -41,6 +42,7 @@ def main() -> None:
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--job-tokens", type=int, default=defaults.REPLICA_JOB_TOKENS)
     ap.add_argument("--full-every", type=int, default=defaults.REPLICA_FULL_EVERY)
+    ap.add_argument("--threads", type=int, default=2, help="threads of the two-thread modes")
     ap.add_argument("--out", type=Path, default=ROOT / "scripts" / "replica_quality.out.jsonl")
     a = ap.parse_args()
     prepare.REPLICA_JOB_TOKENS = a.job_tokens   # the settings under test, for this process only
@@ -57,10 +59,12 @@ def main() -> None:
             runs = [("text8-prefix", seed, {}) for seed in map(int, a.seeds.split(","))]
             runs.append(("text8-1m", 5, dict(dim=50, epochs=3)))
             for name, seed, extra in runs:
+                given = dict(MODES[mode], **({"threads": a.threads} if mode != "one thread" else {}))
                 trained = embedtrain.train(corpus if name == "text8-prefix" else QUALITY_CORPUS, model=model,
-                                           seed=seed, progress=False, **MODES[mode], **extra)
+                                           seed=seed, progress=False, **given, **extra)
                 digest = hashlib.sha256(trained.arrays["input_vectors"].tobytes()).hexdigest()[:12]
-                line = dict(corpus=name, model=model, mode=mode, seed=seed, sha=digest, **extra)
+                line = dict(corpus=name, model=model, mode=mode, threads=given["threads"], seed=seed, sha=digest,
+                            **extra)
                 if mode == "two replicas":
                     line.update(settings)
                 if name == "text8-prefix":

@@ -148,3 +148,26 @@ def test_a_run_with_replicas_resumes_from_its_checkpoint_exactly(corpus, tmp_pat
     resumed = embedtrain.train(corpus, checkpoint=ckpt, resume=ckpt, **settings)
     assert resumed.stats["resumed_from_checkpoint"]["units_done"] > 0
     assert digest(resumed) == digest(straight)
+
+
+def test_more_than_two_replicas_are_refused(corpus):
+    """Four replicas' summed updates overshot (docs/benchmarks.md): refused in one line, and
+    --threads 0 means two."""
+    from embedtrain.config import resolve_threads
+
+    with pytest.raises(EmbedtrainError, match="--replicas trains 2 threads"):
+        embedtrain.train(corpus, threads=4, replicas=True, **SETTINGS)
+    model = embedtrain.train(corpus, threads=0, replicas=True, **{**SETTINGS, "epochs": 1})
+    assert model.stats["threads"] == model.stats["replicas"] == min(2, resolve_threads(0))
+
+
+def test_cli_refuses_four_replicas_in_one_line(corpus, tmp_path):
+    from click.testing import CliRunner
+
+    from embedtrain.cli import main
+
+    result = CliRunner().invoke(main, ["train", str(corpus), "--replicas", "--threads", "4",
+                                       "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "--replicas trains 2 threads" in result.output
+    assert not list(tmp_path.iterdir())

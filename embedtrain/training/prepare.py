@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config import REPLICA_JOB_TOKENS, WHOLE_LINE_WARN_CONTEXTS, CommonConfig
+from ..config import REPLICA_JOB_TOKENS, REPLICA_THREADS, WHOLE_LINE_WARN_CONTEXTS, CommonConfig
 from ..corpus import TokenStream
 from ..corpus.source import as_source
 from ..corpus.stream import line_contexts
@@ -144,7 +144,7 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
     if replicas(config, options):
         from .replicas import ReplicaExecutor
 
-        executor = ReplicaExecutor(config.worker_threads)
+        executor = ReplicaExecutor(min(config.worker_threads, REPLICA_THREADS))
     elif executor is None:
         executor = ThreadExecutor(config.worker_threads)
     result = run(task, executor, seed=config.seed, progress=options.progress,
