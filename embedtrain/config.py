@@ -412,9 +412,9 @@ REPLICA_FULL_EVERY = 16
 REPLICA_THREADS = 2
 # ... and a job is this many tokens (ending at the next sentence end), where Hogwild's are
 # 50,000 (corpus/stream.py, JOB_TOKENS): a replica sees the others' updates only between
-# rounds, and at 50,000 skip-gram's WordSim-353 fell (docs/training.md, "Threads and
-# reproducibility").
-REPLICA_JOB_TOKENS = 12_500
+# rounds, and at 50,000 skip-gram's WordSim-353 fell; CBOW scored the same at 6,250, 12,500 and
+# 25,000, and trains 3 % faster at 25,000 (docs/benchmarks.md, "Two threads that share no rows").
+REPLICA_JOB_TOKENS = {"skipgram": 12_500, "cbow": 25_000}
 
 
 # Words each Ray worker trains between synchronisations (docs/ray.md gives the

@@ -40,12 +40,14 @@ def main() -> None:
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--models", default="skipgram,cbow")
     ap.add_argument("--modes", default=",".join(MODES))
-    ap.add_argument("--job-tokens", type=int, default=defaults.REPLICA_JOB_TOKENS)
+    ap.add_argument("--job-tokens", type=int, default=None,
+                    help="tokens per replica job (default: config.REPLICA_JOB_TOKENS, by model)")
     ap.add_argument("--full-every", type=int, default=defaults.REPLICA_FULL_EVERY)
     ap.add_argument("--threads", type=int, default=2, help="threads of the two-thread modes")
     ap.add_argument("--out", type=Path, default=ROOT / "scripts" / "replica_quality.out.jsonl")
     a = ap.parse_args()
-    prepare.REPLICA_JOB_TOKENS = a.job_tokens   # the settings under test, for this process only
+    if a.job_tokens is not None:   # the settings under test, for this process only
+        prepare.REPLICA_JOB_TOKENS = dict.fromkeys(defaults.REPLICA_JOB_TOKENS, a.job_tokens)
     replicas.ReplicaExecutor.__init__.__defaults__ = (defaults.REPLICA_HOT_ROWS, a.full_every, None)
     from conftest import QUALITY_CORPUS, wordsim_score
 
@@ -53,7 +55,8 @@ def main() -> None:
     import gzip
     with gzip.open(SHARED_DATA / "text8-prefix.gz", "rb") as src, open(corpus, "wb") as dst:
         dst.write(src.read())
-    settings = {"job_tokens": a.job_tokens, "full_every": a.full_every}
+    def settings(model: str) -> dict:
+        return {"job_tokens": prepare.REPLICA_JOB_TOKENS[model], "full_every": a.full_every}
     for model in a.models.split(","):
         for mode in a.modes.split(","):
             runs = [("text8-prefix", seed, {}) for seed in map(int, a.seeds.split(","))]
@@ -66,7 +69,7 @@ def main() -> None:
                 line = dict(corpus=name, model=model, mode=mode, threads=given["threads"], seed=seed, sha=digest,
                             **extra)
                 if mode == "two replicas":
-                    line.update(settings)
+                    line.update(settings(model))
                 if name == "text8-prefix":
                     with tempfile.TemporaryDirectory() as tmp:
                         vec, _ = trained.save(Path(tmp) / "v")

@@ -110,7 +110,7 @@ def job_tokens(config: CommonConfig, options: RunOptions) -> int | None:
     """Tokens per job: shorter with replicas (a replica sees the others' updates only
     between jobs; also with one thread, so that a checkpoint resumes on any number of
     threads), else the stream's own (None: JOB_TOKENS)."""
-    return REPLICA_JOB_TOKENS if replicas(config, options) else None
+    return REPLICA_JOB_TOKENS[config.model] if replicas(config, options) else None
 
 
 def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: dict[str, Any],
