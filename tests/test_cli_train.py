@@ -172,9 +172,11 @@ def test_binary_junk_trains_or_fails_cleanly(tmp_path):
         assert len(proc.stderr.strip().splitlines()) <= 2
 
 
-def test_ctrl_c_stops_quickly_and_writes_nothing(tmp_path, sample_corpus):
+@pytest.mark.parametrize("threads", [["--threads", "2"], ["--threads", "2", "--replicas"]],
+                         ids=["hogwild", "replicas"])
+def test_ctrl_c_stops_quickly_and_writes_nothing(tmp_path, sample_corpus, threads):
     proc = subprocess.Popen([sys.executable, "-m", "embedtrain", "train", str(sample_corpus),
-                             "--epochs", "200", "--threads", "2", "-o", str(tmp_path / "x")],
+                             "--epochs", "200", *threads, "-o", str(tmp_path / "x")],
                             stderr=subprocess.PIPE, text=True)
     # wait until training has started (the progress bar shows an epoch)
     buf = ""

@@ -171,3 +171,26 @@ def test_cli_refuses_four_replicas_in_one_line(corpus, tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "--replicas trains 2 threads" in result.output
     assert not list(tmp_path.iterdir())
+
+
+def test_a_noted_stop_signal_stops_the_replicas():
+    """The CLI's SIGTERM handler notes the signal (embedtrain.interrupts): the replicas stop
+    at the end of the round, as Hogwild's threads stop after their job."""
+    import signal
+    import time
+
+    from embedtrain import interrupts
+    from embedtrain.errors import TrainingInterrupted
+
+    done = []
+
+    def work(_replica, job):
+        if job == 5:
+            interrupts.note(signal.SIGTERM)
+        time.sleep(0.001)   # the rest would take minutes
+        return (1, 0.0, 1)
+
+    with pytest.raises(TrainingInterrupted):
+        ReplicaExecutor(2).run(list(range(100_000)), work, lambda job, r: done.append(job), lambda: False)
+    assert 5 in done and len(done) < 100
+    assert interrupts.pending() is None
