@@ -190,8 +190,8 @@ class SkipGramConfig(CommonConfig):
 
     replicas: bool = _opt(
         False, "With several threads, each trains a replica of the weights on its own jobs and "
-               "the replicas are summed after every round: the same vectors run to run for a seed "
-               "and --threads, and no rows shared while training (docs/training.md, \"Threads and reproducibility\"). "
+               "the replicas are summed after every round: the same vectors run to run for a seed, "
+               "and no rows shared while training (docs/training.md, \"Threads and reproducibility\"). "
                "Two threads at most (--threads 0: two); costs two more copies of the trained matrices.", flag=True)
 
     model = "skipgram"
