@@ -8,10 +8,10 @@ repository's data/text8-1m.gz at tests/test_quality.py's settings (dim 50, 3 epo
 runs the modes named two threads on N. Quality only: the
 timings mean nothing here (bench_threads.py --replicas measures speed).
 
-    python scripts/replica_quality.py [--seeds 1,2,3] [--models skipgram,cbow] [--job-tokens N]
+    python scripts/replica_quality.py [--seeds 1,2,3] [--models skipgram,cbow,skipgram-hs,cbow-hs] [--job-tokens N]
         [--full-every N] [--out scripts/replica_quality.out.jsonl]
 
-Prints and appends one JSON line per run.
+A model named with ``-hs`` trains with hierarchical softmax. Prints and appends one JSON line per run.
 """
 from __future__ import annotations
 
@@ -56,15 +56,16 @@ def main() -> None:
     with gzip.open(SHARED_DATA / "text8-prefix.gz", "rb") as src, open(corpus, "wb") as dst:
         dst.write(src.read())
     def settings(model: str) -> dict:
-        return {"job_tokens": prepare.REPLICA_JOB_TOKENS[model], "full_every": a.full_every}
+        return {"job_tokens": prepare.REPLICA_JOB_TOKENS[model.removesuffix("-hs")], "full_every": a.full_every}
     for model in a.models.split(","):
         for mode in a.modes.split(","):
             runs = [("text8-prefix", seed, {}) for seed in map(int, a.seeds.split(","))]
             runs.append(("text8-1m", 5, dict(dim=50, epochs=3)))
             for name, seed, extra in runs:
                 given = dict(MODES[mode], **({"threads": a.threads} if mode != "one thread" else {}))
-                trained = embedtrain.train(corpus if name == "text8-prefix" else QUALITY_CORPUS, model=model,
-                                           seed=seed, progress=False, **given, **extra)
+                base_model, hs = model.removesuffix("-hs"), model.endswith("-hs")   # e.g. skipgram-hs
+                trained = embedtrain.train(corpus if name == "text8-prefix" else QUALITY_CORPUS, model=base_model,
+                                           seed=seed, progress=False, **given, **extra, **({"hs": True} if hs else {}))
                 digest = hashlib.sha256(trained.arrays["input_vectors"].tobytes()).hexdigest()[:12]
                 line = dict(corpus=name, model=model, mode=mode, threads=given["threads"], seed=seed, sha=digest,
                             **extra)

@@ -15,8 +15,8 @@ they share"). Here each of the T threads trains a replica of its own:
   (``kernels/replicas.py``; the rows shared among the threads), and then each thread
   copies the new base into its own replica: a replica's rows are written only by the
   thread that trains it, so they stay in that core's cache;
-- the rows of the most frequent words (the first ``hot_rows`` of each matrix whose rows
-  are in frequency order) are summed after every round, and all rows every
+- the most trained rows (the ``hot_rows`` of the most frequent words, and the Huffman
+  tree's nodes nearest its root) are summed after every round, and all rows every
   ``full_every``-th round of an epoch and when a call ends (an epoch's end, a
   checkpoint): a rare word's row waits a few rounds, a frequent one's does not.
 
@@ -51,7 +51,7 @@ class ReplicaExecutor:
         self.full_every = max(1, int(full_every))
         self.rounds = 0
         self._names: list[str] = []
-        self._hot: dict[str, int] = {}
+        self._hot: dict[str, tuple[int, int]] = {}
         self._base: dict[str, np.ndarray] = {}
         self._first: dict[str, np.ndarray] = {}
         self._others: dict[str, np.ndarray] = {}
@@ -59,12 +59,13 @@ class ReplicaExecutor:
     def bind(self, task: Any) -> list[Any]:
         """The per-replica tasks of ``task`` (the runner calls this once): ``task`` itself
         and T-1 copies training copies of its weights (``task.replicated()`` names them,
-        each with how many of its leading rows are in frequency order)."""
+        each with whether its most trained rows are its first or its last)."""
         if self.workers == 1:
             return [task]
         replicated = task.replicated()
         self._names = [name for name in replicated if task.arrays[name].size]
-        self._hot = {name: min(self.hot_rows, replicated[name]) for name in self._names}
+        self._hot = {name: _hot_range(len(task.arrays[name]), self.hot_rows, replicated[name])
+                     for name in self._names}
         self._first = {name: task.arrays[name] for name in self._names}
         self._base = {name: a.copy() for name, a in self._first.items()}
         self._others = {name: np.repeat(a[None], self.workers - 1, axis=0) for name, a in self._first.items()}
@@ -157,19 +158,28 @@ class ReplicaExecutor:
         run it continues would have (rounds start at multiples of T)."""
         return (job // self.workers + 1) % self.full_every == 0
 
+    def _rows(self, name: str, full: bool) -> tuple[int, int]:
+        return (0, len(self._base[name])) if full else self._hot[name]
+
     def _sum(self, t: int, full: bool) -> None:
         """Share ``t`` (of T) of the hot rows, or of all rows (``full``), summed into the base."""
         T = self.workers
         for name in self._names:
-            rows = len(self._base[name]) if full else self._hot[name]
+            lo, hi = self._rows(name, full)
             sum_replicas(self._base[name], self._first[name], self._others[name],
-                         rows * t // T, rows * (t + 1) // T)
+                         lo + (hi - lo) * t // T, lo + (hi - lo) * (t + 1) // T)
 
     def _copy(self, t: int, full: bool) -> None:
         """The base's hot rows, or all (``full``), into replica ``t``."""
         for name in self._names:
-            rows = len(self._base[name]) if full else self._hot[name]
-            copy_rows(self._base[name], self._first[name] if t == 0 else self._others[name][t - 1], 0, rows)
+            lo, hi = self._rows(name, full)
+            copy_rows(self._base[name], self._first[name] if t == 0 else self._others[name][t - 1], lo, hi)
+
+
+def _hot_range(rows: int, hot: int, where: str | None) -> tuple[int, int]:
+    """The rows summed every round: the first or last ``hot`` of ``rows``, or none."""
+    hot = min(hot, rows) if where else 0
+    return (rows - hot, rows) if where == "last" else (0, hot)
 
 
 def _ignore(_job: Any, _result: Any) -> None:

@@ -97,13 +97,12 @@ class SgnsTask:
         return dict(self.arrays)
 
     # ------------------------------------------------------------------ replicas (--replicas)
-    def replicated(self) -> dict[str, int]:
-        """The arrays a replica trains a copy of, each with how many of its leading rows
-        are in frequency order (word2vec's rows are the words, most frequent first; the
-        Huffman tree's inner nodes and FastText's n-gram rows are not)."""
-        words = len(self.rows.offsets) - 1 if len(self.rows.offsets) else len(self.arrays["input_vectors"])
-        return {"input_vectors": words, "output_vectors": len(self.arrays["output_vectors"]),
-                "output_hs": 0}
+    def replicated(self) -> dict[str, str | None]:
+        """The arrays a replica trains a copy of, each with where its most frequently
+        trained rows are: "first" (word2vec's rows are the words, most frequent first),
+        "last" (the Huffman tree's inner nodes: the root is the last row, and every word's
+        path starts there) or None."""
+        return {"input_vectors": "first", "output_vectors": "first", "output_hs": "last"}
 
     def with_arrays(self, arrays: dict[str, np.ndarray]) -> "SgnsTask":
         """This task training ``arrays`` in place of its own (the rest shared)."""
