@@ -194,3 +194,21 @@ def test_a_noted_stop_signal_stops_the_replicas():
         ReplicaExecutor(2).run(list(range(100_000)), work, lambda job, r: done.append(job), lambda: False)
     assert 5 in done and len(done) < 100
     assert interrupts.pending() is None
+
+
+def test_hot_rows_are_the_first_words_and_the_trees_last_nodes():
+    from embedtrain.training.replicas import _hot_range
+
+    assert _hot_range(10, 4, "first") == (0, 4)
+    assert _hot_range(10, 4, "last") == (6, 10)
+    assert _hot_range(3, 4, "last") == (0, 3)
+    assert _hot_range(10, 4, None) == (0, 0)
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_replicas_with_hierarchical_softmax_give_the_same_bytes_on_one_thread_or_two(corpus, model):
+    settings = dict(SETTINGS, model=model, hs=True, epochs=1)
+    two = embedtrain.train(corpus, threads=2, executor=ReplicaExecutor(2, hot_rows=64), **settings)
+    one = embedtrain.train(corpus, threads=2, executor=ReplicaExecutor(2, hot_rows=64, threads=1), **settings)
+    assert digest(one) == digest(two)
+    assert two.arrays["output_hs"].any() and not two.arrays["output_vectors"].size
