@@ -195,6 +195,11 @@ class SkipGramConfig(CommonConfig):
                "Two threads at most (--threads 0: two); costs two more copies of the trained matrices.", flag=True)
 
     model = "skipgram"
+    # --replicas: tokens a job (ending at the next sentence end), where Hogwild's are 50,000
+    # (corpus/stream.py, JOB_TOKENS): a replica sees the others' updates only between rounds,
+    # and at 50,000 skip-gram's WordSim-353 fell (docs/benchmarks.md, "Two threads that share
+    # no rows").
+    replica_job_tokens = 12_500
 
     def __post_init__(self) -> None:
         if self.negative is None:
@@ -225,6 +230,9 @@ class CBOWConfig(SkipGramConfig):
     epoch_decay: float = _like(SkipGramConfig, "epoch_decay", 1.0)
 
     model = "cbow"
+    # CBOW scored the same with jobs of 6,250, 12,500 and 25,000 tokens, and trains 3 % faster
+    # at 25,000 (docs/benchmarks.md, "Two threads that share no rows")
+    replica_job_tokens = 25_000
 
 
 # GloVe's --x-max and --epochs when not given, by the tokens of vocabulary words the
@@ -410,11 +418,7 @@ REPLICA_FULL_EVERY = 16
 # of their updates overshot (skip-gram's questions-words 0.000 on the text8 prefix), with 8 it
 # diverged (docs/benchmarks.md, "Two threads that share no rows").
 REPLICA_THREADS = 2
-# ... and a job is this many tokens (ending at the next sentence end), where Hogwild's are
-# 50,000 (corpus/stream.py, JOB_TOKENS): a replica sees the others' updates only between
-# rounds, and at 50,000 skip-gram's WordSim-353 fell; CBOW scored the same at 6,250, 12,500 and
-# 25,000, and trains 3 % faster at 25,000 (docs/benchmarks.md, "Two threads that share no rows").
-REPLICA_JOB_TOKENS = {"skipgram": 12_500, "cbow": 25_000}
+# ... and a job is the model's replica_job_tokens (SkipGramConfig, CBOWConfig).
 
 
 # Words each Ray worker trains between synchronisations (docs/ray.md gives the

@@ -3,7 +3,7 @@
 and CBOW at their defaults (dim 100, 5 epochs) on ../shared/data/text8-prefix.gz, questions-words
 and WordSim-353 by gensim's evaluators (benchlib.scores), seeds 1-3; and WordSim-353 on the
 repository's data/text8-1m.gz at tests/test_quality.py's settings (dim 50, 3 epochs, seed 5).
-``--job-tokens N`` trains the replicas on jobs of N tokens (config.REPLICA_JOB_TOKENS otherwise),
+``--job-tokens N`` trains the replicas on jobs of N tokens (the model's replica_job_tokens otherwise),
 ``--full-every N`` sums all rows every N rounds (config.REPLICA_FULL_EVERY); ``--threads N``
 runs the modes named two threads on N. Quality only: the
 timings mean nothing here (bench_threads.py --replicas measures speed).
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import embedtrain  # noqa: E402
 from embedtrain import config as defaults  # noqa: E402
-from embedtrain.training import prepare, replicas  # noqa: E402
+from embedtrain.training import replicas  # noqa: E402
 
 MODES = {"one thread": dict(threads=1), "two threads": dict(threads=2),
          "two replicas": dict(threads=2, replicas=True)}
@@ -41,13 +41,14 @@ def main() -> None:
     ap.add_argument("--models", default="skipgram,cbow")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--job-tokens", type=int, default=None,
-                    help="tokens per replica job (default: config.REPLICA_JOB_TOKENS, by model)")
+                    help="tokens per replica job (default: the model config's replica_job_tokens)")
     ap.add_argument("--full-every", type=int, default=defaults.REPLICA_FULL_EVERY)
     ap.add_argument("--threads", type=int, default=2, help="threads of the two-thread modes")
     ap.add_argument("--out", type=Path, default=ROOT / "scripts" / "replica_quality.out.jsonl")
     a = ap.parse_args()
     if a.job_tokens is not None:   # the settings under test, for this process only
-        prepare.REPLICA_JOB_TOKENS = dict.fromkeys(defaults.REPLICA_JOB_TOKENS, a.job_tokens)
+        for model in ("skipgram", "cbow"):
+            defaults.config_class(model).replica_job_tokens = a.job_tokens
     replicas.ReplicaExecutor.__init__.__defaults__ = (defaults.REPLICA_HOT_ROWS, a.full_every, None)
     from conftest import QUALITY_CORPUS, wordsim_score
 
@@ -56,7 +57,8 @@ def main() -> None:
     with gzip.open(SHARED_DATA / "text8-prefix.gz", "rb") as src, open(corpus, "wb") as dst:
         dst.write(src.read())
     def settings(model: str) -> dict:
-        return {"job_tokens": prepare.REPLICA_JOB_TOKENS[model.removesuffix("-hs")], "full_every": a.full_every}
+        return {"job_tokens": defaults.config_class(model.removesuffix("-hs")).replica_job_tokens,
+                "full_every": a.full_every}
     for model in a.models.split(","):
         for mode in a.modes.split(","):
             runs = [("text8-prefix", seed, {}) for seed in map(int, a.seeds.split(","))]

@@ -74,7 +74,7 @@ def test_replicas_give_the_same_bytes_on_one_thread_or_two(corpus, two_threads):
 
 
 def test_replicas_option_gives_the_same_bytes_run_to_run(corpus):
-    """--replicas (shorter jobs than an executor given to train: config.REPLICA_JOB_TOKENS)."""
+    """--replicas (shorter jobs than an executor given to train: the config's replica_job_tokens)."""
     a = embedtrain.train(corpus, threads=2, replicas=True, **SETTINGS)
     b = embedtrain.train(corpus, threads=2, replicas=True, **SETTINGS)
     assert digest(a) == digest(b)

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config import REPLICA_JOB_TOKENS, REPLICA_THREADS, WHOLE_LINE_WARN_CONTEXTS, CommonConfig
+from ..config import REPLICA_THREADS, WHOLE_LINE_WARN_CONTEXTS, CommonConfig
 from ..corpus import TokenStream
 from ..corpus.source import as_source
 from ..corpus.stream import line_contexts
@@ -109,8 +109,8 @@ def replicas(config: CommonConfig, options: RunOptions) -> bool:
 def job_tokens(config: CommonConfig, options: RunOptions) -> int | None:
     """Tokens per job: shorter with replicas (a replica sees the others' updates only
     between jobs; also with one thread, so that a checkpoint resumes on any number of
-    threads), else the stream's own (None: JOB_TOKENS)."""
-    return REPLICA_JOB_TOKENS[config.model] if replicas(config, options) else None
+    threads; the model's ``replica_job_tokens``), else the stream's own (None: JOB_TOKENS)."""
+    return config.replica_job_tokens if replicas(config, options) else None
 
 
 def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: dict[str, Any],

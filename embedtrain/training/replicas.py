@@ -9,7 +9,7 @@ they share"). Here each of the T threads trains a replica of its own:
 
 - a *round* is the next T jobs of the epoch: replica t trains job t of the round
   (replica 0 is the model's own arrays), with random state t; the jobs are shorter
-  than Hogwild's (``REPLICA_JOB_TOKENS``), since a replica does not see the others'
+  than Hogwild's (the config's ``replica_job_tokens``), since a replica does not see the others'
   updates until the round ends;
 - after the round the base becomes the base plus the sum of all the replicas' changes
   (``kernels/replicas.py``; the rows shared among the threads), and then each thread
