@@ -1,8 +1,8 @@
 """What a first run compiles, and what a run holds in memory at its end (issue 28).
 
 A run compiles one skip-gram-family kernel, specialised on its architecture, losses and
-row layout (kernels/sgns.py), with one signature, the few table functions its model
-needs, none of numba's own implementations (array constructors, string formatting,
+row layout (kernels/sgns.py), with one signature, the reader of its text
+(kernels/tokens.py), the few table functions its model needs, none of numba's own implementations (array constructors, string formatting,
 max/min/int) and no C wrappers (kernels/options.py); model files are written without
 copying the weights (io/archive.py write_npy gives numpy's bytes).
 """
@@ -64,12 +64,13 @@ def first_run(tmp_path, **settings) -> dict:
 
 
 KERNEL = "embedtrain.kernels.sgns._make_kernel.<locals>._train_chunk"
+TOKENS = "embedtrain.kernels.tokens.read_tokens"   # reading the text (its table never grows here)
 
 
 def test_a_skipgram_run_compiles_one_kernel_for_its_own_loop_and_nothing_else(tmp_path):
     found = first_run(tmp_path, model="skipgram", threads=2)
     # nothing of numba's own either (max/min/int, slice assignment, array constructors)
-    assert sorted(found["compiled"]) == [KERNEL, "embedtrain.vocab._fill_alias"]
+    assert sorted(found["compiled"]) == sorted([KERNEL, "embedtrain.vocab._fill_alias", TOKENS])
     assert found["cfunc_wrappers"] == []
     # shared negatives, negative sampling only, one row per word; one signature for both threads
     key = sgns.kernel_key(sgns.SKIPGRAM_SHARED, False, 5, True)
@@ -87,6 +88,7 @@ def test_a_fasttext_run_compiles_its_kernel_and_its_four_table_functions_and_not
         "embedtrain.kernels.rng.uniform_rows",    # the rows' starting values
         "embedtrain.vocab._fill_alias",           # the noise table
         "embedtrain.kernels.sgns.word_vectors",   # the vectors written at the end
+        TOKENS,
     ])
     # fastText's pairing, negative sampling only, row lists
     assert found["kernels"] == {repr(sgns.kernel_key(sgns.SKIPGRAM_CENTRE, False, 5, False)): 1}

@@ -20,6 +20,7 @@ import numpy as np
 from ..config import MAX_LINE_TOKENS
 from ..errors import EmbedtrainError
 from ..io.atomic import describe_os_error
+from .tokens import TokenTable
 
 SENTENCE_END = -1            # separator id in token streams (the kernels take it from here)
 JOB_TOKENS = 50_000          # tokens per training job (a chunk cut at a sentence end)
@@ -73,13 +74,16 @@ class RawCorpus:
 class RawBuilder:
     """Builds a :class:`RawCorpus` from blocks of tokens, whatever their source.
 
-    Tokens get provisional ids in first-seen order; a sentence is cut after every
+    Tokens get provisional ids in first-seen order, from a ``dict`` for tokens given as
+    strings (:meth:`add`) or from a :class:`~embedtrain.corpus.tokens.TokenTable` for
+    text (:meth:`add_text`), one or the other; a sentence is cut after every
     ``max_line_tokens`` tokens, so one-line corpora train on every token.
     """
 
     def __init__(self, max_line_tokens: int = MAX_LINE_TOKENS, tmp_dir: str | None = None):
         self.max_line_tokens = max_line_tokens
         self.index: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        self.table: TokenTable | None = None
         self.counts = np.zeros(0, dtype=np.int64)
         self.tmp_dir = tmp_dir
         self.ids_file = temporary_file("embedtrain-raw-", tmp_dir)
@@ -89,9 +93,27 @@ class RawBuilder:
     def add(self, tokens: Sequence[str], lengths: list[int], ends_open: bool = False) -> None:
         """Add lines: ``tokens`` of all of them, ``lengths`` their token counts; the
         last line continues in the next block when ``ends_open``."""
+        assert self.table is None, "a RawBuilder takes tokens or text, not both"
         ids = np.fromiter(map(self.index.__getitem__, tokens), dtype=np.int32, count=len(tokens))
-        if len(self.index) > len(self.counts):
-            grow = max(len(self.index) - len(self.counts), len(self.counts) // 2, 1024)
+        self._add_lines(ids, len(self.index), lengths, ends_open)
+
+    def add_text(self, text: bytes, lowercase: bool) -> None:
+        """Add the lines of a block of text that only ASCII whitespace separates
+        (:func:`~embedtrain.corpus.text.ascii_separated`); its last line continues in the
+        next block unless it ends in a newline."""
+        assert not self.index, "a RawBuilder takes tokens or text, not both"
+        if self.table is None:
+            self.table = TokenTable()
+        ids, lengths = self.table.read(text, lowercase)
+        self._add_lines(ids, len(self.table), lengths, not text.endswith(b"\n"))
+
+    def words(self) -> list[str]:
+        """The tokens added so far, by provisional id."""
+        return self.table.words() if self.table is not None else list(self.index)
+
+    def _add_lines(self, ids: np.ndarray, n_words: int, lengths: list[int], ends_open: bool) -> None:
+        if n_words > len(self.counts):
+            grow = max(n_words - len(self.counts), len(self.counts) // 2, 1024)
             self.counts = np.concatenate([self.counts, np.zeros(grow, np.int64)])
         if len(ids):
             self.counts += np.bincount(ids, minlength=len(self.counts))
@@ -126,7 +148,7 @@ class RawBuilder:
     def finish(self, invalid_bytes: int = 0) -> RawCorpus:
         self.end_source()
         write_temporary(self.ids_file, b"", self.tmp_dir, flush=True)
-        words = list(self.index)
+        words = self.words()
         return RawCorpus(words=words, counts=self.counts[: len(words)].copy(), ids_file=self.ids_file,
                          n_entries=self.n_entries, n_tokens=self.n_tokens,
                          n_sentences=self.n_sentences, invalid_bytes=invalid_bytes)

@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from ..corpus.stream import SENTENCE_END, RawBuilder, RawCorpus, TokenStream, _StreamWriter
-from ..corpus.text import _InvalidBytes, tokenise_block
+from ..corpus.text import _InvalidBytes, ascii_separated
 from .split import Part, PieceEnds, iter_piece_blocks
 
 # Pass 1 separates lines only: no line is cut (cuts need the line's start, see above).
@@ -153,7 +153,7 @@ def tokenise_part(part: Part, *, lowercase: bool, max_line_tokens: int,
         for i, piece in enumerate(part.pieces):
             ends = PieceEnds()
             for block in iter_piece_blocks(piece, ends):
-                builder.add(*tokenise_block(block, lowercase))
+                builder.add_text(*ascii_separated(block, lowercase))
             if i == 0:
                 head_open = not ends.starts_line
             if i == last and not ends.at_eof and not ends.ends_line:
@@ -161,7 +161,7 @@ def tokenise_part(part: Part, *, lowercase: bool, max_line_tokens: int,
             else:
                 builder.end_source()
         builder.ids_file.flush()
-        words = list(builder.index)
+        words = builder.words()
         raw = RawCorpus(words=words, counts=builder.counts[: len(words)].copy(),
                         ids_file=builder.ids_file, n_entries=builder.n_entries,
                         n_tokens=builder.n_tokens, n_sentences=builder.n_sentences,
