@@ -3,7 +3,8 @@
 tokenise, count, write the id file), this checkout against another (``--before DIR``),
 interleaved run by run, each run a fresh process with the numba cache warm (one run of
 each tree first, untimed). Wall and CPU seconds of the ``encode`` call alone (imports
-excluded) and the process's peak RSS; medians and the ratio now / before. Both trees must
+excluded, numba's too: a training run imports it whoever reads the text); medians and the
+ratio now / before (peak memory: bench_word2vec.py). Both trees must
 give the same words, counts and ids (their digest is compared).
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_tokenise.py --before DIR [--runs 5]
@@ -29,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import ROOT, SHARED_DATA, write_lines  # noqa: E402
 
 CHILD = r"""
-import hashlib, json, resource, sys, time
+import hashlib, json, sys, time
+import embedtrain.kernels  # numba: every training run imports it, whoever reads the text
 from embedtrain.corpus import encode
 path, lowercase = sys.argv[1], sys.argv[2] == "1"
 w0, c0 = time.perf_counter(), time.process_time()
@@ -40,7 +42,6 @@ h.update(raw.counts.tobytes())
 for block in raw.blocks():
     h.update(block.tobytes())
 print(json.dumps({"wall": wall, "cpu": cpu, "tokens": raw.n_tokens, "words": len(raw.words),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "digest": h.hexdigest()[:12]}))
 """
 
@@ -80,18 +81,17 @@ def main() -> None:
                     r = run(tree, path, args.lowercase)
                     results[label].append(r)
                     print(f"{name} run {i + 1} {label}: {r['wall']:.3f} s wall, {r['cpu']:.3f} s CPU, "
-                          f"peak {r['rss_mb']:.0f} MB, {r['tokens']:,} tokens, digest {r['digest']}", flush=True)
+                          f"{r['tokens']:,} tokens, digest {r['digest']}", flush=True)
             digests = {r["digest"] for rs in results.values() for r in rs}
             if len(digests) != 1:
                 sys.exit(f"{name}: the trees read different ids: {sorted(digests)}")
-            row = {label: {k: round(statistics.median(r[k] for r in rs), 3) for k in ("wall", "cpu", "rss_mb")}
+            row = {label: {k: round(statistics.median(r[k] for r in rs), 3) for k in ("wall", "cpu")}
                    for label, rs in results.items()}
             row["ratio_wall"] = round(row["now"]["wall"] / row["before"]["wall"], 3)
             row["tokens"] = results["now"][0]["tokens"]
             report["corpora"][name] = row
             print(f"{name}: median wall {row['now']['wall']:.3f} s now, {row['before']['wall']:.3f} s before "
-                  f"(x{row['ratio_wall']:.2f}); CPU {row['now']['cpu']:.3f} / {row['before']['cpu']:.3f} s; "
-                  f"peak {row['now']['rss_mb']:.0f} / {row['before']['rss_mb']:.0f} MB", flush=True)
+                  f"(x{row['ratio_wall']:.2f}); CPU {row['now']['cpu']:.3f} / {row['before']['cpu']:.3f} s", flush=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
 
 

@@ -32,8 +32,8 @@ def table_read(blocks, lowercase):
     table = tokens_mod.TokenTable()
     ids, lengths, opens = [], [], []
     for block in blocks:
-        text, lower = ascii_separated(block, lowercase)
-        i, n = table.read(text, lower)
+        text = ascii_separated(block, lowercase)
+        i, n = table.read(text)
         assert i.dtype == np.int32
         ids.append(i.tolist())
         lengths.append(n)
@@ -103,5 +103,5 @@ def test_a_builder_takes_text_or_tokens_not_both():
     builder = stream_mod.RawBuilder()
     builder.add(["a"], [1])
     with pytest.raises(AssertionError):
-        builder.add_text(b"a\n", False)
+        builder.add_text(b"a\n")
     builder.close()

@@ -97,14 +97,14 @@ class RawBuilder:
         ids = np.fromiter(map(self.index.__getitem__, tokens), dtype=np.int32, count=len(tokens))
         self._add_lines(ids, len(self.index), lengths, ends_open)
 
-    def add_text(self, text: bytes, lowercase: bool) -> None:
+    def add_text(self, text: bytes) -> None:
         """Add the lines of a block of text that only ASCII whitespace separates
         (:func:`~embedtrain.corpus.text.ascii_separated`); its last line continues in the
         next block unless it ends in a newline."""
         assert not self.index, "a RawBuilder takes tokens or text, not both"
         if self.table is None:
             self.table = TokenTable()
-        ids, lengths = self.table.read(text, lowercase)
+        ids, lengths = self.table.read(text)
         self._add_lines(ids, len(self.table), lengths, not text.endswith(b"\n"))
 
     def words(self) -> list[str]:

@@ -222,23 +222,23 @@ def decode(data: bytes) -> str:
 
 # --------------------------------------------------------------------------- encoding
 
-def ascii_separated(block: bytes, lowercase: bool) -> tuple[bytes, bool]:
+def ascii_separated(block: bytes, lowercase: bool) -> bytes:
     """A block of text (from :func:`iter_blocks`) as UTF-8 in which only ASCII whitespace
-    separates tokens, for corpus/tokens.py, and whether the kernel should still lowercase
-    it (ASCII only). An ASCII block is kept as it is. Any other is decoded
+    separates tokens, for corpus/tokens.py. An ASCII block is kept as it is (lowercased
+    by ``bytes.lower``: A-Z only, as ``str.lower`` does for ASCII). Any other is decoded
     (:func:`decode`), lowercased by Python's rules when asked, split on every whitespace
     character as ``str.split()`` splits, and joined again with single spaces, its
     newlines kept: the tokens and lines of :func:`tokenise_block`, and a block's last
     line open exactly when it is open there."""
     if block.isascii():
-        return block, lowercase
+        return block.lower() if lowercase else block
     text = decode(block)
     if lowercase:
         text = text.lower()
     lines = [" ".join(line.split()) for line in text.split("\n")]
     if not lines[-1] and not text.endswith("\n"):
         lines[-1] = " "  # a last line of whitespace alone is still open
-    return "\n".join(lines).encode("utf-8"), False
+    return "\n".join(lines).encode("utf-8")
 
 
 def tokenise_block(block: bytes, lowercase: bool = False) -> tuple[list[str], list[int], bool]:
@@ -273,7 +273,7 @@ def encode(paths: Iterable[str | os.PathLike], *, lowercase: bool = False,
     try:
         for source in sources:
             for block in iter_blocks(source):
-                builder.add_text(*ascii_separated(block, lowercase))
+                builder.add_text(ascii_separated(block, lowercase))
             builder.end_source()
         raw = builder.finish(_InvalidBytes.count)
     except BaseException:

@@ -30,7 +30,7 @@ class TokenTable:
     def __len__(self) -> int:
         return int(self.state[self._kernel.S_WORDS])
 
-    def read(self, text: bytes, lowercase: bool) -> tuple[np.ndarray, list[int]]:
+    def read(self, text: bytes) -> tuple[np.ndarray, list[int]]:
         """Text in which only ASCII whitespace separates tokens (corpus/text.py
         ``ascii_separated``) as token ids (int32) and the token count of each of its
         lines, the last one counted even when it does not end in a newline."""
@@ -39,7 +39,7 @@ class TokenTable:
         line_tokens = np.empty(text.count(b"\n") + 1, dtype=np.int64)
         k = self._kernel
         self.state[[k.S_IDS, k.S_LINES, k.S_CURRENT, k.S_POS]] = 0
-        while k.read_tokens(data, lowercase, self.slots, self.hashes, self.starts, self.lengths,
+        while k.read_tokens(data, self.slots, self.hashes, self.starts, self.lengths,
                             self.store, self.state, ids, line_tokens) == k.GROW:
             self._grow(int(len(data) - self.state[k.S_POS]))
         return ids[: self.state[k.S_IDS]], line_tokens[: self.state[k.S_LINES]].tolist()

@@ -153,7 +153,7 @@ def tokenise_part(part: Part, *, lowercase: bool, max_line_tokens: int,
         for i, piece in enumerate(part.pieces):
             ends = PieceEnds()
             for block in iter_piece_blocks(piece, ends):
-                builder.add_text(*ascii_separated(block, lowercase))
+                builder.add_text(ascii_separated(block, lowercase))
             if i == 0:
                 head_open = not ends.starts_line
             if i == last and not ends.at_eof and not ends.ends_line:

@@ -12,7 +12,7 @@ Python reference in ``tests/reference_tokens.py``.
 The table of distinct tokens is held in arrays the caller owns and grows:
 ``slots`` (a power of two of open-addressing slots, -1 when empty, else a token id),
 and per token id its 64-bit FNV-1a ``hashes``, ``starts`` and ``lengths`` in ``store``
-(the tokens' bytes, lowercased when asked). ``state`` carries what a call resumes from:
+(the tokens' bytes). ``state`` carries what a call resumes from:
 see the ``S_*`` indices.
 """
 import numpy as np
@@ -36,15 +36,8 @@ def _is_separator(b):
     return b == 32 or 9 <= b <= 13 or 28 <= b <= 31
 
 
-@njit(**HELPER_OPTIONS)
-def _folded(b, lower):
-    if lower and 65 <= b <= 90:
-        return b + 32
-    return b
-
-
 @njit(**ROW_OPTIONS)
-def read_tokens(text, lower, slots, hashes, starts, lengths, store, state, ids, line_tokens):
+def read_tokens(text, slots, hashes, starts, lengths, store, state, ids, line_tokens):
     """Read ``text`` (uint8) from ``state[S_POS]``: each token's id into ``ids``, each
     ended line's token count into ``line_tokens``, new tokens into the table.
 
@@ -76,7 +69,7 @@ def read_tokens(text, lower, slots, hashes, starts, lengths, store, state, ids, 
             c = np.int64(text[j])
             if _is_separator(c):
                 break
-            h = (h ^ np.uint64(_folded(c, lower))) * FNV_PRIME
+            h = (h ^ np.uint64(c)) * FNV_PRIME
             j += 1
         size = j - i
         slot = np.int64(h & mask)
@@ -89,7 +82,7 @@ def read_tokens(text, lower, slots, hashes, starts, lengths, store, state, ids, 
                 start = starts[w]
                 same = True
                 for k in range(size):
-                    if store[start + k] != _folded(np.int64(text[i + k]), lower):
+                    if store[start + k] != text[i + k]:
                         same = False
                         break
                 if same:
@@ -107,7 +100,7 @@ def read_tokens(text, lower, slots, hashes, starts, lengths, store, state, ids, 
                 state[S_CURRENT] = current
                 return GROW
             for k in range(size):
-                store[used + k] = _folded(np.int64(text[i + k]), lower)
+                store[used + k] = text[i + k]
             word = n_words
             slots[slot] = word
             hashes[word] = h
