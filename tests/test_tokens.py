@@ -52,7 +52,7 @@ def test_table_reads_as_the_reference(lowercase, ascii_only):
 
 def test_growing_from_a_tiny_table_keeps_every_id(monkeypatch):
     """Two slots and a 4-byte store to start: every new token past the first grows the
-    table (rehashing it) or the store, in the middle of a block, and reading resumes."""
+    table (refilling its slots) or the store, in the middle of a block, and reading resumes."""
     monkeypatch.setattr(tokens_mod, "FIRST_WORDS", 1)
     monkeypatch.setattr(tokens_mod, "FIRST_STORE_BYTES", 4)
     rng = np.random.default_rng(3)

@@ -45,12 +45,11 @@ class TokenTable:
         return ids[: self.state[k.S_IDS]], line_tokens[: self.state[k.S_LINES]].tolist()
 
     def _grow(self, bytes_left: int) -> None:
-        """Double what is full: the slots (then refilled), the per-token arrays, the store."""
+        """Double what is full: the slots, the per-token arrays, the store. Larger slots are
+        filled by reading the known tokens again, in id order, into an empty table (which
+        gives each its id again): no second kernel to compile."""
         k = self._kernel
         n_words, used = int(self.state[k.S_WORDS]), int(self.state[k.S_STORE])
-        if 2 * (n_words + 1) > len(self.slots):
-            self.slots = np.full(2 * len(self.slots), -1, dtype=np.int32)
-            k.rehash(self.slots, self.hashes, n_words)
         if n_words + 1 > len(self.hashes):
             size = 2 * len(self.hashes)
             self.hashes = _grown(self.hashes, size)
@@ -58,6 +57,21 @@ class TokenTable:
             self.lengths = _grown(self.lengths, size)
         if used + bytes_left > len(self.store):
             self.store = _grown(self.store, max(2 * len(self.store), used + bytes_left))
+        if 2 * (n_words + 1) > len(self.slots):
+            self.slots = np.full(2 * len(self.slots), -1, dtype=np.int32)
+            self._read_again(n_words, used)
+
+    def _read_again(self, n_words: int, used: int) -> None:
+        k = self._kernel
+        known = np.full(used + n_words, ord(" "), dtype=np.uint8)  # each token, then a space
+        ids = np.repeat(np.arange(n_words), self.lengths[:n_words])
+        known[np.arange(used) + ids] = self.store[:used]
+        saved = self.state.copy()
+        self.state[:] = 0
+        status = k.read_tokens(known, self.slots, self.hashes, self.starts, self.lengths, self.store,
+                               self.state, np.empty(n_words + 1, np.int32), np.empty(1, np.int64))
+        assert status == k.DONE and self.state[k.S_WORDS] == n_words and self.state[k.S_STORE] == used
+        self.state[:] = saved
 
     def words(self) -> list[str]:
         """Every token's text, by id."""

@@ -1,5 +1,4 @@
-"""Reading a block of text into token ids (corpus/tokens.py): one kernel, and the table's
-growth.
+"""Reading a block of text into token ids (corpus/tokens.py): one kernel.
 
 The text is bytes in which only ASCII whitespace separates tokens: every byte of a
 token is either ASCII and not whitespace, or part of a UTF-8 character (>= 0x80).
@@ -43,8 +42,8 @@ def read_tokens(text, slots, hashes, starts, lengths, store, state, ids, line_to
 
     Returns DONE at the end of the text (a last line that does not end in ``\\n`` is
     counted in ``line_tokens`` as open) or GROW, before a new token, when the table or
-    ``store`` is full (half the slots taken): the caller grows them (:func:`rehash`) and
-    calls again. ``ids`` must hold every token of the text and ``line_tokens`` its lines.
+    ``store`` is full (half the slots taken): the caller grows them and calls again (it
+    fills larger slots by reading the known tokens again into an empty table). ``ids`` must hold every token of the text and ``line_tokens`` its lines.
     """
     n = text.shape[0]
     mask = np.uint64(slots.shape[0] - 1)
@@ -120,14 +119,3 @@ def read_tokens(text, slots, hashes, starts, lengths, store, state, ids, line_to
     state[S_LINES] = n_lines
     state[S_CURRENT] = 0
     return DONE
-
-
-@njit(**ROW_OPTIONS)
-def rehash(slots, hashes, n_words):
-    """Fill empty ``slots`` (all -1, a power of two) with token ids ``0..n_words-1`` by their hashes."""
-    mask = np.uint64(slots.shape[0] - 1)
-    for w in range(n_words):
-        slot = np.int64(hashes[w] & mask)
-        while slots[slot] >= 0:
-            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
-        slots[slot] = w
