@@ -76,13 +76,13 @@ class TokenTable:
     def words(self) -> list[str]:
         """Every token's text, by id."""
         n = len(self)
-        body = self.store[: self.state[self._kernel.S_STORE]].tobytes().decode("utf-8")
-        if body.isascii():
-            ends = np.cumsum(self.lengths[:n]).tolist()
-            return [body[b:e] for b, e in zip([0, *ends[:-1]], ends)]
         raw = self.store[: self.state[self._kernel.S_STORE]].tobytes()
         ends = np.cumsum(self.lengths[:n]).tolist()
-        return [raw[b:e].decode("utf-8") for b, e in zip([0, *ends[:-1]], ends)]
+        spans = zip([0, *ends[:-1]], ends)
+        if raw.isascii():  # one decode, then slices of the string
+            body = raw.decode("ascii")
+            return [body[b:e] for b, e in spans]
+        return [raw[b:e].decode("utf-8") for b, e in spans]
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:

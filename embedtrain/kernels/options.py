@@ -169,8 +169,9 @@ COMPILE_OPTIONS = dict(cache=CACHE, nogil=True, error_model="numpy", no_cfunc_wr
 
 KERNEL_OPTIONS = dict(COMPILE_OPTIONS, fastmath=FASTMATH_FLAGS)
 
-# The synchronisation's row kernels (kernels/sync.py): exact float semantics (no
-# fastmath), so they give what numpy's operations in the same order give.
+# The synchronisation's row kernels (kernels/sync.py, replicas.py): exact float semantics
+# (no fastmath), so they give what numpy's operations in the same order give; and the
+# integer kernel that reads text (kernels/tokens.py).
 ROW_OPTIONS = dict(COMPILE_OPTIONS)
 
 # Small helpers are inlined into the kernels that call them.

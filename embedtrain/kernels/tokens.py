@@ -11,8 +11,8 @@ Python reference in ``tests/reference_tokens.py``.
 The table of distinct tokens is held in arrays the caller owns and grows:
 ``slots`` (a power of two of open-addressing slots, -1 when empty, else a token id),
 and per token id its 64-bit FNV-1a ``hashes``, ``starts`` and ``lengths`` in ``store``
-(the tokens' bytes). ``state`` carries what a call resumes from:
-see the ``S_*`` indices.
+(the tokens' bytes). ``state`` carries what a call resumes from: see the ``S_*``
+indices.
 """
 import numpy as np
 from numba import njit
@@ -43,7 +43,8 @@ def read_tokens(text, slots, hashes, starts, lengths, store, state, ids, line_to
     Returns DONE at the end of the text (a last line that does not end in ``\\n`` is
     counted in ``line_tokens`` as open) or GROW, before a new token, when the table or
     ``store`` is full (half the slots taken): the caller grows them and calls again (it
-    fills larger slots by reading the known tokens again into an empty table). ``ids`` must hold every token of the text and ``line_tokens`` its lines.
+    fills larger slots by reading the known tokens again into an empty table). ``ids``
+    must hold every token of the text and ``line_tokens`` its lines.
     """
     n = text.shape[0]
     mask = np.uint64(slots.shape[0] - 1)
