@@ -8,6 +8,7 @@ import pytest
 from embedtrain.corpus import stream as stream_mod
 from embedtrain.corpus import tokens as tokens_mod
 from embedtrain.corpus.text import ascii_separated, encode, tokenise_block
+from embedtrain.kernels import tokens as tokens_kernel
 
 from reference_tokens import read_blocks
 
@@ -66,6 +67,8 @@ def test_growing_from_a_tiny_table_keeps_every_id(monkeypatch):
     want = read_blocks(blocks, False)
     assert got == want
     assert len(got[0]) > 2500  # many growths happened
+    # the known tokens are read again as read-only text, as a block is: one compiled kernel
+    assert len(tokens_kernel.read_tokens.signatures) == 1
 
 
 def test_same_hash_bucket_tokens_stay_apart(monkeypatch):

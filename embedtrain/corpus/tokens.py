@@ -66,6 +66,7 @@ class TokenTable:
         known = np.full(used + n_words, ord(" "), dtype=np.uint8)  # each token, then a space
         ids = np.repeat(np.arange(n_words), self.lengths[:n_words])
         known[np.arange(used) + ids] = self.store[:used]
+        known.flags.writeable = False  # read-only as a block of text is: the same compiled kernel
         saved = self.state.copy()
         self.state[:] = 0
         status = k.read_tokens(known, self.slots, self.hashes, self.starts, self.lengths, self.store,
