@@ -8,12 +8,15 @@ ratio now / before (peak memory: bench_word2vec.py). Both trees must
 give the same words, counts and ids (their digest is compared).
 
     flock /tmp/embedtrain-bench.lock python scripts/bench_tokenise.py --before DIR [--runs 5]
-        [--corpus text8-prefix] [--corpus enwiki] [--lowercase]
+        [--corpus text8-prefix] [--corpus enwiki] [--corpus multi30k-de] [--lowercase]
 
 Corpora: text8-prefix (../shared/data/text8-prefix.gz as lines of 1,000 tokens, 2.1 M
 tokens, plain text as bench_word2vec.py gives it), enwiki
 (../shared/data/corpora/enwiki2015-AA.text8style.txt.gz, 17.5 M tokens, gzip-compressed,
-read as it is). Writes scripts/bench_tokenise.out.json (or ``--out FILE``).
+read as it is), multi30k-de (../shared/data/crosslingual/multi30k.train.de.tok.gz, German, five times over
+as lines of 12 tokens, plain text: no block is ASCII, so Python splits each before the kernel
+reads it). Writes
+scripts/bench_tokenise.out.json (or ``--out FILE``).
 """
 from __future__ import annotations
 
@@ -59,7 +62,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", type=Path, required=True, help="a checkout of the code to compare with")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--corpus", action="append", choices=["text8-prefix", "enwiki"])
+    ap.add_argument("--corpus", action="append", choices=["text8-prefix", "enwiki", "multi30k-de"])
     ap.add_argument("--lowercase", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "scripts" / "bench_tokenise.out.json")
     args = ap.parse_args()
@@ -71,8 +74,11 @@ def main() -> None:
             if name == "text8-prefix":
                 path = Path(tmp) / "text8-prefix.txt"
                 write_lines(SHARED_DATA / "text8-prefix.gz", path)
-            else:
+            elif name == "enwiki":
                 path = SHARED_DATA / "corpora" / "enwiki2015-AA.text8style.txt.gz"
+            else:
+                path = Path(tmp) / "multi30k-de.txt"
+                write_lines(SHARED_DATA / "crosslingual" / "multi30k.train.de.tok.gz", path, repeat=5, per_line=12)
             for tree in trees.values():
                 run(tree, path, args.lowercase)  # warm the numba cache and the page cache
             results: dict[str, list[dict]] = {t: [] for t in trees}

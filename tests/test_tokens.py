@@ -1,12 +1,14 @@
 """The token table (corpus/tokens.py, kernels/tokens.py) against the plain-Python reader
 (tests/reference_tokens.py), and text files read through it against token lists."""
 import random
+import sys
 
 import numpy as np
 import pytest
 
 from embedtrain.corpus import stream as stream_mod
 from embedtrain.corpus import tokens as tokens_mod
+from embedtrain.corpus import text as text_mod
 from embedtrain.corpus.text import ascii_separated, encode, tokenise_block
 from embedtrain.kernels import tokens as tokens_kernel
 
@@ -16,12 +18,15 @@ from reference_tokens import read_blocks
 # ASCII whitespace (the four information separators too), Unicode whitespace (NEL,
 # no-break space, line separator, ideographic space), letters whose lowercase is not one
 # character or is ASCII (dotted capital I, Kelvin sign), and CJK.
-PIECES = ["a", "B", "z", "Q", "Ä", "é", "ß", "\u0130", "\u212a", "日", " ", "  ", "\t", "\n", "\n\n",
-          "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\u00a0", "\u2028", "\u3000"]
+PIECES = ["a", "B", "z", "Q", "Ä", "é", "ß", "\u0130", "\u212a", "日", "\u2013", " ", "  ", "\t", "\n",
+          "\n\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\u00a0", "\u1680", "\u2009",
+          "\u2028", "\u3000"]
 
 
 def random_block(rng: random.Random, ascii_only: bool) -> bytes:
     pieces = [p for p in PIECES if p.isascii()] if ascii_only else PIECES
+    if not ascii_only and rng.random() < 0.4:  # UTF-8 without Unicode whitespace: read as it is
+        pieces = [p for p in pieces if p.isascii() or not p.isspace()]
     data = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 300))).encode("utf-8")
     if not ascii_only and rng.random() < 0.3:
         cut = rng.randint(0, len(data))
@@ -108,3 +113,21 @@ def test_a_builder_takes_text_or_tokens_not_both():
     with pytest.raises(AssertionError):
         builder.add_text(b"a\n")
     builder.close()
+
+
+def test_the_unicode_spaces_are_those_str_split_splits_on():
+    """The characters beyond ASCII that send a block through Python's split are exactly the
+    running Python's whitespace (a later Unicode database would fail here, not misread)."""
+    spaces = "".join(c for c in map(chr, range(0x80, sys.maxunicode + 1)) if c.isspace())
+    assert text_mod.UNICODE_SPACES == spaces
+    for c in spaces:
+        assert ascii_separated(f"a{c}b\n".encode(), False) == b"a b\n"
+    assert ascii_separated("a\u2013b\n".encode(), False) == "a\u2013b\n".encode()  # kept as it is
+
+
+def test_utf8_blocks_without_unicode_spaces_are_kept_as_they_are():
+    block = "Grüße aus Köln\tÄRGER\n".encode()
+    assert ascii_separated(block, False) is block
+    assert ascii_separated(block, True) == "grüße aus köln\tärger\n".encode()
+    broken = block[:2] + b"\xff" + block[2:]
+    assert ascii_separated(broken, False) == "Gr\ufffdüße aus Köln ÄRGER\n".encode()

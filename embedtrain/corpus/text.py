@@ -16,6 +16,7 @@ import io
 import logging
 import lzma
 import os
+import re
 import sys
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
@@ -222,16 +223,32 @@ def decode(data: bytes) -> str:
 
 # --------------------------------------------------------------------------- encoding
 
+# Every character beyond ASCII that str.split() splits on (tests/test_tokens.py checks this
+# against the running Python's str.isspace), and a search for any of them in UTF-8.
+UNICODE_SPACES = "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+_UNICODE_SPACE = re.compile(b"|".join(re.escape(c.encode("utf-8")) for c in UNICODE_SPACES))
+
+
 def ascii_separated(block: bytes, lowercase: bool) -> bytes:
     """A block of text (from :func:`iter_blocks`) as UTF-8 in which only ASCII whitespace
-    separates tokens, for corpus/tokens.py. An ASCII block is kept as it is (lowercased
-    by ``bytes.lower``: A-Z only, as ``str.lower`` does for ASCII). Any other is decoded
-    (:func:`decode`), lowercased by Python's rules when asked, split on every whitespace
-    character as ``str.split()`` splits, and joined again with single spaces, its
-    newlines kept: the tokens and lines of :func:`tokenise_block`, and a block's last
-    line open exactly when it is open there."""
+    separates tokens, for corpus/tokens.py: the tokens and lines of :func:`tokenise_block`.
+
+    An ASCII block is kept as it is (lowercased by ``bytes.lower``: A-Z only, as
+    ``str.lower`` does for ASCII); so is valid UTF-8 without a whitespace character beyond
+    ASCII (lowercased by Python's rules when asked). Any other block is decoded
+    (:func:`decode`: invalid bytes become U+FFFD and are counted), lowercased when asked,
+    split on every whitespace character as ``str.split()`` splits, and joined again with
+    single spaces, its newlines kept, and its last line open exactly when it is open in
+    the block."""
     if block.isascii():
         return block.lower() if lowercase else block
+    if not _UNICODE_SPACE.search(block):
+        try:
+            text = block.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return text.lower().encode("utf-8") if lowercase else block
     text = decode(block)
     if lowercase:
         text = text.lower()
