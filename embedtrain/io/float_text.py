@@ -3,19 +3,23 @@
 Writing a ``.vec`` formatted every value with Python's ``%`` operator (about 0.17 us a
 value: 0.37 s of a word2vec run's 22,541 x 100 values). Here numpy does it for a block of
 rows at once, with the same result: Python rounds the value's exact binary expansion to 6
-significant digits, halves to even; so does :func:`format_rows`, in integers. A float32
+significant digits, halves to even; so does :func:`format_values`, in integers. A float32
 value is ``M * 2**(e - 24)`` exactly (``M`` an integer below 2**24), so for a decimal
 exponent ``X`` the 6 digits are ``M * 5**k * 2**k`` divided by ``2**(24 - e)`` with
 ``k = 5 - X``, rounded: ``M * 5**k`` fits in an int64 for ``k <= 16``, and the division
 by a power of two is a shift whose remainder decides the rounding exactly. ``X`` comes from
 ``log10`` and is corrected where the digits fall outside [10**5, 10**6) (a value next to a
-power of ten, or one that rounds up to it). The characters are then laid out as ``%g`` does
-(fixed notation for exponents -4 to 5, else ``d.ddddde+XX``; trailing zeros and a bare
-point dropped): each value's characters, the ones it does not show blanked to zero bytes,
-are picked by the template of its exponent's layout, and the caller drops the zero bytes.
+power of ten, or one that rounds up to it).
 
-Values outside 1e-11 <= |v| < 1e6, NaN and infinities are left to Python (``ok`` false):
-the caller formats those rows the old way.
+The characters are then laid out as ``%g`` does (fixed notation for exponents -4 to 5, else
+``d.ddddde-XX``; trailing zeros and a bare point dropped) in a record of 16 bytes a value,
+built as two little-endian uint64 words by shifts and masks: the first holds the sign and
+either ``0.``, ``0.0``, ``0.00`` or ``0.000`` (exponents -1 to -4) or the digits with their
+point inserted; the second the digits after such a prefix, or the exponent. Bytes a value
+does not use are zero (anywhere in the record: the caller drops them), the last byte always.
+
+Values outside 1e-11 <= |v| < 1e6, NaN and infinities are formatted by Python's ``%`` into
+their records (``ok`` false for them).
 """
 from __future__ import annotations
 
@@ -27,38 +31,24 @@ _SMALL = 10 ** (DIGITS - 1)
 _MAX_K = 16                    # 2**24 * 5**16 < 2**63
 _POW5 = 5 ** np.arange(_MAX_K + 1, dtype=np.int64)
 _POW10_FLOAT = 10.0 ** np.arange(_MAX_K + 1)   # exact in float64 up to 10**22
-# A value's characters before layout, uint8 [16]: its digits as two groups of three, each
-# followed by a zero byte (so that each group is one uint32 from _THREE_DIGITS), then these.
-_DIGIT_COLUMNS = (0, 1, 2, 4, 5, 6)
-_DOT, _ZERO, _E, _ESIGN, _ETENS, _EUNITS, _MINUS, _NOTHING = range(8, 16)
-_SOURCES = 16
-WIDTH = 12                     # the longest: "-0.000123457", "-1.23457e-05"
-_FIXED = range(-4, DIGITS)     # decimal exponents written in fixed notation
-_EXPONENTIAL = len(_FIXED)     # the layout of the others
-
-
-def _layouts() -> np.ndarray:
-    """[layout, WIDTH] the source columns of each character (_NOTHING: none); digits and
-    points a value does not show are zero bytes in its sources."""
-    table = np.full((len(_FIXED) + 1, WIDTH), _NOTHING, dtype=np.intp)
-    d = _DIGIT_COLUMNS
-    for layout in range(len(_FIXED) + 1):
-        if layout == _EXPONENTIAL:                                   # d.ddddde+XX
-            cols = [d[0], _DOT, *d[1:], _E, _ESIGN, _ETENS, _EUNITS]
-        elif _FIXED[layout] >= 0:                                    # ddd.ddd
-            x = _FIXED[layout]
-            cols = [*d[:x + 1], _DOT, *d[x + 1:]]
-        else:                                                        # 0.000ddd
-            cols = [_ZERO, _DOT] + [_ZERO] * (-_FIXED[layout] - 1) + list(d)
-        table[layout, :len(cols) + 1] = [_MINUS, *cols]
-    return table
-
-
-_LAYOUT_COLUMNS = _layouts()
-# 0-999 as three ASCII digits and a zero byte, one little-endian uint32 each
-_THREE_DIGITS = np.frombuffer(b"".join(f"{i:03d}".encode() + b"\0" for i in range(1000)), dtype="<u4")
-# how many zeros each of 0-999 ends in, as three digits (0: all three)
-_TRAILING_ZEROS = np.array([3 - len(f"{i:03d}".rstrip("0")) for i in range(1000)], dtype=np.int64)
+RECORD = 16                    # bytes a value: the longest is 12 ("-0.000123457")
+_FIXED_LOW, _FIXED_HIGH = -4, DIGITS - 1      # decimal exponents written in fixed notation
+_U8 = np.uint64(8)
+# the low k bytes of a uint64, k = 0..7
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)], dtype=np.uint64)
+# 0-999 as three ASCII digits, as the first three bytes of a little-endian uint64, and the
+# same shifted to bytes 3-5 (the second group of a value's six digits)
+_HIGH_GROUP = np.array([int.from_bytes(f"{i:03d}".encode(), "little") for i in range(1000)], dtype=np.uint64)
+_LOW_GROUP = _HIGH_GROUP << np.uint64(24)
+# significant digits of 0-999 as the high group (the low one zero) and as the low group
+_SIGNIFICANT_HIGH = np.array([len(f"{i:03d}".rstrip("0")) for i in range(1000)], dtype=np.int64)
+_SIGNIFICANT_LOW = _SIGNIFICANT_HIGH + 3
+# what comes before the digits of exponents -1..-4 (index -x): "0.", "0.0", "0.00", "0.000"
+_PREFIX = np.array([0] + [int.from_bytes(b"0." + b"0" * (k - 1), "little") for k in range(1, 5)],
+                   dtype=np.uint64)
+# "e-05", "e+07", ... for exponents -64..63 (index x + 64)
+_EXPONENT = np.array([int.from_bytes(f"e{'-' if x < 0 else '+'}{abs(x):02d}".encode(), "little")
+                      for x in range(-64, 64)], dtype=np.uint64)
 
 
 def _digits(value: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,10 +88,10 @@ def _digits_fast(value: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def format_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``values`` float32 [n] as characters: uint8 [n, WIDTH], each row ``"%.6g" % value``
-    in ASCII with zero bytes where there is no character (anywhere in the row: drop them);
-    and bool [n], false where the row is not filled (a value left to Python, see the
-    module's docstring)."""
+    """``values`` float32 [n] as characters: uint8 [n, RECORD], each row ``"%.6g" % value``
+    in ASCII with zero bytes where there is no character (anywhere in the row, and always
+    its last byte: drop them); and bool [n], false for the values that Python formatted
+    (see the module's docstring)."""
     values = np.asarray(values, dtype=np.float32).reshape(-1)
     n = len(values)
     a = np.abs(values.astype(np.float64))
@@ -125,33 +115,34 @@ def format_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     number[blank] = 0
     x[blank] = 0
 
-    sources = np.zeros((n, _SOURCES), dtype=np.uint8)
     small = number.astype(np.int32)
     high = small // 1000
     low = small - high * 1000
-    groups = sources.view("<u4")
-    groups[:, 0] = np.take(_THREE_DIGITS, high)
-    groups[:, 1] = np.take(_THREE_DIGITS, low)
-    fixed = (x >= _FIXED[0]) & (x <= _FIXED[-1])
-    # digits shown: the significant ones (a zero value: its one "0"), and in fixed
-    # notation every digit before the point; the point only before a digit shown
-    significant = np.where(low == 0, 3 - np.take(_TRAILING_ZEROS, high), DIGITS - np.take(_TRAILING_ZEROS, low))
+    # digits shown: the significant ones (a zero value: its one "0"), and in fixed notation
+    # every digit before the point; the point only before a digit shown
+    significant = np.where(low == 0, np.take(_SIGNIFICANT_HIGH, high), np.take(_SIGNIFICANT_LOW, low))
     significant[zero] = 1
-    before_point = np.where(fixed, np.maximum(x + 1, 0), 1)
-    shown = np.maximum(significant, before_point)
-    for i, column in enumerate(_DIGIT_COLUMNS[1:], start=1):
-        sources[:, column] *= i < shown
-    sources[:, _DOT] = np.where((shown > before_point) | (fixed & (x < 0)), ord("."), 0)
-    sources[:, _ZERO], sources[:, _E] = ord("0"), ord("e")
-    sources[:, _MINUS] = np.where(np.signbit(values), ord("-"), 0)
-    sources[:, _ESIGN] = np.where(x < 0, ord("-"), ord("+"))
-    exponent = np.abs(x).astype(np.int32)
-    sources[:, _ETENS] = exponent // 10 + ord("0")
-    sources[:, _EUNITS] = exponent % 10 + ord("0")
-    layout = np.where(fixed, x - _FIXED[0], _EXPONENTIAL)
-    chars = np.empty((n, WIDTH), dtype=np.uint8)
-    for which in np.flatnonzero(np.bincount(layout, minlength=len(_LAYOUT_COLUMNS))):
-        rows = np.flatnonzero(layout == which)
-        chars[rows] = sources[rows][:, _LAYOUT_COLUMNS[which]]
+    fixed = (x >= _FIXED_LOW) & (x <= _FIXED_HIGH)
+    prefixed = fixed & (x < 0)                     # 0.ddd, 0.0ddd, ...
+    point_at = np.where(fixed, x + 1, 1)           # digits before the point
+    shown = np.maximum(significant, point_at)
+    np.clip(point_at, 1, DIGITS, out=point_at)     # (prefixed values do not use it)
+    digits = np.take(_HIGH_GROUP, high)
+    digits |= np.take(_LOW_GROUP, low)
+    digits &= np.take(_BYTE_MASKS, shown)
+    shift = point_at.astype(np.uint64) * _U8
+    pointed = (digits & np.take(_BYTE_MASKS, point_at)) | (np.uint64(ord(".")) << shift) \
+        | ((digits >> shift) << (shift + _U8))
+    body = np.where(shown > point_at, pointed, digits)
+    words = np.empty((n, 2), dtype="<u8")
+    words[:, 0] = np.where(prefixed, np.take(_PREFIX, np.clip(-x, 0, len(_PREFIX) - 1)), body) << _U8
+    words[:, 0] |= np.signbit(values).astype(np.uint64) * np.uint64(ord("-"))
+    words[:, 1] = np.where(prefixed, digits,
+                           np.where(fixed, np.uint64(0), np.take(_EXPONENT, np.clip(x, -64, 63) + 64)))
+    chars = words.view(np.uint8).reshape(n, RECORD)
+    for i in np.flatnonzero(~ok).tolist():          # NaN, infinities, |v| < 1e-11 or >= 1e6
+        text = ("%.6g" % float(values[i])).encode("ascii")
+        chars[i] = 0
+        chars[i, :len(text)] = np.frombuffer(text, dtype=np.uint8)
     return chars, ok
 

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import EmbedtrainError
 from ..vectors import Vectors
 from .atomic import atomic_output
-from .float_text import WIDTH, format_values
+from .float_text import RECORD, format_values
 
 # Written values keep 6 significant digits, like word2vec.c's "%lf" keeps 6 decimals;
 # the model file (.etm) keeps the exact float32 weights.
@@ -158,35 +158,31 @@ def rows_or_array(vectors, dtype):
 
 
 def _text_rows(words: Sequence[str], vectors: np.ndarray):
+    """The lines of ``vectors``' text, ``f"{word} {row_format % tuple(row)}\\n"``, as UTF-8
+    bytes, a batch of rows at a time."""
     row_format = " ".join([TEXT_FLOAT_FORMAT] * vectors.shape[1])
     for start in range(0, len(words), WRITE_BATCH_ROWS):
         block = vectors[start:start + WRITE_BATCH_ROWS]
         batch = words[start:start + WRITE_BATCH_ROWS]
         if block.dtype in (np.float32, np.float16) and block.shape[1]:  # exact in float32
-            yield "".join(_formatted_rows(batch, np.asarray(block, dtype=np.float32), row_format))
+            yield _formatted_rows(batch, np.asarray(block, dtype=np.float32))
         else:
-            yield "".join(f"{w} {row_format % tuple(row)}\n" for w, row in zip(batch, block.tolist()))
+            yield "".join(f"{w} {row_format % tuple(row)}\n" for w, row in zip(batch, block.tolist())).encode()
 
 
-def _formatted_rows(words: Sequence[str], block: np.ndarray, row_format: str):
-    """``f"{word} {row_format % tuple(row)}\\n"`` for each row of a float32 block, the
-    numbers formatted by numpy (float_text.py); rows holding a value it leaves to Python
-    (NaN, infinities, |v| < 1e-11 or >= 1e6) are formatted by Python."""
+def _formatted_rows(words: Sequence[str], block: np.ndarray) -> bytes:
+    """The lines of a float32 block, its numbers formatted by numpy (float_text.py): each
+    value's record ends in a space (the row's last in a newline), the zero bytes of the
+    records are dropped, and the rows' text is joined with the words."""
     rows, dim = block.shape
-    chars, ok = format_values(block)
-    text = np.empty((rows, dim, WIDTH + 1), dtype=np.uint8)
-    text[:, :, :WIDTH] = chars.reshape(rows, dim, WIDTH)
-    text[:, :, WIDTH] = ord(" ")
-    text[:, -1, WIDTH] = ord("\n")
-    kept = text.reshape(rows, -1) != 0
-    body = text.reshape(rows, -1)[kept].tobytes().decode("ascii")
-    ends = np.cumsum(kept.sum(axis=1)).tolist()
-    begins = [0, *ends[:-1]]
-    numbers = [body[b:e] for b, e in zip(begins, ends)]
-    for row in np.flatnonzero(~ok.reshape(rows, dim).all(axis=1)).tolist():
-        numbers[row] = f"{row_format % tuple(block[row].tolist())}\n"
-    for word, line in zip(words, numbers):
-        yield f"{word} {line}"
+    chars, _ = format_values(block)
+    records = chars.reshape(rows, dim, RECORD)
+    records[:, :, -1] = ord(" ")
+    records[:, -1, -1] = ord("\n")
+    text = records.reshape(rows, dim * RECORD)
+    numbers = text[text != 0].tobytes().split(b"\n")
+    return b"".join([part for word, line in zip(words, numbers)
+                     for part in (word.encode("utf-8"), b" ", line, b"\n")])
 
 
 def write_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray,
@@ -195,9 +191,9 @@ def write_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: 
     a float32 matrix, or rows read on demand (vectors.LazyVectors), written in batches."""
     vectors = rows_or_array(vectors, np.float32)
     _check_words(words)
-    with atomic_output(path, "w", encoding="utf-8", newline="\n") as out:
+    with atomic_output(path, "wb") as out:
         if header:
-            out.write(f"{vectors.shape[0]} {vectors.shape[1]}\n")
+            out.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode())
         for chunk in _text_rows(words, vectors):
             out.write(chunk)
 
