@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 
 from benchlib import SHARED_DATA as SHARED
-from benchlib import scores, timed, write_lines
+from benchlib import scores, timed, write_bytecode, write_lines
 from phases import PHASES, run_with_phases
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,8 +145,9 @@ def main() -> None:
             t2, _, _ = timed([sys.executable, "-m", "embedtrain", "-q", "train", str(tiny), "--model",
                               "cbow", "--hs", "-o", str(work / "tiny")], env=e)
             print(f"tiny corpus, {label} numba cache: skip-gram {t:.1f} s, CBOW+HS {t2:.1f} s")
-        # warm the real cache used below
+        # warm the real cache used below; bytecode as an installed package has it
         for tree in trees.values():
+            write_bytecode(tree)
             for model in ("skipgram", "cbow"):
                 subprocess.run(embedtrain_cmd(tiny, work / "tiny", model, 1), check=True,
                                env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree)
