@@ -136,6 +136,38 @@ def ngram_variants(mass: str | None, scale: float) -> None:
     sync.ReplicaTracker.apply = scaled_apply
 
 
+def skipgram_masses() -> None:
+    """CBOW's rows given the masses they had before they saw the mean of the context
+    (c4f0ff4): output rows trained against one context row's squared norm, not the
+    mean's, and input rows pulled back as far as they move (x (window + 1))."""
+    import numpy as np
+
+    from embedtrain.distributed import sync
+
+    original = sync.update_masses
+
+    def patched(arrays, trained, lr, *, window, cbow, **kwargs):
+        out = original(arrays, trained, lr, window=window, cbow=cbow, **kwargs)
+        trained = trained.astype(np.float64)
+        centres = trained.sum()
+        if not cbow or centres <= 0:
+            return out
+        f = window + 1.0
+        inp = arrays["input_vectors"]
+        v = len(trained)
+        one_row = float(trained @ np.einsum("ij,ij->i", inp[:v], inp[:v]).astype(np.float64) / centres)
+        mean_row = (trained @ inp[:v].astype(np.float64)) / centres
+        centre_sq = float(mean_row @ mean_row)
+        mean_sq = centre_sq + max(one_row - centre_sq, 0.0) / f
+        for name in ("output_vectors", "output_hs"):
+            if name in out and mean_sq > 0:
+                out[name] = out[name] * (one_row / mean_sq)
+        out["input_vectors"] = out["input_vectors"] * f
+        return out
+
+    sync.update_masses = patched
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpus")
@@ -160,6 +192,9 @@ def main() -> None:
                     help="FastText screening: each n-gram row's mass x F, or capped at X (issue 22)")
     ap.add_argument("--ngram-scale", type=float, default=1.0,
                     help="FastText screening: each n-gram row's combined delta x this (issue 22)")
+    ap.add_argument("--cbow-masses", choices=("mean", "skipgram"), default="mean",
+                    help="CBOW: row masses that see the mean of the context (the product's), or "
+                         "skip-gram's formula, as before 2026-12-05 (issue 22)")
     ap.add_argument("--set", action="append", default=[], metavar="K=V",
                     help="another setting, e.g. --set lr=0.05 --set maxn=0 (JSON values)")
     a = ap.parse_args()
@@ -170,6 +205,8 @@ def main() -> None:
         config = dataclasses.replace(config, lr=config.lr * scale)
     if a.ngram_mass is not None or a.ngram_scale != 1.0:
         ngram_variants(a.ngram_mass, a.ngram_scale)
+    if a.cbow_masses == "skipgram":
+        skipgram_masses()
     shared = None if a.glove_adagrad is None else a.glove_adagrad == "shared"
     model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap, a.dtype, shared)
     matrix = model.word_matrix()
@@ -186,7 +223,8 @@ def main() -> None:
                           seed=a.seed, dim=a.dim, settings=extra,
                           **({"ngram_mass": a.ngram_mass, "ngram_scale": a.ngram_scale}
                              if a.ngram_mass is not None or a.ngram_scale != 1.0 else {}),
-                          **({"glove_adagrad": a.glove_adagrad or "default"} if a.model == "glove" else {}), analogy=round(analogy, 4),
+                          **({"glove_adagrad": a.glove_adagrad or "default"} if a.model == "glove" else {}),
+                          **({"cbow_masses": a.cbow_masses} if a.model == "cbow" else {}), analogy=round(analogy, 4),
                           wordsim=round(ws, 4))), flush=True)
 
 
