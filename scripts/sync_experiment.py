@@ -136,10 +136,11 @@ def ngram_variants(mass: str | None, scale: float) -> None:
     sync.ReplicaTracker.apply = scaled_apply
 
 
-def skipgram_masses() -> None:
+def skipgram_masses(inputs: bool = True, outputs: bool = True) -> None:
     """CBOW's rows given the masses they had before they saw the mean of the context
     (c4f0ff4): output rows trained against one context row's squared norm, not the
-    mean's, and input rows pulled back as far as they move (x (window + 1))."""
+    mean's (``outputs``), and input rows pulled back as far as they move (x (window +
+    1), ``inputs``)."""
     import numpy as np
 
     from embedtrain.distributed import sync
@@ -160,9 +161,10 @@ def skipgram_masses() -> None:
         centre_sq = float(mean_row @ mean_row)
         mean_sq = centre_sq + max(one_row - centre_sq, 0.0) / f
         for name in ("output_vectors", "output_hs"):
-            if name in out and mean_sq > 0:
+            if outputs and name in out and mean_sq > 0:
                 out[name] = out[name] * (one_row / mean_sq)
-        out["input_vectors"] = out["input_vectors"] * f
+        if inputs:
+            out["input_vectors"] = out["input_vectors"] * f
         return out
 
     sync.update_masses = patched
@@ -192,9 +194,11 @@ def main() -> None:
                     help="FastText screening: each n-gram row's mass x F, or capped at X (issue 22)")
     ap.add_argument("--ngram-scale", type=float, default=1.0,
                     help="FastText screening: each n-gram row's combined delta x this (issue 22)")
-    ap.add_argument("--cbow-masses", choices=("mean", "skipgram"), default="mean",
+    ap.add_argument("--cbow-masses", choices=("mean", "skipgram", "skipgram-inputs", "skipgram-outputs"),
+                    default="mean",
                     help="CBOW: row masses that see the mean of the context (the product's), or "
-                         "skip-gram's formula, as before 2026-12-05 (issue 22)")
+                         "skip-gram's formula as before c4f0ff4 for both, or only for the input or "
+                         "the output rows (issue 22)")
     ap.add_argument("--set", action="append", default=[], metavar="K=V",
                     help="another setting, e.g. --set lr=0.05 --set maxn=0 (JSON values)")
     a = ap.parse_args()
@@ -205,8 +209,8 @@ def main() -> None:
         config = dataclasses.replace(config, lr=config.lr * scale)
     if a.ngram_mass is not None or a.ngram_scale != 1.0:
         ngram_variants(a.ngram_mass, a.ngram_scale)
-    if a.cbow_masses == "skipgram":
-        skipgram_masses()
+    if a.cbow_masses != "mean":
+        skipgram_masses(inputs=a.cbow_masses != "skipgram-outputs", outputs=a.cbow_masses != "skipgram-inputs")
     shared = None if a.glove_adagrad is None else a.glove_adagrad == "shared"
     model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap, a.dtype, shared)
     matrix = model.word_matrix()
