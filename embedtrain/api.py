@@ -140,7 +140,7 @@ def plan(corpus: Any = None, model: str | None = None, *, config_file: str | Non
             raise EmbedtrainError("--checkpoint-every does not work with --continue on --ray yet: "
                                   "leave it out")
         check_distributed(family, config, dist, corpus, resume=base, **extra)
-        resolved = family.ray_settings(dist)
+        resolved = family.ray_settings(dist, config.model)
     options = RunOptions(progress=progress, tmp_dir=tmp_dir, read_vocab=read_vocab,
                          save_vocab=save_vocab, resume=base, init=grown,
                          checkpoint=os.fspath(checkpoint) if checkpoint is not None else None,

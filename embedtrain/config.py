@@ -434,6 +434,11 @@ GLOVE_SYNC_EVERY = 500_000
 # analogy score halved, at 8 x 125,000 it matched one machine (docs/ray.md, "Words per
 # round"). Up to 2 workers the default is SYNC_EVERY as before.
 ROUND_WORDS = 1_000_000
+# ... CBOW's: half of it. With its input rows' masses counted as skip-gram's, CBOW met one
+# machine at 2-32 workers with rounds of 500,000 words over all workers (32 x 15,625: -0.003
+# analogy over 3 seeds) and fell behind with rounds of 1,000,000 (32 x 31,250: -0.056, seed 1;
+# docs/ray.md, "CBOW at 8-32 workers").
+CBOW_ROUND_WORDS = 500_000
 # ... GloVe's, in entry visits over all the workers: 500,000 a worker up to 2 workers, then
 # GLOVE_ROUND_ENTRIES / --workers. At 32 workers (a 4.4 M-token prefix, "scaled") halving a
 # worker's round from 157,000 to 78,500 visits raised analogy 0.050 -> 0.064 and WordSim-353
@@ -488,8 +493,8 @@ class DistributedConfig:
                         range=(1, MAX_RAY_WORKERS, False), roles=("ray",))
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
-              f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} / --workers when "
-              f"smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits, or {GLOVE_ROUND_ENTRIES:,} / --workers when "
+              f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} (CBOW: "
+              f"{CBOW_ROUND_WORDS:,}) / --workers when smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits, or {GLOVE_ROUND_ENTRIES:,} / --workers when "
               f"smaller].",
         range=(1, INT64_MAX, False), roles=("ray",))
     sync_protocol: str | None = _opt(

@@ -90,7 +90,7 @@ def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | N
     if compute is None:  # the default words per round at n, at the nearest measured rate
         near = min(costs, key=lambda w: abs(math.log(w / n)))
         rate = costs[near]["worker_kernel_cpu_round"] / costs[near]["words_per_worker_round"]
-        compute = rate * family_of(costs[near]["model"]).default_sync_every(n)
+        compute = rate * family_of(costs[near]["model"]).default_sync_every(n, costs[near]["model"])
     kernel = compute
     t = {name: at({w: c[name] for w, c in costs.items()}, n) for name in TERMS}
     parts = {

@@ -136,11 +136,11 @@ def ngram_variants(mass: str | None, scale: float) -> None:
     sync.ReplicaTracker.apply = scaled_apply
 
 
-def skipgram_masses(inputs: bool = True, outputs: bool = True) -> None:
-    """CBOW's rows given the masses they had before they saw the mean of the context
-    (c4f0ff4): output rows trained against one context row's squared norm, not the
-    mean's (``outputs``), and input rows pulled back as far as they move (x (window +
-    1), ``inputs``)."""
+def cbow_mass_variants(inputs: str, outputs: str) -> None:
+    """CBOW's row masses as they were before (issue 22): ``inputs`` "1" counts an input row's
+    updates once an occurrence (c4f0ff4 until the CBOW sweep), "f" about window + 1 times
+    (the product's); ``outputs`` "one-row" trains the output rows against one context row's
+    squared norm (before c4f0ff4), "mean" against the mean of the context's (the product's)."""
     import numpy as np
 
     from embedtrain.distributed import sync
@@ -154,17 +154,18 @@ def skipgram_masses(inputs: bool = True, outputs: bool = True) -> None:
         if not cbow or centres <= 0:
             return out
         f = window + 1.0
-        inp = arrays["input_vectors"]
-        v = len(trained)
-        one_row = float(trained @ np.einsum("ij,ij->i", inp[:v], inp[:v]).astype(np.float64) / centres)
-        mean_row = (trained @ inp[:v].astype(np.float64)) / centres
-        centre_sq = float(mean_row @ mean_row)
-        mean_sq = centre_sq + max(one_row - centre_sq, 0.0) / f
-        for name in ("output_vectors", "output_hs"):
-            if outputs and name in out and mean_sq > 0:
-                out[name] = out[name] * (one_row / mean_sq)
-        if inputs:
-            out["input_vectors"] = out["input_vectors"] * f
+        if outputs == "one-row":
+            inp = arrays["input_vectors"]
+            v = len(trained)
+            one_row = float(trained @ np.einsum("ij,ij->i", inp[:v], inp[:v]).astype(np.float64) / centres)
+            mean_row = (trained @ inp[:v].astype(np.float64)) / centres
+            centre_sq = float(mean_row @ mean_row)
+            mean_sq = centre_sq + max(one_row - centre_sq, 0.0) / f
+            for name in ("output_vectors", "output_hs"):
+                if name in out and mean_sq > 0:
+                    out[name] = out[name] * (one_row / mean_sq)
+        if inputs == "1":
+            out["input_vectors"] = out["input_vectors"] / f
         return out
 
     sync.update_masses = patched
@@ -194,11 +195,12 @@ def main() -> None:
                     help="FastText screening: each n-gram row's mass x F, or capped at X (issue 22)")
     ap.add_argument("--ngram-scale", type=float, default=1.0,
                     help="FastText screening: each n-gram row's combined delta x this (issue 22)")
-    ap.add_argument("--cbow-masses", choices=("mean", "skipgram", "skipgram-inputs", "skipgram-outputs"),
-                    default="mean",
-                    help="CBOW: row masses that see the mean of the context (the product's), or "
-                         "skip-gram's formula as before c4f0ff4 for both, or only for the input or "
-                         "the output rows (issue 22)")
+    ap.add_argument("--cbow-inputs", choices=("f", "1"), default="f",
+                    help="CBOW: an input row's updates an occurrence in its mass: about window + 1 "
+                         "(the product's) or 1 (c4f0ff4 until issue 22's CBOW sweep)")
+    ap.add_argument("--cbow-outputs", choices=("mean", "one-row"), default="mean",
+                    help="CBOW: output rows' masses against the mean of the context (the product's) "
+                         "or one context row (before c4f0ff4)")
     ap.add_argument("--set", action="append", default=[], metavar="K=V",
                     help="another setting, e.g. --set lr=0.05 --set maxn=0 (JSON values)")
     a = ap.parse_args()
@@ -209,8 +211,8 @@ def main() -> None:
         config = dataclasses.replace(config, lr=config.lr * scale)
     if a.ngram_mass is not None or a.ngram_scale != 1.0:
         ngram_variants(a.ngram_mass, a.ngram_scale)
-    if a.cbow_masses != "mean":
-        skipgram_masses(inputs=a.cbow_masses != "skipgram-outputs", outputs=a.cbow_masses != "skipgram-inputs")
+    if a.model == "cbow" and (a.cbow_inputs, a.cbow_outputs) != ("f", "mean"):
+        cbow_mass_variants(a.cbow_inputs, a.cbow_outputs)
     shared = None if a.glove_adagrad is None else a.glove_adagrad == "shared"
     model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap, a.dtype, shared)
     matrix = model.word_matrix()
@@ -228,7 +230,8 @@ def main() -> None:
                           **({"ngram_mass": a.ngram_mass, "ngram_scale": a.ngram_scale}
                              if a.ngram_mass is not None or a.ngram_scale != 1.0 else {}),
                           **({"glove_adagrad": a.glove_adagrad or "default"} if a.model == "glove" else {}),
-                          **({"cbow_masses": a.cbow_masses} if a.model == "cbow" else {}), analogy=round(analogy, 4),
+                          **({"cbow_inputs": a.cbow_inputs, "cbow_outputs": a.cbow_outputs} if a.model == "cbow" else {}),
+                          analogy=round(analogy, 4),
                           wordsim=round(ws, 4))), flush=True)
 
 

@@ -265,7 +265,7 @@ def ray_settings(config, **given):
     from embedtrain.config import DistributedConfig
     from embedtrain.families import family_of
 
-    return family_of(config.model).ray_settings(DistributedConfig(**given))
+    return family_of(config.model).ray_settings(DistributedConfig(**given), config.model)
 
 
 # `ray start` clusters of the tests: every port they listen on comes from these ranges

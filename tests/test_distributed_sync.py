@@ -101,9 +101,10 @@ def test_update_masses_follow_counts_rate_and_norms():
 
 
 def test_cbow_masses_see_the_mean_of_the_context_rows():
-    # CBOW's output terms are trained against the mean h of about window + 1 context rows,
-    # and its input rows move by the gradient of h: a Monte Carlo of |h|^2 over context
-    # rows drawn by frequency, and a plain recount of the input rows' contraction
+    # CBOW's output terms are trained against the mean h of about window + 1 context rows
+    # (a Monte Carlo of |h|^2 over context rows drawn by frequency); every context row gets
+    # the same gradient of h, so h moves as far as each row and an input row contracts as
+    # in skip-gram, at about window + 1 updates an occurrence (a plain recount)
     rng = np.random.default_rng(7)
     v, dim, window, lr = 8, 5, 5, 0.05
     f = window + 1
@@ -120,7 +121,7 @@ def test_cbow_masses_see_the_mean_of_the_context_rows():
     one_row = float(trained @ (arrays["input_vectors"] ** 2).sum(1) / trained.sum())
     assert h_sq < 0.9 * one_row   # what the skip-gram formula would have used
     h_in = SIGMOID_SLOPE * float(terms @ (arrays["output_vectors"] ** 2).sum(1)) / trained.sum()
-    np.testing.assert_allclose(m["input_vectors"], lr * h_in * trained, rtol=1e-6)
+    np.testing.assert_allclose(m["input_vectors"], lr * h_in * trained * f, rtol=1e-6)
     # the same rows everywhere: the mean of the context is that row, nothing shrinks
     arrays["input_vectors"][:] = arrays["input_vectors"][0]
     same = update_masses(arrays, trained, lr, window=window, negative=5, noise_prob=noise, cbow=True)

@@ -276,9 +276,12 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
         interactions += float(terms @ np.einsum("ij,ij->i", hs, hs))
         out["output_hs"] = lr * SIGMOID_SLOPE * in_sq * terms
     h_in = SIGMOID_SLOPE * interactions / base if base > 0 else 0.0
-    # CBOW adds the gradient of the mean to each of its ~f rows unscaled, so a step moves
-    # the mean, and what pulls the row back, 1/f as much as it moves the row
-    out["input_vectors"] = lr * h_in * trained * (1.0 if cbow else f)
+    # an input row is a context of about f positions an occurrence. CBOW adds the same
+    # gradient of the mean h to each of the ~f context rows, so h moves as far as each of
+    # them: an update pulls a row back as far as it moves it, as in skip-gram (until
+    # issue 22's CBOW sweep this counted 1/f of that, and CBOW fell 0.015-0.025 behind one
+    # machine at 16-32 workers: docs/ray.md, "CBOW at 8-32 workers")
+    out["input_vectors"] = lr * h_in * trained * f
     return out
 
 

@@ -102,22 +102,28 @@ class Family:
             raise EmbedtrainError(f"{self.title}'s updates travel as {' or '.join(self.ray_sync_dtypes)}"
                                   f"{self.ray_dtype_reason}: --sync-dtype {dist.sync_dtype} does not apply")
 
-    def default_sync_every(self, workers: int) -> int:
-        """--sync-every when not given: the family's, or fewer words a worker when
-        ``workers`` of them would train more than ``ray_round_words`` a round."""
-        if self.ray_round_words is None:
-            return self.ray_sync_every
-        return min(self.ray_sync_every, max(MIN_SYNC_EVERY, self.ray_round_words // max(workers, 1)))
+    def round_words(self, model: str | None = None) -> int | None:
+        """Words (GloVe: entry visits) a round holds at most over all the workers, for
+        ``model`` (one of ``configs``), or None: no such bound."""
+        return self.ray_round_words
 
-    def ray_settings(self, dist: DistributedConfig) -> DistributedConfig:
-        """``dist`` with what was not given set to this family's defaults (resolved once
-        per run, by the entry point)."""
+    def default_sync_every(self, workers: int, model: str | None = None) -> int:
+        """--sync-every when not given: the family's, or fewer words a worker when
+        ``workers`` of them would train more than :meth:`round_words` a round."""
+        round_words = self.round_words(model)
+        if round_words is None:
+            return self.ray_sync_every
+        return min(self.ray_sync_every, max(MIN_SYNC_EVERY, round_words // max(workers, 1)))
+
+    def ray_settings(self, dist: DistributedConfig, model: str | None = None) -> DistributedConfig:
+        """``dist`` with what was not given set to this family's defaults for ``model``
+        (resolved once per run, by the entry point)."""
         dtype = dist.sync_dtype or (SYNC_DTYPE if SYNC_DTYPE in self.ray_sync_dtypes
                                     else self.ray_sync_dtypes[0])
         overlap = (SYNC_OVERLAP if dist.sync_overlap is None else dist.sync_overlap) \
             if self.ray_overlap else False
         return dataclasses.replace(
-            dist, sync_every=dist.sync_every or self.default_sync_every(dist.workers),
+            dist, sync_every=dist.sync_every or self.default_sync_every(dist.workers, model),
             sync_protocol=dist.sync_protocol or self.ray_sync_protocol, sync_dtype=dtype,
             sync_overlap=overlap,
             lr_scale=dist.lr_scale if dist.lr_scale is not None else self.ray_lr_scale(dist.workers))

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import ROUND_WORDS, CBOWConfig, SkipGramConfig
+from ..config import CBOW_ROUND_WORDS, ROUND_WORDS, CBOWConfig, SkipGramConfig
 from .base import StreamFamily
 
 # The settings graph training (DeepWalk/node2vec) takes unless told otherwise: every
@@ -57,6 +57,9 @@ class Word2Vec(StreamFamily):
     item_presets = ITEM_PRESETS
     ray = True
     ray_round_words = ROUND_WORDS  # measured at 8-32 workers: docs/ray.md, "Words per round"
+
+    def round_words(self, model=None):
+        return CBOW_ROUND_WORDS if model == "cbow" else self.ray_round_words   # config.py
 
     def fresh_arrays(self, config, vocab, layout):
         return initial_arrays(config, len(vocab))
