@@ -4,6 +4,7 @@ in one process."""
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import subprocess
 import sys
@@ -13,12 +14,27 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+_WITH_BYTECODE: set[Path] = set()
+
+
 def write_bytecode(tree: Path) -> None:
     """Compile ``tree``'s embedtrain package to bytecode (``__pycache__``, ignored by git),
     as ``pip install`` does for every package it installs. Without it a checkout run with
     ``PYTHONDONTWRITEBYTECODE`` set (as on these machines) compiles embedtrain's sources
-    in every process, about 0.07 s of a run, while numpy, numba and the peers load theirs."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "embedtrain")], check=True)
+    in every process, about 0.07 s of a run, while numpy, numba and the peers load theirs.
+    :func:`timed` does it once for every checkout a timed command runs."""
+    tree = Path(tree).resolve()
+    if tree not in _WITH_BYTECODE:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "embedtrain")], check=True)
+        _WITH_BYTECODE.add(tree)
+
+
+def _checkouts(env, cwd) -> list[Path]:
+    """The embedtrain checkouts a command may import: this one, PYTHONPATH's, the working directory."""
+    paths = [ROOT, *(Path(p) for p in (env or os.environ).get("PYTHONPATH", "").split(os.pathsep) if p)]
+    if cwd:
+        paths.append(Path(cwd))
+    return [p for p in paths if (p / "embedtrain" / "__init__.py").is_file()]
 
 
 def timed(cmd: list[str], env=None, cwd=None) -> tuple[float, float, str]:
@@ -26,7 +42,10 @@ def timed(cmd: list[str], env=None, cwd=None) -> tuple[float, float, str]:
     imports the package in the working directory before PYTHONPATH's); returns (wall
     seconds, peak RSS MB, stderr).
 
-    Exits the benchmark with the command's stderr if it fails."""
+    Exits the benchmark with the command's stderr if it fails. The checkouts it may import
+    get their bytecode first (:func:`write_bytecode`), as an installed package has it."""
+    for tree in _checkouts(env, cwd):
+        write_bytecode(tree)
     proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env, cwd=cwd)
     if proc.returncode != 0:
         sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
