@@ -494,8 +494,8 @@ class DistributedConfig:
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
               f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} (CBOW: "
-              f"{CBOW_ROUND_WORDS:,}) / --workers when smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits, or {GLOVE_ROUND_ENTRIES:,} / --workers when "
-              f"smaller].",
+              f"{CBOW_ROUND_WORDS:,}) / --workers when smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits, "
+              f"or {GLOVE_ROUND_ENTRIES:,} / --workers when smaller].",
         range=(1, INT64_MAX, False), roles=("ray",))
     sync_protocol: str | None = _opt(
         None, f"With --ray: how updates of a row are combined (see docs/ray.md) [default: "
