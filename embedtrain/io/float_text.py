@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-DIGITS = 6                     # "%.6g"
+DIGITS = 6
+FLOAT_FORMAT = f"%.{DIGITS}g"  # what every value is written as (io/text.py)
 _BIG = 10 ** DIGITS
 _SMALL = 10 ** (DIGITS - 1)
 _MAX_K = 16                    # 2**24 * 5**16 < 2**63
@@ -111,7 +112,7 @@ def format_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     else:
         ok &= zero | ((number >= _SMALL) & (number < _BIG))
     ok &= x < 100    # two exponent digits (float32 values >= 1e-11 have them)
-    blank = zero | ~ok   # laid out as a zero; rows with a value not ok are the caller's
+    blank = zero | ~ok   # laid out as a zero; the values not ok are formatted by Python below
     number[blank] = 0
     x[blank] = 0
 
@@ -141,7 +142,7 @@ def format_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                            np.where(fixed, np.uint64(0), np.take(_EXPONENT, np.clip(x, -64, 63) + 64)))
     chars = words.view(np.uint8).reshape(n, RECORD)
     for i in np.flatnonzero(~ok).tolist():          # NaN, infinities, |v| < 1e-11 or >= 1e6
-        text = ("%.6g" % float(values[i])).encode("ascii")
+        text = (FLOAT_FORMAT % float(values[i])).encode("ascii")
         chars[i] = 0
         chars[i, :len(text)] = np.frombuffer(text, dtype=np.uint8)
     return chars, ok

@@ -18,11 +18,11 @@ import numpy as np
 from ..errors import EmbedtrainError
 from ..vectors import Vectors
 from .atomic import atomic_output
-from .float_text import RECORD, format_values
+from .float_text import FLOAT_FORMAT, RECORD, format_values
 
 # Written values keep 6 significant digits, like word2vec.c's "%lf" keeps 6 decimals;
 # the model file (.etm) keeps the exact float32 weights.
-TEXT_FLOAT_FORMAT = "%.6g"
+TEXT_FLOAT_FORMAT = FLOAT_FORMAT  # "%.6g"
 # Rows formatted at a time: 1024 rows of 100 floats held 7 MB of Python floats and strings at
 # the peak of a skip-gram run; 256 hold a quarter and write as fast (issue 28).
 WRITE_BATCH_ROWS = 256
