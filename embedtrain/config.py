@@ -439,6 +439,10 @@ ROUND_WORDS = 1_000_000
 # analogy over 3 seeds) and fell behind with rounds of 1,000,000 (32 x 31,250: -0.056, seed 1;
 # docs/ray.md, "CBOW at 8-32 workers").
 CBOW_ROUND_WORDS = 500_000
+# ... FastText's: as CBOW's. With its output rows' masses taken against the mean of the
+# centre word's rows, 32 x 15,625 scored -0.021 analogy of one machine over 3 seeds and
+# 32 x 31,250 -0.123 (seed 1; docs/ray.md, "FastText at 32 workers").
+FASTTEXT_ROUND_WORDS = CBOW_ROUND_WORDS
 # ... GloVe's, in entry visits over all the workers: 500,000 a worker up to 2 workers, then
 # GLOVE_ROUND_ENTRIES / --workers. At 32 workers (a 4.4 M-token prefix, "scaled") halving a
 # worker's round from 157,000 to 78,500 visits raised analogy 0.050 -> 0.064 and WordSim-353
@@ -493,7 +497,7 @@ class DistributedConfig:
                         range=(1, MAX_RAY_WORKERS, False), roles=("ray",))
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
-              f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} (CBOW: "
+              f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} (CBOW, FastText: "
               f"{CBOW_ROUND_WORDS:,}) / --workers when smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits, "
               f"or {GLOVE_ROUND_ENTRIES:,} / --workers when smaller].",
         range=(1, INT64_MAX, False), roles=("ray",))

@@ -171,38 +171,19 @@ def cbow_mass_variants(inputs: str, outputs: str) -> None:
     sync.update_masses = patched
 
 
-def fasttext_mean_row_masses() -> None:
-    """FastText's output rows' masses against the squared norm of what they are trained
-    against, the mean of the centre word's rows (its word and n-gram rows, as
-    ``word_vectors`` gives it), instead of the word rows' own (issue 22; as CBOW's see the
-    mean of the context)."""
-    import numpy as np
+def fasttext_output_masses(outputs: str) -> None:
+    """FastText's output rows' masses: against the word rows' squared norm (``word-rows``,
+    the product's until issue 22's FastText sweep) or against the mean of each word's
+    rows estimated on all the words (``mean-rows``, as this script's runs before the
+    product took it) instead of the sync.MEAN_ROW_SAMPLE most frequent (``sample``)."""
+    from embedtrain.distributed import sync
 
-    from embedtrain.families import sgns as family_sgns
-    from embedtrain.kernels.sgns import word_vectors
-
-    original = family_sgns.sgns_row_masses
-
-    def patched(task, vocab, counts, lr):
-        out = original(task, vocab, counts, lr)
-        offsets, ids = task.rows.offsets, task.rows.ids
-        if not len(ids) or "output_vectors" not in out:
-            return out
-        trained = (counts * task.tables.keep_prob).astype(np.float64)
-        centres = trained.sum()
-        if centres <= 0:
-            return out
-        inp = task.arrays["input_vectors"]
-        v = len(trained)
-        one_row = float(trained @ np.einsum("ij,ij->i", inp[:v], inp[:v]).astype(np.float64) / centres)
-        means = np.empty((v, inp.shape[1]), dtype=np.float32)
-        word_vectors(inp, offsets, ids, means)
-        mean_sq = float(trained @ np.einsum("ij,ij->i", means, means).astype(np.float64) / centres)
-        if one_row > 0:
-            out["output_vectors"] = out["output_vectors"] * (mean_sq / one_row)
-        return out
-
-    family_sgns.sgns_row_masses = patched
+    original = sync.mean_row_ratio
+    if outputs == "word-rows":
+        sync.mean_row_ratio = lambda inp, input_rows, trained, sample=0: 1.0
+    elif outputs == "mean-rows":
+        sync.mean_row_ratio = lambda inp, input_rows, trained, sample=0: original(
+            inp, input_rows, trained, sample=len(trained))
 
 
 def main() -> None:
@@ -235,9 +216,10 @@ def main() -> None:
     ap.add_argument("--cbow-outputs", choices=("mean", "one-row"), default="mean",
                     help="CBOW: output rows' masses against the mean of the context (the product's) "
                          "or one context row (before c4f0ff4)")
-    ap.add_argument("--fasttext-outputs", choices=("word-rows", "mean-rows"), default="word-rows",
-                    help="FastText: output rows' masses against the word rows' squared norm (the "
-                         "product's) or that of the mean of each word's rows (issue 22)")
+    ap.add_argument("--fasttext-outputs", choices=("sample", "mean-rows", "word-rows"), default="sample",
+                    help="FastText: output rows' masses against the squared norm of the mean of each "
+                         "word's rows estimated on the most frequent words (the product's), on all "
+                         "words, or against the word rows' (until issue 22's FastText sweep)")
     ap.add_argument("--set", action="append", default=[], metavar="K=V",
                     help="another setting, e.g. --set lr=0.05 --set maxn=0 (JSON values)")
     a = ap.parse_args()
@@ -248,8 +230,8 @@ def main() -> None:
         config = dataclasses.replace(config, lr=config.lr * scale)
     if a.ngram_mass is not None or a.ngram_scale != 1.0:
         ngram_variants(a.ngram_mass, a.ngram_scale)
-    if a.model == "fasttext" and a.fasttext_outputs == "mean-rows":
-        fasttext_mean_row_masses()
+    if a.model == "fasttext" and a.fasttext_outputs != "sample":
+        fasttext_output_masses(a.fasttext_outputs)
     if a.model == "cbow" and (a.cbow_inputs, a.cbow_outputs) != ("f", "mean"):
         cbow_mass_variants(a.cbow_inputs, a.cbow_outputs)
     shared = None if a.glove_adagrad is None else a.glove_adagrad == "shared"

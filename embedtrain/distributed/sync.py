@@ -69,6 +69,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ..config import SYNC_DTYPES  # noqa: F401 - how deltas travel (--sync-dtype)
+from ..kernels import sgns as sgns_kernels
 from ..kernels import sync as kernels
 
 PROTOCOLS = tuple(kernels.PROTOCOL_IDS)
@@ -230,9 +231,16 @@ def subword_rows(offsets: np.ndarray, table_rows: np.ndarray) -> RowsFromWords:
 SIGMOID_SLOPE = 0.01
 
 
+# FastText's output masses: |h|^2 over the word rows' |x|^2 is estimated on this many of
+# the most frequent words (all 70,000 of enwiki's vocabulary cost 78 ms a round, several
+# times a 15,625-word round's training; these 5.5 ms)
+MEAN_ROW_SAMPLE = 4096
+
+
 def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: float, *, window: int,
                   negative: int, noise_prob: np.ndarray, cbow: bool,
-                  hs_offsets: np.ndarray | None = None, hs_points: np.ndarray | None = None
+                  hs_offsets: np.ndarray | None = None, hs_points: np.ndarray | None = None,
+                  input_rows: tuple[np.ndarray, np.ndarray] | None = None
                   ) -> dict[str, np.ndarray]:
     """How far an interval can move each row towards where its data pulls it, for
     ``scaled`` (:func:`combine`): a row updated n times at rate lr by terms whose other
@@ -242,9 +250,10 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
     has arrived, and k workers that all arrived must not move it k times as far).
 
     ``trained``: expected trained occurrences of each word in the interval (counts x
-    keep-probability), float [V]. Returns per word for ``input_vectors`` (the
-    rows_from_words of the tracker spread it over a FastText word's rows) and per row
-    for ``output_vectors`` and ``output_hs``.
+    keep-probability), float [V]; ``input_rows``: FastText's (offsets int64 [V+1], ids
+    int32 [*]), each word's input rows, whose mean h the output terms see. Returns per
+    word for ``input_vectors`` (the rows_from_words of the tracker spread it over a
+    FastText word's rows) and per row for ``output_vectors`` and ``output_hs``.
     """
     f = window + 1.0                       # expected contexts of a position: 2 x mean of 1..window
     trained = trained.astype(np.float64)
@@ -261,6 +270,12 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
         mean_row = kernels.weighted_row_sum(inp, trained) / centres
         centre_sq = float(mean_row @ mean_row)
         in_sq = centre_sq + max(in_sq - centre_sq, 0.0) / f
+    elif input_rows is not None and centres > 0:
+        # FastText's output terms see h, the mean of the centre word's word and n-gram
+        # rows, not its word row: scale by |h|^2 over |x|^2 on the most frequent words
+        # (at 32 x 15,625 this took analogy from -0.092 to -0.021 of one machine:
+        # docs/ray.md, "FastText at 32 workers")
+        in_sq *= mean_row_ratio(inp, input_rows, trained)
     out: dict[str, np.ndarray] = {}
     interactions = 0.0                      # sum over output terms of |u|^2 (for the input rows)
     per_word = trained * (1.0 if cbow else f)
@@ -283,6 +298,23 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
     # machine at 16-32 workers: docs/ray.md, "CBOW at 8-32 workers")
     out["input_vectors"] = lr * h_in * trained * f
     return out
+
+
+def mean_row_ratio(inp: np.ndarray, input_rows: tuple[np.ndarray, np.ndarray], trained: np.ndarray,
+                   sample: int = MEAN_ROW_SAMPLE) -> float:
+    """The ``trained``-weighted mean of |h_w|^2 (h_w: the mean of word w's input rows)
+    over that of |x_w|^2 (its word row), on the ``sample`` most frequent words (the
+    vocabulary's first); 1.0 when there is nothing to weigh."""
+    offsets, ids = input_rows
+    n = min(sample, len(trained), len(offsets) - 1)
+    if n <= 0 or not len(ids):
+        return 1.0
+    means = np.empty((n, inp.shape[1]), dtype=np.float32)
+    sgns_kernels.word_vectors(inp, offsets, ids, means)
+    weights = trained[:n]
+    word_sq = float(weights @ np.einsum("ij,ij->i", inp[:n], inp[:n]).astype(np.float64))
+    mean_sq = float(weights @ np.einsum("ij,ij->i", means, means).astype(np.float64))
+    return mean_sq / word_sq if word_sq > 0 else 1.0
 
 
 class ReplicaTracker:

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from ..config import FASTTEXT_SYNC_EVERY, ROUND_WORDS, FastTextConfig
+from ..config import FASTTEXT_ROUND_WORDS, FASTTEXT_SYNC_EVERY, FastTextConfig
 from ..errors import EmbedtrainError
 from ..ngram_rows import INIT_BLOCK_ROWS, compact_table, initial_rows, stored_row_ids, used_buckets
 from ..parallel import run_jobs
@@ -172,9 +172,8 @@ class FastText(StreamFamily):
     # its n-gram rows, shared by thousands of words, go stale faster than word rows
     # (docs/ray.md, "Combining the replicas": at 500,000 four workers lost 0.033 WordSim-353)
     ray_sync_every = FASTTEXT_SYNC_EVERY
-    # and as for word2vec at most ROUND_WORDS a round over all workers (unchanged up to 4
-    # workers; at 32 x 250,000 the analogy score fell to half of 31,250's: docs/ray.md)
-    ray_round_words = ROUND_WORDS
+    # and as CBOW at most CBOW_ROUND_WORDS a round over all workers (config.py)
+    ray_round_words = FASTTEXT_ROUND_WORDS
 
     def check_before_reading(self, config):
         check_memory(config)
@@ -293,7 +292,8 @@ class FastText(StreamFamily):
     def row_masses(self, task, vocab, counts, lr):
         from .sgns import sgns_row_masses
 
-        return sgns_row_masses(task, vocab, counts, lr)
+        # its output rows are trained against the mean of the centre word's rows
+        return sgns_row_masses(task, vocab, counts, lr, mean_rows=True)
 
 
 def resumed_arrays(checkpoint, vocab_size: int, buckets: np.ndarray) -> dict[str, np.ndarray]:
