@@ -81,11 +81,13 @@ def spread(samples: list[list[float]], n: int, draws: int = 2000, seed: int = 1)
 
 
 def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | None = None,
-            half_duplex: bool = False) -> dict:
+            half_duplex: bool = False, default_rounds: bool = False) -> dict:
     """The terms of round(n) in seconds. ``compute``: the round's kernel seconds (default:
-    interpolated from the measured counts, i.e. the default words per round at n)."""
+    the measured round's at a measured count, else the family's default words per round at
+    n at the nearest measured rate; ``default_rounds``: the latter at measured counts too,
+    for rounds whose default changed since they were measured)."""
     pooled = [s for c in costs.values() for s in c.get("kernel_samples", [])]
-    if compute is None and n in costs:
+    if compute is None and n in costs and not default_rounds:
         compute = costs[n]["worker_kernel_cpu_round"]
     if compute is None:  # the default words per round at n, at the nearest measured rate
         near = min(costs, key=lambda w: abs(math.log(w / n)))
@@ -164,6 +166,9 @@ def main() -> None:
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 1,
                     help="cores the --check cluster shared (default: this machine's)")
     ap.add_argument("--half-duplex", action="store_true", help="sent and read bytes share the link")
+    ap.add_argument("--default-rounds", action="store_true",
+                    help="compute at today's default words per round, at the measured rate, also where "
+                         "the rounds were measured at another --sync-every (the other terms as measured)")
     a = ap.parse_args()
     bandwidth = a.bandwidth_gbit * 1e9 / 8
     if a.check:
@@ -179,7 +184,7 @@ def main() -> None:
         costs = load(path)
         model = next(iter(costs.values()))["model"]
         for n in a.at:
-            p = project(costs, n, bandwidth, half_duplex=a.half_duplex)
+            p = project(costs, n, bandwidth, half_duplex=a.half_duplex, default_rounds=a.default_rounds)
             if a.markdown:
                 ms = {k: f"{v * 1000:.0f}" for k, v in p.items() if k != "efficiency"}
                 shown = n if n in costs else f"{n} (extrapolated)"

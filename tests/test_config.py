@@ -187,9 +187,33 @@ def test_a_settings_role_and_range_live_in_its_field():
         FastTextConfig(negative=10_000)
 
 
-def test_glove_on_more_ray_workers_than_measured_is_warned():
-    from embedtrain.distributed.glove import GLOVE_MEASURED_WORKERS, scale_warning
+@pytest.mark.parametrize("model", ["glove", "fasttext", "skipgram", "cbow"])
+def test_ray_runs_on_more_workers_than_measured_are_warned(model):
+    from embedtrain.families import family_of
 
-    assert scale_warning(GLOVE_MEASURED_WORKERS) is None
-    line = scale_warning(32)
-    assert "32 workers" in line and "\n" not in line
+    family = family_of(model)
+    most = family.ray_measured_workers
+    assert most >= 8   # each family's quality was measured up to 8 workers at least
+    assert family.ray_scale_warning(2) is None and family.ray_scale_warning(most) is None
+    line = family.ray_scale_warning(most + 1)
+    assert f"{most + 1} workers" in line and family.title in line and "\n" not in line
+
+
+def test_a_ray_run_beyond_its_familys_measured_workers_logs_the_warning_once(caplog):
+    # the driver says it as it is set up (RayTraining.__init__ connects to nothing)
+    import logging
+
+    from embedtrain.config import DistributedConfig
+    from embedtrain.distributed.executor import RayTraining
+    from embedtrain.distributed.glove import GloVeRayTraining
+    from embedtrain.families import family_of
+
+    for model, cls in (("fasttext", RayTraining), ("glove", GloVeRayTraining), ("skipgram", RayTraining)):
+        most = family_of(model).ray_measured_workers
+        for workers, expected in ((most, 0), (most + 1, 1)):
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, logger="embedtrain"):
+                dist = _resolved(DistributedConfig(ray="local", workers=workers), model)
+                cls(make_config(model), dist, ["corpus.txt"])
+            lines = [r.getMessage() for r in caplog.records if "check the vectors" in r.getMessage()]
+            assert len(lines) == expected, (model, workers, lines)

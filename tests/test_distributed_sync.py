@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from embedtrain.distributed.sync import (PROTOCOLS, SIGMOID_SLOPE, ReplicaTracker, RowUpdate, combine,
-                                         split_shards, subword_rows, update_masses, word_rows)
+                                         mean_row_ratio, split_shards, subword_rows, update_masses,
+                                         word_rows)
 
 import reference_sync as ref
 
@@ -127,6 +128,40 @@ def test_cbow_masses_see_the_mean_of_the_context_rows():
     same = update_masses(arrays, trained, lr, window=window, negative=5, noise_prob=noise, cbow=True)
     row_sq = float((arrays["input_vectors"][0].astype(np.float64) ** 2).sum())
     np.testing.assert_allclose(same["output_vectors"], lr * SIGMOID_SLOPE * row_sq * terms, rtol=1e-5)
+
+
+def test_fasttext_output_masses_see_the_mean_of_the_words_rows():
+    # FastText's output terms are trained against h, the mean of the centre word's word
+    # and n-gram rows: its squared norm, weighted by the trained occurrences of the
+    # vocabulary's first `sample` words, over that of their word rows scales the output
+    # masses; the input rows' masses are the skip-gram recount
+    rng = np.random.default_rng(11)
+    v, buckets, dim, lr = 6, 5, 4, 0.05
+    inp = (rng.normal(size=(v + buckets, dim)) + 0.5).astype(np.float32)
+    arrays = {"input_vectors": inp, "output_vectors": rng.normal(size=(v, dim)).astype(np.float32),
+              "output_hs": np.zeros((0, dim), np.float32)}
+    rows = [[0, 6, 7], [1, 8], [2], [3, 6, 9, 10], [4, 10], [5, 7, 8]]
+    offsets = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
+    ids = np.concatenate(rows).astype(np.int32)
+    trained = np.array([50.0, 20.0, 9.0, 5.0, 2.0, 1.0])
+    noise = np.full(v, 1.0 / v)
+    plain = update_masses(arrays, trained, lr, window=5, negative=5, noise_prob=noise, cbow=False)
+    for sample, expected_words in ((4096, v), (3, 3)):
+        h = np.array([inp[r].astype(np.float64).mean(0) for r in rows])
+        t = trained[:expected_words]
+        ratio = float(t @ (h[:expected_words] ** 2).sum(1)) / float(t @ (inp[:expected_words].astype(np.float64) ** 2).sum(1))
+        assert mean_row_ratio(inp, (offsets, ids), trained, sample=sample) == pytest.approx(ratio, rel=1e-6)
+    m = update_masses(arrays, trained, lr, window=5, negative=5, noise_prob=noise, cbow=False,
+                      input_rows=(offsets, ids))
+    full = mean_row_ratio(inp, (offsets, ids), trained)
+    assert abs(full - 1.0) > 0.05   # the rows' mean is not the word row here
+    np.testing.assert_allclose(m["output_vectors"], plain["output_vectors"] * full, rtol=1e-6)
+    np.testing.assert_array_equal(m["input_vectors"], plain["input_vectors"])
+    # a word whose only row is its word row: h is that row, nothing changes
+    word_only = (np.arange(v + 1, dtype=np.int64), np.arange(v, dtype=np.int32))
+    same = update_masses(arrays, trained, lr, window=5, negative=5, noise_prob=noise, cbow=False,
+                         input_rows=word_only)
+    np.testing.assert_allclose(same["output_vectors"], plain["output_vectors"], rtol=1e-6)
 
 
 @pytest.mark.parametrize("protocol", ["sum", "mean", "scaled"])

@@ -195,9 +195,12 @@ def test_fasttext_through_the_cli(tmp_path):
     assert len(rows) == len(vectors)
     unchanged = np.all(vectors[rows] == init[rows], axis=1)
     assert unchanged.sum() == 0
-    # and an unseen word gets a vector near words that share its n-grams
-    top = [w for w, _ in model.most_similar("nationalities", topn=10)]
-    assert any("nation" in w or "ation" in w for w in top), top
+    # and an unseen word gets a vector near words that share its n-grams: a misspelling
+    # finds its word (this 2-epoch, dim-30 model is weak: "nationalities", asked before,
+    # had "national" at rank 7 of 10 until FastText's output masses changed, not after)
+    assert "internationl" not in model.vocab
+    top = [w for w, _ in model.most_similar("internationl", topn=10)]
+    assert "international" in top[:3], top
 
 
 @pytest.mark.parametrize("model", ["skipgram", "fasttext"])

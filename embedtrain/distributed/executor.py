@@ -151,6 +151,9 @@ class RayTraining:
         self.driver_niceness = os.nice(0)
         self.niceness = None if "RAY_worker_niceness" in os.environ else self.driver_niceness
         self.worker_niceness: list[int] = []
+        warning = family_of(config.model).ray_scale_warning(self.workers)
+        if warning:
+            log.warning("%s", warning)
 
     def _phase(self, name: str) -> None:
         if self.on_phase is not None:

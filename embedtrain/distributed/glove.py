@@ -226,20 +226,6 @@ class GloVeWorker(ReplicaWorker):
 
 # --------------------------------------------------------------------------- the driver
 
-# The most workers GloVe's combination was measured near one machine at (docs/ray.md,
-# "GloVe at 8-32 workers": 8 workers within 0.013 analogy; 32 workers 0.019 below).
-GLOVE_MEASURED_WORKERS = 8
-
-
-def scale_warning(workers: int) -> str | None:
-    """The warning for a GloVe run on more workers than its combination was measured at."""
-    if workers <= GLOVE_MEASURED_WORKERS:
-        return None
-    return (f"GloVe on Ray was measured within 0.013 analogy accuracy of one machine at up to "
-            f"{GLOVE_MEASURED_WORKERS} workers and 0.019 below it at 32 (docs/ray.md, \"GloVe at 8-32 "
-            f"workers\"): check the vectors of a run on {workers} workers before using them")
-
-
 class GloVeRayTraining(RayTraining):
     """A GloVe run on Ray: ``start()`` (count or read, partition, load), rounds, weights."""
 
@@ -258,9 +244,6 @@ class GloVeRayTraining(RayTraining):
         self.staging: str | None = None
         self.counting: dict[str, Any] = {}
         self.nodes: list[str] = []
-        warning = scale_warning(self.workers)
-        if warning:
-            log.warning("%s", warning)
 
     def worker_class(self):
         return GloVeWorker

@@ -73,6 +73,11 @@ class Family:
     # Arrays whose updates are averaged over all the workers, idle ones counted as zero
     # (GloVe's AdaGrad sums, which each worker adds to N times: sync.average).
     ray_averaged: ClassVar[tuple[str, ...]] = ()
+    # The most workers the family's quality on Ray was measured near one machine at, and
+    # what was measured beyond (docs/ray.md): a run on more workers logs one warning.
+    ray_measured_workers: ClassVar[int | None] = None
+    ray_beyond: ClassVar[str] = ""
+    ray_section: ClassVar[str] = ""   # the section of docs/ray.md that says so
 
     # ------------------------------------------------------------------ settings
     @property
@@ -101,6 +106,13 @@ class Family:
         if dist.sync_dtype is not None and dist.sync_dtype not in self.ray_sync_dtypes:
             raise EmbedtrainError(f"{self.title}'s updates travel as {' or '.join(self.ray_sync_dtypes)}"
                                   f"{self.ray_dtype_reason}: --sync-dtype {dist.sync_dtype} does not apply")
+
+    def ray_scale_warning(self, workers: int) -> str | None:
+        """One line for a Ray run on more workers than its quality was measured at."""
+        if self.ray_measured_workers is None or workers <= self.ray_measured_workers:
+            return None
+        return (f"{self.title} on Ray was measured {self.ray_beyond} (docs/ray.md, "
+                f"\"{self.ray_section}\"): check the vectors of a run on {workers} workers before using them")
 
     def round_words(self, model: str | None = None) -> int | None:
         """Words (GloVe: entry visits) a round holds at most over all the workers, for
