@@ -466,6 +466,13 @@ GLOVE_SYNC_PROTOCOL = "scaled"
 GLOVE_SHARED_ADAGRAD = False
 
 
+# FastText's workers' rate over one machine's is at most this (the square root's value at 16
+# workers): at 32 x 15,625 it scored 0.454 / 0.565 over seeds 1-3 against 0.443 / 0.578 at the
+# square root's 5.66 and 0.430 / 0.543 at 2.83 (seeds 1-2; one machine: 0.465 / 0.435;
+# docs/ray.md, "FastText at 32 workers").
+FASTTEXT_MAX_LR_SCALE = 4.0
+
+
 def ray_lr_scale(workers: int) -> float:
     """The workers' learning rate over one machine's (skip-gram, CBOW, FastText): the
     square root of the worker count. Combining the replicas every round takes close to
@@ -507,7 +514,7 @@ class DistributedConfig:
         choices=SYNC_PROTOCOLS, roles=("ray",))
     lr_scale: float | None = _opt(
         None, "With --ray: the workers train at --lr times this [default: the square root of "
-              "--workers; GloVe: 1].", range=(0.0, MAX_LR_SCALE, True), roles=("ray",))
+              f"--workers (FastText: at most {FASTTEXT_MAX_LR_SCALE:g}); GloVe: 1].", range=(0.0, MAX_LR_SCALE, True), roles=("ray",))
     sync_dtype: str | None = _opt(
         None, "With --ray: how the updates travel: int8 or int16 (fixed point, a float32 step per "
               f"row: a quarter or half the bytes) or float32 [default: {SYNC_DTYPE}; GloVe: float32].",

@@ -196,8 +196,9 @@ def main() -> None:
     ap.add_argument("seed", type=int)
     ap.add_argument("dim", type=int, nargs="?", default=100)
     ap.add_argument("--lr-scale", type=float, default=None,
-                    help="the workers' rate over --lr, as on Ray (default: config.ray_lr_scale, "
-                         "the square root of the workers; 1: the runs before it existed)")
+                    help="the workers' rate over --lr, as on Ray (default: the family's ray_lr_scale, "
+                         "the square root of the workers, FastText's at most config.FASTTEXT_MAX_LR_SCALE; "
+                         "1: the runs before it existed)")
     ap.add_argument("--overlap", action="store_true",
                     help="synchronise round r while round r+1 trains (workers apply it one round late)")
     ap.add_argument("--dtype", default=SYNC_DTYPE, choices=SYNC_DTYPES,

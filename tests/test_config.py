@@ -150,6 +150,14 @@ def test_ray_workers_train_at_the_square_root_rule_unless_told():
     assert _resolved(DistributedConfig(ray="local", workers=4), "skipgram").lr_scale == 2.0
     assert _resolved(DistributedConfig(ray="local", workers=4), "glove").lr_scale == 1.0
     assert _resolved(DistributedConfig(ray="local", workers=4, lr_scale=1.0), "fasttext").lr_scale == 1.0
+    # FastText's is capped at FASTTEXT_MAX_LR_SCALE (the square root's value at 16 workers)
+    from embedtrain.config import FASTTEXT_MAX_LR_SCALE
+
+    assert FASTTEXT_MAX_LR_SCALE == 4.0
+    for workers, scale in ((4, 2.0), (16, 4.0), (32, 4.0), (100, 4.0)):
+        assert _resolved(DistributedConfig(ray="local", workers=workers), "fasttext").lr_scale == scale
+    assert _resolved(DistributedConfig(ray="local", workers=32), "skipgram").lr_scale == pytest.approx(32 ** 0.5)
+    assert _resolved(DistributedConfig(ray="local", workers=32, lr_scale=6.0), "fasttext").lr_scale == 6.0
     config = make_config("skipgram", lr=0.03)
     run = RayTraining(config, _resolved(DistributedConfig(ray="local", workers=4), "skipgram"), ["corpus.txt"])
     assert run.worker_config.lr == pytest.approx(0.06) and run.config.lr == 0.03

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from ..config import FASTTEXT_ROUND_WORDS, FASTTEXT_SYNC_EVERY, FastTextConfig
+from ..config import FASTTEXT_MAX_LR_SCALE, FASTTEXT_ROUND_WORDS, FASTTEXT_SYNC_EVERY, FastTextConfig
 from ..errors import EmbedtrainError
 from ..ngram_rows import INIT_BLOCK_ROWS, compact_table, initial_rows, stored_row_ids, used_buckets
 from ..parallel import run_jobs
@@ -176,9 +176,13 @@ class FastText(StreamFamily):
     ray_round_words = FASTTEXT_ROUND_WORDS
     # docs/ray.md, "FastText at 32 workers": 17.5 M tokens, the defaults, seeds 1-3
     ray_measured_workers = 16
-    ray_beyond = ("above one machine at 2-16 workers, 0.021 analogy accuracy below it at 32, "
+    ray_beyond = ("above one machine at 2-16 workers, 0.010 analogy accuracy below it at 32, "
                   "and not on more")
     ray_section = "FastText at 32 workers"
+
+    def ray_lr_scale(self, workers):
+        # the square root, at most FASTTEXT_MAX_LR_SCALE (config.py)
+        return min(super().ray_lr_scale(workers), FASTTEXT_MAX_LR_SCALE)
 
     def check_before_reading(self, config):
         check_memory(config)
