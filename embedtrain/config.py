@@ -440,8 +440,9 @@ ROUND_WORDS = 1_000_000
 # docs/ray.md, "CBOW at 8-32 workers").
 CBOW_ROUND_WORDS = 500_000
 # ... FastText's: as CBOW's. With its output rows' masses taken against the mean of the
-# centre word's rows, 32 x 15,625 scored -0.021 analogy of one machine over 3 seeds and
-# 32 x 31,250 -0.123 (seed 1; docs/ray.md, "FastText at 32 workers").
+# centre word's rows, 32 x 15,625 scored -0.021 analogy of one machine over 3 seeds (-0.010
+# with the rate capped: FASTTEXT_MAX_LR_SCALE) and 32 x 31,250 -0.123 (seed 1; docs/ray.md,
+# "FastText at 32 workers"); from 2 to 16 workers it scores above one machine.
 FASTTEXT_ROUND_WORDS = CBOW_ROUND_WORDS
 # ... GloVe's, in entry visits over all the workers: 500,000 a worker up to 2 workers, then
 # GLOVE_ROUND_ENTRIES / --workers. At 32 workers (a 4.4 M-token prefix, "scaled") halving a
