@@ -33,8 +33,6 @@ version ("upgrade embedtrain") instead of misreading it.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -200,7 +198,6 @@ def encode_rows(matrix: np.ndarray, method: str, subvectors: int | None = None, 
     if n < PQ_CENTROIDS:
         raise EmbedtrainError(f"pq needs at least {PQ_CENTROIDS} rows to learn its centroids; "
                               f"this model has {n:,} (use --method int8)")
-    dsub = dim // m
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(n, size=min(n, max_points), replace=False))
     points = np.ascontiguousarray(matrix[sample], dtype=np.float32)
