@@ -180,10 +180,10 @@ def fasttext_output_masses(outputs: str) -> None:
 
     original = sync.mean_row_ratio
     if outputs == "word-rows":
-        sync.mean_row_ratio = lambda inp, input_rows, trained, sample=0: 1.0
+        sync.mean_row_ratio = lambda inp, input_rows, trained, word_sq, sample=0: 1.0
     elif outputs == "mean-rows":
-        sync.mean_row_ratio = lambda inp, input_rows, trained, sample=0: original(
-            inp, input_rows, trained, sample=len(trained))
+        sync.mean_row_ratio = lambda inp, input_rows, trained, word_sq, sample=0: original(
+            inp, input_rows, trained, word_sq, sample=len(trained))
 
 
 def main() -> None:

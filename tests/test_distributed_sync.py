@@ -146,14 +146,15 @@ def test_fasttext_output_masses_see_the_mean_of_the_words_rows():
     trained = np.array([50.0, 20.0, 9.0, 5.0, 2.0, 1.0])
     noise = np.full(v, 1.0 / v)
     plain = update_masses(arrays, trained, lr, window=5, negative=5, noise_prob=noise, cbow=False)
+    word_sq = np.einsum("ij,ij->i", inp[:v], inp[:v]).astype(np.float64)
     for sample, expected_words in ((4096, v), (3, 3)):
         h = np.array([inp[r].astype(np.float64).mean(0) for r in rows])
         t = trained[:expected_words]
         ratio = float(t @ (h[:expected_words] ** 2).sum(1)) / float(t @ (inp[:expected_words].astype(np.float64) ** 2).sum(1))
-        assert mean_row_ratio(inp, (offsets, ids), trained, sample=sample) == pytest.approx(ratio, rel=1e-6)
+        assert mean_row_ratio(inp, (offsets, ids), trained, word_sq, sample=sample) == pytest.approx(ratio, rel=1e-6)
     m = update_masses(arrays, trained, lr, window=5, negative=5, noise_prob=noise, cbow=False,
                       input_rows=(offsets, ids))
-    full = mean_row_ratio(inp, (offsets, ids), trained)
+    full = mean_row_ratio(inp, (offsets, ids), trained, word_sq)
     assert abs(full - 1.0) > 0.05   # the rows' mean is not the word row here
     np.testing.assert_allclose(m["output_vectors"], plain["output_vectors"] * full, rtol=1e-6)
     np.testing.assert_array_equal(m["input_vectors"], plain["input_vectors"])
@@ -162,6 +163,12 @@ def test_fasttext_output_masses_see_the_mean_of_the_words_rows():
     same = update_masses(arrays, trained, lr, window=5, negative=5, noise_prob=noise, cbow=False,
                          input_rows=word_only)
     np.testing.assert_allclose(same["output_vectors"], plain["output_vectors"], rtol=1e-6)
+    # word2vec's one row per word (no row lists): the masses of before, to the bit
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int32))
+    word2vec = update_masses(arrays, trained, lr, window=5, negative=5, noise_prob=noise, cbow=False,
+                             input_rows=none)
+    for name in ("output_vectors", "input_vectors"):
+        np.testing.assert_array_equal(word2vec[name], plain[name])
 
 
 @pytest.mark.parametrize("protocol", ["sum", "mean", "scaled"])

@@ -250,8 +250,9 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
     has arrived, and k workers that all arrived must not move it k times as far).
 
     ``trained``: expected trained occurrences of each word in the interval (counts x
-    keep-probability), float [V]; ``input_rows``: FastText's (offsets int64 [V+1], ids
-    int32 [*]), each word's input rows, whose mean h the output terms see. Returns per
+    keep-probability), float [V]; ``input_rows``: (offsets int64 [V+1], ids int32 [*]),
+    each word's input rows, whose mean h the output terms see (FastText's; both empty for
+    word2vec's one row per word, whose h is that row). Returns per
     word for ``input_vectors`` (the rows_from_words of the tracker spread it over a
     FastText word's rows) and per row for ``output_vectors`` and ``output_hs``.
     """
@@ -275,7 +276,7 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
         # rows, not its word row: scale by |h|^2 over |x|^2 on the most frequent words
         # (at 32 x 15,625 this took analogy from -0.092 to -0.021 of one machine:
         # docs/ray.md, "FastText at 32 workers")
-        in_sq *= mean_row_ratio(inp, input_rows, trained)
+        in_sq *= mean_row_ratio(inp, input_rows, trained, word_sq)
     out: dict[str, np.ndarray] = {}
     interactions = 0.0                      # sum over output terms of |u|^2 (for the input rows)
     per_word = trained * (1.0 if cbow else f)
@@ -301,10 +302,11 @@ def update_masses(arrays: Mapping[str, np.ndarray], trained: np.ndarray, lr: flo
 
 
 def mean_row_ratio(inp: np.ndarray, input_rows: tuple[np.ndarray, np.ndarray], trained: np.ndarray,
-                   sample: int = MEAN_ROW_SAMPLE) -> float:
+                   word_sq: np.ndarray, sample: int = MEAN_ROW_SAMPLE) -> float:
     """The ``trained``-weighted mean of |h_w|^2 (h_w: the mean of word w's input rows)
-    over that of |x_w|^2 (its word row), on the ``sample`` most frequent words (the
-    vocabulary's first); 1.0 when there is nothing to weigh."""
+    over that of |x_w|^2 (``word_sq``, float64 [V]: its word row's), on the ``sample``
+    most frequent words (the vocabulary's first); 1.0 when there is nothing to weigh (no
+    row lists: one row per word, word2vec)."""
     offsets, ids = input_rows
     n = min(sample, len(trained), len(offsets) - 1)
     if n <= 0 or not len(ids):
@@ -312,9 +314,9 @@ def mean_row_ratio(inp: np.ndarray, input_rows: tuple[np.ndarray, np.ndarray], t
     means = np.empty((n, inp.shape[1]), dtype=np.float32)
     sgns_kernels.word_vectors(inp, offsets, ids, means)
     weights = trained[:n]
-    word_sq = float(weights @ np.einsum("ij,ij->i", inp[:n], inp[:n]).astype(np.float64))
+    words = float(weights @ word_sq[:n])
     mean_sq = float(weights @ np.einsum("ij,ij->i", means, means).astype(np.float64))
-    return mean_sq / word_sq if word_sq > 0 else 1.0
+    return mean_sq / words if words > 0 else 1.0
 
 
 class ReplicaTracker:

@@ -301,8 +301,7 @@ class FastText(StreamFamily):
     def row_masses(self, task, vocab, counts, lr):
         from .sgns import sgns_row_masses
 
-        # its output rows are trained against the mean of the centre word's rows
-        return sgns_row_masses(task, vocab, counts, lr, mean_rows=True)
+        return sgns_row_masses(task, vocab, counts, lr)
 
 
 def resumed_arrays(checkpoint, vocab_size: int, buckets: np.ndarray) -> dict[str, np.ndarray]:

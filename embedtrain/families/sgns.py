@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def sgns_row_masses(task, vocab, counts: np.ndarray, lr: float, mean_rows: bool = False
-                    ) -> dict[str, np.ndarray]:
+def sgns_row_masses(task, vocab, counts: np.ndarray, lr: float) -> dict[str, np.ndarray]:
     """distributed/sync.update_masses for a round that trains ``counts`` occurrences of
-    each word (subsampling applied here) at rate ``lr``; ``mean_rows``: the output terms
-    see the mean of each word's input rows (FastText), not its word row."""
+    each word (subsampling applied here) at rate ``lr``; its output terms see the mean of
+    each word's input rows (``task.rows``: FastText's word and n-gram rows, or none for
+    word2vec's one row per word)."""
     from ..distributed.sync import update_masses
     from ..kernels import sgns as kernels
 
@@ -21,4 +21,4 @@ def sgns_row_masses(task, vocab, counts: np.ndarray, lr: float, mean_rows: bool 
                          negative=task.config.negative if task.arrays["output_vectors"].size else 0,
                          noise_prob=noise_prob, cbow=task.settings.arch == kernels.CBOW,
                          hs_offsets=tables.hs_offsets, hs_points=tables.hs_points,
-                         input_rows=(task.rows.offsets, task.rows.ids) if mean_rows else None)
+                         input_rows=(task.rows.offsets, task.rows.ids))
