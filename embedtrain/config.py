@@ -451,14 +451,20 @@ FASTTEXT_ROUND_WORDS = CBOW_ROUND_WORDS
 # against one machine's 0.102 / 0.344 (docs/ray.md, "GloVe at 8-32 workers").
 GLOVE_ROUND_ENTRIES = 1_250_000
 MIN_SYNC_EVERY = 10_000
-SYNC_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
+# how the workers' updates of a row are combined (distributed/sync.py) ...
+COMBINE_PROTOCOLS = ("scaled", "adaptive", "sum", "mean")
+# ... or, for GloVe, "strata": each worker trains one block of the co-occurrence matrix a
+# step, no two blocks share a row, and nothing is combined (distributed/strata.py)
+STRATA_PROTOCOL = "strata"
+SYNC_PROTOCOLS = COMBINE_PROTOCOLS + (STRATA_PROTOCOL,)
 SYNC_PROTOCOL = "scaled"
-# GloVe's vectors and biases: "scaled", with each row's mass measured by the kernel as
-# it trains (its contraction: kernels.glove.train_entries). "sum" (the default before)
-# learnt nothing at 32 workers (0.000 analogy); "scaled" scores 0.090 / 0.366 at 8 workers
-# and 0.083 / 0.366 at 32 against one machine's 0.102 / 0.344 (docs/ray.md, "GloVe at 8-32
-# workers"). Its AdaGrad sums are always summed.
-GLOVE_SYNC_PROTOCOL = "scaled"
+# GloVe on Ray: "strata" (distributed/strata.py). Each worker trains one block of the matrix a
+# step, and nothing is combined, so N workers compute what one machine does with its visits in
+# another order: on the 17.5 M-token enwiki corpus (15 epochs, seeds 1-3) 32 workers score
+# -0.004 analogy and -0.001 WordSim-353 against one machine, where "scaled" with its shortest
+# rounds scored -0.027 / +0.036 (docs/ray.md, "GloVe in strata"). "scaled" (each row's mass
+# measured by the kernel as it trains) and the other combination rules stay available.
+GLOVE_SYNC_PROTOCOL = STRATA_PROTOCOL
 # GloVe's AdaGrad sums on Ray, the alternative: each of N workers adds its squared steps N
 # times while it trains a round (its steps shrink as if it saw all N workers' squared
 # steps, as one machine's do), and the sums are combined as the mean of the N workers'
@@ -506,11 +512,14 @@ class DistributedConfig:
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
               f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} (CBOW, FastText: "
-              f"{CBOW_ROUND_WORDS:,}) / --workers when smaller; GloVe: {GLOVE_SYNC_EVERY:,} entry visits, "
-              f"or {GLOVE_ROUND_ENTRIES:,} / --workers when smaller].",
+              f"{CBOW_ROUND_WORDS:,}) / --workers when smaller; GloVe, with a --sync-protocol other than "
+              f"{STRATA_PROTOCOL}: {GLOVE_SYNC_EVERY:,} entry visits, or {GLOVE_ROUND_ENTRIES:,} / --workers "
+              f"when smaller].",
         range=(1, INT64_MAX, False), roles=("ray",))
     sync_protocol: str | None = _opt(
-        None, f"With --ray: how updates of a row are combined (see docs/ray.md) [default: "
+        None, f"With --ray: how the workers' updates of a row are combined, or (GloVe) "
+              f"'{STRATA_PROTOCOL}': each worker trains its own block of the matrix and nothing is "
+              f"combined (see docs/ray.md) [default: "
               f"{SYNC_PROTOCOL}{'' if GLOVE_SYNC_PROTOCOL == SYNC_PROTOCOL else '; GloVe: ' + GLOVE_SYNC_PROTOCOL}].",
         choices=SYNC_PROTOCOLS, roles=("ray",))
     lr_scale: float | None = _opt(

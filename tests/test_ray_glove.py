@@ -66,7 +66,7 @@ def test_two_workers_count_one_machines_matrix_and_train_as_well(ray_run, tmp_pa
     # the staging directory went away; only the kept matrix is left
     assert sorted(p.name for p in staging_parent.iterdir()) == ["matrix"]
     d = model.stats["distributed"]
-    assert d["workers"] == 2 and d["sync_protocol"].startswith("scaled")
+    assert d["workers"] == 2 and d["sync_protocol"].startswith("strata")  # the default
     assert len(d["partition_entries"]) == 2 and sum(d["partition_entries"]) == matrix.n_stored
     # every entry (and its mirror) visited once per epoch, over all workers
     assert d["entries_counted"] == 2 * matrix.n_stored * GLOVE["epochs"]
@@ -157,7 +157,8 @@ def test_a_worker_killed_while_training_is_replaced_and_no_entry_is_lost(tmp_pat
     settings = {k: v for k, v in GLOVE.items() if k not in ("model", "progress")}
     config = make_config("glove", **dict(settings, epochs=3, threads=1))
     model, lines = logged(lambda: train_glove_on_ray(
-        config, ray_settings(config, ray="local", workers=2, sync_every=60_000), [str(SAMPLE_CORPUS)],
+        config, ray_settings(config, ray="local", workers=2, sync_every=60_000, sync_protocol="scaled"),
+        [str(SAMPLE_CORPUS)],
         progress=False, tmp_dir=str(tmp_path), on_start=kill_during_training))
     log_text = "\n".join(lines)
     assert killed
@@ -171,6 +172,72 @@ def test_a_worker_killed_while_training_is_replaced_and_no_entry_is_lost(tmp_pat
     costs = model.stats["epoch_costs"]
     assert costs[-1] < costs[0], costs
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("embedtrain-")]
+
+
+STRATA = dict(GLOVE, dim=20, epochs=3, threads=1, ray="local", workers=2)
+
+
+def train_strata(tmp_dir, on_start=None):
+    from embedtrain.distributed import train_on_ray
+
+    settings = {k: v for k, v in STRATA.items() if k not in ("model", "progress", "ray", "workers")}
+    config = make_config("glove", **settings)
+    return train_on_ray(config, ray_settings(config, ray="local", workers=2), [str(SAMPLE_CORPUS)],
+                        progress=False, tmp_dir=str(tmp_dir), on_start=on_start)
+
+
+def assert_same_arrays(model, other):
+    assert sorted(model.arrays) == sorted(other.arrays)
+    for name in model.arrays:
+        np.testing.assert_array_equal(model.arrays[name], other.arrays[name], err_msg=name)
+
+
+@pytest.fixture(scope="module")
+def strata_run(tmp_path_factory):
+    """Two Ray workers in strata (the default), undisturbed: what a disturbed run must give."""
+    return train_strata(tmp_path_factory.mktemp("strata"))
+
+
+def test_in_strata_a_killed_worker_redoes_its_block_and_the_bytes_do_not_change(strata_run, tmp_path):
+    killed = []
+
+    def kill_during_training(run):
+        pids = run.worker_pids()
+
+        def kill():
+            while run.sync.rounds < 3:
+                time.sleep(0.01)
+            _kill(pids[1])
+            killed.append(pids[1])
+
+        threading.Thread(target=kill, daemon=True).start()
+
+    model, lines = logged(lambda: train_strata(tmp_path, kill_during_training))
+    assert killed
+    d = model.stats["distributed"]
+    assert d["restarts"] == 1 and d["rounds_per_epoch"] == 2, d
+    assert "redid its block" in "\n".join(lines)
+    n = sum(d["partition_entries"])
+    assert d["entries_counted"] == 2 * n * 3 == strata_run.stats["distributed"]["entries_counted"]
+    # the replacement went on from the word rows its predecessor last sent, and the context
+    # rows it was handed: the run's bytes are the undisturbed run's
+    assert_same_arrays(model, strata_run)
+
+
+def test_in_strata_a_resumed_run_gives_the_unbroken_runs_bytes(strata_run, tmp_path):
+    from embedtrain.errors import TrainingInterrupted
+    from embedtrain.io.checkpoint import Checkpoint
+
+    ckpt = tmp_path / "run.ckpt"
+    settings = dict(STRATA, checkpoint=ckpt, checkpoint_every=1e-9, tmp_dir=str(tmp_path))
+    with pytest.raises(TrainingInterrupted, match="every Ray worker"):
+        embedtrain.train(SAMPLE_CORPUS, callbacks=[StopAfter(3)], **settings)
+    saved = Checkpoint.load(ckpt)
+    assert 0 < saved.state.units_done < strata_run.stats["distributed"]["entries_counted"]
+    model = embedtrain.train(SAMPLE_CORPUS, resume=ckpt, **settings)
+    assert model.stats["resumed_from_checkpoint"]["units_done"] == saved.state.units_done
+    assert model.stats["distributed"]["sync_protocol"].startswith("strata")
+    assert_same_arrays(model, strata_run)
 
 
 def test_glove_on_ray_through_the_cli(tmp_path):
@@ -208,7 +275,7 @@ def test_glove_checkpoint_and_resume_on_ray(tmp_path):
 
     ckpt = tmp_path / "run.ckpt"
     settings = dict(GLOVE, dim=20, epochs=2, threads=1, ray="local", workers=2, sync_every=100_000,
-                    checkpoint=ckpt, checkpoint_every=1e-9, tmp_dir=str(tmp_path))
+                    sync_protocol="scaled", checkpoint=ckpt, checkpoint_every=1e-9, tmp_dir=str(tmp_path))
     with pytest.raises(TrainingInterrupted, match="every Ray worker"):
         embedtrain.train(SAMPLE_CORPUS, callbacks=[StopAfter(3)], **settings)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("embedtrain-glove-ray-")]
@@ -226,7 +293,7 @@ def test_glove_checkpoint_and_resume_on_ray(tmp_path):
 def test_sigterm_stops_every_worker_and_removes_the_staging_directory(tmp_path):
     before = ray_processes()
     code, err = signal_cli_run([QUALITY_CORPUS, "--model", "glove", "--ray", "local", "--workers", "2",
-                                "--threads", "1", "--epochs", "200", "--sync-every", "100000",
+                                "--threads", "1", "--epochs", "200",
                                 "--tmp-dir", tmp_path, "-o", tmp_path / "x"],
                                "GloVe on 2 Ray workers", signal.SIGTERM, wait=2)
     assert code == 143 and "Traceback" not in err, err  # 128 + SIGTERM

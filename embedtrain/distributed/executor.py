@@ -151,6 +151,7 @@ class RayTraining:
         self.driver_niceness = os.nice(0)
         self.niceness = None if "RAY_worker_niceness" in os.environ else self.driver_niceness
         self.worker_niceness: list[int] = []
+        self.uses_reducers = True   # GloVe in strata combines nothing
         warning = family_of(config.model).ray_scale_warning(self.workers)
         if warning:
             log.warning("%s", warning)
@@ -277,7 +278,7 @@ class RayTraining:
         self.reducers = [reducer.options(num_cpus=0, scheduling_strategy=self.conn.strategy(s),
                                          max_restarts=-1, max_task_retries=-1).remote(
                              family.ray_summed, self.dist.sync_dtype, self.niceness, family.ray_averaged)
-                         for s in range(self.workers)] if self.workers > 1 else []
+                         for s in range(self.workers)] if self.workers > 1 and self.uses_reducers else []
 
     def _build_all(self) -> list[int]:
         self._phase("build")

@@ -63,6 +63,7 @@ from ..vocab import Vocab
 from .cluster import connect
 from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition, row_entries,
                       write_map_outputs)
+from . import strata
 from .executor import RayTraining
 from .workers import ReplicaWorker
 
@@ -201,17 +202,9 @@ class GloVeWorker(ReplicaWorker):
         ("partitioned", directory, [partition entries], lo, hi) or ("file", path).
         ``config``: the settings to train with, resolved by the driver once the corpus
         size is known (families.glove.sized_config)."""
-        if config is not None:
-            self.config = config
-        if self.vocab is None:
-            self.vocab = Vocab(vocab_words, vocab_counts)
-        v = len(self.vocab)
+        self._loading(vocab_words, vocab_counts, config)
         if source[0] == "partitioned":
-            _, directory, parts, lo, hi = source
-            pieces = [read_partition(directory, q, v, lo, hi) for q in parts]
-            rows = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int32)
-            cols = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.int32)
-            values = np.concatenate([p[2] for p in pieces]) if pieces else np.zeros(0)
+            rows, cols, values = self._read(source, lambda r, c: slice(None))
         else:  # a one-machine file: every worker reads it and keeps its row range
             matrix = CooccurrenceMatrix.load(source[1])
             bounds = partition_bounds(row_entries(matrix), self.workers)
@@ -222,6 +215,59 @@ class GloVeWorker(ReplicaWorker):
         share = self.workers if self.shared_adagrad and self.workers > 1 else 1
         self.set_replica(EntryReplica(self.config, self.vocab, self.index, rows, cols, values, share))
         return self.replica.summary()
+
+    def load_strata(self, source: tuple, vocab_words: list[str], vocab_counts: np.ndarray,
+                    config: GloVeConfig | None = None) -> dict[str, Any]:
+        """As :meth:`load`, for a run in strata (strata.py): this worker keeps every
+        stored entry whose row or column is a word of its group, wherever it is stored
+        (``source``: every partition, or the one-machine file)."""
+        self._loading(vocab_words, vocab_counts, config)
+        groups = strata.word_groups(len(self.vocab), self.workers)
+
+        def keep(rows, cols):
+            return strata.keep_entries(rows, cols, groups, self.index)
+
+        if source[0] == "partitioned":
+            rows, cols, values = self._read(source, keep)
+        else:
+            matrix = CooccurrenceMatrix.load(source[1])
+            mask = keep(matrix.rows, matrix.cols)
+            rows, cols, values = matrix.rows[mask], matrix.cols[mask], matrix.values[mask]
+            del matrix
+        self.replica = strata.StrataReplica(self.config, self.vocab, self.index, self.workers, rows, cols, values)
+        self.tracker = None  # nothing is combined: every row has one writer at a time
+        return self.replica.summary()
+
+    def _loading(self, vocab_words: list[str], vocab_counts: np.ndarray, config: GloVeConfig | None) -> None:
+        if config is not None:
+            self.config = config
+        if self.vocab is None:
+            self.vocab = Vocab(vocab_words, vocab_counts)
+
+    def _read(self, source: tuple, keep) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The entries of ``source`` ("partitioned", directory, [partition entries], lo,
+        hi) in rows lo..hi, those ``keep(rows, cols)`` selects of each partition."""
+        _, directory, parts, lo, hi = source
+        pieces = []
+        for q in parts:
+            rows, cols, values = read_partition(directory, q, len(self.vocab), lo, hi)
+            mask = keep(rows, cols)
+            pieces.append((rows[mask], cols[mask], values[mask]))
+        if not pieces:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
+        return tuple(np.concatenate([p[i] for p in pieces]) for i in range(3))
+
+    def train_step(self, epoch: int, step: int, context: dict[str, np.ndarray] | None = None) -> tuple:
+        """One step of a run in strata (strata.train_step): (stats, context rows, word rows)."""
+        return strata.train_step(self.replica, epoch, step, context, self.threads)
+
+    def restore(self, word: dict[str, np.ndarray] | None, loaded: dict[str, np.ndarray] | None) -> None:
+        """A replacement worker in strata: the weights loaded at the start (None: the
+        seed's), then its word group's rows as the worker it replaces last sent them."""
+        if loaded is not None:
+            self.load_weights(loaded)
+        if word is not None:
+            self.replica.set_rows(word, self.index)
 
 
 # --------------------------------------------------------------------------- the driver
@@ -241,6 +287,14 @@ class GloVeRayTraining(RayTraining):
         self.cooccur = cooccur
         self.save_cooccur = save_cooccur
         self.sync_every = self.dist.sync_every
+        # in strata (strata.py) nothing is combined: no reducers; the driver keeps the
+        # latest rows of every context group (where they travel next) and of every
+        # worker's word group (what a replacement goes on from), as Ray references
+        self.strata = self.dist.sync_protocol == strata.STRATA and self.workers > 1
+        self.uses_reducers = not self.strata
+        self._contexts: dict[int, Any] = {}
+        self._words: dict[int, Any] = {}
+        self._loaded: Any = None   # the weights loaded into every worker (a resumed run), or None
         self.staging: str | None = None
         self.counting: dict[str, Any] = {}
         self.nodes: list[str] = []
@@ -369,10 +423,12 @@ class GloVeRayTraining(RayTraining):
             bounds = bounds_from_partitions(meta["partitions"], self.workers, len(vocab))
             self.sources = [("partitioned", str(path), meta["partitions"], int(bounds[w]), int(bounds[w + 1]))
                             for w in range(self.workers)]
+            self.strata_source = ("partitioned", str(path), meta["partitions"], 0, len(vocab))
         else:
             meta, vocab, _ = read_archive(path, COOCCUR_FORMAT, COOCCUR_FORMAT_VERSION,
                                           "co-occurrence file", (), hint=" (write one with --save-cooccur)")
             self.sources = [("file", str(path))] * self.workers
+            self.strata_source = ("file", str(path))
         saved = {k: v for k, v in (meta.get("settings") or {}).items() if k in COUNTING_SETTINGS}
         changed = {k: v for k, v in saved.items() if getattr(self.config, k) != v}
         if changed:
@@ -396,6 +452,10 @@ class GloVeRayTraining(RayTraining):
         self.counting.update(count_seconds=0.0, merge_seconds=0.0, cooccur_spills=0)
 
     def _source(self, w: int) -> tuple:
+        if self.strata:  # every worker reads what touches its group, wherever it is stored
+            if self.cooccur:
+                return self.strata_source
+            return ("partitioned", self.matrix_dir, self.partitions, 0, len(self.vocab))
         if self.cooccur:
             return self.sources[w]
         lo, hi = int(self.train_bounds[w]), int(self.train_bounds[w + 1])
@@ -405,11 +465,9 @@ class GloVeRayTraining(RayTraining):
     def _load(self) -> None:
         """Every worker reads its entries; the rounds per epoch follow."""
         self._phase("load")
-        refs = {w: self.actors[w].load.remote(self._source(w), *self._vocab_refs, self.worker_config)
-                for w in range(self.workers)}
+        refs = {w: self._load_call(w) for w in range(self.workers)}
         loaded = [self._retry(w, "reading its partition",
-                              lambda w=w: refs.pop(w) if w in refs else
-                              self.actors[w].load.remote(self._source(w), *self._vocab_refs, self.worker_config),
+                              lambda w=w: refs.pop(w) if w in refs else self._load_call(w),
                               lambda: None, COUNT_ATTEMPTS) for w in range(self.workers)]
         self.n_stored = sum(x["entries"] for x in loaded)
         if self.n_stored == 0:
@@ -417,16 +475,82 @@ class GloVeRayTraining(RayTraining):
         self.nnz = 2 * self.n_stored - sum(x["diagonal"] for x in loaded)
         self.total_ids = sum(x["ids"] for x in loaded)
         self.units_per_epoch = self.total_ids   # a round counts entry visits
-        self.rounds = max(1, math.ceil(max(x["ids"] for x in loaded) / self.sync_every))
         self._locate()
+        if self.strata:
+            # an entry is stored with each of the two workers whose group it touches
+            self.n_stored = self.total_ids // 2
+            self.nnz = 2 * self.n_stored - sum(x["diagonal"] for x in loaded)  # each kept once
+            self.rounds = self.workers   # an epoch: every worker trains each of its blocks once
+            blocks = np.array([x["blocks"] for x in loaded], dtype=np.int64)
+            steps = [blocks[np.arange(self.workers), [strata.context_group(w, s, self.workers)
+                                                      for w in range(self.workers)]] for s in range(self.workers)]
+            self.block_balance = float(np.mean([b.max() / max(b.mean(), 1) for b in steps]))
+            log.info("GloVe on %d Ray workers (%d nodes) in strata: %s stored entries, %d steps per epoch "
+                     "of one block a worker (%s entry visits a block on average; the largest of a step "
+                     "%.3f times the mean)", self.workers, len(set(self.nodes)), f"{self.n_stored:,}",
+                     self.rounds, f"{self.total_ids // self.workers ** 2:,}", self.block_balance)
+            return
+        self.rounds = max(1, math.ceil(max(x["ids"] for x in loaded) / self.sync_every))
         log.info("GloVe on %d Ray workers (%d nodes): %s stored entries (%s per worker); %d rounds per "
                  "epoch", self.workers, len(set(self.nodes)), f"{self.n_stored:,}",
                  ", ".join(f"{x['entries']:,}" for x in loaded), self.rounds)
 
+    def _load_call(self, w: int):
+        load = self.actors[w].load_strata if self.strata else self.actors[w].load
+        return load.remote(self._source(w), *self._vocab_refs, self.worker_config)
+
+    # ------------------------------------------------------------------ strata
+    def _synchronous_round(self, epoch: int, index: int) -> tuple[int, float, int]:
+        if not self.strata:
+            return super()._synchronous_round(epoch, index)
+        started = time.perf_counter()
+        shift = strata.block_sequence(self.config.seed, epoch, self.workers)[index]
+        groups = {w: strata.context_group(w, shift, self.workers) for w in range(self.workers)}
+        results = {w: self._step(w, epoch, index, groups[w]) for w in range(self.workers)}
+        stats, dead, alive = self._gather(results, epoch, index)
+        for w in alive:
+            self._keep(w, groups[w], results[w])
+        self.sync.bytes_received += sum(s["bytes_received"] for s in stats.values())
+        self._account(stats, time.perf_counter() - started, epoch, index, "strata")
+        self._step_groups = groups
+        return self._totals(stats, dead, epoch, index)
+
+    def _step(self, w: int, epoch: int, index: int, group: int) -> list:
+        self._submitted(1, 3)
+        return self.actors[w].train_step.options(num_returns=3).remote(epoch, index, self._contexts.get(group))
+
+    def _keep(self, w: int, group: int, refs: list) -> None:
+        """After worker ``w`` trained a step: where its context group's rows and its word
+        rows now are."""
+        self._contexts[group] = refs[1]
+        self._words[w] = refs[2]
+
+    def _replace(self, w: int, epoch: int, index: int) -> tuple[int, float, int]:
+        if not self.strata:
+            return super()._replace(w, epoch, index)
+        self._respawn(w)
+        group = self._step_groups[w]
+        refs = self._step(w, epoch, index, group)
+        stats = self.conn.ray.get(refs[0])
+        self._keep(w, group, refs)
+        self.sync.words_redone += stats["words"]
+        self.sync.bytes_sent += stats["bytes_sent"]
+        log.warning("Ray worker %d restarted from its word rows of the step before; redid its block "
+                    "of %s entry visits (step %d of epoch %d)", w, f"{stats['words']:,}", index + 1, epoch + 1)
+        return stats["words"], stats["loss"], stats["examples"]
+
     def _respawn(self, w: int) -> None:
-        """A new actor for partition ``w`` with the last synchronised weights."""
+        """A new actor for partition ``w`` with the last synchronised weights (in strata:
+        the loaded weights, then its word rows as the worker last sent them)."""
         ray = self.conn.ray
         self._kill(w)
+        if self.strata:
+            actor = self.actors[w] = self._new_actor(w)
+            ray.get(self._load_call(w))
+            ray.get(actor.restore.remote(self._words.get(w), self._loaded))
+            self._submitted(2)
+            self.sync.restarts += 1
+            return
         donor = next(i for i in range(self.workers) if i != w)
         actor = self.actors[w] = self._new_actor(w)
         ray.get(actor.load.remote(self._source(w), *self._vocab_refs, self.worker_config))
@@ -449,6 +573,23 @@ class GloVeRayTraining(RayTraining):
                 "nonzero_entries": int(self.nnz)}
 
     # ------------------------------------------------------------------ results
+    def weights(self) -> dict[str, np.ndarray]:
+        if not self.strata:
+            return super().weights()
+        ray = self.conn.ray
+        words = dict(zip(self._words, ray.get(list(self._words.values()))))
+        contexts = dict(zip(self._contexts, ray.get(list(self._contexts.values()))))
+        return strata.assemble(ray.get(self.actors[0].weights.remote()), words, contexts, self.workers)
+
+    def load_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        if not self.strata:
+            return super().load_weights(arrays)
+        ray = self.conn.ray
+        self._loaded = ray.put(arrays)
+        ray.get([a.load_weights.remote(self._loaded) for a in self.actors])
+        self._contexts.clear()  # every worker holds every row again
+        self._words.clear()
+
     def fingerprint(self) -> dict[str, Any]:
         import hashlib
 
@@ -459,8 +600,13 @@ class GloVeRayTraining(RayTraining):
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
-        out["sync_every"] = self.sync_every
-        out["sync_protocol"] = f"{self.dist.sync_protocol} (AdaGrad sums: sum)"
+        if self.strata:
+            out["sync_every"] = self.total_ids // self.workers ** 2   # a block's visits, on average
+            out["sync_protocol"] = "strata (one block a worker a step; nothing combined)"
+            out["block_balance"] = round(self.block_balance, 4)
+        else:
+            out["sync_every"] = self.sync_every
+            out["sync_protocol"] = f"{self.dist.sync_protocol} (AdaGrad sums: sum)"
         out["entries_counted"] = out.pop("words_counted")
         out.update({k: v for k, v in self.counting.items() if k != "worker_spills"})
         return out

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
 
-from ..config import (MIN_SYNC_EVERY, SYNC_DTYPE, SYNC_DTYPES, SYNC_EVERY, SYNC_OVERLAP, SYNC_PROTOCOL, CommonConfig,
+from ..config import (COMBINE_PROTOCOLS, MIN_SYNC_EVERY, SYNC_DTYPE, SYNC_DTYPES, SYNC_EVERY, SYNC_OVERLAP, SYNC_PROTOCOL, CommonConfig,
                       DistributedConfig)
 from ..errors import EmbedtrainError
 
@@ -63,6 +63,7 @@ class Family:
     ray_round_words: ClassVar[int | None] = None  # the default shrinks to this / workers (config)
     ray_sync_protocol: ClassVar[str] = SYNC_PROTOCOL
     ray_sync_dtypes: ClassVar[tuple[str, ...]] = SYNC_DTYPES   # allowed; the default: SYNC_DTYPE
+    ray_sync_protocols: ClassVar[tuple[str, ...]] = COMBINE_PROTOCOLS   # --sync-protocol allowed
     ray_dtype_reason: ClassVar[str] = ""     # why only some dtypes are allowed (the refusal says it)
     ray_overlap: ClassVar[bool] = True       # rounds may overlap (--sync-overlap)
     # A Ray run first counts co-occurrences on the workers (GloVe: distributed/glove.py);
@@ -100,6 +101,9 @@ class Family:
     def check_ray(self, config: CommonConfig, dist: DistributedConfig) -> None:
         """Refuse, in one line, the --ray settings this family cannot train with (a
         family that does not train on Ray is refused by the entry point, api.py)."""
+        if dist.sync_protocol is not None and dist.sync_protocol not in self.ray_sync_protocols:
+            raise EmbedtrainError(f"--sync-protocol {dist.sync_protocol} does not apply to {self.title} "
+                                  f"(it takes {', '.join(self.ray_sync_protocols)})")
         if dist.sync_overlap and not self.ray_overlap:
             raise EmbedtrainError(f"--sync-overlap does not apply to {self.title}: its rounds are "
                                   "synchronous")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..config import GLOVE_ROUND_ENTRIES, GLOVE_SHARED_ADAGRAD, GLOVE_SIZE_RULE, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
+from ..config import COMBINE_PROTOCOLS, STRATA_PROTOCOL, GLOVE_ROUND_ENTRIES, GLOVE_SHARED_ADAGRAD, GLOVE_SIZE_RULE, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, GloVeConfig, fields_with
 from ..errors import EmbedtrainError
 from ..vocab import Vocab
 from .base import Family
@@ -327,6 +327,7 @@ class GloVe(Family):
     ray_sync_every = GLOVE_SYNC_EVERY
     ray_round_words = GLOVE_ROUND_ENTRIES  # entry visits a round over all workers (config.py)
     ray_sync_protocol = GLOVE_SYNC_PROTOCOL
+    ray_sync_protocols = COMBINE_PROTOCOLS + (STRATA_PROTOCOL,)
     ray_sync_dtypes = ("float32",)
     ray_dtype_reason = " (its AdaGrad sums)"
     ray_overlap = False
@@ -343,6 +344,12 @@ class GloVe(Family):
 
     def ray_lr_scale(self, workers: int) -> float:
         return 1.0  # AdaGrad's per-coordinate rates
+
+    def check_ray(self, config, dist):
+        super().check_ray(config, dist)
+        if (dist.sync_protocol or self.ray_sync_protocol) == STRATA_PROTOCOL and dist.sync_every is not None:
+            raise EmbedtrainError("--sync-every does not apply to GloVe in strata (--sync-protocol strata): "
+                                  "a worker's step is one block of the matrix, 1 / workers^2 of it")
 
     def lr_at(self, config, units_done, units_per_epoch):
         return config.lr  # AdaGrad: a constant eta
