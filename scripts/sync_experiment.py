@@ -28,7 +28,7 @@ from embedtrain.families import family_of  # noqa: E402
 from embedtrain.distributed.workers import reduce_shard  # noqa: E402
 
 
-def glove_replicas(corpus: str, config, workers: int, sync_every: int, shared: bool = True):
+def glove_replicas(corpus: str, config, workers: int, sync_every: int, shared: bool = True, strata: bool = False):
     """GloVe's Ray workers (distributed/glove.py) in this process: the co-occurrences are
     counted once on one machine (cached beside the corpus name in the temporary
     directory, keyed by the counting settings) and every worker keeps its row range of
@@ -52,14 +52,36 @@ def glove_replicas(corpus: str, config, workers: int, sync_every: int, shared: b
     ws = [GloVeWorker(w, workers, config, 1) for w in range(workers)]
     for wk in ws:
         wk.shared_adagrad = shared
+    if strata:
+        loaded = [wk.load_strata(("file", str(path)), vocab.words, vocab.counts) for wk in ws]
+        return ws, vocab, workers
     loaded = [wk.load(("file", str(path)), vocab.words, vocab.counts) for wk in ws]
     return ws, vocab, max(1, math.ceil(max(x["ids"] for x in loaded) / sync_every))
+
+
+def glove_strata(corpus: str, config, workers: int):
+    """GloVe's Ray workers in strata (distributed/strata.py) in this process: each step
+    every worker trains its block, taking the context rows the previous holder sent."""
+    from embedtrain.distributed import strata
+
+    ws, vocab, steps = glove_replicas(corpus, config, workers, 0, False, strata=True)
+    contexts, words = {}, {}
+    for epoch in range(config.epochs):
+        shifts = strata.block_sequence(config.seed, epoch, workers)
+        for step in range(steps):
+            for w, wk in enumerate(ws):
+                group = strata.context_group(w, shifts[step], workers)
+                _, contexts[group], words[w] = wk.train_step(epoch, step, contexts.get(group))
+    arrays = strata.assemble(ws[0].weights(), words, contexts, workers)
+    return make_model(config, vocab, arrays, {})
 
 
 def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, overlap: bool = False,
              dtype: str = "float32", glove_shared: bool | None = None):
     family = family_of(config.model)
     summed, averaged = family.ray_summed, family.ray_averaged
+    if config.model == "glove" and protocol == "strata":
+        return glove_strata(corpus, config, workers)
     if config.model == "glove":
         if glove_shared is None:
             glove_shared = bool(averaged)
