@@ -138,7 +138,8 @@ def summarise(workers: int, rounds: list[dict], model) -> dict:
         "worker_kernel_cpu_round": mean(mean(r["kernel"]) for r in use),
         "worker_kernel_wall_round": mean(mean(r["kernel_wall"]) for r in use),
         "worker_sync_cpu_round": worker_rest,
-        "reducer_cpu_round": mean(mean(r["cpu"]["reducer"]) for r in use) if workers > 1 else 0.0,
+        # none at one worker, nor for GloVe in strata (nothing is combined)
+        "reducer_cpu_round": mean(mean(r["cpu"]["reducer"]) for r in use) if use[0]["cpu"]["reducer"] else 0.0,
         "raylet_cpu_round": per_round("raylet"),
         "gcs_cpu_round": per_round("gcs_server"),
         "bytes_sent_round": mean(r["bytes_sent"] for r in use),

@@ -207,6 +207,17 @@ def test_ray_runs_on_more_workers_than_measured_are_warned(model):
     assert f"{most + 1} workers" in line and family.title in line and "\n" not in line
 
 
+def test_glove_warns_sooner_with_a_combination_rule_than_in_strata():
+    from embedtrain.families import family_of
+
+    glove = family_of("glove")
+    assert glove.ray_scale_warning(32) is None and glove.ray_scale_warning(32, "strata") is None
+    assert "strata" in glove.ray_scale_warning(33)
+    line = glove.ray_scale_warning(9, "scaled")
+    assert "--sync-protocol scaled" in line and "9 workers" in line
+    assert glove.ray_scale_warning(8, "scaled") is None
+
+
 def test_a_ray_run_beyond_its_familys_measured_workers_logs_the_warning_once(caplog):
     # the driver says it as it is set up (RayTraining.__init__ connects to nothing)
     import logging

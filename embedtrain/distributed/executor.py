@@ -152,7 +152,7 @@ class RayTraining:
         self.niceness = None if "RAY_worker_niceness" in os.environ else self.driver_niceness
         self.worker_niceness: list[int] = []
         self.uses_reducers = True   # GloVe in strata combines nothing
-        warning = family_of(config.model).ray_scale_warning(self.workers)
+        warning = family_of(config.model).ray_scale_warning(self.workers, dist.sync_protocol)
         if warning:
             log.warning("%s", warning)
 

@@ -547,7 +547,12 @@ class GloVeRayTraining(RayTraining):
         if self.strata:
             actor = self.actors[w] = self._new_actor(w)
             ray.get(self._load_call(w))
-            ray.get(actor.restore.remote(self._words.get(w), self._loaded))
+            try:
+                ray.get(actor.restore.remote(self._words.get(w), self._loaded))
+            except ray.exceptions.ObjectLostError as exc:  # its node went with them
+                raise EmbedtrainError(f"the word rows of Ray worker {w} were lost with its node "
+                                      f"({type(exc).__name__}); resume the run from its last checkpoint "
+                                      "(--checkpoint-every)") from exc
             self._submitted(2)
             self.sync.restarts += 1
             return

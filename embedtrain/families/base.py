@@ -111,12 +111,19 @@ class Family:
             raise EmbedtrainError(f"{self.title}'s updates travel as {' or '.join(self.ray_sync_dtypes)}"
                                   f"{self.ray_dtype_reason}: --sync-dtype {dist.sync_dtype} does not apply")
 
-    def ray_scale_warning(self, workers: int) -> str | None:
+    def ray_measured(self, protocol: str | None = None) -> tuple[int | None, str, str]:
+        """(the most workers this family's quality was measured near one machine at with
+        --sync-protocol ``protocol`` (None: its default), what was measured, the section of
+        docs/ray.md that says so)."""
+        return self.ray_measured_workers, self.ray_beyond, self.ray_section
+
+    def ray_scale_warning(self, workers: int, protocol: str | None = None) -> str | None:
         """One line for a Ray run on more workers than its quality was measured at."""
-        if self.ray_measured_workers is None or workers <= self.ray_measured_workers:
+        most, beyond, section = self.ray_measured(protocol)
+        if most is None or workers <= most:
             return None
-        return (f"{self.title} on Ray was measured {self.ray_beyond} (docs/ray.md, "
-                f"\"{self.ray_section}\"): check the vectors of a run on {workers} workers before using them")
+        return (f"{self.title} on Ray was measured {beyond} (docs/ray.md, "
+                f"\"{section}\"): check the vectors of a run on {workers} workers before using them")
 
     def round_words(self, model: str | None = None) -> int | None:
         """Words (GloVe: entry visits) a round holds at most over all the workers, for
