@@ -131,6 +131,7 @@ def summarise(workers: int, rounds: list[dict], model) -> dict:
         "workers": workers,
         "rounds": len(rounds),
         "sync_every": dist.get("sync_every"),
+        "sync_protocol": dist.get("sync_protocol"),
         "words_per_worker_round": med(statistics.mean(r["words"]) for r in use),
         "wall_round": med(r["wall"] for r in use),
         "driver_cpu_round": mean(r["driver_cpu"] for r in use),

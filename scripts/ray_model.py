@@ -92,7 +92,11 @@ def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | N
     if compute is None:  # the default words per round at n, at the nearest measured rate
         near = min(costs, key=lambda w: abs(math.log(w / n)))
         rate = costs[near]["worker_kernel_cpu_round"] / costs[near]["words_per_worker_round"]
-        compute = rate * family_of(costs[near]["model"]).default_sync_every(n, costs[near]["model"])
+        if str(costs[near].get("sync_protocol", "")).startswith("strata"):
+            # GloVe in strata: a step is one block, 1 / n^2 of an epoch's entry visits
+            compute = rate * costs[near]["words_per_worker_round"] * near ** 2 / n ** 2
+        else:
+            compute = rate * family_of(costs[near]["model"]).default_sync_every(n, costs[near]["model"])
     kernel = compute
     t = {name: at({w: c[name] for w, c in costs.items()}, n) for name in TERMS}
     parts = {

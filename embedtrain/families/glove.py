@@ -322,8 +322,9 @@ class GloVe(Family):
     # "Continuing on new text")
     continuable = True
     ray = True
-    # a sync sends whole changed rows of four matrices, so GloVe syncs less often, and sums
-    # its vectors and biases (docs/ray.md, "GloVe on Ray")
+    # in strata (the default) nothing is combined and a step is one block of the matrix; with a
+    # combination rule a sync sends whole changed rows of four matrices, so GloVe syncs less
+    # often (docs/ray.md, "GloVe on Ray", "GloVe in strata")
     ray_sync_every = GLOVE_SYNC_EVERY
     ray_round_words = GLOVE_ROUND_ENTRIES  # entry visits a round over all workers (config.py)
     ray_sync_protocol = GLOVE_SYNC_PROTOCOL
