@@ -113,3 +113,20 @@ def test_one_group_is_one_machines_visits(matrix):
     rep._shuffle(0)
     assert sorted(rep.order.tolist()) == list(range(2 * len(rows)))
     assert rep.order.tolist() != list(range(2 * len(rows)))
+
+
+def test_a_block_trains_on_several_threads(matrix):
+    """With two threads (they share a block's jobs, Hogwild, when it holds more than one job)
+    every visit of the block is trained once, and of the word rows only the worker's move."""
+    config, reps = replicas(matrix, 2)
+    rep = reps[1]
+    before = rep.arrays["word_vectors"].copy()
+    stats, context, word = strata.train_step(rep, 0, 0, None, 2)
+    block = stats["block"][1]
+    assert stats["words"] == rep.starts[block + 1] - rep.starts[block] > 0
+    assert set(context) == set(strata.CONTEXT_ARRAYS) and set(word) == set(strata.WORD_ARRAYS)
+    assert np.isfinite(rep.arrays["word_vectors"]).all()
+    mine = rep.group_rows[1]
+    others = np.setdiff1d(np.arange(V), mine)
+    assert not np.array_equal(before[mine], rep.arrays["word_vectors"][mine])
+    np.testing.assert_array_equal(before[others], rep.arrays["word_vectors"][others])  # only its own word rows
