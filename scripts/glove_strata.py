@@ -27,14 +27,12 @@ import argparse
 import heapq
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchlib import scores
-from sync_experiment import glove_replicas
+from sync_experiment import glove_replicas, score_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -69,6 +67,7 @@ def main() -> None:
     started = time.time()
     ws, vocab, _ = glove_replicas(a.corpus, config, 1, 10 ** 12, False)
     rep = ws[0].replica
+    config = ws[0].config  # sized
     rows, cols = rep.entries[0], rep.entries[1]
     m, n, v = len(rows), a.workers, len(vocab)
     word_row = np.concatenate([rows, cols]).astype(np.int64)  # visit id -> its word row
@@ -94,15 +93,7 @@ def main() -> None:
                                               config.lr, kernels.GRAD_CLIP)
         print(f"epoch {epoch + 1}: cost {cost / max(trained, 1):.5f}", file=sys.stderr, flush=True)
         del order
-    model = make_model(config, vocab, ws[0].weights(), {})
-    matrix = model.word_matrix()
-    with tempfile.TemporaryDirectory() as tmp:
-        vec = Path(tmp) / "v.vec"
-        with open(vec, "w", encoding="utf-8") as f:
-            f.write(f"{len(model.vocab)} {matrix.shape[1]}\n")
-            for word, row in zip(model.vocab.words, matrix):
-                f.write(word + " " + " ".join(f"{x:.5f}" for x in row) + "\n")
-        analogy, wordsim = scores(vec)
+    analogy, wordsim = score_model(make_model(config, vocab, ws[0].weights(), {}))
     print(json.dumps(dict(model="glove", protocol="strata", workers=n, seed=a.seed, dim=a.dim, settings=extra,
                           epochs=config.epochs, block_balance=round(balance, 4),
                           wall_seconds=round(time.time() - started),

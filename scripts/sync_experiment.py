@@ -39,6 +39,7 @@ def glove_replicas(corpus: str, config, workers: int, sync_every: int, shared: b
 
     import embedtrain
     from embedtrain.distributed.glove import GloVeWorker
+    from embedtrain.families.glove import sized_config
     from embedtrain.io.cooc import CooccurrenceMatrix
 
     key = hashlib.sha1(repr((os.path.abspath(corpus), config.window, config.min_count, config.max_vocab,
@@ -48,7 +49,10 @@ def glove_replicas(corpus: str, config, workers: int, sync_every: int, shared: b
         embedtrain.train([corpus], model="glove", epochs=1, progress=False, save_cooccur=str(path),
                          **{k: getattr(config, k) for k in ("window", "min_count", "max_vocab",
                                                             "distance_weighting")})
-    vocab = CooccurrenceMatrix.load(path).vocab
+    saved = CooccurrenceMatrix.load(path)
+    vocab = saved.vocab
+    config = sized_config(config, saved.n_tokens)  # x-max (and epochs) left to the corpus size
+    del saved
     ws = [GloVeWorker(w, workers, config, 1) for w in range(workers)]
     for wk in ws:
         wk.shared_adagrad = shared
@@ -65,6 +69,7 @@ def glove_strata(corpus: str, config, workers: int):
     from embedtrain.distributed import strata
 
     ws, vocab, steps = glove_replicas(corpus, config, workers, 0, False, strata=True)
+    config = ws[0].config  # sized
     contexts, words = {}, {}
     for epoch in range(config.epochs):
         shifts = strata.block_sequence(config.seed, epoch, workers)
@@ -86,6 +91,7 @@ def simulate(corpus: str, config, workers: int, sync_every: int, protocol: str, 
         if glove_shared is None:
             glove_shared = bool(averaged)
         ws, vocab, rounds = glove_replicas(corpus, config, workers, sync_every, glove_shared)
+        config = ws[0].config  # sized
         # the AdaGrad sums: averaged when each worker adds its squared steps N times, else summed
         from embedtrain.families.glove import GRADSQ_NAMES
 
@@ -208,6 +214,19 @@ def fasttext_output_masses(outputs: str) -> None:
             inp, input_rows, trained, word_sq, sample=len(trained))
 
 
+def score_model(model) -> tuple[float, float]:
+    """(questions-words, WordSim-353) of a trained model's word vectors, by gensim's
+    evaluators (benchlib.scores) on a text file of them."""
+    matrix = model.word_matrix()
+    with tempfile.TemporaryDirectory() as tmp:
+        vec = Path(tmp) / "v.vec"
+        with open(vec, "w", encoding="utf-8") as f:
+            f.write(f"{len(model.vocab)} {matrix.shape[1]}\n")
+            for word, row in zip(model.vocab.words, matrix):
+                f.write(word + " " + " ".join(f"{x:.5f}" for x in row) + "\n")
+        return scores(vec)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpus")
@@ -259,14 +278,7 @@ def main() -> None:
         cbow_mass_variants(a.cbow_inputs, a.cbow_outputs)
     shared = None if a.glove_adagrad is None else a.glove_adagrad == "shared"
     model = simulate(a.corpus, config, a.workers, a.sync_every, a.protocol, a.overlap, a.dtype, shared)
-    matrix = model.word_matrix()
-    with tempfile.TemporaryDirectory() as tmp:
-        vec = Path(tmp) / "v.vec"
-        with open(vec, "w", encoding="utf-8") as f:
-            f.write(f"{len(model.vocab)} {matrix.shape[1]}\n")
-            for word, row in zip(model.vocab.words, matrix):
-                f.write(word + " " + " ".join(f"{x:.5f}" for x in row) + "\n")
-        analogy, ws = scores(vec)
+    analogy, ws = score_model(model)
     print(json.dumps(dict(model=a.model, workers=a.workers, sync_every=a.sync_every, protocol=a.protocol, overlap=a.overlap,
                           dtype="float32" if a.model == "glove" else a.dtype,
                           lr_scale=scale if a.workers > 1 else 1.0,

@@ -110,6 +110,23 @@ def _kill(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
+def killer(rounds: int, killed: list):
+    """An ``on_start`` that kills worker 1's process once ``rounds`` rounds (or steps) are
+    done, noting its pid in ``killed``."""
+    def kill_during_training(run):
+        pids = run.worker_pids()
+
+        def kill():
+            while run.sync.rounds < rounds:
+                time.sleep(0.01)
+            _kill(pids[1])
+            killed.append(pids[1])
+
+        threading.Thread(target=kill, daemon=True).start()
+
+    return kill_during_training
+
+
 def test_workers_killed_while_counting_and_merging_lose_no_entry(tmp_path):
     from embedtrain.distributed import train_on_ray as train_glove_on_ray
 
@@ -142,17 +159,7 @@ def test_a_worker_killed_while_training_is_replaced_and_no_entry_is_lost(tmp_pat
     from embedtrain.distributed import train_on_ray as train_glove_on_ray
 
     killed = []
-
-    def kill_during_training(run):
-        pids = run.worker_pids()
-
-        def kill():
-            while run.sync.rounds < 2:
-                time.sleep(0.02)
-            _kill(pids[1])
-            killed.append(pids[1])
-
-        threading.Thread(target=kill, daemon=True).start()
+    kill_during_training = killer(2, killed)
 
     settings = {k: v for k, v in GLOVE.items() if k not in ("model", "progress")}
     config = make_config("glove", **dict(settings, epochs=3, threads=1))
@@ -200,17 +207,7 @@ def strata_run(tmp_path_factory):
 
 def test_in_strata_a_killed_worker_redoes_its_block_and_the_bytes_do_not_change(strata_run, tmp_path):
     killed = []
-
-    def kill_during_training(run):
-        pids = run.worker_pids()
-
-        def kill():
-            while run.sync.rounds < 3:
-                time.sleep(0.01)
-            _kill(pids[1])
-            killed.append(pids[1])
-
-        threading.Thread(target=kill, daemon=True).start()
+    kill_during_training = killer(3, killed)
 
     model, lines = logged(lambda: train_strata(tmp_path, kill_during_training))
     assert killed
