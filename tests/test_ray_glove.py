@@ -304,6 +304,7 @@ def test_one_worker_counts_one_machines_matrix_without_a_merge(tmp_path):
     model = embedtrain.train(SAMPLE_CORPUS, ray="local", workers=1, threads=1, tmp_dir=str(tmp_path),
                              save_cooccur=str(tmp_path / "matrix"), **settings)
     d = model.stats["distributed"]
+    assert d["sync_protocol"] == "strata (one worker: nothing to exchange)"
     # its one map file became the partition: written once, never read back by a merge
     assert d["count_bytes_moved"] == 16 * sum(d["partition_entries"])
     assert sorted(os.listdir(tmp_path / "matrix")) == ["meta.json", "part-00000.bin", "vocab.txt"]

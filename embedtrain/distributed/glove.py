@@ -609,6 +609,8 @@ class GloVeRayTraining(RayTraining):
             out["sync_every"] = self.total_ids // self.workers ** 2   # a block's visits, on average
             out["sync_protocol"] = "strata (one block a worker a step; nothing combined)"
             out["block_balance"] = round(self.block_balance, 4)
+        elif self.dist.sync_protocol == strata.STRATA:   # one worker: it trains alone
+            out["sync_protocol"] = "strata (one worker: nothing to exchange)"
         else:
             out["sync_every"] = self.sync_every
             out["sync_protocol"] = f"{self.dist.sync_protocol} (AdaGrad sums: sum)"
