@@ -63,7 +63,8 @@ from ..vocab import Vocab
 from .cluster import connect
 from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition, row_entries,
                       write_map_outputs)
-from . import strata
+from .strata import (STRATA, StrataReplica, assemble, block_sequence, context_group, keep_entries,
+                     train_step as strata_step, word_groups)
 from .executor import RayTraining
 from .workers import ReplicaWorker
 
@@ -222,10 +223,10 @@ class GloVeWorker(ReplicaWorker):
         stored entry whose row or column is a word of its group, wherever it is stored
         (``source``: every partition, or the one-machine file)."""
         self._loading(vocab_words, vocab_counts, config)
-        groups = strata.word_groups(len(self.vocab), self.workers)
+        groups = word_groups(len(self.vocab), self.workers)
 
         def keep(rows, cols):
-            return strata.keep_entries(rows, cols, groups, self.index)
+            return keep_entries(rows, cols, groups, self.index)
 
         if source[0] == "partitioned":
             rows, cols, values = self._read(source, keep)
@@ -234,7 +235,7 @@ class GloVeWorker(ReplicaWorker):
             mask = keep(matrix.rows, matrix.cols)
             rows, cols, values = matrix.rows[mask], matrix.cols[mask], matrix.values[mask]
             del matrix
-        self.replica = strata.StrataReplica(self.config, self.vocab, self.index, self.workers, rows, cols, values)
+        self.replica = StrataReplica(self.config, self.vocab, self.index, self.workers, rows, cols, values)
         self.tracker = None  # nothing is combined: every row has one writer at a time
         return self.replica.summary()
 
@@ -258,8 +259,8 @@ class GloVeWorker(ReplicaWorker):
         return tuple(np.concatenate([p[i] for p in pieces]) for i in range(3))
 
     def train_step(self, epoch: int, step: int, context: dict[str, np.ndarray] | None = None) -> tuple:
-        """One step of a run in strata (strata.train_step): (stats, context rows, word rows)."""
-        return strata.train_step(self.replica, epoch, step, context, self.threads)
+        """One step of a run in strata (strata_step): (stats, context rows, word rows)."""
+        return strata_step(self.replica, epoch, step, context, self.threads)
 
     def restore(self, word: dict[str, np.ndarray] | None, loaded: dict[str, np.ndarray] | None) -> None:
         """A replacement worker in strata: the weights loaded at the start (None: the
@@ -290,7 +291,7 @@ class GloVeRayTraining(RayTraining):
         # in strata (strata.py) nothing is combined: no reducers; the driver keeps the
         # latest rows of every context group (where they travel next) and of every
         # worker's word group (what a replacement goes on from), as Ray references
-        self.strata = self.dist.sync_protocol == strata.STRATA and self.workers > 1
+        self.strata = self.dist.sync_protocol == STRATA and self.workers > 1
         self.uses_reducers = not self.strata
         self._contexts: dict[int, Any] = {}
         self._words: dict[int, Any] = {}
@@ -482,7 +483,7 @@ class GloVeRayTraining(RayTraining):
             self.nnz = 2 * self.n_stored - sum(x["diagonal"] for x in loaded)  # each kept once
             self.rounds = self.workers   # an epoch: every worker trains each of its blocks once
             blocks = np.array([x["blocks"] for x in loaded], dtype=np.int64)
-            steps = [blocks[np.arange(self.workers), [strata.context_group(w, s, self.workers)
+            steps = [blocks[np.arange(self.workers), [context_group(w, s, self.workers)
                                                       for w in range(self.workers)]] for s in range(self.workers)]
             self.block_balance = float(np.mean([b.max() / max(b.mean(), 1) for b in steps]))
             log.info("GloVe on %d Ray workers (%d nodes) in strata: %s stored entries, %d steps per epoch "
@@ -504,8 +505,8 @@ class GloVeRayTraining(RayTraining):
         if not self.strata:
             return super()._synchronous_round(epoch, index)
         started = time.perf_counter()
-        shift = strata.block_sequence(self.config.seed, epoch, self.workers)[index]
-        groups = {w: strata.context_group(w, shift, self.workers) for w in range(self.workers)}
+        shift = block_sequence(self.config.seed, epoch, self.workers)[index]
+        groups = {w: context_group(w, shift, self.workers) for w in range(self.workers)}
         results = {w: self._step(w, epoch, index, groups[w]) for w in range(self.workers)}
         stats, dead, alive = self._gather(results, epoch, index)
         for w in alive:
@@ -584,7 +585,7 @@ class GloVeRayTraining(RayTraining):
         ray = self.conn.ray
         words = dict(zip(self._words, ray.get(list(self._words.values()))))
         contexts = dict(zip(self._contexts, ray.get(list(self._contexts.values()))))
-        return strata.assemble(ray.get(self.actors[0].weights.remote()), words, contexts, self.workers)
+        return assemble(ray.get(self.actors[0].weights.remote()), words, contexts, self.workers)
 
     def load_weights(self, arrays: dict[str, np.ndarray]) -> None:
         if not self.strata:
@@ -609,7 +610,7 @@ class GloVeRayTraining(RayTraining):
             out["sync_every"] = self.total_ids // self.workers ** 2   # a block's visits, on average
             out["sync_protocol"] = "strata (one block a worker a step; nothing combined)"
             out["block_balance"] = round(self.block_balance, 4)
-        elif self.dist.sync_protocol == strata.STRATA:   # one worker: it trains alone
+        elif self.dist.sync_protocol == STRATA:   # one worker: it trains alone
             out["sync_protocol"] = "strata (one worker: nothing to exchange)"
         else:
             out["sync_every"] = self.sync_every
