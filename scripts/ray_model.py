@@ -133,7 +133,8 @@ def _settings(path: str):
     d = json.loads(text)
     for m in d["summary"]:
         runs = [r for r in d["runs"] if (r["mode"], r["workers"], r["sync_every"]) == (m["mode"], m["workers"], m["sync_every"])]
-        yield m, statistics.median(r["vocab_tokens"] / (r["workers"] * r["rounds"]) for r in runs), None
+        yield m, statistics.median(r.get("units_per_worker_round", r["vocab_tokens"] / (r["workers"] * r["rounds"]))
+                                   for r in runs), None
 
 
 def check(costs: dict[int, dict], nodes_path: str, bandwidth: float, cores: int,
@@ -178,7 +179,9 @@ def main() -> None:
     if a.check:
         for row in check(load(a.costs[0]), a.check, bandwidth, a.cores, a.half_duplex):
             if a.markdown:
-                print(f"| {row['mode']} | {row['rate']} | {row['workers']} | {row['sync_every']:,} | {row['path'] * 1000:.0f} | "
+                every = f"{row['sync_every']:,}" if row["sync_every"] else "strata"
+                print(f"| {row['mode']} | {row['rate']} | {row['workers']} | {every} | "
+                      f"{row['path'] * 1000:.0f} | "
                       f"{row['cpu_over_cores'] * 1000:.0f} | {row['predicted'] * 1000:.0f} | "
                       f"{row['measured'] * 1000:.0f} | {row['error']:+.0%} |")
             else:

@@ -51,12 +51,17 @@ def stats_of(etm: Path) -> dict:
         return json.loads(z.read("meta.json"))["stats"]
 
 
-def train(ray: str, workers: int, sync_every: int, tmp: Path, seed: int) -> dict:
+# GloVe (--model glove) trains in strata, its default: no --sync-every, steps of one block
+GLOVE = ["--model", "glove", "--window", "10", "--x-max", "10", "--epochs", "2"]
+
+
+def train(ray: str, workers: int, sync_every: int, tmp: Path, seed: int, model: str = "skipgram") -> dict:
     """One `embedtrain train` process; its stats.distributed and its wall time."""
     prefix = tmp / f"run-{workers}-{sync_every}"
-    cmd = [sys.executable, "-m", "embedtrain", "train", str(CORPUS), "--model", "skipgram", "--ray", ray,
-           "--workers", str(workers), "--threads", "1", "--sync-every", str(sync_every), "--epochs", "1",
-           "--no-sync-overlap", "--seed", str(seed), "-o", str(prefix), "-q"]
+    settings = GLOVE if model == "glove" else ["--model", "skipgram", "--sync-every", str(sync_every), "--epochs",
+                                               "1", "--no-sync-overlap"]
+    cmd = [sys.executable, "-m", "embedtrain", "train", str(CORPUS), *settings, "--ray", ray,
+           "--workers", str(workers), "--threads", "1", "--seed", str(seed), "-o", str(prefix), "-q"]
     env = dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT)))
     wall, rss, _ = timed(cmd, env=env)
     s = stats_of(Path(str(prefix) + ".etm"))
@@ -71,8 +76,11 @@ def record(mode: str, nodes: int, workers: int, sync_every: int, run: dict, load
     def med(name: str) -> float:
         return round(statistics.median(per[name]), 4)
 
+    # what a worker trains a round: words (one epoch), or GloVe's entry visits (every epoch)
+    units = d.get("entries_counted", s["vocab_tokens"]) / (workers * d["rounds"])
     return {"mode": mode, "nodes": nodes, "workers": workers, "sync_every": sync_every,
             "nodes_used": d["nodes"], "rounds": d["rounds"], "vocab_tokens": s["vocab_tokens"],
+            "units_per_worker_round": units,
             "median_round_seconds": med("wall_seconds"),
             "median_round_seconds_after_first": round(statistics.median(per["wall_seconds"][1:]), 4)
             if d["rounds"] > 1 else None,
@@ -97,7 +105,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--model", default="skipgram", choices=["skipgram", "glove"],
+                    help="glove: window 10, x-max 10, 2 epochs, in strata (--sync-every does not apply)")
     args = ap.parse_args()
+    if args.model == "glove":
+        args.sync_every = [0]
     if not CORPUS.exists():
         sys.exit(f"missing corpus {CORPUS}")
     results = []
@@ -106,7 +118,7 @@ def main() -> None:
         for every in args.sync_every:
             for repeat in range(args.repeats):
                 before = os.getloadavg()[0]
-                out = train(ray, n, every, tmp, args.seed)
+                out = train(ray, n, every, tmp, args.seed, args.model)
                 results.append(dict(record(mode, n if mode == "nodes" else 1, n, every, out,
                                            (before, os.getloadavg()[0])), repeat=repeat))
                 line = {k: v for k, v in results[-1].items() if k != "per_round"}
