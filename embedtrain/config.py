@@ -439,11 +439,12 @@ ROUND_WORDS = 1_000_000
 # analogy over 3 seeds) and fell behind with rounds of 1,000,000 (32 x 31,250: -0.056, seed 1;
 # docs/ray.md, "CBOW at 8-32 workers").
 CBOW_ROUND_WORDS = 500_000
-# ... FastText's: as CBOW's. With its output rows' masses taken against the mean of the
-# centre word's rows, 32 x 15,625 scored -0.021 analogy of one machine over 3 seeds (-0.010
-# with the rate capped: FASTTEXT_MAX_LR_SCALE) and 32 x 31,250 -0.123 (seed 1; docs/ray.md,
-# "FastText at 32 workers"); from 2 to 16 workers it scores above one machine.
-FASTTEXT_ROUND_WORDS = CBOW_ROUND_WORDS
+# ... FastText's: with its output rows' masses taken against the mean of the centre word's
+# rows and the rate capped (FASTTEXT_MAX_LR_SCALE), 32 x 12,500 scored -0.006 analogy of one
+# machine over 3 seeds, 32 x 15,625 (CBOW's 500,000) -0.010 and 32 x 31,250 -0.123 (seed 1); at
+# 4-16 workers 400,000 scored at or above 500,000 (docs/ray.md, "FastText at 32 workers"), and
+# from 2 to 16 workers FastText scores above one machine.
+FASTTEXT_ROUND_WORDS = 400_000
 # ... GloVe's, in entry visits over all the workers: 500,000 a worker up to 2 workers, then
 # GLOVE_ROUND_ENTRIES / --workers. At 32 workers (a 4.4 M-token prefix, "scaled") halving a
 # worker's round from 157,000 to 78,500 visits raised analogy 0.050 -> 0.064 and WordSim-353
@@ -511,8 +512,9 @@ class DistributedConfig:
                         range=(1, MAX_RAY_WORKERS, False), roles=("ray",))
     sync_every: int | None = _opt(
         None, f"With --ray: words each worker trains between synchronisations [default: "
-              f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} (CBOW, FastText: "
-              f"{CBOW_ROUND_WORDS:,}) / --workers when smaller; GloVe, with a --sync-protocol other than "
+              f"{SYNC_EVERY:,} (FastText: {FASTTEXT_SYNC_EVERY:,}), or {ROUND_WORDS:,} (CBOW: "
+              f"{CBOW_ROUND_WORDS:,}; FastText: {FASTTEXT_ROUND_WORDS:,}) / --workers when smaller; GloVe, "
+              f"with a --sync-protocol other than "
               f"{STRATA_PROTOCOL}: {GLOVE_SYNC_EVERY:,} entry visits, or {GLOVE_ROUND_ENTRIES:,} / --workers "
               f"when smaller].",
         range=(1, INT64_MAX, False), roles=("ray",))

@@ -53,7 +53,7 @@ def test_no_corpus_is_refused_by_both(tmp_path, monkeypatch):
 def test_a_plan_builds_the_settings_once_and_resolves_ray_defaults_by_family(small_corpus):
     run = plan(str(small_corpus), model="fasttext", dim=8, ray="local", workers=4)
     assert run.config.dim == 8 and run.family.name == "fasttext"
-    assert run.dist.sync_every == run.family.default_sync_every(4, "fasttext") == 125_000
+    assert run.dist.sync_every == run.family.default_sync_every(4, "fasttext") == 100_000
     assert run.dist.lr_scale == 2.0
     assert plan(str(small_corpus), model="glove", ray="local").dist.sync_dtype == "float32"
     assert plan(str(small_corpus)).dist is None   # one machine

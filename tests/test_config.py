@@ -89,23 +89,23 @@ def test_default_sync_interval_keeps_a_round_under_round_words():
             assert workers * every <= words or every == MIN_SYNC_EVERY or workers * most <= words
     assert _resolved(DistributedConfig(ray="local", workers=32), "cbow").sync_every == 15_625
     assert _resolved(DistributedConfig(ray="local", workers=2), "cbow").sync_every == 250_000
-    assert _resolved(DistributedConfig(ray="local", workers=2), "fasttext").sync_every == FASTTEXT_SYNC_EVERY
-    assert _resolved(DistributedConfig(ray="local", workers=4), "fasttext").sync_every == 125_000
-    assert _resolved(DistributedConfig(ray="local", workers=32), "fasttext").sync_every == 15_625
+    assert _resolved(DistributedConfig(ray="local", workers=2), "fasttext").sync_every == 200_000 < FASTTEXT_SYNC_EVERY
+    assert _resolved(DistributedConfig(ray="local", workers=4), "fasttext").sync_every == 100_000
+    assert _resolved(DistributedConfig(ray="local", workers=32), "fasttext").sync_every == 12_500
     assert _resolved(DistributedConfig(ray="local", workers=2), "skipgram").sync_every == SYNC_EVERY
     assert _resolved(DistributedConfig(ray="local", workers=8, sync_every=400_000), "skipgram").sync_every == 400_000
 
 
 def test_ray_sync_settings_left_unset_take_the_models_defaults_and_given_ones_stay():
     from embedtrain.api import pop_distributed
-    from embedtrain.config import (FASTTEXT_SYNC_EVERY, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, SYNC_EVERY,
+    from embedtrain.config import (FASTTEXT_ROUND_WORDS, FASTTEXT_SYNC_EVERY, GLOVE_SYNC_EVERY, GLOVE_SYNC_PROTOCOL, SYNC_EVERY,
                                    SYNC_DTYPE, SYNC_DTYPES, SYNC_PROTOCOL, DistributedConfig)
 
     unset = DistributedConfig(ray="local")
     assert _resolved(unset, "glove").sync_every == GLOVE_SYNC_EVERY
     assert _resolved(unset, "glove").sync_protocol == GLOVE_SYNC_PROTOCOL
     assert _resolved(unset, "skipgram").sync_every == SYNC_EVERY
-    assert _resolved(unset, "fasttext").sync_every == FASTTEXT_SYNC_EVERY
+    assert _resolved(unset, "fasttext").sync_every == min(FASTTEXT_SYNC_EVERY, FASTTEXT_ROUND_WORDS // 2)  # 2 workers
     assert _resolved(unset, "fasttext").sync_protocol == SYNC_PROTOCOL
     # a value given is kept even when it equals another model's default
     given = pop_distributed({"ray": "local", "sync_every": FASTTEXT_SYNC_EVERY, "sync_protocol": "sum"})

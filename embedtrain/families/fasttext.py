@@ -172,11 +172,11 @@ class FastText(StreamFamily):
     # its n-gram rows, shared by thousands of words, go stale faster than word rows
     # (docs/ray.md, "Combining the replicas": at 500,000 four workers lost 0.033 WordSim-353)
     ray_sync_every = FASTTEXT_SYNC_EVERY
-    # and as CBOW at most CBOW_ROUND_WORDS a round over all workers (config.py)
+    # and at most FASTTEXT_ROUND_WORDS a round over all workers (config.py)
     ray_round_words = FASTTEXT_ROUND_WORDS
     # docs/ray.md, "FastText at 32 workers": 17.5 M tokens, the defaults, seeds 1-3
-    ray_measured_workers = 16
-    ray_beyond = ("above one machine at 2-16 workers, 0.010 analogy accuracy below it at 32, "
+    ray_measured_workers = 32
+    ray_beyond = ("above one machine at 2-16 workers, within 0.01 analogy accuracy of it at 32, "
                   "and not on more")
     ray_section = "FastText at 32 workers"
 
