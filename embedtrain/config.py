@@ -442,8 +442,8 @@ CBOW_ROUND_WORDS = 500_000
 # ... FastText's: with its output rows' masses taken against the mean of the centre word's
 # rows and the rate capped (FASTTEXT_MAX_LR_SCALE), 32 x 12,500 scored -0.006 analogy of one
 # machine over 3 seeds, 32 x 15,625 (CBOW's 500,000) -0.010 and 32 x 31,250 -0.123 (seed 1); at
-# 4-16 workers 400,000 scored at or above 500,000 (docs/ray.md, "FastText at 32 workers"), and
-# from 2 to 16 workers FastText scores above one machine.
+# 2-16 workers 400,000 scored within 0.001 analogy of 500,000 or above it (docs/ray.md, "FastText
+# at 32 workers"), and from 2 to 16 workers FastText scores above one machine.
 FASTTEXT_ROUND_WORDS = 400_000
 # ... GloVe's, in entry visits over all the workers: 500,000 a worker up to 2 workers, then
 # GLOVE_ROUND_ENTRIES / --workers. At 32 workers (a 4.4 M-token prefix, "scaled") halving a
