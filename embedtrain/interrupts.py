@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 
 
@@ -39,17 +40,39 @@ def _on_sigint(signum, frame) -> None:
 
 @contextlib.contextmanager
 def noting_ctrl_c():
-    """While the block runs, Ctrl-C still raises KeyboardInterrupt and is also noted.
+    """While the block runs, Ctrl-C still raises KeyboardInterrupt and is also noted, and
+    a noted interrupt that Python loses is not printed (:func:`quiet_lost_interrupts`).
 
-    Only on the main thread and only where Ctrl-C has Python's own handler (not when the
-    process ignores it, or a program installed its own, or an enclosing block already
-    notes it); the handler before is restored."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield
-        return
-    signal.signal(signal.SIGINT, _on_sigint)
+    The handler only on the main thread and only where Ctrl-C has Python's own handler
+    (not when the process ignores it, or a program installed its own, or an enclosing block
+    already notes it); the handler before is restored."""
+    with quiet_lost_interrupts():
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            yield
+            return
+        signal.signal(signal.SIGINT, _on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def quiet_lost_interrupts():
+    """While the block runs, a KeyboardInterrupt that Python cannot raise (it arrived in a
+    ``__del__`` or a weakref callback) is not printed as "Exception ignored in ... Traceback"
+    when its signal was noted: the job runner stops on the noted signal, and the command
+    says so in one line. Any other unraisable exception goes to the hook before."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and pending() is not None:
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.unraisablehook = previous

@@ -76,3 +76,23 @@ def test_runs_go_on_without_a_signal_and_after_one():
     done = []
     assert run_jobs(list(range(20)), lambda _, job: job, lambda job, r: done.append(r), threads=2) == 20
     assert sorted(done) == list(range(20))
+
+
+class _Raises:
+    """An exception other than an interrupt, lost in a finaliser."""
+
+    def __del__(self):
+        raise ValueError("lost in __del__")
+
+
+def test_a_noted_ctrl_c_lost_in_a_finaliser_is_not_printed_and_other_losses_are(monkeypatch):
+    seen = []
+    monkeypatch.setattr("sys.unraisablehook", lambda u: seen.append(type(u.exc_value).__name__))
+    with interrupts.noting_ctrl_c():
+        _LosesCtrlC()   # made and dropped at once: Python cannot raise it, and reports it
+        _Raises()
+    assert interrupts.pending() == signal.SIGINT   # noted: the job runner stops on it
+    assert seen == ["ValueError"]                  # the interrupt was not printed, the other was
+    import sys
+
+    assert sys.unraisablehook is not None and sys.unraisablehook.__name__ == "<lambda>"  # restored
