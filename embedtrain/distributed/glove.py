@@ -470,17 +470,16 @@ class GloVeRayTraining(RayTraining):
         loaded = [self._retry(w, "reading its partition",
                               lambda w=w: refs.pop(w) if w in refs else self._load_call(w),
                               lambda: None, COUNT_ATTEMPTS) for w in range(self.workers)]
-        self.n_stored = sum(x["entries"] for x in loaded)
+        # every stored entry is visited twice an epoch (as itself and mirrored), by one worker
+        # or (in strata, when its row and column are in two groups) by two: count the visits
+        self.total_ids = sum(x["ids"] for x in loaded)
+        self.n_stored = self.total_ids // 2
         if self.n_stored == 0:
             raise EmbedtrainError("no co-occurrences to train on: no line has two vocabulary words")
-        self.nnz = 2 * self.n_stored - sum(x["diagonal"] for x in loaded)
-        self.total_ids = sum(x["ids"] for x in loaded)
+        self.nnz = 2 * self.n_stored - sum(x["diagonal"] for x in loaded)  # a diagonal entry: one worker
         self.units_per_epoch = self.total_ids   # a round counts entry visits
         self._locate()
         if self.strata:
-            # an entry is stored with each of the two workers whose group it touches
-            self.n_stored = self.total_ids // 2
-            self.nnz = 2 * self.n_stored - sum(x["diagonal"] for x in loaded)  # each kept once
             self.rounds = self.workers   # an epoch: every worker trains each of its blocks once
             blocks = np.array([x["blocks"] for x in loaded], dtype=np.int64)
             steps = [blocks[np.arange(self.workers), [context_group(w, s, self.workers)
@@ -505,35 +504,36 @@ class GloVeRayTraining(RayTraining):
         if not self.strata:
             return super()._synchronous_round(epoch, index)
         started = time.perf_counter()
-        shift = block_sequence(self.config.seed, epoch, self.workers)[index]
-        groups = {w: context_group(w, shift, self.workers) for w in range(self.workers)}
-        results = {w: self._step(w, epoch, index, groups[w]) for w in range(self.workers)}
+        results = {w: self._step(w, epoch, index) for w in range(self.workers)}
         stats, dead, alive = self._gather(results, epoch, index)
         for w in alive:
-            self._keep(w, groups[w], results[w])
+            self._keep(w, epoch, index, results[w])
         self.sync.bytes_received += sum(s["bytes_received"] for s in stats.values())
         self._account(stats, time.perf_counter() - started, epoch, index, "strata")
-        self._step_groups = groups
         return self._totals(stats, dead, epoch, index)
 
-    def _step(self, w: int, epoch: int, index: int, group: int) -> list:
-        self._submitted(1, 3)
-        return self.actors[w].train_step.options(num_returns=3).remote(epoch, index, self._contexts.get(group))
+    def _group(self, w: int, epoch: int, index: int) -> int:
+        """The context group worker ``w`` trains in step ``index`` of ``epoch``."""
+        return context_group(w, block_sequence(self.config.seed, epoch, self.workers)[index], self.workers)
 
-    def _keep(self, w: int, group: int, refs: list) -> None:
+    def _step(self, w: int, epoch: int, index: int) -> list:
+        self._submitted(1, 3)
+        context = self._contexts.get(self._group(w, epoch, index))
+        return self.actors[w].train_step.options(num_returns=3).remote(epoch, index, context)
+
+    def _keep(self, w: int, epoch: int, index: int, refs: list) -> None:
         """After worker ``w`` trained a step: where its context group's rows and its word
         rows now are."""
-        self._contexts[group] = refs[1]
+        self._contexts[self._group(w, epoch, index)] = refs[1]
         self._words[w] = refs[2]
 
     def _replace(self, w: int, epoch: int, index: int) -> tuple[int, float, int]:
         if not self.strata:
             return super()._replace(w, epoch, index)
         self._respawn(w)
-        group = self._step_groups[w]
-        refs = self._step(w, epoch, index, group)
+        refs = self._step(w, epoch, index)
         stats = self.conn.ray.get(refs[0])
-        self._keep(w, group, refs)
+        self._keep(w, epoch, index, refs)
         self.sync.words_redone += stats["words"]
         self.sync.bytes_sent += stats["bytes_sent"]
         log.warning("Ray worker %d restarted from its word rows of the step before; redid its block "
@@ -545,23 +545,20 @@ class GloVeRayTraining(RayTraining):
         the loaded weights, then its word rows as the worker last sent them)."""
         ray = self.conn.ray
         self._kill(w)
+        actor = self.actors[w] = self._new_actor(w)
+        ray.get(self._load_call(w))
         if self.strata:
-            actor = self.actors[w] = self._new_actor(w)
-            ray.get(self._load_call(w))
             try:
                 ray.get(actor.restore.remote(self._words.get(w), self._loaded))
             except ray.exceptions.ObjectLostError as exc:  # its node went with them
                 raise EmbedtrainError(f"the word rows of Ray worker {w} were lost with its node "
                                       f"({type(exc).__name__}); resume the run from its last checkpoint "
                                       "(--checkpoint-every)") from exc
-            self._submitted(2)
-            self.sync.restarts += 1
-            return
-        donor = next(i for i in range(self.workers) if i != w)
-        actor = self.actors[w] = self._new_actor(w)
-        ray.get(actor.load.remote(self._source(w), *self._vocab_refs, self.worker_config))
-        ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
-        self._submitted(3)  # load, weights, load_weights
+            self._submitted(2)  # load, restore
+        else:
+            donor = next(i for i in range(self.workers) if i != w)
+            ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
+            self._submitted(3)  # load, weights, load_weights
         self.sync.restarts += 1
 
     def epoch_loss(self, loss_sum: float, examples: int) -> float:
