@@ -70,13 +70,14 @@ def glove_strata(corpus: str, config, workers: int):
 
     ws, vocab, steps = glove_replicas(corpus, config, workers, 0, False, strata=True)
     config = ws[0].config  # sized
-    contexts, words = {}, {}
+    contexts = {}
     for epoch in range(config.epochs):
         shifts = strata.block_sequence(config.seed, epoch, workers)
         for step in range(steps):
             for w, wk in enumerate(ws):
                 group = strata.context_group(w, shifts[step], workers)
-                _, contexts[group], words[w] = wk.train_step(epoch, step, contexts.get(group))
+                _, contexts[group] = wk.train_step(epoch, step, contexts.get(group))
+    words = {w: strata.word_rows(wk.replica) for w, wk in enumerate(ws)}
     arrays = strata.assemble(ws[0].weights(), words, contexts, workers)
     return make_model(config, vocab, arrays, {})
 

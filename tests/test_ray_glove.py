@@ -213,11 +213,11 @@ def test_in_strata_a_killed_worker_redoes_its_block_and_the_bytes_do_not_change(
     assert killed
     d = model.stats["distributed"]
     assert d["restarts"] == 1 and d["rounds_per_epoch"] == 2, d
-    assert "redid its block" in "\n".join(lines)
+    assert "every worker went back to step 1 of epoch" in "\n".join(lines)
     n = sum(d["partition_entries"])
     assert d["entries_counted"] == 2 * n * 3 == strata_run.stats["distributed"]["entries_counted"]
-    # the replacement went on from the word rows its predecessor last sent, and the context
-    # rows it was handed: the run's bytes are the undisturbed run's
+    # every worker went back to the epoch's start (its word rows after the epoch before, the
+    # context rows then) and trained the epoch's steps again: the undisturbed run's bytes
     assert_same_arrays(model, strata_run)
 
 
@@ -231,6 +231,7 @@ def test_in_strata_a_resumed_run_gives_the_unbroken_runs_bytes(strata_run, tmp_p
         embedtrain.train(SAMPLE_CORPUS, callbacks=[StopAfter(3)], **settings)
     saved = Checkpoint.load(ckpt)
     assert 0 < saved.state.units_done < strata_run.stats["distributed"]["entries_counted"]
+    assert saved.state.job == 0    # in strata a checkpoint is written between epochs only
     model = embedtrain.train(SAMPLE_CORPUS, resume=ckpt, **settings)
     assert model.stats["resumed_from_checkpoint"]["units_done"] == saved.state.units_done
     assert model.stats["distributed"]["sync_protocol"].startswith("strata")

@@ -87,23 +87,71 @@ def test_workers_passing_context_rows_give_one_process_bytes(matrix):
     ref = initial_arrays(V, config.dim, config.seed)
     ref_weights = tuple(ref[k] for k in WEIGHT_NAMES)
     ref_gradsq = tuple(ref[k] for k in GRADSQ_NAMES)
-    contexts, words = {}, {}
+    contexts = {}
     for epoch in range(config.epochs):
         shifts = strata.block_sequence(config.seed, epoch, n)
         for step in range(n):
             for rep, twin in zip(reps, mirror):
                 group = strata.context_group(rep.index, shifts[step], n)
-                stats, contexts[group], words[rep.index] = strata.train_step(rep, epoch, step, contexts.get(group), 1)
+                stats, contexts[group] = strata.train_step(rep, epoch, step, contexts.get(group), 1)
                 assert stats["block"] == [rep.index, group]
                 twin._shuffle(epoch)
                 lo, hi = twin.starts[group], twin.starts[group + 1]
                 kernels.train_entries(twin.order, lo, hi, twin.entries, ref_weights, ref_gradsq, config.lr,
                                       kernels.GRAD_CLIP)
+    words = {rep.index: strata.word_rows(rep) for rep in reps}
     out = strata.assemble(reps[0].arrays, words, contexts, n)
     for name in WEIGHT_NAMES + GRADSQ_NAMES:
         np.testing.assert_array_equal(out[name], ref[name], err_msg=name)
     # the words moved: a replica alone is not the model
     assert not np.array_equal(reps[0].arrays["word_vectors"], out["word_vectors"])
+
+
+def train_steps(reps, epoch: int, steps, contexts: dict) -> None:
+    """Steps ``steps`` of ``epoch`` on every replica, the context rows passed on as the
+    Ray driver passes them."""
+    n = len(reps)
+    shifts = strata.block_sequence(reps[0].config.seed, epoch, n)
+    for step in steps:
+        for rep in reps:
+            group = strata.context_group(rep.index, shifts[step], n)
+            _, contexts[group] = strata.train_step(rep, epoch, step, contexts.get(group), 1)
+
+
+def finished(reps, contexts: dict) -> dict:
+    return strata.assemble(reps[0].arrays, {r.index: strata.word_rows(r) for r in reps}, contexts, len(reps))
+
+
+@pytest.mark.parametrize("epoch", [0, 1])
+def test_going_back_to_an_epochs_start_redoes_it_to_the_same_bytes(matrix, epoch):
+    """What the Ray driver does when a worker dies in a step: every replica is reset (the
+    arrays as loaded, then its word rows after the epoch before), the context rows are
+    the references of the epoch's start, and the epoch's steps are trained again. In
+    epoch 0 no context rows have been passed yet, so the reset is what undoes the steps
+    a replica trained on its own rows (without it the bytes differ)."""
+    n = 3
+    _, plain = replicas(matrix, n)
+    contexts = {}
+    for e in range(epoch + 1):
+        train_steps(plain, e, range(n), contexts)
+    expected = finished(plain, contexts)
+
+    _, reps = replicas(matrix, n)
+    contexts = {}
+    for e in range(epoch):
+        train_steps(reps, e, range(n), contexts)
+    start_words = {r.index: strata.word_rows(r) for r in reps} if epoch else {}
+    start_contexts = dict(contexts)
+    train_steps(reps, epoch, range(2), contexts)    # two steps, then a worker "dies"
+    for rep in reps:
+        rep.reset(None)
+        if rep.index in start_words:
+            rep.set_rows(start_words[rep.index], rep.index)
+    contexts = dict(start_contexts)
+    train_steps(reps, epoch, range(n), contexts)
+    out = finished(reps, contexts)
+    for name in WEIGHT_NAMES + GRADSQ_NAMES:
+        np.testing.assert_array_equal(out[name], expected[name], err_msg=name)
 
 
 def test_one_group_is_one_machines_visits(matrix):
@@ -121,10 +169,10 @@ def test_a_block_trains_on_several_threads(matrix):
     config, reps = replicas(matrix, 2)
     rep = reps[1]
     before = rep.arrays["word_vectors"].copy()
-    stats, context, word = strata.train_step(rep, 0, 0, None, 2)
+    stats, context = strata.train_step(rep, 0, 0, None, 2)
     block = stats["block"][1]
     assert stats["words"] == rep.starts[block + 1] - rep.starts[block] > 0
-    assert set(context) == set(strata.CONTEXT_ARRAYS) and set(word) == set(strata.WORD_ARRAYS)
+    assert set(context) == set(strata.CONTEXT_ARRAYS) and set(strata.word_rows(rep)) == set(strata.WORD_ARRAYS)
     assert np.isfinite(rep.arrays["word_vectors"]).all()
     mine = rep.group_rows[1]
     others = np.setdiff1d(np.arange(V), mine)

@@ -347,6 +347,11 @@ class RayTraining:
         self.sync.per_round.append(RoundRecord(wall, *(b - a for a, b in zip(before, self.sync.counters()))))
         return totals
 
+    def can_checkpoint(self, job: int) -> bool:
+        """Whether the weights before round ``job`` of an epoch can be saved (between
+        every two rounds: a round ends with every worker's update applied)."""
+        return True
+
     def _submitted(self, calls: int, objects_each: int = 1) -> None:
         """Count ``calls`` remote calls of ``objects_each`` returns each (SyncStats)."""
         self.sync.driver_calls += calls

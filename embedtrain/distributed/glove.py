@@ -64,8 +64,8 @@ from .cluster import connect
 from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition, row_entries,
                       write_map_outputs)
 from .strata import (STRATA, StrataReplica, assemble, block_sequence, context_group, keep_entries,
-                     train_step as strata_step, word_groups)
-from .executor import RayTraining
+                     train_step as strata_step, word_groups, word_rows as strata_word_rows)
+from .executor import RayTraining, _death_errors
 from .workers import ReplicaWorker
 
 log = logging.getLogger("embedtrain")
@@ -258,15 +258,19 @@ class GloVeWorker(ReplicaWorker):
             return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
         return tuple(np.concatenate([p[i] for p in pieces]) for i in range(3))
 
-    def train_step(self, epoch: int, step: int, context: dict[str, np.ndarray] | None = None) -> tuple:
-        """One step of a run in strata (strata_step): (stats, context rows, word rows)."""
-        return strata_step(self.replica, epoch, step, context, self.threads)
+    def train_step(self, epoch: int, step: int, context: dict[str, np.ndarray] | None = None,
+                   last: bool = False) -> tuple:
+        """One step of a run in strata (strata_step): (stats, context rows), and this
+        worker's word rows after an epoch's ``last`` step (where a replacement, a
+        rolled-back run and the final weights start from)."""
+        out = strata_step(self.replica, epoch, step, context, self.threads)
+        return (*out, strata_word_rows(self.replica)) if last else out
 
     def restore(self, word: dict[str, np.ndarray] | None, loaded: dict[str, np.ndarray] | None) -> None:
-        """A replacement worker in strata: the weights loaded at the start (None: the
-        seed's), then its word group's rows as the worker it replaces last sent them."""
-        if loaded is not None:
-            self.load_weights(loaded)
+        """A worker in strata back to the start of an epoch: every array as loaded at the
+        start (``loaded``; None: the seed's), then its word group's rows as they were
+        at the end of the epoch before (``word``; None: as loaded)."""
+        self.replica.reset(loaded)
         if word is not None:
             self.replica.set_rows(word, self.index)
 
@@ -288,13 +292,19 @@ class GloVeRayTraining(RayTraining):
         self.cooccur = cooccur
         self.save_cooccur = save_cooccur
         self.sync_every = self.dist.sync_every
-        # in strata (strata.py) nothing is combined: no reducers; the driver keeps the
-        # latest rows of every context group (where they travel next) and of every
-        # worker's word group (what a replacement goes on from), as Ray references
+        # in strata (strata.py) nothing is combined: no reducers. The driver submits an
+        # epoch's steps at its first round, each taking its context group's rows as the
+        # Ray reference the step before returns (so a worker starts a step once those rows
+        # are there, not when the driver has gathered the step before), and keeps, as Ray
+        # references: where each context group's rows are or will be; every worker's word
+        # rows after the last epoch; and the epoch's start (first step, word rows, context
+        # rows), where a failed step takes every worker back to
         self.strata = self.dist.sync_protocol == STRATA and self.workers > 1
         self.uses_reducers = not self.strata
         self._contexts: dict[int, Any] = {}
         self._words: dict[int, Any] = {}
+        self._start: tuple[int, dict[int, Any], dict[int, Any]] = (0, {}, {})
+        self._inflight: dict[int, dict[int, list]] = {}   # step -> worker -> [stats (, word rows)]
         self._loaded: Any = None   # the weights loaded into every worker (a resumed run), or None
         self.staging: str | None = None
         self.counting: dict[str, Any] = {}
@@ -504,57 +514,110 @@ class GloVeRayTraining(RayTraining):
         if not self.strata:
             return super()._synchronous_round(epoch, index)
         started = time.perf_counter()
-        results = {w: self._step(w, epoch, index) for w in range(self.workers)}
-        stats, dead, alive = self._gather(results, epoch, index)
-        for w in alive:
-            self._keep(w, epoch, index, results[w])
+        if index not in self._inflight:  # the epoch's first round (or a resumed run's)
+            self._start = (index, dict(self._words), dict(self._contexts))
+            self._submit(epoch, index)
+        stats = self._gather_step(epoch, index)
         self.sync.bytes_received += sum(s["bytes_received"] for s in stats.values())
         self._account(stats, time.perf_counter() - started, epoch, index, "strata")
-        return self._totals(stats, dead, epoch, index)
+        return self._totals(stats, [], epoch, index)
+
+    def can_checkpoint(self, job: int) -> bool:
+        # in strata the steps after a round are already under way: only between epochs
+        # is there a state that every worker and every reference agree on
+        return not self.strata or job in (0, self.rounds)
 
     def _group(self, w: int, epoch: int, index: int) -> int:
         """The context group worker ``w`` trains in step ``index`` of ``epoch``."""
         return context_group(w, block_sequence(self.config.seed, epoch, self.workers)[index], self.workers)
 
-    def _step(self, w: int, epoch: int, index: int) -> list:
-        self._submitted(1, 3)
-        context = self._contexts.get(self._group(w, epoch, index))
-        return self.actors[w].train_step.options(num_returns=3).remote(epoch, index, context)
+    def _submit(self, epoch: int, first: int) -> None:
+        """Steps ``first``.. of ``epoch`` on every worker, in order (Ray runs an actor's
+        calls in the order they were submitted). The driver keeps the stats' references
+        (and, from the last step, the word rows'), not the context rows': the step that
+        takes them holds them, so the object store keeps at most two of each group's."""
+        last = self.rounds - 1
+        for t in range(first, self.rounds):
+            step = self._inflight[t] = {}
+            for w in range(self.workers):
+                group = self._group(w, epoch, t)
+                refs = self.actors[w].train_step.options(num_returns=3 if t == last else 2).remote(
+                    epoch, t, self._contexts.get(group), t == last)
+                self._submitted(1, len(refs))
+                self._contexts[group] = refs[1]
+                step[w] = [refs[0], *refs[2:]]
 
-    def _keep(self, w: int, epoch: int, index: int, refs: list) -> None:
-        """After worker ``w`` trained a step: where its context group's rows and its word
-        rows now are."""
-        self._contexts[self._group(w, epoch, index)] = refs[1]
-        self._words[w] = refs[2]
+    def _gather_step(self, epoch: int, index: int) -> dict[int, dict]:
+        """Step ``index``'s stats from every worker. When a worker died, every worker goes
+        back to the epoch's start and the steps up to ``index`` are done again (those
+        before it were counted already: their stats are left out)."""
+        t, redone = index, 0
+        while True:
+            results = self._inflight.pop(t)
+            stats, dead, _ = self._gather(results, epoch, t)
+            if dead:
+                t = self._roll_back(epoch, dead)
+                continue
+            if t == self.rounds - 1:
+                self._words = {w: refs[1] for w, refs in results.items()}
+            if t == index:
+                break
+            redone += sum(s["words"] for s in stats.values())
+            t += 1
+        if redone:
+            log.warning("redid %s entry visits of epoch %d (steps %d-%d)", f"{redone:,}", epoch + 1,
+                        self._start[0] + 1, index)
+        self.sync.words_redone += redone
+        return stats
 
-    def _replace(self, w: int, epoch: int, index: int) -> tuple[int, float, int]:
-        if not self.strata:
-            return super()._replace(w, epoch, index)
+    def _roll_back(self, epoch: int, dead: list[int]) -> int:
+        """After ``dead`` died in a step of ``epoch``: once every call in flight has ended,
+        replace them, put every worker back at the epoch's start (its word rows after the
+        epoch before, the context groups' references then) and submit the epoch's steps
+        again. Returns the step the epoch started at."""
+        ray = self.conn.ray
+        pending = [refs[0] for step in self._inflight.values() for refs in step.values()]
+        if pending:
+            ray.wait(pending, num_returns=len(pending), fetch_local=False)
+        self._inflight.clear()
+        first, words, contexts = self._start
+        for w in dead:
+            self._respawn(w)
+        for w in range(self.workers):
+            self._restore(w, words.get(w))
+        self._contexts = dict(contexts)
+        self._submit(epoch, first)
+        log.warning("Ray worker %s restarted; every worker went back to step %d of epoch %d, where the "
+                    "word and context rows were last agreed, and trains from there again",
+                    ", ".join(map(str, dead)), first + 1, epoch + 1)
+        return first
+
+    def _restore(self, w: int, word: Any) -> None:
+        """Worker ``w``'s arrays as loaded, then its word rows ``word`` (a reference, or
+        None: as loaded); a worker that died since is replaced first."""
+        ray = self.conn.ray
+        self._submitted(1)
+        try:
+            ray.get(self.actors[w].restore.remote(word, self._loaded))
+            return
+        except ray.exceptions.ObjectLostError as exc:  # its node went with them
+            raise EmbedtrainError(f"the word rows of Ray worker {w} were lost with its node "
+                                  f"({type(exc).__name__}); resume the run from its last checkpoint "
+                                  "(--checkpoint-every)") from exc
+        except _death_errors(ray):
+            log.warning("Ray worker %d died while going back to the epoch's start", w)
         self._respawn(w)
-        refs = self._step(w, epoch, index)
-        stats = self.conn.ray.get(refs[0])
-        self._keep(w, epoch, index, refs)
-        self.sync.words_redone += stats["words"]
-        self.sync.bytes_sent += stats["bytes_sent"]
-        log.warning("Ray worker %d restarted from its word rows of the step before; redid its block "
-                    "of %s entry visits (step %d of epoch %d)", w, f"{stats['words']:,}", index + 1, epoch + 1)
-        return stats["words"], stats["loss"], stats["examples"]
+        self._restore(w, word)
 
     def _respawn(self, w: int) -> None:
-        """A new actor for partition ``w`` with the last synchronised weights (in strata:
-        the loaded weights, then its word rows as the worker last sent them)."""
+        """A new actor for partition ``w`` (with the combination rules: with the last
+        synchronised weights; in strata the caller restores it)."""
         ray = self.conn.ray
         self._kill(w)
         actor = self.actors[w] = self._new_actor(w)
         ray.get(self._load_call(w))
         if self.strata:
-            try:
-                ray.get(actor.restore.remote(self._words.get(w), self._loaded))
-            except ray.exceptions.ObjectLostError as exc:  # its node went with them
-                raise EmbedtrainError(f"the word rows of Ray worker {w} were lost with its node "
-                                      f"({type(exc).__name__}); resume the run from its last checkpoint "
-                                      "(--checkpoint-every)") from exc
-            self._submitted(2)  # load, restore
+            self._submitted(1)  # load
         else:
             donor = next(i for i in range(self.workers) if i != w)
             ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
@@ -580,6 +643,7 @@ class GloVeRayTraining(RayTraining):
         if not self.strata:
             return super().weights()
         ray = self.conn.ray
+        assert not self._inflight, "a run in strata gives its weights between epochs"
         words = dict(zip(self._words, ray.get(list(self._words.values()))))
         contexts = dict(zip(self._contexts, ray.get(list(self._contexts.values()))))
         return assemble(ray.get(self.actors[0].weights.remote()), words, contexts, self.workers)
@@ -606,6 +670,7 @@ class GloVeRayTraining(RayTraining):
         if self.strata:
             out["sync_every"] = self.total_ids // self.workers ** 2   # a block's visits, on average
             out["sync_protocol"] = "strata (one block a worker a step; nothing combined)"
+            out["steps_submitted"] = "an epoch at a time"
             out["block_balance"] = round(self.block_balance, 4)
         elif self.dist.sync_protocol == STRATA:   # one worker: it trains alone
             out["sync_protocol"] = "strata (one worker: nothing to exchange)"

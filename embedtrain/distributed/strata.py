@@ -102,6 +102,13 @@ class StrataReplica:
         self.gradsq = tuple(self.arrays[n] for n in GRADSQ_NAMES)
         self._epoch = -1
 
+    def reset(self, base: dict[str, np.ndarray] | None = None) -> None:
+        """Every array back to ``base`` (None: the seed's initial values), in place."""
+        if base is None:
+            base = initial_arrays(len(self.vocab), self.config.dim, self.config.seed)
+        for n in ARRAY_NAMES:
+            self.arrays[n][...] = base[n]
+
     def summary(self) -> dict[str, int]:
         rows, cols = self.entries[0], self.entries[1]
         return {"entries": int(len(rows)), "diagonal": int(np.count_nonzero(rows == cols)),
@@ -153,12 +160,12 @@ class StrataReplica:
 
 
 def train_step(replica: StrataReplica, epoch: int, step: int, context: dict | None,
-               threads: int) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, np.ndarray]]:
+               threads: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Step ``step`` of epoch ``epoch`` on a worker: take the context group's rows
     (``context``; None: the rows this replica holds, which are every worker's at the
     start of a run or after weights were loaded), train the block, and return
-    (stats, the context group's rows for whoever trains them next, this worker's
-    word rows: kept by the driver so that a replacement can go on from them)."""
+    (stats, the context group's rows for whoever trains them next). The worker's own
+    word rows stay with it (:func:`word_rows` copies them out)."""
     started, cpu_started = time.perf_counter(), time.process_time()
     group = context_group(replica.index, block_sequence(replica.config.seed, epoch, replica.workers)[step],
                           replica.workers)
@@ -168,7 +175,6 @@ def train_step(replica: StrataReplica, epoch: int, step: int, context: dict | No
     kernel = time.perf_counter() - kernel_started
     kernel_cpu = time.process_time() - kernel_cpu
     out = replica.rows_of(CONTEXT_ARRAYS, group)
-    word = replica.rows_of(WORD_ARRAYS, replica.index)
     stats = {
         "worker": replica.index, "block": [replica.index, group],
         "words": visits, "loss": cost, "examples": trained,
@@ -177,7 +183,12 @@ def train_step(replica: StrataReplica, epoch: int, step: int, context: dict | No
         "cpu_seconds": time.process_time() - cpu_started,
         "bytes_sent": int(sum(a.nbytes for a in out.values())), "bytes_received": received,
     }
-    return stats, out, word
+    return stats, out
+
+
+def word_rows(replica: StrataReplica) -> dict[str, np.ndarray]:
+    """A copy of the worker's word group's rows (vectors, bias, their AdaGrad sums)."""
+    return replica.rows_of(WORD_ARRAYS, replica.index)
 
 
 def assemble(base: dict[str, np.ndarray], words: dict[int, dict[str, np.ndarray]],

@@ -67,6 +67,9 @@ class RayTask:
     def epoch_loss(self, loss_sum: float, examples: int) -> float:
         return self.run.epoch_loss(loss_sum, examples)
 
+    def can_checkpoint(self, job: int) -> bool:
+        return self.run.can_checkpoint(job)
+
     def state_arrays(self) -> dict[str, np.ndarray]:
         """The synchronised weights (every replica holds them between rounds)."""
         return self.run.weights()

@@ -49,6 +49,8 @@ class Task(Protocol):
     def lr_at(self, units_done: int) -> float: ...
     def epoch_loss(self, loss_sum: float, examples: int) -> float: ...
     def state_arrays(self) -> dict[str, np.ndarray]: ...
+    # optional: ``can_checkpoint(job) -> bool``, whether the state before job ``job`` of
+    # an epoch can be saved (without it: before every job)
 
 
 @dataclass
@@ -106,9 +108,11 @@ def run(task: Task, executor: Executor, *, seed: int, progress: bool = True,
     diverged: list[tuple[int, int]] = []
     last_checkpoint = time.monotonic()
 
+    ready = getattr(task, "can_checkpoint", None)
+
     def due() -> bool:
         return checkpoint is not None and bool(checkpoint_every) and \
-            time.monotonic() - last_checkpoint >= checkpoint_every
+            time.monotonic() - last_checkpoint >= checkpoint_every and (ready is None or ready(state.job))
 
     def stop() -> bool:
         return bool(diverged) or due()
