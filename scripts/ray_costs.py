@@ -132,6 +132,7 @@ def summarise(workers: int, rounds: list[dict], model) -> dict:
         "rounds": len(rounds),
         "sync_every": dist.get("sync_every"),
         "sync_protocol": dist.get("sync_protocol"),
+        "steps_submitted": dist.get("steps_submitted"),
         "words_per_worker_round": med(statistics.mean(r["words"]) for r in use),
         "wall_round": med(r["wall"] for r in use),
         "driver_cpu_round": mean(r["driver_cpu"] for r in use),
