@@ -15,6 +15,13 @@ each taken by the process that is on the round's path:
                                           larger of the bytes sent and read (a link is full
                                           duplex; --half-duplex: their sum)
 
+A run that submits its steps ahead (GloVe in strata: an epoch's steps at its first
+round, each taking its context rows as the reference the step before returns) has
+the driver off that path: the driver issues and gathers while the workers train, and
+a step takes the longer of the two:
+
+    round(N) = max(driver(N), everything else above)
+
 All terms but bytes are CPU seconds measured per process (not wall time: on 2 cores N
 actors take turns, but a process's CPU seconds do not depend on that); ``spread(N)``
 is the expected slowest of N draws of a worker's kernel time over the round's mean,
@@ -109,7 +116,9 @@ def project(costs: dict[int, dict], n: int, bandwidth: float, compute: float | N
         "network": ((t["bytes_sent_round"] + t["bytes_received_round"]) if half_duplex else
                     max(t["bytes_sent_round"], t["bytes_received_round"])) / n / bandwidth,
     }
-    parts["round"] = sum(parts.values())
+    ahead = any(c.get("steps_submitted") for c in costs.values())
+    parts["round"] = max(parts["driver"], sum(v for k, v in parts.items() if k != "driver")) if ahead \
+        else sum(parts.values())
     parts["efficiency"] = parts["compute"] / parts["round"]
     return parts
 

@@ -550,7 +550,8 @@ class GloVeRayTraining(RayTraining):
     def _gather_step(self, epoch: int, index: int) -> dict[int, dict]:
         """Step ``index``'s stats from every worker. When a worker died, every worker goes
         back to the epoch's start and the steps up to ``index`` are done again (those
-        before it were counted already: their stats are left out)."""
+        before it were counted already: their stats are left out, and their visits, with
+        those of later steps that had ended, go to ``words_redone``)."""
         t, redone = index, 0
         while True:
             results = self._inflight.pop(t)
@@ -579,6 +580,11 @@ class GloVeRayTraining(RayTraining):
         pending = [refs[0] for step in self._inflight.values() for refs in step.values()]
         if pending:
             ray.wait(pending, num_returns=len(pending), fetch_local=False)
+        for ref in pending:  # the visits of later steps that ended, to be trained again
+            try:
+                self.sync.words_redone += ray.get(ref)["words"]
+            except ray.exceptions.RayError:
+                pass
         self._inflight.clear()
         first, words, contexts = self._start
         for w in dead:
