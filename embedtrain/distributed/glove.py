@@ -304,6 +304,12 @@ class GloVeRayTraining(RayTraining):
         self._contexts: dict[int, Any] = {}
         self._words: dict[int, Any] = {}
         self._start: tuple[int, dict[int, Any], dict[int, Any]] = (0, {}, {})
+        # the word and context rows at the last epoch's end, as a rolled-back epoch starts
+        # from them: on a cluster of several nodes, copies on the driver's node
+        self._kept: tuple[dict[int, Any], dict[int, Any]] = ({}, {})
+        self._ending: tuple[dict[int, Any], dict[int, Any]] = ({}, {})   # the epoch in flight's
+        self._copier: Any = None
+        self._quiet_errors: Any = None
         self._inflight: dict[int, dict[int, list]] = {}   # step -> worker -> [stats (, word rows)]
         self._loaded: Any = None   # the weights loaded into every worker (a resumed run), or None
         self.staging: str | None = None
@@ -515,7 +521,7 @@ class GloVeRayTraining(RayTraining):
             return super()._synchronous_round(epoch, index)
         started = time.perf_counter()
         if index not in self._inflight:  # the epoch's first round (or a resumed run's)
-            self._start = (index, dict(self._words), dict(self._contexts))
+            self._start = (index, *self._kept)
             self._submit(epoch, index)
         stats = self._gather_step(epoch, index)
         self.sync.bytes_received += sum(s["bytes_received"] for s in stats.values())
@@ -546,6 +552,7 @@ class GloVeRayTraining(RayTraining):
                 self._submitted(1, len(refs))
                 self._contexts[group] = refs[1]
                 step[w] = [refs[0], *refs[2:]]
+        self._ending = self._copies({w: refs[1] for w, refs in self._inflight[last].items()}, self._contexts)
 
     def _gather_step(self, epoch: int, index: int) -> dict[int, dict]:
         """Step ``index``'s stats from every worker. When a worker died, every worker goes
@@ -561,6 +568,7 @@ class GloVeRayTraining(RayTraining):
                 continue
             if t == self.rounds - 1:
                 self._words = {w: refs[1] for w, refs in results.items()}
+                self._kept = self._ending
             if t == index:
                 break
             redone += sum(s["words"] for s in stats.values())
@@ -571,12 +579,43 @@ class GloVeRayTraining(RayTraining):
         self.sync.words_redone += redone
         return stats
 
+    def _copies(self, words: dict[int, Any], contexts: dict[int, Any]) -> tuple[dict, dict]:
+        """Where an epoch that ends with the rows ``words`` and ``contexts`` (references)
+        leaves a rolled-back epoch to start from. On one node the references themselves;
+        when a worker is on another node than the driver, copies made on the driver's
+        node, submitted with the epoch's steps so that each is made as soon as its rows
+        exist, and the start outlives a lost node. Only a node lost between the epoch's
+        last step and the copy of its rows (a transfer of every row once) takes the
+        start with it; the run then stops in one line."""
+        if self._copier is None:
+            self._copier = self._make_copier()
+        if not self._copier:
+            return dict(words), dict(contexts)
+        self._submitted(len(words) + len(contexts))
+        return ({w: self._copier.remote(r) for w, r in words.items()},
+                {g: self._copier.remote(r) for g, r in contexts.items()})
+
+    def _make_copier(self) -> Any:
+        """A remote copy onto the driver's node (False: every worker is on it)."""
+        ray = self.conn.ray
+        here = ray.get_runtime_context().get_node_id()
+        if all(node == here for node in self.nodes):
+            return False
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        return ray.remote(num_cpus=0, max_retries=0,
+                          scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False))(_same)
+
     def _roll_back(self, epoch: int, dead: list[int]) -> int:
         """After ``dead`` died in a step of ``epoch``: once every call in flight has ended,
         replace them, put every worker back at the epoch's start (its word rows after the
         epoch before, the context groups' references then) and submit the epoch's steps
         again. Returns the step the epoch started at."""
         ray = self.conn.ray
+        if self._quiet_errors is None:
+            # the calls given up on (and every call that waited for their rows) would each
+            # print "Unhandled error" with a traceback when their results are freed
+            self._quiet_errors = _QuietUnreadErrors()
         pending = [refs[0] for step in self._inflight.values() for refs in step.values()]
         if pending:
             ray.wait(pending, num_returns=len(pending), fetch_local=False)
@@ -587,6 +626,10 @@ class GloVeRayTraining(RayTraining):
                 pass
         self._inflight.clear()
         first, words, contexts = self._start
+        try:
+            ray.get(list(contexts.values()))  # still there (else every step would fail again)
+        except ray.exceptions.ObjectLostError as exc:
+            raise _lost_start(exc) from exc
         for w in dead:
             self._respawn(w)
         for w in range(self.workers):
@@ -606,10 +649,8 @@ class GloVeRayTraining(RayTraining):
         try:
             ray.get(self.actors[w].restore.remote(word, self._loaded))
             return
-        except ray.exceptions.ObjectLostError as exc:  # its node went with them
-            raise EmbedtrainError(f"the word rows of Ray worker {w} were lost with its node "
-                                  f"({type(exc).__name__}); resume the run from its last checkpoint "
-                                  "(--checkpoint-every)") from exc
+        except ray.exceptions.ObjectLostError as exc:  # a node went with them
+            raise _lost_start(exc) from exc
         except _death_errors(ray):
             log.warning("Ray worker %d died while going back to the epoch's start", w)
         self._respawn(w)
@@ -622,12 +663,13 @@ class GloVeRayTraining(RayTraining):
         self._kill(w)
         actor = self.actors[w] = self._new_actor(w)
         ray.get(self._load_call(w))
+        self.nodes[w] = ray.get(actor.node.remote())  # another, when its node was lost
         if self.strata:
-            self._submitted(1)  # load
+            self._submitted(2)  # load, node
         else:
             donor = next(i for i in range(self.workers) if i != w)
             ray.get(actor.load_weights.remote(self.actors[donor].weights.remote()))
-            self._submitted(3)  # load, weights, load_weights
+            self._submitted(4)  # load, node, weights, load_weights
         self.sync.restarts += 1
 
     def epoch_loss(self, loss_sum: float, examples: int) -> float:
@@ -662,6 +704,7 @@ class GloVeRayTraining(RayTraining):
         ray.get([a.load_weights.remote(self._loaded) for a in self.actors])
         self._contexts.clear()  # every worker holds every row again
         self._words.clear()
+        self._kept = ({}, {})
 
     def fingerprint(self) -> dict[str, Any]:
         import hashlib
@@ -706,6 +749,39 @@ class GloVeRayTraining(RayTraining):
             if self.staging is not None:
                 shutil.rmtree(self.staging, ignore_errors=True)
                 self.staging = None
+            # the references go first, then Ray's printing of unread errors comes back
+            self._inflight, self._contexts, self._words = {}, {}, {}
+            self._start, self._kept, self._ending = (0, {}, {}), ({}, {}), ({}, {})
+            if self._quiet_errors is not None:
+                self._quiet_errors.close()
+                self._quiet_errors = None
+
+
+def _lost_start(exc: Exception) -> EmbedtrainError:
+    return EmbedtrainError(f"the rows an epoch of GloVe in strata starts from were lost with a Ray node "
+                           f"({type(exc).__name__}); resume the run from its last checkpoint (--checkpoint-every)")
+
+
+class _QuietUnreadErrors:
+    """RAY_IGNORE_UNHANDLED_ERRORS set until ``close()``, then as it was (Ray reads it
+    each time it would print an error that nobody read)."""
+
+    NAME = "RAY_IGNORE_UNHANDLED_ERRORS"
+
+    def __init__(self):
+        self.before = os.environ.get(self.NAME)
+        os.environ[self.NAME] = "1"
+
+    def close(self) -> None:
+        if self.before is None:
+            os.environ.pop(self.NAME, None)
+        else:
+            os.environ[self.NAME] = self.before
+
+
+def _same(value: Any) -> Any:
+    """A Ray task's copy of ``value``, on the node it runs on."""
+    return value
 
 
 def _check_matrix_target(path: str) -> None:
