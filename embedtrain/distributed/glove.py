@@ -596,15 +596,20 @@ class GloVeRayTraining(RayTraining):
                 {g: self._copier.remote(r) for g, r in contexts.items()})
 
     def _make_copier(self) -> Any:
-        """A remote copy onto the driver's node (False: every worker is on it)."""
+        """A remote copy onto the driver's node (False: every worker is on it). The
+        function is defined here, so that Ray ships it by value: the process that runs
+        it does not import embedtrain (numba and all), on a node that trains too."""
         ray = self.conn.ray
         here = ray.get_runtime_context().get_node_id()
         if all(node == here for node in self.nodes):
             return False
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+        def same(value: Any) -> Any:
+            return value   # a Ray task's copy of ``value``, on the node it runs on
+
         return ray.remote(num_cpus=0, max_retries=0,
-                          scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False))(_same)
+                          scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False))(same)
 
     def _roll_back(self, epoch: int, dead: list[int]) -> int:
         """After ``dead`` died in a step of ``epoch``: once every call in flight has ended,
@@ -777,11 +782,6 @@ class _QuietUnreadErrors:
             os.environ.pop(self.NAME, None)
         else:
             os.environ[self.NAME] = self.before
-
-
-def _same(value: Any) -> Any:
-    """A Ray task's copy of ``value``, on the node it runs on."""
-    return value
 
 
 def _check_matrix_target(path: str) -> None:
