@@ -52,13 +52,14 @@ def stats_of(etm: Path) -> dict:
 
 
 # GloVe (--model glove) trains in strata, its default: no --sync-every, steps of one block
-GLOVE = ["--model", "glove", "--window", "10", "--x-max", "10", "--epochs", "2"]
+GLOVE = ["--model", "glove", "--window", "10", "--x-max", "10"]
 
 
-def train(ray: str, workers: int, sync_every: int, tmp: Path, seed: int, model: str = "skipgram") -> dict:
+def train(ray: str, workers: int, sync_every: int, tmp: Path, seed: int, model: str = "skipgram",
+          epochs: int | None = None) -> dict:
     """One `embedtrain train` process; its stats.distributed and its wall time."""
     prefix = tmp / f"run-{workers}-{sync_every}"
-    settings = GLOVE if model == "glove" else ["--model", "skipgram", "--sync-every", str(sync_every), "--epochs",
+    settings = [*GLOVE, "--epochs", str(epochs or 2)] if model == "glove" else ["--model", "skipgram", "--sync-every", str(sync_every), "--epochs",
                                                "1", "--no-sync-overlap"]
     cmd = [sys.executable, "-m", "embedtrain", "train", str(CORPUS), *settings, "--ray", ray,
            "--workers", str(workers), "--threads", "1", "--seed", str(seed), "-o", str(prefix), "-q"]
@@ -106,7 +107,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--model", default="skipgram", choices=["skipgram", "glove"],
-                    help="glove: window 10, x-max 10, 2 epochs, in strata (--sync-every does not apply)")
+                    help="glove: window 10, x-max 10, in strata (--sync-every does not apply)")
+    ap.add_argument("--epochs", type=int, default=None, help="glove's epochs (default 2)")
     args = ap.parse_args()
     if args.model == "glove":
         args.sync_every = [0]
@@ -118,7 +120,7 @@ def main() -> None:
         for every in args.sync_every:
             for repeat in range(args.repeats):
                 before = os.getloadavg()[0]
-                out = train(ray, n, every, tmp, args.seed, args.model)
+                out = train(ray, n, every, tmp, args.seed, args.model, args.epochs)
                 results.append(dict(record(mode, n if mode == "nodes" else 1, n, every, out,
                                            (before, os.getloadavg()[0])), repeat=repeat))
                 line = {k: v for k, v in results[-1].items() if k != "per_round"}

@@ -62,8 +62,8 @@ class LoseANode:
         if self.seen != LOSE_AFTER:
             return
         run, head = self.run, self.cluster.head_node.node_id
+        assert run._here == head   # the driver's node, where the rows off it are copied
         ending = [r for refs in run._ending for r in refs.values()]
-        assert ending and run._copier   # workers on other nodes: the rows are copied
         ray.wait(ending, num_returns=len(ending), fetch_local=False)
         w = next(w for w, node in enumerate(run.nodes) if node != head)
         node = next(n for n in self.cluster.list_all_nodes() if n.node_id == run.nodes[w])

@@ -308,7 +308,8 @@ class GloVeRayTraining(RayTraining):
         # from them: on a cluster of several nodes, copies on the driver's node
         self._kept: tuple[dict[int, Any], dict[int, Any]] = ({}, {})
         self._ending: tuple[dict[int, Any], dict[int, Any]] = ({}, {})   # the epoch in flight's
-        self._copier: Any = None
+        self._copier: Any = None   # a Ray remote function, made at the first epoch's submission
+        self._here: str | None = None   # the driver's node
         self._quiet_errors: Any = None
         self._inflight: dict[int, dict[int, list]] = {}   # step -> worker -> [stats (, word rows)]
         self._loaded: Any = None   # the weights loaded into every worker (a resumed run), or None
@@ -552,7 +553,9 @@ class GloVeRayTraining(RayTraining):
                 self._submitted(1, len(refs))
                 self._contexts[group] = refs[1]
                 step[w] = [refs[0], *refs[2:]]
-        self._ending = self._copies({w: refs[1] for w, refs in self._inflight[last].items()}, self._contexts)
+        trained_by = {self._group(w, epoch, last): w for w in range(self.workers)}
+        self._ending = self._copies({w: refs[1] for w, refs in self._inflight[last].items()},
+                                    dict(self._contexts), trained_by)
 
     def _gather_step(self, epoch: int, index: int) -> dict[int, dict]:
         """Step ``index``'s stats from every worker. When a worker died, every worker goes
@@ -579,37 +582,40 @@ class GloVeRayTraining(RayTraining):
         self.sync.words_redone += redone
         return stats
 
-    def _copies(self, words: dict[int, Any], contexts: dict[int, Any]) -> tuple[dict, dict]:
-        """Where an epoch that ends with the rows ``words`` and ``contexts`` (references)
-        leaves a rolled-back epoch to start from. On one node the references themselves;
-        when a worker is on another node than the driver, copies made on the driver's
-        node, submitted with the epoch's steps so that each is made as soon as its rows
-        exist, and the start outlives a lost node. Only a node lost between the epoch's
-        last step and the copy of its rows (a transfer of every row once) takes the
-        start with it; the run then stops in one line."""
+    def _copies(self, words: dict[int, Any], contexts: dict[int, Any],
+                trained_by: dict[int, int]) -> tuple[dict, dict]:
+        """Where an epoch that ends with worker w's word rows ``words[w]`` and group g's
+        context rows ``contexts[g]`` (references; worker ``trained_by[g]`` makes them)
+        leaves a rolled-back epoch to start from: the references themselves where they
+        are made on the driver's node, else copies made there. The copies are submitted
+        with the epoch's steps, so that each is made as soon as its rows exist, and the
+        start outlives a lost node; only a node lost between the epoch's last step and
+        the copy of its rows takes the start with it (the run then stops in one line)."""
+        ray = self.conn.ray
         if self._copier is None:
+            self._here = ray.get_runtime_context().get_node_id()
             self._copier = self._make_copier()
-        if not self._copier:
-            return dict(words), dict(contexts)
-        self._submitted(len(words) + len(contexts))
-        return ({w: self._copier.remote(r) for w, r in words.items()},
-                {g: self._copier.remote(r) for g, r in contexts.items()})
+
+        def kept(ref: Any, w: int) -> Any:
+            if self.nodes[w] == self._here:
+                return ref
+            self._submitted(1)
+            return self._copier.remote(ref)
+
+        return ({w: kept(r, w) for w, r in words.items()},
+                {g: kept(r, trained_by[g]) for g, r in contexts.items()})
 
     def _make_copier(self) -> Any:
-        """A remote copy onto the driver's node (False: every worker is on it). The
-        function is defined here, so that Ray ships it by value: the process that runs
-        it does not import embedtrain (numba and all), on a node that trains too."""
-        ray = self.conn.ray
-        here = ray.get_runtime_context().get_node_id()
-        if all(node == here for node in self.nodes):
-            return False
+        """A remote copy onto the driver's node. The function is defined here, so that
+        Ray ships it by value: the process that runs it does not import embedtrain
+        (numba and all), on a node that trains too."""
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         def same(value: Any) -> Any:
             return value   # a Ray task's copy of ``value``, on the node it runs on
 
-        return ray.remote(num_cpus=0, max_retries=0,
-                          scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False))(same)
+        return self.conn.ray.remote(num_cpus=0, max_retries=0, scheduling_strategy=NodeAffinitySchedulingStrategy(
+            self._here, soft=False))(same)
 
     def _roll_back(self, epoch: int, dead: list[int]) -> int:
         """After ``dead`` died in a step of ``epoch``: once every call in flight has ended,
