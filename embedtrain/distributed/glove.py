@@ -308,8 +308,9 @@ class GloVeRayTraining(RayTraining):
         # from them: on a cluster of several nodes, copies on the driver's node
         self._kept: tuple[dict[int, Any], dict[int, Any]] = ({}, {})
         self._ending: tuple[dict[int, Any], dict[int, Any]] = ({}, {})   # the epoch in flight's
-        self._copier: Any = None   # a Ray remote function, made at the first epoch's submission
+        self._copier: Any = None   # a Ray remote method, made at the first epoch's submission
         self._here: str | None = None   # the driver's node
+        self._keeper: Any = None   # the actor that copies there
         self._quiet_errors: Any = None
         self._inflight: dict[int, dict[int, list]] = {}   # step -> worker -> [stats (, word rows)]
         self._loaded: Any = None   # the weights loaded into every worker (a resumed run), or None
@@ -606,16 +607,19 @@ class GloVeRayTraining(RayTraining):
                 {g: kept(r, trained_by[g]) for g, r in contexts.items()})
 
     def _make_copier(self) -> Any:
-        """A remote copy onto the driver's node. The function is defined here, so that
-        Ray ships it by value: the process that runs it does not import embedtrain
-        (numba and all), on a node that trains too."""
+        """A remote copy onto the driver's node: the method of one actor there, started
+        once (a task would start a worker process for every copy, or every few). Its
+        class is defined here, so that Ray ships it by value: the process does not
+        import embedtrain (numba and all), on a node that trains too."""
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        def same(value: Any) -> Any:
-            return value   # a Ray task's copy of ``value``, on the node it runs on
+        class Keeper:
+            def copy(self, value: Any) -> Any:
+                return value   # a copy of ``value``, in this node's object store
 
-        return self.conn.ray.remote(num_cpus=0, max_retries=0, scheduling_strategy=NodeAffinitySchedulingStrategy(
-            self._here, soft=False))(same)
+        self._keeper = self.conn.ray.remote(num_cpus=0, max_restarts=0)(Keeper).options(
+            scheduling_strategy=NodeAffinitySchedulingStrategy(self._here, soft=False)).remote()
+        return self._keeper.copy
 
     def _roll_back(self, epoch: int, dead: list[int]) -> int:
         """After ``dead`` died in a step of ``epoch``: once every call in flight has ended,
@@ -755,6 +759,9 @@ class GloVeRayTraining(RayTraining):
 
     def close(self) -> None:
         try:
+            if self._keeper is not None:  # before the connection goes
+                self._kill_actor(self._keeper)
+                self._keeper = None
             super().close()
         finally:
             if self.staging is not None:
