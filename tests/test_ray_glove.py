@@ -15,7 +15,6 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import embedtrain  # noqa: E402
-from embedtrain.config import DistributedConfig  # noqa: E402
 from embedtrain.config import make_config  # noqa: E402
 from embedtrain.cooccur import count_cooccurrences  # noqa: E402
 from embedtrain.io.cooc import COUNTING_SETTINGS, CooccurrenceMatrix  # noqa: E402
@@ -205,7 +204,7 @@ def strata_run(tmp_path_factory):
     return train_strata(tmp_path_factory.mktemp("strata"))
 
 
-def test_in_strata_a_killed_worker_redoes_its_block_and_the_bytes_do_not_change(strata_run, tmp_path):
+def test_in_strata_a_killed_worker_sends_all_back_to_the_epochs_start_and_the_bytes_stay(strata_run, tmp_path):
     killed = []
     kill_during_training = killer(3, killed)
 
