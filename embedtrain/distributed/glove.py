@@ -296,19 +296,19 @@ class GloVeRayTraining(RayTraining):
         # epoch's steps at its first round, each taking its context group's rows as the
         # Ray reference the step before returns (so a worker starts a step once those rows
         # are there, not when the driver has gathered the step before), and keeps, as Ray
-        # references: where each context group's rows are or will be; every worker's word
-        # rows after the last epoch; and the epoch's start (first step, word rows, context
-        # rows), where a failed step takes every worker back to
+        # references: where each context group's rows are or will be; the word and context
+        # rows the last epoch ended with (the final weights, and where the next epoch starts);
+        # and the epoch's start (first step, word rows, context rows), where a failed step
+        # takes every worker back to
         self.strata = self.dist.sync_protocol == STRATA and self.workers > 1
         self.uses_reducers = not self.strata
         self._contexts: dict[int, Any] = {}
-        self._words: dict[int, Any] = {}
         self._start: tuple[int, dict[int, Any], dict[int, Any]] = (0, {}, {})
-        # the word and context rows at the last epoch's end, as a rolled-back epoch starts
-        # from them: on a cluster of several nodes, copies on the driver's node
+        # the word and context rows at the last epoch's end: where they were made when that
+        # is the driver's node, else copies there
         self._kept: tuple[dict[int, Any], dict[int, Any]] = ({}, {})
         self._ending: tuple[dict[int, Any], dict[int, Any]] = ({}, {})   # the epoch in flight's
-        self._copier: Any = None   # a Ray remote method, made at the first epoch's submission
+        self._copier: Any = None   # a Ray remote method, made for the first row off the driver's node
         self._here: str | None = None   # the driver's node
         self._keeper: Any = None   # the actor that copies there
         self._quiet_errors: Any = None
@@ -571,7 +571,6 @@ class GloVeRayTraining(RayTraining):
                 t = self._roll_back(epoch, dead)
                 continue
             if t == self.rounds - 1:
-                self._words = {w: refs[1] for w, refs in results.items()}
                 self._kept = self._ending
             if t == index:
                 break
@@ -592,14 +591,14 @@ class GloVeRayTraining(RayTraining):
         with the epoch's steps, so that each is made as soon as its rows exist, and the
         start outlives a lost node; only a node lost between the epoch's last step and
         the copy of its rows takes the start with it (the run then stops in one line)."""
-        ray = self.conn.ray
-        if self._copier is None:
-            self._here = ray.get_runtime_context().get_node_id()
-            self._copier = self._make_copier()
+        if self._here is None:
+            self._here = self.conn.ray.get_runtime_context().get_node_id()
 
         def kept(ref: Any, w: int) -> Any:
             if self.nodes[w] == self._here:
                 return ref
+            if self._copier is None:  # the first row made off the driver's node
+                self._copier = self._make_copier()
             self._submitted(1)
             return self._copier.remote(ref)
 
@@ -707,8 +706,9 @@ class GloVeRayTraining(RayTraining):
             return super().weights()
         ray = self.conn.ray
         assert not self._inflight, "a run in strata gives its weights between epochs"
-        words = dict(zip(self._words, ray.get(list(self._words.values()))))
-        contexts = dict(zip(self._contexts, ray.get(list(self._contexts.values()))))
+        # between epochs the rows the last epoch ended with are where a rolled-back epoch
+        # would start (the references, or their copies on this node)
+        words, contexts = (dict(zip(refs, ray.get(list(refs.values())))) for refs in self._kept)
         return assemble(ray.get(self.actors[0].weights.remote()), words, contexts, self.workers)
 
     def load_weights(self, arrays: dict[str, np.ndarray]) -> None:
@@ -718,7 +718,6 @@ class GloVeRayTraining(RayTraining):
         self._loaded = ray.put(arrays)
         ray.get([a.load_weights.remote(self._loaded) for a in self.actors])
         self._contexts.clear()  # every worker holds every row again
-        self._words.clear()
         self._kept = ({}, {})
 
     def fingerprint(self) -> dict[str, Any]:
@@ -768,7 +767,7 @@ class GloVeRayTraining(RayTraining):
                 shutil.rmtree(self.staging, ignore_errors=True)
                 self.staging = None
             # the references go first, then Ray's printing of unread errors comes back
-            self._inflight, self._contexts, self._words = {}, {}, {}
+            self._inflight, self._contexts = {}, {}
             self._start, self._kept, self._ending = (0, {}, {}), ({}, {}), ({}, {})
             if self._quiet_errors is not None:
                 self._quiet_errors.close()
