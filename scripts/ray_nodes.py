@@ -59,8 +59,10 @@ def train(ray: str, workers: int, sync_every: int, tmp: Path, seed: int, model: 
           epochs: int | None = None) -> dict:
     """One `embedtrain train` process; its stats.distributed and its wall time."""
     prefix = tmp / f"run-{workers}-{sync_every}"
-    settings = [*GLOVE, "--epochs", str(epochs or 2)] if model == "glove" else ["--model", "skipgram", "--sync-every", str(sync_every), "--epochs",
-                                               "1", "--no-sync-overlap"]
+    if model == "glove":
+        settings = [*GLOVE, "--epochs", str(epochs or 2)]
+    else:
+        settings = ["--model", "skipgram", "--sync-every", str(sync_every), "--epochs", "1", "--no-sync-overlap"]
     cmd = [sys.executable, "-m", "embedtrain", "train", str(CORPUS), *settings, "--ray", ray,
            "--workers", str(workers), "--threads", "1", "--seed", str(seed), "-o", str(prefix), "-q"]
     env = dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT)))
