@@ -18,6 +18,19 @@ shards (the driver's CPU for the same round's train and reduce steps): each work
 ``ray.put``s its N shards and returns their references, or keeps them and each reducer
 pulls its shard from every worker through the actor handles passed with its call. Shards of ``--bytes`` each (below Ray's 100 KiB
 inline limit they travel inside the messages).
+
+``--path MS`` times instead what the driver puts on a round's path (wall seconds),
+with workers whose train call sleeps MS milliseconds (compute that takes no CPU, so
+that N actors on 2 cores do not queue for it), for the three steps a synchronous
+round issues (train, reduce, apply), submitted two ways, alternating round by round:
+
+- ``gathered``: the train calls, a get of the N stats, then the reducer and apply
+  calls, and a get of the applies (what the executor does);
+- ``ahead``: the train, reducer and apply calls at once, then the gets (tried in the
+  executor on 2026-12-07 and not kept: docs/ray.md).
+
+It prints the median round's wall time beyond MS (the path the driver and Ray add)
+and the driver's CPU seconds per round, for each way.
 """
 from __future__ import annotations
 
@@ -25,6 +38,7 @@ import argparse
 import json
 import os
 import resource
+import time
 
 
 def cpu() -> float:
@@ -40,6 +54,8 @@ def main() -> None:
     ap.add_argument("--variants", action="store_true",
                     help="also the two alternatives: workers put their shards in the object store "
                          "(worker_put_s), reducers pull them through actor handles (pull_s)")
+    ap.add_argument("--path", type=float, metavar="MS",
+                    help="time the round's path instead, with train calls that sleep MS ms")
     a = ap.parse_args()
     os.environ.setdefault("RAY_worker_niceness", "0")
     import numpy as np
@@ -56,6 +72,14 @@ def main() -> None:
 
         def take(self, *shards):
             return len(shards)
+
+        def sleep_train(self, n: int, size: int, seconds: float):
+            time.sleep(seconds)
+            x = np.zeros(size, np.uint8)
+            return tuple([{"words": 1}] + [x] * n)
+
+        def combine(self, *shards):
+            return np.zeros(shards[0].size, np.uint8)
 
         # the variants (--variants): shards put into the object store by the worker, or
         # kept by it and pulled by the reducers through actor handles passed with the call
@@ -74,6 +98,9 @@ def main() -> None:
             return len(ray.get([w.shard.remote(s) for w in workers]))
 
     try:
+        if a.path is not None:
+            path_rounds(ray, Actor, a)
+            return
         for n in a.workers:
             actors = [Actor.remote() for _ in range(n)]
             reducers = [Actor.remote() for _ in range(n)]
@@ -111,6 +138,42 @@ def main() -> None:
                 ray.kill(x)
     finally:
         ray.shutdown()
+
+
+def path_rounds(ray, actor_class, a) -> None:
+    """--path: a synchronous round's wall time beyond the workers' (sleeping) compute,
+    its steps submitted after the stats are gathered or all at once."""
+    import statistics
+
+    seconds = a.path / 1e3
+    for n in a.workers:
+        actors = [actor_class.remote() for _ in range(n)]
+        reducers = [actor_class.remote() for _ in range(n)]
+        ray.get([x.take.remote() for x in actors + reducers])
+        for size in a.bytes:
+            walls: dict[str, list[float]] = {"gathered": [], "ahead": []}
+            cpus: dict[str, list[float]] = {"gathered": [], "ahead": []}
+            for r in range(2 * a.rounds + 2):
+                way = "gathered" if r % 2 == 0 else "ahead"
+                started, cpu_started = time.perf_counter(), cpu()
+                out = [x.sleep_train.options(num_returns=n + 1).remote(n, size, seconds) for x in actors]
+                if way == "gathered":
+                    ray.get([o[0] for o in out])
+                combined = [reducers[s].combine.remote(*[o[1 + s] for o in out]) for s in range(n)]
+                applies = [x.take.remote(*combined) for x in actors]
+                if way == "ahead":
+                    ray.get([o[0] for o in out])
+                ray.get(applies)
+                if r >= 2:  # the first round of each way warms up
+                    walls[way].append(time.perf_counter() - started - seconds)
+                    cpus[way].append(cpu() - cpu_started)
+            row = {"workers": n, "shard_bytes": size, "compute_ms": a.path}
+            for way in walls:
+                row[f"{way}_path_ms"] = round(statistics.median(walls[way]) * 1e3, 1)
+                row[f"{way}_driver_cpu_ms"] = round(statistics.median(cpus[way]) * 1e3, 1)
+            print(json.dumps(row), flush=True)
+        for x in actors + reducers:
+            ray.kill(x)
 
 
 if __name__ == "__main__":
