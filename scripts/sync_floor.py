@@ -89,10 +89,11 @@ def timed(fn, repeats: int) -> float:
 
 
 def own_and_apply(shapes: tuple[int, ...], sent_rows: int, read_rows: int, repeats: int,
-                  rng: np.random.Generator) -> tuple[float, float, float]:
-    """Seconds of the own pass, of the apply of read_rows, and of the apply of sent_rows."""
+                  rng: np.random.Generator) -> tuple[float, float, float, float]:
+    """Seconds of the own pass, of the apply of read_rows, of the apply of sent_rows, and
+    of numpy's gather of the own rows minus their base (what reading them costs at least)."""
     levels = kernels.LEVELS["int8"]
-    own = apply = apply_own = 0.0
+    own = apply = apply_own = gather = 0.0
     for rows_m, n_sent, n_read in zip(shapes, split(sent_rows, shapes), split(read_rows, shapes)):
         m = rng.standard_normal((rows_m, DIM), dtype=np.float32)
         rows = spread_rows(n_sent, rows_m)
@@ -107,7 +108,9 @@ def own_and_apply(shapes: tuple[int, ...], sent_rows: int, read_rows: int, repea
         cstep = np.full(len(read), 1e-9, np.float32)
         apply += timed(lambda: kernels.add_rows(m, read, cvalues, cstep, True, 1.0), repeats)
         apply_own += timed(lambda: kernels.add_rows(m, rows, values, step, True, 1.0), repeats)
-    return own, apply, apply_own
+        diff = np.empty((len(rows), DIM), np.float32)
+        gather += timed(lambda: np.subtract(np.take(m, rows, axis=0), base, out=diff), repeats)
+    return own, apply, apply_own, gather
 
 
 def main() -> None:
@@ -119,7 +122,8 @@ def main() -> None:
     out = []
     per_row = row_bytes(DIM)
     links = " / ".join(str(g) for g in LINKS_GBIT)
-    print(f"| model | workers x words | rows changed / combined | compute ms | own ms | apply ms (combined / own rows) "
+    print(f"| model | workers x words | rows changed / combined | compute ms | own ms (numpy's gather - base) "
+          f"| apply ms (combined / own rows) "
           f"| network ms at {links} Gb/s (all rows) | bound, all rows, at {links} Gb/s / no network "
           f"| bound, pull, at {links} Gb/s / no network |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -130,17 +134,17 @@ def main() -> None:
         compute = run["worker_kernel_cpu_round"]
         sent, read = run["bytes_sent_round"] / n, run["bytes_received_round"] / n
         sent_rows, read_rows = int(sent / per_row), int(read / per_row)
-        own, apply, apply_own = own_and_apply(shapes, sent_rows, read_rows, args.repeats, rng)
+        own, apply, apply_own, gather = own_and_apply(shapes, sent_rows, read_rows, args.repeats, rng)
         network = [max(sent, read) * 8 / (g * 1e9) for g in LINKS_GBIT] + [0.0]
         pulled = [sent * 8 / (g * 1e9) for g in LINKS_GBIT] + [0.0]
         bound = [compute / (compute + own + apply + t) for t in network]
         bound_pull = [compute / (compute + own + apply_own + t) for t in pulled]
-        out.append(dict(model=model, workers=n, sync_every=run["sync_every"], compute=compute, own=own,
+        out.append(dict(model=model, workers=n, sync_every=run["sync_every"], compute=compute, own=own, gather=gather,
                         apply=apply, apply_own=apply_own, sent_rows=sent_rows, read_rows=read_rows,
                         links_gbit=list(LINKS_GBIT) + [None], network=network, bound=bound,
                         network_pull=pulled, bound_pull=bound_pull))
         print(f"| {model} | {n} x {run['sync_every']:,} | {sent_rows:,} / {read_rows:,} | {compute * 1e3:.0f} "
-              f"| {own * 1e3:.1f} | {apply * 1e3:.1f} / {apply_own * 1e3:.1f} | "
+              f"| {own * 1e3:.1f} ({gather * 1e3:.1f}) | {apply * 1e3:.1f} / {apply_own * 1e3:.1f} | "
               + " / ".join(f"{t * 1e3:.1f}" for t in network[:-1]) + " | "
               + " / ".join(f"{b:.0%}" for b in bound) + " | "
               + " / ".join(f"{b:.0%}" for b in bound_pull) + " |")
