@@ -27,7 +27,7 @@ reducers (other cores), the object store, the spread between workers, the masses
 snapshot. So the bound is generous: compute / (compute + own + apply + network).
 
 The row counts, the bytes and the compute are read from `scripts/ray_costs.py`'s
-measurements (`--costs`, the largest worker count in each file); own and apply are timed
+measurements (the files named in RUNS, the largest worker count in each); own and apply are timed
 here, one thread, on matrices of the measured run's shape (vocabulary x dim, FastText's
 input with its buckets), the rows spread evenly over them, int8 deltas (the default
 `--sync-dtype`). Medians of `--repeats` runs, CPU seconds of this thread.
@@ -139,8 +139,8 @@ def main() -> None:
         pulled = [sent * 8 / (g * 1e9) for g in LINKS_GBIT] + [0.0]
         bound = [compute / (compute + own + apply + t) for t in network]
         bound_pull = [compute / (compute + own + apply_own + t) for t in pulled]
-        out.append(dict(model=model, workers=n, sync_every=run["sync_every"], compute=compute, own=own, gather=gather,
-                        apply=apply, apply_own=apply_own, sent_rows=sent_rows, read_rows=read_rows,
+        out.append(dict(model=model, workers=n, sync_every=run["sync_every"], compute=compute, own=own,
+                        gather=gather, apply=apply, apply_own=apply_own, sent_rows=sent_rows, read_rows=read_rows,
                         links_gbit=list(LINKS_GBIT) + [None], network=network, bound=bound,
                         network_pull=pulled, bound_pull=bound_pull))
         print(f"| {model} | {n} x {run['sync_every']:,} | {sent_rows:,} / {read_rows:,} | {compute * 1e3:.0f} "
