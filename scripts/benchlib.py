@@ -1,13 +1,15 @@
-"""Shared pieces of the benchmark scripts: timing a whole process, scoring a .vec with
-gensim's own evaluators, writing text8 as lines of N tokens, and the Ray workers' set-up
+"""Shared pieces of the benchmark scripts: timing a whole process or a call in this one,
+scoring a .vec with gensim's own evaluators, writing text8 as lines of N tokens, and the Ray workers' set-up
 in one process."""
 from __future__ import annotations
 
 import gzip
 import os
 import re
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +55,19 @@ def timed(cmd: list[str], env=None, cwd=None) -> tuple[float, float, str]:
     hours, minutes, seconds = (float(g) if g else 0.0 for g in wall.groups())
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1)) / 1024
     return hours * 3600 + minutes * 60 + seconds, rss, proc.stderr
+
+
+def median_seconds(fn, repeats: int = 7, clock=time.perf_counter) -> float:
+    """The median of ``repeats`` timings of ``fn()`` by ``clock`` (wall seconds by default;
+    ``time.thread_time`` for this thread's CPU seconds), after one untimed call (compiled
+    or loaded, the pages touched)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        started = clock()
+        fn()
+        times.append(clock() - started)
+    return statistics.median(times)
 
 
 def scores(vec_path: Path) -> tuple[float, float]:

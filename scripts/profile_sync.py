@@ -22,19 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from benchlib import replicas  # noqa: E402
+from benchlib import median_seconds, replicas  # noqa: E402
 from embedtrain.config import make_config  # noqa: E402
 from embedtrain.distributed import sync  # noqa: E402
 
 
 def median_ms(f, reps: int = 7) -> float:
-    f()
-    times = []
-    for _ in range(reps):
-        started = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - started)
-    return float(np.median(times)) * 1e3
+    return median_seconds(f, reps) * 1e3
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import time
 
 
@@ -66,17 +67,13 @@ def main() -> None:
 
     @ray.remote(num_cpus=0)
     class Actor:
-        def train(self, n: int, size: int):
+        def train(self, n: int, size: int, seconds: float = 0.0):
+            time.sleep(seconds)   # --path: compute that takes no CPU
             x = np.zeros(size, np.uint8)
             return tuple([{"words": 1}] + [x] * (n - 1)) if n > 1 else {"words": 1}
 
         def take(self, *shards):
             return len(shards)
-
-        def sleep_train(self, n: int, size: int, seconds: float):
-            time.sleep(seconds)
-            x = np.zeros(size, np.uint8)
-            return tuple([{"words": 1}] + [x] * n)
 
         def combine(self, *shards):
             return np.zeros(shards[0].size, np.uint8)
@@ -143,8 +140,6 @@ def main() -> None:
 def path_rounds(ray, actor_class, a) -> None:
     """--path: a synchronous round's wall time beyond the workers' (sleeping) compute,
     its steps submitted after the stats are gathered or all at once."""
-    import statistics
-
     seconds = a.path / 1e3
     for n in a.workers:
         actors = [actor_class.remote() for _ in range(n)]
@@ -156,7 +151,7 @@ def path_rounds(ray, actor_class, a) -> None:
             for r in range(2 * a.rounds + 2):
                 way = "gathered" if r % 2 == 0 else "ahead"
                 started, cpu_started = time.perf_counter(), cpu()
-                out = [x.sleep_train.options(num_returns=n + 1).remote(n, size, seconds) for x in actors]
+                out = [x.train.options(num_returns=n + 1).remote(n + 1, size, seconds) for x in actors]
                 if way == "gathered":
                     ray.get([o[0] for o in out])
                 combined = [reducers[s].combine.remote(*[o[1 + s] for o in out]) for s in range(n)]

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -48,6 +47,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchlib import median_seconds  # noqa: E402
 from embedtrain.distributed.sync import ROW_ID_BYTES  # noqa: E402
 from embedtrain.kernels import sync as kernels  # noqa: E402
 
@@ -79,13 +79,7 @@ def split(n_rows: int, shapes: tuple[int, ...]) -> list[int]:
 
 
 def timed(fn, repeats: int) -> float:
-    fn()  # compiled (or loaded) and the pages touched before timing
-    out = []
-    for _ in range(repeats):
-        t = time.thread_time()
-        fn()
-        out.append(time.thread_time() - t)
-    return statistics.median(out)
+    return median_seconds(fn, repeats, time.thread_time)
 
 
 def own_and_apply(shapes: tuple[int, ...], sent_rows: int, read_rows: int, repeats: int,
