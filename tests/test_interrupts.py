@@ -4,6 +4,7 @@ callback is printed ("Exception ignored in ...") and dropped, so training went o
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 
@@ -93,6 +94,4 @@ def test_a_noted_ctrl_c_lost_in_a_finaliser_is_not_printed_and_other_losses_are(
         _Raises()
     assert interrupts.pending() == signal.SIGINT   # noted: the job runner stops on it
     assert seen == ["ValueError"]                  # the interrupt was not printed, the other was
-    import sys
-
     assert sys.unraisablehook is not None and sys.unraisablehook.__name__ == "<lambda>"  # restored

@@ -99,8 +99,7 @@ def test_workers_passing_context_rows_give_one_process_bytes(matrix):
                 lo, hi = twin.starts[group], twin.starts[group + 1]
                 kernels.train_entries(twin.order, lo, hi, twin.entries, ref_weights, ref_gradsq, config.lr,
                                       kernels.GRAD_CLIP)
-    words = {rep.index: strata.word_rows(rep) for rep in reps}
-    out = strata.assemble(reps[0].arrays, words, contexts, n)
+    out = finished(reps, contexts)
     for name in WEIGHT_NAMES + GRADSQ_NAMES:
         np.testing.assert_array_equal(out[name], ref[name], err_msg=name)
     # the words moved: a replica alone is not the model
