@@ -309,3 +309,46 @@ def test_one_worker_counts_one_machines_matrix_without_a_merge(tmp_path):
     assert d["count_bytes_moved"] == 16 * sum(d["partition_entries"])
     assert sorted(os.listdir(tmp_path / "matrix")) == ["meta.json", "part-00000.bin", "vocab.txt"]
     assert_same_matrix(CooccurrenceMatrix.load(tmp_path / "matrix"), one_machine_matrix(SAMPLE_CORPUS, **settings))
+
+
+@pytest.mark.parametrize("deaths", [2, 10])
+def test_a_worker_that_keeps_dying_while_going_back_is_given_up_on_in_one_line(deaths):
+    """Going back to an epoch's start replaces a worker that dies doing it, as often as the
+    set-up's steps do and no more (it recursed without end before)."""
+    from types import SimpleNamespace
+
+    from embedtrain.distributed.executor import MAX_SETUP_RESTARTS
+    from embedtrain.distributed.glove import GloVeRayTraining
+
+    class Died(Exception):
+        pass
+
+    class Lost(Exception):
+        pass
+
+    calls, respawned = [], []
+
+    def restore(word, loaded):
+        def result():
+            calls.append((word, loaded))
+            if len(calls) <= deaths:
+                raise Died()
+            return None
+        return result
+
+    training = GloVeRayTraining.__new__(GloVeRayTraining)
+    training.conn = SimpleNamespace(ray=SimpleNamespace(
+        get=lambda ref: ref(), exceptions=SimpleNamespace(RayActorError=Died, ObjectLostError=Lost)))
+    training.actors = {3: SimpleNamespace(restore=SimpleNamespace(remote=restore))}
+    training._loaded = "loaded"
+    training._submitted = lambda n: None
+    training._respawn = respawned.append
+    if deaths <= MAX_SETUP_RESTARTS:
+        training._restore(3, "rows")
+        assert len(calls) == deaths + 1 and respawned == [3] * deaths
+    else:
+        with pytest.raises(EmbedtrainError, match=f"Ray worker 3 died {MAX_SETUP_RESTARTS + 1} times "
+                                                  "while going back to the epoch's start; giving up"):
+            training._restore(3, "rows")
+        assert len(calls) == MAX_SETUP_RESTARTS + 1 and respawned == [3] * MAX_SETUP_RESTARTS
+    assert set(calls) == {("rows", "loaded")}

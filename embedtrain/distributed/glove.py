@@ -65,7 +65,7 @@ from .cooccur import (bounds_from_partitions, partition_bounds, reduce_partition
                       write_map_outputs)
 from .strata import (STRATA, StrataReplica, assemble, block_sequence, context_group, keep_entries,
                      train_step as strata_step, word_groups, word_rows as strata_word_rows)
-from .executor import RayTraining, _death_errors
+from .executor import MAX_SETUP_RESTARTS, RayTraining, _death_errors
 from .workers import ReplicaWorker
 
 log = logging.getLogger("embedtrain")
@@ -657,18 +657,23 @@ class GloVeRayTraining(RayTraining):
 
     def _restore(self, w: int, word: Any) -> None:
         """Worker ``w``'s arrays as loaded, then its word rows ``word`` (a reference, or
-        None: as loaded); a worker that died since is replaced first."""
+        None: as loaded); a worker that dies doing it is replaced and asked again,
+        :data:`MAX_SETUP_RESTARTS` times at most, as in the set-up's steps."""
         ray = self.conn.ray
-        self._submitted(1)
-        try:
-            ray.get(self.actors[w].restore.remote(word, self._loaded))
-            return
-        except ray.exceptions.ObjectLostError as exc:  # a node went with them
-            raise _lost_start(exc) from exc
-        except _death_errors(ray):
-            log.warning("Ray worker %d died while going back to the epoch's start", w)
-        self._respawn(w)
-        self._restore(w, word)
+        attempts = MAX_SETUP_RESTARTS + 1
+        for attempt in range(attempts):
+            self._submitted(1)
+            try:
+                ray.get(self.actors[w].restore.remote(word, self._loaded))
+                return
+            except ray.exceptions.ObjectLostError as exc:  # a node went with them
+                raise _lost_start(exc) from exc
+            except _death_errors(ray):
+                if attempt == attempts - 1:
+                    raise EmbedtrainError(f"Ray worker {w} died {attempts} times while going back to "
+                                          "the epoch's start; giving up") from None
+                log.warning("Ray worker %d died while going back to the epoch's start", w)
+            self._respawn(w)
 
     def _respawn(self, w: int) -> None:
         """A new actor for partition ``w`` (with the combination rules: with the last
