@@ -3,7 +3,7 @@
 A run compiles one skip-gram-family kernel, specialised on its architecture, losses and
 row layout (kernels/sgns.py), with one signature, the reader of its text
 (kernels/tokens.py), the few table functions its model needs, none of numba's own implementations (array constructors, string formatting,
-max/min/int) and no C wrappers (kernels/options.py); model files are written without
+max/min/int) and no C wrappers, its branches pruned before numba walks it (kernels/options.py); model files are written without
 copying the weights (io/archive.py write_npy gives numpy's bytes).
 """
 import io
@@ -48,7 +48,10 @@ embedtrain.train(sys.argv[1], epochs=1, min_count=1, dim=8, progress=False, **se
 cfunc = sorted({d.py_func.__qualname__ for d in dispatchers for cres in d.overloads.values()
                 if d.py_func.__module__.startswith("embedtrain")
                 and cres.fndesc.llvm_cfunc_wrapper_name in cres.library.get_llvm_str()})
-print(json.dumps({"compiled": compiled, "cfunc_wrappers": cfunc,
+# the order of the passes each kernel was compiled with
+passes = {repr(k): [name.split("_", 1)[1] for name in cres.metadata["pipeline_times"]["nopython"]]
+          for k, d in sgns._KERNELS.items() for cres in d.overloads.values()}
+print(json.dumps({"compiled": compiled, "cfunc_wrappers": cfunc, "passes": passes,
                   "kernels": {repr(k): len(d.signatures) for k, d in sgns._KERNELS.items()}}))
 """
 
@@ -78,6 +81,12 @@ def test_a_skipgram_run_compiles_one_kernel_for_its_own_loop_and_nothing_else(tm
     # no array constructors (the caller makes the kernels' arrays) and no string formatting
     # (a slice copy compiles numba's shape-error message)
     assert not [n for n in found["compiled"] if "unicode" in n or "ol_np_" in n or "np_arange" in n]
+    # the other loops are pruned before numba's closure inliner walks the kernel (it has no
+    # closures): numba's own passes, in another order (kernels/options.py PruneFirstCompiler)
+    order = found["passes"][repr(key)]
+    assert order.index("dead_branch_prune") < order.index("inline_closure_likes") < order.index(
+        "nopython_type_inference")
+    assert order.index("rewrite_semantic_constants") < order.index("dead_branch_prune")
 
 
 def test_a_fasttext_run_compiles_its_kernel_and_its_four_table_functions_and_nothing_else(tmp_path):

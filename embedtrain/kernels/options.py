@@ -33,6 +33,8 @@ import tempfile
 from pathlib import Path
 
 from numba.core import caching, config
+from numba.core.compiler import CompilerBase, DefaultPassBuilder
+from numba.core.untyped_passes import DeadBranchPrune, InlineClosureLikes, RewriteSemanticConstants
 
 FASTMATH_FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
@@ -160,12 +162,36 @@ if not CACHE:
                 "without a cache, so every run pays the compile time",
                 ", ".join(str(p) for p in cache_directories(__file__)))
 
+class PruneFirstCompiler(CompilerBase):
+    """numba's nopython pipeline with its dead-branch pruning (and the constant rewrites it
+    reads) moved before the pass that inlines closures and array calls, which none of our
+    kernels has: that pass then walks only the branches a kernel keeps. The skip-gram
+    family's kernel holds five context loops and keeps one (kernels/sgns.py), and the pass
+    spent 0.2 s of a first run on the other four (docs/benchmarks.md, "Issue 28, round 3").
+    The passes and what each does are numba's; only their order differs, so the typed
+    code is the same. With a numba whose pipeline lacks one of them, numba's order."""
+
+    def define_pipelines(self):
+        pm = DefaultPassBuilder.define_nopython_pipeline(self.state)
+        early = (RewriteSemanticConstants, DeadBranchPrune)
+        order = [p for p, _ in pm.passes]
+        if all(p in order for p in early + (InlineClosureLikes,)):
+            moved = [entry for entry in pm.passes if entry[0] in early]
+            kept = [entry for entry in pm.passes if entry[0] not in early]
+            at = [p for p, _ in kept].index(InlineClosureLikes)
+            pm.passes = kept[:at] + moved + kept[at:]
+            pm.finalize()
+        return [pm]
+
+
 # no_cfunc_wrapper: numba compiles, besides each function and its Python entry point, a C
 # wrapper that only a first-class function value (a dispatcher passed into jitted code as
 # an argument) would call; nothing here does, and leaving it out saves part of a first
 # run's compile (docs/benchmarks.md, "Issue 28, round 2"). Calls between kernels go to
 # the native functions, which are unchanged.
-COMPILE_OPTIONS = dict(cache=CACHE, nogil=True, error_model="numpy", no_cfunc_wrapper=True)
+# pipeline_class: PruneFirstCompiler, above.
+COMPILE_OPTIONS = dict(cache=CACHE, nogil=True, error_model="numpy", no_cfunc_wrapper=True,
+                       pipeline_class=PruneFirstCompiler)
 
 KERNEL_OPTIONS = dict(COMPILE_OPTIONS, fastmath=FASTMATH_FLAGS)
 
