@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import EmbedtrainError
 from .common import MAX_WORDS_IN_BATCH, TrainedModel, _same, one_corpus
 from .keyedvectors import KeyedVectors
-from .word2vec import _GensimHooks
+from .word2vec import _count_file, _GensimHooks
 
 # How many leading document rows are gensim's plain-int tags 0..N-1 (kept in the model's
 # stats, so that load gives back int keys).
@@ -345,14 +345,7 @@ def _tag_of(number: int, document: Any) -> Any:
 def _scan(corpus: Any, counts: Counter | None = None) -> tuple[int, int, int]:
     """(documents, words, how many int tags 0..N-1) of the corpus; its tags checked."""
     if isinstance(corpus, Path):
-        lines = words = 0
-        with open(corpus, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                tokens = line.split()
-                lines += 1
-                words += len(tokens)
-                if counts is not None:
-                    counts.update(tokens)
+        lines, words = _count_file(corpus, counts)
         return lines, words, lines
     docs = words = 0
     top = -1

@@ -315,19 +315,25 @@ def _corpus_arg(corpus: Any) -> Any:
     return os.fspath(corpus) if isinstance(corpus, Path) else corpus
 
 
+def _count_file(path: Path, counts: Counter | None = None) -> tuple[int, int]:
+    """(lines, whitespace tokens) of a text file; each token's count added to ``counts``
+    when given (the Doc2Vec wrapper counts its files with this too)."""
+    lines = words = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            tokens = line.split()
+            lines += 1
+            words += len(tokens)
+            if counts is not None:
+                counts.update(tokens)
+    return lines, words
+
+
 def _count(corpus: Any, counts: Counter | None = None) -> tuple[int, int]:
     """(sentences, words) of a corpus (a file: its lines and whitespace tokens); each
     word's count added to ``counts`` when given."""
     if isinstance(corpus, Path):
-        lines = words = 0
-        with open(corpus, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                tokens = line.split()
-                lines += 1
-                words += len(tokens)
-                if counts is not None:
-                    counts.update(tokens)
-        return lines, words
+        return _count_file(corpus, counts)
     sentences = words = 0
     for sentence in corpus:
         sentences += 1
