@@ -77,8 +77,12 @@ def draw_noise(state, noise_prob, noise_alias):
     """One noise word from the alias table. Returns (state, word)."""
     state, bits = next_state(state)
     word = below(bits, noise_prob.shape[0])
+    # read the alias whether or not it is taken: with the read inside the branch, numba
+    # kept a reference to noise_alias (an atomic add and its release on the array's count,
+    # shared by every thread) for each draw of the kernels that inline this
+    alias = noise_alias[word]
     if fraction(bits) >= noise_prob[word]:
-        word = noise_alias[word]
+        word = alias
     return state, word
 
 
