@@ -260,7 +260,9 @@ def test_checkpoint_for_other_settings_or_corpus_is_refused(small_corpus, tmp_pa
 def test_cli_checkpoint_kill9_and_resume(tmp_path):
     """The user's path: --checkpoint-every, kill -9 from outside, --resume PREFIX.ckpt."""
     corpus = ROOT / "data" / "text8-1m.gz"
-    common = ["--dim", "40", "--epochs", "2", "--threads", "1", "--seed", "3", "--max-line-tokens",
+    # 6 epochs: about 2 s of training on a 2026 core, so the kill 0.4 s after the first checkpoint
+    # falls well inside the run (with 2 epochs a run had ended by then)
+    common = ["--dim", "40", "--epochs", "6", "--threads", "1", "--seed", "3", "--max-line-tokens",
               "1000", "-q"]
     prefix = tmp_path / "run"
     child = subprocess.Popen([sys.executable, "-m", "embedtrain", "train", str(corpus), *common,
@@ -272,6 +274,8 @@ def test_cli_checkpoint_kill9_and_resume(tmp_path):
     if child.poll() is not None:
         pytest.skip("training finished before its first checkpoint (machine too fast for this test)")
     time.sleep(0.4)
+    if child.poll() is not None:
+        pytest.skip("training finished within 0.4 s of its first checkpoint (machine too fast)")
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert ckpt.exists() and not Path(str(prefix) + ".etm").exists()
