@@ -97,6 +97,72 @@ def test_kernel_step_matches_reference(loss, labels):
     np.testing.assert_allclose(a_wi, b_wi, atol=2e-6)
 
 
+def test_fasttext_sigmoid_at_its_edges_and_inside():
+    """ft_sigmoid reads its table before its branches (at x clamped into [-8, 8]); what it
+    returns is fastText's Loss::sigmoid: 0 below -8, 1 above 8, NaN for NaN, else the cell."""
+    from embedtrain.kernels.classify import ft_sigmoid
+
+    table = fasttext_sigmoid_table()
+    xs = [np.nan, -np.inf, -9.0, -8.0, -7.99, -0.01, 0.0, 3.3, 7.99, 8.0, 9.0, np.inf]
+    xs += list(np.random.default_rng(0).uniform(-8, 8, 200))
+    for x in np.array(xs, dtype=np.float32):
+        got = ft_sigmoid(x, table)
+        if np.isnan(x):
+            assert np.isnan(got)
+        elif x < -8:
+            assert got == 0.0
+        elif x > 8:
+            assert got == 1.0
+        else:
+            i = int((x + np.float32(8)) * np.float32(512) / np.float32(8) / np.float32(2))
+            assert got == table[i], x
+
+
+def test_a_nan_score_moves_no_row_and_gives_a_nan_loss():
+    """binary_logistic has one way out (so that numba counts no reference to its arrays); a
+    NaN score still leaves the output row and the gradient as they were."""
+    from embedtrain.kernels.classify import binary_logistic
+
+    out = np.random.default_rng(1).uniform(-1, 1, (3, 4)).astype(np.float32)
+    out[1, 2] = np.nan
+    hidden = np.ones(4, dtype=np.float32)
+    grad = np.zeros(4, dtype=np.float32)
+    before = out.copy()
+    assert np.isnan(binary_logistic(out, 1, True, np.float32(0.1), hidden, grad, fasttext_sigmoid_table()))
+    np.testing.assert_array_equal(out, before)
+    assert not grad.any()
+    loss = binary_logistic(out, 0, True, np.float32(0.1), hidden, grad, fasttext_sigmoid_table())
+    assert np.isfinite(loss) and grad.any() and not np.array_equal(out[0], before[0])
+
+
+def test_the_training_kernel_counts_few_references_past_its_entry():
+    """A helper that reads an array only inside a branch, or returns early, left numba a
+    reference count on the array (an atomic add and release) per call; on the matrices and
+    tables every thread shares, that is a cache line both cores write. train_lines had 37 such
+    calls past its entry block; it has the per-call ones of its arguments and the three of its
+    per-line choice of loss."""
+    from numba import njit
+
+    from embedtrain.kernels.classify import train_lines as kernel
+    from embedtrain.kernels.options import KERNEL_OPTIONS
+
+    fresh = njit(**dict(KERNEL_OPTIONS, cache=False))(kernel.py_func)   # a cached kernel has no IR
+    counts = np.array([50, 20, 10, 5, 1], dtype=np.int64)
+    tree, neg = huffman_tree(counts), negative_table(counts)
+    wi = np.zeros((12, 8), np.float32)
+    wo = np.zeros((5, 8), np.float32)
+    fresh(LOSS_CODES["ns"], wi, wo, np.array([0, 2], np.int64), np.array([1, 2], np.int32),
+          np.array([0, 1], np.int64), np.array([1], np.int32), np.array([2], np.int64), 0, 1,
+          np.float32(0.1), 1e12, np.zeros(1, np.int64), seed_states(1, 1)[0], fasttext_sigmoid_table(), 3,
+          neg, tree.offsets, tree.points, tree.codes)
+    llvm = "".join(fresh.inspect_llvm().values())
+    body = llvm.split("define ptr @_ZN7cpython")[0]     # the kernel, not numba's Python wrapper
+    assert "train_lines" in body
+    function = body[body.index("define"):]
+    after_entry = re.split(r"\n[A-Za-z0-9_.]+:", function, maxsplit=1)[1]   # past its first block
+    assert len(re.findall(r"call void @NRT_incref", after_entry)) <= 20
+
+
 def test_huffman_tree_is_optimal():
     counts = np.array([90, 40, 33, 20, 8, 7, 3, 1], dtype=np.int64)
     tree = huffman_tree(counts)

@@ -40,23 +40,33 @@ def fasttext_sigmoid_table() -> np.ndarray:
 
 @njit(**HELPER_OPTIONS)
 def ft_sigmoid(x, table):
-    """fastText's Loss::sigmoid of a float32 x (NaN: NaN)."""
+    """fastText's Loss::sigmoid of a float32 x (NaN: NaN).
+
+    The table is read before the branches, at x clamped into [-8, 8] (NaN: -8), which is
+    x itself wherever its value is returned: read inside a branch, the table kept numba a
+    reference count on it for every call, an atomic add and release on a cache line every
+    thread writes (docs/benchmarks.md, "A count on the noise table, every draw")."""
+    xc = x if x >= -FT_MAX_SIGMOID else np.float32(-FT_MAX_SIGMOID)
+    if xc > FT_MAX_SIGMOID:
+        xc = np.float32(FT_MAX_SIGMOID)
+    i = np.int64((xc + np.float32(FT_MAX_SIGMOID)) * np.float32(FT_SIGMOID_TABLE_SIZE)
+                 / np.float32(FT_MAX_SIGMOID) / np.float32(2.0))
+    value = table[i]
     if x < -FT_MAX_SIGMOID:
         return np.float32(0.0)
     if x > FT_MAX_SIGMOID:
         return np.float32(1.0)
     if x != x:
         return np.float32(np.nan)
-    i = np.int64((x + np.float32(FT_MAX_SIGMOID)) * np.float32(FT_SIGMOID_TABLE_SIZE)
-                 / np.float32(FT_MAX_SIGMOID) / np.float32(2.0))
-    return table[i]
+    return value
 
 
 @njit(**HELPER_OPTIONS)
 def hidden_of(input_vectors, rows, r0, r1, hidden):
     """hidden = mean of input_vectors[rows[r0:r1]] (fastText's Model::computeHidden)."""
     dim = hidden.shape[0]
-    hidden[:] = 0.0
+    for k in range(dim):
+        hidden[k] = 0.0
     for r in range(r0, r1):
         row = rows[r]
         for k in range(dim):
@@ -78,17 +88,18 @@ def dot_row(matrix, i, vec):
 def binary_logistic(output_vectors, target, positive, lr, hidden, grad, table):
     """fastText's BinaryLogisticLoss::binaryLogistic with backprop. Returns the loss."""
     f = dot_row(output_vectors, target, hidden)
-    if f != f:
-        return np.nan
     score = ft_sigmoid(f, table)
     label = np.float32(1.0) if positive else np.float32(0.0)
     alpha = lr * (label - score)
-    for k in range(hidden.shape[0]):
+    # f NaN (the weights diverged): no update, and the loss is NaN. One way out, with the
+    # loop run zero times, not an early return: numba then counts no reference to the arrays
+    dim = hidden.shape[0] if f == f else 0
+    for k in range(dim):
         o = output_vectors[target, k]
         grad[k] += alpha * o
         output_vectors[target, k] = o + alpha * hidden[k]
     p = score if positive else np.float32(1.0) - score
-    return -np.log(p + LOG_EPSILON)
+    return -np.log(p + LOG_EPSILON) if f == f else np.nan
 
 
 @njit(**HELPER_OPTIONS)
@@ -130,9 +141,8 @@ def ns_step(output_vectors, target, lr, hidden, grad, table, negative, neg_table
     from ``neg_table`` (labels in proportion to count ** 0.5), redrawn while equal to the
     target. Returns (loss, state)."""
     loss = binary_logistic(output_vectors, target, True, lr, hidden, grad, table)
-    if output_vectors.shape[0] < 2:
-        return loss, state
-    for _ in range(negative):
+    # one label: no other to draw (a loop run zero times, not an early return; see above)
+    for _ in range(negative if output_vectors.shape[0] >= 2 else 0):
         while True:
             state, bits = next_state(state)
             neg = neg_table[below(bits, neg_table.shape[0])]
@@ -190,7 +200,8 @@ def train_lines(loss_kind, input_vectors, output_vectors, offsets, rows, label_o
         l1 = label_offsets[line + 1]
         if r1 > r0 and l1 > l0:
             hidden_of(input_vectors, rows, r0, r1, hidden)
-            grad[:] = 0.0
+            for k in range(dim):
+                grad[k] = 0.0
             if loss_kind == LOSS_OVA:
                 for i in range(nlabels):
                     positive = False
