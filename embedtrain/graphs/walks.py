@@ -125,22 +125,28 @@ def write_walks(graph: Graph, walk: WalkConfig, path: str | os.PathLike, seed: i
         return _walk_lines(graph, walk, seed, threads, out)
 
 
-def _walk_lines(graph: Graph, walk: WalkConfig, seed: int, threads: int, out) -> int:
+def _name_lists(graph: Graph, walk: WalkConfig, seed: int, threads: int) -> Iterator[list[list[str]]]:
+    """Each block of walks (:func:`walk_blocks`) as a list of walks, each a list of node
+    names: the names of a block looked up at once, then cut into walks."""
     names = np.array(graph.nodes, dtype=object)
-    walks = 0
     for block in walk_blocks(graph, walk, seed, threads):
         ends = np.flatnonzero(block == SENTENCE_END)
-        starts = np.concatenate([[0], ends[:-1] + 1])
-        tokens = names[block[block != SENTENCE_END]]
-        lengths = ends - starts
-        lines = []
+        lengths = np.diff(ends, prepend=-1) - 1
+        flat = names[block[block != SENTENCE_END]].tolist()
+        walks = []
         at = 0
         for length in lengths.tolist():
-            lines.append(" ".join(tokens[at:at + length]))
+            walks.append(flat[at:at + length])
             at += length
-        out.write("\n".join(lines))
+        yield walks
+
+
+def _walk_lines(graph: Graph, walk: WalkConfig, seed: int, threads: int, out) -> int:
+    walks = 0
+    for lists in _name_lists(graph, walk, seed, threads):
+        out.write("\n".join(" ".join(w) for w in lists))
         out.write("\n")
-        walks += len(lines)
+        walks += len(lists)
     out.flush()
     return walks
 
@@ -164,12 +170,7 @@ def walks(graph: Any, *, directed: bool | None = None, weighted: bool | None = N
                    weighted=weighted if isinstance(graph, tuple) else walk.weighted)
     if output is not None:
         return write_walks(g, walk, output, common.seed, common.worker_threads)
-    names = g.nodes
     out: list[list[str]] = []
-    for block in walk_blocks(g, walk, common.seed, common.worker_threads):
-        ends = np.flatnonzero(block == SENTENCE_END)
-        start = 0
-        for end in ends.tolist():
-            out.append([names[i] for i in block[start:end].tolist()])
-            start = end + 1
+    for lists in _name_lists(g, walk, common.seed, common.worker_threads):
+        out.extend(lists)
     return out
