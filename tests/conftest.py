@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import signal
 from pathlib import Path
 
@@ -77,6 +78,21 @@ def small_corpus(tmp_path_factory, sample_text) -> Path:
     words = sample_text.split()[:30000]
     p.write_text("\n".join(" ".join(words[i:i + 100]) for i in range(0, len(words), 100)) + "\n")
     return p
+
+
+def kernel_increfs(llvm: str, name: str) -> tuple[int, int]:
+    """(calls of numba's NRT_incref in the compiled kernel ``name``, those past its first
+    block) in a dispatcher's ``inspect_llvm()`` text: the kernel's own body, before numba's
+    Python wrapper. A count past the first block is taken again at every window, line or
+    draw; the first block's are once a call (its arguments). The first block is the one LLVM
+    labels ``entry:``, or an unlabelled one before the first label."""
+    body = llvm.split("define ptr @_ZN7cpython")[0]
+    assert name in body
+    function = body[re.search(r"^define .*" + re.escape(name), body, re.M).start():]
+    blocks = re.split(r"\n(?=[A-Za-z0-9_.]+:)", function)   # [0]: the define line (+ an unlabelled block)
+    past = blocks[2:] if blocks[0].rstrip().endswith("{") else blocks[1:]
+    return (function.count("call void @NRT_incref"),
+            sum(block.count("call void @NRT_incref") for block in past))
 
 
 def spearman(x, y) -> float:
