@@ -1,4 +1,5 @@
-"""Summing the threads' replicas (``--replicas``, training/replicas.py): two kernels.
+"""Summing the threads' replicas (``--replicas``, training/replicas.py): two kernels; and
+merging a thread's own rows into the shared ones (training/own_rows.py): a third.
 
 Each thread trains a copy of the weights on its own job; after the round the base
 becomes the base plus the sum of all the copies' changes since it (:func:`sum_replicas`,
@@ -37,3 +38,17 @@ def copy_rows(source, target, lo, hi):
     for i in range(lo, hi):
         for j in range(dim):
             target[i, j] = source[i, j]
+
+
+@njit(**ROW_OPTIONS)
+def merge_own_rows(master, own, snapshot, rows):
+    """Rows 0..``rows`` of a thread's own copy (training/own_rows.py) into the master: ``master +=
+    own - snapshot`` (what the thread changed since its last merge), then ``own`` and
+    ``snapshot`` become the master's rows."""
+    dim = master.shape[1]
+    for i in range(rows):
+        for j in range(dim):
+            x = master[i, j] + (own[i, j] - snapshot[i, j])
+            master[i, j] = x
+            own[i, j] = x
+            snapshot[i, j] = x

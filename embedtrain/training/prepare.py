@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config import REPLICA_THREADS, WHOLE_LINE_WARN_CONTEXTS, CommonConfig
+from ..config import OWN_ROWS, OWN_ROWS_THREADS, REPLICA_THREADS, WHOLE_LINE_WARN_CONTEXTS, CommonConfig
 from ..corpus import TokenStream
 from ..corpus.source import as_source
 from ..corpus.stream import line_contexts
@@ -145,6 +145,10 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
         from .replicas import ReplicaExecutor
 
         executor = ReplicaExecutor(min(config.worker_threads, REPLICA_THREADS))
+    elif executor is None and 1 < config.worker_threads <= OWN_ROWS_THREADS and OWN_ROWS:
+        from .own_rows import OwnRowsExecutor
+
+        executor = OwnRowsExecutor(config.worker_threads, OWN_ROWS)
     elif executor is None:
         executor = ThreadExecutor(config.worker_threads)
     result = run(task, executor, seed=config.seed, progress=options.progress,
@@ -152,6 +156,8 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
                         checkpoint_every=config.checkpoint_every, start=start)
     stats["history"] = result.history
     stats["threads"] = executor.workers
-    if hasattr(executor, "bind"):
+    if replicas(config, options):
         stats["replicas"] = executor.workers
+    elif getattr(executor, "own_rows", 0):
+        stats["own_rows"] = executor.own_rows
     return result

@@ -104,6 +104,19 @@ class SgnsTask:
         path starts there) or None."""
         return {"input_vectors": "first", "output_vectors": "first", "output_hs": "last"}
 
+    # ------------------------------------------------------------------ threads' own rows
+    @property
+    def own_rows_array(self) -> str | None:
+        """The array whose first rows (the most frequent words') each thread keeps as its own
+        between jobs (training/own_rows.py): the output rows of negative sampling."""
+        return "output_vectors" if self.arrays["output_vectors"].shape[0] else None
+
+    def use_array(self, name: str, array: np.ndarray) -> None:
+        """Train ``array`` (the same values, moved) as ``name`` from now on: in this task's
+        arrays, which the model is made of."""
+        self.arrays[name] = array
+        self.weights = kernels.SgnsWeights(*(self.arrays[n] for n in WEIGHT_NAMES))
+
     def with_arrays(self, arrays: dict[str, np.ndarray]) -> "SgnsTask":
         """This task training ``arrays`` in place of its own (the rest shared)."""
         other = copy.copy(self)
