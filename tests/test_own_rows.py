@@ -117,20 +117,10 @@ def test_no_views_where_they_cannot_be_made(monkeypatch):
     assert sorted(ran) == list(range(5))
 
 
-def _corpus(tmp_path):
-    rng = np.random.default_rng(0)
-    words = [f"w{i}" for i in range(400)]
-    p = 1.0 / np.arange(1, 401)
-    lines = [" ".join(rng.choice(words, size=40, p=p / p.sum())) for _ in range(600)]
-    path = tmp_path / "corpus.txt"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 @pytest.mark.parametrize("model", ["cbow", "skipgram"])
-def test_two_threads_train_with_own_rows(tmp_path, monkeypatch, model):
+def test_two_threads_train_with_own_rows(small_corpus, monkeypatch, model):
     monkeypatch.setattr(prepare, "OWN_ROWS", 64)
-    corpus = _corpus(tmp_path)
+    corpus = small_corpus
     trained = embedtrain.train(str(corpus), model=model, dim=16, threads=2, epochs=2, min_count=1, seed=1,
                                progress=False)
     assert trained.stats["own_rows"] == 64
@@ -147,16 +137,16 @@ def test_two_threads_train_with_own_rows(tmp_path, monkeypatch, model):
     assert "own_rows" not in one.stats
 
 
-def test_too_few_words_for_own_rows(tmp_path):
-    # 400 words: the default's 1,024 rows would leave none shared, so every row is
-    trained = embedtrain.train(str(_corpus(tmp_path)), model="cbow", dim=16, threads=2, epochs=1,
-                               min_count=1, seed=1, progress=False)
+def test_too_few_words_for_own_rows(small_corpus):
+    # 159 words seen 20 times: the default's 1,024 rows would leave none shared, so every row is
+    trained = embedtrain.train(str(small_corpus), model="cbow", dim=16, threads=2, epochs=1,
+                               min_count=20, seed=1, progress=False)
     assert "own_rows" not in trained.stats
 
 
-def test_more_threads_share_every_row(tmp_path, monkeypatch):
+def test_more_threads_share_every_row(small_corpus, monkeypatch):
     monkeypatch.setattr(prepare, "OWN_ROWS", 64)
     threads = prepare.OWN_ROWS_THREADS + 1
-    trained = embedtrain.train(str(_corpus(tmp_path)), model="cbow", dim=16, threads=threads, epochs=1,
+    trained = embedtrain.train(str(small_corpus), model="cbow", dim=16, threads=threads, epochs=1,
                                min_count=1, seed=1, progress=False)
     assert trained.stats["threads"] == threads and "own_rows" not in trained.stats

@@ -49,7 +49,7 @@ class SgnsTask:
         noise = vocab.noise_sampler(config.ns_exponent)
         tree = vocab.huffman() if use_hs else HuffmanTree.empty(len(vocab))
         sigmoid, log_sigmoid = sigmoid_tables()
-        self.weights = kernels.SgnsWeights(*(arrays[name] for name in WEIGHT_NAMES))
+        self._weigh()
         self.rows = kernels.SgnsRows(*rows)
         self.tables = kernels.SgnsTables(keep_prob, noise.prob, noise.alias, tree.offsets, tree.codes,
                                          tree.points, sigmoid, log_sigmoid)
@@ -115,14 +115,18 @@ class SgnsTask:
         """Train ``array`` (the same values, moved) as ``name`` from now on: in this task's
         arrays, which the model is made of."""
         self.arrays[name] = array
-        self.weights = kernels.SgnsWeights(*(self.arrays[n] for n in WEIGHT_NAMES))
+        self._weigh()
 
     def with_arrays(self, arrays: dict[str, np.ndarray]) -> "SgnsTask":
         """This task training ``arrays`` in place of its own (the rest shared)."""
         other = copy.copy(self)
         other.arrays = {**self.arrays, **arrays}
-        other.weights = kernels.SgnsWeights(*(other.arrays[name] for name in WEIGHT_NAMES))
+        other._weigh()
         return other
+
+    def _weigh(self) -> None:
+        """The kernel's weights tuple, of this task's arrays."""
+        self.weights = kernels.SgnsWeights(*(self.arrays[name] for name in WEIGHT_NAMES))
 
 
 def identity_rows(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
