@@ -420,10 +420,10 @@ REPLICA_FULL_EVERY = 16
 REPLICA_THREADS = 2
 # ... and a job is the model's replica_job_tokens (SkipGramConfig, CBOWConfig).
 
-# Hogwild threads (training/own_rows.py): each thread but the first keeps the output rows of this
-# many most frequent words as its own, merged into the shared rows after each of its jobs
-# (docs/benchmarks.md, "Frequent rows of a thread's own"; 0: every row shared).
-OWN_ROWS = 1024
+# Hogwild threads (training/own_rows.py): each thread but the first keeps the output and input rows
+# of this many most frequent words as its own, merged into the shared rows after each of its jobs
+# (docs/benchmarks.md, "Frequent rows of a thread's own" and "Input rows too"; 0: every row shared).
+OWN_ROWS = 4096
 # ... with at most this many threads: measured on two; every further thread's view maps the shared
 # rows once more (the resident set counts them again, though the memory is the same), and the
 # merges take one lock.

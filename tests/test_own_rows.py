@@ -42,18 +42,18 @@ def test_own_rows_fill_whole_pages(dim):
 
 
 class _Task:
-    """What the executor needs of a task: its arrays, the name of the one whose rows the
+    """What the executor needs of a task: its arrays, the names of those whose rows the
     threads keep, and copies training other arrays."""
-    own_rows_array = "out"
 
-    def __init__(self, arrays):
+    def __init__(self, arrays, own=("out",)):
         self.arrays = arrays
+        self.own_rows_arrays = own
 
     def use_array(self, name, array):
         self.arrays[name] = array
 
     def with_arrays(self, arrays):
-        return _Task({**self.arrays, **arrays})
+        return _Task({**self.arrays, **arrays}, self.own_rows_arrays)
 
 
 def test_views_share_all_but_the_own_rows():
@@ -76,17 +76,23 @@ def test_views_share_all_but_the_own_rows():
 
 
 def test_jobs_merge_the_own_rows():
-    task = _Task({"out": np.zeros((1000, 16), dtype=np.float32)})
+    # two arrays of different lengths, as the output rows and FastText's longer input rows
+    task = _Task({"out": np.zeros((1000, 16), dtype=np.float32),
+                  "in": np.zeros((1500, 16), dtype=np.float32),
+                  "other": np.zeros((1000, 16), dtype=np.float32)}, own=("out", "in"))
     executor = OwnRowsExecutor(2, 64)
     tasks = executor.bind(task)
+    assert executor.own_arrays == ("out", "in")
+    assert tasks[1].arrays["other"] is task.arrays["other"]   # an array not named: shared as it is
     counts = [0, 0]
     lock = threading.Lock()
 
     def work(worker, job):
-        array = tasks[worker].arrays["out"]
-        if worker:
-            array[0] += 1.0      # an own row: only the merges reach the master
-        array[100 + job] = job   # a shared row, one per job
+        for name, step in (("out", 1.0), ("in", 2.0)):
+            array = tasks[worker].arrays[name]
+            if worker:
+                array[0] += step     # an own row: only the merges reach the master
+            array[100 + job] = job   # a shared row, one per job
         with lock:
             counts[worker] += 1
         time.sleep(0.002)        # both threads take jobs
@@ -94,11 +100,12 @@ def test_jobs_merge_the_own_rows():
 
     done = []
     assert executor.run(range(40), work, lambda j, r: done.append(j), lambda: False) == 40
-    master = task.arrays["out"]
     assert sorted(done) == list(range(40)) and counts[1] > 0
-    assert np.all(master[0] == counts[1])     # every merge counted once
-    assert np.array_equal(master[100:140, 0], np.arange(40, dtype=np.float32))
-    assert np.array_equal(tasks[1].arrays["out"][0], master[0])   # the view took the sum back
+    for name, step in (("out", 1.0), ("in", 2.0)):
+        master = task.arrays[name]
+        assert np.all(master[0] == step * counts[1])     # every merge counted once
+        assert np.array_equal(master[100:140, 0], np.arange(40, dtype=np.float32))
+        assert np.array_equal(tasks[1].arrays[name][0], master[0])   # the view took the sum back
 
 
 def test_no_views_where_they_cannot_be_made(monkeypatch):
@@ -117,20 +124,21 @@ def test_no_views_where_they_cannot_be_made(monkeypatch):
     assert sorted(ran) == list(range(5))
 
 
-@pytest.mark.parametrize("model", ["cbow", "skipgram"])
+@pytest.mark.parametrize("model", ["cbow", "skipgram", "fasttext"])
 def test_two_threads_train_with_own_rows(small_corpus, monkeypatch, model):
     monkeypatch.setattr(prepare, "OWN_ROWS", 64)
     corpus = small_corpus
     trained = embedtrain.train(str(corpus), model=model, dim=16, threads=2, epochs=2, min_count=1, seed=1,
                                progress=False)
     assert trained.stats["own_rows"] == 64
-    out = trained.arrays["output_vectors"]
-    assert np.isfinite(out).all() and np.abs(out[:64]).max() > 0 and np.abs(out[64:]).max() > 0
-    # the model keeps the master (memory-mapped), not a copy
-    base = out
-    while isinstance(base, np.ndarray) and base.base is not None:
-        base = base.base
-    assert isinstance(base.obj if isinstance(base, memoryview) else base, mmap.mmap)
+    for name in ("output_vectors", "input_vectors"):
+        array = trained.arrays[name]
+        assert np.isfinite(array).all() and np.abs(array[:64]).max() > 0 and np.abs(array[64:]).max() > 0
+        # the model keeps the master (memory-mapped), not a copy
+        base = array
+        while isinstance(base, np.ndarray) and base.base is not None:
+            base = base.base
+        assert isinstance(base.obj if isinstance(base, memoryview) else base, mmap.mmap), name
     # one thread: plain Hogwild, no own rows
     one = embedtrain.train(str(corpus), model=model, dim=16, threads=1, epochs=1, min_count=1, seed=1,
                            progress=False)
@@ -138,7 +146,7 @@ def test_two_threads_train_with_own_rows(small_corpus, monkeypatch, model):
 
 
 def test_too_few_words_for_own_rows(small_corpus):
-    # 159 words seen 20 times: the default's 1,024 rows would leave none shared, so every row is
+    # 159 words seen 20 times: the default's 4,096 rows would leave none shared, so every row is
     trained = embedtrain.train(str(small_corpus), model="cbow", dim=16, threads=2, epochs=1,
                                min_count=20, seed=1, progress=False)
     assert "own_rows" not in trained.stats

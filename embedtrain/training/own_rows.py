@@ -1,13 +1,14 @@
-"""Hogwild threads that keep the most frequent words' output rows as their own.
+"""Hogwild threads that keep the most frequent words' rows as their own.
 
 With :class:`~embedtrain.training.executor.ThreadExecutor` every thread writes one shared copy of
 the weights. On a host that places the two cores far apart, every row one thread writes and the
-other trains next must cross between them, and the rows both threads write most are the output
-rows of the frequent words: the centre word's and the noise words', drawn from the counts to the
-power 0.75 (docs/benchmarks.md, "Which rows CBOW's two threads fight over"). Here:
+other trains next must cross between them, and the rows both threads write most are the frequent
+words': their output rows (the centre word's and the noise words', drawn from the counts to the
+power 0.75; docs/benchmarks.md, "Which rows CBOW's two threads fight over") and their input rows
+(the context words'). For each array the task names (``own_rows_arrays``):
 
-- the output matrix is moved into a ``memfd`` (the *master*; the task trains it from then on,
-  and the model keeps it);
+- the array is moved into a ``memfd`` (the *master*; the task trains it from then on, and the
+  model keeps it);
 - thread 0 trains the master; every other thread trains a view of the same size made of two
   memory mappings side by side, its first ``rows`` rows private memory and the rest the master's
   pages, so the kernel sees one ordinary C-contiguous array and does not change;
@@ -89,40 +90,46 @@ def own_row_count(rows: int, dim: int, wanted: int) -> int:
 
 class OwnRowsExecutor:
     """Jobs on ``workers`` Hogwild threads, each thread but the first with the first ``rows``
-    rows of the task's ``own_rows_array`` its own between jobs (see the module)."""
+    rows of each of the task's ``own_rows_arrays`` its own between jobs (see the module)."""
 
     def __init__(self, workers: int, rows: int):
         self.workers = max(1, int(workers))
         self.wanted = int(rows)
-        self.own_rows = 0          # rows a thread keeps (0: every row shared)
-        self._master: np.ndarray | None = None
-        self._views: list[np.ndarray] = []
-        self._snapshots: list[np.ndarray] = []
+        self.own_rows = 0          # rows a thread keeps of each array (0: every row shared)
+        self.own_arrays: tuple[str, ...] = ()
+        self._masters: list[np.ndarray] = []
+        self._views: list[list[np.ndarray]] = []       # [thread - 1][array]
+        self._snapshots: list[list[np.ndarray]] = []   # [thread - 1][array]
         self._lock = threading.Lock()
 
     def bind(self, task: Any) -> list[Any]:
-        """The per-thread tasks: ``task`` (after its array moved into the master) for thread
+        """The per-thread tasks: ``task`` (after its arrays moved into the masters) for thread
         0 and copies training the other threads' views; ``task`` on every thread when the
         views cannot be made."""
-        name = getattr(task, "own_rows_array", None)
-        if self.workers == 1 or name is None or not supported():
+        names = tuple(getattr(task, "own_rows_arrays", ()))
+        if self.workers == 1 or not names or not supported():
             return [task] * self.workers
-        model = task.arrays[name]
-        if model.ndim != 2 or model.dtype != np.float32 or not model.flags.c_contiguous:
+        models = [task.arrays[name] for name in names]
+        if any(m.ndim != 2 or m.dtype != np.float32 or not m.flags.c_contiguous for m in models):
             return [task] * self.workers
-        rows, dim = model.shape
-        own = own_row_count(rows, dim, self.wanted)
+        own = min(own_row_count(m.shape[0], m.shape[1], self.wanted) for m in models)
         if not own:
             return [task] * self.workers
+        masters, views = [], [[] for _ in range(self.workers - 1)]
         try:
-            master, views = self._map(model, own)
+            for model in models:
+                master, of_threads = self._map(model, own)
+                masters.append(master)
+                for thread, view in zip(views, of_threads):
+                    thread.append(view)
         except OSError as exc:
-            log.info("threads share every row (could not map the output rows: %s)", exc)
+            log.info("threads share every row (could not map the rows: %s)", exc)
             return [task] * self.workers
-        task.use_array(name, master)
-        self.own_rows, self._master, self._views = own, master, views
-        self._snapshots = [np.empty((own, dim), dtype=np.float32) for _ in views]
-        return [task] + [task.with_arrays({name: view}) for view in views]
+        for name, master in zip(names, masters):
+            task.use_array(name, master)
+        self.own_rows, self.own_arrays, self._masters, self._views = own, names, masters, views
+        self._snapshots = [[np.empty((own, m.shape[1]), dtype=np.float32) for m in models] for _ in views]
+        return [task] + [task.with_arrays(dict(zip(names, thread))) for thread in views]
 
     def _map(self, model: np.ndarray, own: int) -> tuple[np.ndarray, list[np.ndarray]]:
         rows, dim = model.shape
@@ -150,16 +157,19 @@ class OwnRowsExecutor:
             done: Callable[[int, Any], None], stop: Callable[[], bool]) -> int:
         if not self.own_rows:
             return run_jobs(jobs, work, done, self.workers, stop)
-        master, own = self._master, self.own_rows
-        for view, snapshot in zip(self._views, self._snapshots):
-            view[:own] = master[:own]
-            snapshot[:] = master[:own]
+        masters, own = self._masters, self.own_rows
+        for views, snapshots in zip(self._views, self._snapshots):
+            for master, view, snapshot in zip(masters, views, snapshots):
+                view[:own] = master[:own]
+                snapshot[:] = master[:own]
 
         def job(worker: int, index: int) -> Any:
             result = work(worker, index)
             if worker:
+                views, snapshots = self._views[worker - 1], self._snapshots[worker - 1]
                 with self._lock:
-                    merge_own_rows(master, self._views[worker - 1], self._snapshots[worker - 1], own)
+                    for master, view, snapshot in zip(masters, views, snapshots):
+                        merge_own_rows(master, view, snapshot, own)
             return result
 
         return run_jobs(jobs, job, done, self.workers, stop)

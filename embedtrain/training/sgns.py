@@ -106,10 +106,11 @@ class SgnsTask:
 
     # ------------------------------------------------------------------ threads' own rows
     @property
-    def own_rows_array(self) -> str | None:
-        """The array whose first rows (the most frequent words') each thread keeps as its own
-        between jobs (training/own_rows.py): the output rows of negative sampling."""
-        return "output_vectors" if self.arrays["output_vectors"].shape[0] else None
+    def own_rows_arrays(self) -> tuple[str, ...]:
+        """The arrays whose first rows (the most frequent words') each thread keeps as its own
+        between jobs (training/own_rows.py): the output rows of negative sampling and the
+        input rows (a FastText word's own row; its n-gram rows are shared)."""
+        return ("output_vectors", "input_vectors") if self.arrays["output_vectors"].shape[0] else ()
 
     def use_array(self, name: str, array: np.ndarray) -> None:
         """Train ``array`` (the same values, moved) as ``name`` from now on: in this task's
