@@ -158,3 +158,25 @@ def test_more_threads_share_every_row(small_corpus, monkeypatch):
     trained = embedtrain.train(str(small_corpus), model="cbow", dim=16, threads=threads, epochs=1,
                                min_count=1, seed=1, progress=False)
     assert trained.stats["threads"] == threads and "own_rows" not in trained.stats
+
+
+def _anon_kb():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+    pytest.skip("no RssAnon in /proc/self/status")
+
+
+def test_free_memory_goes_back_before_training():
+    # 25 MB of the C heap freed under one block still in use at its top: glibc keeps it
+    # resident until malloc_trim, which prepare calls before training
+    blocks = [bytearray(64 * 1024) for _ in range(400)]
+    for block in blocks:
+        block[::4096] = b"x" * len(block[::4096])     # resident
+    last = blocks[-1]
+    del blocks
+    before = _anon_kb()
+    prepare.return_free_memory()
+    after = _anon_kb()
+    assert before - after > 10 * 1024, (before, after)
+    assert last[0] == ord("x")
