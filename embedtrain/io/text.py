@@ -160,20 +160,33 @@ def rows_or_array(vectors, dtype):
 def _text_rows(words: Sequence[str], vectors: np.ndarray):
     """The lines of ``vectors``' text, ``f"{word} {row_format % tuple(row)}\\n"``, as UTF-8
     bytes, a batch of rows at a time: a float32 batch's numbers by the kernel
-    (kernels/float_text.py), any other's and one the kernel leaves by Python's ``%``."""
+    (kernels/float_text.py; the second half of a batch on another thread while this one
+    formats the first), any other's and one the kernel leaves by Python's ``%``."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from ..kernels.float_text import block_text
 
     row_format = " ".join([TEXT_FLOAT_FORMAT] * vectors.shape[1])
-    for start in range(0, len(words), WRITE_BATCH_ROWS):
-        block = vectors[start:start + WRITE_BATCH_ROWS]
-        batch = words[start:start + WRITE_BATCH_ROWS]
-        text = None
-        if block.dtype in (np.float32, np.float16) and block.shape[1]:  # exact in float32
-            text = block_text(np.asarray(block, dtype=np.float32))
-        if text is None:
-            yield "".join(f"{w} {row_format % tuple(row)}\n" for w, row in zip(batch, block.tolist())).encode()
-        else:
-            yield _with_words(batch, *text)
+    helper = ThreadPoolExecutor(1) if len(words) > WRITE_BATCH_ROWS else None
+    try:
+        for start in range(0, len(words), WRITE_BATCH_ROWS):
+            block = vectors[start:start + WRITE_BATCH_ROWS]
+            batch = words[start:start + WRITE_BATCH_ROWS]
+            texts = None
+            if block.dtype in (np.float32, np.float16) and block.shape[1]:  # exact in float32
+                block = np.asarray(block, dtype=np.float32)
+                half = len(block) // 2 if helper is not None else len(block)
+                second = helper.submit(block_text, block[half:]) if half < len(block) else None
+                texts = [block_text(block[:half])] + ([second.result()] if second is not None else [])
+                if any(text is None for text in texts):
+                    texts = None
+            if texts is None:
+                yield "".join(f"{w} {row_format % tuple(row)}\n" for w, row in zip(batch, block.tolist())).encode()
+            else:
+                yield b"".join(_with_words(rows, *text) for rows, text in zip((batch[:half], batch[half:]), texts))
+    finally:
+        if helper is not None:
+            helper.shutdown()
 
 
 def _with_words(words: Sequence[str], chars: np.ndarray, line_ends: np.ndarray) -> bytes:
