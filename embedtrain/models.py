@@ -28,7 +28,9 @@ word2vec models hold ``input_vectors`` [V, dim] (the word vectors),
 """
 from __future__ import annotations
 
+import contextvars
 import os
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -161,8 +163,16 @@ class Model:
         vec_path, model_path = Path(prefix + VECTORS_SUFFIX), Path(prefix + MODEL_SUFFIX)
         vectors = self.vectors
         with atomic_group():  # both files appear together or neither does
-            write_word2vec_text(vec_path, vectors.words, vectors.vectors)
-            self.save_model(model_path)
+            # the model file on another thread while this one writes the text (its numbers'
+            # kernel and the archive's large writes run without the GIL); in this group
+            context = contextvars.copy_context()
+            with ThreadPoolExecutor(1) as helper:
+                model_file = helper.submit(context.run, self.save_model, model_path)
+                try:
+                    write_word2vec_text(vec_path, vectors.words, vectors.vectors)
+                finally:
+                    wait([model_file])   # the group renames or removes both files
+                model_file.result()
         return vec_path, model_path
 
     def save_model(self, path: str | os.PathLike) -> Path:

@@ -30,12 +30,12 @@ WRAPPED = (
     ("corpus to ids", "embedtrain.corpus.stream:RawCorpus.to_stream"),
     ("training", "embedtrain.training.runner:run"),
     ("kernel cache load", "numba.core.caching:Cache.load_overload"),
-    ("write .vec", "embedtrain.models:write_word2vec_text"),
-    ("write .etm", "embedtrain.models:Model.save_model"),
+    # since 2026-12-07 the two files are written at once, on two threads (models.py)
+    ("write .vec and .etm", "embedtrain.models:Model.save"),
 )
 PHASES = ("start-up (interpreter)", "imports", "settings", "read, tokenise, count", "vocabulary",
-          "corpus to ids", "model set-up, other", "kernel cache load", "training", "write .vec",
-          "write .etm", "exit")
+          "corpus to ids", "model set-up, other", "kernel cache load", "training",
+          "write .vec and .etm", "exit")
 
 
 def _wrap(intervals: list, phase: str, target: str) -> None:

@@ -56,3 +56,36 @@ def test_check_writable(tmp_path):
     with pytest.raises(EmbedtrainError, match="is a directory"):
         check_writable(tmp_path)
     assert os.listdir(tmp_path) == []  # the probe file is gone
+
+
+@pytest.fixture(scope="module")
+def tiny_model(small_corpus):
+    import embedtrain
+
+    return embedtrain.train(str(small_corpus), model="cbow", dim=8, epochs=1, threads=1, min_count=1,
+                            seed=1, progress=False)
+
+
+@pytest.mark.parametrize("failing", ["write_word2vec_text", "write_archive"])
+def test_model_files_written_together_or_not_at_all(tmp_path, monkeypatch, tiny_model, failing):
+    """Model.save writes the .etm on a helper thread while it writes the .vec: either failing
+    leaves neither file, nor a temporary one."""
+    from embedtrain import models
+
+    def fail(*args, **kwargs):
+        raise EmbedtrainError(f"{failing} failed")
+
+    monkeypatch.setattr(models, failing, fail)
+    with pytest.raises(EmbedtrainError, match=failing):
+        tiny_model.save(tmp_path / "run")
+    assert os.listdir(tmp_path) == []
+
+
+def test_model_files_both_appear(tmp_path, tiny_model):
+    from embedtrain.models import Model
+
+    vec, etm = tiny_model.save(tmp_path / "run")
+    assert sorted(os.listdir(tmp_path)) == ["run.etm", "run.vec"]
+    loaded = Model.load(etm)
+    assert np.array_equal(loaded.arrays["input_vectors"], tiny_model.arrays["input_vectors"])
+    assert vec.read_text().splitlines()[0] == f"{len(tiny_model.vocab)} 8"
