@@ -1,14 +1,12 @@
-"""kernels/float_text.py and its numpy reference (reference_float_text.py): "%.6g" of float32
-values, byte for byte Python's, and the .vec writer that uses the kernel writing the bytes it
-wrote before (Python's % on every value)."""
+"""io/float_text.py: numpy's "%.6g" of float32 values, byte for byte Python's, and the
+.vec writer that uses it writing the bytes it wrote before (Python's % on every value)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from embedtrain.io import text as text_formats
-from embedtrain.kernels.float_text import block_text
-from reference_float_text import _digits, format_values
+from embedtrain.io.float_text import _digits, format_values
 
 # values at the edges: zeros, powers of ten and the values just below them, ties that
 # round half to even, the ends of the range numpy formats, and what it leaves to Python
@@ -49,29 +47,6 @@ def test_digits_are_pythons():
     a = np.abs(values.astype(np.float64))
     assert ok[(a >= 1e-11) & (a < 999999.5) | (a == 0)].all()
     assert not ok[~np.isfinite(a) | (a >= 1e6) | ((a > 0) & (a < 1e-12))].any()
-
-
-@pytest.mark.parametrize("dim", [1, 7, 100])
-def test_kernel_digits_are_pythons(dim):
-    """The kernel's lines: Python's "%.6g" of every value, a space between and a newline after
-    a row; a block with a value it leaves to Python gives None."""
-    values = _values()
-    a = np.abs(values.astype(np.float64))
-    inside = values[(a == 0) | ((a >= 1e-11) & (a < 999999.5))]
-    inside = inside[: len(inside) // dim * dim].reshape(-1, dim)
-    got = block_text(inside)
-    assert got is not None
-    chars, ends = got
-    lines = chars.tobytes().decode("ascii").split("\n")
-    assert lines[-1] == "" and len(lines) == len(inside) + 1
-    assert ends.tolist() == np.cumsum([len(line) + 1 for line in lines[:-1]]).tolist()
-    want = [" ".join(_python(row)) for row in inside]
-    wrong = [(o, w) for o, w in zip(lines, want) if o != w]
-    assert not wrong, wrong[:5]
-    for bad in (np.nan, np.inf, -np.inf, 1e6, 999999.5, -2e7, 1e-12, 3.4e38, 1e-45):
-        block = np.full((2, dim), 0.5, dtype=np.float32)
-        block[1, dim - 1] = bad
-        assert block_text(block) is None, bad
 
 
 def test_exact_digits_round_half_to_even():

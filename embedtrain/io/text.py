@@ -18,11 +18,11 @@ import numpy as np
 from ..errors import EmbedtrainError
 from ..vectors import Vectors
 from .atomic import atomic_output
+from .float_text import FLOAT_FORMAT, RECORD, format_values
 
 # Written values keep 6 significant digits, like word2vec.c's "%lf" keeps 6 decimals;
-# the model file (.etm) keeps the exact float32 weights. (A float32 block's are formatted by
-# kernels/float_text.py, the same bytes.)
-TEXT_FLOAT_FORMAT = "%.6g"
+# the model file (.etm) keeps the exact float32 weights.
+TEXT_FLOAT_FORMAT = FLOAT_FORMAT  # "%.6g"
 # Rows formatted at a time: 1024 rows of 100 floats held 7 MB of Python floats and strings at
 # the peak of a skip-gram run; 256 hold a quarter and write as fast (issue 28).
 WRITE_BATCH_ROWS = 256
@@ -159,42 +159,30 @@ def rows_or_array(vectors, dtype):
 
 def _text_rows(words: Sequence[str], vectors: np.ndarray):
     """The lines of ``vectors``' text, ``f"{word} {row_format % tuple(row)}\\n"``, as UTF-8
-    bytes, a batch of rows at a time: a float32 batch's numbers by the kernel
-    (kernels/float_text.py; the second half of a batch on another thread while this one
-    formats the first), any other's and one the kernel leaves by Python's ``%``."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ..kernels.float_text import block_text
-
+    bytes, a batch of rows at a time."""
     row_format = " ".join([TEXT_FLOAT_FORMAT] * vectors.shape[1])
-    helper = ThreadPoolExecutor(1) if len(words) > WRITE_BATCH_ROWS else None
-    try:
-        for start in range(0, len(words), WRITE_BATCH_ROWS):
-            block = vectors[start:start + WRITE_BATCH_ROWS]
-            batch = words[start:start + WRITE_BATCH_ROWS]
-            texts = None
-            if block.dtype in (np.float32, np.float16) and block.shape[1]:  # exact in float32
-                block = np.asarray(block, dtype=np.float32)
-                half = len(block) // 2 if helper is not None else len(block)
-                second = helper.submit(block_text, block[half:]) if half < len(block) else None
-                texts = [block_text(block[:half])] + ([second.result()] if second is not None else [])
-                if any(text is None for text in texts):
-                    texts = None
-            if texts is None:
-                yield "".join(f"{w} {row_format % tuple(row)}\n" for w, row in zip(batch, block.tolist())).encode()
-            else:
-                yield b"".join(_with_words(rows, *text) for rows, text in zip((batch[:half], batch[half:]), texts))
-    finally:
-        if helper is not None:
-            helper.shutdown()
+    for start in range(0, len(words), WRITE_BATCH_ROWS):
+        block = vectors[start:start + WRITE_BATCH_ROWS]
+        batch = words[start:start + WRITE_BATCH_ROWS]
+        if block.dtype in (np.float32, np.float16) and block.shape[1]:  # exact in float32
+            yield _formatted_rows(batch, np.asarray(block, dtype=np.float32))
+        else:
+            yield "".join(f"{w} {row_format % tuple(row)}\n" for w, row in zip(batch, block.tolist())).encode()
 
 
-def _with_words(words: Sequence[str], chars: np.ndarray, line_ends: np.ndarray) -> bytes:
-    """Each word, a space and its row's line (``chars`` up to ``line_ends``), joined."""
-    lines = chars.tobytes()
-    starts = [0, *line_ends[:-1].tolist()]
-    return b"".join([part for word, b, e in zip(words, starts, line_ends.tolist())
-                     for part in (word.encode("utf-8"), b" ", lines[b:e])])
+def _formatted_rows(words: Sequence[str], block: np.ndarray) -> bytes:
+    """The lines of a float32 block, its numbers formatted by numpy (float_text.py): each
+    value's record ends in a space (the row's last in a newline), the zero bytes of the
+    records are dropped, and the rows' text is joined with the words."""
+    rows, dim = block.shape
+    chars, _ = format_values(block)
+    records = chars.reshape(rows, dim, RECORD)
+    records[:, :, -1] = ord(" ")
+    records[:, -1, -1] = ord("\n")
+    text = records.reshape(rows, dim * RECORD)
+    numbers = text[text != 0].tobytes().split(b"\n")
+    return b"".join([part for word, line in zip(words, numbers)
+                     for part in (word.encode("utf-8"), b" ", line, b"\n")])
 
 
 def write_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray,
