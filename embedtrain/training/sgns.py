@@ -108,9 +108,15 @@ class SgnsTask:
     @property
     def own_rows_arrays(self) -> tuple[str, ...]:
         """The arrays whose first rows (the most frequent words') each thread keeps as its own
-        between jobs (training/own_rows.py): the output rows of negative sampling and the
-        input rows (a FastText word's own row; its n-gram rows are shared)."""
-        return ("output_vectors", "input_vectors") if self.arrays["output_vectors"].shape[0] else ()
+        between jobs (training/own_rows.py): the output rows of negative sampling, and a
+        word2vec model's input rows. Not FastText's input rows: their n-gram rows make the
+        matrix large, a thread's view maps it once more (which the resident set counts again),
+        and keeping the words' rows there did not make two threads faster
+        (docs/benchmarks.md, "Input rows too")."""
+        if not self.arrays["output_vectors"].shape[0]:
+            return ()
+        one_row_a_word = self.rows.offsets.shape[0] == 0
+        return ("output_vectors", "input_vectors") if one_row_a_word else ("output_vectors",)
 
     def use_array(self, name: str, array: np.ndarray) -> None:
         """Train ``array`` (the same values, moved) as ``name`` from now on: in this task's
