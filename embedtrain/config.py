@@ -424,10 +424,11 @@ REPLICA_THREADS = 2
 # of this many most frequent words as its own, merged into the shared rows after each of its jobs
 # (docs/benchmarks.md, "Frequent rows of a thread's own" and "Input rows too"; 0: every row shared).
 OWN_ROWS = 4096
-# ... with at most this many threads: measured on two; every further thread's view maps the shared
-# rows once more (the resident set counts them again, though the memory is the same), and the
-# merges take one lock.
-OWN_ROWS_THREADS = 4
+# ... with exactly this many threads: with 3 or 4 (on two cores) the merged updates of the frequent
+# rows, each computed against rows a job old, overshot, as --replicas' sums do: CBOW's
+# questions-words 0.04-0.05 with 4 threads where plain Hogwild gives 0.08 (docs/benchmarks.md,
+# "Input rows too"); more threads share every row.
+OWN_ROWS_THREADS = 2
 
 
 # Words each Ray worker trains between synchronisations (docs/ray.md gives the
