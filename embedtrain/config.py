@@ -420,9 +420,10 @@ REPLICA_FULL_EVERY = 16
 REPLICA_THREADS = 2
 # ... and a job is the model's replica_job_tokens (SkipGramConfig, CBOWConfig).
 
-# Hogwild threads (training/own_rows.py): each thread but the first keeps the output and input rows
-# of this many most frequent words as its own, merged into the shared rows after each of its jobs
-# (docs/benchmarks.md, "Frequent rows of a thread's own" and "Input rows too"; 0: every row shared).
+# Hogwild threads (training/own_rows.py): the second thread keeps the output rows (and a word2vec
+# model's input rows) of this many most frequent words as its own, merged into the shared rows after
+# each of its jobs (docs/benchmarks.md, "Frequent rows of a thread's own" and "Input rows too"; 0:
+# every row shared).
 OWN_ROWS = 4096
 # ... with exactly this many threads: with 3 or 4 (on two cores) the merged updates of the frequent
 # rows, each computed against rows a job old, overshot, as --replicas' sums do: CBOW's

@@ -163,8 +163,8 @@ class Model:
         vec_path, model_path = Path(prefix + VECTORS_SUFFIX), Path(prefix + MODEL_SUFFIX)
         vectors = self.vectors
         with atomic_group():  # both files appear together or neither does
-            # the model file on another thread while this one writes the text (its numbers'
-            # kernel and the archive's large writes run without the GIL); in this group
+            # the model file on another thread while this one writes the text (the archive's
+            # large writes run without the GIL); in this group, through a copy of the context
             context = contextvars.copy_context()
             with ThreadPoolExecutor(1) as helper:
                 model_file = helper.submit(context.run, self.save_model, model_path)
