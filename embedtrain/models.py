@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import contextvars
 import os
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -165,14 +165,12 @@ class Model:
         with atomic_group():  # both files appear together or neither does
             # the model file on another thread while this one writes the text (the archive's
             # large writes run without the GIL); in this group, through a copy of the context
+            # (leaving the pool's block waits for the helper, also when the text fails)
             context = contextvars.copy_context()
             with ThreadPoolExecutor(1) as helper:
                 model_file = helper.submit(context.run, self.save_model, model_path)
-                try:
-                    write_word2vec_text(vec_path, vectors.words, vectors.vectors)
-                finally:
-                    wait([model_file])   # the group renames or removes both files
-                model_file.result()
+                write_word2vec_text(vec_path, vectors.words, vectors.vectors)
+            model_file.result()
         return vec_path, model_path
 
     def save_model(self, path: str | os.PathLike) -> Path:

@@ -182,3 +182,10 @@ def test_free_memory_goes_back_before_training():
     after = _anon_kb()
     assert before - after > 10 * 1024, (before, after)
     assert last[0] == ord("x")
+
+
+def test_no_output_rows_no_own_rows(small_corpus):
+    # hierarchical softmax alone: no output rows of negative sampling, so every row is shared
+    trained = embedtrain.train(str(small_corpus), model="cbow", dim=16, threads=2, epochs=1, min_count=1,
+                               seed=1, hs=True, negative=0, progress=False)
+    assert trained.stats["threads"] == 2 and "own_rows" not in trained.stats

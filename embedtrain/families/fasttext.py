@@ -38,6 +38,12 @@ INT32_ROWS = 2**31 - 1            # rows are indexed with int32, as in fastText
 # Leave this much of the available memory to the rest of the process (corpus
 # buffers, vocabulary, Python) when judging whether the matrices fit.
 MEMORY_HEADROOM = 0.9
+# The arrays whose frequent words' rows a second thread keeps as its own (training/own_rows.py):
+# the output rows only. The input matrix holds the n-gram rows too, a thread's view maps it once
+# more (which the resident set counts again: 264 MB against 218 MB on the text8 prefix), and
+# keeping the words' rows there did not make two threads faster (docs/benchmarks.md, "Input
+# rows too").
+OWN_ROWS_ARRAYS = ("output_vectors",)
 
 
 # --------------------------------------------------------------------------- memory
@@ -267,7 +273,7 @@ class FastText(StreamFamily):
                         rows=(table.offsets, table.rows),
                         keep_prob=discard_keep_prob(vocab.counts, config.sample, corpus_tokens),
                         use_hs=False, lr_floor=self.lr_schedule(config)[0],
-                        lr_offset=self.lr_schedule(config)[1], stream=stream)
+                        lr_offset=self.lr_schedule(config)[1], stream=stream, own_rows=OWN_ROWS_ARRAYS)
 
     def lr_schedule(self, config):
         from ..kernels.common import FASTTEXT_LR_FLOOR, FASTTEXT_LR_OFFSET

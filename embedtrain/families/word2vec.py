@@ -10,6 +10,11 @@ import numpy as np
 from ..config import CBOW_ROUND_WORDS, ROUND_WORDS, CBOWConfig, SkipGramConfig
 from .base import StreamFamily
 
+# The arrays whose frequent words' rows a second thread keeps as its own (training/own_rows.py):
+# the output rows (the centre and noise words') and the input rows (the context words')
+# (docs/benchmarks.md, "Input rows too").
+OWN_ROWS_ARRAYS = ("output_vectors", "input_vectors")
+
 # The settings graph training (DeepWalk/node2vec) takes unless told otherwise: every
 # node gets a vector, no subsampling, one pass over the walks; skip-gram trains as gensim
 # does for DeepWalk/node2vec (PecanPy): negatives drawn per pair and the rate falling over
@@ -110,7 +115,7 @@ class Word2Vec(StreamFamily):
         return SgnsTask(config.model, config, vocab, arrays, arch=arch, epoch_decay=decay,
                         rows=identity_rows(len(vocab)), keep_prob=vocab.keep_prob(config.sample),
                         use_hs=config.hs, lr_floor=floor, lr_offset=offset,
-                        shuffle=config.shuffle_lines, stream=stream)
+                        shuffle=config.shuffle_lines, stream=stream, own_rows=OWN_ROWS_ARRAYS)
 
     def lr_schedule(self, config):
         from ..kernels.common import WORD2VEC_LR_FLOOR, WORD2VEC_LR_OFFSET

@@ -36,8 +36,13 @@ class SgnsTask:
     def __init__(self, kind: str, config, vocab: Vocab, arrays: dict[str, np.ndarray], *,
                  arch: int, rows: tuple[np.ndarray, np.ndarray], keep_prob: np.ndarray,
                  use_hs: bool, lr_floor: float, lr_offset: float, shuffle: bool = False,
-                 stream: TokenStream | None = None, epoch_decay: float = 1.0):
+                 stream: TokenStream | None = None, epoch_decay: float = 1.0,
+                 own_rows: tuple[str, ...] = ()):
         self.kind = kind
+        # the arrays whose first rows (the most frequent words') each thread keeps as its own
+        # between jobs (training/own_rows.py), as the family names them; an empty one (no
+        # negative sampling: no output rows) leaves every row shared
+        self.own_rows_arrays = tuple(own_rows)
         self.config = config
         self.arrays = arrays
         self.stream = stream
@@ -105,19 +110,6 @@ class SgnsTask:
         return {"input_vectors": "first", "output_vectors": "first", "output_hs": "last"}
 
     # ------------------------------------------------------------------ threads' own rows
-    @property
-    def own_rows_arrays(self) -> tuple[str, ...]:
-        """The arrays whose first rows (the most frequent words') each thread keeps as its own
-        between jobs (training/own_rows.py): the output rows of negative sampling, and a
-        word2vec model's input rows. Not FastText's input rows: their n-gram rows make the
-        matrix large, a thread's view maps it once more (which the resident set counts again),
-        and keeping the words' rows there did not make two threads faster
-        (docs/benchmarks.md, "Input rows too")."""
-        if not self.arrays["output_vectors"].shape[0]:
-            return ()
-        one_row_a_word = self.rows.offsets.shape[0] == 0
-        return ("output_vectors", "input_vectors") if one_row_a_word else ("output_vectors",)
-
     def use_array(self, name: str, array: np.ndarray) -> None:
         """Train ``array`` (the same values, moved) as ``name`` from now on: in this task's
         arrays, which the model is made of."""
