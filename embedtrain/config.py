@@ -314,11 +314,6 @@ class FastTextConfig(CommonConfig):
         roles=("shape",))
 
     model = "fasttext"
-    # tokens a job (ending at the next sentence end), where word2vec's are 50,000 (corpus/stream.py,
-    # JOB_TOKENS): the second thread merges its own rows, among them the hottest n-gram rows, after
-    # each job, and at 50,000 those merges came too late (WordSim-353 0.50 against 0.53-0.54;
-    # docs/benchmarks.md, "FastText's hot n-gram rows"). One thread's bytes do not depend on it.
-    job_tokens = 10_000
 
     @property
     def subword_buckets(self) -> int:

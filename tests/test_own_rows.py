@@ -11,8 +11,6 @@ import pytest
 
 import embedtrain
 from embedtrain.kernels.replicas import merge_own_rows
-from embedtrain.kernels.sgns import SgnsRows
-from embedtrain.parallel import run_jobs
 from embedtrain.training import own_rows as own_rows_module
 from embedtrain.training import prepare
 from embedtrain.training.own_rows import OwnRowsExecutor, own_row_count
@@ -133,9 +131,8 @@ def test_two_threads_train_with_own_rows(small_corpus, monkeypatch, model):
     trained = embedtrain.train(str(corpus), model=model, dim=16, threads=2, epochs=2, min_count=1, seed=1,
                                progress=False)
     assert trained.stats["own_rows"] == 64
-    # both matrices: word2vec's first rows are its most frequent words', FastText's input rows
-    # are put so for training (and back after)
-    names = ("output_vectors", "input_vectors")
+    # word2vec: the input rows too; FastText: the output rows only
+    names = ("output_vectors",) if model == "fasttext" else ("output_vectors", "input_vectors")
     for name in ("output_vectors", "input_vectors"):
         array = trained.arrays[name]
         assert np.isfinite(array).all() and np.abs(array[:64]).max() > 0 and np.abs(array[64:]).max() > 0
@@ -148,64 +145,6 @@ def test_two_threads_train_with_own_rows(small_corpus, monkeypatch, model):
     one = embedtrain.train(str(corpus), model=model, dim=16, threads=1, epochs=1, min_count=1, seed=1,
                            progress=False)
     assert "own_rows" not in one.stats
-
-
-def _thread_zero_alone(jobs, work, done, threads, stop):
-    """run_jobs with every job on worker 0 (the thread that trains the masters), in order."""
-    return run_jobs(jobs, work, done, 1, stop)
-
-
-@pytest.mark.parametrize("model", ["fasttext", "cbow"])
-def test_hot_rows_first_train_the_same_values(small_corpus, monkeypatch, model):
-    # two threads' views and masters, but every job on thread 0 (no merges): FastText trains with
-    # its hottest input rows put first, and the model must hold exactly one thread's values, each
-    # row in its place
-    monkeypatch.setattr(prepare, "OWN_ROWS", 64)
-    monkeypatch.setattr(own_rows_module, "run_jobs", _thread_zero_alone)
-    settings = dict(model=model, dim=16, epochs=2, min_count=1, seed=1, progress=False)
-    two = embedtrain.train(str(small_corpus), threads=2, **settings)
-    one = embedtrain.train(str(small_corpus), threads=1, **settings)
-    assert two.stats["own_rows"] == 64 and "own_rows" not in one.stats
-    assert set(two.arrays) == set(one.arrays)
-    for name in one.arrays:
-        assert np.array_equal(two.arrays[name], one.arrays[name]), name
-
-
-def test_hot_rows_first():
-    # FastText's rows: word w uses row w and n-gram rows; a row is as hot as the words using it
-    from embedtrain.training.sgns import SgnsTask
-
-    task = SgnsTask.__new__(SgnsTask)
-    task.word_weights = np.array([5.0, 3.0, 1.0])
-    offsets = np.array([0, 2, 4, 6], dtype=np.int64)
-    ids = np.array([0, 5, 1, 3, 2, 5], dtype=np.int32)   # rows 3 and 5 are n-grams, 4 is unused
-    task.rows = SgnsRows(offsets, ids)
-    original = np.arange(12, dtype=np.float32).reshape(6, 2)
-    task.arrays = {"input_vectors": original.copy(), "output_vectors": np.zeros((3, 2), dtype=np.float32),
-                   "output_hs": np.zeros((0, 2), dtype=np.float32)}
-    task.row_swaps = {}
-    held = task.arrays["input_vectors"]
-    # weights: row 0: 5, 1: 3, 2: 1, 3: 3, 4: 0, 5: 6; the three hottest are 5, 0 and 1 (before 3)
-    task.put_hot_rows_first("input_vectors", 3)
-    assert task.arrays["input_vectors"] is held            # in place
-    assert sorted(held[:3, 0].tolist()) == sorted(original[[5, 0, 1], 0].tolist())
-    assert np.array_equal(held[[0, 1]], original[[0, 1]])  # rows already among the first stay
-    # each word still reads the same values through its renumbered rows
-    assert np.array_equal(held[task.rows.ids], original[ids])
-    assert np.array_equal(task.state_arrays()["input_vectors"], original)
-    assert task.state_arrays()["input_vectors"] is not held
-    task.put_hot_rows_first("output_vectors", 3)           # one row per word: nothing moves
-    assert "output_vectors" not in task.row_swaps
-    task.restore_row_order()
-    assert np.array_equal(held, original) and task.row_swaps == {}
-    assert np.array_equal(task.rows.ids, ids)
-    # the hottest already first (all six rows): nothing moves
-    task.put_hot_rows_first("input_vectors", 6)
-    assert task.row_swaps == {}
-    # word2vec's rows (no lists) are hottest first already
-    task.rows = SgnsRows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))
-    task.put_hot_rows_first("input_vectors", 3)
-    assert task.row_swaps == {} and np.array_equal(held, original)
 
 
 def test_too_few_words_for_own_rows(small_corpus):

@@ -38,12 +38,12 @@ INT32_ROWS = 2**31 - 1            # rows are indexed with int32, as in fastText
 # Leave this much of the available memory to the rest of the process (corpus
 # buffers, vocabulary, Python) when judging whether the matrices fit.
 MEMORY_HEADROOM = 0.9
-# The arrays whose most trained rows a second thread keeps as its own (training/own_rows.py):
-# both. The input rows are trained hottest first for it (SgnsTask.hot_rows_order: the frequent
-# words' rows and the n-gram rows they share), and put back in order after training; keeping the
-# words' rows alone had not made two threads faster (docs/benchmarks.md, "FastText's hot n-gram
-# rows"). A thread's view maps the input matrix once more, which the resident set counts again.
-OWN_ROWS_ARRAYS = ("output_vectors", "input_vectors")
+# The arrays whose frequent words' rows a second thread keeps as its own (training/own_rows.py):
+# the output rows only. The input matrix holds the n-gram rows too, a thread's view maps it once
+# more (which the resident set counts again: 264 MB against 218 MB on the text8 prefix), and
+# keeping the words' rows there did not make two threads faster (docs/benchmarks.md, "Input
+# rows too").
+OWN_ROWS_ARRAYS = ("output_vectors",)
 
 
 # --------------------------------------------------------------------------- memory

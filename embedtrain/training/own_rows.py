@@ -125,23 +125,11 @@ class OwnRowsExecutor:
         except OSError as exc:
             log.info("threads share every row (could not map the rows: %s)", exc)
             return [task] * self.workers
-        del models
-        put_first = getattr(task, "put_hot_rows_first", None)
         for name, master in zip(names, masters):
             task.use_array(name, master)
-            if put_first is not None:   # the views' own rows are then the task's hottest
-                put_first(name, own)
         self.own_rows, self.own_arrays, self._masters, self._views = own, names, masters, views
-        self._snapshots = [[np.empty((own, m.shape[1]), dtype=np.float32) for m in masters] for _ in views]
+        self._snapshots = [[np.empty((own, m.shape[1]), dtype=np.float32) for m in models] for _ in views]
         return [task] + [task.with_arrays(dict(zip(names, thread))) for thread in views]
-
-    def release(self, task: Any) -> None:
-        """After training: drop the threads' views, and have ``task`` put back in place the
-        rows it brought first (``restore_row_order``)."""
-        self._views, self._snapshots, self._masters = [], [], []
-        restore = getattr(task, "restore_row_order", None)
-        if restore is not None:
-            restore()
 
     def _map(self, model: np.ndarray, own: int) -> tuple[np.ndarray, list[np.ndarray]]:
         rows, dim = model.shape

@@ -109,9 +109,8 @@ def replicas(config: CommonConfig, options: RunOptions) -> bool:
 def job_tokens(config: CommonConfig, options: RunOptions) -> int | None:
     """Tokens per job: shorter with replicas (a replica sees the others' updates only
     between jobs; also with one thread, so that a checkpoint resumes on any number of
-    threads; the model's ``replica_job_tokens``), else the model's ``job_tokens`` (FastText's),
-    else the stream's own (None: JOB_TOKENS)."""
-    return config.replica_job_tokens if replicas(config, options) else getattr(config, "job_tokens", None)
+    threads; the model's ``replica_job_tokens``), else the stream's own (None: JOB_TOKENS)."""
+    return config.replica_job_tokens if replicas(config, options) else None
 
 
 def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: dict[str, Any],
@@ -153,14 +152,9 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
     elif executor is None:
         executor = ThreadExecutor(config.worker_threads)
     return_free_memory()
-    try:
-        result = run(task, executor, seed=config.seed, progress=options.progress,
-                     callbacks=options.callbacks, checkpoint=writer,
-                     checkpoint_every=config.checkpoint_every, start=start)
-    finally:
-        release = getattr(executor, "release", None)   # own rows: the rows back in order
-        if release is not None:
-            release(task)
+    result = run(task, executor, seed=config.seed, progress=options.progress,
+                        callbacks=options.callbacks, checkpoint=writer,
+                        checkpoint_every=config.checkpoint_every, start=start)
     stats["history"] = result.history
     stats["threads"] = executor.workers
     if replicas(config, options):

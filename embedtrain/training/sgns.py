@@ -56,9 +56,6 @@ class SgnsTask:
         sigmoid, log_sigmoid = sigmoid_tables()
         self._weigh()
         self.rows = kernels.SgnsRows(*rows)
-        # how often each word's rows are trained, up to a constant (its count after subsampling)
-        self.word_weights = vocab.counts.astype(np.float64) * keep_prob
-        self.row_swaps: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # put_hot_rows_first's
         self.tables = kernels.SgnsTables(keep_prob, noise.prob, noise.alias, tree.offsets, tree.codes,
                                          tree.points, sigmoid, log_sigmoid)
         self.settings = kernels.SgnsSettings(arch, config.window, config.negative, bool(use_hs),
@@ -102,13 +99,7 @@ class SgnsTask:
         return loss_sum / examples if examples else 0.0
 
     def state_arrays(self) -> dict[str, np.ndarray]:
-        """The arrays with every row in its place (a checkpoint's: a copy of one whose hot
-        rows were put first)."""
-        out = dict(self.arrays)
-        for name, swaps in self.row_swaps.items():
-            out[name] = out[name].copy()
-            swap_rows(out[name], swaps)
-        return out
+        return dict(self.arrays)
 
     # ------------------------------------------------------------------ replicas (--replicas)
     def replicated(self) -> dict[str, str | None]:
@@ -125,42 +116,6 @@ class SgnsTask:
         self.arrays[name] = array
         self._weigh()
 
-    def put_hot_rows_first(self, name: str, count: int) -> None:
-        """Bring the ``count`` most trained rows of array ``name`` into its first ``count`` rows,
-        in place, each swapped with a row there that is not among them, and renumber the row
-        lists to match; :meth:`restore_row_order` swaps them back. Only FastText's input rows
-        move: its words' and their n-grams' (through the row lists), each row trained as often
-        as the words that use it together. Other arrays have one row per word, the words most
-        frequent first already."""
-        row_offsets, row_ids = self.rows
-        if name != "input_vectors" or not len(row_ids):
-            return
-        array = self.arrays[name]
-        uses = np.repeat(self.word_weights, np.diff(row_offsets))
-        weight = np.bincount(row_ids, weights=uses, minlength=len(array))
-        hot = np.zeros(len(array), dtype=bool)
-        hot[np.argsort(-weight, kind="stable")[:count]] = True
-        incoming = np.flatnonzero(hot[count:]) + count     # hot rows past the first count
-        outgoing = np.flatnonzero(~hot[:count])            # cold rows among the first count
-        if not len(incoming):
-            return
-        swaps = (outgoing, incoming)
-        swap_rows(array, swaps)
-        self.row_swaps[name] = swaps
-        self._renumber(swaps)
-
-    def restore_row_order(self) -> None:
-        """The rows that :meth:`put_hot_rows_first` moved back in place, and the row lists as
-        they were: after training."""
-        for name, swaps in self.row_swaps.items():
-            swap_rows(self.arrays[name], swaps)
-            self._renumber(swaps)
-        self.row_swaps = {}
-
-    def _renumber(self, swaps: tuple[np.ndarray, np.ndarray]) -> None:
-        row_offsets, row_ids = self.rows
-        self.rows = type(self.rows)(row_offsets, swapped_ids(row_ids, swaps))
-
     def with_arrays(self, arrays: dict[str, np.ndarray]) -> "SgnsTask":
         """This task training ``arrays`` in place of its own (the rest shared)."""
         other = copy.copy(self)
@@ -171,21 +126,6 @@ class SgnsTask:
     def _weigh(self) -> None:
         """The kernel's weights tuple, of this task's arrays."""
         self.weights = kernels.SgnsWeights(*(self.arrays[name] for name in WEIGHT_NAMES))
-
-
-def swap_rows(array: np.ndarray, swaps: tuple[np.ndarray, np.ndarray]) -> None:
-    """Exchange rows ``swaps[0][i]`` and ``swaps[1][i]`` of ``array`` for every i, in place
-    (each row in one pair at most, so doing it again puts them back)."""
-    first, second = swaps
-    array[np.concatenate([first, second])] = array[np.concatenate([second, first])]
-
-
-def swapped_ids(ids: np.ndarray, swaps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Row ids with the rows of each pair of ``swaps`` exchanged."""
-    first, second = swaps
-    new = np.arange(max(int(ids.max(initial=-1)), int(second.max(initial=-1))) + 1, dtype=ids.dtype)
-    new[first], new[second] = second, first
-    return new[ids]
 
 
 def identity_rows(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
