@@ -23,7 +23,8 @@ Variants (``--variants``, comma-separated; each runs with ``--threads``' counts 
     flock /tmp/embedtrain-bench.lock python scripts/thread_time.py --model cbow --rounds 3 \
         [--variants build,no-merges,all-own,no-huge-pages] [--out FILE]
 
-The variants interleave round by round; the summary gives medians over the rounds.
+A first untimed run with one thread and one with two load numba's cache (or compile it, in a
+new checkout). The variants interleave round by round; the summary gives medians over the rounds.
 """
 from __future__ import annotations
 
@@ -115,14 +116,20 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown variants: {sorted(unknown)} (known: {', '.join(VARIANTS)})")
     plan = [("build", 1)] + [(v, 1 if v == "no-huge-pages" else 2) for v in variants]
+
+    def child_run(variant: str, threads: int, epochs: int) -> dict:
+        proc = subprocess.run([sys.executable, __file__, "--model", args.model, "--epochs", str(epochs),
+                               "--corpus", args.corpus, "--child", variant, str(threads)],
+                              capture_output=True, text=True, check=True)
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    for threads in (1, 2):   # untimed: loads (or, in a new checkout, compiles) the kernels
+        child_run("build", threads, 1)
     runs: dict[str, list[dict]] = {}
     for r in range(args.rounds):
         for variant, threads in plan:
             key = f"{variant}, {threads} thread{'s' if threads > 1 else ''}"
-            proc = subprocess.run([sys.executable, __file__, "--model", args.model, "--epochs", str(args.epochs),
-                                   "--corpus", args.corpus, "--child", variant, str(threads)],
-                                  capture_output=True, text=True, check=True)
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            result = child_run(variant, threads, args.epochs)
             runs.setdefault(key, []).append(result)
             busy = ", ".join(f"{b['words_per_ms']:,.0f}" for b in result["threads_busy"].values())
             print(f"round {r + 1} {key}: {result['words_per_second']:,} words/s; busy threads {busy} words/ms; "
