@@ -42,7 +42,9 @@ MEMORY_HEADROOM = 0.9
 # the output rows only. The input matrix holds the n-gram rows too, a thread's view maps it once
 # more (which the resident set counts again: 264 MB against 218 MB on the text8 prefix), and
 # keeping the words' rows there did not make two threads faster (docs/benchmarks.md, "Input
-# rows too").
+# rows too"). On a small corpus the output rows trade some WordSim-353 for analogies against
+# sharing every row, which costs their speed (docs/benchmarks.md, "FastText's two threads on a
+# small corpus").
 OWN_ROWS_ARRAYS = ("output_vectors",)
 
 
