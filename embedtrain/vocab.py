@@ -59,7 +59,12 @@ class NoiseSampler:
 
     @classmethod
     def from_counts(cls, counts: np.ndarray, exponent: float) -> "NoiseSampler":
-        weights = np.asarray(counts, dtype=np.float64) ** exponent
+        return cls.from_weights(np.asarray(counts, dtype=np.float64) ** exponent)
+
+    @classmethod
+    def from_weights(cls, weights: np.ndarray) -> "NoiseSampler":
+        """The table drawing i with probability weights[i] / weights.sum()."""
+        weights = np.asarray(weights, dtype=np.float64)
         prob, alias = _build_alias(weights / weights.sum() * len(weights))
         return cls(prob=prob, alias=alias)
 

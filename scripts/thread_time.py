@@ -14,11 +14,11 @@ Variants (``--variants``, comma-separated; each runs with ``--threads``' counts 
 
 - ``build``: the code as it is;
 - ``no-merges``: the merges skipped (wrong vectors: what the merges cost);
-- ``all-own``: every row but the last page's a thread's own and never merged (wrong vectors:
+- ``all-own``: every row but the last 512 a thread's own and never merged (wrong vectors:
   two threads that write no row in common, in one process);
 - ``shared``: every row shared (``OWN_ROWS = 0``, plain Hogwild);
-- ``no-huge-pages``: numpy's ``madvise`` for huge pages off, as a ``memfd`` is on this machine
-  (``shmem_enabled`` never): one thread's rate on small pages.
+- ``no-huge-pages``: numpy's ``madvise`` for huge pages off: the rate on small pages (the
+  threads' own rows were a ``memfd``'s, on small pages here, until 2026-12-07).
 
     flock /tmp/embedtrain-bench.lock python scripts/thread_time.py --model cbow --rounds 3 \
         [--variants build,no-merges,all-own,no-huge-pages] [--out FILE]
@@ -62,7 +62,7 @@ def child(variant: str, model: str, threads: int, epochs: int, corpus: str) -> d
     own_rows.merge_own_rows = timed_merge
     if variant == "all-own":
         count = own_rows.own_row_count
-        own_rows.own_row_count = lambda rows, dim, wanted: count(rows, dim, rows - 512)
+        own_rows.own_row_count = lambda words, wanted: count(words, words - 512)
         own_rows.merge_own_rows = lambda *args: None
     elif variant == "shared":
         prepare.OWN_ROWS = 0

@@ -39,10 +39,9 @@ INT32_ROWS = 2**31 - 1            # rows are indexed with int32, as in fastText
 # buffers, vocabulary, Python) when judging whether the matrices fit.
 MEMORY_HEADROOM = 0.9
 # The arrays whose frequent words' rows a second thread keeps as its own (training/own_rows.py):
-# the output rows only. The input matrix holds the n-gram rows too, a thread's view maps it once
-# more (which the resident set counts again: 264 MB against 218 MB on the text8 prefix), and
-# keeping the words' rows there did not make two threads faster (docs/benchmarks.md, "Input
-# rows too"). On a small corpus the output rows trade some WordSim-353 for analogies against
+# the output rows only (a row a word). The input matrix holds the n-gram rows too, and keeping
+# the words' rows there did not make two threads faster when it was tried (docs/benchmarks.md,
+# "Input rows too"). On a small corpus the output rows trade some WordSim-353 for analogies against
 # sharing every row, which costs their speed (docs/benchmarks.md, "FastText's two threads on a
 # small corpus").
 OWN_ROWS_ARRAYS = ("output_vectors",)

@@ -11,9 +11,10 @@ import copy
 import numpy as np
 
 from ..corpus import TokenStream
+from ..corpus.stream import SENTENCE_END
 from ..kernels import sgns as kernels
 from ..kernels.common import scheduled_lr, sigmoid_tables
-from ..vocab import HuffmanTree, Vocab
+from ..vocab import HuffmanTree, NoiseSampler, Vocab
 
 WEIGHT_NAMES = ("input_vectors", "output_vectors", "output_hs")
 
@@ -32,6 +33,7 @@ class SgnsTask:
     """
 
     unit = "word"
+    token_map: np.ndarray | None = None   # word id -> the id this thread trains it as (with_own_rows)
 
     def __init__(self, kind: str, config, vocab: Vocab, arrays: dict[str, np.ndarray], *,
                  arch: int, rows: tuple[np.ndarray, np.ndarray], keep_prob: np.ndarray,
@@ -89,7 +91,10 @@ class SgnsTask:
 
     def run_job(self, epoch: int, job: int, rng_state: np.ndarray) -> tuple[int, float, int]:
         words_done = epoch * self.units_per_epoch + int(self.stream.chunk_words[job])
-        return self.train_chunk(self.stream.chunk(job), words_done, self.total_words, rng_state)
+        tokens = self.stream.chunk(job)
+        if self.token_map is not None:            # a thread with rows of its own (with_own_rows)
+            tokens = self.token_map[tokens]
+        return self.train_chunk(tokens, words_done, self.total_words, rng_state)
 
     def lr_at(self, units_done: int) -> float:
         return scheduled_lr(self.config.lr, units_done, self.units_per_epoch, self.epochs, self.lr_floor,
@@ -123,9 +128,56 @@ class SgnsTask:
         other._weigh()
         return other
 
+    def with_own_rows(self, arrays: dict[str, np.ndarray], own: int, first: int) -> "SgnsTask | None":
+        """This task on a thread that keeps the rows of words 0..``own``-1 as its own
+        (training/own_rows.py): each of ``arrays`` is one of this task's (a row a word, V
+        rows) with more rows after it, and this thread's copies of those words' rows are rows
+        ``first``..``first + own - 1``. The copy names word w < own ``first + w`` everywhere it
+        trains: in its tokens, in the noise words it draws (the same distribution), and in
+        the tables read by word (subsampling, the input row lists, the Huffman paths); the
+        kernel is the same. None when the kernel would read a row by word from an array not
+        in ``arrays`` (word2vec's input rows)."""
+        offsets, ids = self.rows
+        if not len(ids) and "input_vectors" not in arrays:
+            return None
+        words = len(self.tables.keep_prob)
+        gap = first - words
+        moved = np.arange(own)
+        tables = self.tables
+        weights = NoiseSampler(tables.noise_prob, tables.noise_alias).probabilities()
+        weights = np.concatenate([weights, np.zeros(gap), weights[:own]])
+        weights[:own] = 0.0                       # drawn as first + w instead
+        noise = NoiseSampler.from_weights(weights)
+        hs_offsets, hs_codes = _moved_lists(tables.hs_offsets, tables.hs_codes, own, gap)
+        _, hs_points = _moved_lists(tables.hs_offsets, tables.hs_points, own, gap)
+        other = self.with_arrays(arrays)
+        other.tables = tables._replace(
+            keep_prob=np.concatenate([tables.keep_prob, np.zeros(gap, tables.keep_prob.dtype),
+                                      tables.keep_prob[:own]]),
+            noise_prob=noise.prob, noise_alias=noise.alias,
+            hs_offsets=hs_offsets, hs_codes=hs_codes, hs_points=hs_points)
+        if len(ids):
+            other.rows = kernels.SgnsRows(*_moved_lists(offsets, ids, own, gap))
+        token_map = np.arange(words + 1, dtype=np.int32)
+        token_map[moved] = first + moved
+        token_map[words] = SENTENCE_END           # the separator, read at index -1
+        other.token_map = token_map
+        return other
+
     def _weigh(self) -> None:
         """The kernel's weights tuple, of this task's arrays."""
         self.weights = kernels.SgnsWeights(*(self.arrays[name] for name in WEIGHT_NAMES))
+
+
+def _moved_lists(offsets: np.ndarray, values: np.ndarray, own: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-word lists (word w's are ``values[offsets[w]:offsets[w+1]]``) with ``gap`` empty
+    lists and then the lists of words 0..``own``-1 again after the last word's."""
+    words = len(offsets) - 1
+    end = offsets[words]
+    more = np.concatenate([np.full(gap, end, dtype=offsets.dtype),
+                           end + (offsets[1:own + 1] - offsets[0])])
+    return (np.concatenate([offsets, more]),
+            np.concatenate([values, values[offsets[0]:offsets[own]]]))
 
 
 def identity_rows(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
