@@ -23,7 +23,6 @@ huge pages numpy asks for (docs/benchmarks.md, "One array, huge pages").
 """
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any, Callable, Sequence
 
@@ -31,9 +30,6 @@ import numpy as np
 
 from ..kernels.replicas import merge_own_rows
 from ..parallel import run_jobs
-
-log = logging.getLogger("embedtrain")
-
 
 def own_row_count(words: int, wanted: int) -> int:
     """The rows a thread keeps of arrays of ``words`` rows: ``wanted``, or 0 when that
@@ -51,7 +47,7 @@ class OwnRowsExecutor:
         self.own_rows = 0          # rows a thread keeps of each array (0: every row shared)
         self.own_arrays: tuple[str, ...] = ()
         self._masters: list[np.ndarray] = []
-        self._views: list[list[np.ndarray]] = []       # [thread - 1][array]: its copies
+        self._copies: list[list[np.ndarray]] = []      # [thread - 1][array]: its rows
         self._snapshots: list[list[np.ndarray]] = []   # [thread - 1][array]
         self._lock = threading.Lock()
 
@@ -82,7 +78,7 @@ class OwnRowsExecutor:
             task.use_array(name, array[:words])
         self.own_rows, self.own_arrays = own, names
         self._masters = [array[:own] for array in longer]
-        self._views = [[array[first:first + own] for array in longer] for first in firsts]
+        self._copies = [[array[first:first + own] for array in longer] for first in firsts]
         self._snapshots = [[np.empty_like(master) for master in self._masters] for _ in firsts]
         return [task] + others
 
@@ -91,18 +87,18 @@ class OwnRowsExecutor:
         if not self.own_rows:
             return run_jobs(jobs, work, done, self.workers, stop)
         masters, own = self._masters, self.own_rows
-        for views, snapshots in zip(self._views, self._snapshots):
-            for master, view, snapshot in zip(masters, views, snapshots):
-                view[:own] = master[:own]
-                snapshot[:] = master[:own]
+        for copies, snapshots in zip(self._copies, self._snapshots):
+            for master, copy, snapshot in zip(masters, copies, snapshots):
+                copy[:] = master
+                snapshot[:] = master
 
         def job(worker: int, index: int) -> Any:
             result = work(worker, index)
             if worker:
-                views, snapshots = self._views[worker - 1], self._snapshots[worker - 1]
+                copies, snapshots = self._copies[worker - 1], self._snapshots[worker - 1]
                 with self._lock:
-                    for master, view, snapshot in zip(masters, views, snapshots):
-                        merge_own_rows(master, view, snapshot, own)
+                    for master, copy, snapshot in zip(masters, copies, snapshots):
+                        merge_own_rows(master, copy, snapshot, own)
             return result
 
         return run_jobs(jobs, job, done, self.workers, stop)

@@ -138,9 +138,10 @@ class SgnsTask:
         kernel is the same. None when the kernel would read a row by word from an array not
         in ``arrays`` (word2vec's input rows)."""
         offsets, ids = self.rows
-        if not len(ids) and "input_vectors" not in arrays:
-            return None
         words = len(self.tables.keep_prob)
+        if (not len(ids) and "input_vectors" not in arrays) or first < words or \
+                any(len(a) < first + own for a in arrays.values()):
+            return None
         gap = first - words
         moved = np.arange(own)
         tables = self.tables
