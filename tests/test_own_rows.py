@@ -147,6 +147,9 @@ def test_a_copy_draws_the_same_noise_distribution():
                               o.hs_codes[o.hs_offsets[w]:o.hs_offsets[w + 1]])
     # word2vec reads input rows by word: without its input matrix there is no copy
     assert task.with_own_rows({"output_vectors": longer["output_vectors"]}, OWN, V + 3) is None
+    # nor with copies inside the words' rows, or arrays too short to hold them
+    assert task.with_own_rows(longer, OWN, V - 1) is None
+    assert task.with_own_rows({k: a[:V + 3 + OWN - 1] for k, a in longer.items()}, OWN, V + 3) is None
 
 
 # ---------------------------------------------------------------- the executor
