@@ -100,12 +100,13 @@ def test_a_copy_with_own_rows_trains_the_same(model, arch, fasttext):
         longer[:OWN] = np.nan                         # the first rows: thread 0's, not read here
         thread = base.with_own_rows({"input_vectors": longer}, OWN, first)
     assert thread is not None and base.token_map is None
+    # the lists are the task's, their offsets the copy's own
+    assert thread.rows.ids is base.rows.ids and thread.tables.hs_points is base.tables.hs_points
     # what the copy must not read any more: the moved words' entries under their old ids
-    tables, (offsets, ids) = thread.tables, thread.rows
-    tables.keep_prob[:OWN] = 0.0                       # would drop every one of them
-    tables.hs_points[tables.hs_offsets[0]:tables.hs_offsets[OWN]] = V - 2
-    if fasttext:
-        ids[offsets[0]:offsets[OWN]] = V + 10
+    thread.tables.keep_prob[:OWN] = 0.0                # would drop every one of them
+    if fasttext:                                       # their old lists: the row between
+        thread.rows.offsets[:OWN] = thread.rows.offsets[V]
+    thread.tables.hs_offsets[:OWN] = thread.tables.hs_offsets[V]
     got = plain.run_job(0, 0, np.array([9], dtype=np.uint64))
     assert thread.run_job(0, 0, np.array([9], dtype=np.uint64)) == got
     assert got[2] > 0
@@ -147,8 +148,8 @@ def test_a_copy_draws_the_same_noise_distribution():
                               o.hs_codes[o.hs_offsets[w]:o.hs_offsets[w + 1]])
     # word2vec reads input rows by word: without its input matrix there is no copy
     assert task.with_own_rows({"output_vectors": longer["output_vectors"]}, OWN, V + 3) is None
-    # nor with copies inside the words' rows, or arrays too short to hold them
-    assert task.with_own_rows(longer, OWN, V - 1) is None
+    # nor with copies inside the words' rows or right after them, or arrays too short
+    assert task.with_own_rows(longer, OWN, V - 1) is None and task.with_own_rows(longer, OWN, V) is None
     assert task.with_own_rows({k: a[:V + 3 + OWN - 1] for k, a in longer.items()}, OWN, V + 3) is None
 
 
@@ -179,11 +180,11 @@ def test_threads_train_copies_after_the_rows():
     assert executor.own_rows == 64
     master, longer = task.arrays["out"], second.arrays["out"]
     assert first is task and np.array_equal(master, values) and master.flags.c_contiguous
-    assert longer.shape == (1000 + 2 * 64, 16) and third.arrays["out"] is longer
+    assert longer.shape == (1000 + 1 + 2 * 64, 16) and third.arrays["out"] is longer
     assert master.base is longer and np.shares_memory(master, longer[:1000])
-    assert (second.first, third.first) == (1000, 1064)
+    assert (second.first, third.first) == (1001, 1065)     # a row between: never trained
     executor.run([], lambda w, j: None, lambda j, r: None, lambda: False)   # copies take the rows
-    assert np.array_equal(longer[1000:1064], values[:64]) and np.array_equal(longer[1064:], values[:64])
+    assert np.array_equal(longer[1001:1065], values[:64]) and np.array_equal(longer[1065:], values[:64])
     longer[500, 3] = -1.0          # a shared row: the same memory
     assert master[500, 3] == -1.0
 
@@ -217,7 +218,7 @@ def test_jobs_merge_the_own_rows():
         master = task.arrays[name]
         assert np.all(master[0] == step * 40)     # every job's step counted once
         assert np.array_equal(master[100:140, 0], np.arange(40, dtype=np.float32))
-        assert np.array_equal(tasks[1].arrays[name][1000], master[0])   # the copy took the sum back
+        assert np.array_equal(tasks[1].arrays[name][1001], master[0])   # the copy took the sum back
 
 
 @pytest.mark.parametrize("arrays", [
@@ -255,7 +256,7 @@ def test_two_threads_train_with_own_rows(small_corpus, monkeypatch, model):
         array = trained.arrays[name]
         assert np.isfinite(array).all() and np.abs(array[:64]).max() > 0 and np.abs(array[64:]).max() > 0
         # the model keeps the first rows of the longer array the threads trained
-        longer = array.base is not None and array.base.shape[0] == array.shape[0] + 64
+        longer = array.base is not None and array.base.shape[0] == array.shape[0] + 1 + 64
         assert longer == (name in names), name
     # one thread: plain Hogwild, no own rows
     one = embedtrain.train(str(corpus), model=model, dim=16, threads=1, epochs=1, min_count=1, seed=1,

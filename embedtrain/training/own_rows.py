@@ -7,8 +7,9 @@ words': their output rows (the centre word's and the noise words', drawn from th
 power 0.75; docs/benchmarks.md, "Which rows CBOW's two threads fight over") and their input rows
 (the context words'). For each array the task names (``own_rows_arrays``, a row a word):
 
-- the array gets ``own`` more rows for each thread but the first, after its V rows: the thread's
-  copies of the first ``own`` rows (the most frequent words'); the model keeps the first V rows;
+- the array gets ``own`` more rows for each thread but the first, after its V rows and one
+  unused row: the thread's copies of the first ``own`` rows (the most frequent words'); the
+  model keeps the first V rows;
 - thread 0 trains the first V rows as ever; every other thread trains a copy of the task
   (:meth:`~embedtrain.training.sgns.SgnsTask.with_own_rows`) that names word w < ``own`` by the
   id of its copy, in its tokens, its noise words and its tables, so the kernel does not change;
@@ -67,10 +68,11 @@ class OwnRowsExecutor:
             return [task] * self.workers
         longer = []
         for model in models:
-            array = np.empty((words + (self.workers - 1) * own, model.shape[1]), dtype=np.float32)
+            array = np.empty((words + 1 + (self.workers - 1) * own, model.shape[1]), dtype=np.float32)
             array[:words] = model
+            array[words] = 0.0      # the row between: never trained (SgnsTask.with_own_rows)
             longer.append(array)
-        firsts = [words + t * own for t in range(self.workers - 1)]
+        firsts = [words + 1 + t * own for t in range(self.workers - 1)]
         others = [task.with_own_rows(dict(zip(names, longer)), own, first) for first in firsts]
         if any(other is None for other in others):
             return [task] * self.workers

@@ -132,14 +132,16 @@ class SgnsTask:
         """This task on a thread that keeps the rows of words 0..``own``-1 as its own
         (training/own_rows.py): each of ``arrays`` is one of this task's (a row a word, V
         rows) with more rows after it, and this thread's copies of those words' rows are rows
-        ``first``..``first + own - 1``. The copy names word w < own ``first + w`` everywhere it
-        trains: in its tokens, in the noise words it draws (the same distribution), and in
-        the tables read by word (subsampling, the input row lists, the Huffman paths); the
-        kernel is the same. None when the kernel would read a row by word from an array not
-        in ``arrays`` (word2vec's input rows)."""
+        ``first``..``first + own - 1`` (``first`` > V: the kernel never reads the rows between).
+        The copy names word w < own ``first + w`` everywhere it trains: in its tokens, in the
+        noise words it draws (the same distribution), and in the tables read by word
+        (subsampling, and the offsets of the input row lists and Huffman paths, whose new
+        entries point at the moved words' lists: nothing else is copied); the kernel is the
+        same. None when the kernel would read a row by word from an array not in ``arrays``
+        (word2vec's input rows)."""
         offsets, ids = self.rows
         words = len(self.tables.keep_prob)
-        if (not len(ids) and "input_vectors" not in arrays) or first < words or \
+        if (not len(ids) and "input_vectors" not in arrays) or first <= words or \
                 any(len(a) < first + own for a in arrays.values()):
             return None
         gap = first - words
@@ -149,16 +151,14 @@ class SgnsTask:
         weights = np.concatenate([weights, np.zeros(gap), weights[:own]])
         weights[:own] = 0.0                       # drawn as first + w instead
         noise = NoiseSampler.from_weights(weights)
-        hs_offsets, hs_codes = _moved_lists(tables.hs_offsets, tables.hs_codes, own, gap)
-        _, hs_points = _moved_lists(tables.hs_offsets, tables.hs_points, own, gap)
         other = self.with_arrays(arrays)
         other.tables = tables._replace(
             keep_prob=np.concatenate([tables.keep_prob, np.zeros(gap, tables.keep_prob.dtype),
                                       tables.keep_prob[:own]]),
             noise_prob=noise.prob, noise_alias=noise.alias,
-            hs_offsets=hs_offsets, hs_codes=hs_codes, hs_points=hs_points)
+            hs_offsets=_moved_offsets(tables.hs_offsets, own, gap))
         if len(ids):
-            other.rows = kernels.SgnsRows(*_moved_lists(offsets, ids, own, gap))
+            other.rows = kernels.SgnsRows(_moved_offsets(offsets, own, gap), ids)
         token_map = np.arange(words + 1, dtype=np.int32)
         token_map[moved] = first + moved
         token_map[words] = SENTENCE_END           # the separator, read at index -1
@@ -170,15 +170,14 @@ class SgnsTask:
         self.weights = kernels.SgnsWeights(*(self.arrays[name] for name in WEIGHT_NAMES))
 
 
-def _moved_lists(offsets: np.ndarray, values: np.ndarray, own: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-word lists (word w's are ``values[offsets[w]:offsets[w+1]]``) with ``gap`` empty
-    lists and then the lists of words 0..``own``-1 again after the last word's."""
+def _moved_offsets(offsets: np.ndarray, own: int, gap: int) -> np.ndarray:
+    """The offsets of per-word lists (word w's are ``values[offsets[w]:offsets[w+1]]``) with
+    ids ``V + gap + w`` (``gap`` >= 1) naming the lists of words w < ``own`` in the same
+    ``values``: entries V + gap .. V + gap + own are offsets[0..own]. The ids between have
+    empty lists (the last of them a reversed range, which a loop over it never enters)."""
     words = len(offsets) - 1
-    end = offsets[words]
-    more = np.concatenate([np.full(gap, end, dtype=offsets.dtype),
-                           end + (offsets[1:own + 1] - offsets[0])])
-    return (np.concatenate([offsets, more]),
-            np.concatenate([values, values[offsets[0]:offsets[own]]]))
+    return np.concatenate([offsets, np.full(gap - 1, offsets[words], dtype=offsets.dtype),
+                           offsets[:own + 1]])
 
 
 def identity_rows(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
