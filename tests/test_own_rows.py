@@ -13,12 +13,15 @@ import pytest
 import embedtrain
 from embedtrain.config import make_config
 from embedtrain.corpus import SENTENCE_END
+from embedtrain.io.checkpoint import Checkpoint
 from embedtrain.kernels import sgns as kernels
 from embedtrain.kernels.replicas import merge_own_rows
 from embedtrain.training import prepare
 from embedtrain.training.own_rows import OwnRowsExecutor, own_row_count
 from embedtrain.training.sgns import SgnsTask, identity_rows
 from embedtrain.vocab import NoiseSampler, Vocab
+
+from conftest import StopAtEpoch, StopTraining
 
 
 def test_merge_matches_numpy():
@@ -262,6 +265,27 @@ def test_two_threads_train_with_own_rows(small_corpus, monkeypatch, model):
     one = embedtrain.train(str(corpus), model=model, dim=16, threads=1, epochs=1, min_count=1, seed=1,
                            progress=False)
     assert "own_rows" not in one.stats
+
+
+def test_two_threads_checkpoint_the_words_rows_and_resume(small_corpus, monkeypatch, tmp_path):
+    # a checkpoint holds the model's V rows, not the second thread's copies after them; a run
+    # resumed from it keeps rows of its own again
+    monkeypatch.setattr(prepare, "OWN_ROWS", 64)
+    settings = dict(model="cbow", dim=16, threads=2, epochs=3, min_count=1, seed=1, progress=False)
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(StopTraining):
+        embedtrain.train(str(small_corpus), checkpoint=ckpt, checkpoint_every=1e-9,
+                         callbacks=[StopAtEpoch(2)], **settings)
+    saved = Checkpoint.load(ckpt)
+    words = len(saved.vocab)
+    assert words > 64 and all(saved.arrays[name].shape == (words, 16)
+                              for name in ("input_vectors", "output_vectors"))
+    resumed = embedtrain.train(str(small_corpus), resume=ckpt, **settings)
+    assert resumed.stats["own_rows"] == 64 and resumed.stats["resumed_from_checkpoint"]["epoch"] >= 2
+    for name in ("input_vectors", "output_vectors"):
+        array = resumed.arrays[name]
+        assert array.shape == (words, 16) and np.isfinite(array).all()
+        assert not np.array_equal(array, saved.arrays[name])     # it trained on
 
 
 def test_too_few_words_for_own_rows(small_corpus):
