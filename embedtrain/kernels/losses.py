@@ -159,23 +159,14 @@ def six_coefficients(loss, f0, f1, f2, f3, f4, f5, words, target, lr, sigmoid_ta
 
 
 @njit(**HELPER_OPTIONS)
-def ns_update6(h, output_vectors, target, lr, noise_prob, noise_alias, grad, sigmoid_table,
-               log_sigmoid_table, state, words, coeff):
-    """:func:`ns_update` for word2vec's default of 5 noise words, drawn as it draws them: the
-    six scores in one pass over h, the updates in one more. Every score is taken before any
-    row moves (a noise word drawn twice is scored twice against its row as it was; both
-    updates are added). ``coeff`` (float32 [6]) is scratch. Returns (loss, state)."""
+def ns_update6(h, output_vectors, lr, grad, sigmoid_table, log_sigmoid_table, words, coeff):
+    """:func:`ns_update` for word2vec's default of 5 noise words, drawn by the caller as
+    ns_update draws them (the target in words[0], the noise words in words[1:6]): the six
+    scores in one pass over h, the updates in one more. Every score is taken before any row
+    moves (a noise word drawn twice is scored twice against its row as it was; both updates
+    are added). ``coeff`` (float32 [6]) is scratch. Returns the loss."""
     dim = h.shape[0]
-    vocab_size = noise_prob.shape[0]
-    words[0] = target
-    for d in range(1, 6):
-        state, bits = next_state(state)
-        word = below(bits, vocab_size)
-        if fraction(bits) >= noise_prob[word]:
-            word = noise_alias[word]
-        words[d] = word
-        for k in range(0, dim, CACHE_LINE_FLOATS):
-            prefetch(output_vectors, (word, k))
+    target = words[0]
     o0 = output_vectors[words[0]]
     o1 = output_vectors[words[1]]
     o2 = output_vectors[words[2]]
@@ -214,4 +205,4 @@ def ns_update6(h, output_vectors, target, lr, noise_prob, noise_alias, grad, sig
         o3[k] += g3 * hk
         o4[k] += g4 * hk
         o5[k] += g5 * hk
-    return loss, state
+    return loss

@@ -198,12 +198,13 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
 
 def scratch_arrays(n: int, dim: int, negative: int) -> tuple[np.ndarray, ...]:
     """The kernel's working arrays for a chunk of n tokens: (sentence int32 [n], hidden,
-    grad and total_grad float32 [dim], noise_words int64 [negative + 1], shared_grad
+    grad and total_grad float32 [dim], noise_words int64 [2 (negative + 1)] (a position's and,
+    in the six-row loops, the next position's), shared_grad
     float32 [negative + 1, dim], coeff float32 [2 (negative + 1)]), as the kernel made them
     itself before issue 28 (the same zeros)."""
     return (np.empty(n, dtype=np.int32), np.zeros(dim, dtype=np.float32),
             np.zeros(dim, dtype=np.float32), np.zeros(dim, dtype=np.float32),
-            np.empty(negative + 1, dtype=np.int64), np.zeros((negative + 1, dim), dtype=np.float32),
+            np.empty(2 * (negative + 1), dtype=np.int64), np.zeros((negative + 1, dim), dtype=np.float32),
             np.zeros(2 * (negative + 1), dtype=np.float32))
 
 
@@ -254,15 +255,44 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
             words_seen += end - start
             if shuffle:
                 state = shuffle_sentence(sentence, m, state)
+            ahead = False
+            next_lo = 0
+            next_hi = 0
             for i in range(m):
-                lo, hi, state = context_window(i, m, window, state)
-                if hi - lo < 2:
-                    continue
+                if SIX and ahead:
+                    # this position's window and noise words, drawn at the one before (below)
+                    ahead = False
+                    lo = next_lo
+                    hi = next_hi
+                    if hi - lo < 2:
+                        continue
+                    for d in range(1, SIX_ROWS):
+                        noise_words[d] = noise_words[SIX_ROWS + d]
+                else:
+                    lo, hi, state = context_window(i, m, window, state)
+                    if hi - lo < 2:
+                        continue
+                    if SIX:
+                        for d in range(1, SIX_ROWS):
+                            state, word = draw_noise(state, noise_prob, noise_alias)
+                            noise_words[d] = word
+                            for k in range(0, dim, CACHE_LINE_FLOATS):
+                                prefetch(output_vectors, (word, k))
                 centre = sentence[i]
                 if SIX and i + 1 < m:
-                    # the six-row loops: start loading the next centre word's output row and the
-                    # farthest row its window can take in while this position trains (written
-                    # out: a helper handed the matrices costs numba reference counts)
+                    # the six-row loops (5 noise words): draw the next position's window and noise
+                    # words now, the draws that come next in the same order (the same bytes), and
+                    # start loading their output rows, the next centre word's and the farthest
+                    # input row its window can take in while this position trains (written out: a
+                    # helper handed the matrices costs numba reference counts)
+                    next_lo, next_hi, state = context_window(i + 1, m, window, state)
+                    ahead = True
+                    if next_hi - next_lo >= 2:
+                        for d in range(1, SIX_ROWS):
+                            state, word = draw_noise(state, noise_prob, noise_alias)
+                            noise_words[SIX_ROWS + d] = word
+                            for k in range(0, dim, CACHE_LINE_FLOATS):
+                                prefetch(output_vectors, (word, k))
                     following = sentence[i + 1]
                     for k in range(0, dim, CACHE_LINE_FLOATS):
                         prefetch(output_vectors, (following, k))
@@ -302,11 +332,12 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                 elif ARCH == SKIPGRAM_SHARED:
                     # one set of noise words for the window; output rows updated at its end
                     noise_words[0] = centre
-                    for d in range(1, negative + 1):
-                        state, word = draw_noise(state, noise_prob, noise_alias)
-                        noise_words[d] = word
-                        for k in range(0, dim, CACHE_LINE_FLOATS):
-                            prefetch(output_vectors, (word, k))
+                    if not SIX:   # (the six-row loop's are drawn above)
+                        for d in range(1, negative + 1):
+                            state, word = draw_noise(state, noise_prob, noise_alias)
+                            noise_words[d] = word
+                            for k in range(0, dim, CACHE_LINE_FLOATS):
+                                prefetch(output_vectors, (word, k))
                     for d in range(negative + 1):
                         for k in range(dim):
                             shared_grad[d, k] = 0.0
@@ -607,9 +638,9 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
                         loss += hs_update(hidden, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
                                           grad, sigmoid, log_sigmoid)
                     if USE_NS and SIX:
-                        part, state = ns_update6(hidden, output_vectors, centre, lr, noise_prob, noise_alias,
-                                                 grad, sigmoid, log_sigmoid, state, noise_words, coeff)
-                        loss += part
+                        noise_words[0] = centre
+                        loss += ns_update6(hidden, output_vectors, lr, grad, sigmoid, log_sigmoid, noise_words,
+                                           coeff)
                     elif USE_NS:
                         part, state = ns_update(hidden, output_vectors, centre, negative, lr, noise_prob,
                                                 noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
