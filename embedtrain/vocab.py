@@ -69,11 +69,20 @@ class NoiseSampler:
         return cls(prob=prob, alias=alias)
 
     def probabilities(self) -> np.ndarray:
-        """The distribution the table draws from (for tests)."""
+        """The distribution the table draws from."""
         n = len(self.prob)
         p = self.prob.astype(np.float64) / n
         np.add.at(p, self.alias, (1.0 - self.prob.astype(np.float64)) / n)
         return p
+
+    def moved(self, own: int, gap: int) -> "NoiseSampler":
+        """The same distribution with word w < ``own`` drawn as id ``V + gap + w`` instead
+        (training/own_rows.py): ids w < own and the ``gap`` ids after the last word's are
+        never drawn."""
+        weights = self.probabilities()
+        weights = np.concatenate([weights, np.zeros(gap), weights[:own]])
+        weights[:own] = 0.0
+        return NoiseSampler.from_weights(weights)
 
 
 @dataclass

@@ -147,10 +147,7 @@ class SgnsTask:
         gap = first - words
         moved = np.arange(own)
         tables = self.tables
-        weights = NoiseSampler(tables.noise_prob, tables.noise_alias).probabilities()
-        weights = np.concatenate([weights, np.zeros(gap), weights[:own]])
-        weights[:own] = 0.0                       # drawn as first + w instead
-        noise = NoiseSampler.from_weights(weights)
+        noise = NoiseSampler(tables.noise_prob, tables.noise_alias).moved(own, gap)
         other = self.with_arrays(arrays)
         other.tables = tables._replace(
             keep_prob=np.concatenate([tables.keep_prob, np.zeros(gap, tables.keep_prob.dtype),
