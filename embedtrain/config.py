@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -710,6 +709,8 @@ def resolve_config_file(path: str | os.PathLike) -> Path:
 def load_toml(path: str | os.PathLike) -> dict[str, Any]:
     """Read a TOML recipe whose keys are option names (``min-count`` or ``min_count``, not
     both). ``path`` may name a shipped recipe (``text8-skipgram``)."""
+    import tomllib   # here: most runs read no recipe
+
     p = resolve_config_file(path)
     try:
         with p.open("rb") as handle:

@@ -72,7 +72,7 @@ def train_on_ray(config: Any, dist: Any, paths: Sequence[str], options: Any = No
         task = RayTask(run, run.worker_config)  # the rate shown is the workers' rate
         stats = dict(run.stats)
         fitting = time.perf_counter()
-        result = drive(task, config, options, vocab, stats, run.fingerprint())
+        result = drive(task, config, options, vocab, stats, run.fingerprint)
         arrays = run.weights()
     stats.update(run.trained_stats(result, task, started, fitting))
     stats.update(threads=run.threads, distributed=run.describe())

@@ -300,7 +300,7 @@ class StreamFamily(Family):
             layout = self.layout(config, vocab)
             arrays = self.starting_arrays(config, vocab, layout, options)
             task = self.make_task(config, vocab, arrays, counted, layout, stream)
-            result = drive(task, config, options, vocab, stats, stream_fingerprint(stream))
+            result = drive(task, config, options, vocab, stats, lambda: stream_fingerprint(stream))
         check_finite(config.model, *self.trained_arrays(arrays))
         if options.resume is not None:
             stats["resumed_from_words"] = int(options.resume.stats.get("words_trained", 0)) + \

@@ -84,7 +84,7 @@ class Doc2Vec(Family):
         arrays = self.fresh_arrays(config, len(vocab), len(docs.tags))
         task = Doc2VecTask(config, vocab, arrays, tokens, line_starts, docs.line_docs)
         fingerprint = {"tokens": int(len(ids)), "documents": len(docs.tags)}
-        result = drive(task, config, options, vocab, stats, fingerprint)
+        result = drive(task, config, options, vocab, stats, lambda: fingerprint)
         check_finite(config.model, arrays["doc_vectors"], arrays["input_vectors"])
         stats.update(words_trained=task.total_words, train_seconds=round(result.seconds, 3),
                      words_per_second=round(task.total_words / max(result.seconds, 1e-9)))

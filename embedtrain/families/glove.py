@@ -75,7 +75,7 @@ def train_glove(config: GloVeConfig, corpus, options: "RunOptions", *, cooccur: 
     else:
         arrays = initial_arrays(len(matrix.vocab), config.dim, config.seed)
     task = GloVeTask(config, matrix, arrays)
-    result = drive(task, config, options, matrix.vocab, stats, matrix_fingerprint(matrix))
+    result = drive(task, config, options, matrix.vocab, stats, lambda: matrix_fingerprint(matrix))
     check_finite(config.model, *GLOVE.trained_arrays(arrays))
     seconds = time.perf_counter() - started - stats.get("read_seconds", 0.0)
     stats.update(fit_seconds=round(time.perf_counter() - fitting, 3),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..config import OWN_ROWS, OWN_ROWS_THREADS, REPLICA_THREADS, WHOLE_LINE_WARN_CONTEXTS, CommonConfig
 from ..corpus import TokenStream
@@ -114,10 +114,12 @@ def job_tokens(config: CommonConfig, options: RunOptions) -> int | None:
 
 
 def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: dict[str, Any],
-          fingerprint: dict[str, Any]):
+          fingerprint: Callable[[], dict[str, Any]]):
     """Run ``task`` through the runner with this run's executor, callbacks and
     checkpoints (resuming from ``options.resume_checkpoint`` when given, after checking
-    it belongs to this data). Returns the runner's result; ``stats`` gain the history."""
+    it belongs to this data: ``fingerprint()``, what identifies the data, is taken only
+    for a checkpoint written or resumed). Returns the runner's result; ``stats`` gain the
+    history."""
     from ..io.checkpoint import write_checkpoint
     from .progress import plural
     from .runner import RunState, run
@@ -126,19 +128,22 @@ def drive(task, config: CommonConfig, options: RunOptions, vocab: Vocab, stats: 
     start = None
     ckpt = options.resume_checkpoint
     if ckpt is not None:
-        ckpt.check_data(vocab, fingerprint)
+        ckpt.check_data(vocab, fingerprint())
         ckpt.check_position(task.units_per_epoch, task.n_jobs)
         start = RunState.from_dict(ckpt.state.to_dict())  # the runner advances its own copy
         stats["resumed_from_checkpoint"] = {"epoch": start.epoch + 1, "job": start.job,
                                             "units_done": start.units_done}
         log.info("resuming from %s: epoch %d, %s %s done", ckpt.path, start.epoch + 1,
                  f"{start.units_done:,}", plural(task.unit))
-    writer = None
+    writer: Callable[[RunState], None] | None = None
     if options.checkpoint and config.checkpoint_every:
         path = options.checkpoint
+        data = fingerprint()
 
-        def writer(state: RunState) -> None:
-            write_checkpoint(path, config, vocab, task.state_arrays(), state, fingerprint, stats)
+        def write(state: RunState) -> None:
+            write_checkpoint(path, config, vocab, task.state_arrays(), state, data, stats)
+
+        writer = write
 
     executor = options.executor
     if replicas(config, options):
