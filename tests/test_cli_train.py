@@ -290,3 +290,38 @@ def test_train_path_imports_no_bar_and_no_items(tmp_path, small_corpus):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "m.vec").exists()
     assert proc.stdout.strip() == "[]"
+
+
+# `train` loads numpy with one OpenBLAS thread (cli/app.py, ONE_BLAS_THREAD); checked in fresh
+# processes, since this one loaded numpy long ago. A process's threads are its /proc entries.
+_THREADS_AFTER_COMMAND = """
+import os, sys
+from embedtrain.cli.app import main
+main.get_command(None, sys.argv[1])
+import numpy
+print(len(os.listdir("/proc/self/task")), os.environ.get("OPENBLAS_NUM_THREADS", "unset"))
+"""
+
+
+def _threads_after(command: str, **env) -> tuple[int, str]:
+    environment = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    environment.update(env)
+    proc = subprocess.run([sys.executable, "-c", _THREADS_AFTER_COMMAND, command], capture_output=True,
+                          text=True, env=environment, check=True)
+    threads, variable = proc.stdout.split()
+    return int(threads), variable
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc (Linux)")
+def test_train_loads_numpy_with_one_blas_thread():
+    threads, variable = _threads_after("train")
+    assert threads == 1
+    assert variable == "unset"   # set only while numpy loads: Ray's processes get the default
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task") or (os.cpu_count() or 1) < 2,
+                    reason="counts threads in /proc (Linux); OpenBLAS starts one thread a core")
+def test_other_commands_and_a_users_setting_keep_their_blas_threads():
+    assert _threads_after("eval")[0] > 1          # eval multiplies matrices
+    threads, variable = _threads_after("train", OPENBLAS_NUM_THREADS="2")
+    assert (threads, variable) == (2, "2")        # the user's setting is left as it is

@@ -174,12 +174,35 @@ COMMAND_MODULES = {
 }
 
 
+# Commands that multiply no float matrices in this process (Ray's workers and reducers are
+# processes of their own). numpy's OpenBLAS starts a thread per core as numpy loads, and they
+# spin for a while: 0.13 s of CPU and 0.03 s of a training run's wall time on 2 cores
+# (docs/benchmarks.md, "One BLAS thread for train").
+ONE_BLAS_THREAD = frozenset({"train"})
+BLAS_THREADS_VARIABLE = "OPENBLAS_NUM_THREADS"
+
+
+def import_numpy_one_blas_thread() -> None:
+    """Load numpy with one OpenBLAS thread, unless it is loaded already or the user set the
+    thread count: OpenBLAS reads the variable as it loads, so it is set only for the import
+    and removed again (processes started later, Ray's among them, get the default)."""
+    if "numpy" in sys.modules or BLAS_THREADS_VARIABLE in os.environ:
+        return
+    os.environ[BLAS_THREADS_VARIABLE] = "1"
+    try:
+        import numpy  # noqa: F401
+    finally:
+        os.environ.pop(BLAS_THREADS_VARIABLE, None)
+
+
 class _Group(click.Group):
     """A click group whose usage errors are one line, like every other error, and whose
     commands are imported when used (:data:`COMMAND_MODULES`)."""
 
     def get_command(self, ctx, name):
         if name not in self.commands and name in COMMAND_MODULES:
+            if name in ONE_BLAS_THREAD:
+                import_numpy_one_blas_thread()
             importlib.import_module(f"{__package__}.{COMMAND_MODULES[name]}")
         return super().get_command(ctx, name)
 
