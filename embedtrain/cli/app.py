@@ -190,7 +190,7 @@ def import_numpy_one_blas_thread() -> None:
         return
     os.environ[BLAS_THREADS_VARIABLE] = "1"
     try:
-        import numpy  # noqa: F401
+        importlib.import_module("numpy")
     finally:
         os.environ.pop(BLAS_THREADS_VARIABLE, None)
 
