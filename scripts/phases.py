@@ -64,12 +64,10 @@ def main() -> None:
     out, argv = sys.argv[1], sys.argv[2:]
     intervals: list = []
     marks = {"driver_start": [_T0, _C0]}
-    import importlib
-
     import embedtrain.cli.app as app
 
     command = next(a for a in argv if not a.startswith("-"))
-    importlib.import_module(f"embedtrain.cli.{app.COMMAND_MODULES[command]}")
+    app.main.get_command(None, command)   # as the CLI loads a command (train: numpy's one BLAS thread)
     marks["imported"] = [time.time(), time.process_time()]
     for phase, target in WRAPPED:
         _wrap(intervals, phase, target)
