@@ -308,14 +308,13 @@ class _StreamWriter:
         is_end = is_end[keep]
         self.prev_was_end = bool(is_end[-1])
         self._measure(is_end)
-        # job boundaries: after the first sentence end at or past every job_tokens entries
-        end_pos = np.flatnonzero(is_end) + self.n_entries + 1
-        words_before = np.cumsum(~is_end)
-        for pos in end_pos:
+        # job boundaries: after the first sentence end at or past every job_tokens entries;
+        # the k-th end of the block (from 0), at index e, has e - k words before it in the block
+        ends = np.flatnonzero(is_end)
+        for k, pos in enumerate((ends + (self.n_entries + 1)).tolist()):
             if pos - self.starts[-1] >= self.job_tokens:
-                local = pos - self.n_entries - 1
-                self.starts.append(int(pos))
-                self.words.append(self.n_tokens + int(words_before[local]))
+                self.starts.append(pos)
+                self.words.append(self.n_tokens + int(ends[k]) - k)
         write_temporary(self.file, entries.tobytes(), self.tmp_dir)
         self.n_entries += len(entries)
         self.n_tokens += int(len(entries) - is_end.sum())
