@@ -167,6 +167,28 @@ def test_oov_tokens_removed_before_windows_and_chunks_end_at_sentences(tmp_path,
         assert stream.n_chunks > 1
 
 
+def test_an_epochs_last_jobs_are_shorter(tmp_path):
+    """The last TAPER_JOBS jobs' worth of the stream is cut TAPER_PARTS times finer (threads end
+    an epoch together); the jobs before keep their length, and every job ends a sentence."""
+    job = 600
+    text = "".join(f"a b c d{i % 7} e f g h i j\n" for i in range(1000))   # 10 words a line
+    raw = encode([write(tmp_path, "c.txt", text.encode())])
+    vocab = Vocab.build(raw.words, raw.counts, min_count=1)
+    with raw.to_stream(vocab.index, job_tokens=job) as stream:
+        sizes = np.diff(stream.chunk_starts)
+        assert stream.chunk_starts[-1] == stream.n_entries == 11_000
+        taper = stream_mod.TAPER_JOBS * job
+        ends = stream.chunk_starts[1:]
+        long_jobs, short_jobs = sizes[ends <= 11_000 - taper], sizes[ends > 11_000 - taper + 11]
+        assert (long_jobs >= job).all() and (long_jobs < job + 11).all()
+        short = job // stream_mod.TAPER_PARTS
+        assert short <= job // 2 and len(short_jobs) >= 2 * stream_mod.TAPER_JOBS - 1
+        assert (short_jobs[:-1] >= short).all() and (short_jobs < short + 11).all()
+        for i in range(stream.n_chunks):
+            assert stream.chunk(i)[-1] == SENTENCE_END
+    raw.close()
+
+
 def test_stream_measures_its_sentences_across_blocks(tmp_path, monkeypatch):
     """squared_lengths and longest, against the sentences themselves, with lines cut
     across read blocks and stream blocks and out-of-vocabulary words dropped."""

@@ -24,6 +24,11 @@ from .tokens import TokenTable
 
 SENTENCE_END = -1            # separator id in token streams (the kernels take it from here)
 JOB_TOKENS = 50_000          # tokens per training job (a chunk cut at a sentence end)
+# The last TAPER_JOBS jobs' worth of a stream is cut into jobs TAPER_PARTS times shorter, so
+# that threads end an epoch closer together (the one before waits less for the last job): two
+# CBOW threads +1 % (docs/benchmarks.md, "Shorter last jobs"). A stream below TAPER_JOBS jobs is
+# all short jobs, so that two threads share a small corpus. One thread trains the same bytes.
+TAPER_JOBS, TAPER_PARTS = 2, 4
 
 
 # --------------------------------------------------------------------------- raw ids
@@ -48,7 +53,8 @@ class RawCorpus:
     def to_stream(self, vocab_index: dict[str, int], tmp_dir: str | None = None,
                   job_tokens: int | None = None) -> "TokenStream":
         """Map provisional ids to vocabulary ids, dropping out-of-vocabulary tokens; jobs
-        end at the first sentence end past every ``job_tokens`` tokens (JOB_TOKENS).
+        end at the first sentence end past every ``job_tokens`` tokens (JOB_TOKENS), a
+        quarter of that in the stream's last part (TAPER_JOBS).
 
         As in word2vec.c and gensim, dropped tokens are removed before windows are
         formed, so a window reaches past them. Sentences left empty disappear.
@@ -57,7 +63,8 @@ class RawCorpus:
         remap[:-1] = np.fromiter(map(vocab_index.get, self.words, itertools.repeat(-2)), dtype=np.int32,
                                  count=len(self.words))
         remap[-1] = SENTENCE_END
-        writer = _StreamWriter(tmp_dir, job_tokens)
+        kept = int(self.counts[remap[:-1] >= 0].sum())
+        writer = _StreamWriter(tmp_dir, job_tokens, expected=kept + (self.n_entries - self.n_tokens))
         try:
             for raw in self.blocks():
                 mapped = remap[raw]
@@ -281,9 +288,12 @@ class TokenStream:
 class _StreamWriter:
     """Builds a TokenStream block by block, choosing job boundaries as it goes."""
 
-    def __init__(self, tmp_dir: str | None, job_tokens: int | None = None):
+    def __init__(self, tmp_dir: str | None, job_tokens: int | None = None, expected: int | None = None):
         self.tmp_dir = tmp_dir
         self.job_tokens = JOB_TOKENS if job_tokens is None else job_tokens
+        # ``expected``: about the entries to come (TAPER_JOBS); None: every job job_tokens long
+        self.taper_from = (expected - TAPER_JOBS * self.job_tokens) if expected else None
+        self.short_job = max(1, self.job_tokens // TAPER_PARTS)
         self.file = temporary_file("embedtrain-ids-", tmp_dir)
         self.n_entries = 0
         self.n_tokens = 0
@@ -312,7 +322,8 @@ class _StreamWriter:
         # the k-th end of the block (from 0), at index e, has e - k words before it in the block
         ends = np.flatnonzero(is_end)
         for k, pos in enumerate((ends + (self.n_entries + 1)).tolist()):
-            if pos - self.starts[-1] >= self.job_tokens:
+            size = self.short_job if self.taper_from is not None and pos >= self.taper_from else self.job_tokens
+            if pos - self.starts[-1] >= size:
                 self.starts.append(pos)
                 self.words.append(self.n_tokens + int(ends[k]) - k)
         write_temporary(self.file, entries.tobytes(), self.tmp_dir)
