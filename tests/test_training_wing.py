@@ -257,6 +257,22 @@ def test_checkpoint_for_other_settings_or_corpus_is_refused(small_corpus, tmp_pa
     assert Path(ckpt).exists()  # a refused resume leaves the checkpoint alone
 
 
+def test_checkpoint_of_other_jobs_is_refused_by_name(small_corpus, tmp_path):
+    """A checkpoint whose run cut the same corpus into other jobs (another version's job sizes)
+    is refused, saying so: its position is a job index."""
+    from embedtrain.io.checkpoint import write_checkpoint
+
+    ckpt = str(tmp_path / "run.ckpt")
+    killed = _child(dict(FAST, progress=False, epochs=3, checkpoint_every=1e-9, corpus=str(small_corpus),
+                         checkpoint=ckpt, kill_at=3))
+    assert killed.returncode == -signal.SIGKILL
+    saved = Checkpoint.load(ckpt)
+    other = dict(saved.fingerprint, chunks=saved.fingerprint["chunks"] + 1)
+    write_checkpoint(ckpt, saved.config, saved.vocab, dict(saved.arrays), saved.state, other, saved.stats)
+    with pytest.raises(EmbedtrainError, match=r"into \d+ jobs an epoch, this embedtrain into \d+"):
+        embedtrain.train(small_corpus, resume=ckpt, **dict(FAST, epochs=3))
+
+
 def test_cli_checkpoint_kill9_and_resume(tmp_path):
     """The user's path: --checkpoint-every, kill -9 from outside, --resume PREFIX.ckpt."""
     corpus = ROOT / "data" / "text8-1m.gz"

@@ -113,6 +113,12 @@ class Checkpoint:
         """Refuse to resume on another corpus (or another co-occurrence matrix)."""
         self.check_vocab(vocab)
         if fingerprint != self.fingerprint:
+            theirs = dict(self.fingerprint or {})
+            if "chunks" in theirs and {**theirs, "chunks": fingerprint.get("chunks")} == fingerprint:
+                raise EmbedtrainError(
+                    f"checkpoint {self.path} cut this corpus into {theirs['chunks']:,} jobs an epoch, "
+                    f"this embedtrain into {fingerprint['chunks']:,} (another version's jobs): resume "
+                    "with the version that wrote it, or train again")
             raise EmbedtrainError(f"checkpoint {self.path} was written for another corpus (the "
                                   "text differs though the word counts match)")
 
