@@ -3,8 +3,6 @@ on the same small synthetic corpus: the same vocabulary, the same dv keys and sh
 deterministic inference, similar documents closer, save/load, and the refusals."""
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pytest
 

@@ -1,7 +1,6 @@
 """Node embeddings end to end: training on walks, the graph commands, node classification
 and link prediction (karate club from data/, Cora from ../shared/data when present)."""
 import json
-import logging
 import subprocess
 import sys
 

@@ -85,7 +85,6 @@ def test_a_killed_worker_is_replaced_and_no_words_are_lost(one_machine, overlap)
 
         threading.Thread(target=kill, daemon=True).start()
 
-    from embedtrain.config import DistributedConfig
     from embedtrain.config import make_config
     from embedtrain.distributed import train_on_ray
 
@@ -136,7 +135,6 @@ def test_a_worker_killed_during_set_up_is_replaced(phase):
 
 def test_a_killed_reducer_is_restarted_and_the_run_finishes(one_machine):
     """A reducer is a stateless actor: Ray restarts it and retries the call it missed."""
-    from embedtrain.config import DistributedConfig
     from embedtrain.config import make_config
     from embedtrain.distributed import train_on_ray
 

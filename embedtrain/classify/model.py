@@ -503,8 +503,10 @@ def train_tokens(token_lines: list[list[bytes]], config: ClassifyConfig, name: s
         from ..io.classifier import write_classifier_checkpoint
         fingerprint = dict(_fingerprint(enc), job_tokens=job_size(job_tokens))
 
-        def writer(state) -> None:
+        def write(state) -> None:
             write_classifier_checkpoint(checkpoint, clf, state, fingerprint)
+
+        writer = write
 
     resumed_at = None if start is None else {"epoch": start.epoch + 1, "job": start.job,
                                              "units_done": start.units_done}

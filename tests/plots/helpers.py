@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = ROOT.parent / "shared" / "data"     # present in CI; optional elsewhere
@@ -22,7 +22,7 @@ OTHER_HISTORY = [dict(h, loss=h["loss"] + 0.5, words_per_second=h["words_per_sec
                  for h in HISTORY]
 
 
-def run(*args) -> "click.testing.Result":
+def run(*args) -> Result:
     from embedtrain.cli import main
 
     return CliRunner().invoke(main, [str(a) for a in args])
