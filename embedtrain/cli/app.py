@@ -176,8 +176,8 @@ COMMAND_MODULES = {
 
 # Commands that multiply no float matrices in this process (Ray's workers and reducers are
 # processes of their own). numpy's OpenBLAS starts a thread per core as numpy loads, and they
-# spin for a while: 0.13 s of CPU and 0.03 s of a training run's wall time on 2 cores
-# (docs/benchmarks.md, "One BLAS thread for train").
+# spin for a while: 0.1 s of CPU that a training run does not need (docs/benchmarks.md,
+# "Fixed costs again, and an epoch's shorter last jobs").
 ONE_BLAS_THREAD = frozenset({"train"})
 BLAS_THREADS_VARIABLE = "OPENBLAS_NUM_THREADS"
 
