@@ -10,7 +10,7 @@ over one's), the training loop's CPU seconds on two threads over one's (the same
 is what each word costs more when two threads share the rows) and the machine's load before and
 after; writes scripts/bench_threads.out.json.
 ``--before DIR`` also runs a checkout of another revision in the same rounds (each of its runs
-right after the same run of this one), as "before"; ``--tree NAME=DIR`` (repeatable) runs more
+next to the same run of this one, first in every other round), as "before"; ``--tree NAME=DIR`` (repeatable) runs more
 checkouts the same way, under their names. ``--processes`` adds a third run to every
 round: two one-thread processes started together, which share the machine's cores, caches and
 memory but no rows; their summed rate over one thread's is what this machine gives a second
@@ -136,7 +136,9 @@ def main() -> None:
     for r in range(args.rounds):
         for model in models:
             for threads in (kinds if r % 2 == 0 else kinds[::-1]):
-                for name, tree in trees.items():
+                # the trees' order alternates too: the first of a pair of the same run ran
+                # 1.5-2.5 % slower in 2026-12-07's rounds (docs/benchmarks.md, "Fixed costs again")
+                for name, tree in (list(trees.items()) if r % 2 == 0 else list(trees.items())[::-1]):
                     before = probe() if args.probe else None
                     if threads == "2r" and model not in REPLICA_MODELS:
                         continue
