@@ -25,9 +25,9 @@ from .tokens import TokenTable
 SENTENCE_END = -1            # separator id in token streams (the kernels take it from here)
 JOB_TOKENS = 50_000          # tokens per training job (a chunk cut at a sentence end)
 # The last TAPER_JOBS jobs' worth of a stream is cut into jobs TAPER_PARTS times shorter, so
-# that threads end an epoch closer together (the one done first waits less for the other): about
-# 1 % for two threads on the text8 prefix, 1.20x on 30,000 tokens (docs/benchmarks.md, "Fixed
-# costs again, and an epoch's shorter last jobs"). A stream below TAPER_JOBS jobs is all short
+# that threads end an epoch closer together (the one done first waits less for the other):
+# nothing measurable on the text8 prefix, 1.20x for two threads on 30,000 tokens
+# (docs/benchmarks.md, "Fixed costs again, and an epoch's shorter last jobs"). A stream below TAPER_JOBS jobs is all short
 # jobs, so that two threads share a small corpus. One thread trains the same bytes.
 TAPER_JOBS, TAPER_PARTS = 2, 4
 
