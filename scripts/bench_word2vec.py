@@ -164,9 +164,12 @@ def main() -> None:
         summary = {}
         phase_runs: dict[tuple[str, str], list[dict]] = {}
         for model in ([] if args.no_speed else args.models.split(",")):
-            for seed in seeds:
+            for n, seed in enumerate(seeds):
                 rows = {}
-                for tool in tools:
+                # embedtrain's trees take turns to go first (the first of a pair of the same run
+                # ran 1.5-2.5 % slower in bench_threads.py's rounds of 2026-12-07); gensim goes last
+                ours = [t for t in tools if t != "gensim"]
+                for tool in (ours if n % 2 == 0 else ours[::-1]) + [t for t in tools if t == "gensim"]:
                     out = work / f"{tool}-{model}-{seed}"
                     vec = Path(str(out) + ".vec")
                     tree = trees.get(tool, ROOT)
