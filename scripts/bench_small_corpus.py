@@ -14,32 +14,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from bench_threads import child_result, start_child
 from benchlib import ROOT, SHARED_DATA, write_bytecode, write_lines
 
-CHILD = r"""
-import sys
-from embedtrain.cli.app import main
-main(sys.argv[1:], prog_name="embedtrain", standalone_mode=False)
-"""
 
-
-def rate(tree: Path, corpus: Path, out: Path, model: str, epochs: int, seed: int) -> float:
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    args = ["train", str(corpus), "--model", model, "--threads", "2", "--epochs", str(epochs),
-            "--min-count", "1", "--seed", str(seed), "-o", str(out), "-q"]
-    subprocess.run([sys.executable, "-c", CHILD, *args], env=env, check=True, cwd=tempfile.gettempdir())
-    stats = json.loads(subprocess.run(
-        [sys.executable, "-c", "import sys, json; from embedtrain.models import Model; "
-         "print(json.dumps(Model.load(sys.argv[1]).stats))", str(out) + ".etm"],
-        env=env, check=True, capture_output=True, text=True).stdout)
-    return float(stats["words_per_second"])
+def rate(tree: Path, corpus: Path, model: str, epochs: int, seed: int) -> float:
+    """The training loop's words a second of two threads (bench_threads.py's child)."""
+    args = dict(model=model, threads=2, epochs=epochs, min_count=1, seed=seed, progress=False,
+                corpus=str(corpus))
+    return float(child_result(start_child(args, tree), f"{model} on {corpus.name}", tree)["words_per_second"])
 
 
 def main() -> None:
@@ -60,11 +47,11 @@ def main() -> None:
             dst.writelines(line for _, line in zip(range(args.tokens // 100), src))
         for tree in trees.values():
             write_bytecode(tree)
-            rate(tree, corpus, Path(tmp) / "warm", args.model, 1, 1)   # numba's cache, loaded once
+            rate(tree, corpus, args.model, 1, 1)   # numba's cache, loaded once
         rates: dict[str, list[float]] = {name: [] for name in trees}
         for seed in range(1, args.runs + 1):
             for name, tree in trees.items():
-                rates[name].append(rate(tree, corpus, Path(tmp) / name, args.model, args.epochs, seed))
+                rates[name].append(rate(tree, corpus, args.model, args.epochs, seed))
                 print(f"run {seed} {name:6s} {rates[name][-1]:12,.0f} words/s", flush=True)
     medians = {name: statistics.median(v) for name, v in rates.items()}
     for name, m in medians.items():

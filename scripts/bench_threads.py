@@ -62,16 +62,21 @@ print(json.dumps({"words_per_second": model.stats["words_per_second"],
 """
 
 
-def _start(model: str, threads: int, epochs: int, corpus: str, tree: Path,
-           replicas: bool = False) -> subprocess.Popen:
-    """One run of CHILD in a fresh process of the checkout ``tree`` (``replicas``: --replicas)."""
-    args = dict(SETTINGS, **MODELS[model], model=model, threads=threads, epochs=epochs, corpus=corpus,
-                **({"replicas": True} if replicas else {}))
+def start_child(args: dict, tree: Path) -> subprocess.Popen:
+    """CHILD in a fresh process of the checkout ``tree``: ``embedtrain.train(**args)``, the
+    corpus given as ``args["corpus"]`` (scripts/bench_small_corpus.py runs it too)."""
     return subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=tree, env=dict(os.environ, PYTHONPATH=str(tree)))
 
 
-def _result(child: subprocess.Popen, what: str, tree: Path) -> dict:
+def _start(model: str, threads: int, epochs: int, corpus: str, tree: Path,
+           replicas: bool = False) -> subprocess.Popen:
+    """One run at the benchmark's settings (``replicas``: --replicas)."""
+    return start_child(dict(SETTINGS, **MODELS[model], model=model, threads=threads, epochs=epochs,
+                            corpus=corpus, **({"replicas": True} if replicas else {})), tree)
+
+
+def child_result(child: subprocess.Popen, what: str, tree: Path) -> dict:
     """A started run's JSON line; exits the benchmark with its stderr if it failed."""
     stdout, stderr = child.communicate()
     if child.returncode != 0:
@@ -80,14 +85,14 @@ def _result(child: subprocess.Popen, what: str, tree: Path) -> dict:
 
 
 def run(model: str, threads: int, epochs: int, corpus: str, tree: Path = ROOT, replicas: bool = False) -> dict:
-    return _result(_start(model, threads, epochs, corpus, tree, replicas),
+    return child_result(_start(model, threads, epochs, corpus, tree, replicas),
                    f"{model} with {threads} threads{' (replicas)' if replicas else ''}", tree)
 
 
 def run_two_processes(model: str, epochs: int, corpus: str, tree: Path = ROOT) -> dict:
     """Two one-thread runs started together: their summed rate and training CPU seconds."""
     children = [_start(model, 1, epochs, corpus, tree) for _ in range(2)]
-    got = [_result(child, f"{model}, two one-thread processes,", tree) for child in children]
+    got = [child_result(child, f"{model}, two one-thread processes,", tree) for child in children]
     return {"words_per_second": sum(g["words_per_second"] for g in got),
             "train_cpu_seconds": sum(g["train_cpu_seconds"] for g in got),
             "train_wall_seconds": max(g["train_wall_seconds"] for g in got)}
