@@ -5,6 +5,7 @@ import logging
 import lzma
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -107,6 +108,93 @@ def test_truncated_gzip_is_a_clear_error(tmp_path):
     p = write(tmp_path, "c.gz", data[: len(data) // 2])
     with pytest.raises(EmbedtrainError, match="corrupt or truncated"):
         encode([p])
+
+
+def _ahead_threads():
+    return [t for t in threading.enumerate() if t.name == "embedtrain-read-ahead"]
+
+
+@pytest.mark.parametrize("opener,suffix", [(lambda b: b, ".txt"), (gzip.compress, ".gz"),
+                                            (bz2.compress, ".bz2"), (lzma.compress, ".xz")])
+def test_reading_ahead_gives_the_same_blocks_and_corpus(tmp_path, monkeypatch, opener, suffix):
+    """blocks_ahead hands over iter_blocks' blocks in their order, read on its helper
+    thread, and encode(read_ahead=True) gives the same ids, words and counts."""
+    monkeypatch.setattr(corpus_mod, "READ_BLOCK_BYTES", 64)
+    rng = np.random.default_rng(3)
+    lines = [" ".join(f"w{int(x)}" for x in rng.zipf(1.5, size=int(n) + 1) % 97)
+             for n in rng.integers(0, 30, size=200)]
+    p = write(tmp_path, "c" + suffix, opener(("\n".join(lines) + "\n").encode()))
+    readers = []
+    plain_iter = corpus_mod.iter_blocks
+
+    def recording(path):
+        readers.append(threading.current_thread().name)
+        return plain_iter(path)
+
+    monkeypatch.setattr(corpus_mod, "iter_blocks", recording)
+    ahead = list(corpus_mod.blocks_ahead(str(p)))
+    assert readers == ["embedtrain-read-ahead"]
+    assert len(ahead) > 20 and ahead == list(plain_iter(str(p)))
+    assert not _ahead_threads()
+    plain, fetched = encode([p]), encode([p], read_ahead=True)
+    try:
+        assert fetched.words == plain.words and list(fetched.counts) == list(plain.counts)
+        assert np.array_equal(np.concatenate(list(fetched.blocks(block_entries=1000))),
+                              np.concatenate(list(plain.blocks(block_entries=1000))))
+    finally:
+        plain.close()
+        fetched.close()
+
+
+def test_reading_ahead_raises_the_readers_error_and_stops_its_thread(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "READ_BLOCK_BYTES", 256)
+    data = gzip.compress(b"one two three " * 1000)
+    p = write(tmp_path, "c.gz", data[: len(data) // 2])
+    with pytest.raises(EmbedtrainError, match="corrupt or truncated"):
+        encode([p], read_ahead=True)
+    assert not _ahead_threads()
+    with pytest.raises(EmbedtrainError, match="(?i)no such|not found|does not exist"):
+        list(corpus_mod.blocks_ahead(str(tmp_path / "missing.txt")))
+    assert not _ahead_threads()
+
+
+def test_leaving_a_read_ahead_early_stops_its_thread_and_closes_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "READ_BLOCK_BYTES", 16)
+    p = write(tmp_path, "c.txt", b"a b c d e f g h\n" * 500)
+    opened = []
+    plain_open = corpus_mod.open_source
+
+    def recording(path):
+        opened.append(plain_open(path))
+        return opened[-1]
+
+    monkeypatch.setattr(corpus_mod, "open_source", recording)
+    blocks = corpus_mod.blocks_ahead(str(p))
+    assert next(blocks)
+    assert len(_ahead_threads()) == 1
+    blocks.close()
+    assert not _ahead_threads()
+    assert len(opened) == 1 and opened[0].closed
+
+
+def test_a_run_reads_ahead_only_with_several_threads(tmp_path, monkeypatch):
+    """--threads 1 keeps to one thread while reading too."""
+    import embedtrain
+    from embedtrain.training import prepare
+
+    p = write(tmp_path, "c.txt", b"a b c a b a\n" * 50)
+    seen = []
+    plain_source = prepare.as_source
+
+    def recording(corpus, read_ahead=False):
+        seen.append(read_ahead)
+        return plain_source(corpus, read_ahead=read_ahead)
+
+    monkeypatch.setattr(prepare, "as_source", recording)
+    for threads in (1, 2):
+        embedtrain.train(str(p), model="cbow", dim=8, epochs=1, min_count=1, threads=threads,
+                         progress=False)
+    assert seen == [False, True]
 
 
 def test_directory_reads_every_file_sorted(tmp_path):

@@ -39,9 +39,11 @@ class TextFiles:
     """Whitespace-tokenised text, a line a sentence (see :mod:`embedtrain.corpus.text`)."""
 
     paths: tuple[str, ...]
+    read_ahead: bool = False  # read each next block on a helper thread (corpus/text.blocks_ahead)
 
     def encode(self, *, lowercase: bool, max_line_tokens: int, tmp_dir: str | None) -> RawCorpus:
-        return encode(self.paths, lowercase=lowercase, max_line_tokens=max_line_tokens, tmp_dir=tmp_dir)
+        return encode(self.paths, lowercase=lowercase, max_line_tokens=max_line_tokens, tmp_dir=tmp_dir,
+                      read_ahead=self.read_ahead)
 
 
 class TokenLists:
@@ -117,23 +119,24 @@ class IdSequences:
             raise
 
 
-def as_source(corpus: Any) -> TokenSource:
+def as_source(corpus: Any, read_ahead: bool = False) -> TokenSource:
     """The token source for what a user passed as ``corpus``.
 
-    A path (str or PathLike) or a list/tuple of paths -> :class:`TextFiles`; a
+    A path (str or PathLike) or a list/tuple of paths -> :class:`TextFiles` (reading a
+    block ahead on a helper thread when ``read_ahead``: a run with several threads); a
     :class:`TokenSource` as it is; any other iterable -> :class:`TokenLists` (its
     items must be token lists).
     """
     if corpus is None:
         raise EmbedtrainError("no corpus given")
     if isinstance(corpus, (str, os.PathLike)):  # before TokenSource: str has an encode()
-        return TextFiles((os.fspath(corpus),))
+        return TextFiles((os.fspath(corpus),), read_ahead)
     if isinstance(corpus, bytes):
         raise EmbedtrainError("give the corpus path as a str, not bytes")
     if isinstance(corpus, TokenSource):
         return corpus
     if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(c, (str, os.PathLike)) for c in corpus):
-        return TextFiles(tuple(os.fspath(c) for c in corpus))
+        return TextFiles(tuple(os.fspath(c) for c in corpus), read_ahead)
     if isinstance(corpus, (list, tuple)) and not corpus:
         raise EmbedtrainError("no corpus given (an empty list)")
     if isinstance(corpus, Iterable):

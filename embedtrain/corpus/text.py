@@ -16,8 +16,10 @@ import io
 import logging
 import lzma
 import os
+import queue
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
@@ -31,6 +33,8 @@ log = logging.getLogger("embedtrain.corpus")
 
 READ_BLOCK_BYTES = 1 << 20   # bytes read at a time: bounds the Python token lists
 STDIN = "-"
+# Blocks a read-ahead thread may hold ready (blocks_ahead): each READ_BLOCK_BYTES or so.
+AHEAD_BLOCKS = 2
 
 ZSTD_INPUT_BYTES = 4096  # compressed bytes decompressed at a time
 # Containers recognised only to be refused in one line (their bytes are no text).
@@ -197,6 +201,58 @@ def iter_blocks(path: str) -> Iterator[bytes]:
             stream.close()
 
 
+def blocks_ahead(path: str) -> Iterator[bytes]:
+    """:func:`iter_blocks`' blocks, each read and decompressed on a helper thread while the
+    caller works on the ones before (at most AHEAD_BLOCKS wait). Reading a file and gzip's,
+    bzip2's, xz's and zstd's decompressors release the GIL, and so does the tokenising
+    kernel, so the two overlap: a third of the text8 prefix's reading (docs/benchmarks.md,
+    "Reading a block ahead"). The same blocks in the same order; an error in reading is
+    raised here, as :func:`iter_blocks` raises it. Leaving early (an error of the caller's,
+    an interrupt) stops the helper and waits for it, which closes the file. Standard input
+    is read as :func:`iter_blocks` reads it: a pipe's writer already runs beside us, and a
+    read from a terminal could keep the helper waiting."""
+    if path == STDIN:
+        yield from iter_blocks(path)
+        return
+    handoff: queue.Queue = queue.Queue(AHEAD_BLOCKS)
+    stop = threading.Event()
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def read() -> None:
+        blocks = iter_blocks(path)
+        try:
+            for block in blocks:
+                if not offer((block, None)):
+                    return
+            offer((None, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            offer((None, exc))
+        finally:
+            blocks.close()
+
+    helper = threading.Thread(target=read, name="embedtrain-read-ahead", daemon=True)
+    helper.start()
+    try:
+        while True:
+            block, exc = handoff.get()
+            if exc is not None:
+                raise exc
+            if block is None:
+                return
+            yield block
+    finally:
+        stop.set()
+        helper.join()
+
+
 # --------------------------------------------------------------------------- decoding
 
 class _InvalidBytes:
@@ -278,18 +334,21 @@ def tokenise_block(block: bytes, lowercase: bool = False) -> tuple[list[str], li
 
 
 def encode(paths: Iterable[str | os.PathLike], *, lowercase: bool = False,
-           max_line_tokens: int = MAX_LINE_TOKENS, tmp_dir: str | None = None) -> RawCorpus:
+           max_line_tokens: int = MAX_LINE_TOKENS, tmp_dir: str | None = None,
+           read_ahead: bool = False) -> RawCorpus:
     """Tokenise every source once: whitespace-separated tokens, a line is a sentence.
 
     Lines longer than ``max_line_tokens`` are cut into pieces of at most that many
-    tokens, so a one-line corpus (text8) is trained on in full.
+    tokens, so a one-line corpus (text8) is trained on in full. ``read_ahead`` reads each
+    next block on a helper thread (:func:`blocks_ahead`); the result is the same.
     """
     sources = expand_sources(paths)
     builder = RawBuilder(max_line_tokens, tmp_dir)
     _InvalidBytes.count = 0
+    blocks_of = blocks_ahead if read_ahead else iter_blocks
     try:
         for source in sources:
-            for block in iter_blocks(source):
+            for block in blocks_of(source):
                 builder.add_text(ascii_separated(block, lowercase))
             builder.end_source()
         raw = builder.finish(_InvalidBytes.count)

@@ -50,7 +50,7 @@ def prepare_corpus(corpus: Corpus | None, config: CommonConfig,
     from ..corpus.fingerprint import corpus_record
 
     record = corpus_record(corpus)
-    source = as_source(corpus)
+    source = as_source(corpus, read_ahead=config.worker_threads > 1)  # a block ahead, beside the tokeniser
     started = time.perf_counter()
     raw = source.encode(lowercase=config.lowercase, max_line_tokens=config.max_line_tokens,
                         tmp_dir=options.tmp_dir)
