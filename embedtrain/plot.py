@@ -103,7 +103,12 @@ def loss_history(model, name: str | None = None) -> LossHistory:
         loss = np.array([_number(h.get("loss")) for h in history])
         rate = np.array([_number(h.get("words_per_second")) for h in history])
         units = {h.get("unit") for h in history} - {None}
-        unit = units.pop() if len(units) == 1 else ("entry" if model.kind == "glove" else "word")
+        if len(units) == 1:
+            unit = units.pop()
+        else:  # a history from before epochs named their unit: what the family counts
+            from .families import family_of
+
+            unit = family_of(model.kind).unit
         return LossHistory(name, model.kind, epochs, loss,
                            None if np.isnan(rate).all() else rate, unit)
     costs = stats.get("epoch_costs")

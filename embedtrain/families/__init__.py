@@ -1,9 +1,13 @@
 """The model families and their registry: the one place that lists them.
 
-Everything that differs by model is declared by a family (base.py); the rest of
-embedtrain asks :func:`family_of` and never branches on a model's name. Adding a
-family is one module in this package and one line in ``REGISTRY`` below (or, from
-outside the package, :func:`register`).
+Everything that differs by model in training, continuing, checkpoints and Ray is
+declared by a family (base.py); that code asks :func:`family_of` and never branches on a
+model's name. Adding a family is one module in this package and one line in ``REGISTRY``
+below (or, from outside the package, :func:`register`). A few places outside training
+still name FastText, because what they do exists only for its n-gram rows: compression
+keeps and checks them (quantization.py, models.CompressedModel), the fasttext-bin and
+floret exports need them (cli/export.py, io/floret.py), and the gensim-compatible classes
+map them to gensim's FastText (compat/word2vec.py).
 """
 from __future__ import annotations
 

@@ -52,6 +52,13 @@ def test_loss_history_of_an_older_glove_model_uses_its_epoch_costs():
     assert h.rate is None and h.unit == "entry"
 
 
+@pytest.mark.parametrize("kind,unit", [("glove", "entry"), ("cbow", "word"), ("fasttext", "word")])
+def test_a_history_without_units_counts_what_the_family_counts(kind, unit):
+    history = [{k: v for k, v in e.items() if k != "unit"} for e in HISTORY]
+    h = loss_history(types.SimpleNamespace(kind=kind, stats={"history": history}))
+    assert h.unit == unit and h.loss.tolist() == [e["loss"] for e in HISTORY]
+
+
 def test_loss_history_missing_is_one_clear_error(model_files):
     with pytest.raises(EmbedtrainError, match="has no training history"):
         loss_history(Model.load(model_files["old"]), "old.etm")
