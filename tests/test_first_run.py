@@ -118,7 +118,7 @@ def test_kernel_keys_leave_out_the_flags_a_loop_does_not_read():
     assert key(sgns.SKIPGRAM_SHARED, True, 4, True) == key(sgns.SKIPGRAM_SHARED, False, 3, True)
     assert key(sgns.SKIPGRAM_SHARED, True, 5, True) == key(sgns.SKIPGRAM_SHARED, False, 5, True)
     assert key(sgns.SKIPGRAM_CENTRE_SHARED, False, 5, False) == (sgns.SKIPGRAM_CENTRE_SHARED, False, True,
-                                                                  False, False)
+                                                                  False, False, False)
     # fastText's pairing always reads the row lists
     assert key(sgns.SKIPGRAM_CENTRE, False, 5, True) == key(sgns.SKIPGRAM_CENTRE, False, 5, False)
     assert key(sgns.SKIPGRAM, True, 0, True) != key(sgns.SKIPGRAM, True, 5, True)
@@ -126,12 +126,15 @@ def test_kernel_keys_leave_out_the_flags_a_loop_does_not_read():
     assert sgns.kernel_for(sgns.CBOW, False, 4, True) is sgns.kernel_for(sgns.CBOW, False, 7, True)
     # skip-gram with shared negatives has a loop of its own for word2vec's 5 noise words (with
     # one row per word); other counts, and FastText's rows, take the general loop
-    assert key(sgns.SKIPGRAM_SHARED, False, 5, True)[-1]
-    assert not key(sgns.SKIPGRAM_SHARED, False, 4, True)[-1]
-    assert not key(sgns.SKIPGRAM_SHARED, False, 5, False)[-1]
-    assert not key(sgns.SKIPGRAM, False, 5, True)[-1]
+    assert key(sgns.SKIPGRAM_SHARED, False, 5, True)[4]
+    assert not key(sgns.SKIPGRAM_SHARED, False, 4, True)[4]
+    assert not key(sgns.SKIPGRAM_SHARED, False, 5, False)[4]
+    assert not key(sgns.SKIPGRAM, False, 5, True)[4]
     # so has CBOW's negative sampling (one row per word, 5 noise words)
-    assert key(sgns.CBOW, False, 5, True)[-1] and not key(sgns.CBOW, False, 5, False)[-1]
+    assert key(sgns.CBOW, False, 5, True)[4] and not key(sgns.CBOW, False, 5, False)[4]
+    # only item2vec's shuffled baskets compile the shuffle loop, into a kernel of their own
+    assert not key(sgns.CBOW, False, 5, True)[5] and key(sgns.CBOW, False, 5, True, shuffle=True)[5]
+    assert sgns.kernel_for(sgns.CBOW, False, 5, True) is not sgns.kernel_for(sgns.CBOW, False, 5, True, True)
     with pytest.raises(ValueError):
         key(9, False, 5, True)
 

@@ -35,7 +35,7 @@ written once for both). Two context words with the same row, and a window's last
 go one at a time, so every row is scored as it stands after the updates before it: the same
 products and updates as the general loop, its sums taken in another order (issue 28; the
 measurements: docs/benchmarks.md, "Skip-gram's six scores in one pass"). It is a kernel of
-its own (the last flag of :func:`kernel_key`).
+its own (the fifth flag of :func:`kernel_key`).
 
 ``SKIPGRAM_CENTRE_SHARED`` (negative sampling only) is the same batch for fastText's
 pairing, whose input is one vector for the whole window: the centre's mean h. It
@@ -141,7 +141,8 @@ SKIPGRAM_CENTRE_SHARED = 4  # SKIPGRAM_CENTRE with one set of negatives per cent
 # inlines less), while this flat form runs within 0-5% of them.
 #
 # One source, one compiled kernel per (arch, hierarchical softmax, negative sampling,
-# one row per word, six output rows) that a run uses (issue 28): _make_kernel closes over the five as
+# one row per word, six output rows, shuffled sentences) that a run uses (issue 28): _make_kernel
+# closes over the six as
 # constants, so numba's dead-branch pruning drops the other context loops, losses and row
 # lookups before it inlines the helpers, types and compiles. A skip-gram run compiles one
 # loop with one loss instead of all five loops with both losses and both row layouts
@@ -149,7 +150,7 @@ SKIPGRAM_CENTRE_SHARED = 4  # SKIPGRAM_CENTRE with one set of negatives per cent
 # third of the compile's extra memory); every kernel is the same
 # code on the same values in the same order as the one kernel before, so the bytes are
 # the same (tests/test_golden.py). docs/benchmarks.md, "First-run compile".
-_KERNELS: dict[tuple[int, bool, bool, bool, bool], object] = {}
+_KERNELS: dict[tuple[int, bool, bool, bool, bool, bool], object] = {}
 _KERNELS_LOCK = threading.Lock()  # worker threads ask at once: make each kernel once
 _SHARED_ARCHS = (SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARED)  # negative sampling only
 _CENTRE_ARCHS = (SKIPGRAM_CENTRE, SKIPGRAM_CENTRE_SHARED)  # always through the row lists
@@ -159,23 +160,26 @@ ARCHS = (SKIPGRAM, SKIPGRAM_CENTRE, CBOW, SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARE
 SIX_ROWS = 6
 
 
-def kernel_key(arch: int, use_hs: bool, negative: int,
-               one_row: bool) -> tuple[int, bool, bool, bool, bool]:
+def kernel_key(arch: int, use_hs: bool, negative: int, one_row: bool,
+               shuffle: bool = False) -> tuple[int, bool, bool, bool, bool, bool]:
     """Which compiled kernel runs these settings: (arch, hierarchical softmax, negative
-    sampling, one row per word, SKIPGRAM_SHARED's loop for exactly 5 noise words). A flag a
-    loop does not read is left out of its key (False), so such settings share one kernel."""
+    sampling, one row per word, SKIPGRAM_SHARED's and CBOW's loop for exactly 5 noise words,
+    sentences shuffled). A flag a loop does not read is left out of its key (False), so such
+    settings share one kernel. Only item2vec's ``--shuffle-lines`` shuffles: the other runs'
+    kernel has no shuffle loop (a fifth of the sentence loop's code for numba to type and
+    lower: 0.2 s of a first run's compile, docs/benchmarks.md "Shuffling, a kernel flag")."""
     arch = int(arch)
     if arch not in ARCHS:
         raise ValueError(f"unknown skip-gram-family architecture {arch!r}")
     hs, ns = (False, True) if arch in _SHARED_ARCHS else (bool(use_hs), int(negative) > 0)
     one_row = bool(one_row) and arch not in _CENTRE_ARCHS
     six = arch in (SKIPGRAM_SHARED, CBOW) and one_row and int(negative) == SIX_ROWS - 1
-    return arch, hs, ns, one_row, six
+    return arch, hs, ns, one_row, six, bool(shuffle)
 
 
-def kernel_for(arch: int, use_hs: bool, negative: int, one_row: bool):
+def kernel_for(arch: int, use_hs: bool, negative: int, one_row: bool, shuffle: bool = False):
     """The compiled kernel (a numba dispatcher) for these settings, made on first use."""
-    key = kernel_key(arch, use_hs, negative, one_row)
+    key = kernel_key(arch, use_hs, negative, one_row, shuffle)
     kernel = _KERNELS.get(key)
     if kernel is None:
         with _KERNELS_LOCK:
@@ -191,7 +195,7 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
     the same order).
     """
     params, rows, weights = tuple(params), tuple(rows), tuple(weights)
-    kernel = kernel_for(params[0], params[3], params[2], rows[1].shape[0] == 0)
+    kernel = kernel_for(params[0], params[3], params[2], rows[1].shape[0] == 0, params[4])
     scratch = scratch_arrays(tokens.shape[0], weights[0].shape[1], params[2])
     return kernel(tokens, weights, rows, tuple(tables), params, rng_state, scratch)
 
@@ -208,7 +212,7 @@ def scratch_arrays(n: int, dim: int, negative: int) -> tuple[np.ndarray, ...]:
             np.zeros(2 * (negative + 1), dtype=np.float32))
 
 
-def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
+def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
     @njit(**KERNEL_OPTIONS)
     def _train_chunk(tokens, weights, rows, tables, params, rng_state, scratch):
         """Train on one chunk of the token stream.
@@ -253,7 +257,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX):
             lr = learning_rate(lr_start, lr_floor, lr_offset, words_done + words_seen, total_words)
             m, state = subsample(tokens, start, end, keep_prob, sentence, state)
             words_seen += end - start
-            if shuffle:
+            if SHUFFLE and shuffle:   # (pruned from the kernels of runs that do not shuffle)
                 state = shuffle_sentence(sentence, m, state)
             ahead = False
             next_lo = 0
