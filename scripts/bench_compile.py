@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """First-run compile cost per model: `embedtrain train` on the sample corpus (one thread,
-one epoch) with an empty NUMBA_CACHE_DIR, against the same command with that cache warm.
+or ``--threads N``; one epoch) with an empty NUMBA_CACHE_DIR, against the same command with that cache warm.
 The difference in CPU seconds (user + system of the child) is what numba spends compiling
 the kernels the run uses; wall seconds are shown too, and the peak RSS of the cold and the
 warm run (each child under /usr/bin/time -v): the compile's extra memory is their difference.
@@ -29,11 +29,11 @@ CORPUS = ROOT / "data" / "text8-sample.gz"
 MODELS = {"skipgram": [], "cbow": [], "fasttext": ["--bucket", "20000"], "glove": []}
 
 
-def run(src: Path, model: str, cache: str, out: str) -> tuple[float, float, float]:
+def run(src: Path, model: str, cache: str, out: str, threads: int = 1) -> tuple[float, float, float]:
     """(CPU seconds, wall seconds, peak RSS MB) of one `embedtrain train` child process."""
     env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(src))
     proc = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "embedtrain", "train", str(CORPUS),
-                           "--model", model, "--threads", "1", "--epochs", "1", "-q", "-o", out,
+                           "--model", model, "--threads", str(threads), "--epochs", "1", "-q", "-o", out,
                            *MODELS[model]], env=env, cwd=src, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(proc.stderr[-3000:])
@@ -45,13 +45,13 @@ def run(src: Path, model: str, cache: str, out: str) -> tuple[float, float, floa
     return cpu, wall, rss
 
 
-def compile_cost(src: Path, model: str) -> tuple[float, float, float, float]:
+def compile_cost(src: Path, model: str, threads: int = 1) -> tuple[float, float, float, float]:
     """(CPU s, wall s) of a cold run minus a warm one, in a fresh cache directory, and the
     peak RSS MB of the cold and of the warm run."""
     with tempfile.TemporaryDirectory(prefix="et-numba-") as cache, \
             tempfile.TemporaryDirectory(prefix="et-out-") as out:
-        cold = run(src, model, cache, os.path.join(out, "m"))
-        warm = run(src, model, cache, os.path.join(out, "m"))
+        cold = run(src, model, cache, os.path.join(out, "m"), threads)
+        warm = run(src, model, cache, os.path.join(out, "m"), threads)
     return cold[0] - warm[0], cold[1] - warm[1], cold[2], warm[2]
 
 
@@ -60,6 +60,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--before", type=Path, default=None, help="a checkout of another revision")
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--threads", type=int, default=1, help="the runs' --threads (a first run with "
+                    "several compiles what their workers call)")
     ap.add_argument("--out", type=Path, default=ROOT / "scripts" / "bench_compile.out.json")
     a = ap.parse_args()
     sources = {"now": ROOT} | ({"before": a.before.resolve()} if a.before else {})
@@ -68,7 +70,7 @@ def main() -> None:
     for r in range(a.runs):
         for model in models:
             for name, src in sources.items():
-                results.setdefault((name, model), []).append(compile_cost(src, model))
+                results.setdefault((name, model), []).append(compile_cost(src, model, a.threads))
                 cpu, _, cold, warm = results[(name, model)][-1]
                 print(f"run {r + 1}: {name} {model}: {cpu:.2f} s CPU, peak {cold:.0f} MB cold, "
                       f"{warm:.0f} MB warm", file=sys.stderr)

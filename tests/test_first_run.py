@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embedtrain.config import OWN_ROWS
 from embedtrain.io.archive import WRITE_SLICE_BYTES, write_npy
 from embedtrain.kernels import sgns
 
@@ -40,25 +41,42 @@ class Listener(event.Listener):
         dispatchers.append(d)
 
 event.register("numba:compile", Listener())
+import logging, time
 import embedtrain
 from embedtrain.kernels import sgns
+from embedtrain.kernels.options import COMPILE_NOTICE
+said = []
+
+class Said(logging.Handler):
+    def emit(self, record):
+        said.append(record.getMessage())
+
+logging.getLogger("embedtrain").addHandler(Said(logging.INFO))
+logging.getLogger("embedtrain").setLevel(logging.INFO)
 settings = json.loads(sys.argv[2])
-embedtrain.train(sys.argv[1], epochs=1, min_count=1, dim=8, progress=False, **settings)
+started = time.perf_counter()
+model = embedtrain.train(sys.argv[1], epochs=1, min_count=1, dim=8, progress=False, **settings)
+wall = time.perf_counter() - started
 # our functions compiled with numba's C wrapper (kernels/options.py compiles none)
 cfunc = sorted({d.py_func.__qualname__ for d in dispatchers for cres in d.overloads.values()
                 if d.py_func.__module__.startswith("embedtrain")
                 and cres.fndesc.llvm_cfunc_wrapper_name in cres.library.get_llvm_str()})
 # the order of the passes each kernel was compiled with
 passes = {repr(k): [name.split("_", 1)[1] for name in cres.metadata["pipeline_times"]["nopython"]]
-          for k, d in sgns._KERNELS.items() for cres in d.overloads.values()}
+          for k, d in sgns._KERNELS.items() for cres in d.overloads.values()
+          if cres.metadata}   # (none for a kernel loaded from the cache)
 print(json.dumps({"compiled": compiled, "cfunc_wrappers": cfunc, "passes": passes,
-                  "kernels": {repr(k): len(d.signatures) for k, d in sgns._KERNELS.items()}}))
+                  "kernels": {repr(k): len(d.signatures) for k, d in sgns._KERNELS.items()},
+                  "said": said, "compile_seconds": COMPILE_NOTICE.seconds, "wall": wall,
+                  "epoch_seconds": sum(h["seconds"] for h in model.stats["history"])}))
 """
 
 
-def first_run(tmp_path, **settings) -> dict:
+def first_run(tmp_path, distinct: int = 37, **settings) -> dict:
+    """What a run compiles (``distinct`` words, 3,000 tokens or ten for each word), in a
+    fresh interpreter with tmp_path's numba cache: empty on the first call."""
     corpus = tmp_path / "corpus.txt"
-    words = [f"w{i % 37}" for i in range(3000)]
+    words = [f"w{i % distinct}" for i in range(max(3000, 10 * distinct))]
     corpus.write_text("\n".join(" ".join(words[i:i + 50]) for i in range(0, len(words), 50)) + "\n")
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"), PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", LISTING, str(corpus), json.dumps(settings)], env=env,
@@ -71,13 +89,27 @@ TOKENS = "embedtrain.kernels.tokens.read_tokens"   # reading the text (its table
 
 
 def test_a_skipgram_run_compiles_one_kernel_for_its_own_loop_and_nothing_else(tmp_path):
-    found = first_run(tmp_path, model="skipgram", threads=2)
-    # nothing of numba's own either (max/min/int, slice assignment, array constructors)
-    assert sorted(found["compiled"]) == sorted([KERNEL, "embedtrain.vocab._fill_alias", TOKENS])
+    # more words than a thread keeps as its own (config.OWN_ROWS): the second thread trains
+    # remapped chunks, which reach the kernel read-only as the stream's own do
+    found = first_run(tmp_path, distinct=OWN_ROWS + 500, model="skipgram", threads=2)
+    # nothing of numba's own either (max/min/int, slice assignment, array constructors); the
+    # own rows' merge between jobs
+    assert sorted(found["compiled"]) == sorted([KERNEL, "embedtrain.vocab._fill_alias", TOKENS,
+                                                "embedtrain.kernels.replicas.merge_own_rows"])
     assert found["cfunc_wrappers"] == []
     # shared negatives, negative sampling only, one row per word; one signature for both threads
     key = sgns.kernel_key(sgns.SKIPGRAM_SHARED, False, 5, True)
     assert found["kernels"] == {repr(key): 1}
+    # the first compile is said once, and the time it took is not the epoch's
+    notices = [m for m in found["said"] if m.startswith("compiling embedtrain's kernels for this CPU")]
+    assert len(notices) == 1 and "cached in" in notices[0]
+    assert any(m.startswith("compiling the training kernels took") for m in found["said"])
+    assert found["compile_seconds"] > 0.5
+    assert found["epoch_seconds"] + found["compile_seconds"] <= found["wall"] + 0.05
+    # a second run loads it all: nothing compiled, nothing said
+    again = first_run(tmp_path, distinct=OWN_ROWS + 500, model="skipgram", threads=2)
+    assert again["compiled"] == [] and again["compile_seconds"] == 0
+    assert not [m for m in again["said"] if m.startswith("compiling")]
     # no array constructors (the caller makes the kernels' arrays) and no string formatting
     # (a slice copy compiles numba's shape-error message)
     assert not [n for n in found["compiled"] if "unicode" in n or "ol_np_" in n or "np_arange" in n]

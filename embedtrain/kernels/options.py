@@ -30,9 +30,11 @@ import logging
 import os
 import stat
 import tempfile
+import threading
+import time
 from pathlib import Path
 
-from numba.core import caching, config
+from numba.core import caching, config, event
 from numba.core.compiler import CompilerBase, DefaultPassBuilder
 from numba.core.untyped_passes import DeadBranchPrune, InlineClosureLikes, RewriteSemanticConstants
 
@@ -212,6 +214,66 @@ def runtime_cache_directory() -> Path | None:
             return directory
     return None
 
+
+class CompileNotice(event.Listener):
+    """Adds up the seconds numba spends compiling embedtrain's functions (``seconds``: their
+    outermost compilations, on any thread; numba compiles one function at a time, so that
+    is wall time), which the training runner leaves out of the epochs' times and reports.
+    While a training run is under way (:meth:`run_begins`) it also says, once a process at
+    INFO, that the kernels are being compiled: a first run on a machine spends seconds there
+    before training moves, and a user should know why and that it happens once
+    (docs/benchmarks.md, "First-run compile"). Outside a run it says nothing, so a command
+    that stops with a one-line error stays one line."""
+
+    def __init__(self):
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._runs = 0
+        self.told = False
+        self.seconds = 0.0
+
+    def run_begins(self) -> None:
+        """A training run is under way (the runner; :meth:`run_ends` when it stops)."""
+        with self._lock:
+            self._runs += 1
+
+    def run_ends(self) -> None:
+        with self._lock:
+            self._runs -= 1
+
+    @staticmethod
+    def _ours(ev) -> bool:
+        dispatcher = ev.data.get("dispatcher")
+        func = getattr(dispatcher, "py_func", None)
+        return getattr(func, "__module__", "").startswith("embedtrain")
+
+    def on_start(self, ev):
+        depth = getattr(self._local, "depth", 0)
+        if depth == 0:
+            if not self._ours(ev):
+                return
+            self._local.started = time.perf_counter()
+            with self._lock:
+                first = self._runs > 0 and not self.told
+                self.told = self.told or first
+            if first:
+                where = runtime_cache_directory() if CACHE else None
+                log.info("compiling embedtrain's kernels for this CPU: a few seconds, once (%s)",
+                         f"cached in {where}" if where else "no cache directory: every run compiles")
+        self._local.depth = depth + 1
+
+    def on_end(self, ev):
+        depth = getattr(self._local, "depth", 0)
+        if depth == 0:
+            return   # not ours (see on_start)
+        self._local.depth = depth - 1
+        if depth == 1:
+            with self._lock:
+                self.seconds += time.perf_counter() - self._local.started
+
+
+COMPILE_NOTICE = CompileNotice()
+event.register("numba:compile", COMPILE_NOTICE)
 
 if CACHE:
     # a lighter start for processes that load cached kernels (kernels/warmstart.py)

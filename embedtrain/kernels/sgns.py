@@ -195,6 +195,12 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
     the same order).
     """
     params, rows, weights = tuple(params), tuple(rows), tuple(weights)
+    if tokens.flags.writeable:
+        # the kernel only reads the tokens: a read-only view gives every caller's chunk one
+        # numba type, so a run compiles one signature (a chunk of the stream's file is
+        # read-only, a thread's remapped chunk is not: with two threads both were compiled)
+        tokens = tokens.view()
+        tokens.flags.writeable = False
     kernel = kernel_for(params[0], params[3], params[2], rows[1].shape[0] == 0, params[4])
     scratch = scratch_arrays(tokens.shape[0], weights[0].shape[1], params[2])
     return kernel(tokens, weights, rows, tuple(tables), params, rng_state, scratch)

@@ -7,6 +7,8 @@ import sys
 import time
 from typing import TextIO
 
+from ..kernels.options import COMPILE_NOTICE
+
 log = logging.getLogger("embedtrain")
 
 
@@ -46,6 +48,7 @@ class TrainingProgress:
         self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
         self.start = time.perf_counter()
+        self._compiled_before = COMPILE_NOTICE.seconds
         self.done = initial
         self._loss = 0.0
         self._examples = 0
@@ -106,9 +109,12 @@ class TrainingProgress:
             e = self._next_line
             elapsed = self.elapsed
             units = plural(self.unit)
+            # a first run's compile is in the time so far, not in the rate (runner.run)
+            compiled = COMPILE_NOTICE.seconds - self._compiled_before
+            so_far = f"{elapsed:.1f} s so far" + (f", {compiled:.1f} s of it compiling" if compiled >= 0.05 else "")
+            rate = self.done / max(elapsed - compiled, 1e-9)
             text = (f"epoch {e + 1}/{self.epochs}: {self._epoch_done[e]:,} {units}; "
-                    f"{elapsed:.1f} s so far ({self.done / max(elapsed, 1e-9):,.0f} {units}/s), "
-                    f"lr {lr:.5f}")
+                    f"{so_far} ({rate:,.0f} {units}/s), lr {lr:.5f}")
             if self._epoch_examples[e]:
                 text += f", loss {self._epoch_loss[e] / self._epoch_examples[e]:.4f}"
             print(text, file=self.stream, flush=True)

@@ -22,6 +22,7 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from ..errors import EmbedtrainError
+from ..kernels.options import COMPILE_NOTICE
 from ..kernels.rng import seed_states
 from ..models import Model
 from .callbacks import EpochInfo, ProgressInfo, call
@@ -122,6 +123,8 @@ def run(task: Task, executor: Executor, *, seed: int, progress: bool = True,
     tasks = bind(task) if bind is not None else [task] * workers
     if state.epoch == 0 and state.job == 0:
         call(callbacks, "on_train_begin", task.kind, task.epochs)
+    compile_seconds = 0.0
+    COMPILE_NOTICE.run_begins()  # a first run says that it compiles
     try:
         while state.epoch < task.epochs:
             epoch = state.epoch
@@ -148,9 +151,13 @@ def run(task: Task, executor: Executor, *, seed: int, progress: bool = True,
                     float(loss) / examples if examples else 0.0, task.unit))
 
             while state.job < task.n_jobs:
-                started = time.perf_counter()
+                started, compiling = time.perf_counter(), COMPILE_NOTICE.seconds
                 finished = executor.run(range(state.job, task.n_jobs), work, done, stop)
-                spent = time.perf_counter() - started
+                # a first run compiles its kernel in the first job: not training time, so
+                # not in the epoch's seconds and rate (said once below)
+                compiled = COMPILE_NOTICE.seconds - compiling
+                spent = max(time.perf_counter() - started - compiled, 0.0)
+                compile_seconds += compiled
                 state.job += finished
                 state.epoch_seconds += spent
                 state.seconds += spent
@@ -171,7 +178,11 @@ def run(task: Task, executor: Executor, *, seed: int, progress: bool = True,
                 _save(checkpoint, state, states)
                 last_checkpoint = time.monotonic()
     finally:
+        COMPILE_NOTICE.run_ends()
         bar.close()
+    if compile_seconds >= 0.01:
+        log.info("compiling the training kernels took %.1f s of this run (once on this machine; "
+                 "not in the epochs' times and rates)", compile_seconds)
     call(callbacks, "on_train_end", state.history)
     return RunResult(state.history, state.seconds, state.units_done, state)
 
