@@ -17,25 +17,19 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import ROOT, SHARED_DATA  # noqa: E402
+from benchlib import ROOT, SHARED_DATA, timed  # noqa: E402
 
 
 def run(tree: Path, corpus: Path, out: Path, args) -> float:
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "embedtrain", "train", str(corpus), "--model", args.model,
-                           "--epochs", str(args.epochs), "--threads", str(args.threads), "-q", "-o", str(out)],
-                          env=env, cwd=tree, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if proc.returncode:
-        sys.exit(proc.stderr[-3000:])
+    """Wall seconds of one run of ``tree`` (benchlib.timed: its bytecode written first)."""
+    wall, _, _ = timed([sys.executable, "-m", "embedtrain", "train", str(corpus), "--model", args.model,
+                        "--epochs", str(args.epochs), "--threads", str(args.threads), "-q", "-o", str(out)],
+                       env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree)
     return wall
 
 

@@ -166,7 +166,7 @@ def kernel_key(arch: int, use_hs: bool, negative: int, one_row: bool,
     sampling, one row per word, SKIPGRAM_SHARED's and CBOW's loop for exactly 5 noise words,
     sentences shuffled). A flag a loop does not read is left out of its key (False), so such
     settings share one kernel. Only item2vec's ``--shuffle-lines`` shuffles: the other runs'
-    kernel has no shuffle loop (less for numba to inline, type and lower: 0.12-0.19 s of a
+    kernel has no shuffle loop (less for numba to inline, type and lower: 0.03-0.20 s of a
     first run's compile, docs/benchmarks.md "Shuffling, a kernel flag")."""
     arch = int(arch)
     if arch not in ARCHS:
