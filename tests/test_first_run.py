@@ -98,7 +98,7 @@ def test_a_skipgram_run_compiles_one_kernel_for_its_own_loop_and_nothing_else(tm
                                                 "embedtrain.kernels.replicas.merge_own_rows"])
     assert found["cfunc_wrappers"] == []
     # shared negatives, negative sampling only, one row per word; one signature for both threads
-    key = sgns.kernel_key(sgns.SKIPGRAM_SHARED, False, 5, True)
+    key = sgns.kernel_key(sgns.SKIPGRAM_SHARED, False, 5, True, 8)
     assert found["kernels"] == {repr(key): 1}
     # the first compile is said once, and the time it took is not the epoch's
     notices = [m for m in found["said"] if m.startswith("compiling embedtrain's kernels for this CPU")]
@@ -132,7 +132,7 @@ def test_a_fasttext_run_compiles_its_kernel_and_its_four_table_functions_and_not
         TOKENS,
     ])
     # fastText's pairing, negative sampling only, row lists
-    assert found["kernels"] == {repr(sgns.kernel_key(sgns.SKIPGRAM_CENTRE, False, 5, False)): 1}
+    assert found["kernels"] == {repr(sgns.kernel_key(sgns.SKIPGRAM_CENTRE, False, 5, False, 8)): 1}
     assert found["cfunc_wrappers"] == []
 
 
@@ -146,16 +146,18 @@ def test_a_glove_run_compiles_no_string_formatting_and_no_array_constructors(tmp
 
 
 def test_kernel_keys_leave_out_the_flags_a_loop_does_not_read():
-    key = sgns.kernel_key
+    def key(arch, use_hs, negative, one_row, shuffle=False, dim=100):
+        return sgns.kernel_key(arch, use_hs, negative, one_row, dim, shuffle)
+
     assert key(sgns.SKIPGRAM_SHARED, True, 4, True) == key(sgns.SKIPGRAM_SHARED, False, 3, True)
     assert key(sgns.SKIPGRAM_SHARED, True, 5, True) == key(sgns.SKIPGRAM_SHARED, False, 5, True)
     assert key(sgns.SKIPGRAM_CENTRE_SHARED, False, 5, False) == (sgns.SKIPGRAM_CENTRE_SHARED, False, True,
-                                                                  False, False, False)
+                                                                  False, False, False, 100)
     # fastText's pairing always reads the row lists
     assert key(sgns.SKIPGRAM_CENTRE, False, 5, True) == key(sgns.SKIPGRAM_CENTRE, False, 5, False)
     assert key(sgns.SKIPGRAM, True, 0, True) != key(sgns.SKIPGRAM, True, 5, True)
     assert key(sgns.CBOW, False, 5, True) != key(sgns.CBOW, False, 5, False)
-    assert sgns.kernel_for(sgns.CBOW, False, 4, True) is sgns.kernel_for(sgns.CBOW, False, 7, True)
+    assert sgns.kernel_for(sgns.CBOW, False, 4, True, 8) is sgns.kernel_for(sgns.CBOW, False, 7, True, 8)
     # skip-gram with shared negatives has a loop of its own for word2vec's 5 noise words (with
     # one row per word); other counts, and FastText's rows, take the general loop
     assert key(sgns.SKIPGRAM_SHARED, False, 5, True)[4]
@@ -166,9 +168,15 @@ def test_kernel_keys_leave_out_the_flags_a_loop_does_not_read():
     assert key(sgns.CBOW, False, 5, True)[4] and not key(sgns.CBOW, False, 5, False)[4]
     # only item2vec's shuffled baskets compile the shuffle loop, into a kernel of their own
     assert not key(sgns.CBOW, False, 5, True)[5] and key(sgns.CBOW, False, 5, True, shuffle=True)[5]
-    assert sgns.kernel_for(sgns.CBOW, False, 5, True) is not sgns.kernel_for(sgns.CBOW, False, 5, True, True)
+    assert sgns.kernel_for(sgns.CBOW, False, 5, True, 8) is not sgns.kernel_for(sgns.CBOW, False, 5, True, 8,
+                                                                                 True)
+    # the rows' length is the kernel's constant: each length its own kernel
+    assert key(sgns.CBOW, False, 5, True, dim=100)[6] == 100
+    assert sgns.kernel_for(sgns.CBOW, False, 5, True, 8) is not sgns.kernel_for(sgns.CBOW, False, 5, True, 9)
     with pytest.raises(ValueError):
         key(9, False, 5, True)
+    with pytest.raises(ValueError):
+        key(sgns.CBOW, False, 5, True, dim=0)
 
 
 @pytest.mark.parametrize("array", [

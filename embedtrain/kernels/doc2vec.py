@@ -114,7 +114,7 @@ def _train_chunk(tokens, sentence_docs, weights, tables, params, rng_state):
                     grad[:] = 0.0
                     part, state = ns_update(input_vectors[context], output_vectors, centre, negative, lr,
                                             noise_prob, noise_alias, grad, sigmoid, log_sigmoid, state,
-                                            noise_words)
+                                            noise_words, dim)
                     loss += part
                     for k in range(dim):
                         input_vectors[context, k] += grad[k]
@@ -122,7 +122,7 @@ def _train_chunk(tokens, sentence_docs, weights, tables, params, rng_state):
             # the document's row predicts the centre word
             grad[:] = 0.0
             part, state = ns_update(doc_vectors[doc], output_vectors, centre, negative, lr, noise_prob,
-                                    noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
+                                    noise_alias, grad, sigmoid, log_sigmoid, state, noise_words, dim)
             loss += part
             for k in range(dim):
                 doc_vectors[doc, k] += grad[k]

@@ -6,6 +6,10 @@ the gradient for the input vector into ``grad``.
 A dot product that is NaN (the weights diverged) adds NaN to the loss and updates
 nothing, so the runner can stop the run after the chunk instead of indexing the
 sigmoid table with NaN.
+
+Every helper takes the rows' length ``dim`` from its caller rather than from an array's
+shape: the skip-gram family's kernels pass their compiled-in constant (kernels/sgns.py,
+:func:`~embedtrain.kernels.sgns.kernel_key`), so LLVM knows each loop's trip count.
 """
 import numpy as np
 from numba import njit
@@ -18,15 +22,15 @@ from .rng import below, fraction, next_state
 
 @njit(**HELPER_OPTIONS)
 def ns_update(h, output_vectors, target, negative, lr, noise_prob, noise_alias,
-              grad, sigmoid_table, log_sigmoid_table, state, words):
+              grad, sigmoid_table, log_sigmoid_table, state, words, dim):
     """Negative sampling for one (input vector h, target word) example.
 
     ``words`` (int64 [negative + 1]) is scratch space for the drawn noise words.
     Updates the output rows of the target and of ``negative`` noise words in
     place and adds the gradient for ``h`` into ``grad``. A noise word equal to the
-    target is skipped (fastText draws again). Returns (loss, state).
+    target is skipped (fastText draws again). ``dim``: the rows' length (see the module).
+    Returns (loss, state).
     """
-    dim = h.shape[0]
     vocab_size = noise_prob.shape[0]
     loss = 0.0
     # Draw the noise words first and prefetch their rows: they are scattered over
@@ -103,12 +107,12 @@ def logistic(f, label, sigmoid_table, log_sigmoid_table):
 
 @njit(**HELPER_OPTIONS)
 def hs_update(h, output_hs, target, lr, hs_offsets, hs_codes, hs_points, grad,
-              sigmoid_table, log_sigmoid_table):
+              sigmoid_table, log_sigmoid_table, dim):
     """Hierarchical softmax for one example: walk the target's Huffman path.
 
-    As in word2vec.c, nodes where |h . v| >= MAX_EXP are skipped. Returns the loss.
+    As in word2vec.c, nodes where |h . v| >= MAX_EXP are skipped. ``dim``: the rows'
+    length. Returns the loss.
     """
-    dim = h.shape[0]
     loss = 0.0
     for p in range(hs_offsets[target], hs_offsets[target + 1]):
         node = hs_points[p]
@@ -159,13 +163,12 @@ def six_coefficients(loss, f0, f1, f2, f3, f4, f5, words, target, lr, sigmoid_ta
 
 
 @njit(**HELPER_OPTIONS)
-def ns_update6(h, output_vectors, lr, grad, sigmoid_table, log_sigmoid_table, words, coeff):
+def ns_update6(h, output_vectors, lr, grad, sigmoid_table, log_sigmoid_table, words, coeff, dim):
     """:func:`ns_update` for word2vec's default of 5 noise words, drawn by the caller as
     ns_update draws them (the target in words[0], the noise words in words[1:6]): the six
     scores in one pass over h, the updates in one more. Every score is taken before any row
     moves (a noise word drawn twice is scored twice against its row as it was; both updates
-    are added). ``coeff`` (float32 [6]) is scratch. Returns the loss."""
-    dim = h.shape[0]
+    are added). ``coeff`` (float32 [6]) is scratch; ``dim``: the rows' length. Returns the loss."""
     target = words[0]
     o0 = output_vectors[words[0]]
     o1 = output_vectors[words[1]]

@@ -1,6 +1,7 @@
 """Row primitives: a word's input is a list of rows of the input matrix (word2vec:
 its own row; FastText: its own row and its character n-gram rows). These are the
-few operations the hot loops do on such a list."""
+few operations the hot loops do on such a list. Each takes the rows' length ``dim`` from
+its caller (see kernels/losses.py)."""
 import numpy as np
 from numba import njit
 
@@ -9,9 +10,8 @@ from .options import HELPER_OPTIONS
 
 
 @njit(**HELPER_OPTIONS)
-def mean_of_rows(input_vectors, rows, r0, r1, out):
+def mean_of_rows(input_vectors, rows, r0, r1, out, dim):
     """out = mean of input_vectors[rows[r0:r1]] (float32 [dim])."""
-    dim = out.shape[0]
     for k in range(dim):
         out[k] = 0.0
     for r in range(r0, r1):
@@ -24,9 +24,8 @@ def mean_of_rows(input_vectors, rows, r0, r1, out):
 
 
 @njit(**HELPER_OPTIONS)
-def add_to_rows(input_vectors, rows, r0, r1, grad):
-    """input_vectors[rows[r]] += grad for r in [r0, r1)."""
-    dim = grad.shape[0]
+def add_to_rows(input_vectors, rows, r0, r1, grad, dim):
+    """input_vectors[rows[r]] += grad for r in [r0, r1) (rows of length ``dim``)."""
     for r in range(r0, r1):
         row = rows[r]
         for k in range(dim):
@@ -34,9 +33,9 @@ def add_to_rows(input_vectors, rows, r0, r1, grad):
 
 
 @njit(**HELPER_OPTIONS)
-def prefetch_rows(input_vectors, rows, r0, r1):
-    """Start loading input_vectors[rows[r0:r1]] into the cache (a hint; no effect on results)."""
-    dim = input_vectors.shape[1]
+def prefetch_rows(input_vectors, rows, r0, r1, dim):
+    """Start loading input_vectors[rows[r0:r1]] (rows of length ``dim``) into the cache (a
+    hint; no effect on results)."""
     for r in range(r0, r1):
         row = rows[r]
         for k in range(0, dim, CACHE_LINE_FLOATS):

@@ -141,16 +141,17 @@ SKIPGRAM_CENTRE_SHARED = 4  # SKIPGRAM_CENTRE with one set of negatives per cent
 # inlines less), while this flat form runs within 0-5% of them.
 #
 # One source, one compiled kernel per (arch, hierarchical softmax, negative sampling,
-# one row per word, six output rows, shuffled sentences) that a run uses (issue 28): _make_kernel
-# closes over the six as
-# constants, so numba's dead-branch pruning drops the other context loops, losses and row
-# lookups before it inlines the helpers, types and compiles. A skip-gram run compiles one
-# loop with one loss instead of all five loops with both losses and both row layouts
-# (with the kernel's arrays made by the caller, a fifth of the compile time and under a
-# third of the compile's extra memory); every kernel is the same
-# code on the same values in the same order as the one kernel before, so the bytes are
-# the same (tests/test_golden.py). docs/benchmarks.md, "First-run compile".
-_KERNELS: dict[tuple[int, bool, bool, bool, bool, bool], object] = {}
+# one row per word, six output rows, shuffled sentences, the rows' length) that a run uses
+# (issue 28): _make_kernel closes over the seven as constants, so numba's dead-branch
+# pruning drops the other context loops, losses and row lookups before it inlines the
+# helpers, types and compiles. A skip-gram run compiles one loop with one loss instead of
+# all five loops with both losses and both row layouts (with the kernel's arrays made by
+# the caller, a fifth of the compile time and under a third of the compile's extra memory);
+# every kernel is the same code on the same values in the same order as the one kernel
+# before, so the bytes were the same (docs/benchmarks.md, "First-run compile"). The rows'
+# length as a constant changed the order in which LLVM sums a row's products, and with it
+# the bytes (kernel_key; tests/test_golden.py pins the new ones).
+_KERNELS: dict[tuple[int, bool, bool, bool, bool, bool, int], object] = {}
 _KERNELS_LOCK = threading.Lock()  # worker threads ask at once: make each kernel once
 _SHARED_ARCHS = (SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARED)  # negative sampling only
 _CENTRE_ARCHS = (SKIPGRAM_CENTRE, SKIPGRAM_CENTRE_SHARED)  # always through the row lists
@@ -160,26 +161,35 @@ ARCHS = (SKIPGRAM, SKIPGRAM_CENTRE, CBOW, SKIPGRAM_SHARED, SKIPGRAM_CENTRE_SHARE
 SIX_ROWS = 6
 
 
-def kernel_key(arch: int, use_hs: bool, negative: int, one_row: bool,
-               shuffle: bool = False) -> tuple[int, bool, bool, bool, bool, bool]:
+def kernel_key(arch: int, use_hs: bool, negative: int, one_row: bool, dim: int,
+               shuffle: bool = False) -> tuple[int, bool, bool, bool, bool, bool, int]:
     """Which compiled kernel runs these settings: (arch, hierarchical softmax, negative
     sampling, one row per word, SKIPGRAM_SHARED's and CBOW's loop for exactly 5 noise words,
-    sentences shuffled). A flag a loop does not read is left out of its key (False), so such
-    settings share one kernel. Only item2vec's ``--shuffle-lines`` shuffles: the other runs'
-    kernel has no shuffle loop (less for numba to inline, type and lower: 0.03-0.20 s of a
-    first run's compile, docs/benchmarks.md "Shuffling, a kernel flag")."""
+    sentences shuffled, the rows' length). A flag a loop does not read is left out of its key
+    (False), so such settings share one kernel. Only item2vec's ``--shuffle-lines`` shuffles:
+    the other runs' kernel has no shuffle loop (less for numba to inline, type and lower:
+    0.03-0.20 s of a first run's compile, docs/benchmarks.md "Shuffling, a kernel flag").
+
+    The rows' length ``dim`` is a constant of the compiled kernel, so LLVM knows the trip
+    count of every loop over a row: at dim 100 it writes each as six 16-float vector
+    operations and one of 4 instead of a loop with a remainder (CBOW's training took 0.81 of
+    the time: docs/benchmarks.md, "The rows' length, a kernel constant"). A new ``--dim``
+    compiles its own kernel once (and caches it)."""
     arch = int(arch)
     if arch not in ARCHS:
         raise ValueError(f"unknown skip-gram-family architecture {arch!r}")
     hs, ns = (False, True) if arch in _SHARED_ARCHS else (bool(use_hs), int(negative) > 0)
     one_row = bool(one_row) and arch not in _CENTRE_ARCHS
     six = arch in (SKIPGRAM_SHARED, CBOW) and one_row and int(negative) == SIX_ROWS - 1
-    return arch, hs, ns, one_row, six, bool(shuffle)
+    dim = int(dim)
+    if dim < 1:
+        raise ValueError(f"rows of length {dim}: a kernel needs at least 1")
+    return arch, hs, ns, one_row, six, bool(shuffle), dim
 
 
-def kernel_for(arch: int, use_hs: bool, negative: int, one_row: bool, shuffle: bool = False):
+def kernel_for(arch: int, use_hs: bool, negative: int, one_row: bool, dim: int, shuffle: bool = False):
     """The compiled kernel (a numba dispatcher) for these settings, made on first use."""
-    key = kernel_key(arch, use_hs, negative, one_row, shuffle)
+    key = kernel_key(arch, use_hs, negative, one_row, dim, shuffle)
     kernel = _KERNELS.get(key)
     if kernel is None:
         with _KERNELS_LOCK:
@@ -201,8 +211,12 @@ def train_chunk(tokens, weights, rows, tables, params, rng_state):
         # read-only, a thread's remapped chunk is not: with two threads both were compiled)
         tokens = tokens.view()
         tokens.flags.writeable = False
-    kernel = kernel_for(params[0], params[3], params[2], rows[1].shape[0] == 0, params[4])
-    scratch = scratch_arrays(tokens.shape[0], weights[0].shape[1], params[2])
+    dim = weights[0].shape[1]
+    if any(w.ndim != 2 or w.shape[1] != dim for w in weights):
+        # the kernel reads rows of its compiled-in length without bounds checks
+        raise ValueError(f"the weights' rows differ in length: {[w.shape for w in weights]}")
+    kernel = kernel_for(params[0], params[3], params[2], rows[1].shape[0] == 0, dim, params[4])
+    scratch = scratch_arrays(tokens.shape[0], dim, params[2])
     return kernel(tokens, weights, rows, tuple(tables), params, rng_state, scratch)
 
 
@@ -218,7 +232,7 @@ def scratch_arrays(n: int, dim: int, negative: int) -> tuple[np.ndarray, ...]:
             np.zeros(2 * (negative + 1), dtype=np.float32))
 
 
-def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
+def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE, DIM):
     @njit(**KERNEL_OPTIONS)
     def _train_chunk(tokens, weights, rows, tables, params, rng_state, scratch):
         """Train on one chunk of the token stream.
@@ -250,7 +264,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
         input_vectors, output_vectors, output_hs = weights
         row_offsets, row_ids = rows
         keep_prob, noise_prob, noise_alias, hs_offsets, hs_codes, hs_points, sigmoid, log_sigmoid = tables
-        dim = input_vectors.shape[1]
+        dim = DIM   # the kernel's constant, every array's row length (train_chunk checks)
         state = rng_state[0]
         n = tokens.shape[0]
         sentence, hidden, grad, total_grad, noise_words, shared_grad, coeff = scratch
@@ -322,22 +336,23 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
                         else:
                             r0 = row_offsets[context]
                             r1 = row_offsets[context + 1]
-                            mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                            mean_of_rows(input_vectors, row_ids, r0, r1, hidden, dim)
                             h = hidden
                         for k in range(dim):
                             grad[k] = 0.0
                         if USE_HS:
                             loss += hs_update(h, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
-                                              grad, sigmoid, log_sigmoid)
+                                              grad, sigmoid, log_sigmoid, dim)
                         if USE_NS:
                             part, state = ns_update(h, output_vectors, centre, negative, lr, noise_prob,
-                                                    noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
+                                                    noise_alias, grad, sigmoid, log_sigmoid, state, noise_words,
+                                                    dim)
                             loss += part
                         if ONE_ROW:
                             for k in range(dim):
                                 input_vectors[context, k] += grad[k]
                         else:
-                            add_to_rows(input_vectors, row_ids, r0, r1, grad)
+                            add_to_rows(input_vectors, row_ids, r0, r1, grad, dim)
                         examples += 1
                 elif ARCH == SKIPGRAM_SHARED:
                     # one set of noise words for the window; output rows updated at its end
@@ -497,7 +512,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
                             else:
                                 r0 = row_offsets[context]
                                 r1 = row_offsets[context + 1]
-                                mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                                mean_of_rows(input_vectors, row_ids, r0, r1, hidden, dim)
                                 h = hidden
                             # scores against the window's output rows (they stay in L1), then
                             # one pass for both gradients: a (negative + 1) x dim product
@@ -528,7 +543,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
                                 for k in range(dim):
                                     input_vectors[context, k] += grad[k]
                             else:
-                                add_to_rows(input_vectors, row_ids, r0, r1, grad)
+                                add_to_rows(input_vectors, row_ids, r0, r1, grad, dim)
                             examples += 1
                     for d in range(negative + 1):
                         word = noise_words[d]
@@ -541,10 +556,10 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
                         # n-gram matrix: start loading them while this position trains
                         following = sentence[i + 1]
                         prefetch_rows(input_vectors, row_ids, row_offsets[following],
-                                      row_offsets[following + 1])
+                                      row_offsets[following + 1], dim)
                     r0 = row_offsets[centre]
                     r1 = row_offsets[centre + 1]
-                    mean_of_rows(input_vectors, row_ids, r0, r1, hidden)
+                    mean_of_rows(input_vectors, row_ids, r0, r1, hidden, dim)
                     for k in range(dim):
                         total_grad[k] = 0.0
                     if ARCH == SKIPGRAM_CENTRE:
@@ -555,11 +570,11 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
                                 grad[k] = 0.0
                             if USE_HS:
                                 loss += hs_update(hidden, output_hs, sentence[j], lr, hs_offsets, hs_codes,
-                                                  hs_points, grad, sigmoid, log_sigmoid)
+                                                  hs_points, grad, sigmoid, log_sigmoid, dim)
                             if USE_NS:
                                 part, state = ns_update(hidden, output_vectors, sentence[j], negative, lr,
                                                         noise_prob, noise_alias, grad, sigmoid, log_sigmoid,
-                                                        state, noise_words)
+                                                        state, noise_words, dim)
                                 loss += part
                             # fastText would now add the gradient to every row and recompute the
                             # mean: the mean moves by exactly the gradient.
@@ -616,7 +631,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
                             word = noise_words[d]
                             for k in range(dim):
                                 output_vectors[word, k] += g * hidden[k]
-                    add_to_rows(input_vectors, row_ids, r0, r1, total_grad)
+                    add_to_rows(input_vectors, row_ids, r0, r1, total_grad, dim)
                 else:
                     # CBOW: the mean of the rows of all context words (pooled, as fastText's
                     # FastText::cbow does) predicts the centre word; the gradient is added
@@ -646,14 +661,15 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
                         grad[k] = 0.0
                     if USE_HS:
                         loss += hs_update(hidden, output_hs, centre, lr, hs_offsets, hs_codes, hs_points,
-                                          grad, sigmoid, log_sigmoid)
+                                          grad, sigmoid, log_sigmoid, dim)
                     if USE_NS and SIX:
                         noise_words[0] = centre
                         loss += ns_update6(hidden, output_vectors, lr, grad, sigmoid, log_sigmoid, noise_words,
-                                           coeff)
+                                           coeff, dim)
                     elif USE_NS:
                         part, state = ns_update(hidden, output_vectors, centre, negative, lr, noise_prob,
-                                                noise_alias, grad, sigmoid, log_sigmoid, state, noise_words)
+                                                noise_alias, grad, sigmoid, log_sigmoid, state, noise_words,
+                                                dim)
                         loss += part
                     for j in range(lo, hi):
                         if j != i:
@@ -663,7 +679,7 @@ def _make_kernel(ARCH, USE_HS, USE_NS, ONE_ROW, SIX, SHUFFLE):
                                     input_vectors[w, k] += grad[k]
                             else:
                                 add_to_rows(input_vectors, row_ids, row_offsets[w], row_offsets[w + 1],
-                                            grad)
+                                            grad, dim)
                     examples += 1
             start = end + 1
         rng_state[0] = state
@@ -684,6 +700,6 @@ def word_vectors(input_vectors, row_offsets, row_ids, out):
         r0 = row_offsets[w]
         r1 = row_offsets[w + 1]
         if r1 > r0:
-            mean_of_rows(input_vectors, row_ids, r0, r1, out[w])
+            mean_of_rows(input_vectors, row_ids, r0, r1, out[w], out.shape[1])
         else:
             out[w] = 0.0
