@@ -171,10 +171,11 @@ def kernel_key(arch: int, use_hs: bool, negative: int, one_row: bool, dim: int,
     0.03-0.20 s of a first run's compile, docs/benchmarks.md "Shuffling, a kernel flag").
 
     The rows' length ``dim`` is a constant of the compiled kernel, so LLVM knows the trip
-    count of every loop over a row: at dim 100 it writes each as six 16-float vector
-    operations and one of 4 instead of a loop with a remainder (CBOW's training took 0.81 of
-    the time: docs/benchmarks.md, "The rows' length, a kernel constant"). A new ``--dim``
-    compiles its own kernel once (and caches it)."""
+    count of every loop over a row: at dim 100 it writes a dot product as six 16-float vector
+    operations and the last 4 floats apart, instead of a loop with an epilogue and a remainder
+    (one thread: CBOW trained the text8 prefix in 0.88 of the time, FastText and skip-gram per
+    pair text8-1m in 0.90 and 0.80; docs/benchmarks.md, "The rows' length, a kernel constant").
+    A new ``--dim`` compiles its own kernel once (and caches it)."""
     arch = int(arch)
     if arch not in ARCHS:
         raise ValueError(f"unknown skip-gram-family architecture {arch!r}")
