@@ -245,6 +245,23 @@ def test_init_bound_scales_the_initial_vectors():
     assert a.max() < 0.05 and a.min() >= -0.05 and b.max() > 0.09
 
 
+def test_a_chunk_with_rows_of_two_lengths_is_refused_before_the_kernel_reads_them():
+    """The kernel is compiled for one rows' length and reads rows without bounds checks, so
+    weights whose rows differ in length never reach it."""
+    vocab, inp, out, out_hs = _setup(seed=2, dim=8)
+    keep, noise, tree = vocab.keep_prob(0.0), vocab.noise_sampler(0.75), HuffmanTree.empty(len(vocab))
+    tokens = np.append(SENTENCE, np.int32(SENTENCE_END))
+    before = out.copy()
+    with pytest.raises(ValueError, match="rows differ in length"):
+        word2vec_chunk("cbow", tokens, inp, out[:, :6].copy(), out_hs[:0], keep, noise, tree, 3, 5,
+                       False, 0.05, 0, 10**6, np.array([1], dtype=np.uint64))
+    np.testing.assert_array_equal(out, before)
+    # the same rows, one length: trained
+    word2vec_chunk("cbow", tokens, inp, out, out_hs[:0], keep, noise, tree, 3, 5, False, 0.05, 0, 10**6,
+                   np.array([1], dtype=np.uint64))
+    assert not np.array_equal(out, before)
+
+
 @pytest.mark.parametrize("arch,most", [(sgns.SKIPGRAM_SHARED, 16), (sgns.CBOW, 0)])
 def test_six_row_loops_count_no_references_in_their_bodies(monkeypatch, arch, most):
     """numba counts a reference (an atomic add, and its release) for a row view or an array
