@@ -21,6 +21,7 @@ from embedtrain.io.archive import WRITE_SLICE_BYTES, write_npy
 from embedtrain.kernels import sgns
 
 ROOT = Path(__file__).resolve().parent.parent
+DIM = 8   # the runs' vectors: the skip-gram family's kernel is compiled for their length
 
 # Run in a fresh interpreter with an empty numba cache; prints what numba compiled.
 LISTING = r"""
@@ -55,7 +56,7 @@ logging.getLogger("embedtrain").addHandler(Said(logging.INFO))
 logging.getLogger("embedtrain").setLevel(logging.INFO)
 settings = json.loads(sys.argv[2])
 started = time.perf_counter()
-model = embedtrain.train(sys.argv[1], epochs=1, min_count=1, dim=8, progress=False, **settings)
+model = embedtrain.train(sys.argv[1], epochs=1, min_count=1, progress=False, **settings)
 wall = time.perf_counter() - started
 # our functions compiled with numba's C wrapper (kernels/options.py compiles none)
 cfunc = sorted({d.py_func.__qualname__ for d in dispatchers for cres in d.overloads.values()
@@ -79,6 +80,7 @@ def first_run(tmp_path, distinct: int = 37, **settings) -> dict:
     words = [f"w{i % distinct}" for i in range(max(3000, 10 * distinct))]
     corpus.write_text("\n".join(" ".join(words[i:i + 50]) for i in range(0, len(words), 50)) + "\n")
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"), PYTHONPATH=str(ROOT))
+    settings = {"dim": DIM, **settings}
     out = subprocess.run([sys.executable, "-c", LISTING, str(corpus), json.dumps(settings)], env=env,
                          capture_output=True, text=True, check=True, cwd=tmp_path)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -98,7 +100,7 @@ def test_a_skipgram_run_compiles_one_kernel_for_its_own_loop_and_nothing_else(tm
                                                 "embedtrain.kernels.replicas.merge_own_rows"])
     assert found["cfunc_wrappers"] == []
     # shared negatives, negative sampling only, one row per word; one signature for both threads
-    key = sgns.kernel_key(sgns.SKIPGRAM_SHARED, False, 5, True, 8)
+    key = sgns.kernel_key(sgns.SKIPGRAM_SHARED, False, 5, True, DIM)
     assert found["kernels"] == {repr(key): 1}
     # the first compile is said once, and the time it took is not the epoch's
     notices = [m for m in found["said"] if m.startswith("compiling embedtrain's kernels for this CPU")]
@@ -132,7 +134,7 @@ def test_a_fasttext_run_compiles_its_kernel_and_its_four_table_functions_and_not
         TOKENS,
     ])
     # fastText's pairing, negative sampling only, row lists
-    assert found["kernels"] == {repr(sgns.kernel_key(sgns.SKIPGRAM_CENTRE, False, 5, False, 8)): 1}
+    assert found["kernels"] == {repr(sgns.kernel_key(sgns.SKIPGRAM_CENTRE, False, 5, False, DIM)): 1}
     assert found["cfunc_wrappers"] == []
 
 
